@@ -1,0 +1,27 @@
+"""``budget-ledger``: the admin command line of the ledger."""
+
+from __future__ import annotations
+
+import click
+
+from cli import admin, demo, movements, reports, units
+
+
+@click.group("budget-ledger")
+@click.version_option(package_name="budget-ledger")
+def main() -> None:
+    """An event-sourced ledger for public investment and national-target-program funds.
+
+    Every command takes --database (or BUDGET_LEDGER_DATABASE): a SQLite file path or a
+    postgresql:// URL. Amounts are whole đồng.
+    """
+
+
+for command in (
+    *admin.COMMANDS,
+    *movements.COMMANDS,
+    *reports.COMMANDS,
+    units.units,
+    demo.demo,
+):
+    main.add_command(command)

@@ -1,0 +1,71 @@
+"""Setting up and closing: init, close-year."""
+
+from __future__ import annotations
+
+import click
+
+from cli.common import (
+    actor_option,
+    database_option,
+    emit,
+    open_ledger,
+    refusals,
+    resolve_actor,
+    to_json,
+    with_ledger,
+)
+from ledger.application import BudgetLedger
+from ledger.config import default_database, describe
+from ledger.values import check_year, format_vnd, parse_date
+
+
+@click.command("init")
+@database_option
+def init(database: str | None) -> None:
+    """Create the ledger's tables (a SQLite file by default). Safe to run again."""
+    database = database or default_database()
+    with open_ledger(database, create=True) as ledger:
+        click.echo(f"ledger ready at {describe(database)} (log position {ledger.head_position()})")
+
+
+@click.command("close-year")
+@click.argument("year")
+@click.option("--date", "day_text", required=True, help="The closing date, YYYY-MM-DD.")
+@actor_option
+@click.option("--format", "output_format", type=click.Choice(["table", "json"]), default="table")
+@with_ledger
+def close_year(
+    ledger: BudgetLedger, year: str, day_text: str, actor: str | None, output_format: str
+) -> None:
+    """Lapse, on --date, what every line of plan year YEAR can no longer pay: all of a line
+    past its deadline, and the part an extension did not carry of an extended one. All in one
+    transaction; running it again lapses nothing twice."""
+    with refusals():
+        receipts = ledger.close_year(
+            check_year(year), parse_date(day_text, field="date"), actor=resolve_actor(actor)
+        )
+    if output_format == "json":
+        click.echo(to_json(receipts))
+        return
+    if not receipts:
+        click.echo(f"nothing to lapse for plan year {year} on {day_text}")
+        return
+    rows = [
+        {
+            "line": "/".join(str(v) for v in r["lines"][0]["line"].values() if v is not None),
+            "movement_id": r["movement_id"],
+            "lapsed_vnd": r["amount_vnd"],
+        }
+        for r in receipts
+    ]
+    emit(
+        rows,
+        [("line", "line"), ("movement_id", "movement"), ("lapsed_vnd", "lapsed")],
+        "table",
+        title=f"Lapsed on {day_text} (đồng)",
+    )
+    total = sum(r["amount_vnd"] for r in receipts)
+    click.echo(f"{len(receipts)} line(s) lapsed, {format_vnd(total)} in all")
+
+
+COMMANDS = (init, close_year)

@@ -1,0 +1,208 @@
+"""What every command shares: the database and actor options, opening the ledger, turning
+refusals into clear messages and exit codes, and printing tables, JSON and CSV."""
+
+from __future__ import annotations
+
+import csv
+import functools
+import getpass
+import io
+import json
+import os
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from ledger.application import BudgetLedger
+from ledger.config import (
+    DATABASE_ENVVAR,
+    default_database,
+    describe,
+    is_postgres,
+    persistence_environment,
+)
+from ledger.errors import LedgerError, NoLedger
+from ledger.values import LineKey, format_vnd
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+FORMATS = click.Choice(["table", "json", "csv"])
+
+
+class Refused(click.ClickException):
+    """A ledger refusal: exit code 1, the field and the reason on stderr, nothing recorded."""
+
+    exit_code = 1
+
+    def __init__(self, error: LedgerError) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+    def format_message(self) -> str:
+        return f"refused ({self.error.rule}): {self.error}. Nothing was recorded."
+
+
+def database_option(func: F) -> F:
+    return click.option(
+        "--database",
+        envvar=DATABASE_ENVVAR,
+        default=None,
+        show_envvar=True,
+        help=f"A SQLite file path or a postgresql:// URL [default: {default_database()}]",
+    )(func)
+
+
+def actor_option(func: F) -> F:
+    return click.option(
+        "--actor",
+        default=None,
+        help="Who records this (default: your login name).",
+    )(func)
+
+
+def format_option(func: F) -> F:
+    return click.option(
+        "--format",
+        "output_format",
+        type=FORMATS,
+        default="table",
+        show_default=True,
+        help="table for people, json or csv for scripts.",
+    )(func)
+
+
+def resolve_actor(actor: str | None) -> str:
+    if actor:
+        return actor
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return os.environ.get("USER", "unknown")
+
+
+@contextmanager
+def refusals() -> Iterator[None]:
+    try:
+        yield
+    except LedgerError as error:
+        raise Refused(error) from None
+
+
+@contextmanager
+def open_ledger(database: str | None, *, create: bool = False) -> Iterator[BudgetLedger]:
+    """Open the ledger; refuse to create a new SQLite file unless asked (a typo in a path
+    must not silently start an empty ledger)."""
+    database = database or default_database()
+    with refusals():
+        if not is_postgres(database) and not create and not Path(database).expanduser().exists():
+            raise NoLedger(
+                f"there is no ledger at {describe(database)}; create one with "
+                f"'budget-ledger init --database {database}' or check the path",
+                field="database",
+            )
+        ledger = BudgetLedger(env=persistence_environment(database))
+        try:
+            yield ledger
+        finally:
+            ledger.close()
+
+
+def with_ledger(func: F) -> F:
+    """Give the command an open ledger as ``ledger`` and map refusals to exit code 1."""
+
+    @database_option
+    @functools.wraps(func)
+    def wrapper(database: str | None, **kwargs: Any) -> Any:
+        with open_ledger(database) as ledger, refusals():
+            return func(ledger=ledger, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def line_options(func: F) -> F:
+    """--program --kind --source --year --project: the identity of a line but its holder."""
+    for option in reversed(
+        [
+            click.option("--program", required=True, help="NTM, GNBV or DTTS."),
+            click.option("--kind", required=True, help="DTPT (investment) or SN (recurrent)."),
+            click.option("--source", required=True, help="NSTW, NSDP or KHAC."),
+            click.option("--year", required=True, help="The plan year, e.g. 2024."),
+            click.option("--project", default=None, help="Component-project code, e.g. DA4.TDA1."),
+        ]
+    ):
+        func = option(func)
+    return func
+
+
+def line_key(holder: str, **line: Any) -> LineKey:
+    return LineKey.parse(
+        program=line["program"],
+        kind=line["kind"],
+        source=line["source"],
+        year=line["year"],
+        holder=holder,
+        project=line.get("project"),
+    )
+
+
+def to_json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, indent=2, default=_json_default)
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    raise TypeError(f"cannot encode {type(value).__name__}")
+
+
+def emit(
+    rows: Sequence[dict[str, Any]],
+    columns: Sequence[tuple[str, str]],
+    output_format: str,
+    *,
+    title: str | None = None,
+) -> None:
+    """Print rows as a terminal table (amounts grouped), a JSON array, or CSV."""
+    if output_format == "json":
+        click.echo(to_json(list(rows)))
+        return
+    if output_format == "csv":
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow([name for name, _ in columns])
+        for row in rows:
+            writer.writerow([_csv_cell(row.get(name)) for name, _ in columns])
+        click.echo(buffer.getvalue(), nl=False)
+        return
+    table = Table(title=title, show_lines=False)
+    for name, header in columns:
+        table.add_column(header, justify="right" if name.endswith("_vnd") else "left")
+    for row in rows:
+        table.add_row(*[_table_cell(name, row.get(name)) for name, _ in columns])
+    Console(width=max(160, Console().width)).print(table)
+
+
+def _csv_cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    return str(value)
+
+
+def _table_cell(name: str, value: Any) -> str:
+    if value is None:
+        return ""
+    if name.endswith("_vnd") and isinstance(value, int):
+        return format_vnd(value).removesuffix(" đồng")
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M:%S")
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)

@@ -1,0 +1,281 @@
+"""The seven movements, one command each, all recorded through ``BudgetLedger.record``."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import click
+
+from cli.common import (
+    actor_option,
+    emit,
+    line_key,
+    line_options,
+    resolve_actor,
+    to_json,
+    with_ledger,
+)
+from ledger.application import BudgetLedger
+from ledger.movements import MovementRequest
+from ledger.values import parse_amount, parse_date, today_in_vietnam
+
+WRITE_FORMATS = click.Choice(["table", "json"])
+
+
+def movement_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """--date --id --actor --note --format, common to every write."""
+    for option in reversed(
+        [
+            click.option(
+                "--date",
+                "effective_date",
+                default=None,
+                help="Effective date, YYYY-MM-DD (default: today in Vietnam).",
+            ),
+            click.option(
+                "--id",
+                "movement_id",
+                default=None,
+                help="Movement id; sending the same id again records nothing. Generated "
+                "and printed when absent.",
+            ),
+            actor_option,
+            click.option("--note", default=None, help="A free-text note kept with the movement."),
+            click.option(
+                "--format",
+                "output_format",
+                type=WRITE_FORMATS,
+                default="table",
+                show_default=True,
+                help="How to print the receipt.",
+            ),
+        ]
+    ):
+        func = option(func)
+    return func
+
+
+def record(
+    ledger: BudgetLedger,
+    *,
+    action: str,
+    movement_id: str | None,
+    effective_date: str | None,
+    actor: str | None,
+    output_format: str,
+    **fields: Any,
+) -> None:
+    generated = movement_id is None
+    request = MovementRequest(
+        action=action,
+        movement_id=movement_id or str(uuid.uuid4()),
+        effective_date=(
+            parse_date(effective_date, field="effective_date")
+            if effective_date
+            else today_in_vietnam()
+        ),
+        **fields,
+    )
+    receipt, replayed = ledger.record(request, actor=resolve_actor(actor))
+    if output_format == "json":
+        click.echo(to_json({**receipt, "replayed": replayed}))
+        return
+    if replayed:
+        click.echo(
+            f"movement {receipt['movement_id']} was already recorded on "
+            f"{receipt['recorded_at']} with the same content; nothing new was recorded.",
+            err=True,
+        )
+    elif generated:
+        click.echo(f"movement id: {receipt['movement_id']} (keep it to reverse or to retry)")
+    rows = [
+        {
+            "movement_id": receipt["movement_id"],
+            "action": receipt["action"],
+            "effective_date": receipt["effective_date"],
+            "line": "/".join(str(v) for v in entry["line"].values() if v is not None),
+            "amount_vnd": receipt["amount_vnd"],
+            "available_vnd": entry["available_vnd"],
+        }
+        for entry in receipt["lines"]
+    ]
+    columns = [
+        ("movement_id", "movement"),
+        ("action", "action"),
+        ("effective_date", "effective"),
+        ("line", "line"),
+        ("amount_vnd", "amount (đồng)"),
+        ("available_vnd", "available after (đồng)"),
+    ]
+    emit(rows, columns, "table", title="Recorded" if not replayed else "Already recorded")
+
+
+def amount(value: str, *, signed: bool = False) -> int:
+    return parse_amount(value, signed=signed)
+
+
+@click.command("adjust")
+@line_options
+@click.option("--holder", required=True, help="Whose line is raised or lowered.")
+@click.option("--amount", "amount_text", required=True, help="Đồng; negative lowers the line.")
+@click.option("--decision", required=True, help="The decision cited, number and date.")
+@movement_options
+@with_ledger
+def adjust(ledger: BudgetLedger, holder: str, amount_text: str, decision: str, **kw: Any) -> None:
+    """Raise (+) or lower (−) a line by an external decision: money enters or leaves here."""
+    line = line_key(holder, **_pop_line(kw))
+    record(
+        ledger,
+        action="adjust",
+        line=line,
+        amount_vnd=amount(amount_text, signed=True),
+        decision=decision,
+        **kw,
+    )
+
+
+@click.command("allocate")
+@line_options
+@click.option("--from", "from_holder", required=True, help="The parent giving the money.")
+@click.option("--to", "to_holder", required=True, help="The direct child receiving it.")
+@click.option("--amount", "amount_text", required=True, help="Đồng, positive.")
+@click.option("--decision", required=True, help="The decision cited, number and date.")
+@movement_options
+@with_ledger
+def allocate(
+    ledger: BudgetLedger,
+    from_holder: str,
+    to_holder: str,
+    amount_text: str,
+    decision: str,
+    **kw: Any,
+) -> None:
+    """Assign part of a parent's line to a direct child's line."""
+    line = line_key(from_holder, **_pop_line(kw))
+    record(
+        ledger,
+        action="allocate",
+        line=line,
+        counterpart=to_holder,
+        amount_vnd=amount(amount_text),
+        decision=decision,
+        **kw,
+    )
+
+
+@click.command("reallocate")
+@line_options
+@click.option("--from", "from_holder", required=True, help="The holder giving the money up.")
+@click.option("--to", "to_holder", required=True, help="The holder receiving it.")
+@click.option("--amount", "amount_text", required=True, help="Đồng, positive.")
+@click.option("--decision", required=True, help="The decision cited, number and date.")
+@movement_options
+@with_ledger
+def reallocate(
+    ledger: BudgetLedger,
+    from_holder: str,
+    to_holder: str,
+    amount_text: str,
+    decision: str,
+    **kw: Any,
+) -> None:
+    """Move money between two holders' lines; both change together or neither does."""
+    line = line_key(from_holder, **_pop_line(kw))
+    record(
+        ledger,
+        action="reallocate",
+        line=line,
+        counterpart=to_holder,
+        amount_vnd=amount(amount_text),
+        decision=decision,
+        **kw,
+    )
+
+
+@click.command("disburse")
+@line_options
+@click.option("--holder", required=True, help="Whose line pays.")
+@click.option("--amount", "amount_text", required=True, help="Đồng, positive.")
+@click.option("--voucher", required=True, help="The treasury voucher confirming the payment.")
+@movement_options
+@with_ledger
+def disburse(ledger: BudgetLedger, holder: str, amount_text: str, voucher: str, **kw: Any) -> None:
+    """Record a treasury-confirmed payment out of a line."""
+    line = line_key(holder, **_pop_line(kw))
+    record(
+        ledger, action="disburse", line=line, amount_vnd=amount(amount_text), voucher=voucher, **kw
+    )
+
+
+@click.command("reverse")
+@click.option("--of", "reverses", required=True, help="The id of the disbursement to take back.")
+@click.option("--amount", "amount_text", default=None, help="Đồng (default: all that remains).")
+@click.option("--reason", required=True, help="Why it is taken back.")
+@movement_options
+@with_ledger
+def reverse(
+    ledger: BudgetLedger, reverses: str, amount_text: str | None, reason: str, **kw: Any
+) -> None:
+    """Take back all or part of an earlier disbursement."""
+    record(
+        ledger,
+        action="reverse",
+        reverses=reverses,
+        amount_vnd=amount(amount_text) if amount_text else None,
+        reason=reason,
+        **kw,
+    )
+
+
+@click.command("extend")
+@line_options
+@click.option("--holder", required=True, help="Whose line is extended.")
+@click.option("--until", "until_text", required=True, help="The new deadline, YYYY-MM-DD.")
+@click.option(
+    "--amount",
+    "amount_text",
+    default=None,
+    help="Đồng that may be paid after the current deadline (default: all undisbursed).",
+)
+@click.option("--basis", required=True, help="The legal basis, e.g. NQ 111/2024/QH15.")
+@movement_options
+@with_ledger
+def extend(
+    ledger: BudgetLedger,
+    holder: str,
+    until_text: str,
+    amount_text: str | None,
+    basis: str,
+    **kw: Any,
+) -> None:
+    """Let the undisbursed part of a line (or a stated amount) be paid until a later deadline."""
+    line = line_key(holder, **_pop_line(kw))
+    record(
+        ledger,
+        action="extend",
+        line=line,
+        until=parse_date(until_text, field="until"),
+        amount_vnd=amount(amount_text) if amount_text else None,
+        basis=basis,
+        **kw,
+    )
+
+
+@click.command("lapse")
+@line_options
+@click.option("--holder", required=True, help="Whose line lapses.")
+@movement_options
+@with_ledger
+def lapse(ledger: BudgetLedger, holder: str, **kw: Any) -> None:
+    """Return to the budget what a line past its deadline has not paid and was not extended."""
+    line = line_key(holder, **_pop_line(kw))
+    record(ledger, action="lapse", line=line, **kw)
+
+
+def _pop_line(kw: dict[str, Any]) -> dict[str, Any]:
+    return {name: kw.pop(name) for name in ("program", "kind", "source", "year", "project")}
+
+
+COMMANDS = (adjust, allocate, reallocate, disburse, reverse, extend, lapse)

@@ -1,0 +1,131 @@
+"""Reading the ledger: balances, the audit trail, and the self-check."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+import click
+
+from cli.common import emit, format_option, with_ledger
+from ledger.application import BudgetLedger
+from ledger.audit import check as check_ledger
+from ledger.audit import history as ledger_history
+from ledger.values import (
+    check_code,
+    check_kind,
+    check_program,
+    check_project,
+    check_source,
+    check_year,
+)
+
+IDENTITY = ("program", "kind", "source", "year", "holder", "project")
+FIGURES = (
+    "assigned_vnd",
+    "allocated_on_vnd",
+    "disbursed_vnd",
+    "lapsed_vnd",
+    "available_vnd",
+    "extended_vnd",
+    "deadline",
+)
+
+
+def filter_options(func: Any) -> Any:
+    for option in reversed(
+        [
+            click.option("--program", default=None, help="NTM, GNBV or DTTS."),
+            click.option("--kind", default=None, help="DTPT or SN."),
+            click.option("--source", default=None, help="NSTW, NSDP or KHAC."),
+            click.option("--year", default=None, help="Plan year."),
+            click.option("--holder", default=None, help="Holder code."),
+            click.option("--project", default=None, help="Component-project code."),
+        ]
+    ):
+        func = option(func)
+    return func
+
+
+def parse_filters(**given: Any) -> dict[str, Any]:
+    checks = {
+        "program": check_program,
+        "kind": check_kind,
+        "source": check_source,
+        "year": check_year,
+        "holder": lambda v: check_code(v, field="holder"),
+        "project": check_project,
+    }
+    return {name: checks[name](value) for name, value in given.items() if value is not None}
+
+
+@click.command("balance")
+@filter_options
+@format_option
+@with_ledger
+def balance(ledger: BudgetLedger, output_format: str, **filters: Any) -> None:
+    """One row per line with its derived figures, as of now."""
+    rows = []
+    for line in ledger.list_lines(**parse_filters(**filters)):
+        rows.append({**asdict(line.key), **line.figures()})
+    columns = [(name, name) for name in IDENTITY] + [
+        ("assigned_vnd", "assigned"),
+        ("allocated_on_vnd", "allocated on"),
+        ("disbursed_vnd", "disbursed"),
+        ("lapsed_vnd", "lapsed"),
+        ("available_vnd", "available"),
+        ("extended_vnd", "extended"),
+        ("deadline", "deadline"),
+    ]
+    if output_format == "table" and not rows:
+        click.echo("No lines match.")
+        return
+    emit(rows, columns, output_format, title="Balances (đồng)")
+
+
+@click.command("history")
+@filter_options
+@click.option("--decision", default=None, help="Only movements citing this decision or voucher.")
+@format_option
+@with_ledger
+def history(ledger: BudgetLedger, decision: str | None, output_format: str, **filters: Any) -> None:
+    """The movements of a line, a holder or a decision, oldest first, with who recorded each,
+    when, under which decision, and the line's available amount after it."""
+    entries = ledger_history(ledger.journal(), decision=decision, **parse_filters(**filters))
+    if output_format != "json":
+        for entry in entries:
+            entry["line"] = "/".join(str(v) for v in entry["line"].values() if v is not None)
+    columns = [
+        ("effective_date", "effective"),
+        ("recorded_at", "recorded (UTC)"),
+        ("actor", "actor"),
+        ("action", "movement"),
+        ("movement_id", "id"),
+        ("reference", "decision / voucher"),
+        ("line", "line"),
+        ("available_change_vnd", "change"),
+        ("available_after_vnd", "available after"),
+    ]
+    if output_format == "table" and not entries:
+        click.echo("No movements match.")
+        return
+    emit(entries, columns, output_format, title="History (đồng)")
+
+
+@click.command("check")
+@with_ledger
+def check(ledger: BudgetLedger) -> None:
+    """Recompute every line from the recorded events and check the ledger's rules: money is
+    conserved, nothing is overdrawn on any date, the journal and the lines agree."""
+    problems = check_ledger(ledger.journal(), ledger.list_lines())
+    if problems:
+        for problem in problems:
+            click.echo(f"PROBLEM: {problem}", err=True)
+        raise click.ClickException(f"{len(problems)} problem(s) found")
+    click.echo(
+        f"OK: {len(ledger.list_line_keys())} lines, log position {ledger.head_position()}; "
+        "money is conserved and no line is overdrawn on any date."
+    )
+
+
+COMMANDS = (balance, history, check)

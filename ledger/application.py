@@ -1,0 +1,424 @@
+"""``BudgetLedger``: the service layer. Each command reads the aggregates it needs, lets them
+check their rules, and saves every resulting event in one transaction, or nothing."""
+
+from __future__ import annotations
+
+import hashlib
+import random
+import time
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.domain import Snapshot
+from eventsourcing.persistence import IntegrityError, Transcoder, Transcoding
+
+from ledger import limits
+from ledger.errors import (
+    Busy,
+    InsufficientFunds,
+    InvalidInput,
+    LedgerError,
+    MovementIdConflict,
+    NothingToDo,
+    NotRelated,
+    UnknownHolder,
+    UnknownMovement,
+)
+from ledger.holders import Holder
+from ledger.lines import BudgetLine
+from ledger.movements import Movement, MovementRequest
+from ledger.values import (
+    LineKey,
+    check_code,
+    check_level,
+    check_text,
+    format_vnd,
+    holder_id,
+    movement_aggregate_id,
+)
+
+SCAN_PAGE_SIZE = 1000
+
+
+@dataclass(frozen=True)
+class HolderInfo:
+    code: str
+    name: str
+    level: str
+    parent: str | None
+    actor: str
+    registered_at: datetime
+
+
+class DateAsISO(Transcoding):
+    type = date
+    name = "date_iso"
+
+    def encode(self, obj: date) -> str:
+        return obj.isoformat()
+
+    def decode(self, data: str) -> date:
+        return date.fromisoformat(data)
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def check_actor(actor: str) -> str:
+    text = check_text(actor, field="actor", length_max=limits.ACTOR_LENGTH_MAX, required=True)
+    assert text is not None
+    return text
+
+
+class BudgetLedger(Application[UUID]):
+    # Pinned: it names the PostgreSQL tables (ledger_events) and the environment prefix.
+    name = "Ledger"
+    is_snapshotting_enabled = True
+    env = {
+        # Lines a process has read stay in memory and are brought up to date with one query
+        # for newer events ("fast-forward"), so a command's cost does not grow with history.
+        "AGGREGATE_CACHE_MAXSIZE": "20000",
+        "AGGREGATE_CACHE_FASTFORWARD": "y",
+    }
+
+    def register_transcodings(self, transcoder: Transcoder) -> None:
+        super().register_transcodings(transcoder)
+        transcoder.register(DateAsISO())
+
+    # -- Holders ---------------------------------------------------------------------------
+
+    def register_holder(
+        self, code: str, name: str, level: str, parent: str | None, *, actor: str
+    ) -> Holder:
+        code = check_code(code, field="code")
+        name_text = check_text(name, field="name", length_max=limits.NAME_LENGTH_MAX, required=True)
+        assert name_text is not None
+        level = check_level(level)
+        parent_holder = self.get_holder(check_code(parent, field="parent")) if parent else None
+        existing = self._find(Holder, holder_id(code))
+        if existing is not None:
+            same = (existing.name, existing.level, existing.parent) == (
+                name_text,
+                level,
+                parent_holder.code if parent_holder else None,
+            )
+            if same:
+                return existing
+            raise InvalidInput(
+                f"holder {code} is already registered as {existing.name!r} ({existing.level}, "
+                f"under {existing.parent or 'nobody'}); codes are never reused",
+                field="code",
+            )
+        holder = Holder.register(
+            code, name_text, level, parent_holder, actor=check_actor(actor), recorded_at=utc_now()
+        )
+        try:
+            self.save(holder)
+        except IntegrityError:
+            return self.register_holder(code, name, level, parent, actor=actor)
+        return holder
+
+    def get_holder(self, code: str) -> Holder:
+        holder = self._find(Holder, holder_id(code))
+        if holder is None:
+            raise UnknownHolder(
+                f"no holder has code {code}; list them with 'budget-ledger units list' or "
+                "register it with 'budget-ledger units add'",
+                field="holder",
+            )
+        return holder
+
+    def list_holders(self) -> list[HolderInfo]:
+        holders = [
+            HolderInfo(
+                code=state["code"],
+                name=state["name"],
+                level=state["level"],
+                parent=state["parent"],
+                actor=state["actor"],
+                registered_at=state["timestamp"],
+            )
+            for _, state in self._scan(Holder.Registered)
+        ]
+        return sorted(holders, key=lambda h: h.code)
+
+    # -- Movements -------------------------------------------------------------------------
+
+    def record(self, request: MovementRequest, *, actor: str) -> tuple[dict[str, Any], bool]:
+        """Record one movement whole, or refuse it and record nothing.
+
+        Returns the receipt and whether it was a replay of a movement already recorded
+        under the same id with the same content (then nothing new is recorded)."""
+        actor = check_actor(actor)
+        for attempt in range(limits.COMMAND_ATTEMPTS_MAX):
+            recorded_at = utc_now()
+            try:
+                aggregates = self._plan(request, actor, recorded_at)
+            except LedgerError:
+                prior = self._prior_receipt(request)
+                if prior is not None:
+                    return prior, True
+                raise
+            try:
+                self.save(*aggregates)
+            except IntegrityError:
+                # Either the movement id was taken meanwhile, or another writer changed one
+                # of the lines since they were read: look, then re-read and re-check.
+                prior = self._prior_receipt(request)
+                if prior is not None:
+                    return prior, True
+                time.sleep(random.uniform(0, 0.005 * 2**attempt))
+                continue
+            self._snapshot_lines(aggregates)
+            movement = aggregates[0]
+            assert isinstance(movement, Movement)
+            return movement.receipt(), False
+        raise Busy(
+            f"the lines of movement {request.movement_id} kept changing under "
+            f"{limits.COMMAND_ATTEMPTS_MAX} attempts; nothing was recorded, send it again"
+        )
+
+    def _prior_receipt(self, request: MovementRequest) -> dict[str, Any] | None:
+        prior = self._find(Movement, request.aggregate_id)
+        if prior is None:
+            return None
+        if prior.fingerprint != request.fingerprint():
+            differing = ", ".join(prior.differences(request)) or "content"
+            raise MovementIdConflict(
+                f"movement id {request.movement_id} was already used on "
+                f"{prior.recorded_at.isoformat()} by {prior.actor} for a different "
+                f"{prior.action} (differs in: {differing}); choose a new id",
+                field="movement_id",
+            )
+        return prior.receipt()
+
+    def _plan(self, request: MovementRequest, actor: str, at: datetime) -> list[Any]:
+        """Read, check and change the aggregates of one movement; save nothing."""
+        action = request.action
+        if action == "reverse":
+            return self._plan_reversal(request, actor, at)
+        key = request.line
+        assert key is not None
+        day = request.effective_date
+        mid = request.movement_id
+        touched: list[BudgetLine]
+        if action in ("allocate", "reallocate"):
+            assert request.counterpart is not None and request.amount_vnd is not None
+            giver = self.get_holder(key.holder)
+            receiver = self.get_holder(request.counterpart)
+            if action == "allocate" and receiver.parent != giver.code:
+                raise NotRelated(
+                    f"{receiver.code} is not a direct child of {giver.code} (its parent is "
+                    f"{receiver.parent or 'nobody'}); allocate to a child, or reallocate",
+                    field="to_holder",
+                )
+            source = self._existing_line(key)
+            target = self._line_or_open(key.with_holder(receiver.code), at)
+            amount = request.amount_vnd
+            if action == "allocate":
+                source.allocate(mid, day, amount, at, to_holder=receiver.code)
+                target.receive_allocation(mid, day, amount, at, from_holder=giver.code)
+            else:
+                source.reallocate_out(mid, day, amount, at, to_holder=receiver.code)
+                target.reallocate_in(mid, day, amount, at, from_holder=giver.code)
+            touched = [source, target]
+        elif action == "adjust":
+            assert request.amount_vnd is not None
+            line = self._line_or_open(key, at)
+            line.adjust(mid, day, request.amount_vnd, at)
+            amount, touched = request.amount_vnd, [line]
+        else:
+            line = self._existing_line(key)
+            if action == "disburse":
+                assert request.amount_vnd is not None
+                line.disburse(mid, day, request.amount_vnd, at)
+                amount = request.amount_vnd
+            elif action == "extend":
+                assert request.until is not None
+                amount = line.extend(mid, day, request.until, request.amount_vnd, at)
+            else:
+                amount = line.lapse(mid, day, at)
+            touched = [line]
+        movement = self._movement(request, actor, amount, touched, at)
+        return [movement, *touched]
+
+    def _plan_reversal(self, request: MovementRequest, actor: str, at: datetime) -> list[Any]:
+        assert request.reverses is not None
+        original = self._find(Movement, movement_aggregate_id(request.reverses))
+        if original is None or original.action != "disburse":
+            what = "no movement" if original is None else f"a {original.action}, not a disbursement"
+            raise UnknownMovement(
+                f"{request.reverses} is {what}; only a disbursement can be reversed",
+                field="reverses",
+            )
+        remaining = original.remaining_vnd
+        amount = remaining if request.amount_vnd is None else request.amount_vnd
+        if remaining <= 0:
+            raise NothingToDo(
+                f"disbursement {original.movement_id} has already been reversed in full",
+                field="reverses",
+            )
+        if amount > remaining:
+            raise InsufficientFunds(
+                f"only {format_vnd(remaining)} of disbursement {original.movement_id} remain "
+                f"to reverse (of {format_vnd(original.amount_vnd)}); "
+                f"{format_vnd(amount)} is too much",
+                field="amount_vnd",
+            )
+        line = self._existing_line(original.line_key)
+        line.reverse_disbursement(
+            request.movement_id,
+            request.effective_date,
+            amount,
+            at,
+            reverses=original.movement_id,
+            disbursed_on=original.effective_date,
+        )
+        original.take_back(request.movement_id, amount, at)
+        movement = self._movement(request, actor, amount, [line], at)
+        return [movement, line, original]
+
+    @staticmethod
+    def _movement(
+        request: MovementRequest, actor: str, amount: int, touched: list[BudgetLine], at: datetime
+    ) -> Movement:
+        lines = [
+            {"line": asdict(line.key), "available_vnd": line.available_vnd} for line in touched
+        ]
+        return Movement.record(request, actor=actor, amount_vnd=amount, lines=lines, recorded_at=at)
+
+    def close_year(self, year: int, day: date, *, actor: str) -> list[dict[str, Any]]:
+        """Lapse, on ``day``, what every line of plan year ``year`` can no longer pay: all of
+        a line past its deadline, the part not extended of an extended one. All the lapses
+        are saved in one transaction; a line with nothing to lapse is left alone."""
+        actor = check_actor(actor)
+        for attempt in range(limits.COMMAND_ATTEMPTS_MAX):
+            at = utc_now()
+            aggregates: list[Any] = []
+            for key in self.list_line_keys(year=year):
+                if key.base_deadline > day:
+                    continue
+                line = self._existing_line(key)
+                if line.lapsable_vnd(day) <= 0:
+                    continue
+                request = MovementRequest(
+                    action="lapse",
+                    movement_id=_close_year_movement_id(key, day),
+                    effective_date=day,
+                    line=key,
+                    note=f"close-year {year} on {day.isoformat()}",
+                )
+                amount = line.lapse(request.movement_id, day, at)
+                aggregates += [self._movement(request, actor, amount, [line], at), line]
+            if not aggregates:
+                return []
+            try:
+                self.save(*aggregates)
+            except IntegrityError:
+                time.sleep(random.uniform(0, 0.005 * 2**attempt))
+                continue
+            self._snapshot_lines(aggregates)
+            return [a.receipt() for a in aggregates if isinstance(a, Movement)]
+        raise Busy(f"lines of {year} kept changing; nothing was lapsed, run close-year again")
+
+    # -- Queries ---------------------------------------------------------------------------
+
+    def get_line(self, key: LineKey) -> BudgetLine | None:
+        return self._find(BudgetLine, key.line_id)
+
+    def get_movement(self, movement_id: str) -> Movement:
+        movement = self._find(Movement, movement_aggregate_id(movement_id))
+        if movement is None:
+            raise UnknownMovement(f"no movement has id {movement_id}", field="movement_id")
+        return movement
+
+    def list_line_keys(self, **filters: Any) -> list[LineKey]:
+        """The lines that exist, optionally filtered on any identity field."""
+        keys = []
+        for _, state in self._scan(BudgetLine.Opened):
+            key = LineKey(
+                state["program"],
+                state["kind"],
+                state["source"],
+                state["year"],
+                state["holder"],
+                state["project"],
+            )
+            if all(value is None or getattr(key, name) == value for name, value in filters.items()):
+                keys.append(key)
+        return sorted(keys)
+
+    def list_lines(self, **filters: Any) -> list[BudgetLine]:
+        return [self._existing_line(key) for key in self.list_line_keys(**filters)]
+
+    def journal(self) -> Iterator[tuple[int, dict[str, Any]]]:
+        """Every recorded movement in log order, as (position, event state)."""
+        yield from self._scan(Movement.Recorded)
+
+    def head_position(self) -> int:
+        return self.recorder.max_notification_id() or 0
+
+    # -- Helpers ---------------------------------------------------------------------------
+
+    def _scan(self, event_class: type) -> Iterator[tuple[int, dict[str, Any]]]:
+        topic = event_class.TOPIC  # type: ignore[attr-defined]
+        start = 1
+        while True:
+            page = self.recorder.select_notifications(
+                start=start, limit=SCAN_PAGE_SIZE, topics=[topic]
+            )
+            for notification in page:
+                event = self.mapper.to_domain_event(notification)
+                state = dict(event.__dict__)
+                state["timestamp"] = event.timestamp
+                yield notification.id, state
+            if len(page) < SCAN_PAGE_SIZE:
+                return
+            start = page[-1].id + 1
+
+    def _find(self, cls: type[Any], aggregate_id: UUID) -> Any:
+        try:
+            aggregate = self.repository.get(aggregate_id)
+        except AggregateNotFoundError:
+            return None
+        assert isinstance(aggregate, cls), (aggregate_id, type(aggregate))
+        return aggregate
+
+    def _existing_line(self, key: LineKey) -> BudgetLine:
+        line = self.get_line(key)
+        if line is None:
+            self.get_holder(key.holder)
+            raise InsufficientFunds(
+                f"line {key.label} has never received money; allocate or adjust it first",
+                field="amount_vnd",
+            )
+        return line
+
+    def _line_or_open(self, key: LineKey, at: datetime) -> BudgetLine:
+        line = self.get_line(key)
+        if line is None:
+            self.get_holder(key.holder)
+            line = BudgetLine.open(key, recorded_at=at)
+        return line
+
+    def _snapshot_lines(self, aggregates: list[Any]) -> None:
+        """Snapshot a line every LINE_SNAPSHOT_INTERVAL events, from the state in hand (no
+        re-read). A snapshot is an optimisation: if this fails, the events are still saved."""
+        assert self.snapshots is not None
+        for aggregate in aggregates:
+            if not isinstance(aggregate, BudgetLine):
+                continue
+            # A line's version grows by one per command (two when a command opens it, from
+            # 0 to 2), so it passes through every multiple of the interval.
+            if aggregate.version % limits.LINE_SNAPSHOT_INTERVAL == 0:
+                self.snapshots.put([Snapshot.take(aggregate)])
+
+
+def _close_year_movement_id(key: LineKey, day: date) -> str:
+    digest = hashlib.sha256(key.label.encode("utf-8")).hexdigest()[:16]
+    return f"close-year:{key.year}:{day.isoformat()}:{digest}"

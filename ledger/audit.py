@@ -1,0 +1,155 @@
+"""The audit trail and the ledger's self-check, both recomputed from the recorded movements.
+
+``history`` answers "who moved what, when, under which decision" and shows each line's
+available amount after each movement, in effective-date order (the order in which the money
+actually moved; a back-dated entry takes its place by its date). ``check`` recomputes every
+line from the journal alone and compares it with the line aggregates and with the rules.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import asdict
+from datetime import datetime
+from typing import Any
+
+from ledger.journal import Posting, fold, postings
+from ledger.lines import BudgetLine
+from ledger.movements import REFERENCE_FIELDS
+from ledger.values import LineKey, format_vnd
+
+LINE_FIELDS = ("program", "kind", "source", "year", "holder", "project")
+
+
+def history(
+    journal: Iterable[tuple[int, dict[str, Any]]],
+    *,
+    decision: str | None = None,
+    **line_filters: Any,
+) -> list[dict[str, Any]]:
+    """One entry per (movement, line touched) matching the filters, oldest effective date
+    first (ties in the order recorded), with the line's available amount after it."""
+    movements: dict[str, dict[str, Any]] = {}
+    by_line: dict[LineKey, list[Posting]] = defaultdict(list)
+    for position, movement in journal:
+        movements[movement["movement_id"]] = movement
+        for posting in postings(position, movement):
+            by_line[posting.line].append(posting)
+    entries = []
+    for key, line_postings in by_line.items():
+        if not _line_matches(key, line_filters):
+            continue
+        available_vnd = 0
+        for posting in sorted(line_postings, key=lambda p: (p.effective_date, p.position)):
+            available_vnd += posting.available_change_vnd
+            movement = movements[posting.movement_id]
+            if decision is not None and not _cites(movement, decision):
+                continue
+            entries.append(_entry(movement, posting, available_vnd))
+    entries.sort(key=lambda e: (e["effective_date"], e["position"], e["line"]["holder"]))
+    return entries
+
+
+def _line_matches(key: LineKey, filters: dict[str, Any]) -> bool:
+    return all(value is None or getattr(key, name) == value for name, value in filters.items())
+
+
+def _cites(movement: dict[str, Any], reference: str) -> bool:
+    wanted = reference.strip().casefold()
+    request = movement["request"]
+    return any((request.get(name) or "").casefold() == wanted for name in REFERENCE_FIELDS)
+
+
+def _entry(movement: dict[str, Any], posting: Posting, available_vnd: int) -> dict[str, Any]:
+    request = movement["request"]
+    recorded_at: datetime = movement["timestamp"]
+    return {
+        "position": posting.position,
+        "movement_id": movement["movement_id"],
+        "action": movement["action"],
+        "effective_date": posting.effective_date,
+        "recorded_at": recorded_at,
+        "actor": movement["actor"],
+        "reference": next((request[n] for n in REFERENCE_FIELDS if request.get(n)), None),
+        **{name: request.get(name) for name in REFERENCE_FIELDS},
+        "reverses": request.get("reverses"),
+        "until": request.get("until"),
+        "note": request.get("note"),
+        "line": asdict(posting.line),
+        "amount_vnd": movement["amount_vnd"],
+        "available_change_vnd": posting.available_change_vnd,
+        "available_after_vnd": available_vnd,
+    }
+
+
+def check(journal: Iterable[tuple[int, dict[str, Any]]], lines: Iterable[BudgetLine]) -> list[str]:
+    """Every way the recorded events break a rule or disagree with each other; empty if OK."""
+    movements = list(journal)
+    recomputed = fold(movements)
+    problems: list[str] = []
+    adjusted: dict[tuple[str, str, str, int], int] = defaultdict(int)
+    held: dict[tuple[str, str, str, int], int] = defaultdict(int)
+    reversed_by_payment: dict[str, int] = defaultdict(int)
+    paid: dict[str, int] = {}
+    for _, movement in movements:
+        if movement["action"] == "adjust":
+            adjusted[LineKey(**movement["lines"][0]["line"]).group] += movement["amount_vnd"]
+        elif movement["action"] == "disburse":
+            paid[movement["movement_id"]] = movement["amount_vnd"]
+        elif movement["action"] == "reverse":
+            reversed_by_payment[movement["request"]["reverses"]] += movement["amount_vnd"]
+    for payment_id, taken_back_vnd in reversed_by_payment.items():
+        if taken_back_vnd > paid.get(payment_id, 0):
+            problems.append(
+                f"disbursement {payment_id}: reversals take back {format_vnd(taken_back_vnd)}, "
+                f"more than the {format_vnd(paid.get(payment_id, 0))} paid"
+            )
+    for key, line in sorted(recomputed.items()):
+        figures = line.figures
+        held[key.group] += line.available_vnd + figures["disbursed_vnd"] + figures["lapsed_vnd"]
+        lowest, day = line.lowest_available()
+        if lowest < 0:
+            problems.append(
+                f"line {key.label}: available is {format_vnd(lowest)} on {day}, below zero"
+            )
+    for group in sorted(set(adjusted) | set(held)):
+        if adjusted[group] != held[group]:
+            name = "/".join(str(part) for part in group)
+            problems.append(
+                f"{name}: money is not conserved: adjustments total "
+                f"{format_vnd(adjusted[group])} but available + disbursed + lapsed over all "
+                f"lines is {format_vnd(held[group])}"
+            )
+    problems += _compare(recomputed, lines)
+    return problems
+
+
+def _compare(recomputed: dict[LineKey, Any], lines: Iterable[BudgetLine]) -> list[str]:
+    """The line aggregates (built from their own postings) must agree with the journal."""
+    problems = []
+    seen = set()
+    for line in lines:
+        seen.add(line.key)
+        journal_line = recomputed.get(line.key)
+        if journal_line is None:
+            if line.version > 1:
+                problems.append(
+                    f"line {line.key.label}: has postings but no movement in the journal"
+                )
+            continue
+        expected = {
+            **journal_line.figures,
+            "available_vnd": journal_line.available_vnd,
+            "extended_vnd": journal_line.extended_vnd,
+            "deadline": journal_line.deadline,
+        }
+        for name, value in line.figures().items():
+            if expected[name] != value:
+                problems.append(
+                    f"line {line.key.label}: {name} is {value} on the line but {expected[name]} "
+                    "in the journal of movements"
+                )
+    for key in sorted(set(recomputed) - seen):
+        problems.append(f"line {key.label}: appears in the journal but was never opened")
+    return problems

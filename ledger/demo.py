@@ -1,0 +1,219 @@
+"""A small, realistic data set drawn from the seeds, loaded through real movements.
+
+Quảng Nam (49) and six of the nine mountain districts of seed 002, with their official codes;
+the poverty (GNBV) and ethnic-minority (DTTS) programs; the 2024 plan year with the centre's
+appropriation, the province's counterpart funds, allocations to districts, a year of
+treasury-confirmed payments (many recorded back-dated), a reallocation from a district that
+cannot spend to one that can, a reversal, and 2023 funds extended into 2024 under
+NQ 104/2023/QH15. The amounts are synthetic (no report gives them per district) and every
+movement says so in its note. Movement ids are fixed, so loading it again records nothing.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator
+from datetime import date, timedelta
+
+from ledger.application import BudgetLedger
+from ledger.movements import MovementRequest
+from ledger.values import LineKey
+
+TY = 10**9  # one tỷ đồng
+NOTE = "demo data (synthetic amounts)"
+
+HOLDERS = [
+    ("TW", "Trung ương", "central", None),
+    ("49", "Tỉnh Quảng Nam", "province", "TW"),
+    ("504", "Huyện Tây Giang", "district", "49"),
+    ("505", "Huyện Đông Giang", "district", "49"),
+    ("510", "Huyện Nam Giang", "district", "49"),
+    ("511", "Huyện Phước Sơn", "district", "49"),
+    ("515", "Huyện Bắc Trà My", "district", "49"),
+    ("516", "Huyện Nam Trà My", "district", "49"),
+]
+DISTRICTS = [code for code, _, level, _ in HOLDERS if level == "district"]
+
+# (program, kind, source): the province's plan in tỷ, and how fast its districts pay
+# (investment capital moves far faster than recurrent, as in every seed).
+PLANS = [
+    ("GNBV", "DTPT", "NSTW", 120, 0.80),
+    ("GNBV", "SN", "NSTW", 60, 0.35),
+    ("DTTS", "DTPT", "NSTW", 210, 0.80),
+    ("DTTS", "SN", "NSTW", 90, 0.30),
+]
+COUNTERPART_SHARE = 0.10  # the province's own NSDP funds beside central DTPT funds
+
+
+def movements() -> Iterator[MovementRequest]:
+    rng = random.Random(2024)
+    number = 0
+
+    def request(action: str, day: date, line: LineKey | None, **fields: object) -> MovementRequest:
+        nonlocal number
+        number += 1
+        return MovementRequest(
+            action=action,
+            movement_id=f"demo-{number:04d}",
+            effective_date=day,
+            line=line,
+            note=NOTE,
+            **fields,  # type: ignore[arg-type]
+        )
+
+    for program, kind, source, plan_ty, pace in PLANS:
+        centre = LineKey(program, kind, source, 2024, "TW")
+        province = centre.with_holder("49")
+        plan_vnd = plan_ty * TY
+        yield request(
+            "adjust",
+            date(2024, 1, 2),
+            centre,
+            amount_vnd=plan_vnd,
+            decision="QĐ 1603/QĐ-TTg 11/12/2023",
+        )
+        yield request(
+            "allocate",
+            date(2024, 1, 5),
+            centre,
+            counterpart="49",
+            amount_vnd=plan_vnd,
+            decision="QĐ 1603/QĐ-TTg 11/12/2023",
+        )
+        shares = [rng.uniform(0.8, 1.2) for _ in DISTRICTS]
+        kept_vnd = plan_vnd // 20  # the province keeps 5% for its own agencies
+        for district, share in zip(DISTRICTS, shares, strict=True):
+            amount = int((plan_vnd - kept_vnd) * share / sum(shares)) // 10**6 * 10**6
+            yield request(
+                "allocate",
+                date(2024, 1, 15),
+                province,
+                counterpart=district,
+                amount_vnd=amount,
+                decision="QĐ 95/QĐ-UBND 12/01/2024",
+            )
+        if kind == "DTPT":
+            counterpart = LineKey(program, kind, "NSDP", 2024, "49")
+            yield request(
+                "adjust",
+                date(2024, 2, 20),
+                counterpart,
+                amount_vnd=int(plan_vnd * COUNTERPART_SHARE),
+                decision="NQ 12/NQ-HĐND 20/02/2024",
+            )
+        # Monthly treasury-confirmed payments; Nam Giang (510) is slow all year.
+        for district in DISTRICTS:
+            line = LineKey(program, kind, source, 2024, district)
+            for month in range(3, 10):
+                day = date(2024, month, 1) + timedelta(days=rng.randrange(0, 27))
+                fraction = pace / 7 * (0.3 if district == "510" else rng.uniform(0.7, 1.1))
+                amount = int(fraction * plan_vnd / len(DISTRICTS)) // 10**6 * 10**6
+                payment = request(
+                    "disburse",
+                    day,
+                    line,
+                    amount_vnd=amount,
+                    voucher=f"KB-{program}-{kind}-{district}-{month:02d}",
+                )
+                yield payment
+        if kind == "DTPT":
+            # Seed 002: move money from a district that cannot disburse to one that can.
+            slow = LineKey(program, kind, source, 2024, "510")
+            yield request(
+                "reallocate",
+                date(2024, 8, 20),
+                slow,
+                counterpart="505",
+                amount_vnd=plan_vnd // 40,
+                decision="QĐ 1850/QĐ-UBND 20/08/2024",
+            )
+            yield request(
+                "disburse",
+                date(2024, 9, 10),
+                slow.with_holder("505"),
+                amount_vnd=plan_vnd // 50,
+                voucher=f"KB-{program}-505-0910",
+            )
+            # The treasury takes back part of the last payment, confirmed against the wrong
+            # voucher.
+            yield request(
+                "reverse",
+                date(2024, 9, 16),
+                None,
+                reverses=payment.movement_id,
+                amount_vnd=payment.amount_vnd // 10 // 10**6 * 10**6 or None,
+                reason="sai chứng từ (wrong voucher)",
+            )
+
+
+def extension_movements() -> Iterator[MovementRequest]:
+    """2023 investment funds of Nam Trà My carried into 2024 and a payment from them."""
+    line = LineKey("DTTS", "DTPT", "NSTW", 2023, "516")
+    yield MovementRequest(
+        action="adjust",
+        movement_id="demo-2023-01",
+        effective_date=date(2023, 2, 1),
+        line=line.with_holder("TW"),
+        amount_vnd=20 * TY,
+        decision="QĐ 652/QĐ-TTg 28/05/2022",
+        note=NOTE,
+    )
+    yield MovementRequest(
+        action="allocate",
+        movement_id="demo-2023-02",
+        effective_date=date(2023, 2, 5),
+        line=line.with_holder("TW"),
+        counterpart="49",
+        amount_vnd=20 * TY,
+        decision="QĐ 652/QĐ-TTg 28/05/2022",
+        note=NOTE,
+    )
+    yield MovementRequest(
+        action="allocate",
+        movement_id="demo-2023-03",
+        effective_date=date(2023, 3, 1),
+        line=line.with_holder("49"),
+        counterpart="516",
+        amount_vnd=20 * TY,
+        decision="QĐ 410/QĐ-UBND 01/03/2023",
+        note=NOTE,
+    )
+    yield MovementRequest(
+        action="disburse",
+        movement_id="demo-2023-04",
+        effective_date=date(2023, 11, 20),
+        line=line,
+        amount_vnd=12 * TY,
+        voucher="KB-516-2311",
+        note=NOTE,
+    )
+    yield MovementRequest(
+        action="extend",
+        movement_id="demo-2023-05",
+        effective_date=date(2024, 1, 25),
+        line=line,
+        until=date(2024, 12, 31),
+        basis="NQ 104/2023/QH15",
+        note=NOTE,
+    )
+    yield MovementRequest(
+        action="disburse",
+        movement_id="demo-2023-06",
+        effective_date=date(2024, 7, 15),
+        line=line,
+        amount_vnd=5 * TY,
+        voucher="KB-516-2407",
+        note=NOTE,
+    )
+
+
+def load(ledger: BudgetLedger, *, actor: str) -> tuple[int, int]:
+    """Load the demo; returns (movements recorded now, movements already there)."""
+    for code, name, level, parent in HOLDERS:
+        ledger.register_holder(code, name, level, parent, actor=actor)
+    recorded = replayed = 0
+    for request in [*movements(), *extension_movements()]:
+        _, was_replayed = ledger.record(request, actor=actor)
+        replayed += was_replayed
+        recorded += not was_replayed
+    return recorded, replayed

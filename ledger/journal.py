@@ -1,0 +1,104 @@
+"""The journal: every movement's effect on each line it touched, derived from the movements
+alone. ``check`` and ``history`` use it to recompute figures independently of the line
+aggregates, so a disagreement between the two shows up instead of being copied."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from ledger.values import LineKey
+
+# For each action, the change to each figure of the lines it touched, per unit of amount:
+# index 0 is the line (or the giving side), index 1 the receiving side.
+EFFECTS: dict[str, tuple[dict[str, int], ...]] = {
+    "adjust": ({"assigned_vnd": 1},),
+    "allocate": ({"allocated_on_vnd": 1}, {"assigned_vnd": 1}),
+    "reallocate": ({"assigned_vnd": -1}, {"assigned_vnd": 1}),
+    "disburse": ({"disbursed_vnd": 1},),
+    "reverse": ({"disbursed_vnd": -1},),
+    "extend": ({},),
+    "lapse": ({"lapsed_vnd": 1},),
+}
+FIGURES = ("assigned_vnd", "allocated_on_vnd", "disbursed_vnd", "lapsed_vnd")
+
+
+@dataclass(frozen=True)
+class Posting:
+    movement_id: str
+    action: str
+    position: int
+    line: LineKey
+    effective_date: date
+    changes: dict[str, int]
+
+    @property
+    def available_change_vnd(self) -> int:
+        c = self.changes
+        return (
+            c.get("assigned_vnd", 0)
+            - c.get("allocated_on_vnd", 0)
+            - c.get("disbursed_vnd", 0)
+            - c.get("lapsed_vnd", 0)
+        )
+
+
+def postings(position: int, movement: dict[str, Any]) -> Iterator[Posting]:
+    """The postings of one recorded movement (the state of a ``Movement.Recorded`` event)."""
+    effects = EFFECTS[movement["action"]]
+    assert len(effects) == len(movement["lines"])
+    for effect, touched in zip(effects, movement["lines"], strict=True):
+        yield Posting(
+            movement_id=movement["movement_id"],
+            action=movement["action"],
+            position=position,
+            line=LineKey(**touched["line"]),
+            effective_date=date.fromisoformat(movement["request"]["effective_date"]),
+            changes={name: unit * movement["amount_vnd"] for name, unit in effect.items()},
+        )
+
+
+@dataclass
+class JournalLine:
+    """A line's figures as the journal has them."""
+
+    key: LineKey
+    figures: dict[str, int] = field(default_factory=lambda: dict.fromkeys(FIGURES, 0))
+    extended_vnd: int = 0
+    deadline: date | None = None
+    available_by_day: dict[date, int] = field(default_factory=dict)
+
+    @property
+    def available_vnd(self) -> int:
+        f = self.figures
+        return f["assigned_vnd"] - f["allocated_on_vnd"] - f["disbursed_vnd"] - f["lapsed_vnd"]
+
+    def lowest_available(self) -> tuple[int, date | None]:
+        running, lowest, lowest_day = 0, 0, None
+        for day in sorted(self.available_by_day):
+            running += self.available_by_day[day]
+            if running < lowest:
+                lowest, lowest_day = running, day
+        return lowest, lowest_day
+
+
+def fold(movements: Iterable[tuple[int, dict[str, Any]]]) -> dict[LineKey, JournalLine]:
+    lines: dict[LineKey, JournalLine] = {}
+    for position, movement in movements:
+        for posting in postings(position, movement):
+            line = lines.setdefault(posting.line, JournalLine(posting.line))
+            for name, change in posting.changes.items():
+                line.figures[name] += change
+            day = posting.effective_date
+            line.available_by_day[day] = (
+                line.available_by_day.get(day, 0) + posting.available_change_vnd
+            )
+            if movement["action"] == "extend":
+                line.extended_vnd = movement["amount_vnd"]
+                line.deadline = date.fromisoformat(movement["request"]["until"])
+    for line in lines.values():
+        if line.deadline is None:
+            line.deadline = line.key.base_deadline
+    return lines

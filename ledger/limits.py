@@ -1,0 +1,48 @@
+"""Every bound the ledger enforces, in one place, with the relations between them asserted.
+
+Python integers never overflow, so the limits are written down instead: they keep every
+figure inside a signed 64-bit integer (PostgreSQL ``bigint``) and every piece of state small.
+"""
+
+from __future__ import annotations
+
+# One movement moves at most 10^15 đồng (a million tỷ): forty times the whole 2024 national
+# investment plan of the three programs, so no real decision is refused by it.
+AMOUNT_VND_MAX = 10**15
+
+# A line lives within a bounded window of effective dates: from 1 January of the year before
+# its plan year (decisions assigning a plan are signed late in the year before) to 31 December
+# of plan year + LINE_YEARS_AFTER_MAX. NQ 257/2025/QH15 carries 2021 funds to the end of 2026,
+# five years on; seven leaves room for one more such resolution.
+LINE_YEARS_BEFORE_MAX = 1
+LINE_YEARS_AFTER_MAX = 7
+LINE_DAYS_MAX = 366 * (LINE_YEARS_BEFORE_MAX + 1 + LINE_YEARS_AFTER_MAX)
+
+# A line is extended a handful of times at most (one ordinary extension, then National
+# Assembly resolutions).
+EXTENSIONS_MAX = 8
+
+# A line's cumulative figures (assigned, disbursed, ...) are capped so that every figure, and
+# the sum of two of them, fits a signed 64-bit integer; a movement that would pass it is refused.
+LINE_FIGURE_VND_MAX = 2**61
+assert AMOUNT_VND_MAX < LINE_FIGURE_VND_MAX
+assert 4 * LINE_FIGURE_VND_MAX <= 2**63
+
+YEAR_MIN = 2000
+YEAR_MAX = 2100
+
+CODE_LENGTH_MAX = 32
+NAME_LENGTH_MAX = 200
+REFERENCE_LENGTH_MAX = 200
+NOTE_LENGTH_MAX = 1000
+MOVEMENT_ID_LENGTH_MAX = 64
+ACTOR_LENGTH_MAX = 100
+
+# A command that loses an optimistic-concurrency race is retried this many times in all;
+# each retry re-reads the lines, so a busy line is never overdrawn, and a client is never
+# left waiting without bound.
+COMMAND_ATTEMPTS_MAX = 8
+
+# Lines are snapshotted every so many events so that loading a line without a warm cache
+# replays at most this many events, whatever its history.
+LINE_SNAPSHOT_INTERVAL = 100
