@@ -8,7 +8,7 @@ from cli.common import (
     actor_option,
     database_option,
     emit,
-    open_ledger,
+    opened,
     refusals,
     resolve_actor,
     to_json,
@@ -24,7 +24,7 @@ from ledger.values import check_year, format_vnd, parse_date
 def init(database: str | None) -> None:
     """Create the ledger's tables (a SQLite file by default). Safe to run again."""
     database = database or default_database()
-    with open_ledger(database, create=True) as ledger:
+    with opened(database, create=True) as ledger:
         click.echo(f"ledger ready at {describe(database)} (log position {ledger.head_position()})")
 
 

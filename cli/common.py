@@ -12,22 +12,15 @@ import os
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime
-from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 from rich.console import Console
 from rich.table import Table
 
-from ledger.application import BudgetLedger
-from ledger.config import (
-    DATABASE_ENVVAR,
-    default_database,
-    describe,
-    is_postgres,
-    persistence_environment,
-)
-from ledger.errors import LedgerError, NoLedger
+from ledger.application import BudgetLedger, open_ledger
+from ledger.config import DATABASE_ENVVAR, default_database
+from ledger.errors import LedgerError
 from ledger.values import LineKey, format_vnd
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -95,22 +88,13 @@ def refusals() -> Iterator[None]:
 
 
 @contextmanager
-def open_ledger(database: str | None, *, create: bool = False) -> Iterator[BudgetLedger]:
-    """Open the ledger; refuse to create a new SQLite file unless asked (a typo in a path
-    must not silently start an empty ledger)."""
-    database = database or default_database()
+def opened(database: str | None, *, create: bool = False) -> Iterator[BudgetLedger]:
     with refusals():
-        if not is_postgres(database) and not create and not Path(database).expanduser().exists():
-            raise NoLedger(
-                f"there is no ledger at {describe(database)}; create one with "
-                f"'budget-ledger init --database {database}' or check the path",
-                field="database",
-            )
-        ledger = BudgetLedger(env=persistence_environment(database))
-        try:
-            yield ledger
-        finally:
-            ledger.close()
+        ledger = open_ledger(database or default_database(), create=create)
+    try:
+        yield ledger
+    finally:
+        ledger.close()
 
 
 def with_ledger(func: F) -> F:
@@ -119,7 +103,7 @@ def with_ledger(func: F) -> F:
     @database_option
     @functools.wraps(func)
     def wrapper(database: str | None, **kwargs: Any) -> Any:
-        with open_ledger(database) as ledger, refusals():
+        with opened(database) as ledger, refusals():
             return func(ledger=ledger, **kwargs)
 
     return wrapper  # type: ignore[return-value]

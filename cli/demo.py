@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from cli.common import emit, open_ledger, refusals
+from cli.common import emit, opened, refusals
 from ledger import demo as demo_data
 from ledger.audit import check
 from ledger.config import DATABASE_ENVVAR, describe
@@ -30,7 +30,7 @@ def demo(database: str | None) -> None:
     """Load a small realistic data set (Quảng Nam's mountain districts, two programs, 2024)
     and print its balances. Loading it again records nothing twice."""
     database = database or default_demo_database()
-    with open_ledger(database, create=True) as ledger, refusals():
+    with opened(database, create=True) as ledger, refusals():
         click.echo(f"Loading the demo into {describe(database)} ...")
         recorded, replayed = demo_data.load(ledger, actor="demo")
         click.echo(f"{recorded} movements recorded, {replayed} already there.")

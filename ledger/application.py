@@ -9,20 +9,28 @@ import time
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Any
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Snapshot
-from eventsourcing.persistence import IntegrityError, Transcoder, Transcoding
+from eventsourcing.persistence import (
+    IntegrityError,
+    PersistenceError,
+    Transcoder,
+    Transcoding,
+)
 
 from ledger import limits
+from ledger.config import describe, is_postgres, persistence_environment
 from ledger.errors import (
     Busy,
     InsufficientFunds,
     InvalidInput,
     LedgerError,
     MovementIdConflict,
+    NoLedger,
     NothingToDo,
     NotRelated,
     UnknownHolder,
@@ -63,6 +71,34 @@ class DateAsISO(Transcoding):
 
     def decode(self, data: str) -> date:
         return date.fromisoformat(data)
+
+
+def open_ledger(database: str, *, create: bool = False) -> BudgetLedger:
+    """Open the ledger stored at ``database`` (a SQLite path or a postgresql:// URL).
+
+    Only ``create=True`` (``budget-ledger init``, the demo) creates tables: concurrent
+    ``CREATE TABLE IF NOT EXISTS`` from several processes can fail on PostgreSQL, and a typo
+    in a path must not silently start an empty ledger."""
+    if not create and not is_postgres(database) and not Path(database).expanduser().exists():
+        raise NoLedger(
+            f"there is no ledger at {describe(database)}; create one with "
+            f"'budget-ledger init --database {database}' or check the path",
+            field="database",
+        )
+    env = persistence_environment(database)
+    env["CREATE_TABLE"] = "yes" if create else "no"
+    ledger = BudgetLedger(env=env)
+    if not create:
+        try:
+            ledger.head_position()
+        except PersistenceError as error:
+            ledger.close()
+            raise NoLedger(
+                f"{describe(database)} holds no ledger ({str(error).strip()}); create it with "
+                "'budget-ledger init'",
+                field="database",
+            ) from None
+    return ledger
 
 
 def utc_now() -> datetime:
@@ -172,7 +208,7 @@ class BudgetLedger(Application[UUID]):
                 prior = self._prior_receipt(request)
                 if prior is not None:
                     return prior, True
-                time.sleep(random.uniform(0, 0.005 * 2**attempt))
+                _wait_before_retry(attempt)
                 continue
             self._snapshot_lines(aggregates)
             movement = aggregates[0]
@@ -320,7 +356,7 @@ class BudgetLedger(Application[UUID]):
             try:
                 self.save(*aggregates)
             except IntegrityError:
-                time.sleep(random.uniform(0, 0.005 * 2**attempt))
+                _wait_before_retry(attempt)
                 continue
             self._snapshot_lines(aggregates)
             return [a.receipt() for a in aggregates if isinstance(a, Movement)]
@@ -417,6 +453,10 @@ class BudgetLedger(Application[UUID]):
             # 0 to 2), so it passes through every multiple of the interval.
             if aggregate.version % limits.LINE_SNAPSHOT_INTERVAL == 0:
                 self.snapshots.put([Snapshot.take(aggregate)])
+
+
+def _wait_before_retry(attempt: int) -> None:
+    time.sleep(random.uniform(0, min(limits.RETRY_WAIT_S_MAX, 0.002 * 2**attempt)))
 
 
 def _close_year_movement_id(key: LineKey, day: date) -> str:

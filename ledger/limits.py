@@ -41,7 +41,10 @@ ACTOR_LENGTH_MAX = 100
 # A command that loses an optimistic-concurrency race is retried this many times in all;
 # each retry re-reads the lines, so a busy line is never overdrawn, and a client is never
 # left waiting without bound.
-COMMAND_ATTEMPTS_MAX = 8
+COMMAND_ATTEMPTS_MAX = 20
+# Between attempts a command waits a random time below this bound (it doubles per attempt
+# from 2 ms), so racing writers spread out instead of colliding again.
+RETRY_WAIT_S_MAX = 0.05
 
 # Lines are snapshotted every so many events so that loading a line without a warm cache
 # replays at most this many events, whatever its history.

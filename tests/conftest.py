@@ -9,8 +9,7 @@ from collections.abc import Iterator
 import psycopg
 import pytest
 
-from ledger.application import BudgetLedger
-from ledger.config import persistence_environment
+from ledger.application import BudgetLedger, open_ledger
 
 POSTGRES_ENVVAR = "BUDGET_LEDGER_TEST_POSTGRES"
 
@@ -47,7 +46,7 @@ def database(request: pytest.FixtureRequest, tmp_path: os.PathLike[str]) -> str:
 
 @pytest.fixture
 def stored_ledger(database: str) -> Iterator[BudgetLedger]:
-    ledger = BudgetLedger(env=persistence_environment(database))
+    ledger = open_ledger(database, create=True)
     yield ledger
     ledger.close()
 

@@ -1,0 +1,413 @@
+"""The command line as a finance officer and a script use it, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+
+import pytest
+from click.testing import CliRunner, Result
+
+from cli import main
+
+Run = Callable[..., Result]
+LINE = ["--program", "GNBV", "--kind", "DTPT", "--source", "NSTW", "--year", "2024"]
+TY = 10**9
+
+
+@pytest.fixture
+def run(database: str) -> Run:
+    runner = CliRunner()
+
+    def invoke(*args: str, ok: bool = True) -> Result:
+        result = runner.invoke(main, [*args, "--database", database], catch_exceptions=False)
+        if ok:
+            assert result.exit_code == 0, result.output
+        else:
+            assert result.exit_code != 0, result.output
+        return result
+
+    invoke("init")
+    return invoke
+
+
+@pytest.fixture
+def tree(run: Run) -> Run:
+    run("units", "add", "TW", "Trung ương", "--level", "central", "--actor", "sotaichinh")
+    run("units", "add", "49", "Tỉnh Quảng Nam", "--level", "province", "--parent", "TW")
+    run("units", "add", "505", "Huyện Đông Giang", "--level", "district", "--parent", "49")
+    run("units", "add", "504", "Huyện Tây Giang", "--level", "district", "--parent", "49")
+    return run
+
+
+def balances(run: Run, *filters: str) -> dict[str, dict]:
+    rows = json.loads(run("balance", *filters, "--format", "json").output)
+    return {row["holder"]: row for row in rows}
+
+
+def worked_example(run: Run) -> None:
+    run(
+        "adjust",
+        *LINE,
+        "--holder",
+        "TW",
+        "--amount",
+        "500.000.000.000",
+        "--decision",
+        "QĐ 1603/QĐ-TTg 11/12/2023",
+        "--date",
+        "2024-01-02",
+        "--id",
+        "w1",
+    )
+    run(
+        "allocate",
+        *LINE,
+        "--from",
+        "TW",
+        "--to",
+        "49",
+        "--amount",
+        str(400 * TY),
+        "--decision",
+        "QĐ 1603/QĐ-TTg 11/12/2023",
+        "--date",
+        "2024-01-05",
+        "--id",
+        "w2",
+    )
+    for child, amount in (("505", 150), ("504", 100)):
+        run(
+            "allocate",
+            *LINE,
+            "--from",
+            "49",
+            "--to",
+            child,
+            "--amount",
+            str(amount * TY),
+            "--decision",
+            "QĐ 95/QĐ-UBND",
+            "--date",
+            "2024-01-10",
+            "--id",
+            f"w3-{child}",
+        )
+    run(
+        "disburse",
+        *LINE,
+        "--holder",
+        "505",
+        "--amount",
+        str(60 * TY),
+        "--voucher",
+        "KB 1",
+        "--date",
+        "2024-03-01",
+        "--id",
+        "w5",
+    )
+    run(
+        "reallocate",
+        *LINE,
+        "--from",
+        "505",
+        "--to",
+        "504",
+        "--amount",
+        str(50 * TY),
+        "--decision",
+        "QĐ 1850/QĐ-UBND",
+        "--date",
+        "2024-04-01",
+        "--id",
+        "w6",
+        "--actor",
+        "kt",
+    )
+    run(
+        "reverse",
+        "--of",
+        "w5",
+        "--amount",
+        str(10 * TY),
+        "--reason",
+        "wrong voucher",
+        "--date",
+        "2024-05-01",
+        "--id",
+        "w7",
+    )
+    run(
+        "disburse",
+        *LINE,
+        "--holder",
+        "504",
+        "--amount",
+        str(120 * TY),
+        "--voucher",
+        "KB 2",
+        "--date",
+        "2024-06-01",
+        "--id",
+        "w8",
+    )
+
+
+def test_a_tour_of_the_worked_example(tree: Run) -> None:
+    worked_example(tree)
+    rows = json.loads(tree("balance", "--holder", "505", "--format", "json").output)
+    assert rows == [
+        {
+            "program": "GNBV",
+            "kind": "DTPT",
+            "source": "NSTW",
+            "year": 2024,
+            "holder": "505",
+            "project": None,
+            "assigned_vnd": 100 * TY,
+            "allocated_on_vnd": 0,
+            "disbursed_vnd": 50 * TY,
+            "lapsed_vnd": 0,
+            "available_vnd": 50 * TY,
+            "extended_vnd": 0,
+            "deadline": "2025-01-31",
+        }
+    ]
+    assert balances(tree)["49"]["available_vnd"] == 150 * TY
+    assert "OK" in tree("check").output
+    table = tree("balance").output
+    assert "150.000.000.000" in table
+
+
+def test_history_is_oldest_first_with_who_why_and_available_after(tree: Run) -> None:
+    worked_example(tree)
+    entries = json.loads(tree("history", "--holder", "505", "--format", "json").output)
+    assert [e["movement_id"] for e in entries] == ["w3-505", "w5", "w6", "w7"]
+    assert [e["available_after_vnd"] for e in entries] == [150 * TY, 90 * TY, 40 * TY, 50 * TY]
+    assert entries[2]["actor"] == "kt" and entries[2]["decision"] == "QĐ 1850/QĐ-UBND"
+    by_decision = json.loads(
+        tree("history", "--decision", "qđ 1850/qđ-ubnd", "--format", "json").output
+    )
+    assert {e["line"]["holder"] for e in by_decision} == {"504", "505"}
+    csv_out = tree("history", "--holder", "504", "--format", "csv").output
+    assert csv_out.splitlines()[0].startswith("effective_date,recorded_at,actor")
+
+
+def test_a_refused_movement_exits_non_zero_and_records_nothing(tree: Run) -> None:
+    worked_example(tree)
+    before = tree("balance", "--format", "json").output
+    result = tree(
+        "disburse",
+        *LINE,
+        "--holder",
+        "505",
+        "--amount",
+        str(60 * TY),
+        "--voucher",
+        "KB 3",
+        "--date",
+        "2024-02-01",
+        ok=False,
+    )
+    assert "available-never-negative" in result.output and "2024-04-01" in result.output
+    for args in (
+        ["disburse", *LINE, "--holder", "505", "--amount", "1,5", "--voucher", "K"],
+        ["disburse", *LINE, "--holder", "505", "--amount", "-5", "--voucher", "K"],
+        [
+            "disburse",
+            *LINE,
+            "--holder",
+            "505",
+            "--amount",
+            "5",
+            "--voucher",
+            "K",
+            "--date",
+            "2024-02-30",
+        ],
+        [
+            "disburse",
+            "--program",
+            "XYZ",
+            "--kind",
+            "DTPT",
+            "--source",
+            "NSTW",
+            "--year",
+            "2024",
+            "--holder",
+            "505",
+            "--amount",
+            "5",
+            "--voucher",
+            "K",
+        ],
+        ["disburse", *LINE, "--holder", "999", "--amount", "5", "--voucher", "K"],
+        [
+            "disburse",
+            *LINE,
+            "--holder",
+            "505",
+            "--amount",
+            "5",
+            "--voucher",
+            "K",
+            "--date",
+            "2025-02-01",
+        ],
+        ["allocate", *LINE, "--from", "TW", "--to", "505", "--amount", "5", "--decision", "Q"],
+        ["reverse", "--of", "w6", "--reason", "x"],
+    ):
+        result = tree(*args, ok=False)
+        assert "refused" in result.output and "Nothing was recorded" in result.output
+    assert (
+        "valid codes are NTM"
+        in tree(
+            "adjust",
+            "--program",
+            "XYZ",
+            "--kind",
+            "DTPT",
+            "--source",
+            "NSTW",
+            "--year",
+            "2024",
+            "--holder",
+            "TW",
+            "--amount",
+            "5",
+            "--decision",
+            "Q",
+            ok=False,
+        ).output
+    )
+    assert tree("balance", "--format", "json").output == before
+
+
+def test_the_same_id_replays_and_a_changed_body_is_refused(tree: Run) -> None:
+    worked_example(tree)
+    first = json.loads(
+        tree(
+            "disburse",
+            *LINE,
+            "--holder",
+            "504",
+            "--amount",
+            str(TY),
+            "--voucher",
+            "KB 9",
+            "--date",
+            "2024-06-02",
+            "--id",
+            "p9",
+            "--format",
+            "json",
+        ).output
+    )
+    before = tree("balance", "--format", "json").output
+    again = json.loads(
+        tree(
+            "disburse",
+            *LINE,
+            "--holder",
+            "504",
+            "--amount",
+            str(TY),
+            "--voucher",
+            "KB 9",
+            "--date",
+            "2024-06-02",
+            "--id",
+            "p9",
+            "--format",
+            "json",
+        ).output
+    )
+    assert again.pop("replayed") is True and first.pop("replayed") is False
+    assert again == first
+    result = tree(
+        "disburse",
+        *LINE,
+        "--holder",
+        "504",
+        "--amount",
+        str(2 * TY),
+        "--voucher",
+        "KB 9",
+        "--date",
+        "2024-06-02",
+        "--id",
+        "p9",
+        ok=False,
+    )
+    assert "movement-id-reused" in result.output and "amount_vnd" in result.output
+    assert tree("balance", "--format", "json").output == before
+
+
+def test_extend_lapse_and_close_year(tree: Run) -> None:
+    worked_example(tree)
+    tree(
+        "extend",
+        *LINE,
+        "--holder",
+        "504",
+        "--until",
+        "2025-12-31",
+        "--amount",
+        str(10 * TY),
+        "--basis",
+        "NQ 111/2024/QH15",
+        "--date",
+        "2025-01-20",
+    )
+    assert balances(tree, "--holder", "504")["504"]["deadline"] == "2025-12-31"
+    tree(
+        "disburse",
+        *LINE,
+        "--holder",
+        "504",
+        "--amount",
+        str(4 * TY),
+        "--voucher",
+        "KB 10",
+        "--date",
+        "2025-03-01",
+    )
+    lapsed = json.loads(
+        tree("lapse", *LINE, "--holder", "505", "--date", "2025-02-01", "--format", "json").output
+    )
+    assert lapsed["amount_vnd"] == 50 * TY
+    out = tree("close-year", "2024", "--date", "2025-02-01").output
+    assert "lapsed" in out
+    rows = balances(tree)
+    assert rows["504"]["available_vnd"] == 6 * TY  # the rest of the extension
+    assert rows["504"]["lapsed_vnd"] == 20 * TY
+    assert "nothing to lapse" in tree("close-year", "2024", "--date", "2025-02-01").output
+    assert "OK" in tree("check").output
+
+
+def test_units_list_and_misplaced_units(tree: Run) -> None:
+    units = json.loads(tree("units", "list", "--format", "json").output)
+    assert [u["code"] for u in units] == ["49", "504", "505", "TW"]
+    assert units[3]["actor"] == "sotaichinh"
+    result = tree(
+        "units", "add", "03618", "Xã Mường Than", "--level", "commune", "--parent", "TW", ok=False
+    )
+    assert "holders-not-related" in result.output
+
+
+def test_a_missing_ledger_is_not_created_by_accident(tmp_path) -> None:
+    result = CliRunner().invoke(main, ["balance", "--database", str(tmp_path / "typo.sqlite3")])
+    assert result.exit_code == 1
+    assert "budget-ledger init" in result.output
+    assert not (tmp_path / "typo.sqlite3").exists()
+
+
+def test_the_demo_loads_once_and_checks_out(database: str) -> None:
+    runner = CliRunner()
+    first = runner.invoke(main, ["demo", "--database", database])
+    assert first.exit_code == 0, first.output
+    assert "check: OK" in first.output and "Đông Giang" not in first.output
+    again = runner.invoke(main, ["demo", "--database", database])
+    assert again.exit_code == 0 and "\n0 movements recorded" in again.output

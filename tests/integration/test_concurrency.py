@@ -1,0 +1,77 @@
+"""Real concurrent writers in separate processes racing on the same line."""
+
+from __future__ import annotations
+
+import multiprocessing
+from datetime import date
+from typing import Any
+
+from ledger.application import BudgetLedger, open_ledger
+from ledger.audit import check
+from ledger.errors import LedgerError
+from ledger.values import LineKey
+from tests.story import TAY_GIANG, TY, figures, record, worked_example
+
+WRITERS = 6
+
+
+def _race(
+    database: str, barrier: Any, results: Any, writer: int, attempts: int, amount: int
+) -> None:
+    ledger = open_ledger(database)
+    try:
+        key = LineKey(**TAY_GIANG.__dict__)
+        barrier.wait()
+        for attempt in range(attempts):
+            try:
+                record(
+                    ledger,
+                    "disburse",
+                    f"w{writer}-{attempt}",
+                    date(2024, 6, 2),
+                    key,
+                    amount_vnd=amount,
+                )
+                results.put(("recorded", writer))
+            except LedgerError as error:
+                results.put((error.rule, writer))
+    finally:
+        ledger.close()
+
+
+def _run_writers(database: str, attempts: int, amount: int) -> list[str]:
+    context = multiprocessing.get_context("fork")
+    barrier = context.Barrier(WRITERS)
+    results = context.Queue()
+    processes = [
+        context.Process(target=_race, args=(database, barrier, results, n, attempts, amount))
+        for n in range(WRITERS)
+    ]
+    for process in processes:
+        process.start()
+    outcomes = [results.get(timeout=120)[0] for _ in range(WRITERS * attempts)]
+    for process in processes:
+        process.join(timeout=60)
+        assert process.exitcode == 0
+    return outcomes
+
+
+def test_racing_writers_cannot_both_pass_a_check_only_one_should(
+    stored_ledger: BudgetLedger, database: str
+) -> None:
+    worked_example(stored_ledger)  # 504 has 30 tỷ available
+    outcomes = _run_writers(database, attempts=1, amount=20 * TY)
+    assert outcomes.count("recorded") == 1
+    assert outcomes.count("available-never-negative") == WRITERS - 1
+    assert figures(stored_ledger, TAY_GIANG)["available_vnd"] == 10 * TY
+
+
+def test_many_racing_payments_drain_a_line_exactly_and_never_below_zero(
+    stored_ledger: BudgetLedger, database: str
+) -> None:
+    worked_example(stored_ledger)  # 30 tỷ available: exactly 30 payments of 1 tỷ fit
+    outcomes = _run_writers(database, attempts=8, amount=TY)
+    assert outcomes.count("recorded") == 30
+    assert set(outcomes) <= {"recorded", "available-never-negative"}
+    assert figures(stored_ledger, TAY_GIANG)["available_vnd"] == 0
+    assert check(stored_ledger.journal(), stored_ledger.list_lines()) == []
