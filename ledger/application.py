@@ -3,11 +3,13 @@ check their rules, and saves every resulting event in one transaction, or nothin
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import random
 import time
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass
+from contextvars import ContextVar
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -50,6 +52,9 @@ from ledger.values import (
 )
 
 SCAN_PAGE_SIZE = 1000
+
+# Set while a command re-reads everything from the store instead of this process's cache.
+_FRESH_READS: ContextVar[bool] = ContextVar("fresh_reads", default=False)
 
 
 @dataclass(frozen=True)
@@ -116,10 +121,12 @@ class BudgetLedger(Application[UUID]):
     name = "Ledger"
     is_snapshotting_enabled = True
     env = {
-        # Lines a process has read stay in memory and are brought up to date with one query
-        # for newer events ("fast-forward"), so a command's cost does not grow with history.
+        # Aggregates a process has read or saved stay in memory, so a command reads no
+        # events at all on the hot path and its cost does not grow with history. A stale
+        # copy cannot do harm: saving after it fails the store's version check, and the
+        # command is retried on fresh reads (see record()).
         "AGGREGATE_CACHE_MAXSIZE": "20000",
-        "AGGREGATE_CACHE_FASTFORWARD": "y",
+        "AGGREGATE_CACHE_FASTFORWARD": "n",
     }
 
     def register_transcodings(self, transcoder: Transcoder) -> None:
@@ -191,23 +198,33 @@ class BudgetLedger(Application[UUID]):
         Returns the receipt and whether it was a replay of a movement already recorded
         under the same id with the same content (then nothing new is recorded)."""
         actor = check_actor(actor)
+        fresh = False
         for attempt in range(limits.COMMAND_ATTEMPTS_MAX):
             recorded_at = utc_now()
+            token = _FRESH_READS.set(fresh)
             try:
                 aggregates = self._plan(request, actor, recorded_at)
             except LedgerError:
+                if not fresh:
+                    # The refusal may come from this process's cached state being behind
+                    # the store: never refuse on it; check once more against the store.
+                    fresh = True
+                    continue
                 prior = self._prior_receipt(request)
                 if prior is not None:
                     return prior, True
                 raise
+            finally:
+                _FRESH_READS.reset(token)
             try:
                 self.save(*aggregates)
             except IntegrityError:
                 # Either the movement id was taken meanwhile, or another writer changed one
-                # of the lines since they were read: look, then re-read and re-check.
+                # of the aggregates since it was read: look, then re-read and re-check.
                 prior = self._prior_receipt(request)
                 if prior is not None:
                     return prior, True
+                fresh = True
                 _wait_before_retry(attempt)
                 continue
             self._snapshot_lines(aggregates)
@@ -324,7 +341,7 @@ class BudgetLedger(Application[UUID]):
         request: MovementRequest, actor: str, amount: int, touched: list[BudgetLine], at: datetime
     ) -> Movement:
         lines = [
-            {"line": asdict(line.key), "available_vnd": line.available_vnd} for line in touched
+            {"line": line.key.as_dict(), "available_vnd": line.available_vnd} for line in touched
         ]
         return Movement.record(request, actor=actor, amount_vnd=amount, lines=lines, recorded_at=at)
 
@@ -335,22 +352,11 @@ class BudgetLedger(Application[UUID]):
         actor = check_actor(actor)
         for attempt in range(limits.COMMAND_ATTEMPTS_MAX):
             at = utc_now()
-            aggregates: list[Any] = []
-            for key in self.list_line_keys(year=year):
-                if key.base_deadline > day:
-                    continue
-                line = self._existing_line(key)
-                if line.lapsable_vnd(day) <= 0:
-                    continue
-                request = MovementRequest(
-                    action="lapse",
-                    movement_id=_close_year_movement_id(key, day),
-                    effective_date=day,
-                    line=key,
-                    note=f"close-year {year} on {day.isoformat()}",
-                )
-                amount = line.lapse(request.movement_id, day, at)
-                aggregates += [self._movement(request, actor, amount, [line], at), line]
+            token = _FRESH_READS.set(True)
+            try:
+                aggregates = self._plan_close_year(year, day, actor, at)
+            finally:
+                _FRESH_READS.reset(token)
             if not aggregates:
                 return []
             try:
@@ -362,13 +368,32 @@ class BudgetLedger(Application[UUID]):
             return [a.receipt() for a in aggregates if isinstance(a, Movement)]
         raise Busy(f"lines of {year} kept changing; nothing was lapsed, run close-year again")
 
+    def _plan_close_year(self, year: int, day: date, actor: str, at: datetime) -> list[Any]:
+        aggregates: list[Any] = []
+        for key in self.list_line_keys(year=year):
+            if key.base_deadline > day:
+                continue
+            line = self._existing_line(key)
+            if line.lapsable_vnd(day) <= 0:
+                continue
+            request = MovementRequest(
+                action="lapse",
+                movement_id=_close_year_movement_id(key, day),
+                effective_date=day,
+                line=key,
+                note=f"close-year {year} on {day.isoformat()}",
+            )
+            amount = line.lapse(request.movement_id, day, at)
+            aggregates += [self._movement(request, actor, amount, [line], at), line]
+        return aggregates
+
     # -- Queries ---------------------------------------------------------------------------
 
     def get_line(self, key: LineKey) -> BudgetLine | None:
-        return self._find(BudgetLine, key.line_id)
+        return self._find(BudgetLine, key.line_id, fresh=True)
 
     def get_movement(self, movement_id: str) -> Movement:
-        movement = self._find(Movement, movement_aggregate_id(movement_id))
+        movement = self._find(Movement, movement_aggregate_id(movement_id), fresh=True)
         if movement is None:
             raise UnknownMovement(f"no movement has id {movement_id}", field="movement_id")
         return movement
@@ -390,7 +415,8 @@ class BudgetLedger(Application[UUID]):
         return sorted(keys)
 
     def list_lines(self, **filters: Any) -> list[BudgetLine]:
-        return [self._existing_line(key) for key in self.list_line_keys(**filters)]
+        lines = [self.get_line(key) for key in self.list_line_keys(**filters)]
+        return [line for line in lines if line is not None]
 
     def journal(self) -> Iterator[tuple[int, dict[str, Any]]]:
         """Every recorded movement in log order, as (position, event state)."""
@@ -417,7 +443,13 @@ class BudgetLedger(Application[UUID]):
                 return
             start = page[-1].id + 1
 
-    def _find(self, cls: type[Any], aggregate_id: UUID) -> Any:
+    def _find(self, cls: type[Any], aggregate_id: UUID, *, fresh: bool = False) -> Any:
+        """Read an aggregate. Commands read this process's cache (no query: the store's
+        version check on save refuses a stale read, and the command is retried on fresh
+        reads); queries and retries read the store."""
+        if (fresh or _FRESH_READS.get()) and self.repository.cache is not None:
+            with contextlib.suppress(KeyError):
+                self.repository.cache.get(aggregate_id, evict=True)
         try:
             aggregate = self.repository.get(aggregate_id)
         except AggregateNotFoundError:
@@ -426,7 +458,7 @@ class BudgetLedger(Application[UUID]):
         return aggregate
 
     def _existing_line(self, key: LineKey) -> BudgetLine:
-        line = self.get_line(key)
+        line = self._find(BudgetLine, key.line_id)
         if line is None:
             self.get_holder(key.holder)
             raise InsufficientFunds(
@@ -436,7 +468,7 @@ class BudgetLedger(Application[UUID]):
         return line
 
     def _line_or_open(self, key: LineKey, at: datetime) -> BudgetLine:
-        line = self.get_line(key)
+        line = self._find(BudgetLine, key.line_id)
         if line is None:
             self.get_holder(key.holder)
             line = BudgetLine.open(key, recorded_at=at)

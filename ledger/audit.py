@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
@@ -76,7 +75,7 @@ def _entry(movement: dict[str, Any], posting: Posting, available_vnd: int) -> di
         "reverses": request.get("reverses"),
         "until": request.get("until"),
         "note": request.get("note"),
-        "line": asdict(posting.line),
+        "line": posting.line.as_dict(),
         "amount_vnd": movement["amount_vnd"],
         "available_change_vnd": posting.available_change_vnd,
         "available_after_vnd": available_vnd,

@@ -52,6 +52,8 @@ def _postgres_environment(url: str) -> dict[str, str]:
     host = parts.hostname or query.get("host", ["localhost"])[0]
     return {
         "PERSISTENCE_MODULE": "eventsourcing.postgres",
+        # One statement and one commit per movement, table lock included (ledger/postgres.py).
+        "APPLICATION_RECORDER_TOPIC": "ledger.postgres:LedgerApplicationRecorder",
         "POSTGRES_DBNAME": dbname,
         "POSTGRES_HOST": host,
         "POSTGRES_PORT": str(parts.port or query.get("port", ["5432"])[0]),

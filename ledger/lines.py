@@ -156,6 +156,17 @@ class BudgetLine(Aggregate):
         # net amount disbursed after the deadline that extension moved on from].
         self.extensions: list[list[Any]] = []
 
+    def __deepcopy__(self, memo: dict[int, Any]) -> BudgetLine:
+        """A copy for one command (the repository hands out copies of cached lines). The
+        state is flat: copying the day map and the extension rows is all that is needed,
+        and far cheaper than a generic deep copy of a line with a long history."""
+        copy = object.__new__(type(self))
+        copy.__dict__.update(self.__dict__)
+        copy._pending_events = list(self._pending_events)
+        copy.available_change_by_day = dict(self.available_change_by_day)
+        copy.extensions = [list(extension) for extension in self.extensions]
+        return copy
+
     @classmethod
     def open(cls, key: LineKey, *, recorded_at: datetime) -> BudgetLine:
         return cls._create(

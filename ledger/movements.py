@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass, fields
 from datetime import date, datetime
 from typing import Any
 
@@ -126,22 +126,29 @@ class MovementRequest:
     def canonical(self) -> dict[str, Any]:
         """The request's content, in a form that compares and hashes the same everywhere."""
         content: dict[str, Any] = {}
-        for field in fields(self):
-            value = getattr(self, field.name)
+        for name in _FIELD_NAMES:
+            value = getattr(self, name)
             if isinstance(value, LineKey):
-                value = asdict(value)
+                value = value.as_dict()
             elif isinstance(value, date):
                 value = value.isoformat()
-            content[field.name] = value
+            content[name] = value
         return content
 
     def fingerprint(self) -> str:
-        encoded = json.dumps(self.canonical(), sort_keys=True, ensure_ascii=False)
-        return hashlib.sha256(encoded.encode("utf-8")).hexdigest()
+        return fingerprint(self.canonical())
 
     @property
     def aggregate_id(self) -> Any:
         return movement_aggregate_id(self.movement_id)
+
+
+_FIELD_NAMES = tuple(field.name for field in fields(MovementRequest))
+
+
+def fingerprint(canonical: dict[str, Any]) -> str:
+    encoded = json.dumps(canonical, sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(encoded.encode("utf-8")).hexdigest()
 
 
 class Movement(Aggregate):
@@ -206,13 +213,14 @@ class Movement(Aggregate):
         lines: list[dict[str, Any]],
         recorded_at: datetime,
     ) -> Movement:
+        canonical = request.canonical()
         return cls._create(
             cls.Recorded,
             id=request.aggregate_id,
             movement_id=request.movement_id,
             action=request.action,
-            request=request.canonical(),
-            fingerprint=request.fingerprint(),
+            request=canonical,
+            fingerprint=fingerprint(canonical),
             actor=actor,
             amount_vnd=amount_vnd,
             lines=lines,

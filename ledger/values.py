@@ -6,6 +6,7 @@ import re
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
+from typing import Any
 
 from ledger import limits
 from ledger.errors import InvalidInput
@@ -212,6 +213,16 @@ class LineKey:
             holder=check_code(holder, field="holder"),
             project=check_project(project),
         )
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "program": self.program,
+            "kind": self.kind,
+            "source": self.source,
+            "year": self.year,
+            "holder": self.holder,
+            "project": self.project,
+        }
 
     def with_holder(self, holder: str) -> LineKey:
         return LineKey(self.program, self.kind, self.source, self.year, holder, self.project)
