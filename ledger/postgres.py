@@ -32,7 +32,9 @@ class LedgerApplicationRecorder(PostgresApplicationRecorder):
         schema = Identifier(datastore.schema)
         self.sql_create_statements.append(
             SQL(
-                "CREATE OR REPLACE FUNCTION {schema}.{function}(events {schema}.{event}[]) "
+                "CREATE OR REPLACE FUNCTION {schema}.{function}("
+                "  originator_ids {id_type}[], originator_versions bigint[], topics text[], "
+                "  states bytea[]) "
                 "RETURNS SETOF bigint LANGUAGE plpgsql AS $BODY$ "
                 "BEGIN "
                 "  SET LOCAL lock_timeout = '{lock_timeout}s'; "
@@ -40,19 +42,19 @@ class LedgerApplicationRecorder(PostgresApplicationRecorder):
                 "  NOTIFY {channel}; "
                 "  RETURN QUERY "
                 "  INSERT INTO {schema}.{table} (originator_id, originator_version, topic, state) "
-                "  SELECT originator_id, originator_version, topic, state FROM unnest(events) "
+                "  SELECT * FROM unnest(originator_ids, originator_versions, topics, states) "
                 "  RETURNING notification_id; "
                 "END; $BODY$"
             ).format(
                 schema=schema,
                 function=function,
-                event=Identifier(self.stored_event_type_name),
+                id_type=Identifier(datastore.originator_id_type),
                 lock_timeout=datastore.lock_timeout,
                 table=Identifier(self.events_table_name),
                 channel=Identifier(self.channel_name),
             )
         )
-        self.sql_insert_locked = SQL("SELECT * FROM {schema}.{function}(%s)").format(
+        self.sql_insert_locked = SQL("SELECT * FROM {schema}.{function}(%s, %s, %s, %s)").format(
             schema=schema, function=function
         )
 
@@ -60,13 +62,17 @@ class LedgerApplicationRecorder(PostgresApplicationRecorder):
     def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int]:
         if not stored_events:
             return []
-        rows = [
-            self.construct_pg_stored_event(e.originator_id, e.originator_version, e.topic, e.state)
-            for e in stored_events
-        ]
+        # Four plain arrays rather than an array of the library's composite type: psycopg
+        # dumps these in binary, without per-field text escaping.
+        columns = (
+            [e.originator_id for e in stored_events],
+            [e.originator_version for e in stored_events],
+            [e.topic for e in stored_events],
+            [e.state for e in stored_events],
+        )
         # One statement in autocommit mode is its own transaction: the lock taken inside
         # the function is held until it commits. A duplicate (originator_id, version) is an
         # IntegrityError (the datastore maps psycopg's errors), and nothing is written.
         with self.datastore.get_connection() as connection, connection.cursor() as cursor:
-            cursor.execute(self.sql_insert_locked, (rows,), prepare=True)
+            cursor.execute(self.sql_insert_locked, columns, prepare=True)
             return [row[next(iter(row))] for row in cursor.fetchall()]
