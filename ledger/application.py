@@ -12,15 +12,15 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Snapshot
 from eventsourcing.persistence import (
     IntegrityError,
+    JSONTranscoder,
     PersistenceError,
-    Transcoder,
     Transcoding,
 )
 
@@ -52,6 +52,8 @@ from ledger.values import (
 )
 
 SCAN_PAGE_SIZE = 1000
+
+A = TypeVar("A")
 
 # Set while a command re-reads everything from the store instead of this process's cache.
 _FRESH_READS: ContextVar[bool] = ContextVar("fresh_reads", default=False)
@@ -129,7 +131,7 @@ class BudgetLedger(Application[UUID]):
         "AGGREGATE_CACHE_FASTFORWARD": "n",
     }
 
-    def register_transcodings(self, transcoder: Transcoder) -> None:
+    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
         transcoder.register(DateAsISO())
 
@@ -437,13 +439,13 @@ class BudgetLedger(Application[UUID]):
             for notification in page:
                 event = self.mapper.to_domain_event(notification)
                 state = dict(event.__dict__)
-                state["timestamp"] = event.timestamp
+                state["timestamp"] = getattr(event, "timestamp")  # noqa: B009
                 yield notification.id, state
             if len(page) < SCAN_PAGE_SIZE:
                 return
             start = page[-1].id + 1
 
-    def _find(self, cls: type[Any], aggregate_id: UUID, *, fresh: bool = False) -> Any:
+    def _find(self, cls: type[A], aggregate_id: UUID, *, fresh: bool = False) -> A | None:
         """Read an aggregate. Commands read this process's cache (no query: the store's
         version check on save refuses a stale read, and the command is retried on fresh
         reads); queries and retries read the store."""
@@ -451,7 +453,7 @@ class BudgetLedger(Application[UUID]):
             with contextlib.suppress(KeyError):
                 self.repository.cache.get(aggregate_id, evict=True)
         try:
-            aggregate = self.repository.get(aggregate_id)
+            aggregate: object = self.repository.get(aggregate_id)
         except AggregateNotFoundError:
             return None
         assert isinstance(aggregate, cls), (aggregate_id, type(aggregate))

@@ -83,34 +83,26 @@ def _entry(movement: dict[str, Any], posting: Posting, available_vnd: int) -> di
 
 
 def check(journal: Iterable[tuple[int, dict[str, Any]]], lines: Iterable[BudgetLine]) -> list[str]:
-    """Every way the recorded events break a rule or disagree with each other; empty if OK."""
+    """Every way the recorded events break a rule or disagree with each other; empty if OK.
+
+    Conservation is computed from the line aggregates (their own postings) against the
+    adjustments in the journal of movements, so a posting lost, added or altered on either
+    side shows; each line is also recomputed from the journal alone and compared."""
     movements = list(journal)
+    lines = list(lines)
     recomputed = fold(movements)
-    problems: list[str] = []
+    problems = _check_reversals(movements)
     adjusted: dict[tuple[str, str, str, int], int] = defaultdict(int)
-    held: dict[tuple[str, str, str, int], int] = defaultdict(int)
-    reversed_by_payment: dict[str, int] = defaultdict(int)
-    paid: dict[str, int] = {}
     for _, movement in movements:
         if movement["action"] == "adjust":
             adjusted[LineKey(**movement["lines"][0]["line"]).group] += movement["amount_vnd"]
-        elif movement["action"] == "disburse":
-            paid[movement["movement_id"]] = movement["amount_vnd"]
-        elif movement["action"] == "reverse":
-            reversed_by_payment[movement["request"]["reverses"]] += movement["amount_vnd"]
-    for payment_id, taken_back_vnd in reversed_by_payment.items():
-        if taken_back_vnd > paid.get(payment_id, 0):
-            problems.append(
-                f"disbursement {payment_id}: reversals take back {format_vnd(taken_back_vnd)}, "
-                f"more than the {format_vnd(paid.get(payment_id, 0))} paid"
-            )
-    for key, line in sorted(recomputed.items()):
-        figures = line.figures
-        held[key.group] += line.available_vnd + figures["disbursed_vnd"] + figures["lapsed_vnd"]
+    held: dict[tuple[str, str, str, int], int] = defaultdict(int)
+    for line in lines:
+        held[line.key.group] += line.available_vnd + line.disbursed_vnd + line.lapsed_vnd
         lowest, day = line.lowest_available()
         if lowest < 0:
             problems.append(
-                f"line {key.label}: available is {format_vnd(lowest)} on {day}, below zero"
+                f"line {line.key.label}: available is {format_vnd(lowest)} on {day}, below zero"
             )
     for group in sorted(set(adjusted) | set(held)):
         if adjusted[group] != held[group]:
@@ -124,12 +116,26 @@ def check(journal: Iterable[tuple[int, dict[str, Any]]], lines: Iterable[BudgetL
     return problems
 
 
-def _compare(recomputed: dict[LineKey, Any], lines: Iterable[BudgetLine]) -> list[str]:
+def _check_reversals(movements: list[tuple[int, dict[str, Any]]]) -> list[str]:
+    paid: dict[str, int] = {}
+    taken_back: dict[str, int] = defaultdict(int)
+    for _, movement in movements:
+        if movement["action"] == "disburse":
+            paid[movement["movement_id"]] = movement["amount_vnd"]
+        elif movement["action"] == "reverse":
+            taken_back[movement["request"]["reverses"]] += movement["amount_vnd"]
+    return [
+        f"disbursement {payment_id}: reversals take back {format_vnd(amount)}, more than the "
+        f"{format_vnd(paid.get(payment_id, 0))} paid"
+        for payment_id, amount in sorted(taken_back.items())
+        if amount > paid.get(payment_id, 0)
+    ]
+
+
+def _compare(recomputed: dict[LineKey, Any], lines: list[BudgetLine]) -> list[str]:
     """The line aggregates (built from their own postings) must agree with the journal."""
     problems = []
-    seen = set()
     for line in lines:
-        seen.add(line.key)
         journal_line = recomputed.get(line.key)
         if journal_line is None:
             if line.version > 1:
@@ -143,12 +149,18 @@ def _compare(recomputed: dict[LineKey, Any], lines: Iterable[BudgetLine]) -> lis
             "extended_vnd": journal_line.extended_vnd,
             "deadline": journal_line.deadline,
         }
+        days = {d.isoformat(): v for d, v in journal_line.available_by_day.items() if v}
+        if days != line.available_change_by_day:
+            problems.append(
+                f"line {line.key.label}: the effective dates of its postings disagree with the "
+                "journal of movements"
+            )
         for name, value in line.figures().items():
             if expected[name] != value:
                 problems.append(
                     f"line {line.key.label}: {name} is {value} on the line but {expected[name]} "
                     "in the journal of movements"
                 )
-    for key in sorted(set(recomputed) - seen):
+    for key in sorted(set(recomputed) - {line.key for line in lines}):
         problems.append(f"line {key.label}: appears in the journal but was never opened")
     return problems

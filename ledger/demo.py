@@ -116,6 +116,7 @@ def movements() -> Iterator[MovementRequest]:
                     voucher=f"KB-{program}-{kind}-{district}-{month:02d}",
                 )
                 yield payment
+        assert payment.amount_vnd is not None
         if kind == "DTPT":
             # Seed 002: move money from a district that cannot disburse to one that can.
             slow = LineKey(program, kind, source, 2024, "510")

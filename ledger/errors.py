@@ -38,10 +38,6 @@ class UnknownMovement(LedgerError):
     rule = "unknown-movement"
 
 
-class HolderAlreadyRegistered(LedgerError):
-    rule = "holder-exists"
-
-
 class NotRelated(LedgerError):
     """The holders named do not stand in the relation the movement needs."""
 

@@ -75,14 +75,6 @@ class JournalLine:
         f = self.figures
         return f["assigned_vnd"] - f["allocated_on_vnd"] - f["disbursed_vnd"] - f["lapsed_vnd"]
 
-    def lowest_available(self) -> tuple[int, date | None]:
-        running, lowest, lowest_day = 0, 0, None
-        for day in sorted(self.available_by_day):
-            running += self.available_by_day[day]
-            if running < lowest:
-                lowest, lowest_day = running, day
-        return lowest, lowest_day
-
 
 def fold(movements: Iterable[tuple[int, dict[str, Any]]]) -> dict[LineKey, JournalLine]:
     lines: dict[LineKey, JournalLine] = {}

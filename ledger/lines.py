@@ -233,6 +233,15 @@ class BudgetLine(Aggregate):
             raise InvariantViolation(f"line {self.key.label}: daily changes disagree with figures")
         return lowest, lowest_day
 
+    def lowest_available(self) -> tuple[int, date | None]:
+        """The lowest available amount on any date, and the first date it is reached."""
+        running, lowest, lowest_day = 0, 0, None
+        for key in sorted(self.available_change_by_day):
+            running += self.available_change_by_day[key]
+            if running < lowest:
+                lowest, lowest_day = running, date.fromisoformat(key)
+        return lowest, lowest_day
+
     def _deadline_before(self, extension_index: int) -> date:
         if extension_index == 0:
             return self.key.base_deadline
@@ -451,5 +460,5 @@ class BudgetLine(Aggregate):
             timestamp=at,
             **fields,
         )
-        if self.available_from(self.key.window_start)[0] < 0:
+        if self.lowest_available()[0] < 0:
             raise InvariantViolation(f"line {self.key.label} went negative")

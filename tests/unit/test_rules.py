@@ -341,3 +341,24 @@ def test_lines_of_different_projects_are_different_lines(memory_ledger: BudgetLe
     record(memory_ledger, "adjust", "a", date(2024, 1, 2), da4, amount_vnd=5)
     assert figures(memory_ledger, da4)["available_vnd"] == 5
     assert memory_ledger.get_line(LINE) is None
+
+
+def test_check_finds_a_movement_missing_from_the_journal(ledger: BudgetLedger) -> None:
+    journal = [entry for entry in ledger.journal() if entry[1]["movement_id"] != "w5"]
+    problems = check(journal, ledger.list_lines())
+    assert any("GNBV/DTPT/NSTW/2024/505: disbursed_vnd" in p for p in problems)
+
+
+def test_check_finds_money_not_conserved_when_a_posting_is_lost(ledger: BudgetLedger) -> None:
+    lines = [line for line in ledger.list_lines() if line.key != TAY_GIANG]
+    problems = check(ledger.journal(), lines)
+    assert any("money is not conserved" in p for p in problems)
+    assert any("never opened" in p for p in problems)
+
+
+def test_check_finds_a_reversal_larger_than_its_payment(ledger: BudgetLedger) -> None:
+    journal = list(ledger.journal())
+    for _, movement in journal:
+        if movement["movement_id"] == "w7":
+            movement["amount_vnd"] = 61 * TY
+    assert any("more than the" in p for p in check(journal, ledger.list_lines()))
