@@ -62,6 +62,28 @@ def plain_inserts(url: str, operations: int) -> float:
         return rate(operations, insert)
 
 
+def store_floor(url: str, operations: int) -> float:
+    """The ledger's own write statement alone: two events (a movement and a posting) through
+    the events table's insert function, with no domain code. What no command can beat."""
+    line_id = uuid.uuid4()
+    movement_state, posting_state = os.urandom(700), os.urandom(250)
+    with psycopg.connect(url, autocommit=True) as connection:
+
+        def insert(number: int) -> None:
+            connection.execute(
+                "SELECT * FROM ledger_events_insert_locked(%s, %s, %s, %s)",
+                (
+                    [uuid.uuid4(), line_id],
+                    [1, number + 1],
+                    ["bench", "bench"],
+                    [movement_state, posting_state],
+                ),
+                prepare=True,
+            ).fetchall()
+
+        return rate(operations, insert)
+
+
 def open_line(ledger: BudgetLedger, holder: str) -> LineKey:
     key = LineKey("GNBV", "DTPT", "NSTW", 2024, holder)
     ledger.register_holder(holder, f"Bench {holder}", "central", None, actor="bench")
@@ -177,6 +199,7 @@ def main() -> None:
         results: dict[str, list[float]] = {}
         for round_number in range(args.rounds):
             results.setdefault("plain", []).append(plain_inserts(url, args.operations))
+            results.setdefault("floor", []).append(store_floor(url, args.operations))
             for cache in (True, False):
                 ledger = ledger_at(url, cache=cache)
                 fresh = open_line(ledger, f"F{round_number}{int(cache)}")
@@ -190,6 +213,10 @@ def main() -> None:
                 ledger.close()
         median = {name: statistics.median(values) for name, values in results.items()}
         print(f"{'plain single-row INSERT transactions':<48} {median['plain']:>9.0f} /s")
+        print(
+            f"{'the ledger write statement alone (2 events)':<48} {median['floor']:>9.0f} /s"
+            f"  ({median['floor'] / median['plain']:.2f} of plain)"
+        )
         for label in ("cache on", "cache off"):
             fresh_rate, hot_rate = median[f"fresh {label}"], median[f"hot {label}"]
             print(f"{'disbursements, fresh line, ' + label:<48} {fresh_rate:>9.0f} /s")

@@ -169,7 +169,11 @@ def emit(
         table.add_column(header, justify="right" if name.endswith("_vnd") else "left")
     for row in rows:
         table.add_row(*[_table_cell(name, row.get(name)) for name, _ in columns])
-    Console(width=max(160, Console().width)).print(table)
+    console = Console()
+    if not console.is_terminal:
+        # Piped or captured output has no width to fit: keep rows on one line.
+        console = Console(width=200)
+    console.print(table)
 
 
 def _csv_cell(value: Any) -> str:
