@@ -136,62 +136,51 @@ def adjust(ledger: BudgetLedger, holder: str, amount_text: str, decision: str, *
     )
 
 
-@click.command("allocate")
-@line_options
-@click.option("--from", "from_holder", required=True, help="The parent giving the money.")
-@click.option("--to", "to_holder", required=True, help="The direct child receiving it.")
-@click.option("--amount", "amount_text", required=True, help="Đồng, positive.")
-@click.option("--decision", required=True, help="The decision cited, number and date.")
-@movement_options
-@with_ledger
-def allocate(
-    ledger: BudgetLedger,
-    from_holder: str,
-    to_holder: str,
-    amount_text: str,
-    decision: str,
-    **kw: Any,
-) -> None:
-    """Assign part of a parent's line to a direct child's line."""
-    line = line_key(from_holder, **_pop_line(kw))
-    record(
-        ledger,
-        action="allocate",
-        line=line,
-        counterpart=to_holder,
-        amount_vnd=amount(amount_text),
-        decision=decision,
-        **kw,
-    )
+def two_sided(action: str, summary: str, giver: str, receiver: str) -> click.Command:
+    """allocate and reallocate: the same shape, one giving and one receiving holder."""
+
+    @click.command(action, help=summary)
+    @line_options
+    @click.option("--from", "from_holder", required=True, help=giver)
+    @click.option("--to", "to_holder", required=True, help=receiver)
+    @click.option("--amount", "amount_text", required=True, help="Đồng, positive.")
+    @click.option("--decision", required=True, help="The decision cited, number and date.")
+    @movement_options
+    @with_ledger
+    def command(
+        ledger: BudgetLedger,
+        from_holder: str,
+        to_holder: str,
+        amount_text: str,
+        decision: str,
+        **kw: Any,
+    ) -> None:
+        line = line_key(from_holder, **_pop_line(kw))
+        record(
+            ledger,
+            action=action,
+            line=line,
+            counterpart=to_holder,
+            amount_vnd=amount(amount_text),
+            decision=decision,
+            **kw,
+        )
+
+    return command
 
 
-@click.command("reallocate")
-@line_options
-@click.option("--from", "from_holder", required=True, help="The holder giving the money up.")
-@click.option("--to", "to_holder", required=True, help="The holder receiving it.")
-@click.option("--amount", "amount_text", required=True, help="Đồng, positive.")
-@click.option("--decision", required=True, help="The decision cited, number and date.")
-@movement_options
-@with_ledger
-def reallocate(
-    ledger: BudgetLedger,
-    from_holder: str,
-    to_holder: str,
-    amount_text: str,
-    decision: str,
-    **kw: Any,
-) -> None:
-    """Move money between two holders' lines; both change together or neither does."""
-    line = line_key(from_holder, **_pop_line(kw))
-    record(
-        ledger,
-        action="reallocate",
-        line=line,
-        counterpart=to_holder,
-        amount_vnd=amount(amount_text),
-        decision=decision,
-        **kw,
-    )
+allocate = two_sided(
+    "allocate",
+    "Assign part of a parent's line to a direct child's line.",
+    "The parent giving the money.",
+    "The direct child receiving it.",
+)
+reallocate = two_sided(
+    "reallocate",
+    "Move money between two holders' lines; both change together or neither does.",
+    "The holder giving the money up.",
+    "The holder receiving it.",
+)
 
 
 @click.command("disburse")

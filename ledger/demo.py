@@ -14,6 +14,7 @@ from __future__ import annotations
 import random
 from collections.abc import Iterator
 from datetime import date, timedelta
+from typing import Any
 
 from ledger.application import BudgetLedger
 from ledger.movements import MovementRequest
@@ -150,62 +151,43 @@ def movements() -> Iterator[MovementRequest]:
 def extension_movements() -> Iterator[MovementRequest]:
     """2023 investment funds of Nam Trà My carried into 2024 and a payment from them."""
     line = LineKey("DTTS", "DTPT", "NSTW", 2023, "516")
-    yield MovementRequest(
-        action="adjust",
-        movement_id="demo-2023-01",
-        effective_date=date(2023, 2, 1),
-        line=line.with_holder("TW"),
-        amount_vnd=20 * TY,
-        decision="QĐ 652/QĐ-TTg 28/05/2022",
-        note=NOTE,
-    )
-    yield MovementRequest(
-        action="allocate",
-        movement_id="demo-2023-02",
-        effective_date=date(2023, 2, 5),
-        line=line.with_holder("TW"),
-        counterpart="49",
-        amount_vnd=20 * TY,
-        decision="QĐ 652/QĐ-TTg 28/05/2022",
-        note=NOTE,
-    )
-    yield MovementRequest(
-        action="allocate",
-        movement_id="demo-2023-03",
-        effective_date=date(2023, 3, 1),
-        line=line.with_holder("49"),
-        counterpart="516",
-        amount_vnd=20 * TY,
-        decision="QĐ 410/QĐ-UBND 01/03/2023",
-        note=NOTE,
-    )
-    yield MovementRequest(
-        action="disburse",
-        movement_id="demo-2023-04",
-        effective_date=date(2023, 11, 20),
-        line=line,
-        amount_vnd=12 * TY,
-        voucher="KB-516-2311",
-        note=NOTE,
-    )
-    yield MovementRequest(
-        action="extend",
-        movement_id="demo-2023-05",
-        effective_date=date(2024, 1, 25),
-        line=line,
-        until=date(2024, 12, 31),
-        basis="NQ 104/2023/QH15",
-        note=NOTE,
-    )
-    yield MovementRequest(
-        action="disburse",
-        movement_id="demo-2023-06",
-        effective_date=date(2024, 7, 15),
-        line=line,
-        amount_vnd=5 * TY,
-        voucher="KB-516-2407",
-        note=NOTE,
-    )
+    steps: list[tuple[str, date, LineKey, dict[str, Any]]] = [
+        (
+            "adjust",
+            date(2023, 2, 1),
+            line.with_holder("TW"),
+            {"amount_vnd": 20 * TY, "decision": "QĐ 652/QĐ-TTg 28/05/2022"},
+        ),
+        (
+            "allocate",
+            date(2023, 2, 5),
+            line.with_holder("TW"),
+            {"counterpart": "49", "amount_vnd": 20 * TY, "decision": "QĐ 652/QĐ-TTg 28/05/2022"},
+        ),
+        (
+            "allocate",
+            date(2023, 3, 1),
+            line.with_holder("49"),
+            {"counterpart": "516", "amount_vnd": 20 * TY, "decision": "QĐ 410/QĐ-UBND 01/03/2023"},
+        ),
+        ("disburse", date(2023, 11, 20), line, {"amount_vnd": 12 * TY, "voucher": "KB-516-2311"}),
+        (
+            "extend",
+            date(2024, 1, 25),
+            line,
+            {"until": date(2024, 12, 31), "basis": "NQ 104/2023/QH15"},
+        ),
+        ("disburse", date(2024, 7, 15), line, {"amount_vnd": 5 * TY, "voucher": "KB-516-2407"}),
+    ]
+    for number, (action, day, key, fields) in enumerate(steps, start=1):
+        yield MovementRequest(
+            action=action,
+            movement_id=f"demo-2023-{number:02d}",
+            effective_date=day,
+            line=key,
+            note=NOTE,
+            **fields,
+        )
 
 
 def load(ledger: BudgetLedger, *, actor: str) -> tuple[int, int]:

@@ -287,60 +287,13 @@ def test_a_refused_movement_exits_non_zero_and_records_nothing(tree: Run) -> Non
 
 def test_the_same_id_replays_and_a_changed_body_is_refused(tree: Run) -> None:
     worked_example(tree)
-    first = json.loads(
-        tree(
-            "disburse",
-            *LINE,
-            "--holder",
-            "504",
-            "--amount",
-            str(TY),
-            "--voucher",
-            "KB 9",
-            "--date",
-            "2024-06-02",
-            "--id",
-            "p9",
-            "--format",
-            "json",
-        ).output
-    )
+    payment = [*LINE, "--holder", "504", "--voucher", "KB 9", "--date", "2024-06-02", "--id", "p9"]
+    first = json.loads(tree("disburse", *payment, "--amount", str(TY), "--format", "json").output)
     before = tree("balance", "--format", "json").output
-    again = json.loads(
-        tree(
-            "disburse",
-            *LINE,
-            "--holder",
-            "504",
-            "--amount",
-            str(TY),
-            "--voucher",
-            "KB 9",
-            "--date",
-            "2024-06-02",
-            "--id",
-            "p9",
-            "--format",
-            "json",
-        ).output
-    )
+    again = json.loads(tree("disburse", *payment, "--amount", str(TY), "--format", "json").output)
     assert again.pop("replayed") is True and first.pop("replayed") is False
     assert again == first
-    result = tree(
-        "disburse",
-        *LINE,
-        "--holder",
-        "504",
-        "--amount",
-        str(2 * TY),
-        "--voucher",
-        "KB 9",
-        "--date",
-        "2024-06-02",
-        "--id",
-        "p9",
-        ok=False,
-    )
+    result = tree("disburse", *payment, "--amount", str(2 * TY), ok=False)
     assert "movement-id-reused" in result.output and "amount_vnd" in result.output
     assert tree("balance", "--format", "json").output == before
 
