@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from cli import admin, demo, movements, reports, units
+from cli import admin, demo, movements, projections, reports, units
 
 
 @click.group("budget-ledger")
@@ -22,6 +22,7 @@ for command in (
     *movements.COMMANDS,
     *reports.COMMANDS,
     units.units,
+    projections.projections_group,
     demo.demo,
 ):
     main.add_command(command)

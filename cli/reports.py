@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from typing import Any
 
 import click
 
 from cli.common import emit, format_option, with_ledger
+from cli.projections import read_models
 from ledger.application import BudgetLedger
 from ledger.audit import check as check_ledger
 from ledger.audit import history as ledger_history
@@ -18,18 +18,13 @@ from ledger.values import (
     check_project,
     check_source,
     check_year,
+    parse_date,
+    parse_moment,
+    today_in_vietnam,
 )
+from projections.queries import line_balances, subtree_balances
 
 IDENTITY = ("program", "kind", "source", "year", "holder", "project")
-FIGURES = (
-    "assigned_vnd",
-    "allocated_on_vnd",
-    "disbursed_vnd",
-    "lapsed_vnd",
-    "available_vnd",
-    "extended_vnd",
-    "deadline",
-)
 
 
 def filter_options(func: Any) -> Any:
@@ -61,13 +56,44 @@ def parse_filters(**given: Any) -> dict[str, Any]:
 
 @click.command("balance")
 @filter_options
+@click.option(
+    "--as-of",
+    "as_of",
+    default=None,
+    help="Count movements effective on or before this date (default: today).",
+)
+@click.option(
+    "--known-at",
+    "known_at",
+    default=None,
+    help="Count only what was recorded at or before this time (default: now); "
+    "ISO, Vietnam time unless an offset is given.",
+)
+@click.option(
+    "--subtree", is_flag=True, help="Roll --holder's whole subtree up: moves inside it cancel."
+)
 @format_option
 @with_ledger
-def balance(ledger: BudgetLedger, output_format: str, **filters: Any) -> None:
-    """One row per line with its derived figures, as of now."""
-    rows = []
-    for line in ledger.list_lines(**parse_filters(**filters)):
-        rows.append({**asdict(line.key), **line.figures()})
+def balance(
+    ledger: BudgetLedger,
+    as_of: str | None,
+    known_at: str | None,
+    subtree: bool,
+    output_format: str,
+    **filters: Any,
+) -> None:
+    """One row per line with its derived figures at a date, as the books stood at a time."""
+    chosen = parse_filters(**filters)
+    day = parse_date(as_of, field="as_of") if as_of else today_in_vietnam()
+    moment = parse_moment(known_at, field="known_at") if known_at else None
+    with read_models(ledger) as projections:
+        if subtree:
+            if "holder" not in chosen:
+                raise click.UsageError("--subtree rolls up a holder's subtree: give --holder")
+            ledger.get_holder(chosen["holder"])
+            rows = subtree_balances(projections, chosen["holder"], chosen, day, moment)
+        else:
+            rows = line_balances(projections, chosen, day, moment)
     columns = [(name, name) for name in IDENTITY] + [
         ("assigned_vnd", "assigned"),
         ("allocated_on_vnd", "allocated on"),
@@ -80,7 +106,8 @@ def balance(ledger: BudgetLedger, output_format: str, **filters: Any) -> None:
     if output_format == "table" and not rows:
         click.echo("No lines match.")
         return
-    emit(rows, columns, output_format, title="Balances (đồng)")
+    known = f", as known at {moment.isoformat()}" if moment else ""
+    emit(rows, columns, output_format, title=f"Balances on {day.isoformat()}{known} (đồng)")
 
 
 @click.command("history")

@@ -95,6 +95,7 @@ def open_ledger(database: str, *, create: bool = False) -> BudgetLedger:
     env = persistence_environment(database)
     env["CREATE_TABLE"] = "yes" if create else "no"
     ledger = BudgetLedger(env=env)
+    ledger.database = database
     if not create:
         try:
             ledger.head_position()
@@ -122,6 +123,8 @@ class BudgetLedger(Application[UUID]):
     # Pinned: it names the PostgreSQL tables (ledger_events) and the environment prefix.
     name = "Ledger"
     is_snapshotting_enabled = True
+    # Where it is stored (set by open_ledger); the read models live in the same database.
+    database: str | None = None
     env = {
         # Aggregates a process has read or saved stay in memory, so a command reads no
         # events at all on the hot path and its cost does not grow with history. A stale

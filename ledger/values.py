@@ -183,6 +183,30 @@ def parse_date(value: date | str, *, field: str) -> date:
         ) from None
 
 
+def parse_moment(value: datetime | str, *, field: str) -> datetime:
+    """A point in time: ISO 8601 with or without an offset (without one it is Vietnam time);
+    a bare date means the end of that day in Vietnam."""
+    if isinstance(value, datetime):
+        moment = value
+    else:
+        text = str(value).strip()
+        try:
+            if len(text) == 10:
+                day = date.fromisoformat(text)
+                moment = datetime.combine(day, datetime.max.time())
+            else:
+                moment = datetime.fromisoformat(text)
+        except ValueError:
+            raise InvalidInput(
+                f"{value!r} is not a time; write it as 2024-09-17T16:30 (Vietnam time), "
+                "2024-09-17T09:30+00:00, or 2024-09-17 for the end of that day",
+                field=field,
+            ) from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=VIETNAM_TIME)
+    return moment
+
+
 @dataclass(frozen=True, order=True)
 class LineKey:
     """The identity of a budget line (dòng vốn)."""

@@ -1,0 +1,79 @@
+"""``budget-ledger projections``: the read models' state, and rebuilding them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import click
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+from cli.common import emit, format_option, with_ledger
+from ledger.application import BudgetLedger
+from projections.runner import Projections
+
+
+@contextmanager
+def read_models(ledger: BudgetLedger) -> Iterator[Projections]:
+    """The ledger's read models, brought up to date with its log before they answer."""
+    assert ledger.database is not None
+    projections = Projections(ledger, ledger.database)
+    try:
+        projections.catch_up()
+        yield projections
+    finally:
+        projections.close()
+
+
+@click.group("projections")
+def projections_group() -> None:
+    """The read models that answer balances and reports."""
+
+
+@projections_group.command("status")
+@format_option
+@with_ledger
+def status(ledger: BudgetLedger, output_format: str) -> None:
+    """Each read model's position against the head of the event log."""
+    assert ledger.database is not None
+    projections = Projections(ledger, ledger.database)
+    try:
+        rows = projections.status()
+    finally:
+        projections.close()
+    columns = [
+        ("name", "read model"),
+        ("generation", "generation"),
+        ("active", "active"),
+        ("position", "position"),
+        ("head", "log head"),
+        ("behind", "events behind"),
+    ]
+    emit(rows, columns, output_format, title="Read models")
+
+
+@projections_group.command("rebuild")
+@click.argument("name", required=False, type=click.Choice(["balances"]))
+@with_ledger
+def rebuild(ledger: BudgetLedger, name: str | None) -> None:
+    """Rebuild read model NAME (default: all) from position zero. Readers keep getting answers
+    from the old tables until the new ones have caught up; then they switch."""
+    assert ledger.database is not None
+    projections = Projections(ledger, ledger.database)
+    head = ledger.head_position()
+    columns = (
+        "[progress.description]{task.description}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    )
+    try:
+        with Progress(*columns, transient=False) as bar:
+            task = bar.add_task(f"rebuilding {name or 'balances'}", total=head or 1)
+            generation = projections.rebuild(
+                progress=lambda position, total: bar.update(task, completed=position, total=total)
+            )
+            bar.update(task, completed=bar.tasks[0].total)
+    finally:
+        projections.close()
+    click.echo(f"balances rebuilt as generation {generation}, at log position {head} or later")

@@ -1,0 +1,382 @@
+"""The balances read model: every figure of every line and every holder's subtree, at any
+effective date and as the books stood after any log position, each an index lookup.
+
+For each node (a line, or a holder's subtree within one program/kind/source/year) the model
+keeps cumulative figures versioned by log position, in two levels:
+
+- ``days``: per block of ``BLOCK_DAYS`` effective days, the cumulative figures from the block's
+  first day through each day that has postings;
+- ``blocks``: the cumulative figures from the beginning through the end of each block that
+  has postings.
+
+The figures at (date D, position P) are the latest version at or before P of the last block
+before D's block, plus the latest version at or before P of the last day at or before D in D's
+block: two index probes, whatever the history. A posting writes one version of its day and of
+its block, plus one of each later day of its block and each later block that already has
+postings (few: most movements are recorded near their effective date). Two postings of one
+movement are one version, so moves inside a subtree cancel and write nothing there.
+
+Known-at times map to log positions through ``clock``: the recorded time of each version,
+made non-decreasing along the log (see docs/projections.md).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any
+
+from projections.sql import ViewStore
+
+NAME = "balances"
+BLOCK_DAYS = 32
+FIGURES = ("assigned_vnd", "allocated_on_vnd", "disbursed_vnd", "lapsed_vnd")
+ZERO = (0, 0, 0, 0)
+Values = tuple[int, int, int, int]
+
+# How each posting changes the four stored figures, per unit of its amount.
+EFFECTS: dict[str, Values] = {
+    "budget_ledger:BudgetLine.Adjusted": (1, 0, 0, 0),
+    "budget_ledger:BudgetLine.Allocated": (0, 1, 0, 0),
+    "budget_ledger:BudgetLine.AllocationReceived": (1, 0, 0, 0),
+    "budget_ledger:BudgetLine.ReallocatedOut": (-1, 0, 0, 0),
+    "budget_ledger:BudgetLine.ReallocatedIn": (1, 0, 0, 0),
+    "budget_ledger:BudgetLine.Disbursed": (0, 0, 1, 0),
+    "budget_ledger:BudgetLine.DisbursementReversed": (0, 0, -1, 0),
+    "budget_ledger:BudgetLine.Lapsed": (0, 0, 0, 1),
+}
+EXTENDED = "budget_ledger:BudgetLine.Extended"
+OPENED = "budget_ledger:BudgetLine.Opened"
+REGISTERED = "budget_ledger:Holder.Registered"
+TOPICS = frozenset([*EFFECTS, EXTENDED, OPENED, REGISTERED])
+
+
+def clock_text(moment: datetime) -> str:
+    """A recorded time as fixed-width UTC text, so that text order is time order."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f+00:00")
+
+
+def _values(row: Sequence[Any]) -> Values:
+    return (int(row[0]), int(row[1]), int(row[2]), int(row[3]))
+
+
+def add(left: Values, right: Values) -> Values:
+    return (left[0] + right[0], left[1] + right[1], left[2] + right[2], left[3] + right[3])
+
+
+def tables(generation: int) -> dict[str, str]:
+    return {
+        name: f"{NAME}_{name}_g{generation}"
+        for name in ("days", "blocks", "extensions", "lines", "holders", "clock")
+    }
+
+
+def create_statements(generation: int) -> list[str]:
+    t = tables(generation)
+    figures = ", ".join(f"{name} BIGINT NOT NULL" for name in FIGURES)
+    return [
+        f"CREATE TABLE IF NOT EXISTS {t['days']} (node TEXT NOT NULL, block INTEGER NOT NULL, "
+        f"day INTEGER NOT NULL, position BIGINT NOT NULL, {figures}, "
+        "PRIMARY KEY (node, block, day, position))",
+        f"CREATE TABLE IF NOT EXISTS {t['blocks']} (node TEXT NOT NULL, block INTEGER NOT NULL, "
+        f"position BIGINT NOT NULL, {figures}, PRIMARY KEY (node, block, position))",
+        f"CREATE TABLE IF NOT EXISTS {t['extensions']} (node TEXT NOT NULL, "
+        "effective_day INTEGER NOT NULL, position BIGINT NOT NULL, until_day INTEGER NOT NULL, "
+        "amount_vnd BIGINT NOT NULL, PRIMARY KEY (node, position))",
+        f"CREATE TABLE IF NOT EXISTS {t['lines']} (line_id TEXT PRIMARY KEY, node TEXT NOT NULL, "
+        "program TEXT NOT NULL, "
+        "kind TEXT NOT NULL, source TEXT NOT NULL, year INTEGER NOT NULL, holder TEXT NOT NULL, "
+        "project TEXT, position BIGINT NOT NULL)",
+        f"CREATE TABLE IF NOT EXISTS {t['holders']} (code TEXT PRIMARY KEY, parent TEXT, "
+        "position BIGINT NOT NULL)",
+        f"CREATE TABLE IF NOT EXISTS {t['clock']} (position BIGINT PRIMARY KEY, "
+        "recorded_at TEXT NOT NULL)",
+        f"CREATE INDEX IF NOT EXISTS {t['clock']}_recorded ON {t['clock']} (recorded_at)",
+    ]
+
+
+def line_node(
+    program: str, kind: str, source: str, year: int, holder: str, project: str | None
+) -> str:
+    parts = [program, kind, source, str(year), holder]
+    if project:
+        parts.append(project)
+    return "L:" + "/".join(parts)
+
+
+def subtree_node(holder: str, program: str, kind: str, source: str, year: int) -> str:
+    return f"S:{holder}:{program}/{kind}/{source}/{year}"
+
+
+@dataclass(frozen=True)
+class LineInfo:
+    node: str
+    program: str
+    kind: str
+    source: str
+    year: int
+    holder: str
+
+
+@dataclass
+class NodeState:
+    """The latest values of one node: per block, and per day of the blocks loaded."""
+
+    blocks: dict[int, Values] = field(default_factory=dict)
+    days: dict[int, dict[int, Values]] = field(default_factory=dict)
+
+
+class BalancesView:
+    """Writes and reads one generation of the balances tables."""
+
+    def __init__(self, store: ViewStore, generation: int) -> None:
+        self.store = store
+        self.generation = generation
+        self.t = tables(generation)
+        self.nodes: dict[str, NodeState] = {}
+        self.parents: dict[str, str | None] | None = None
+        self.lines: dict[str, LineInfo] | None = None
+        # The position this view's cache reflects, and the newest recorded time applied
+        # (versions get recorded times that never decrease along the log).
+        self.position: int | None = None
+        self.clock: datetime | None = None
+
+    def create(self) -> None:
+        for statement in create_statements(self.generation):
+            self.store.execute(statement)
+
+    def drop(self) -> None:
+        for table in self.t.values():
+            self.store.execute(f"DROP TABLE IF EXISTS {table}")
+
+    def forget(self) -> None:
+        """Drop what is cached in memory (after a failed transaction, or another writer)."""
+        self.nodes.clear()
+        self.parents = None
+        self.lines = None
+        self.position = None
+        self.clock = None
+
+    # -- Writing ---------------------------------------------------------------------------
+
+    def apply(self, events: Iterable[tuple[int, str, Any]]) -> None:
+        """Apply (position, topic, event) in log order inside the caller's transaction.
+        Postings of one movement are one version."""
+        rows: dict[str, list[tuple[Any, ...]]] = {"days": [], "blocks": [], "clock": []}
+        extensions: list[tuple[Any, ...]] = []
+        group: list[tuple[int, str, Any]] = []
+        for position, topic, event in events:
+            if topic == REGISTERED:
+                self._flush(group, rows)
+                group = []
+                self.store.execute(
+                    f"INSERT INTO {self.t['holders']} (code, parent, position) VALUES (?, ?, ?)",
+                    (event.code, event.parent, position),
+                )
+                if self.parents is not None:
+                    self.parents[event.code] = event.parent
+            elif topic == OPENED:
+                info = LineInfo(
+                    line_node(
+                        event.program,
+                        event.kind,
+                        event.source,
+                        event.year,
+                        event.holder,
+                        event.project,
+                    ),
+                    event.program,
+                    event.kind,
+                    event.source,
+                    event.year,
+                    event.holder,
+                )
+                self.store.execute(
+                    f"INSERT INTO {self.t['lines']} (line_id, node, program, kind, source, year, "
+                    "holder, project, position) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        str(event.originator_id),
+                        info.node,
+                        event.program,
+                        event.kind,
+                        event.source,
+                        event.year,
+                        event.holder,
+                        event.project,
+                        position,
+                    ),
+                )
+                if self.lines is not None:
+                    self.lines[str(event.originator_id)] = info
+            elif topic == EXTENDED:
+                self._flush(group, rows)
+                group = []
+                self._tick(position, event.timestamp, rows)
+                extensions.append(
+                    (
+                        self._line(event).node,
+                        event.effective_date.toordinal(),
+                        position,
+                        event.until.toordinal(),
+                        event.amount_vnd,
+                    )
+                )
+            elif topic in EFFECTS:
+                if group and (group[-1][2].movement_id != event.movement_id):
+                    self._flush(group, rows)
+                    group = []
+                group.append((position, topic, event))
+        self._flush(group, rows)
+        self.store.insert_many(
+            self.t["extensions"],
+            ("node", "effective_day", "position", "until_day", "amount_vnd"),
+            extensions,
+        )
+        columns = ("node", "block", "day", "position", *FIGURES)
+        self.store.insert_many(self.t["days"], columns, rows["days"])
+        self.store.insert_many(
+            self.t["blocks"], ("node", "block", "position", *FIGURES), rows["blocks"]
+        )
+        self.store.insert_many(self.t["clock"], ("position", "recorded_at"), rows["clock"])
+
+    def _flush(self, group: list[tuple[int, str, Any]], rows: dict[str, list[Any]]) -> None:
+        """One version for the postings of one movement, on each node they touch."""
+        if not group:
+            return
+        position = group[-1][0]
+        changes: dict[tuple[str, int], Values] = {}
+        for _, topic, event in group:
+            unit = EFFECTS[topic]
+            amount = event.amount_vnd
+            change = (unit[0] * amount, unit[1] * amount, unit[2] * amount, unit[3] * amount)
+            day = event.effective_date.toordinal()
+            line = self._line(event)
+            subtrees = [
+                subtree_node(holder, line.program, line.kind, line.source, line.year)
+                for holder in self._ancestors(line.holder)
+            ]
+            for node in [line.node, *subtrees]:
+                changes[(node, day)] = add(changes.get((node, day), ZERO), change)
+        for (node, day), change in changes.items():
+            if change != ZERO:
+                self._version(node, day, position, change, rows)
+        self._tick(position, group[-1][2].timestamp, rows)
+
+    def _tick(self, position: int, recorded_at: datetime, rows: dict[str, list[Any]]) -> None:
+        """Note when a version was recorded; the clock never goes back along the log."""
+        self.clock = recorded_at if self.clock is None else max(self.clock, recorded_at)
+        rows["clock"].append((position, clock_text(self.clock)))
+
+    def _version(
+        self, node: str, day: int, position: int, change: Values, rows: dict[str, list[Any]]
+    ) -> None:
+        state = self._state(node)
+        block = day // BLOCK_DAYS
+        days = self._days(node, state, block)
+        if day not in days:
+            earlier = [d for d in days if d < day]
+            days[day] = days[max(earlier)] if earlier else ZERO
+        for d in sorted(days):
+            if d >= day:
+                days[d] = add(days[d], change)
+                rows["days"].append((node, block, d, position, *days[d]))
+        if block not in state.blocks:
+            earlier_blocks = [b for b in state.blocks if b < block]
+            base = state.blocks[max(earlier_blocks)] if earlier_blocks else ZERO
+            state.blocks[block] = add(base, days[max(days)])
+            rows["blocks"].append((node, block, position, *state.blocks[block]))
+            later = [b for b in state.blocks if b > block]
+        else:
+            later = [b for b in state.blocks if b >= block]
+        for b in sorted(later):
+            state.blocks[b] = add(state.blocks[b], change)
+            rows["blocks"].append((node, b, position, *state.blocks[b]))
+
+    def _state(self, node: str) -> NodeState:
+        state = self.nodes.get(node)
+        if state is None:
+            state = NodeState()
+            for block, *values in self.store.execute(
+                f"SELECT t.block, {', '.join('t.' + f for f in FIGURES)} FROM {self.t['blocks']} t"
+                f" JOIN (SELECT block, max(position) AS position FROM {self.t['blocks']}"
+                " WHERE node = ? GROUP BY block) m ON t.block = m.block AND t.position = m.position"
+                " WHERE t.node = ?",
+                (node, node),
+            ):
+                state.blocks[block] = _values(values)
+            self.nodes[node] = state
+        return state
+
+    def _days(self, node: str, state: NodeState, block: int) -> dict[int, Values]:
+        days = state.days.get(block)
+        if days is None:
+            days = {}
+            for day, *values in self.store.execute(
+                f"SELECT t.day, {', '.join('t.' + f for f in FIGURES)} FROM {self.t['days']} t"
+                f" JOIN (SELECT day, max(position) AS position FROM {self.t['days']}"
+                " WHERE node = ? AND block = ? GROUP BY day) m"
+                " ON t.day = m.day AND t.position = m.position WHERE t.node = ? AND t.block = ?",
+                (node, block, node, block),
+            ):
+                days[day] = _values(values)
+            state.days[block] = days
+        return days
+
+    def _line(self, event: Any) -> LineInfo:
+        """A posting names its line by the line aggregate's id."""
+        if self.lines is None:
+            self.lines = {
+                line_id: LineInfo(node, program, kind, source, year, holder)
+                for line_id, node, program, kind, source, year, holder in self.store.execute(
+                    f"SELECT line_id, node, program, kind, source, year, holder"
+                    f" FROM {self.t['lines']}"
+                )
+            }
+        return self.lines[str(event.originator_id)]
+
+    def _ancestors(self, holder: str) -> list[str]:
+        if self.parents is None:
+            self.parents = dict(self.store.execute(f"SELECT code, parent FROM {self.t['holders']}"))
+        chain: list[str] = []
+        current: str | None = holder
+        while current is not None and len(chain) < 16:
+            chain.append(current)
+            current = self.parents.get(current)
+        return chain
+
+    # -- Reading ---------------------------------------------------------------------------
+
+    def position_at(self, known_at: datetime | None) -> int | None:
+        """The last log position whose version was recorded at or before ``known_at``."""
+        if known_at is None:
+            return None
+        row = self.store.one(
+            f"SELECT max(position) FROM {self.t['clock']} WHERE recorded_at <= ?",
+            (clock_text(known_at),),
+        )
+        return int(row[0]) if row and row[0] is not None else 0
+
+    def values(self, node: str, as_of: date, position: int | None) -> Values:
+        day = as_of.toordinal()
+        block = day // BLOCK_DAYS
+        limit = position if position is not None else 2**62
+        before = self.store.one(
+            f"SELECT {', '.join(FIGURES)} FROM {self.t['blocks']} WHERE node = ? AND block < ?"
+            " AND position <= ? ORDER BY block DESC, position DESC LIMIT 1",
+            (node, block, limit),
+        )
+        within = self.store.one(
+            f"SELECT {', '.join(FIGURES)} FROM {self.t['days']} WHERE node = ? AND block = ?"
+            " AND day <= ? AND position <= ? ORDER BY day DESC, position DESC LIMIT 1",
+            (node, block, day, limit),
+        )
+        return add(_values(before or ZERO), _values(within or ZERO))
+
+    def extension(self, node: str, as_of: date, position: int | None) -> tuple[date, int] | None:
+        row = self.store.one(
+            f"SELECT until_day, amount_vnd FROM {self.t['extensions']} WHERE node = ?"
+            " AND effective_day <= ? AND position <= ? ORDER BY position DESC LIMIT 1",
+            (node, as_of.toordinal(), position if position is not None else 2**62),
+        )
+        return (date.fromordinal(row[0]), int(row[1])) if row else None

@@ -1,0 +1,110 @@
+"""Answers from the balances read model: lines and subtrees at any date, as known at any time."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from ledger.values import LineKey
+from projections.balances import BalancesView, subtree_node
+from projections.runner import Projections
+
+IDENTITY = ("program", "kind", "source", "year", "holder", "project")
+
+
+def _figures(values: tuple[int, int, int, int]) -> dict[str, int]:
+    assigned, allocated_on, disbursed, lapsed = values
+    return {
+        "assigned_vnd": assigned,
+        "allocated_on_vnd": allocated_on,
+        "disbursed_vnd": disbursed,
+        "lapsed_vnd": lapsed,
+        "available_vnd": assigned - allocated_on - disbursed - lapsed,
+    }
+
+
+def line_balances(
+    projections: Projections, filters: dict[str, Any], as_of: date, known_at: datetime | None
+) -> list[dict[str, Any]]:
+    """One row per line matching ``filters``, with every derived figure at ``as_of`` counting
+    only what was recorded at or before ``known_at`` (everything when None)."""
+    view = projections.view()
+    position = view.position_at(known_at)
+    rows = []
+    for node, *identity in _lines(view, filters):
+        key = LineKey(*identity)
+        row: dict[str, Any] = {**key.as_dict(), **_figures(view.values(node, as_of, position))}
+        extension = view.extension(node, as_of, position)
+        row["extended_vnd"] = extension[1] if extension else 0
+        row["deadline"] = extension[0] if extension else key.base_deadline
+        rows.append(row)
+    return rows
+
+
+def subtree_balances(
+    projections: Projections,
+    holder: str,
+    filters: dict[str, Any],
+    as_of: date,
+    known_at: datetime | None,
+) -> list[dict[str, Any]]:
+    """One row per program/kind/source/year in ``holder``'s subtree: moves inside it cancel,
+    so ``assigned_vnd`` is what entered it from outside (its plan)."""
+    view = projections.view()
+    position = view.position_at(known_at)
+    members = descendants(view, holder)
+    groups = sorted(
+        {
+            (program, kind, source, year)
+            for _, program, kind, source, year, member, _ in _lines(
+                view, {k: v for k, v in filters.items() if k not in ("holder", "project")}
+            )
+            if member in members
+        }
+    )
+    rows = []
+    for program, kind, source, year in groups:
+        values = view.values(subtree_node(holder, program, kind, source, year), as_of, position)
+        figures = _figures(values)
+        rows.append(
+            {
+                "program": program,
+                "kind": kind,
+                "source": source,
+                "year": year,
+                "holder": holder,
+                "project": None,
+                "assigned_vnd": figures["assigned_vnd"] - figures["allocated_on_vnd"],
+                "allocated_on_vnd": 0,
+                "disbursed_vnd": figures["disbursed_vnd"],
+                "lapsed_vnd": figures["lapsed_vnd"],
+                "available_vnd": figures["available_vnd"],
+                "extended_vnd": None,
+                "deadline": None,
+            }
+        )
+    return rows
+
+
+def descendants(view: BalancesView, holder: str) -> set[str]:
+    children: dict[str | None, list[str]] = {}
+    for code, parent in view.store.execute(f"SELECT code, parent FROM {view.t['holders']}"):
+        children.setdefault(parent, []).append(code)
+    found, frontier = {holder}, [holder]
+    while frontier:
+        for child in children.get(frontier.pop(), []):
+            if child not in found:
+                found.add(child)
+                frontier.append(child)
+    return found
+
+
+def _lines(view: BalancesView, filters: dict[str, Any]) -> list[tuple[Any, ...]]:
+    clauses = [f"{name} = ?" for name in IDENTITY if filters.get(name) is not None]
+    parameters = [filters[name] for name in IDENTITY if filters.get(name) is not None]
+    where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
+    return view.store.execute(
+        f"SELECT node, program, kind, source, year, holder, project FROM {view.t['lines']}{where}"
+        " ORDER BY program, kind, source, year, holder, project",
+        parameters,
+    )

@@ -1,0 +1,176 @@
+"""Keeping the read models up to date from the event log, exactly once.
+
+Each batch of events is applied and the position it reached is written in the same
+transaction of the ledger's database, after locking the projection's state row and checking
+that nobody moved it meanwhile: a crash or a restart neither loses nor double-counts an event,
+and two processes catching up at once cannot both apply the same batch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from ledger.application import BudgetLedger
+from projections.balances import NAME, TOPICS, BalancesView, clock_text
+from projections.sql import ViewStore
+
+BATCH_EVENTS_MAX = 2000
+STATE = "projection_state"
+
+Progress = Callable[[int, int], None]
+
+
+class Projections:
+    """The balances read model of one ledger database: its state, catch-up and rebuild."""
+
+    def __init__(self, ledger: BudgetLedger, database: str) -> None:
+        self.ledger = ledger
+        self.store = ViewStore(database)
+        self.store.execute(
+            f"CREATE TABLE IF NOT EXISTS {STATE} (name TEXT NOT NULL, generation INTEGER NOT NULL,"
+            " position BIGINT NOT NULL, recorded_at TEXT, active INTEGER NOT NULL,"
+            " PRIMARY KEY (name, generation))"
+        )
+        with self.store.transaction():
+            if (
+                self.store.one(f"SELECT 1 FROM {STATE} WHERE name = ? AND active = 1", (NAME,))
+                is None
+            ):
+                self._start_generation(1, active=True)
+        self._views: dict[int, BalancesView] = {}
+
+    def close(self) -> None:
+        self.store.close()
+
+    # -- State -----------------------------------------------------------------------------
+
+    def active_generation(self) -> int:
+        row = self.store.one(
+            f"SELECT generation FROM {STATE} WHERE name = ? AND active = 1", (NAME,)
+        )
+        assert row is not None, "the balances projection has no active generation"
+        return int(row[0])
+
+    def view(self, generation: int | None = None) -> BalancesView:
+        generation = generation or self.active_generation()
+        if generation not in self._views:
+            self._views[generation] = BalancesView(self.store, generation)
+        return self._views[generation]
+
+    def status(self) -> list[dict[str, Any]]:
+        head = self.ledger.head_position()
+        return [
+            {
+                "name": name,
+                "generation": generation,
+                "active": bool(active),
+                "position": position,
+                "head": head,
+                "behind": head - position,
+            }
+            for name, generation, position, active in self.store.execute(
+                f"SELECT name, generation, position, active FROM {STATE} ORDER BY name, generation"
+            )
+        ]
+
+    def _start_generation(self, generation: int, *, active: bool) -> None:
+        view = BalancesView(self.store, generation)
+        view.drop()
+        view.create()
+        self.store.execute(
+            f"DELETE FROM {STATE} WHERE name = ? AND generation = ?", (NAME, generation)
+        )
+        self.store.execute(
+            f"INSERT INTO {STATE} (name, generation, position, recorded_at, active)"
+            " VALUES (?, ?, 0, NULL, ?)",
+            (NAME, generation, int(active)),
+        )
+
+    # -- Catching up -----------------------------------------------------------------------
+
+    def catch_up(self, generation: int | None = None, progress: Progress | None = None) -> int:
+        """Apply every event after the generation's position; returns how many were read."""
+        view = self.view(generation)
+        read = 0
+        while True:
+            done = self._batch(view, progress)
+            if done == 0:
+                return read
+            read += done
+
+    def _batch(self, view: BalancesView, progress: Progress | None) -> int:
+        lock = " FOR UPDATE" if self.store.postgres else ""
+        try:
+            with self.store.transaction():
+                row = self.store.one(
+                    f"SELECT position FROM {STATE} WHERE name = ? AND generation = ?" + lock,
+                    (NAME, view.generation),
+                )
+                assert row is not None
+                if view.position != int(row[0]):
+                    view.forget()  # new, restarted, or another process moved it
+                read = self._apply_next(view, int(row[0]))
+        except BaseException:
+            view.forget()
+            raise
+        if read and progress is not None:
+            progress(view.position or 0, self.ledger.head_position())
+        return read
+
+    def _apply_next(self, view: BalancesView, position: int) -> int:
+        """Inside the caller's transaction: apply the next batch after ``position`` and record
+        the position reached. Returns how many events were read."""
+        if view.clock is None:
+            row = self.store.one(
+                f"SELECT recorded_at FROM {STATE} WHERE name = ? AND generation = ?",
+                (NAME, view.generation),
+            )
+            view.clock = datetime.fromisoformat(row[0]) if row and row[0] else None
+        notifications = self.ledger.recorder.select_notifications(
+            start=position + 1, limit=BATCH_EVENTS_MAX
+        )
+        if not notifications:
+            view.position = position
+            return 0
+        mapper = self.ledger.mapper
+        view.apply(
+            (n.id, n.topic, mapper.to_domain_event(n)) for n in notifications if n.topic in TOPICS
+        )
+        reached = notifications[-1].id
+        self.store.execute(
+            f"UPDATE {STATE} SET position = ?, recorded_at = ? WHERE name = ? AND generation = ?",
+            (reached, clock_text(view.clock) if view.clock else None, NAME, view.generation),
+        )
+        view.position = reached
+        return len(notifications)
+
+    # -- Rebuilding ------------------------------------------------------------------------
+
+    def rebuild(self, progress: Progress | None = None) -> int:
+        """Build a new generation from position zero while readers keep reading the active
+        one; switch readers to it in one transaction once it has caught up; drop the old."""
+        old = self.active_generation()
+        row = self.store.one(f"SELECT max(generation) FROM {STATE} WHERE name = ?", (NAME,))
+        assert row is not None
+        new = int(row[0]) + 1
+        with self.store.transaction():
+            self._start_generation(new, active=False)
+        self.catch_up(new, progress)
+        with self.store.transaction():
+            # What arrived during the rebuild, applied in the switching transaction.
+            view = self.view(new)
+            while self._apply_next(view, view.position or 0):
+                pass
+            self.store.execute(
+                f"UPDATE {STATE} SET active = CASE WHEN generation = ? THEN 1 ELSE 0 END"
+                " WHERE name = ?",
+                (new, NAME),
+            )
+            self.store.execute(
+                f"DELETE FROM {STATE} WHERE name = ? AND generation <> ?", (NAME, new)
+            )
+        self.view(old).drop()
+        self._views.pop(old, None)
+        return new

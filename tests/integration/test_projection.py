@@ -1,0 +1,242 @@
+"""The balances read model against a brute-force recomputation from the raw movements, for
+random histories and random (date, known-at) pairs, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections import defaultdict
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import psycopg
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from ledger.application import BudgetLedger, open_ledger
+from ledger.errors import LedgerError
+from ledger.journal import EFFECTS
+from ledger.values import LineKey
+from projections.queries import descendants, line_balances, subtree_balances
+from projections.runner import Projections
+from tests.conftest import POSTGRES_ENVVAR
+from tests.story import register_tree
+from tests.unit.test_properties import FUNDING, movement, to_request
+
+QUERY_DAYS = st.integers(min_value=-5, max_value=520).map(
+    lambda n: date(2024, 1, 1) + timedelta(days=n)
+)
+
+
+def brute_force(
+    journal: list[tuple[int, dict[str, Any]]], as_of: date, known_at: datetime | None
+) -> dict[LineKey, dict[str, Any]]:
+    lines: dict[LineKey, dict[str, Any]] = defaultdict(
+        lambda: {
+            "assigned_vnd": 0,
+            "allocated_on_vnd": 0,
+            "disbursed_vnd": 0,
+            "lapsed_vnd": 0,
+            "extended_vnd": 0,
+            "deadline": None,
+        }
+    )
+    clock = None
+    for _, recorded in journal:
+        clock = recorded["timestamp"] if clock is None else max(clock, recorded["timestamp"])
+        keys = [LineKey(**touched["line"]) for touched in recorded["lines"]]
+        for key in keys:
+            lines[key]  # every line touched exists, even with nothing yet counted
+        if known_at is not None and clock > known_at:
+            continue
+        request = recorded["request"]
+        if date.fromisoformat(request["effective_date"]) > as_of:
+            continue
+        for effect, key in zip(EFFECTS[recorded["action"]], keys, strict=True):
+            for name, unit in effect.items():
+                lines[key][name] += unit * recorded["amount_vnd"]
+        if recorded["action"] == "extend":
+            lines[keys[0]]["extended_vnd"] = recorded["amount_vnd"]
+            lines[keys[0]]["deadline"] = date.fromisoformat(request["until"])
+    for key, figures in lines.items():
+        figures["available_vnd"] = (
+            figures["assigned_vnd"]
+            - figures["allocated_on_vnd"]
+            - figures["disbursed_vnd"]
+            - figures["lapsed_vnd"]
+        )
+        figures["deadline"] = figures["deadline"] or key.base_deadline
+    return lines
+
+
+def fresh_database(store: str, tmp: str) -> tuple[str, Any]:
+    if store == "sqlite":
+        return os.path.join(tmp, f"{uuid.uuid4().hex}.sqlite3"), None
+    admin = os.environ.get(POSTGRES_ENVVAR)
+    if not admin:
+        pytest.skip("no PostgreSQL")
+    name = f"prop_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(admin, autocommit=True) as connection:
+        connection.execute(f'CREATE DATABASE "{name}"')
+    return admin.rsplit("/", 1)[0] + "/" + name, (admin, name)
+
+
+def drop(created: Any) -> None:
+    if created:
+        admin, name = created
+        with psycopg.connect(admin, autocommit=True) as connection:
+            connection.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+
+
+def record_history(ledger: BudgetLedger, steps: list[tuple[Any, ...]]) -> None:
+    register_tree(ledger)
+    paid: list[str] = []
+    for number, step in enumerate([*FUNDING, *steps]):
+        try:
+            request = to_request(number, step, paid)
+            ledger.record(request, actor="hypothesis")
+        except LedgerError:
+            continue
+        if request.action == "disburse":
+            paid.append(request.movement_id)
+
+
+@pytest.mark.parametrize("store", ["sqlite", "postgres"])
+@settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(
+    steps=st.lists(movement, min_size=1, max_size=30),
+    queries=st.lists(st.tuples(QUERY_DAYS, st.integers(0, 10**6)), min_size=3, max_size=6),
+)
+def test_read_model_equals_brute_force_at_any_date_and_time(
+    store: str, tmp_path: Any, steps: list[tuple[Any, ...]], queries: list[tuple[date, int]]
+) -> None:
+    database, created = fresh_database(store, str(tmp_path))
+    ledger = open_ledger(database, create=True)
+    projections = None
+    try:
+        record_history(ledger, steps)
+        projections = Projections(ledger, database)
+        projections.catch_up()
+        journal = list(ledger.journal())
+        times = [recorded["timestamp"] for _, recorded in journal]
+        for as_of, pick in queries:
+            # Known-at times between, on and around the recorded times, and "now".
+            known_at = (
+                None
+                if pick % 5 == 0
+                else (times[pick % len(times)] + timedelta(microseconds=(pick % 3) - 1))
+            )
+            expected = brute_force(journal, as_of, known_at)
+            got = {
+                LineKey(
+                    *(row[n] for n in ("program", "kind", "source", "year", "holder", "project"))
+                ): row
+                for row in line_balances(projections, {}, as_of, known_at)
+            }
+            assert set(got) == set(expected)
+            for key, figures in expected.items():
+                assert {n: got[key][n] for n in figures} == figures, (key, as_of, known_at)
+            view = projections.view()
+            for holder in ("TW", "49", "12"):
+                members = descendants(view, holder)
+                for row in subtree_balances(projections, holder, {}, as_of, known_at):
+                    inside = [
+                        f
+                        for k, f in expected.items()
+                        if k.holder in members
+                        and (k.program, k.kind, k.source, k.year)
+                        == (row["program"], row["kind"], row["source"], row["year"])
+                    ]
+                    for name in ("disbursed_vnd", "lapsed_vnd", "available_vnd"):
+                        assert row[name] == sum(f[name] for f in inside)
+    finally:
+        if projections is not None:
+            projections.close()
+        ledger.close()
+        drop(created)
+
+
+def test_catching_up_twice_applies_nothing_twice(
+    stored_ledger: BudgetLedger, database: str
+) -> None:
+    record_history(stored_ledger, [])
+    first = Projections(stored_ledger, database)
+    second = Projections(stored_ledger, database)
+    try:
+        assert first.catch_up() > 0
+        assert second.catch_up() == 0
+        now = datetime.now(UTC)
+        rows = line_balances(second, {"holder": "505"}, date(2030, 1, 1), now)
+        assert rows[0]["assigned_vnd"] == 5 * 10**6
+    finally:
+        first.close()
+        second.close()
+
+
+def _crash_while_catching_up(database: str) -> None:
+    """In a child process: catch up in small batches and die (SIGKILL, no cleanup) in the
+    middle of the fourth batch's transaction, after three batches committed."""
+    import signal
+
+    from projections import runner, sql
+
+    runner.BATCH_EVENTS_MAX = 40
+    calls = {"n": 0}
+    insert_many = sql.ViewStore.insert_many
+
+    def dying_insert_many(self: Any, *args: Any) -> None:
+        calls["n"] += 1
+        if calls["n"] == 3 * 4 + 2:  # four inserts per batch: die inside the fourth
+            os.kill(os.getpid(), signal.SIGKILL)
+        insert_many(self, *args)
+
+    sql.ViewStore.insert_many = dying_insert_many  # type: ignore[method-assign]
+    ledger = open_ledger(database)
+    Projections(ledger, database).catch_up()
+
+
+def test_a_crash_mid_catch_up_neither_loses_nor_double_counts(
+    stored_ledger: BudgetLedger, database: str
+) -> None:
+    import multiprocessing
+
+    steps = [
+        (
+            "disburse",
+            date(2024, 3, 1) + timedelta(days=n % 200),
+            ("505", "504", "110")[n % 3],
+            None,
+            1000 + n,
+        )
+        for n in range(120)
+    ]
+    record_history(stored_ledger, steps)
+    child = multiprocessing.get_context("fork").Process(
+        target=_crash_while_catching_up, args=(database,)
+    )
+    child.start()
+    child.join(timeout=120)
+    assert child.exitcode == -9  # it really died mid-way
+    projections = Projections(stored_ledger, database)
+    try:
+        status = projections.status()[0]
+        assert 0 < status["position"] < status["head"]  # three batches had committed
+        projections.catch_up()
+        as_of, known_at = date(2030, 1, 1), None
+        after_crash = line_balances(projections, {}, as_of, known_at)
+        projections.rebuild()
+        assert line_balances(projections, {}, as_of, known_at) == after_crash
+        expected = brute_force(list(stored_ledger.journal()), as_of, known_at)
+        assert {
+            LineKey(*(r[n] for n in ("program", "kind", "source", "year", "holder", "project"))): r[
+                "disbursed_vnd"
+            ]
+            for r in after_crash
+        } == {k: f["disbursed_vnd"] for k, f in expected.items()}
+    finally:
+        projections.close()
