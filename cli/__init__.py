@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from cli import admin, demo, movements, projections, reports, units
+from cli import admin, demo, movements, projections, report, reports, units
 
 
 @click.group("budget-ledger")
@@ -23,6 +23,7 @@ for command in (
     *reports.COMMANDS,
     units.units,
     projections.projections_group,
+    report.report,
     demo.demo,
 ):
     main.add_command(command)

@@ -26,6 +26,7 @@ from ledger.values import LineKey, format_vnd
 F = TypeVar("F", bound=Callable[..., Any])
 
 FORMATS = click.Choice(["table", "json", "csv"])
+UNITS = {"dong": (1, 0), "trieu": (10**6, 2), "ty": (10**9, 3)}
 
 
 class Refused(click.ClickException):
@@ -145,14 +146,37 @@ def _json_default(value: Any) -> Any:
     raise TypeError(f"cannot encode {type(value).__name__}")
 
 
+def unit_option(default: str) -> Callable[[F], F]:
+    def decorate(func: F) -> F:
+        return click.option(
+            "--unit",
+            type=click.Choice(list(UNITS)),
+            default=default,
+            show_default=True,
+            help="Amounts in terminal tables: đồng, triệu đồng or tỷ đồng (JSON, CSV and "
+            "xlsx keep whole đồng).",
+        )(func)
+
+    return decorate
+
+
 def emit(
     rows: Sequence[dict[str, Any]],
     columns: Sequence[tuple[str, str]],
     output_format: str,
     *,
     title: str | None = None,
+    unit: str = "dong",
+    output: str | None = None,
 ) -> None:
-    """Print rows as a terminal table (amounts grouped), a JSON array, or CSV."""
+    """Print rows as a terminal table (amounts grouped), a JSON array, or CSV; or write an
+    .xlsx workbook to ``output``."""
+    if output_format == "xlsx":
+        if not output:
+            raise click.UsageError("--format xlsx writes a file: give --output FILE.xlsx")
+        write_xlsx(output, rows, columns, title or "report")
+        click.echo(f"wrote {output}")
+        return
     if output_format == "json":
         click.echo(to_json(list(rows)))
         return
@@ -166,14 +190,48 @@ def emit(
         return
     table = Table(title=title, show_lines=False)
     for name, header in columns:
-        table.add_column(header, justify="right" if name.endswith("_vnd") else "left")
+        numeric = name.endswith(("_vnd", "_pct"))
+        table.add_column(header, justify="right" if numeric else "left")
     for row in rows:
-        table.add_row(*[_table_cell(name, row.get(name)) for name, _ in columns])
+        table.add_row(*[_table_cell(name, row.get(name), unit) for name, _ in columns])
     console = Console()
     if not console.is_terminal:
         # Piped or captured output has no width to fit: keep rows on one line.
         console = Console(width=200)
     console.print(table)
+
+
+def write_xlsx(
+    path: str, rows: Sequence[dict[str, Any]], columns: Sequence[tuple[str, str]], title: str
+) -> None:
+    """Amounts as whole-đồng numbers, rates as percentages, dates as dates."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    workbook = Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.title = title[:31]
+    sheet.append([header for _, header in columns])
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    for row in rows:
+        values = []
+        for name, _ in columns:
+            value = row.get(name)
+            if name.endswith("_pct") and isinstance(value, (int, float)):
+                value = value / 100
+            values.append(value)
+        sheet.append(values)
+    for index, (name, _) in enumerate(columns, start=1):
+        letter = sheet.cell(row=1, column=index).column_letter
+        sheet.column_dimensions[letter].width = max(12, len(columns[index - 1][1]) + 2)
+        for cell in sheet[letter][1:]:
+            if name.endswith("_vnd"):
+                cell.number_format = "#,##0"
+            elif name.endswith("_pct"):
+                cell.number_format = "0.00%"
+    workbook.save(path)
 
 
 def _csv_cell(value: Any) -> str:
@@ -184,11 +242,24 @@ def _csv_cell(value: Any) -> str:
     return str(value)
 
 
-def _table_cell(name: str, value: Any) -> str:
+def vietnamese_number(value: float, decimals: int) -> str:
+    """1234567.891 -> 1.234.567,891 (Vietnamese grouping and decimal comma)."""
+    text = f"{value:,.{decimals}f}"
+    return text.replace(",", " ").replace(".", ",").replace(" ", ".")
+
+
+def _table_cell(name: str, value: Any, unit: str = "dong") -> str:
     if value is None:
         return ""
+    if isinstance(value, bool):
+        return "▼ below" if value else ""
     if name.endswith("_vnd") and isinstance(value, int):
-        return format_vnd(value).removesuffix(" đồng")
+        scale, decimals = UNITS[unit]
+        if scale == 1:
+            return format_vnd(value).removesuffix(" đồng")
+        return vietnamese_number(value / scale, decimals)
+    if name.endswith("_pct") and isinstance(value, float):
+        return vietnamese_number(value, 2) + "%"
     if isinstance(value, datetime):
         return value.strftime("%Y-%m-%d %H:%M:%S")
     if isinstance(value, date):

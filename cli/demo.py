@@ -3,15 +3,31 @@
 from __future__ import annotations
 
 import os
-from dataclasses import asdict
+from datetime import date
 from pathlib import Path
 
 import click
 
 from cli.common import emit, opened, refusals
+from cli.projections import read_models
 from ledger import demo as demo_data
+from ledger import demo_seed000 as seed000
 from ledger.audit import check
 from ledger.config import DATABASE_ENVVAR, describe
+from projections.progress import progress
+
+REPORT_DAY = date(2024, 9, 17)
+SUMMARY = [
+    ("plan_dtpt_vnd", "plan ĐTPT"),
+    ("rate_dtpt_pct", "% ĐTPT"),
+    ("plan_sn_vnd", "plan SN"),
+    ("rate_sn_pct", "% SN"),
+    ("plan_extended_vnd", "of which extended"),
+    ("plan_vnd", "plan"),
+    ("disbursed_vnd", "disbursed"),
+    ("rate_pct", "%"),
+    ("below_average", "vs average"),
+]
 
 
 def default_demo_database() -> str:
@@ -34,30 +50,28 @@ def demo(database: str | None) -> None:
         click.echo(f"Loading the demo into {describe(database)} ...")
         recorded, replayed = demo_data.load(ledger, actor="demo")
         click.echo(f"{recorded} movements recorded, {replayed} already there.")
-        rows = []
-        for line in ledger.list_lines(year=2024):
-            if line.key.holder in ("TW",):
-                continue
-            rows.append({**asdict(line.key), **line.figures()})
-        columns = [
-            ("program", "program"),
-            ("kind", "kind"),
-            ("source", "source"),
-            ("holder", "holder"),
-            ("assigned_vnd", "assigned"),
-            ("allocated_on_vnd", "allocated on"),
-            ("disbursed_vnd", "disbursed"),
-            ("available_vnd", "available"),
-        ]
-        emit(rows, columns, "table", title="Plan year 2024, Quảng Nam and its districts (đồng)")
+        with read_models(ledger) as projections:
+            for by in ("program", "holder"):
+                rows = progress(
+                    projections, as_of=REPORT_DAY, known_at=None, by=by, holder=seed000.PROVINCE
+                )
+                emit(
+                    rows,
+                    [(by, by), *SUMMARY],
+                    "table",
+                    unit="ty",
+                    title=f"Lai Châu (seed 000): disbursement progress on "
+                    f"{REPORT_DAY.isoformat()}, by {by} (tỷ đồng)",
+                )
         problems = check(ledger.journal(), ledger.list_lines())
         if problems:
             raise click.ClickException("; ".join(problems))
         click.echo("check: OK (money conserved, nothing overdrawn on any date)")
         click.echo("\nTry:")
         for example in (
+            "report progress --holder 12 --as-of 2024-09-17 --by holder --unit ty",
+            "balance --holder 12 --subtree --as-of 2024-09-17 --year 2024",
             "history --holder 505 --program GNBV --kind DTPT",
-            "balance --holder 516 --year 2023 --format json",
             "history --decision 'QĐ 1850/QĐ-UBND 20/08/2024'",
         ):
             click.echo(f"  budget-ledger {example} --database {database}")

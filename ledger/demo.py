@@ -1,5 +1,8 @@
 """A small, realistic data set drawn from the seeds, loaded through real movements.
 
+Two provinces: Quảng Nam (below) and seed 000's province, booked on Lai Châu
+(``demo_seed000.py``), whose progress report on 17/9/2024 reproduces the article's figures.
+
 Quảng Nam (49) and six of the nine mountain districts of seed 002, with their official codes;
 the poverty (GNBV) and ethnic-minority (DTTS) programs; the 2024 plan year with the centre's
 appropriation, the province's counterpart funds, allocations to districts, a year of
@@ -16,6 +19,7 @@ from collections.abc import Iterator
 from datetime import date, timedelta
 from typing import Any
 
+from ledger import demo_seed000 as seed000
 from ledger.application import BudgetLedger
 from ledger.movements import MovementRequest
 from ledger.values import LineKey
@@ -192,10 +196,10 @@ def extension_movements() -> Iterator[MovementRequest]:
 
 def load(ledger: BudgetLedger, *, actor: str) -> tuple[int, int]:
     """Load the demo; returns (movements recorded now, movements already there)."""
-    for code, name, level, parent in HOLDERS:
+    for code, name, level, parent in [*HOLDERS, *seed000.HOLDERS]:
         ledger.register_holder(code, name, level, parent, actor=actor)
     recorded = replayed = 0
-    for request in [*movements(), *extension_movements()]:
+    for request in [*movements(), *extension_movements(), *seed000.movements()]:
         _, was_replayed = ledger.record(request, actor=actor)
         replayed += was_replayed
         recorded += not was_replayed

@@ -1,0 +1,215 @@
+"""The disbursement-progress report (tình hình giải ngân), from the balances read model.
+
+For a report date D in year Y, per row (a holder's subtree, or a program, kind or source):
+- this year's capital: lines of plan year Y; plan is what entered the row from outside
+  (assigned − allocated on, so moves inside cancel), disbursed is everything paid from them;
+- earlier years' capital extended into Y: lines of plan years before Y whose extension (as of D)
+  runs into Y; plan is the extended amount, disbursed is what they paid from 1 January Y;
+- both side by side for investment (DTPT) and recurrent (SN) capital, and combined.
+The average is the whole table's rate (total disbursed / total plan); rows below it are flagged.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from ledger.errors import InvalidInput, UnknownHolder
+from projections.balances import BalancesView, subtree_node
+from projections.queries import descendants
+from projections.runner import Projections
+
+BY = ("holder", "program", "kind", "source")
+KINDS = ("DTPT", "SN")
+
+
+@dataclass
+class Tally:
+    """Plan and disbursed per (vintage, kind) for one row."""
+
+    amounts: dict[tuple[str, str], list[int]] = field(
+        default_factory=lambda: defaultdict(lambda: [0, 0])
+    )
+
+    def add(self, vintage: str, kind: str, plan_vnd: int, disbursed_vnd: int) -> None:
+        cell = self.amounts[(vintage, kind)]
+        cell[0] += plan_vnd
+        cell[1] += disbursed_vnd
+
+    def total(self, vintage: str | None = None, kind: str | None = None) -> tuple[int, int]:
+        plan = disbursed = 0
+        for (v, k), (p, d) in self.amounts.items():
+            if (vintage is None or v == vintage) and (kind is None or k == kind):
+                plan, disbursed = plan + p, disbursed + d
+        return plan, disbursed
+
+
+def rate_pct(plan_vnd: int, disbursed_vnd: int) -> float | None:
+    return round(100 * disbursed_vnd / plan_vnd, 2) if plan_vnd else None
+
+
+def progress(
+    projections: Projections,
+    *,
+    as_of: date,
+    known_at: datetime | None,
+    by: str = "holder",
+    holder: str | None = None,
+) -> list[dict[str, Any]]:
+    """The report's rows, then a last row ``TOTAL``; each row flags ``below_average``."""
+    if by not in BY:
+        raise InvalidInput(f"--by must be one of {', '.join(BY)}", field="by")
+    view = projections.view()
+    position = view.position_at(known_at)
+    scope = holder or _root(view)
+    members = descendants(view, scope)
+    if scope not in members or not view.store.one(
+        f"SELECT 1 FROM {view.t['holders']} WHERE code = ?", (scope,)
+    ):
+        raise UnknownHolder(f"no holder has code {scope}", field="holder")
+    names = dict(view.store.execute(f"SELECT code, parent FROM {view.t['holders']}"))
+    children = sorted(code for code, parent in names.items() if parent == scope)
+    tallies: dict[str, Tally] = defaultdict(Tally)
+    year = as_of.year
+    lines = view.store.execute(
+        f"SELECT node, program, kind, source, year, holder FROM {view.t['lines']}"
+    )
+    groups = {(p, k, s) for _, p, k, s, y, h in lines if y == year and h in members}
+    for program, kind, source in sorted(groups):
+        group = (program, kind, source, year)
+        if by == "holder":
+            own = _own_values(view, lines, scope, group, as_of, position)
+            tallies[scope].add("current", kind, *own)
+            for child in children:
+                plan, disbursed = _subtree(view, child, group, as_of, position)
+                tallies[child].add("current", kind, plan, disbursed)
+        else:
+            plan, disbursed = _subtree(view, scope, group, as_of, position)
+            label = {"program": program, "kind": kind, "source": source}[by]
+            tallies[label].add("current", kind, plan, disbursed)
+    for node, program, kind, source, line_year, line_holder in lines:
+        if line_year >= year or line_holder not in members:
+            continue
+        extension = view.extension(node, as_of, position)
+        if extension is None or extension[0] < date(year, 1, 1):
+            continue
+        paid_now = view.values(node, as_of, position)[2]
+        paid_before = view.values(node, date(year - 1, 12, 31), position)[2]
+        if by == "holder":
+            label = line_holder if line_holder == scope else _child_of(names, scope, line_holder)
+        else:
+            label = {"program": program, "kind": kind, "source": source}[by]
+        tallies[label].add("extended", kind, extension[1], paid_now - paid_before)
+    return _rows(tallies, by)
+
+
+def _rows(tallies: dict[str, Tally], by: str) -> list[dict[str, Any]]:
+    total = Tally()
+    for tally in tallies.values():
+        for (vintage, kind), (plan, disbursed) in tally.amounts.items():
+            total.add(vintage, kind, plan, disbursed)
+    average = rate_pct(*total.total())
+    rows = [_row(label, tally, by, average) for label, tally in sorted(tallies.items())]
+    rows = [row for row in rows if row["plan_vnd"] or row["disbursed_vnd"]]
+    rows.append(_row("TOTAL", total, by, average))
+    return rows
+
+
+def _row(label: str, tally: Tally, by: str, average: float | None) -> dict[str, Any]:
+    row: dict[str, Any] = {by: label}
+    for suffix, vintage, kind in [
+        ("dtpt", None, "DTPT"),
+        ("sn", None, "SN"),
+        ("current", "current", None),
+        ("extended", "extended", None),
+    ]:
+        plan, disbursed = tally.total(vintage, kind)
+        row[f"plan_{suffix}_vnd"] = plan
+        row[f"disbursed_{suffix}_vnd"] = disbursed
+        row[f"rate_{suffix}_pct"] = rate_pct(plan, disbursed)
+    plan, disbursed = tally.total()
+    row.update(plan_vnd=plan, disbursed_vnd=disbursed, rate_pct=rate_pct(plan, disbursed))
+    row["average_pct"] = average
+    row["below_average"] = (
+        label != "TOTAL" and average is not None and (row["rate_pct"] or 0) < average
+    )
+    return row
+
+
+def monthly(
+    projections: Projections,
+    *,
+    start: date,
+    end: date,
+    known_at: datetime | None,
+    by: str = "holder",
+    holder: str | None = None,
+) -> list[dict[str, Any]]:
+    """The same report at the end of each month from ``start`` to ``end`` (and at ``end``)."""
+    if end < start:
+        raise InvalidInput("--to must not be before --from", field="to")
+    rows = []
+    for day in month_ends(start, end):
+        for row in progress(projections, as_of=day, known_at=known_at, by=by, holder=holder):
+            rows.append({"as_of": day, **row})
+    return rows
+
+
+def month_ends(start: date, end: date) -> list[date]:
+    days = []
+    month = date(start.year, start.month, 1)
+    while month <= end:
+        following = (month + timedelta(days=32)).replace(day=1)
+        days.append(min(following - timedelta(days=1), end))
+        month = following
+    return days
+
+
+def _subtree(
+    view: BalancesView,
+    holder: str,
+    group: tuple[str, str, str, int],
+    as_of: date,
+    position: int | None,
+) -> tuple[int, int]:
+    assigned, allocated_on, disbursed, _ = view.values(
+        subtree_node(holder, *group), as_of, position
+    )
+    return assigned - allocated_on, disbursed
+
+
+def _own_values(
+    view: BalancesView,
+    lines: list[tuple[Any, ...]],
+    holder: str,
+    group: tuple[str, str, str, int],
+    as_of: date,
+    position: int | None,
+) -> tuple[int, int]:
+    plan = disbursed = 0
+    for node, program, kind, source, year, line_holder in lines:
+        if line_holder == holder and (program, kind, source, year) == group:
+            assigned, allocated_on, paid, _ = view.values(node, as_of, position)
+            plan, disbursed = plan + assigned - allocated_on, disbursed + paid
+    return plan, disbursed
+
+
+def _child_of(parents: dict[str, str | None], scope: str, holder: str) -> str:
+    current = holder
+    while parents.get(current) not in (scope, None):
+        current = parents[current]  # type: ignore[assignment]
+    return current
+
+
+def _root(view: BalancesView) -> str:
+    roots = [
+        code
+        for (code,) in view.store.execute(
+            f"SELECT code FROM {view.t['holders']} WHERE parent IS NULL"
+        )
+    ]
+    if len(roots) != 1:
+        raise InvalidInput("name the holder to report on (--holder CODE)", field="holder")
+    return str(roots[0])
