@@ -57,6 +57,11 @@ def clock_text(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f+00:00")
 
 
+def _chunks(items: list[Any], size: int = 400) -> Iterable[list[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
 def _values(row: Sequence[Any]) -> Values:
     return (int(row[0]), int(row[1]), int(row[2]), int(row[3]))
 
@@ -68,7 +73,7 @@ def add(left: Values, right: Values) -> Values:
 def tables(generation: int) -> dict[str, str]:
     return {
         name: f"{NAME}_{name}_g{generation}"
-        for name in ("days", "blocks", "extensions", "lines", "holders", "clock")
+        for name in ("days", "blocks", "extensions", "lines", "holders", "clock", "subtrees")
     }
 
 
@@ -92,7 +97,11 @@ def create_statements(generation: int) -> list[str]:
         "position BIGINT NOT NULL)",
         f"CREATE TABLE IF NOT EXISTS {t['clock']} (position BIGINT PRIMARY KEY, "
         "recorded_at TEXT NOT NULL)",
-        f"CREATE INDEX IF NOT EXISTS {t['clock']}_recorded ON {t['clock']} (recorded_at)",
+        f"CREATE INDEX IF NOT EXISTS {t['clock']}_recorded ON {t['clock']} (recorded_at, position)",
+        f"CREATE TABLE IF NOT EXISTS {t['subtrees']} (node TEXT PRIMARY KEY, holder TEXT NOT NULL, "
+        "program TEXT NOT NULL, kind TEXT NOT NULL, source TEXT NOT NULL, year INTEGER NOT NULL)",
+        f"CREATE INDEX IF NOT EXISTS {t['subtrees']}_holder ON {t['subtrees']} (holder)",
+        f"CREATE INDEX IF NOT EXISTS {t['lines']}_holder ON {t['lines']} (holder)",
     ]
 
 
@@ -141,6 +150,9 @@ class BalancesView:
         # (versions get recorded times that never decrease along the log).
         self.position: int | None = None
         self.clock: datetime | None = None
+        # True when this process built the generation from position zero: the cache then
+        # holds everything and a node it does not know has no rows.
+        self.complete = False
 
     def create(self) -> None:
         for statement in create_statements(self.generation):
@@ -157,59 +169,27 @@ class BalancesView:
         self.lines = None
         self.position = None
         self.clock = None
+        self.complete = False
 
     # -- Writing ---------------------------------------------------------------------------
 
     def apply(self, events: Iterable[tuple[int, str, Any]]) -> None:
         """Apply (position, topic, event) in log order inside the caller's transaction.
         Postings of one movement are one version."""
-        rows: dict[str, list[tuple[Any, ...]]] = {"days": [], "blocks": [], "clock": []}
+        events = list(events)
+        self._directory(events)
+        if not self.complete:
+            self._prefetch([event for _, topic, event in events if topic in EFFECTS])
+        rows: dict[str, list[tuple[Any, ...]]] = {
+            "days": [],
+            "blocks": [],
+            "clock": [],
+            "subtrees": [],
+        }
         extensions: list[tuple[Any, ...]] = []
         group: list[tuple[int, str, Any]] = []
         for position, topic, event in events:
-            if topic == REGISTERED:
-                self._flush(group, rows)
-                group = []
-                self.store.execute(
-                    f"INSERT INTO {self.t['holders']} (code, parent, position) VALUES (?, ?, ?)",
-                    (event.code, event.parent, position),
-                )
-                if self.parents is not None:
-                    self.parents[event.code] = event.parent
-            elif topic == OPENED:
-                info = LineInfo(
-                    line_node(
-                        event.program,
-                        event.kind,
-                        event.source,
-                        event.year,
-                        event.holder,
-                        event.project,
-                    ),
-                    event.program,
-                    event.kind,
-                    event.source,
-                    event.year,
-                    event.holder,
-                )
-                self.store.execute(
-                    f"INSERT INTO {self.t['lines']} (line_id, node, program, kind, source, year, "
-                    "holder, project, position) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (
-                        str(event.originator_id),
-                        info.node,
-                        event.program,
-                        event.kind,
-                        event.source,
-                        event.year,
-                        event.holder,
-                        event.project,
-                        position,
-                    ),
-                )
-                if self.lines is not None:
-                    self.lines[str(event.originator_id)] = info
-            elif topic == EXTENDED:
+            if topic == EXTENDED:
                 self._flush(group, rows)
                 group = []
                 self._tick(position, event.timestamp, rows)
@@ -239,6 +219,108 @@ class BalancesView:
             self.t["blocks"], ("node", "block", "position", *FIGURES), rows["blocks"]
         )
         self.store.insert_many(self.t["clock"], ("position", "recorded_at"), rows["clock"])
+        self.store.insert_many(
+            self.t["subtrees"],
+            ("node", "holder", "program", "kind", "source", "year"),
+            rows["subtrees"],
+        )
+
+    def _directory(self, events: list[tuple[int, str, Any]]) -> None:
+        """Record the holders registered and the lines opened in this batch."""
+        self._line_directory()
+        self._ancestors("")
+        assert self.lines is not None and self.parents is not None
+        holders, lines = [], []
+        for position, topic, event in events:
+            if topic == REGISTERED:
+                holders.append((event.code, event.parent, position))
+                self.parents[event.code] = event.parent
+            elif topic == OPENED:
+                node = line_node(
+                    event.program, event.kind, event.source, event.year, event.holder, event.project
+                )
+                self.lines[str(event.originator_id)] = LineInfo(
+                    node, event.program, event.kind, event.source, event.year, event.holder
+                )
+                lines.append(
+                    (
+                        str(event.originator_id),
+                        node,
+                        event.program,
+                        event.kind,
+                        event.source,
+                        event.year,
+                        event.holder,
+                        event.project,
+                        position,
+                    )
+                )
+        self.store.insert_many(self.t["holders"], ("code", "parent", "position"), holders)
+        self.store.insert_many(
+            self.t["lines"],
+            (
+                "line_id",
+                "node",
+                "program",
+                "kind",
+                "source",
+                "year",
+                "holder",
+                "project",
+                "position",
+            ),
+            lines,
+        )
+
+    def _nodes_of(self, event: Any) -> list[str]:
+        """The line a posting belongs to, then the subtree of its holder and each ancestor."""
+        line = self._line(event)
+        subtrees = [
+            subtree_node(holder, line.program, line.kind, line.source, line.year)
+            for holder in self._ancestors(line.holder)
+        ]
+        return [line.node, *subtrees]
+
+    def _prefetch(self, postings: list[Any]) -> None:
+        """Load, in a few queries, the latest rows of every node and block this batch
+        touches that the cache does not hold."""
+        nodes: set[str] = set()
+        pairs: set[tuple[str, int]] = set()
+        for event in postings:
+            block = event.effective_date.toordinal() // BLOCK_DAYS
+            for node in self._nodes_of(event):
+                state = self.nodes.get(node)
+                if state is None:
+                    nodes.add(node)
+                if state is None or block not in state.days:
+                    pairs.add((node, block))
+        figures = ", ".join("t." + f for f in FIGURES)
+        for chunk in _chunks(sorted(nodes)):
+            for node in chunk:
+                self.nodes[node] = NodeState()
+            marks = ", ".join("?" for _ in chunk)
+            for node, block, *values in self.store.execute(
+                f"SELECT t.node, t.block, {figures} FROM {self.t['blocks']} t JOIN"
+                f" (SELECT node, block, max(position) AS position FROM {self.t['blocks']}"
+                f" WHERE node IN ({marks}) GROUP BY node, block) m ON t.node = m.node"
+                " AND t.block = m.block AND t.position = m.position",
+                chunk,
+            ):
+                self.nodes[node].blocks[block] = _values(values)
+        for chunk in _chunks(sorted(pairs)):
+            for node, block in chunk:
+                self.nodes[node].days[block] = {}
+            marks = ", ".join("(?, ?)" for _ in chunk)
+            flat = [value for pair in chunk for value in pair]
+            for node, block, day, *values in self.store.execute(
+                f"SELECT t.node, t.block, t.day, {figures} FROM {self.t['days']} t JOIN"
+                f" (SELECT node, block, day, max(position) AS position FROM {self.t['days']}"
+                f" WHERE (node, block) IN (VALUES {marks}) GROUP BY node, block, day) m"
+                " ON t.node = m.node AND t.block = m.block AND t.day = m.day"
+                " AND t.position = m.position",
+                flat,
+            ):
+                self.nodes[node].days[block][day] = _values(values)
 
     def _flush(self, group: list[tuple[int, str, Any]], rows: dict[str, list[Any]]) -> None:
         """One version for the postings of one movement, on each node they touch."""
@@ -251,12 +333,7 @@ class BalancesView:
             amount = event.amount_vnd
             change = (unit[0] * amount, unit[1] * amount, unit[2] * amount, unit[3] * amount)
             day = event.effective_date.toordinal()
-            line = self._line(event)
-            subtrees = [
-                subtree_node(holder, line.program, line.kind, line.source, line.year)
-                for holder in self._ancestors(line.holder)
-            ]
-            for node in [line.node, *subtrees]:
+            for node in self._nodes_of(event):
                 changes[(node, day)] = add(changes.get((node, day), ZERO), change)
         for (node, day), change in changes.items():
             if change != ZERO:
@@ -272,6 +349,10 @@ class BalancesView:
         self, node: str, day: int, position: int, change: Values, rows: dict[str, list[Any]]
     ) -> None:
         state = self._state(node)
+        if not state.blocks and node.startswith("S:"):
+            holder, group = node[2:].split(":", 1)
+            program, kind, source, year = group.split("/")
+            rows["subtrees"].append((node, holder, program, kind, source, int(year)))
         block = day // BLOCK_DAYS
         days = self._days(node, state, block)
         if day not in days:
@@ -294,37 +375,18 @@ class BalancesView:
             rows["blocks"].append((node, b, position, *state.blocks[b]))
 
     def _state(self, node: str) -> NodeState:
-        state = self.nodes.get(node)
-        if state is None:
-            state = NodeState()
-            for block, *values in self.store.execute(
-                f"SELECT t.block, {', '.join('t.' + f for f in FIGURES)} FROM {self.t['blocks']} t"
-                f" JOIN (SELECT block, max(position) AS position FROM {self.t['blocks']}"
-                " WHERE node = ? GROUP BY block) m ON t.block = m.block AND t.position = m.position"
-                " WHERE t.node = ?",
-                (node, node),
-            ):
-                state.blocks[block] = _values(values)
-            self.nodes[node] = state
-        return state
+        # Every node and block a batch touches is in the cache (prefetched, or the view was
+        # built from position zero in this process), so one it does not hold has no rows.
+        return self.nodes.setdefault(node, NodeState())
 
     def _days(self, node: str, state: NodeState, block: int) -> dict[int, Values]:
-        days = state.days.get(block)
-        if days is None:
-            days = {}
-            for day, *values in self.store.execute(
-                f"SELECT t.day, {', '.join('t.' + f for f in FIGURES)} FROM {self.t['days']} t"
-                f" JOIN (SELECT day, max(position) AS position FROM {self.t['days']}"
-                " WHERE node = ? AND block = ? GROUP BY day) m"
-                " ON t.day = m.day AND t.position = m.position WHERE t.node = ? AND t.block = ?",
-                (node, block, node, block),
-            ):
-                days[day] = _values(values)
-            state.days[block] = days
-        return days
+        return state.days.setdefault(block, {})
 
     def _line(self, event: Any) -> LineInfo:
         """A posting names its line by the line aggregate's id."""
+        return self._line_directory()[str(event.originator_id)]
+
+    def _line_directory(self) -> dict[str, LineInfo]:
         if self.lines is None:
             self.lines = {
                 line_id: LineInfo(node, program, kind, source, year, holder)
@@ -333,7 +395,7 @@ class BalancesView:
                     f" FROM {self.t['lines']}"
                 )
             }
-        return self.lines[str(event.originator_id)]
+        return self.lines
 
     def _ancestors(self, holder: str) -> list[str]:
         if self.parents is None:
@@ -352,10 +414,11 @@ class BalancesView:
         if known_at is None:
             return None
         row = self.store.one(
-            f"SELECT max(position) FROM {self.t['clock']} WHERE recorded_at <= ?",
+            f"SELECT position FROM {self.t['clock']} WHERE recorded_at <= ?"
+            " ORDER BY recorded_at DESC, position DESC LIMIT 1",
             (clock_text(known_at),),
         )
-        return int(row[0]) if row and row[0] is not None else 0
+        return int(row[0]) if row else 0
 
     def values(self, node: str, as_of: date, position: int | None) -> Values:
         day = as_of.toordinal()

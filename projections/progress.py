@@ -17,8 +17,8 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from ledger.errors import InvalidInput, UnknownHolder
-from projections.balances import BalancesView, subtree_node
-from projections.queries import descendants
+from projections.balances import BalancesView
+from projections.queries import subtree_groups
 from projections.runner import Projections
 
 BY = ("holder", "program", "kind", "source")
@@ -64,44 +64,43 @@ def progress(
     view = projections.view()
     position = view.position_at(known_at)
     scope = holder or _root(view)
-    members = descendants(view, scope)
-    if scope not in members or not view.store.one(
-        f"SELECT 1 FROM {view.t['holders']} WHERE code = ?", (scope,)
-    ):
+    parents = dict(view.store.execute(f"SELECT code, parent FROM {view.t['holders']}"))
+    if scope not in parents:
         raise UnknownHolder(f"no holder has code {scope}", field="holder")
-    names = dict(view.store.execute(f"SELECT code, parent FROM {view.t['holders']}"))
-    children = sorted(code for code, parent in names.items() if parent == scope)
-    tallies: dict[str, Tally] = defaultdict(Tally)
     year = as_of.year
-    lines = view.store.execute(
-        f"SELECT node, program, kind, source, year, holder FROM {view.t['lines']}"
-    )
-    groups = {(p, k, s) for _, p, k, s, y, h in lines if y == year and h in members}
-    for program, kind, source in sorted(groups):
-        group = (program, kind, source, year)
-        if by == "holder":
-            own = _own_values(view, lines, scope, group, as_of, position)
-            tallies[scope].add("current", kind, *own)
-            for child in children:
-                plan, disbursed = _subtree(view, child, group, as_of, position)
-                tallies[child].add("current", kind, plan, disbursed)
-        else:
-            plan, disbursed = _subtree(view, scope, group, as_of, position)
+    tallies: dict[str, Tally] = defaultdict(Tally)
+    this_year = {"year": year}
+    if by == "holder":
+        own = view.store.execute(
+            f"SELECT node, kind FROM {view.t['lines']} WHERE holder = ? AND year = ?",
+            (scope, year),
+        )
+        for node, kind in own:
+            tallies[scope].add("current", kind, *_plan_paid(view, node, as_of, position))
+        for child in sorted(code for code, parent in parents.items() if parent == scope):
+            for node, _, kind, _, _ in subtree_groups(view, child, this_year):
+                tallies[child].add("current", kind, *_plan_paid(view, node, as_of, position))
+    else:
+        for node, program, kind, source, _ in subtree_groups(view, scope, this_year):
             label = {"program": program, "kind": kind, "source": source}[by]
-            tallies[label].add("current", kind, plan, disbursed)
-    for node, program, kind, source, line_year, line_holder in lines:
-        if line_year >= year or line_holder not in members:
+            tallies[label].add("current", kind, *_plan_paid(view, node, as_of, position))
+    extended = view.store.execute(
+        f"SELECT DISTINCT l.node, l.program, l.kind, l.source, l.holder"
+        f" FROM {view.t['extensions']} e JOIN {view.t['lines']} l ON l.node = e.node"
+        " WHERE l.year < ?",
+        (year,),
+    )
+    for node, program, kind, source, line_holder in extended:
+        branch = _branch(parents, scope, line_holder)
+        if branch is None:
             continue
         extension = view.extension(node, as_of, position)
         if extension is None or extension[0] < date(year, 1, 1):
             continue
         paid_now = view.values(node, as_of, position)[2]
         paid_before = view.values(node, date(year - 1, 12, 31), position)[2]
-        if by == "holder":
-            label = line_holder if line_holder == scope else _child_of(names, scope, line_holder)
-        else:
-            label = {"program": program, "kind": kind, "source": source}[by]
-        tallies[label].add("extended", kind, extension[1], paid_now - paid_before)
+        dimension = {"holder": branch, "program": program, "kind": kind, "source": source}
+        tallies[dimension[by]].add("extended", kind, extension[1], paid_now - paid_before)
     return _rows(tallies, by)
 
 
@@ -167,40 +166,24 @@ def month_ends(start: date, end: date) -> list[date]:
     return days
 
 
-def _subtree(
-    view: BalancesView,
-    holder: str,
-    group: tuple[str, str, str, int],
-    as_of: date,
-    position: int | None,
-) -> tuple[int, int]:
-    assigned, allocated_on, disbursed, _ = view.values(
-        subtree_node(holder, *group), as_of, position
-    )
+def _plan_paid(view: BalancesView, node: str, as_of: date, position: int | None) -> tuple[int, int]:
+    """A node's plan (what entered it: assigned − allocated on) and what it paid."""
+    assigned, allocated_on, disbursed, _ = view.values(node, as_of, position)
     return assigned - allocated_on, disbursed
 
 
-def _own_values(
-    view: BalancesView,
-    lines: list[tuple[Any, ...]],
-    holder: str,
-    group: tuple[str, str, str, int],
-    as_of: date,
-    position: int | None,
-) -> tuple[int, int]:
-    plan = disbursed = 0
-    for node, program, kind, source, year, line_holder in lines:
-        if line_holder == holder and (program, kind, source, year) == group:
-            assigned, allocated_on, paid, _ = view.values(node, as_of, position)
-            plan, disbursed = plan + assigned - allocated_on, disbursed + paid
-    return plan, disbursed
-
-
-def _child_of(parents: dict[str, str | None], scope: str, holder: str) -> str:
-    current = holder
-    while parents.get(current) not in (scope, None):
-        current = parents[current]  # type: ignore[assignment]
-    return current
+def _branch(parents: dict[str, str | None], scope: str, holder: str) -> str | None:
+    """The row ``holder`` counts in: ``scope`` itself, the child of ``scope`` it lies under,
+    or None when it lies outside ``scope``'s subtree."""
+    current: str | None = holder
+    below: str | None = None
+    for _ in range(64):
+        if current is None:
+            return None
+        if current == scope:
+            return below or scope
+        below, current = current, parents.get(current)
+    return None
 
 
 def _root(view: BalancesView) -> str:

@@ -6,7 +6,7 @@ from datetime import date, datetime
 from typing import Any
 
 from ledger.values import LineKey
-from projections.balances import BalancesView, subtree_node
+from projections.balances import BalancesView
 from projections.runner import Projections
 
 IDENTITY = ("program", "kind", "source", "year", "holder", "project")
@@ -52,19 +52,9 @@ def subtree_balances(
     so ``assigned_vnd`` is what entered it from outside (its plan)."""
     view = projections.view()
     position = view.position_at(known_at)
-    members = descendants(view, holder)
-    groups = sorted(
-        {
-            (program, kind, source, year)
-            for _, program, kind, source, year, member, _ in _lines(
-                view, {k: v for k, v in filters.items() if k not in ("holder", "project")}
-            )
-            if member in members
-        }
-    )
     rows = []
-    for program, kind, source, year in groups:
-        values = view.values(subtree_node(holder, program, kind, source, year), as_of, position)
+    for node, program, kind, source, year in subtree_groups(view, holder, filters):
+        values = view.values(node, as_of, position)
         figures = _figures(values)
         rows.append(
             {
@@ -84,6 +74,21 @@ def subtree_balances(
             }
         )
     return rows
+
+
+def subtree_groups(
+    view: BalancesView, holder: str, filters: dict[str, Any]
+) -> list[tuple[Any, ...]]:
+    """(node, program, kind, source, year) of every group with postings in the subtree."""
+    names = ("program", "kind", "source", "year")
+    clauses = [f"{name} = ?" for name in names if filters.get(name) is not None]
+    parameters = [holder, *(filters[name] for name in names if filters.get(name) is not None)]
+    return view.store.execute(
+        f"SELECT node, program, kind, source, year FROM {view.t['subtrees']} WHERE holder = ?"
+        + "".join(f" AND {clause}" for clause in clauses)
+        + " ORDER BY program, kind, source, year",
+        parameters,
+    )
 
 
 def descendants(view: BalancesView, holder: str) -> set[str]:

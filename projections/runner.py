@@ -111,6 +111,7 @@ class Projections:
                 assert row is not None
                 if view.position != int(row[0]):
                     view.forget()  # new, restarted, or another process moved it
+                    view.complete = int(row[0]) == 0
                 read = self._apply_next(view, int(row[0]))
         except BaseException:
             view.forget()
