@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -50,6 +51,31 @@ def status(ledger: BudgetLedger, output_format: str) -> None:
         ("behind", "events behind"),
     ]
     emit(rows, columns, output_format, title="Read models")
+
+
+@projections_group.command("follow")
+@click.option(
+    "--wait",
+    "wait_s_max",
+    type=float,
+    default=1.0,
+    show_default=True,
+    help="Catch up at least this often (seconds), notified or not.",
+)
+@with_ledger
+def follow(ledger: BudgetLedger, wait_s_max: float) -> None:
+    """Keep the read models up to date as movements are recorded, until interrupted: live on
+    PostgreSQL (LISTEN/NOTIFY), by polling on SQLite."""
+    assert ledger.database is not None
+    projections = Projections(ledger, ledger.database)
+    stop = threading.Event()
+    click.echo("following the event log; Ctrl-C to stop", err=True)
+    try:
+        projections.follow(stop, wait_s_max=wait_s_max)
+    except KeyboardInterrupt:
+        stop.set()
+    finally:
+        projections.close()
 
 
 @projections_group.command("rebuild")

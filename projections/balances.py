@@ -73,7 +73,17 @@ def add(left: Values, right: Values) -> Values:
 def tables(generation: int) -> dict[str, str]:
     return {
         name: f"{NAME}_{name}_g{generation}"
-        for name in ("days", "blocks", "extensions", "lines", "holders", "clock", "subtrees")
+        for name in (
+            "days",
+            "blocks",
+            "day_starts",
+            "block_starts",
+            "extensions",
+            "lines",
+            "holders",
+            "clock",
+            "subtrees",
+        )
     }
 
 
@@ -86,6 +96,13 @@ def create_statements(generation: int) -> list[str]:
         "PRIMARY KEY (node, block, day, position))",
         f"CREATE TABLE IF NOT EXISTS {t['blocks']} (node TEXT NOT NULL, block INTEGER NOT NULL, "
         f"position BIGINT NOT NULL, {figures}, PRIMARY KEY (node, block, position))",
+        # The position at which each day and each block of a node got its first version: a
+        # short index scan finds the last day or block that existed at a position, and the
+        # version wanted is then one primary-key seek, however many versions it has.
+        f"CREATE TABLE IF NOT EXISTS {t['day_starts']} (node TEXT NOT NULL, block INTEGER NOT "
+        "NULL, day INTEGER NOT NULL, position BIGINT NOT NULL, PRIMARY KEY (node, block, day))",
+        f"CREATE TABLE IF NOT EXISTS {t['block_starts']} (node TEXT NOT NULL, block INTEGER NOT "
+        "NULL, position BIGINT NOT NULL, PRIMARY KEY (node, block))",
         f"CREATE TABLE IF NOT EXISTS {t['extensions']} (node TEXT NOT NULL, "
         "effective_day INTEGER NOT NULL, position BIGINT NOT NULL, until_day INTEGER NOT NULL, "
         "amount_vnd BIGINT NOT NULL, PRIMARY KEY (node, position))",
@@ -185,6 +202,8 @@ class BalancesView:
             "blocks": [],
             "clock": [],
             "subtrees": [],
+            "day_starts": [],
+            "block_starts": [],
         }
         extensions: list[tuple[Any, ...]] = []
         group: list[tuple[int, str, Any]] = []
@@ -219,6 +238,12 @@ class BalancesView:
             self.t["blocks"], ("node", "block", "position", *FIGURES), rows["blocks"]
         )
         self.store.insert_many(self.t["clock"], ("position", "recorded_at"), rows["clock"])
+        self.store.insert_many(
+            self.t["day_starts"], ("node", "block", "day", "position"), rows["day_starts"]
+        )
+        self.store.insert_many(
+            self.t["block_starts"], ("node", "block", "position"), rows["block_starts"]
+        )
         self.store.insert_many(
             self.t["subtrees"],
             ("node", "holder", "program", "kind", "source", "year"),
@@ -358,6 +383,7 @@ class BalancesView:
         if day not in days:
             earlier = [d for d in days if d < day]
             days[day] = days[max(earlier)] if earlier else ZERO
+            rows["day_starts"].append((node, block, day, position))
         for d in sorted(days):
             if d >= day:
                 days[d] = add(days[d], change)
@@ -367,6 +393,7 @@ class BalancesView:
             base = state.blocks[max(earlier_blocks)] if earlier_blocks else ZERO
             state.blocks[block] = add(base, days[max(days)])
             rows["blocks"].append((node, block, position, *state.blocks[block]))
+            rows["block_starts"].append((node, block, position))
             later = [b for b in state.blocks if b > block]
         else:
             later = [b for b in state.blocks if b >= block]
@@ -424,15 +451,18 @@ class BalancesView:
         day = as_of.toordinal()
         block = day // BLOCK_DAYS
         limit = position if position is not None else 2**62
+        figures = ", ".join(FIGURES)
         before = self.store.one(
-            f"SELECT {', '.join(FIGURES)} FROM {self.t['blocks']} WHERE node = ? AND block < ?"
-            " AND position <= ? ORDER BY block DESC, position DESC LIMIT 1",
-            (node, block, limit),
+            f"SELECT {figures} FROM {self.t['blocks']} WHERE node = ? AND block ="
+            f" (SELECT max(block) FROM {self.t['block_starts']} WHERE node = ? AND block < ?"
+            " AND position <= ?) AND position <= ? ORDER BY position DESC LIMIT 1",
+            (node, node, block, limit, limit),
         )
         within = self.store.one(
-            f"SELECT {', '.join(FIGURES)} FROM {self.t['days']} WHERE node = ? AND block = ?"
-            " AND day <= ? AND position <= ? ORDER BY day DESC, position DESC LIMIT 1",
-            (node, block, day, limit),
+            f"SELECT {figures} FROM {self.t['days']} WHERE node = ? AND block = ? AND day ="
+            f" (SELECT max(day) FROM {self.t['day_starts']} WHERE node = ? AND block = ?"
+            " AND day <= ? AND position <= ?) AND position <= ? ORDER BY position DESC LIMIT 1",
+            (node, block, node, block, day, limit, limit),
         )
         return add(_values(before or ZERO), _values(within or ZERO))
 

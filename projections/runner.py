@@ -8,9 +8,12 @@ and two processes catching up at once cannot both apply the same batch.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
+
+import psycopg
 
 from ledger.application import BudgetLedger
 from projections.balances import NAME, TOPICS, BalancesView, clock_text
@@ -146,6 +149,26 @@ class Projections:
         )
         view.position = reached
         return len(notifications)
+
+    def follow(self, stop: threading.Event, *, wait_s_max: float = 1.0) -> None:
+        """Keep the read models up to date until ``stop`` is set: on PostgreSQL woken by the
+        NOTIFY every write sends (and at least every ``wait_s_max`` seconds, in case one is
+        lost); on SQLite, which has no notifications, polling every ``wait_s_max`` seconds."""
+        listener = None
+        if self.store.postgres:
+            listener = psycopg.connect(self.store.database, autocommit=True)
+            listener.execute(f"LISTEN {self.ledger.name.lower()}_events")
+        try:
+            while not stop.is_set():
+                self.catch_up()
+                if listener is not None:
+                    for _ in listener.notifies(timeout=wait_s_max, stop_after=1):
+                        pass
+                else:
+                    stop.wait(wait_s_max)
+        finally:
+            if listener is not None:
+                listener.close()
 
     # -- Rebuilding ------------------------------------------------------------------------
 

@@ -4,6 +4,7 @@ random histories and random (date, known-at) pairs, on SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import os
+import time
 import uuid
 from collections import defaultdict
 from datetime import UTC, date, datetime, timedelta
@@ -239,4 +240,40 @@ def test_a_crash_mid_catch_up_neither_loses_nor_double_counts(
             for r in after_crash
         } == {k: f["disbursed_vnd"] for k, f in expected.items()}
     finally:
+        projections.close()
+
+
+def test_follow_keeps_the_read_model_up_to_date_as_movements_arrive(
+    stored_ledger: BudgetLedger, database: str
+) -> None:
+    import threading
+
+    record_history(stored_ledger, [])
+    projections = Projections(stored_ledger, database)
+    stop = threading.Event()
+
+    def run_follower() -> None:  # its own connections, in its own thread
+        follower_ledger = open_ledger(database)
+        follower = Projections(follower_ledger, database)
+        try:
+            follower.follow(stop, wait_s_max=0.2)
+        finally:
+            follower.close()
+            follower_ledger.close()
+
+    thread = threading.Thread(target=run_follower)
+    thread.start()
+    try:
+        stored_ledger.record(
+            to_request(999, ("disburse", date(2024, 5, 5), "504", None, 777), []),
+            actor="t",
+        )
+        head = stored_ledger.head_position()
+        deadline = time.monotonic() + 10
+        while projections.status()[0]["position"] < head and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert projections.status()[0]["position"] == head
+    finally:
+        stop.set()
+        thread.join(timeout=10)
         projections.close()
