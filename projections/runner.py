@@ -78,10 +78,10 @@ class Projections:
             )
         ]
 
-    def _start_generation(self, generation: int, *, active: bool) -> None:
+    def _start_generation(self, generation: int, *, active: bool, indexed: bool = True) -> None:
         view = BalancesView(self.store, generation)
         view.drop()
-        view.create()
+        view.create(indexed=indexed)
         self.store.execute(
             f"DELETE FROM {STATE} WHERE name = ? AND generation = ?", (NAME, generation)
         )
@@ -180,8 +180,9 @@ class Projections:
         assert row is not None
         new = int(row[0]) + 1
         with self.store.transaction():
-            self._start_generation(new, active=False)
+            self._start_generation(new, active=False, indexed=False)
         self.catch_up(new, progress)
+        self.view(new).index()
         with self.store.transaction():
             # What arrived during the rebuild, applied in the switching transaction.
             view = self.view(new)
