@@ -2,18 +2,17 @@
 effective date and as the books stood after any log position, each an index lookup.
 
 For each node (a line, or a holder's subtree within one program/kind/source/year) the model
-keeps cumulative figures versioned by log position, in two levels:
+keeps figures versioned by log position, in two levels:
 
-- ``days``: per block of ``BLOCK_DAYS`` effective days, the cumulative figures from the block's
-  first day through each day that has postings;
-- ``blocks``: the cumulative figures from the beginning through the end of each block that
-  has postings.
+- ``days``: the figures of each effective day that has postings (that day's total);
+- ``blocks``: per block of ``BLOCK_DAYS`` effective days that has postings, the cumulative
+  figures from the beginning through the block's end.
 
 The figures at (date D, position P) are the latest version at or before P of the last block
-before D's block, plus the latest version at or before P of the last day at or before D in D's
-block: two index probes, whatever the history. A posting writes one version of its day and of
-its block, plus one of each later day of its block and each later block that already has
-postings (few: most movements are recorded near their effective date). Two postings of one
+before D's block, plus the latest version at or before P of each day up to D in D's block:
+at most BLOCK_DAYS + 1 index seeks, whatever the history. A posting writes one version of its
+day and of its block, plus one of each later block that already has postings (few: most
+movements are recorded near their effective date). Two postings of one
 movement are one version, so moves inside a subtree cancel and write nothing there.
 
 Known-at times map to log positions through ``clock``: the recorded time of each version,
@@ -418,26 +417,23 @@ class BalancesView:
             rows["subtrees"].append((node, holder, program, kind, source, int(year)))
         block = day // BLOCK_DAYS
         days = state.days.setdefault(block, {})
-        keys = state.day_keys.setdefault(block, [])
         if day not in days:
-            index = bisect.bisect_left(keys, day)
-            state.put_day(block, day, days[keys[index - 1]] if index else ZERO)
+            state.put_day(block, day, ZERO)
             rows["day_starts"].append((node, block, day, position))
-        for d in keys[bisect.bisect_left(keys, day) :]:
-            days[d] = add(days[d], change)
-            rows["days"].append((node, block, d, position, *days[d]))
+        days[day] = add(days[day], change)
+        rows["days"].append((node, block, day, position, *days[day]))
         first = block not in state.blocks
         if first:
+            # A block's first posting: everything before it, plus this day's total (the
+            # block's only one so far).
             index = bisect.bisect_left(state.block_keys, block)
             base = state.blocks[state.block_keys[index - 1]] if index else ZERO
-            state.put_block(block, add(base, days[keys[-1]]))
+            state.put_block(block, add(base, days[day]))
             rows["blocks"].append((node, block, position, *state.blocks[block]))
             rows["block_starts"].append((node, block, position))
-        start = (
-            bisect.bisect(state.block_keys, block)
-            if first
-            else (bisect.bisect_left(state.block_keys, block))
-        )
+            start = bisect.bisect(state.block_keys, block)
+        else:
+            start = bisect.bisect_left(state.block_keys, block)
         for b in state.block_keys[start:]:
             state.blocks[b] = add(state.blocks[b], change)
             rows["blocks"].append((node, b, position, *state.blocks[b]))
@@ -496,12 +492,19 @@ class BalancesView:
             " AND position <= ?) AND position <= ? ORDER BY position DESC LIMIT 1",
             (node, node, block, limit, limit),
         )
+        # The day totals of D's block up to D: for each day that existed at P (at most
+        # BLOCK_DAYS of them), its latest version at or before P, found by an index seek.
+        sums = ", ".join(f"sum(d.{name})" for name in FIGURES)
         within = self.store.one(
-            f"SELECT {figures} FROM {self.t['days']} WHERE node = ? AND block = ? AND day ="
-            f" (SELECT max(day) FROM {self.t['day_starts']} WHERE node = ? AND block = ?"
-            " AND day <= ? AND position <= ?) AND position <= ? ORDER BY position DESC LIMIT 1",
-            (node, block, node, block, day, limit, limit),
+            f"SELECT {sums} FROM {self.t['day_starts']} s JOIN {self.t['days']} d"
+            " ON d.node = s.node AND d.block = s.block AND d.day = s.day AND d.position ="
+            f" (SELECT max(x.position) FROM {self.t['days']} x WHERE x.node = s.node"
+            " AND x.block = s.block AND x.day = s.day AND x.position <= ?)"
+            " WHERE s.node = ? AND s.block = ? AND s.day <= ? AND s.position <= ?",
+            (limit, node, block, day, limit),
         )
+        if within is None or within[0] is None:
+            within = ZERO
         return add(_values(before or ZERO), _values(within or ZERO))
 
     def extension(self, node: str, as_of: date, position: int | None) -> tuple[date, int] | None:
