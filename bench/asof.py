@@ -24,11 +24,8 @@ import argparse
 import os
 import random
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -39,6 +36,7 @@ import psycopg
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.pg import bench_database  # noqa: E402
 from ledger.application import BudgetLedger, open_ledger  # noqa: E402
 from ledger.errors import LedgerError  # noqa: E402
 from ledger.lines import BudgetLine  # noqa: E402
@@ -299,18 +297,7 @@ def main() -> None:
     parser.add_argument("--checkpoints", default="10000,100000,1000000")
     args = parser.parse_args()
     checkpoints = [int(n) for n in args.checkpoints.split(",")]
-    server_dir = None
-    admin_url = args.postgres
-    if admin_url is None:
-        server_dir = tempfile.mkdtemp(prefix="budget-ledger-bench-pg.")
-        admin_url = subprocess.check_output(
-            [str(ROOT / "scripts" / "pg-throwaway"), "start", server_dir], text=True
-        ).strip()
-    database = f"bench_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(admin_url, autocommit=True) as connection:
-        connection.execute(f'CREATE DATABASE "{database}"')
-    url = admin_url.rsplit("/", 1)[0] + "/" + database
-    try:
+    with bench_database(args.postgres) as (url, _):
         open_ledger(url, create=True).close()
         os.environ["AGGREGATE_CACHE_MAXSIZE"] = ""
         ledger = open_ledger(url)
@@ -343,13 +330,6 @@ def main() -> None:
         )
         projections.close()
         ledger.close()
-    finally:
-        with psycopg.connect(admin_url, autocommit=True) as connection:
-            connection.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
-        if server_dir:
-            subprocess.run(
-                [str(ROOT / "scripts" / "pg-throwaway"), "stop", server_dir], check=False
-            )
 
 
 if __name__ == "__main__":

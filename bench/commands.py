@@ -20,9 +20,7 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 import uuid
 from collections.abc import Callable
@@ -34,6 +32,7 @@ import psycopg
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.pg import bench_database  # noqa: E402
 from ledger.application import BudgetLedger, open_ledger  # noqa: E402
 from ledger.lines import BudgetLine  # noqa: E402
 from ledger.movements import Movement, MovementRequest  # noqa: E402
@@ -164,22 +163,12 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
 
-    server_dir = None
-    admin_url = args.postgres
-    if admin_url is None:
-        server_dir = tempfile.mkdtemp(prefix="budget-ledger-bench-pg.")
-        admin_url = subprocess.check_output(
-            [str(ROOT / "scripts" / "pg-throwaway"), "start", server_dir], text=True
-        ).strip()
-    database = f"bench_{uuid.uuid4().hex[:8]}"
-    try:
+    with bench_database(args.postgres) as (url, admin_url):
         with psycopg.connect(admin_url, autocommit=True) as connection:
-            connection.execute(f'CREATE DATABASE "{database}"')
             settings = {
                 name: connection.execute(f"SHOW {name}").fetchone()[0]  # type: ignore[index]
                 for name in ("fsync", "synchronous_commit", "server_version")
             }
-        url = admin_url.rsplit("/", 1)[0] + "/" + database
         open_ledger(url, create=True).close()
         setup = ledger_at(url, cache=True)
         hot = open_line(setup, "HOT")
@@ -224,13 +213,6 @@ def main() -> None:
             print(
                 f"  hot/fresh = {hot_rate / fresh_rate:.2f} (target >= 0.9); "
                 f"fresh/plain = {fresh_rate / median['plain']:.2f} (target >= 0.5)"
-            )
-    finally:
-        with psycopg.connect(admin_url, autocommit=True) as connection:
-            connection.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
-        if server_dir:
-            subprocess.run(
-                [str(ROOT / "scripts" / "pg-throwaway"), "stop", server_dir], check=False
             )
 
 
