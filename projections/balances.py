@@ -192,6 +192,7 @@ class BalancesView:
         self.nodes: dict[str, NodeState] = {}
         self.parents: dict[str, str | None] | None = None
         self.lines: dict[str, LineInfo] | None = None
+        self.line_nodes: dict[str, list[str]] = {}  # a line's node and its ancestors' subtrees
         # The position this view's cache reflects, and the newest recorded time applied
         # (versions get recorded times that never decrease along the log).
         self.position: int | None = None
@@ -218,6 +219,7 @@ class BalancesView:
     def forget(self) -> None:
         """Drop what is cached in memory (after a failed transaction, or another writer)."""
         self.nodes.clear()
+        self.line_nodes.clear()
         self.parents = None
         self.lines = None
         self.position = None
@@ -336,11 +338,14 @@ class BalancesView:
     def _nodes_of(self, event: Any) -> list[str]:
         """The line a posting belongs to, then the subtree of its holder and each ancestor."""
         line = self._line(event)
-        subtrees = [
-            subtree_node(holder, line.program, line.kind, line.source, line.year)
-            for holder in self._ancestors(line.holder)
-        ]
-        return [line.node, *subtrees]
+        nodes = self.line_nodes.get(line.node)
+        if nodes is None:
+            subtrees = [
+                subtree_node(holder, line.program, line.kind, line.source, line.year)
+                for holder in self._ancestors(line.holder)
+            ]
+            nodes = self.line_nodes[line.node] = [line.node, *subtrees]
+        return nodes
 
     def _prefetch(self, postings: list[Any]) -> None:
         """Load, in a few queries, the latest rows of every node and block this batch
@@ -441,7 +446,10 @@ class BalancesView:
     def _state(self, node: str) -> NodeState:
         # Every node and block a batch touches is in the cache (prefetched, or the view was
         # built from position zero in this process), so one it does not hold has no rows.
-        return self.nodes.setdefault(node, NodeState())
+        state = self.nodes.get(node)
+        if state is None:
+            state = self.nodes[node] = NodeState()
+        return state
 
     def _line(self, event: Any) -> LineInfo:
         """A posting names its line by the line aggregate's id."""

@@ -20,6 +20,7 @@ from projections.balances import NAME, TOPICS, BalancesView, clock_text
 from projections.sql import ViewStore
 
 BATCH_EVENTS_MAX = 2000
+READ_TOPICS = sorted(TOPICS)
 STATE = "projection_state"
 
 Progress = Callable[[int, int], None]
@@ -132,23 +133,25 @@ class Projections:
                 (NAME, view.generation),
             )
             view.clock = datetime.fromisoformat(row[0]) if row and row[0] else None
-        notifications = self.ledger.recorder.select_notifications(
-            start=position + 1, limit=BATCH_EVENTS_MAX
-        )
-        if not notifications:
+        # Only the events the read model uses are read (a movement's own event, the largest,
+        # is not). Everything up to the head read first is committed (writers commit in id
+        # order), so when a batch comes back short the position can move to that head.
+        head = self.ledger.head_position()
+        if head <= position:
             view.position = position
             return 0
-        mapper = self.ledger.mapper
-        view.apply(
-            (n.id, n.topic, mapper.to_domain_event(n)) for n in notifications if n.topic in TOPICS
+        notifications = self.ledger.recorder.select_notifications(
+            start=position + 1, limit=BATCH_EVENTS_MAX, stop=head, topics=READ_TOPICS
         )
-        reached = notifications[-1].id
+        mapper = self.ledger.mapper
+        view.apply((n.id, n.topic, mapper.to_domain_event(n)) for n in notifications)
+        reached = notifications[-1].id if len(notifications) == BATCH_EVENTS_MAX else head
         self.store.execute(
             f"UPDATE {STATE} SET position = ?, recorded_at = ? WHERE name = ? AND generation = ?",
             (reached, clock_text(view.clock) if view.clock else None, NAME, view.generation),
         )
         view.position = reached
-        return len(notifications)
+        return reached - position
 
     def follow(self, stop: threading.Event, *, wait_s_max: float = 1.0) -> None:
         """Keep the read models up to date until ``stop`` is set: on PostgreSQL woken by the

@@ -184,19 +184,19 @@ def _crash_while_catching_up(database: str) -> None:
     middle of the fourth batch's transaction, after three batches committed."""
     import signal
 
-    from projections import runner, sql
+    from projections import balances, runner
 
     runner.BATCH_EVENTS_MAX = 40
     calls = {"n": 0}
-    insert_many = sql.ViewStore.insert_many
+    apply = balances.BalancesView.apply
 
-    def dying_insert_many(self: Any, *args: Any) -> None:
+    def dying_apply(self: Any, events: Any) -> None:
         calls["n"] += 1
-        if calls["n"] == 3 * 4 + 2:  # four inserts per batch: die inside the fourth
+        apply(self, events)  # rows written, transaction not yet committed
+        if calls["n"] == 4:
             os.kill(os.getpid(), signal.SIGKILL)
-        insert_many(self, *args)
 
-    sql.ViewStore.insert_many = dying_insert_many  # type: ignore[method-assign]
+    balances.BalancesView.apply = dying_apply  # type: ignore[method-assign]
     ledger = open_ledger(database)
     Projections(ledger, database).catch_up()
 
