@@ -490,30 +490,45 @@ class BalancesView:
         return int(row[0]) if row else 0
 
     def values(self, node: str, as_of: date, position: int | None) -> Values:
+        return self.values_many([node], as_of, position)[node]
+
+    def values_many(
+        self, nodes: Sequence[str], as_of: date, position: int | None
+    ) -> dict[str, Values]:
+        """The figures of each node at ``as_of`` after ``position``, in two statements
+        whatever the number of nodes: per node, the latest version at or before the position
+        of the last block before the date's block that existed then, plus the latest version
+        of each day of the date's block up to the date (at most BLOCK_DAYS), each found by an
+        index seek."""
         day = as_of.toordinal()
         block = day // BLOCK_DAYS
         limit = position if position is not None else 2**62
-        figures = ", ".join(FIGURES)
-        before = self.store.one(
-            f"SELECT {figures} FROM {self.t['blocks']} WHERE node = ? AND block ="
-            f" (SELECT max(block) FROM {self.t['block_starts']} WHERE node = ? AND block < ?"
-            " AND position <= ?) AND position <= ? ORDER BY position DESC LIMIT 1",
-            (node, node, block, limit, limit),
-        )
-        # The day totals of D's block up to D: for each day that existed at P (at most
-        # BLOCK_DAYS of them), its latest version at or before P, found by an index seek.
+        found = dict.fromkeys(nodes, ZERO)
+        figures = ", ".join(f"b.{name}" for name in FIGURES)
         sums = ", ".join(f"sum(d.{name})" for name in FIGURES)
-        within = self.store.one(
-            f"SELECT {sums} FROM {self.t['day_starts']} s JOIN {self.t['days']} d"
-            " ON d.node = s.node AND d.block = s.block AND d.day = s.day AND d.position ="
-            f" (SELECT max(x.position) FROM {self.t['days']} x WHERE x.node = s.node"
-            " AND x.block = s.block AND x.day = s.day AND x.position <= ?)"
-            " WHERE s.node = ? AND s.block = ? AND s.day <= ? AND s.position <= ?",
-            (limit, node, block, day, limit),
-        )
-        if within is None or within[0] is None:
-            within = ZERO
-        return add(_values(before or ZERO), _values(within or ZERO))
+        for chunk in _chunks(list(nodes)):
+            marks = ", ".join("?" for _ in chunk)
+            before = self.store.execute(
+                f"SELECT b.node, {figures} FROM {self.t['blocks']} b JOIN"
+                f" (SELECT node, max(block) AS block FROM {self.t['block_starts']}"
+                f" WHERE node IN ({marks}) AND block < ? AND position <= ? GROUP BY node) m"
+                " ON b.node = m.node AND b.block = m.block AND b.position ="
+                f" (SELECT max(x.position) FROM {self.t['blocks']} x WHERE x.node = b.node"
+                " AND x.block = b.block AND x.position <= ?)",
+                (*chunk, block, limit, limit),
+            )
+            within = self.store.execute(
+                f"SELECT s.node, {sums} FROM {self.t['day_starts']} s JOIN {self.t['days']} d"
+                " ON d.node = s.node AND d.block = s.block AND d.day = s.day AND d.position ="
+                f" (SELECT max(x.position) FROM {self.t['days']} x WHERE x.node = s.node"
+                " AND x.block = s.block AND x.day = s.day AND x.position <= ?)"
+                f" WHERE s.node IN ({marks}) AND s.block = ? AND s.day <= ? AND s.position <= ?"
+                " GROUP BY s.node",
+                (limit, *chunk, block, day, limit),
+            )
+            for node, *values in [*before, *within]:
+                found[node] = add(found[node], _values(values))
+        return found
 
     def extension(self, node: str, as_of: date, position: int | None) -> tuple[date, int] | None:
         row = self.store.one(

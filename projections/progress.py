@@ -70,20 +70,27 @@ def progress(
     year = as_of.year
     tallies: dict[str, Tally] = defaultdict(Tally)
     this_year = {"year": year}
+    # (row label, node, kind) of every node counted in this year's capital.
+    counted: list[tuple[str, str, str]] = []
     if by == "holder":
         own = view.store.execute(
             f"SELECT node, kind FROM {view.t['lines']} WHERE holder = ? AND year = ?",
             (scope, year),
         )
-        for node, kind in own:
-            tallies[scope].add("current", kind, *_plan_paid(view, node, as_of, position))
+        counted += [(scope, node, kind) for node, kind in own]
         for child in sorted(code for code, parent in parents.items() if parent == scope):
-            for node, _, kind, _, _ in subtree_groups(view, child, this_year):
-                tallies[child].add("current", kind, *_plan_paid(view, node, as_of, position))
+            counted += [
+                (child, node, kind)
+                for node, _, kind, _, _ in subtree_groups(view, child, this_year)
+            ]
     else:
         for node, program, kind, source, _ in subtree_groups(view, scope, this_year):
             label = {"program": program, "kind": kind, "source": source}[by]
-            tallies[label].add("current", kind, *_plan_paid(view, node, as_of, position))
+            counted.append((label, node, kind))
+    values = view.values_many([node for _, node, _ in counted], as_of, position)
+    for label, node, kind in counted:
+        assigned, allocated_on, disbursed, _ = values[node]
+        tallies[label].add("current", kind, assigned - allocated_on, disbursed)
     extended = view.store.execute(
         f"SELECT DISTINCT l.node, l.program, l.kind, l.source, l.holder"
         f" FROM {view.t['extensions']} e JOIN {view.t['lines']} l ON l.node = e.node"
@@ -164,12 +171,6 @@ def month_ends(start: date, end: date) -> list[date]:
         days.append(min(following - timedelta(days=1), end))
         month = following
     return days
-
-
-def _plan_paid(view: BalancesView, node: str, as_of: date, position: int | None) -> tuple[int, int]:
-    """A node's plan (what entered it: assigned − allocated on) and what it paid."""
-    assigned, allocated_on, disbursed, _ = view.values(node, as_of, position)
-    return assigned - allocated_on, disbursed
 
 
 def _branch(parents: dict[str, str | None], scope: str, holder: str) -> str | None:

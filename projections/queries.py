@@ -31,9 +31,11 @@ def line_balances(
     view = projections.view()
     position = view.position_at(known_at)
     rows = []
-    for node, *identity in _lines(view, filters):
+    lines = _lines(view, filters)
+    values = view.values_many([node for node, *_ in lines], as_of, position)
+    for node, *identity in lines:
         key = LineKey(*identity)
-        row: dict[str, Any] = {**key.as_dict(), **_figures(view.values(node, as_of, position))}
+        row: dict[str, Any] = {**key.as_dict(), **_figures(values[node])}
         extension = view.extension(node, as_of, position)
         row["extended_vnd"] = extension[1] if extension else 0
         row["deadline"] = extension[0] if extension else key.base_deadline
@@ -53,9 +55,10 @@ def subtree_balances(
     view = projections.view()
     position = view.position_at(known_at)
     rows = []
-    for node, program, kind, source, year in subtree_groups(view, holder, filters):
-        values = view.values(node, as_of, position)
-        figures = _figures(values)
+    groups = subtree_groups(view, holder, filters)
+    values = view.values_many([node for node, *_ in groups], as_of, position)
+    for node, program, kind, source, year in groups:
+        figures = _figures(values[node])
         rows.append(
             {
                 "program": program,
