@@ -508,22 +508,26 @@ class BalancesView:
         sums = ", ".join(f"sum(d.{name})" for name in FIGURES)
         for chunk in _chunks(list(nodes)):
             marks = ", ".join("?" for _ in chunk)
+            # The version wanted is found per node by a correlated max() (an index seek),
+            # then fetched by its exact key: never a scan over a node's versions.
             before = self.store.execute(
-                f"SELECT b.node, {figures} FROM {self.t['blocks']} b JOIN"
+                f"SELECT b.node, {figures} FROM (SELECT m.node, m.block,"
+                f" (SELECT max(x.position) FROM {self.t['blocks']} x WHERE x.node = m.node"
+                " AND x.block = m.block AND x.position <= ?) AS position FROM"
                 f" (SELECT node, max(block) AS block FROM {self.t['block_starts']}"
-                f" WHERE node IN ({marks}) AND block < ? AND position <= ? GROUP BY node) m"
-                " ON b.node = m.node AND b.block = m.block AND b.position ="
-                f" (SELECT max(x.position) FROM {self.t['blocks']} x WHERE x.node = b.node"
-                " AND x.block = b.block AND x.position <= ?)",
-                (*chunk, block, limit, limit),
+                f" WHERE node IN ({marks}) AND block < ? AND position <= ? GROUP BY node) m) k"
+                f" JOIN {self.t['blocks']} b ON b.node = k.node AND b.block = k.block"
+                " AND b.position = k.position",
+                (limit, *chunk, block, limit),
             )
             within = self.store.execute(
-                f"SELECT s.node, {sums} FROM {self.t['day_starts']} s JOIN {self.t['days']} d"
-                " ON d.node = s.node AND d.block = s.block AND d.day = s.day AND d.position ="
+                f"SELECT k.node, {sums} FROM (SELECT s.node, s.block, s.day,"
                 f" (SELECT max(x.position) FROM {self.t['days']} x WHERE x.node = s.node"
-                " AND x.block = s.block AND x.day = s.day AND x.position <= ?)"
-                f" WHERE s.node IN ({marks}) AND s.block = ? AND s.day <= ? AND s.position <= ?"
-                " GROUP BY s.node",
+                " AND x.block = s.block AND x.day = s.day AND x.position <= ?) AS position"
+                f" FROM {self.t['day_starts']} s WHERE s.node IN ({marks}) AND s.block = ?"
+                " AND s.day <= ? AND s.position <= ?) k"
+                f" JOIN {self.t['days']} d ON d.node = k.node AND d.block = k.block"
+                " AND d.day = k.day AND d.position = k.position GROUP BY k.node",
                 (limit, *chunk, block, day, limit),
             )
             for node, *values in [*before, *within]:
