@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
 from datetime import date
-from pathlib import Path
 
 import click
 
@@ -13,7 +11,7 @@ from cli.projections import read_models
 from ledger import demo as demo_data
 from ledger import demo_seed000 as seed000
 from ledger.audit import check
-from ledger.config import DATABASE_ENVVAR, describe
+from ledger.config import DATABASE_ENVVAR, data_directory, describe
 from projections.progress import progress
 
 REPORT_DAY = date(2024, 9, 17)
@@ -31,8 +29,7 @@ SUMMARY = [
 
 
 def default_demo_database() -> str:
-    data_home = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
-    return str(Path(data_home) / "budget-ledger" / "demo.sqlite3")
+    return str(data_directory() / "demo.sqlite3")
 
 
 @click.command("demo")

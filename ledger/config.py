@@ -11,10 +11,14 @@ from ledger.errors import InvalidInput
 DATABASE_ENVVAR = "BUDGET_LEDGER_DATABASE"
 
 
-def default_database() -> str:
-    """``$XDG_DATA_HOME/budget-ledger/ledger.sqlite3`` (``~/.local/share/...`` when unset)."""
+def data_directory() -> Path:
+    """``$XDG_DATA_HOME/budget-ledger`` (``~/.local/share/budget-ledger`` when unset)."""
     data_home = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
-    return str(Path(data_home) / "budget-ledger" / "ledger.sqlite3")
+    return Path(data_home) / "budget-ledger"
+
+
+def default_database() -> str:
+    return str(data_directory() / "ledger.sqlite3")
 
 
 def is_postgres(database: str) -> bool:

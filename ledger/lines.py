@@ -233,14 +233,9 @@ class BudgetLine(Aggregate):
             raise InvariantViolation(f"line {self.key.label}: daily changes disagree with figures")
         return lowest, lowest_day
 
-    def lowest_available(self) -> tuple[int, date | None]:
+    def lowest_available(self) -> tuple[int, date]:
         """The lowest available amount on any date, and the first date it is reached."""
-        running, lowest, lowest_day = 0, 0, None
-        for key in sorted(self.available_change_by_day):
-            running += self.available_change_by_day[key]
-            if running < lowest:
-                lowest, lowest_day = running, date.fromisoformat(key)
-        return lowest, lowest_day
+        return self.available_from(date.min)
 
     def _deadline_before(self, extension_index: int) -> date:
         if extension_index == 0:

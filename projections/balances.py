@@ -291,7 +291,7 @@ class BalancesView:
     def _directory(self, events: list[tuple[int, str, Any]]) -> None:
         """Record the holders registered and the lines opened in this batch."""
         self._line_directory()
-        self._ancestors("")
+        self._parent_directory()
         assert self.lines is not None and self.parents is not None
         holders, lines = [], []
         for position, topic, event in events:
@@ -466,14 +466,18 @@ class BalancesView:
             }
         return self.lines
 
-    def _ancestors(self, holder: str) -> list[str]:
+    def _parent_directory(self) -> dict[str, str | None]:
         if self.parents is None:
             self.parents = dict(self.store.execute(f"SELECT code, parent FROM {self.t['holders']}"))
+        return self.parents
+
+    def _ancestors(self, holder: str) -> list[str]:
+        parents = self._parent_directory()
         chain: list[str] = []
         current: str | None = holder
         while current is not None and len(chain) < 16:
             chain.append(current)
-            current = self.parents.get(current)
+            current = parents.get(current)
         return chain
 
     # -- Reading ---------------------------------------------------------------------------
@@ -524,6 +528,8 @@ class BalancesView:
         of the last block before the date's block that existed then, plus the latest version
         of each day of the date's block up to the date (at most BLOCK_DAYS), each found by an
         index seek."""
+        if len(nodes) == 1:
+            return {nodes[0]: self.values(nodes[0], as_of, position)}
         day = as_of.toordinal()
         block = day // BLOCK_DAYS
         limit = position if position is not None else 2**62

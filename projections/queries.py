@@ -32,11 +32,7 @@ def line_balances(
     position = view.position_at(known_at)
     rows = []
     lines = _lines(view, filters)
-    nodes = [node for node, *_ in lines]
-    if len(nodes) == 1:
-        values = {nodes[0]: view.values(nodes[0], as_of, position)}
-    else:
-        values = view.values_many(nodes, as_of, position)
+    values = view.values_many([node for node, *_ in lines], as_of, position)
     for node, *identity in lines:
         key = LineKey(*identity)
         row: dict[str, Any] = {**key.as_dict(), **_figures(values[node])}
