@@ -1,0 +1,70 @@
+"""The HTTP API: every command and query of the ledger over Flask, marshmallow and OpenAPI.
+
+``create_app`` is the one composition root: the server (``budget-ledger serve``) and the tests
+call it with a database; the tests can hand it an open ledger instead.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+
+from api import holders, meta, movements, reads
+from api.auth import Forbidden, Unauthenticated, authenticate
+from api.extensions import LedgerApi
+from api.services import Services
+from ledger.application import BudgetLedger
+from ledger.config import default_database
+from ledger.errors import LedgerError
+
+TITLE = "Budget Ledger"
+BLUEPRINTS = (movements.blp, holders.blp, reads.blp, meta.blp)
+
+
+def create_app(database: str | None = None, *, ledger: BudgetLedger | None = None) -> Flask:
+    app = Flask("budget_ledger")
+    app.config.update(
+        API_TITLE=TITLE,
+        API_VERSION="1",
+        OPENAPI_VERSION="3.1.0",
+        OPENAPI_URL_PREFIX="/",
+        OPENAPI_JSON_PATH="openapi.json",
+        OPENAPI_SWAGGER_UI_PATH="docs",
+        OPENAPI_SWAGGER_UI_URL="/docs/assets/",
+        # No validator badge: it would call out to validator.swagger.io.
+        OPENAPI_SWAGGER_UI_CONFIG={"validatorUrl": None},
+        API_SPEC_OPTIONS={
+            "info": {
+                "description": "An event-sourced ledger for public investment and "
+                "national-target-program funds. Amounts are JSON integers of đồng; dates "
+                "ISO 8601. Errors are RFC 9457 problem details."
+            },
+            "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
+            "security": [{"bearer": []}],
+        },
+    )
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+    services = (
+        Services(ledger) if ledger is not None else Services.open(database or default_database())
+    )
+    app.extensions["budget_ledger"] = services
+    api = LedgerApi(app)
+    for blueprint in BLUEPRINTS:
+        api.register_blueprint(blueprint)
+    app.add_url_rule("/docs/assets/<path:filename>", "docs_asset", meta.docs_asset)
+    app.before_request(authenticate)
+    _register_error_handlers(app, api)
+    return app
+
+
+def _register_error_handlers(app: Flask, api: LedgerApi) -> None:
+    app.register_error_handler(LedgerError, api.handle_refusal)
+    app.register_error_handler(Unauthenticated, api.handle_unauthenticated)
+    app.register_error_handler(Forbidden, api.handle_forbidden)
+
+    def unexpected(error: Exception) -> Any:
+        return api.handle_unexpected(error)
+
+    app.register_error_handler(Exception, unexpected)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from cli import admin, demo, movements, projections, report, reports, units
+from cli import admin, demo, movements, projections, report, reports, serve, tokens, units
 
 
 @click.group("budget-ledger")
@@ -25,5 +25,7 @@ for command in (
     projections.projections_group,
     report.report,
     demo.demo,
+    tokens.tokens,
+    serve.serve,
 ):
     main.add_command(command)

@@ -79,6 +79,14 @@ class Projections:
             )
         ]
 
+    def is_current(self) -> bool:
+        """Whether the active read model has reached the log's head (two small reads, no
+        lock: a reader checks this before paying for a catch-up)."""
+        row = self.store.one(
+            f"SELECT position FROM {STATE} WHERE name = ? AND active = 1", (NAME,)
+        )
+        return row is not None and int(row[0]) >= self.ledger.head_position()
+
     def _start_generation(self, generation: int, *, active: bool, indexed: bool = True) -> None:
         view = BalancesView(self.store, generation)
         view.drop()

@@ -1,0 +1,92 @@
+"""Who is asking, and may they: bearer tokens checked on every request but the open ones,
+then the token's role and its scope (a holder's subtree) checked by each view."""
+
+from __future__ import annotations
+
+from flask import current_app, g, request
+
+from api.services import Services
+from api.tokens import Token
+from ledger.errors import InvariantViolation
+
+# Paths anyone may read: health checks, the API's own description and the problem types.
+OPEN_PREFIXES = ("/health", "/openapi.json", "/docs", "/problems/")
+
+
+class Unauthenticated(Exception):
+    """No token, a malformed one, or one that is unknown or revoked: 401."""
+
+
+class Forbidden(Exception):
+    """The token's role or scope does not allow this: 403. Nothing is recorded."""
+
+
+def services() -> Services:
+    found: Services = current_app.extensions["budget_ledger"]
+    return found
+
+
+def authenticate() -> None:
+    """``before_request``: put the caller's token in ``g.token`` or refuse with 401."""
+    if request.path.startswith(OPEN_PREFIXES) or request.method == "OPTIONS":
+        return
+    header = request.headers.get("Authorization", "")
+    scheme, _, secret = header.partition(" ")
+    if scheme.lower() != "bearer" or not secret.strip():
+        raise Unauthenticated(
+            "send 'Authorization: Bearer <token>'; an admin creates tokens with "
+            "'budget-ledger tokens create'"
+        )
+    token = services().tokens().find(secret.strip())
+    if token is None:
+        raise Unauthenticated("the token is unknown or was revoked; ask an admin for a new one")
+    g.token = token
+
+
+def caller() -> Token:
+    token: Token = g.token
+    return token
+
+
+def require_write(action: str) -> Token:
+    token = caller()
+    if not token.may_write(action):
+        raise Forbidden(
+            f"a {token.role} token may not {action}"
+            + ("; it only reads" if token.role == "viewer" else "")
+        )
+    return token
+
+
+def require_scope(*holders: str) -> None:
+    """Every holder named must lie in the token's scope (the scope holder or below it)."""
+    for holder in holders:
+        if not in_scope(holder):
+            token = caller()
+            raise Forbidden(
+                f"holder {holder} is outside the scope of token {token.name!r} "
+                f"(holder {token.scope} and below)"
+            )
+
+
+def require_unscoped(what: str) -> None:
+    token = caller()
+    if token.scope is not None:
+        raise Forbidden(f"{what} covers the whole ledger; it needs a token without a scope")
+
+
+def in_scope(holder: str) -> bool:
+    """Walk up from ``holder`` to the top; raises UnknownHolder (422) for an unknown code.
+    Holders never change parent, and the ledger keeps them in its cache."""
+    scope = caller().scope
+    ledger = services().ledger
+    code: str | None = ledger.get_holder(holder).code
+    if scope is None:
+        return True
+    for _ in range(64):  # a tree deeper than five levels is already a bug
+        if code is None:
+            return False
+        if code == scope:
+            return True
+        code = ledger.get_holder(code).parent
+    raise InvariantViolation(f"holder {holder}'s parents form a cycle")

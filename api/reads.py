@@ -1,0 +1,171 @@
+"""Queries: balances and the progress report from the read models, the audit trail, and the
+audit feed of raw events in log order. Each answers within the token's scope."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from api import schemas
+from api.auth import caller, require_scope, require_unscoped, services
+from ledger.audit import history
+from ledger.errors import InvalidInput
+from ledger.values import VIETNAM_TIME, check_code, today_in_vietnam
+from projections.progress import monthly, progress
+from projections.queries import descendants, line_balances, subtree_balances
+
+blp = Blueprint("reads", __name__, description="Balances, reports, the audit trail and feed.")
+
+LINE_FIELDS = ("program", "kind", "source", "year", "holder", "project")
+
+
+def moment(args: dict[str, Any]) -> datetime | None:
+    known_at: datetime | None = args.get("known_at")
+    if known_at is not None and known_at.tzinfo is None:
+        known_at = known_at.replace(tzinfo=VIETNAM_TIME)
+    return known_at
+
+
+def line_filters(args: dict[str, Any]) -> dict[str, Any]:
+    filters = {name: args[name] for name in LINE_FIELDS if args.get(name) is not None}
+    for name in ("holder", "project"):
+        if name in filters:
+            filters[name] = check_code(filters[name], field=name)
+    return filters
+
+
+def scope_holders() -> set[str] | None:
+    """The codes a scoped token may read, or None for the whole ledger."""
+    scope = caller().scope
+    if scope is None:
+        return None
+    return descendants(services().current_projections().view(), scope)
+
+
+@blp.route("/balances")
+class BalancesView(MethodView):
+    @blp.arguments(schemas.BalanceQuerySchema, location="query")
+    @blp.response(200, schemas.BalancesSchema)
+    def get(self, args: dict[str, Any]) -> Any:
+        """Every derived figure of the chosen lines (or of a holder's subtree rolled up) at
+        a date, as the books stood at a time."""
+        filters = line_filters(args)
+        day: date = args.get("as_of") or today_in_vietnam()
+        known_at = moment(args)
+        if "holder" in filters:
+            require_scope(filters["holder"])
+        projections = services().current_projections()
+        if args["subtree"]:
+            if "holder" not in filters:
+                raise InvalidInput(
+                    "subtree rolls up a holder's subtree: give holder", field="holder"
+                )
+            rows = subtree_balances(projections, filters["holder"], filters, day, known_at)
+        else:
+            rows = line_balances(projections, filters, day, known_at)
+            allowed = scope_holders()
+            if allowed is not None:
+                rows = [row for row in rows if row["holder"] in allowed]
+        return {"as_of": day, "known_at": known_at, "balances": rows}
+
+
+@blp.route("/reports/progress")
+class ProgressView(MethodView):
+    @blp.arguments(schemas.ProgressQuerySchema, location="query")
+    @blp.response(200, schemas.ProgressSchema)
+    def get(self, args: dict[str, Any]) -> Any:
+        """The disbursement-progress table: plan, disbursed and rate, investment and
+        recurrent side by side, earlier years' extended capital apart, the table's average
+        and the rows below it flagged; with period=month, month by month."""
+        holder = args.get("holder")
+        holder = check_code(holder, field="holder") if holder else caller().scope
+        if holder is not None:
+            require_scope(holder)
+        known_at = moment(args)
+        projections = services().current_projections()
+        if args.get("period"):
+            start, end = args.get("start"), args.get("end")
+            if start is None or end is None:
+                raise InvalidInput("period=month needs from and to", field="from")
+            rows = monthly(
+                projections, start=start, end=end, known_at=known_at, by=args["by"], holder=holder
+            )
+            day = None
+        else:
+            day = args.get("as_of") or today_in_vietnam()
+            rows = progress(projections, as_of=day, known_at=known_at, by=args["by"], holder=holder)
+        return {
+            "as_of": day,
+            "known_at": known_at,
+            "by": args["by"],
+            "holder": holder,
+            "rows": rows,
+        }
+
+
+@blp.route("/history")
+class HistoryView(MethodView):
+    @blp.arguments(schemas.HistoryQuerySchema, location="query")
+    @blp.response(200, schemas.HistorySchema)
+    def get(self, args: dict[str, Any]) -> Any:
+        """The movements of a line, a holder or a decision, oldest effective date first, with
+        who recorded each, when, under which decision, and the line's available amount after."""
+        filters = line_filters(args)
+        if "holder" in filters:
+            require_scope(filters["holder"])
+        entries = history(services().ledger.journal(), decision=args.get("decision"), **filters)
+        allowed = scope_holders()
+        if allowed is not None:
+            entries = [entry for entry in entries if entry["line"]["holder"] in allowed]
+        return {"entries": entries}
+
+
+@blp.route("/events")
+class EventsView(MethodView):
+    @blp.arguments(schemas.EventsQuerySchema, location="query")
+    @blp.response(200, schemas.EventsSchema)
+    def get(self, args: dict[str, Any]) -> Any:
+        """The audit feed: every stored event after a log position, in log order, for
+        systems that follow the ledger. Needs a token without a scope."""
+        require_unscoped("the audit feed")
+        ledger = services().ledger
+        head = ledger.head_position()
+        notifications = ledger.recorder.select_notifications(
+            start=args["after"] + 1, limit=args["limit"], stop=head
+        )
+        events = []
+        for notification in notifications:
+            event = ledger.mapper.to_domain_event(notification)
+            data = {
+                name: value
+                for name, value in event.__dict__.items()
+                if name not in ("originator_id", "originator_version", "timestamp")
+            }
+            events.append(
+                {
+                    "position": notification.id,
+                    "topic": notification.topic,
+                    "aggregate_id": str(notification.originator_id),
+                    "aggregate_version": notification.originator_version,
+                    "recorded_at": getattr(event, "timestamp").isoformat(),  # noqa: B009
+                    "data": _jsonable(data),
+                }
+            )
+        next_after = events[-1]["position"] if events else args["after"]
+        return {"events": events, "next_after": next_after, "head": head}
+
+
+def _jsonable(value: Any) -> Any:
+    """Dates and times as ISO text, everything else as JSON has it."""
+    if isinstance(value, dict):
+        return {str(key): _jsonable(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(item) for item in value]
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    return str(value)

@@ -1,0 +1,358 @@
+"""The shapes of every request and response, one marshmallow schema each; the OpenAPI
+document is generated from these same classes.
+
+Amounts are JSON integers of whole đồng (``amount_vnd``), dates ISO 8601. The schemas check
+types, presence and documented ranges; the ledger's own checks (ledger/values.py) then run on
+every value, so a request the schema lets through can still be refused with the field named.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import marshmallow as ma
+from marshmallow import fields, validate
+
+from ledger import limits
+from ledger.values import KINDS, LEVELS, PROGRAMS, SOURCES
+from projections.progress import BY
+
+CODE = validate.Length(min=1, max=limits.CODE_LENGTH_MAX)
+REFERENCE = validate.Length(min=1, max=limits.REFERENCE_LENGTH_MAX)
+MOVEMENT_ID = validate.Regexp(
+    rf"^[A-Za-z0-9][A-Za-z0-9._:-]{{0,{limits.MOVEMENT_ID_LENGTH_MAX - 1}}}$",
+    error="use 1 to 64 letters, digits, '.', '_', ':' or '-', starting with a letter or digit",
+)
+AMOUNT = validate.Range(min=1, max=limits.AMOUNT_VND_MAX)
+SIGNED_AMOUNT = validate.Range(min=-limits.AMOUNT_VND_MAX, max=limits.AMOUNT_VND_MAX)
+
+
+class Schema(ma.Schema):
+    """Unknown fields are refused: a misspelt field must not be silently dropped."""
+
+    class Meta:
+        unknown = ma.RAISE
+
+
+def code_field(description: str, **kwargs: Any) -> fields.String:
+    return fields.String(validate=CODE, metadata={"description": description}, **kwargs)
+
+
+def amount(description: str, *, required: bool = True, signed: bool = False) -> fields.Integer:
+    return fields.Integer(
+        strict=True,
+        required=required,
+        validate=SIGNED_AMOUNT if signed else AMOUNT,
+        metadata={"description": description + " Whole đồng."},
+    )
+
+
+def reference(description: str) -> fields.String:
+    return fields.String(required=True, validate=REFERENCE, metadata={"description": description})
+
+
+# -- Movements -----------------------------------------------------------------------------
+
+
+class MovementSchema(Schema):
+    """Every write: its id, its effective date, a note."""
+
+    movement_id = fields.String(
+        validate=MOVEMENT_ID,
+        metadata={
+            "description": "The client's id for this movement; sending it again records "
+            "nothing twice. May come in the Idempotency-Key header instead."
+        },
+    )
+    effective_date = fields.Date(
+        required=True, metadata={"description": "When the money moved (YYYY-MM-DD)."}
+    )
+    note = fields.String(validate=validate.Length(max=limits.NOTE_LENGTH_MAX))
+
+
+class LineFieldsSchema(MovementSchema):
+    program = fields.String(required=True, validate=validate.OneOf(sorted(PROGRAMS)))
+    kind = fields.String(required=True, validate=validate.OneOf(sorted(KINDS)))
+    source = fields.String(required=True, validate=validate.OneOf(sorted(SOURCES)))
+    year = fields.Integer(
+        strict=True,
+        required=True,
+        validate=validate.Range(min=limits.YEAR_MIN, max=limits.YEAR_MAX),
+        metadata={"description": "Plan year."},
+    )
+    project = code_field("Component-project code, e.g. DA4.TDA1.", allow_none=True)
+
+
+class AdjustmentSchema(LineFieldsSchema):
+    holder = code_field("Whose line is raised or lowered.", required=True)
+    amount_vnd = amount("Positive raises the line, negative lowers it.", signed=True)
+    decision = reference("The decision cited, number and date.")
+
+
+class TwoSidedSchema(LineFieldsSchema):
+    from_holder = code_field("The holder giving the money.", required=True)
+    to_holder = code_field("The holder receiving it.", required=True)
+    amount_vnd = amount("Positive.")
+    decision = reference("The decision cited, number and date.")
+
+
+class DisbursementSchema(LineFieldsSchema):
+    holder = code_field("Whose line pays.", required=True)
+    amount_vnd = amount("Positive.")
+    voucher = reference("The treasury voucher confirming the payment.")
+
+
+class ReversalSchema(MovementSchema):
+    reverses = fields.String(
+        required=True, validate=MOVEMENT_ID, metadata={"description": "The disbursement's id."}
+    )
+    amount_vnd = amount("Default: all that remains of it.", required=False)
+    reason = reference("Why it is taken back.")
+
+
+class ExtensionSchema(LineFieldsSchema):
+    holder = code_field("Whose line is extended.", required=True)
+    until = fields.Date(required=True, metadata={"description": "The new deadline."})
+    amount_vnd = amount(
+        "What may be paid after the current deadline (default: all undisbursed).",
+        required=False,
+    )
+    basis = reference("The legal basis, e.g. NQ 111/2024/QH15.")
+
+
+class LapseSchema(LineFieldsSchema):
+    holder = code_field("Whose line lapses.", required=True)
+
+
+class LineSchema(ma.Schema):
+    program = fields.String(required=True)
+    kind = fields.String(required=True)
+    source = fields.String(required=True)
+    year = fields.Integer(required=True)
+    holder = fields.String(required=True)
+    project = fields.String(required=True, allow_none=True)
+
+
+class ReceiptLineSchema(ma.Schema):
+    line = fields.Nested(LineSchema, required=True)
+    available_vnd = fields.Integer(
+        required=True,
+        metadata={"description": "The line's available amount right after, as recorded."},
+    )
+
+
+class ReceiptSchema(ma.Schema):
+    movement_id = fields.String(required=True)
+    action = fields.String(required=True)
+    effective_date = fields.String(required=True, metadata={"format": "date"})
+    recorded_at = fields.String(required=True, metadata={"format": "date-time"})
+    actor = fields.String(required=True, metadata={"description": "The token's name."})
+    amount_vnd = fields.Integer(required=True)
+    lines = fields.List(fields.Nested(ReceiptLineSchema), required=True)
+
+
+# -- Holders -------------------------------------------------------------------------------
+
+
+class HolderRequestSchema(Schema):
+    code = code_field("Never reused.", required=True)
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    level = fields.String(required=True, validate=validate.OneOf(LEVELS))
+    parent = code_field("The holder above it (none for the centre or a province).", allow_none=True)
+
+
+class HolderSchema(ma.Schema):
+    code = fields.String(required=True)
+    name = fields.String(required=True)
+    level = fields.String(required=True)
+    parent = fields.String(required=True, allow_none=True)
+    actor = fields.String(required=True)
+    registered_at = fields.DateTime(required=True)
+
+
+# -- Queries -------------------------------------------------------------------------------
+
+
+class TimeQuestionSchema(Schema):
+    as_of = fields.Date(
+        metadata={
+            "description": "Count movements effective on or before it (default: today in Vietnam)."
+        }
+    )
+    known_at = fields.DateTime(
+        metadata={
+            "description": "Count only what was recorded at or before it (default: now); "
+            "without an offset, Vietnam time."
+        }
+    )
+
+
+class LineFilterSchema(TimeQuestionSchema):
+    program = fields.String(validate=validate.OneOf(sorted(PROGRAMS)))
+    kind = fields.String(validate=validate.OneOf(sorted(KINDS)))
+    source = fields.String(validate=validate.OneOf(sorted(SOURCES)))
+    year = fields.Integer(validate=validate.Range(min=limits.YEAR_MIN, max=limits.YEAR_MAX))
+    holder = code_field("Holder code.")
+    project = code_field("Component-project code.")
+
+
+class BalanceQuerySchema(LineFilterSchema):
+    subtree = fields.Boolean(
+        load_default=False,
+        metadata={"description": "Roll holder's whole subtree up; moves inside it cancel."},
+    )
+
+
+class BalanceSchema(ma.Schema):
+    """The same fields as ``budget-ledger balance --format json``."""
+
+    program = fields.String(required=True)
+    kind = fields.String(required=True)
+    source = fields.String(required=True)
+    year = fields.Integer(required=True)
+    holder = fields.String(required=True)
+    project = fields.String(required=True, allow_none=True)
+    assigned_vnd = fields.Integer(required=True)
+    allocated_on_vnd = fields.Integer(required=True)
+    disbursed_vnd = fields.Integer(required=True)
+    lapsed_vnd = fields.Integer(required=True)
+    available_vnd = fields.Integer(required=True)
+    extended_vnd = fields.Integer(required=True, allow_none=True)
+    deadline = fields.Date(required=True, allow_none=True)
+
+
+class BalancesSchema(ma.Schema):
+    as_of = fields.Date(required=True)
+    known_at = fields.DateTime(required=True, allow_none=True)
+    balances = fields.List(fields.Nested(BalanceSchema), required=True)
+
+
+class ProgressQuerySchema(TimeQuestionSchema):
+    by = fields.String(load_default="holder", validate=validate.OneOf(BY))
+    holder = code_field("Whose subtree (default: the token's scope, or the root).")
+    period = fields.String(validate=validate.OneOf(["month"]))
+    start = fields.Date(data_key="from", metadata={"description": "First month of period."})
+    end = fields.Date(data_key="to", metadata={"description": "Last date of period."})
+
+
+def _progress_row_fields() -> dict[str, fields.Field[Any]]:
+    """The same fields as ``budget-ledger report progress --format json``: one row per child
+    holder (or program, kind, source), then ``TOTAL``; with period=month, ``as_of`` too."""
+    found: dict[str, fields.Field[Any]] = {
+        "as_of": fields.Date(),
+        "holder": fields.String(),
+        "program": fields.String(),
+        "kind": fields.String(),
+        "source": fields.String(),
+    }
+    for column in ("_dtpt", "_sn", "_current", "_extended", ""):
+        found[f"plan{column}_vnd"] = fields.Integer(required=True)
+        found[f"disbursed{column}_vnd"] = fields.Integer(required=True)
+        found[f"rate{column}_pct"] = fields.Float(required=True, allow_none=True)
+    found["average_pct"] = fields.Float(required=True, allow_none=True)
+    found["below_average"] = fields.Boolean(required=True, allow_none=True)
+    return found
+
+
+ProgressRowSchema = ma.Schema.from_dict(_progress_row_fields(), name="ProgressRowSchema")
+
+
+class ProgressSchema(ma.Schema):
+    as_of = fields.Date(allow_none=True)
+    known_at = fields.DateTime(required=True, allow_none=True)
+    by = fields.String(required=True)
+    holder = fields.String(required=True, allow_none=True)
+    rows = fields.List(fields.Nested(ProgressRowSchema), required=True)
+
+
+class HistoryQuerySchema(Schema):
+    program = fields.String(validate=validate.OneOf(sorted(PROGRAMS)))
+    kind = fields.String(validate=validate.OneOf(sorted(KINDS)))
+    source = fields.String(validate=validate.OneOf(sorted(SOURCES)))
+    year = fields.Integer(validate=validate.Range(min=limits.YEAR_MIN, max=limits.YEAR_MAX))
+    holder = code_field("Holder code.")
+    project = code_field("Component-project code.")
+    decision = fields.String(
+        validate=REFERENCE, metadata={"description": "Only movements citing this reference."}
+    )
+
+
+class HistoryEntrySchema(ma.Schema):
+    """One (movement, line touched), as ``budget-ledger history --format json``."""
+
+    position = fields.Integer(required=True)
+    movement_id = fields.String(required=True)
+    action = fields.String(required=True)
+    effective_date = fields.Date(required=True)
+    recorded_at = fields.DateTime(required=True)
+    actor = fields.String(required=True)
+    reference = fields.String(required=True, allow_none=True)
+    decision = fields.String(required=True, allow_none=True)
+    voucher = fields.String(required=True, allow_none=True)
+    reason = fields.String(required=True, allow_none=True)
+    basis = fields.String(required=True, allow_none=True)
+    reverses = fields.String(required=True, allow_none=True)
+    until = fields.String(required=True, allow_none=True, metadata={"format": "date"})
+    note = fields.String(required=True, allow_none=True)
+    line = fields.Nested(LineSchema, required=True)
+    amount_vnd = fields.Integer(required=True)
+    available_change_vnd = fields.Integer(required=True)
+    available_after_vnd = fields.Integer(required=True)
+
+
+class HistorySchema(ma.Schema):
+    entries = fields.List(fields.Nested(HistoryEntrySchema), required=True)
+
+
+class EventsQuerySchema(Schema):
+    after = fields.Integer(
+        load_default=0,
+        validate=validate.Range(min=0),
+        metadata={"description": "Answer events after this log position."},
+    )
+    limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000))
+
+
+class EventSchema(ma.Schema):
+    position = fields.Integer(required=True)
+    topic = fields.String(required=True)
+    aggregate_id = fields.String(required=True)
+    aggregate_version = fields.Integer(required=True)
+    recorded_at = fields.String(required=True, metadata={"format": "date-time"})
+    data = fields.Dict(required=True)
+
+
+class EventsSchema(ma.Schema):
+    events = fields.List(fields.Nested(EventSchema), required=True)
+    next_after = fields.Integer(
+        required=True, metadata={"description": "Pass it as 'after' for the next page."}
+    )
+    head = fields.Integer(required=True, metadata={"description": "The log's head position."})
+
+
+class HealthSchema(ma.Schema):
+    status = fields.String(required=True)
+    head = fields.Integer(required=True)
+
+
+class ProblemSchema(ma.Schema):
+    """RFC 9457 problem details."""
+
+    type = fields.String(required=True, metadata={"description": "/problems/<rule>"})
+    title = fields.String(required=True)
+    status = fields.Integer(required=True)
+    detail = fields.String(required=True)
+    rule = fields.String(metadata={"description": "The ledger rule or API check that refused."})
+    errors = fields.Dict(
+        keys=fields.String(),
+        values=fields.List(fields.String()),
+        metadata={"description": "Per field, what is wrong (422)."},
+    )
+
+
+class ProblemTypeSchema(ma.Schema):
+    type = fields.String(required=True)
+    rule = fields.String(required=True)
+    title = fields.String(required=True)
+    status = fields.Integer(required=True)
+    description = fields.String(required=True)

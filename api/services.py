@@ -1,0 +1,60 @@
+"""What the API's views use: the ledger (shared by a process's threads) and, per thread, a
+connection for the read models and the tokens.
+
+``BudgetLedger`` is safe to share between threads (the library pools its connections; our
+command retries keep their state in a context variable). A ``ViewStore`` is one connection,
+so each server thread gets its own, opened on first use.
+"""
+
+from __future__ import annotations
+
+import threading
+
+from api.tokens import TokenStore
+from ledger.application import BudgetLedger, open_ledger
+from projections.runner import Projections
+
+
+class Services:
+    def __init__(self, ledger: BudgetLedger) -> None:
+        assert ledger.database is not None, "open the ledger with open_ledger()"
+        self.ledger = ledger
+        self.database: str = ledger.database
+        self._local = threading.local()
+        self._opened: list[Projections] = []
+        self._lock = threading.Lock()
+
+    @classmethod
+    def open(cls, database: str) -> Services:
+        return cls(open_ledger(database))
+
+    def projections(self) -> Projections:
+        projections: Projections | None = getattr(self._local, "projections", None)
+        if projections is None:
+            projections = Projections(self.ledger, self.database)
+            self._local.projections = projections
+            with self._lock:
+                self._opened.append(projections)
+        return projections
+
+    def current_projections(self) -> Projections:
+        """The read models, brought up to the log's head first (reads see every write that
+        was answered before they were asked)."""
+        projections = self.projections()
+        if not projections.is_current():
+            projections.catch_up()
+        return projections
+
+    def tokens(self) -> TokenStore:
+        tokens: TokenStore | None = getattr(self._local, "tokens", None)
+        if tokens is None:
+            tokens = TokenStore(self.projections().store)
+            self._local.tokens = tokens
+        return tokens
+
+    def close(self) -> None:
+        with self._lock:
+            for projections in self._opened:
+                projections.close()
+            self._opened.clear()
+        self.ledger.close()

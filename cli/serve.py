@@ -1,0 +1,41 @@
+"""``budget-ledger serve``: run the HTTP API."""
+
+from __future__ import annotations
+
+import os
+
+import click
+
+from api.server import THREADS_PER_WORKER
+from api.server import serve as run_server
+from cli.common import database_option, refusals
+from ledger.config import default_database
+
+
+@click.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", type=int, default=8080, show_default=True)
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    default=None,
+    help="Worker processes [default: the number of CPUs].",
+)
+@click.option(
+    "--threads",
+    type=click.IntRange(1, 8),
+    default=THREADS_PER_WORKER,
+    show_default=True,
+    help="Threads per worker.",
+)
+@database_option
+def serve(host: str, port: int, workers: int | None, threads: int, database: str | None) -> None:
+    """Serve the HTTP API under gunicorn (see /docs and /openapi.json) until interrupted."""
+    with refusals():
+        run_server(
+            database or default_database(),
+            host=host,
+            port=port,
+            workers=workers or os.cpu_count() or 1,
+            threads=threads,
+        )

@@ -1,0 +1,80 @@
+"""``budget-ledger tokens``: the bearer tokens of the HTTP API."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import click
+
+from api.tokens import ROLES, TokenStore
+from cli.common import emit, format_option, with_ledger
+from ledger.application import BudgetLedger
+from projections.sql import ViewStore
+
+
+@contextmanager
+def token_store(ledger: BudgetLedger) -> Iterator[TokenStore]:
+    assert ledger.database is not None
+    store = ViewStore(ledger.database)
+    try:
+        yield TokenStore(store)
+    finally:
+        store.close()
+
+
+@click.group("tokens")
+def tokens() -> None:
+    """Bearer tokens for the HTTP API, each with a role and an optional scope."""
+
+
+@tokens.command("create")
+@click.option("--name", required=True, help="Who uses it; events it records carry this name.")
+@click.option(
+    "--role",
+    type=click.Choice(ROLES),
+    required=True,
+    help="viewer reads; clerk also disburses and reverses; approver also allocates, adjusts, "
+    "reallocates, extends, lapses and registers holders; admin does everything.",
+)
+@click.option("--scope", default=None, help="A holder: the token acts on its subtree only.")
+@with_ledger
+def create(ledger: BudgetLedger, name: str, role: str, scope: str | None) -> None:
+    """Create a token and print it once: only its hash is stored."""
+    if scope:
+        scope = ledger.get_holder(scope.strip().upper()).code
+    with token_store(ledger) as store:
+        token, secret = store.create(name, role, scope)
+    where = f"holder {token.scope} and below" if token.scope else "the whole ledger"
+    click.echo(f"token {token.name!r} ({token.role}, {where}); keep it now, it is not shown again:")
+    click.echo(secret)
+
+
+@tokens.command("list")
+@format_option
+@with_ledger
+def list_tokens(ledger: BudgetLedger, output_format: str) -> None:
+    """Every token ever created, revoked ones included (never the secret)."""
+    with token_store(ledger) as store:
+        rows = [token.as_dict() for token in store.list()]
+    if output_format == "table" and not rows:
+        click.echo("No tokens; create one with 'budget-ledger tokens create'.")
+        return
+    columns = [
+        ("name", "name"),
+        ("role", "role"),
+        ("scope", "scope"),
+        ("created_at", "created (UTC)"),
+        ("revoked_at", "revoked (UTC)"),
+    ]
+    emit(rows, columns, output_format, title="API tokens")
+
+
+@tokens.command("revoke")
+@click.argument("name")
+@with_ledger
+def revoke(ledger: BudgetLedger, name: str) -> None:
+    """Revoke token NAME: it is refused from the next request on."""
+    with token_store(ledger) as store:
+        token = store.revoke(name)
+    click.echo(f"token {token.name!r} revoked at {token.revoked_at}")

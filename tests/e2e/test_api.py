@@ -1,0 +1,450 @@
+"""The HTTP API as the districts, the treasury's jobs and the auditors use it, through the
+Flask test client, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+from flask.testing import FlaskClient
+
+from api import create_app
+from api.tokens import TokenStore
+from cli import main
+from ledger.application import BudgetLedger, open_ledger
+from projections.sql import ViewStore
+
+TY = 10**9
+LINE = {"program": "GNBV", "kind": "DTPT", "source": "NSTW", "year": 2024}
+ROLES = {
+    "admin": ("admin", None),
+    "approver-49": ("approver", "49"),
+    "approver-505": ("approver", "505"),
+    "clerk-505": ("clerk", "505"),
+    "clerk-504": ("clerk", "504"),
+    "viewer-505": ("viewer", "505"),
+    "auditor": ("viewer", None),
+}
+
+
+@dataclass
+class Api:
+    client: FlaskClient
+    ledger: BudgetLedger
+    tokens: dict[str, str]
+
+    def headers(self, who: str | None, **extra: str) -> dict[str, str]:
+        headers = dict(extra)
+        if who is not None:
+            headers["Authorization"] = f"Bearer {self.tokens[who]}"
+        return headers
+
+    def post(self, path: str, who: str | None, body: Any, **headers: str) -> Any:
+        return self.client.post(path, json=body, headers=self.headers(who, **headers))
+
+    def get(self, path: str, who: str | None, **query: Any) -> Any:
+        return self.client.get(path, query_string=query, headers=self.headers(who))
+
+    def ok(self, response: Any, status: int = 200) -> Any:
+        assert response.status_code == status, response.get_json()
+        return response.get_json()
+
+    def balances(self, who: str = "auditor", **query: Any) -> dict[str, dict[str, Any]]:
+        found = self.ok(self.get("/balances", who, **query))["balances"]
+        return {row["holder"]: row for row in found}
+
+
+@pytest.fixture
+def api(database: str) -> Iterator[Api]:
+    ledger = open_ledger(database, create=True)
+    for code, name, level, parent in (
+        ("TW", "Trung ương", "central", None),
+        ("49", "Tỉnh Quảng Nam", "province", "TW"),
+        ("505", "Huyện Đông Giang", "district", "49"),
+        ("504", "Huyện Tây Giang", "district", "49"),
+    ):
+        ledger.register_holder(code, name, level, parent, actor="setup")
+    store = ViewStore(database)
+    tokens = TokenStore(store)
+    secrets = {name: tokens.create(name, role, scope)[1] for name, (role, scope) in ROLES.items()}
+    store.close()
+    app = create_app(ledger=ledger)
+    app.config["TESTING"] = True
+    yield Api(app.test_client(), ledger, secrets)
+    app.extensions["budget_ledger"].close()
+
+
+def move(movement_id: str, day: str, **fields: Any) -> dict[str, Any]:
+    return {**LINE, "movement_id": movement_id, "effective_date": day, **fields}
+
+
+def worked_example(api: Api) -> None:
+    decision = "QĐ 1603/QĐ-TTg 11/12/2023"
+    api.ok(
+        api.post(
+            "/adjustments",
+            "admin",
+            move("w1", "2024-01-02", holder="TW", amount_vnd=500 * TY, decision=decision),
+        ),
+        201,
+    )
+    api.ok(
+        api.post(
+            "/allocations",
+            "admin",
+            move(
+                "w2",
+                "2024-01-05",
+                from_holder="TW",
+                to_holder="49",
+                amount_vnd=400 * TY,
+                decision=decision,
+            ),
+        ),
+        201,
+    )
+    for child, amount in (("505", 150), ("504", 100)):
+        api.ok(
+            api.post(
+                "/allocations",
+                "approver-49",
+                move(
+                    f"w3-{child}",
+                    "2024-01-10",
+                    from_holder="49",
+                    to_holder=child,
+                    amount_vnd=amount * TY,
+                    decision="QĐ 95/QĐ-UBND",
+                ),
+            ),
+            201,
+        )
+    api.ok(
+        api.post(
+            "/disbursements",
+            "clerk-505",
+            move("w5", "2024-03-01", holder="505", amount_vnd=60 * TY, voucher="KB 1"),
+        ),
+        201,
+    )
+    api.ok(
+        api.post(
+            "/reallocations",
+            "approver-49",
+            move(
+                "w6",
+                "2024-04-01",
+                from_holder="505",
+                to_holder="504",
+                amount_vnd=50 * TY,
+                decision="QĐ 1850/QĐ-UBND",
+            ),
+        ),
+        201,
+    )
+    reversal = {
+        "movement_id": "w7",
+        "effective_date": "2024-05-01",
+        "reverses": "w5",
+        "amount_vnd": 10 * TY,
+        "reason": "wrong voucher",
+    }
+    api.ok(api.post("/reversals", "clerk-505", reversal), 201)
+    api.ok(
+        api.post(
+            "/disbursements",
+            "clerk-504",
+            move("w8", "2024-06-01", holder="504", amount_vnd=120 * TY, voucher="KB 2"),
+        ),
+        201,
+    )
+
+
+def test_the_worked_example_over_http(api: Api) -> None:
+    worked_example(api)
+    row = api.balances(holder="505")["505"]
+    assert row == {
+        **LINE,
+        "holder": "505",
+        "project": None,
+        "assigned_vnd": 100 * TY,
+        "allocated_on_vnd": 0,
+        "disbursed_vnd": 50 * TY,
+        "lapsed_vnd": 0,
+        "available_vnd": 50 * TY,
+        "extended_vnd": 0,
+        "deadline": "2025-01-31",
+    }
+    # Before the reallocation and the reversal, as the books stood then.
+    early = api.balances(holder="505", as_of="2024-03-31")["505"]
+    assert (early["assigned_vnd"], early["disbursed_vnd"]) == (150 * TY, 60 * TY)
+    province = api.ok(api.get("/balances", "auditor", holder="49", subtree="true"))
+    assert province["balances"][0]["assigned_vnd"] == 400 * TY
+    assert province["balances"][0]["disbursed_vnd"] == 170 * TY
+    receipt = api.ok(api.get("/movements/w5", "clerk-505"))
+    assert (receipt["actor"], receipt["amount_vnd"]) == ("clerk-505", 60 * TY)
+    history = api.ok(api.get("/history", "auditor", decision="QĐ 1850/QĐ-UBND"))["entries"]
+    assert sorted((e["line"]["holder"], e["actor"]) for e in history) == [
+        ("504", "approver-49"),
+        ("505", "approver-49"),
+    ]
+    report = api.ok(api.get("/reports/progress", "auditor", as_of="2024-06-30", holder="49"))
+    total = report["rows"][-1]
+    assert (total["plan_vnd"], total["disbursed_vnd"]) == (400 * TY, 170 * TY)
+    monthly = api.ok(
+        api.get(
+            "/reports/progress",
+            "viewer-505",
+            period="month",
+            **{"from": "2024-01-01"},
+            to="2024-03-31",
+        )
+    )
+    assert {row["as_of"] for row in monthly["rows"]} >= {"2024-01-31", "2024-03-31"}
+
+
+def test_extension_and_lapse_over_http(api: Api) -> None:
+    worked_example(api)
+    extension = move(
+        "x1",
+        "2025-01-20",
+        holder="504",
+        until="2025-12-31",
+        amount_vnd=10 * TY,
+        basis="NQ 111/2024/QH15",
+    )
+    api.ok(api.post("/extensions", "approver-49", extension), 201)
+    assert api.balances(holder="504", as_of="2025-02-01")["504"]["deadline"] == "2025-12-31"
+    lapsed = api.ok(api.post("/lapses", "approver-49", move("l1", "2025-02-01", holder="505")), 201)
+    assert lapsed["amount_vnd"] == 50 * TY
+
+
+def test_a_clerk_of_one_district_cannot_touch_another(api: Api) -> None:
+    worked_example(api)
+    head = api.ledger.head_position()
+    before = api.balances(holder="504")
+    payment = move("bad-1", "2024-07-01", holder="504", amount_vnd=TY, voucher="KB 9")
+    response = api.post("/disbursements", "clerk-505", payment)
+    assert response.status_code == 403
+    assert response.content_type == "application/problem+json"
+    assert "outside the scope" in response.get_json()["detail"]
+    # Reversing the other district's payment is refused the same way.
+    reversal = {
+        "movement_id": "bad-2",
+        "effective_date": "2024-07-01",
+        "reverses": "w8",
+        "reason": "x",
+    }
+    assert api.post("/reversals", "clerk-505", reversal).status_code == 403
+    # Its own role stops it allocating even inside its district.
+    allocation = move(
+        "bad-3", "2024-07-01", from_holder="505", to_holder="504", amount_vnd=TY, decision="x"
+    )
+    assert api.post("/reallocations", "clerk-505", allocation).status_code == 403
+    # An approver of 505 cannot take money from the province.
+    take = move(
+        "bad-4", "2024-07-01", from_holder="49", to_holder="505", amount_vnd=TY, decision="x"
+    )
+    assert api.post("/allocations", "approver-505", take).status_code == 403
+    # Nothing was recorded by any of them.
+    assert api.ledger.head_position() == head
+    assert api.balances(holder="504") == before
+
+
+def test_viewers_read_within_their_scope_and_write_nothing(api: Api) -> None:
+    worked_example(api)
+    head = api.ledger.head_position()
+    payment = move("v1", "2024-07-01", holder="505", amount_vnd=TY, voucher="KB")
+    assert api.post("/disbursements", "viewer-505", payment).status_code == 403
+    assert api.post("/disbursements", "auditor", payment).status_code == 403
+    assert api.ledger.head_position() == head
+    assert set(api.balances("viewer-505")) == {"505"}
+    assert api.get("/balances", "viewer-505", holder="504").status_code == 403
+    assert api.get("/balances", "viewer-505", holder="49", subtree="true").status_code == 403
+    assert api.get("/reports/progress", "viewer-505", holder="49").status_code == 403
+    own = api.ok(api.get("/reports/progress", "viewer-505", as_of="2024-06-30"))
+    assert own["holder"] == "505"
+    entries = api.ok(api.get("/history", "viewer-505"))["entries"]
+    assert entries and {e["line"]["holder"] for e in entries} == {"505"}
+    assert api.get("/movements/w8", "viewer-505").status_code == 403
+    assert api.get("/events", "viewer-505").status_code == 403
+    assert {h["code"] for h in api.ok(api.get("/holders", "viewer-505"))} == {"505"}
+    assert len(api.ok(api.get("/holders", "auditor"))) == 4
+
+
+def test_missing_bad_and_revoked_tokens_are_refused(api: Api, database: str) -> None:
+    for headers in ({}, {"Authorization": "Basic abc"}, {"Authorization": "Bearer blt_nope"}):
+        response = api.client.get("/balances", headers=headers)
+        assert response.status_code == 401
+        assert response.headers["WWW-Authenticate"].startswith("Bearer")
+        assert response.get_json()["type"] == "/problems/unauthenticated"
+    assert api.get("/balances", "clerk-505").status_code == 200
+    result = CliRunner().invoke(main, ["tokens", "revoke", "clerk-505", "--database", database])
+    assert result.exit_code == 0, result.output
+    assert api.get("/balances", "clerk-505").status_code == 401
+
+
+def test_a_replay_answers_what_the_first_answered(api: Api) -> None:
+    worked_example(api)
+    payment = move("r1", "2024-07-01", holder="505", amount_vnd=TY, voucher="KB 3")
+    first = api.post("/disbursements", "clerk-505", payment)
+    head = api.ledger.head_position()
+    again = api.post("/disbursements", "clerk-505", payment)
+    assert (again.status_code, again.get_json()) == (first.status_code, first.get_json())
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert api.ledger.head_position() == head
+    # The id may come in the Idempotency-Key header instead.
+    keyed = {k: v for k, v in payment.items() if k != "movement_id"}
+    third = api.post("/disbursements", "clerk-505", keyed, **{"Idempotency-Key": "r1"})
+    assert (third.status_code, third.get_json()) == (first.status_code, first.get_json())
+    # The same id with a different body is a conflict, and records nothing.
+    changed = api.post("/disbursements", "clerk-505", {**payment, "amount_vnd": 2 * TY})
+    assert changed.status_code == 409
+    assert changed.get_json()["rule"] == "movement-id-reused"
+    # Two different ids at once, or none at all, are refused.
+    both = api.post("/disbursements", "clerk-505", payment, **{"Idempotency-Key": "other"})
+    assert both.status_code == 422
+    none = api.post("/disbursements", "clerk-505", keyed)
+    assert (none.status_code, list(none.get_json()["errors"])) == (422, ["movement_id"])
+    assert api.ledger.head_position() == head
+    assert api.balances(holder="505")["505"]["disbursed_vnd"] == 51 * TY
+
+
+def test_each_error_is_problem_json_and_records_nothing(api: Api) -> None:
+    worked_example(api)
+    head = api.ledger.head_position()
+
+    def problem(response: Any, status: int, rule: str) -> dict[str, Any]:
+        assert response.status_code == status, response.get_json()
+        assert response.content_type == "application/problem+json"
+        body = response.get_json()
+        assert {"type", "title", "status", "detail"} <= set(body)
+        assert (body["status"], body["rule"], body["type"]) == (status, rule, f"/problems/{rule}")
+        return body
+
+    bad = move("e1", "2024-07-01", holder="505", amount_vnd="lots", voucher="KB", colour="red")
+    body = problem(api.post("/disbursements", "admin", bad), 422, "validation")
+    assert set(body["errors"]) == {"amount_vnd", "colour"}
+    body = problem(api.post("/disbursements", "admin", {}), 422, "validation")
+    assert {"program", "holder", "amount_vnd", "effective_date"} <= set(body["errors"])
+    not_json = api.client.post(
+        "/disbursements",
+        data="amount=1",
+        headers=api.headers("admin"),
+        content_type="text/plain",
+    )
+    assert not_json.status_code == 422
+    overdraw = move("e2", "2024-07-01", holder="505", amount_vnd=10**6 * TY, voucher="KB")
+    body = problem(api.post("/disbursements", "admin", overdraw), 409, "available-never-negative")
+    assert body["errors"] == {"amount_vnd": [body["errors"]["amount_vnd"][0]]}
+    late = move("e3", "2025-03-01", holder="505", amount_vnd=TY, voucher="KB")
+    problem(api.post("/disbursements", "admin", late), 409, "past-deadline")
+    stranger = move("e4", "2024-07-01", holder="999", amount_vnd=TY, voucher="KB")
+    problem(api.post("/disbursements", "admin", stranger), 422, "unknown-holder")
+    nowhere = {
+        "movement_id": "e5",
+        "effective_date": "2024-07-01",
+        "reverses": "nope",
+        "reason": "x",
+    }
+    problem(api.post("/reversals", "admin", nowhere), 422, "unknown-movement")
+    skip = move("e6", "2024-07-01", from_holder="TW", to_holder="505", amount_vnd=TY, decision="x")
+    problem(api.post("/allocations", "admin", skip), 422, "holders-not-related")
+    outside = move("e7", "2032-01-01", holder="505", amount_vnd=TY, voucher="KB")
+    problem(api.post("/disbursements", "admin", outside), 422, "invalid-input")
+    problem(api.get("/movements/nope", "admin"), 404, "not-found")
+    problem(api.get("/holders/999", "admin"), 404, "not-found")
+    problem(api.get("/nowhere", "admin"), 404, "not-found")
+    problem(api.client.delete("/balances", headers=api.headers("admin")), 405, "method-not-allowed")
+    problem(api.get("/balances", "admin", as_of="yesterday"), 422, "validation")
+    assert api.ledger.head_position() == head
+    # Every problem type says what it means.
+    meaning = api.ok(api.client.get("/problems/past-deadline"))
+    assert (meaning["status"], meaning["title"]) == (409, "Past deadline")
+
+
+def test_holders_are_registered_within_scope(api: Api) -> None:
+    commune = {"code": "20308", "name": "Xã A Ting", "level": "commune", "parent": "505"}
+    created = api.ok(api.post("/holders", "approver-49", commune), 201)
+    assert (created["code"], created["actor"]) == ("20308", "approver-49")
+    assert api.ok(api.post("/holders", "approver-49", commune), 201) == created
+    elsewhere = {"code": "01", "name": "Hà Nội", "level": "province", "parent": "TW"}
+    assert api.post("/holders", "approver-49", elsewhere).status_code == 403
+    assert api.post("/holders", "clerk-505", commune).status_code == 403
+    assert api.ok(api.get("/holders/20308", "viewer-505"))["parent"] == "505"
+    reused = {**commune, "name": "Another"}
+    assert api.post("/holders", "admin", reused).status_code == 422
+
+
+def test_the_audit_feed_pages_through_the_log_in_order(api: Api) -> None:
+    worked_example(api)
+    head = api.ledger.head_position()
+    seen: list[int] = []
+    after = 0
+    while True:
+        page = api.ok(api.get("/events", "auditor", after=after, limit=7))
+        assert page["head"] == head
+        if not page["events"]:
+            break
+        seen += [event["position"] for event in page["events"]]
+        after = page["next_after"]
+    assert seen == list(range(1, head + 1))
+    first = api.ok(api.get("/events", "auditor", after=0, limit=1))["events"][0]
+    assert first["topic"] == "budget_ledger:Holder.Registered"
+    assert first["data"]["code"] == "TW"
+    assert api.get("/events", "auditor", limit=5000).status_code == 422
+
+
+def test_openapi_document_and_offline_docs(api: Api) -> None:
+    spec = api.ok(api.client.get("/openapi.json"))
+    for path in (
+        "/allocations",
+        "/adjustments",
+        "/reallocations",
+        "/disbursements",
+        "/reversals",
+        "/extensions",
+        "/lapses",
+        "/holders",
+        "/balances",
+        "/reports/progress",
+        "/history",
+        "/events",
+        "/health",
+    ):
+        assert path in spec["paths"], path
+    error = spec["components"]["responses"]["UNPROCESSABLE_ENTITY"]["content"]
+    assert "application/problem+json" in error
+    page = api.client.get("/docs")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert "http://" not in html and "https://" not in html
+    for asset in ("swagger-ui.css", "swagger-ui-bundle.js", "swagger-ui-standalone-preset.js"):
+        assert f"/docs/assets/{asset}" in html
+        with api.client.get(f"/docs/assets/{asset}") as served:
+            assert served.status_code == 200 and served.content_length
+    assert api.ok(api.client.get("/health"))["status"] == "ok"
+
+
+def test_tokens_from_the_command_line(api: Api, database: str) -> None:
+    runner = CliRunner()
+
+    def run(*args: str) -> str:
+        result = runner.invoke(main, [*args, "--database", database])
+        assert result.exit_code == 0, result.output
+        return result.output
+
+    secret = run("tokens", "create", "--name", "kb-batch", "--role", "clerk", "--scope", "504")
+    token = secret.strip().splitlines()[-1]
+    assert token.startswith("blt_")
+    listing = run("tokens", "list", "--format", "json")
+    assert "kb-batch" in listing and token not in listing
+    response = api.client.get("/balances", headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 200
+    refused = runner.invoke(
+        main, ["tokens", "create", "--name", "kb-batch", "--role", "clerk", "--database", database]
+    )
+    assert refused.exit_code == 1 and "never reused" in refused.output
