@@ -133,8 +133,12 @@ class EventsView(MethodView):
         require_unscoped("the audit feed")
         ledger = services().ledger
         head = ledger.head_position()
-        notifications = ledger.recorder.select_notifications(
-            start=args["after"] + 1, limit=args["limit"], stop=head
+        notifications = (
+            ledger.recorder.select_notifications(
+                start=args["after"] + 1, limit=args["limit"], stop=head
+            )
+            if args["after"] < head
+            else []
         )
         events = []
         for notification in notifications:

@@ -307,7 +307,7 @@ class HistorySchema(ma.Schema):
 class EventsQuerySchema(Schema):
     after = fields.Integer(
         load_default=0,
-        validate=validate.Range(min=0),
+        validate=validate.Range(min=0, max=limits.LOG_POSITION_MAX),
         metadata={"description": "Answer events after this log position."},
     )
     limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000))

@@ -49,3 +49,6 @@ RETRY_WAIT_S_MAX = 0.05
 # Lines are snapshotted every so many events so that loading a line without a warm cache
 # replays at most this many events, whatever its history.
 LINE_SNAPSHOT_INTERVAL = 100
+
+# Log positions are signed 64-bit integers in both stores.
+LOG_POSITION_MAX = 2**63 - 1
