@@ -6,9 +6,11 @@ import json
 import re
 import shlex
 from pathlib import Path
+from typing import Any
 
 from click.testing import CliRunner
 
+from api import create_app
 from cli import main
 
 README = Path(__file__).resolve().parents[2] / "README.md"
@@ -43,3 +45,47 @@ def test_the_readme_tour_runs_and_checks_out(database: str) -> None:
     )
     assert rows[0]["deadline"] == "2025-12-31"
     assert rows[0]["available_vnd"] == rows[0]["extended_vnd"] == 150 * 10**9
+
+
+def api_requests() -> list[tuple[str, str, dict[str, Any] | None]]:
+    """(method, path, JSON body) of each curl in the README's HTTP API section."""
+    text = README.read_text(encoding="utf-8")
+    block = text.split("## The HTTP API", 1)[1].split("```sh", 1)[1].split("```", 1)[0]
+    found = []
+    for raw in block.splitlines():
+        if not raw.startswith("curl "):
+            continue
+        words = shlex.split(raw)
+        url = next(word for word in words if word.startswith("http://"))
+        path = url.split("8080", 1)[1]
+        body = json.loads(words[words.index("-d") + 1]) if "-d" in words else None
+        found.append(("POST" if "-X" in words else "GET", path, body))
+    return found
+
+
+def test_the_readme_api_example_works(database: str) -> None:
+    runner = CliRunner()
+    for args in tour_commands():
+        runner.invoke(main, [*args, "--database", database], catch_exceptions=False)
+    created = runner.invoke(
+        main,
+        ["tokens", "create", "--name", "so-tai-chinh", "--role", "admin", "--database", database],
+    )
+    assert created.exit_code == 0, created.output
+    token = created.output.strip().splitlines()[-1]
+    requests = api_requests()
+    assert len(requests) >= 4
+    app = create_app(database)
+    client = app.test_client()
+    try:
+        for method, path, body in requests:
+            response = client.open(
+                path, method=method, json=body, headers={"Authorization": f"Bearer {token}"}
+            )
+            assert response.status_code in (200, 201), (path, response.get_json())
+        rows = client.get(
+            "/balances?holder=504&as_of=2025-03-31", headers={"Authorization": f"Bearer {token}"}
+        ).get_json()["balances"]
+        assert rows[0]["disbursed_vnd"] == 5 * 10**9
+    finally:
+        app.extensions["budget_ledger"].close()
