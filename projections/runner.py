@@ -80,12 +80,22 @@ class Projections:
         ]
 
     def is_current(self) -> bool:
-        """Whether the active read model has reached the log's head (two small reads, no
-        lock: a reader checks this before paying for a catch-up)."""
+        """Whether the active read model has reached the log's head: one statement and no
+        lock, so a reader checks it before paying for a catch-up."""
         row = self.store.one(
-            f"SELECT position FROM {STATE} WHERE name = ? AND active = 1", (NAME,)
+            f"SELECT (SELECT position FROM {STATE} WHERE name = ? AND active = 1),"
+            f" ({self._head_statement()})",
+            (NAME,),
         )
-        return row is not None and int(row[0]) >= self.ledger.head_position()
+        return row is not None and row[0] is not None and int(row[0]) >= int(row[1] or 0)
+
+    def _head_statement(self) -> str:
+        """The log's head position, as the library's recorder computes it."""
+        recorder: Any = self.ledger.recorder
+        table = recorder.events_table_name
+        if self.store.postgres:
+            return f"SELECT max(notification_id) FROM {recorder.datastore.schema}.{table}"
+        return f"SELECT max(rowid) FROM {table}"
 
     def _start_generation(self, generation: int, *, active: bool, indexed: bool = True) -> None:
         view = BalancesView(self.store, generation)
