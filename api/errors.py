@@ -89,6 +89,7 @@ API_PROBLEMS: dict[str, Problem] = {
     "unsupported-media-type": Problem(
         415, "Unsupported media type", "Send the body as application/json."
     ),
+    "http-error": Problem(400, "Bad request", "The request could not be understood."),
     "unavailable": Problem(503, "Unavailable", "The ledger's database does not answer."),
     "internal": Problem(
         500, "Internal error", "The server failed; nothing was recorded. It has been logged."

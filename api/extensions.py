@@ -7,7 +7,7 @@ import http
 import logging
 from typing import Any
 
-from flask import Response, json
+from flask import Response, json, request
 from flask_smorest import Api
 from flask_smorest.utils import prepare_response
 from werkzeug.exceptions import HTTPException
@@ -18,6 +18,7 @@ from api.schemas import ProblemSchema
 from ledger.errors import LedgerError
 
 log = logging.getLogger("budget_ledger.api")
+NOTHING_RECORDED = " Nothing was recorded."
 
 # werkzeug's exception for each status, by our problem name.
 HTTP_RULES = {
@@ -102,7 +103,7 @@ class LedgerApi(Api):  # type: ignore[misc]
             found.status,
             error.rule,
             found.title,
-            f"{error}. Nothing was recorded.",
+            f"{error}.{NOTHING_RECORDED if request.method == 'POST' else ''}",
             errors=errors,
             headers=headers,
         )
@@ -119,7 +120,8 @@ class LedgerApi(Api):  # type: ignore[misc]
 
     def handle_forbidden(self, error: Forbidden) -> Response:
         found = API_PROBLEMS["forbidden"]
-        return problem(403, "forbidden", found.title, f"{error}. Nothing was recorded.")
+        suffix = NOTHING_RECORDED if request.method == "POST" else ""
+        return problem(403, "forbidden", found.title, f"{error}.{suffix}")
 
     def handle_unexpected(self, error: BaseException) -> Response:
         log.exception("unexpected error", exc_info=error)
