@@ -4,7 +4,18 @@ from __future__ import annotations
 
 import click
 
-from cli import admin, demo, movements, projections, report, reports, serve, tokens, units
+from cli import (
+    admin,
+    demo,
+    integrity,
+    movements,
+    projections,
+    report,
+    reports,
+    serve,
+    tokens,
+    units,
+)
 
 
 @click.group("budget-ledger")
@@ -21,6 +32,7 @@ for command in (
     *admin.COMMANDS,
     *movements.COMMANDS,
     *reports.COMMANDS,
+    *integrity.COMMANDS,
     units.units,
     projections.projections_group,
     report.report,

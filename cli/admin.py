@@ -16,7 +16,22 @@ from cli.common import (
 )
 from ledger.application import BudgetLedger
 from ledger.config import default_database, describe
+from ledger.integrity import Log
 from ledger.values import check_year, format_vnd, parse_date
+from projections.sql import ViewStore
+
+
+def seal(ledger: BudgetLedger) -> int:
+    """Chain the events of a ledger recorded before the hash chain existed, under the lock
+    writers take, so no write slips between."""
+    assert ledger.database is not None
+    store = ViewStore(ledger.database)
+    try:
+        log = Log(store, ledger.recorder)
+        with store.transaction():
+            return log.seal()
+    finally:
+        store.close()
 
 
 @click.command("init")
@@ -25,6 +40,9 @@ def init(database: str | None) -> None:
     """Create the ledger's tables (a SQLite file by default). Safe to run again."""
     database = database or default_database()
     with opened(database, create=True) as ledger:
+        sealed = seal(ledger)
+        if sealed:
+            click.echo(f"chained {sealed} event(s) recorded before the hash chain existed")
         click.echo(f"ledger ready at {describe(database)} (log position {ledger.head_position()})")
 
 

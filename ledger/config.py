@@ -38,6 +38,8 @@ def persistence_environment(database: str) -> dict[str, str]:
     path.parent.mkdir(parents=True, exist_ok=True)
     return {
         "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+        # The library's recorder plus the hash chain (ledger/chain.py).
+        "APPLICATION_RECORDER_TOPIC": "ledger.sqlite:LedgerSQLiteRecorder",
         "SQLITE_DBNAME": str(path),
         # Writers from other processes wait this long for SQLite's write lock.
         "SQLITE_LOCK_TIMEOUT": "10",

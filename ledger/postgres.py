@@ -22,6 +22,8 @@ from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastor
 from eventsourcing.utils import retry
 from psycopg.sql import SQL, Identifier
 
+from ledger.chain import CHAIN_TABLE
+
 
 class LedgerApplicationRecorder(PostgresApplicationRecorder):
     def __init__(
@@ -30,24 +32,50 @@ class LedgerApplicationRecorder(PostgresApplicationRecorder):
         super().__init__(datastore, events_table_name=events_table_name)
         function = Identifier(f"{events_table_name}_insert_locked")
         schema = Identifier(datastore.schema)
+        chain = Identifier(CHAIN_TABLE)
+        self.sql_create_statements.append(
+            SQL(
+                "CREATE TABLE IF NOT EXISTS {schema}.{chain} "
+                "(position bigint PRIMARY KEY, digest bytea NOT NULL)"
+            ).format(schema=schema, chain=chain)
+        )
+        # The hash chain (ledger/chain.py) is computed here, under the table lock that orders
+        # the log, in the statement that inserts the events: both commit or neither does.
         self.sql_create_statements.append(
             SQL(
                 "CREATE OR REPLACE FUNCTION {schema}.{function}("
                 "  originator_ids {id_type}[], originator_versions bigint[], topics text[], "
                 "  states bytea[]) "
                 "RETURNS SETOF bigint LANGUAGE plpgsql AS $BODY$ "
+                "DECLARE previous bytea; topic_bytes bytea; r record; "
                 "BEGIN "
                 "  SET LOCAL lock_timeout = '{lock_timeout}s'; "
                 "  LOCK TABLE {schema}.{table} IN EXCLUSIVE MODE; "
                 "  NOTIFY {channel}; "
-                "  RETURN QUERY "
-                "  INSERT INTO {schema}.{table} (originator_id, originator_version, topic, state) "
-                "  SELECT * FROM unnest(originator_ids, originator_versions, topics, states) "
-                "  RETURNING notification_id; "
+                "  SELECT c.digest INTO previous FROM {schema}.{chain} c "
+                "    ORDER BY c.position DESC LIMIT 1; "
+                "  previous := coalesce(previous, decode(repeat('00', 32), 'hex')); "
+                "  FOR r IN WITH inserted AS ("
+                "    INSERT INTO {schema}.{table} "
+                "      (originator_id, originator_version, topic, state) "
+                "    SELECT * FROM unnest(originator_ids, originator_versions, topics, states) "
+                "    RETURNING notification_id, originator_id, originator_version, topic, state) "
+                "    SELECT * FROM inserted ORDER BY notification_id "
+                "  LOOP "
+                "    topic_bytes := convert_to(r.topic, 'UTF8'); "
+                "    previous := sha256(previous || int8send(r.notification_id) "
+                "      || uuid_send(r.originator_id) || int8send(r.originator_version::bigint) "
+                "      || int4send(length(topic_bytes)) || topic_bytes "
+                "      || int4send(length(r.state)) || r.state); "
+                "    INSERT INTO {schema}.{chain} (position, digest) "
+                "      VALUES (r.notification_id, previous); "
+                "    RETURN NEXT r.notification_id; "
+                "  END LOOP; "
                 "END; $BODY$"
             ).format(
                 schema=schema,
                 function=function,
+                chain=chain,
                 id_type=Identifier(datastore.originator_id_type),
                 lock_timeout=datastore.lock_timeout,
                 table=Identifier(self.events_table_name),

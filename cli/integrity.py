@@ -1,0 +1,107 @@
+"""``budget-ledger verify`` and ``budget-ledger digest``: the tamper-evident log."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import click
+
+from cli.common import with_ledger
+from ledger.application import BudgetLedger
+from ledger.audit import check as check_ledger
+from ledger.integrity import Log
+from projections.sql import ViewStore
+
+
+@contextmanager
+def stored_log(ledger: BudgetLedger) -> Iterator[Log]:
+    assert ledger.database is not None
+    store = ViewStore(ledger.database)
+    try:
+        log = Log(store, ledger.recorder)
+        if not log.exists():
+            raise click.ClickException(
+                "this ledger has no hash chain yet (it was created by an earlier version): "
+                "run 'budget-ledger init' once to chain the events recorded so far"
+            )
+        yield log
+    finally:
+        store.close()
+
+
+def parse_against(text: str) -> tuple[int, bytes]:
+    position, _, digest = text.partition(":")
+    try:
+        value = (int(position), bytes.fromhex(digest))
+    except ValueError:
+        value = (0, b"")
+    if value[0] <= 0 or len(value[1]) != 32:
+        raise click.BadParameter(
+            f"{text!r} is not POSITION:DIGEST as 'budget-ledger digest' prints it "
+            "(e.g. 1200:3f5a...; 64 hex digits)",
+            param_hint="--against",
+        )
+    return value
+
+
+@click.command("verify")
+@click.option(
+    "--against",
+    "against_text",
+    default=None,
+    help="POSITION:DIGEST kept from an earlier 'budget-ledger digest': prove the log still "
+    "holds exactly that prefix.",
+)
+@with_ledger
+def verify(ledger: BudgetLedger, against_text: str | None) -> None:
+    """Recompute the hash chain from every stored event, and the ledger's rules (money
+    conserved, nothing overdrawn on any date); exit 1 naming the first position where the
+    log was altered, removed or reordered."""
+    against = parse_against(against_text) if against_text else None
+    with stored_log(ledger) as log:
+        result = log.verify(positions=[against[0]] if against else [])
+    if result.finding is not None:
+        finding = result.finding
+        raise click.ClickException(
+            f"the log was {finding.what} at position {finding.position}: {finding.detail}. "
+            f"Positions before it ({result.count} events) check out."
+        )
+    if against is not None:
+        position, digest = against
+        recomputed = (result.digests_at or {}).get(position)
+        if recomputed is None:
+            raise click.ClickException(
+                f"the log no longer reaches position {position} (its head is "
+                f"{result.head_position}): events were removed"
+            )
+        if recomputed != digest:
+            raise click.ClickException(
+                f"the log up to position {position} is not the one whose digest was kept: "
+                f"it now gives {recomputed.hex()}"
+            )
+    problems = check_ledger(ledger.journal(), ledger.list_lines())
+    if problems:
+        for problem in problems:
+            click.echo(f"PROBLEM: {problem}", err=True)
+        raise click.ClickException(f"the chain holds but {len(problems)} rule(s) fail")
+    click.echo(
+        f"OK: {result.count} events, head position {result.head_position}, "
+        f"digest {result.head_digest.hex()}"
+    )
+    if against is not None:
+        click.echo(f"OK: the log still holds exactly the prefix up to position {against[0]}")
+    click.echo("OK: money is conserved and no line is overdrawn on any date")
+
+
+@click.command("digest")
+@with_ledger
+def digest(ledger: BudgetLedger) -> None:
+    """Print the log's head as POSITION:DIGEST, to keep outside the system; later,
+    'budget-ledger verify --against POSITION:DIGEST' proves the log still holds that prefix."""
+    with stored_log(ledger) as log:
+        position, head = log.head()
+    click.echo(f"{position}:{head.hex()}")
+
+
+COMMANDS = (verify, digest)

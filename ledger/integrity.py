@@ -1,0 +1,125 @@
+"""Reading the log and its hash chain straight from the database, for ``verify``, ``digest``
+and ``init`` (which chains the events of a ledger recorded before the chain existed)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import Any, Protocol
+from uuid import UUID
+
+from ledger.chain import CHAIN_TABLE, GENESIS, StoredRow, Verified, link, verify
+from ledger.limits import LOG_POSITION_MAX
+
+PAGE_ROWS = 5000
+
+
+class Store(Protocol):
+    """What is needed of a connection (projections.sql.ViewStore provides it)."""
+
+    postgres: bool
+
+    def execute(self, statement: str, parameters: Sequence[Any] = ()) -> list[tuple[Any, ...]]: ...
+
+    def table_exists(self, table: str) -> bool: ...
+
+
+class Log:
+    """The events table of one ledger and its chain."""
+
+    def __init__(self, store: Store, recorder: Any) -> None:
+        self.store = store
+        table = recorder.events_table_name
+        if store.postgres:
+            schema = recorder.datastore.schema
+            self.events = (
+                f"SELECT notification_id, originator_id, originator_version, topic, state"
+                f" FROM {schema}.{table} WHERE notification_id > ? AND notification_id <= ?"
+                " ORDER BY notification_id"
+            )
+            self.last_event = f"SELECT max(notification_id) FROM {schema}.{table}"
+            self.lock_statement = f"LOCK TABLE {schema}.{table} IN EXCLUSIVE MODE"
+            self.chain_table = f"{schema}.{CHAIN_TABLE}"
+        else:
+            self.events = (
+                f"SELECT rowid, originator_id, originator_version, topic, state FROM {table}"
+                " WHERE rowid > ? AND rowid <= ? ORDER BY rowid"
+            )
+            self.last_event = f"SELECT max(rowid) FROM {table}"
+            self.lock_statement = ""  # the caller's BEGIN IMMEDIATE takes SQLite's write lock
+            self.chain_table = CHAIN_TABLE
+
+    def last_position(self) -> int:
+        """The last position either the events or the chain reach, read in one statement:
+        writes committed later are beyond it on both sides (an event and its chain entry
+        commit together), so reading both up to it never sees a write half."""
+        row = self.store.execute(
+            f"SELECT ({self.last_event}), (SELECT max(position) FROM {self.chain_table})"
+        )[0]
+        return max(int(row[0] or 0), int(row[1] or 0))
+
+    def rows(self, after: int = 0, stop: int = LOG_POSITION_MAX) -> Iterator[StoredRow]:
+        """Every stored event after ``after`` up to ``stop``, in log order, page by page."""
+        while True:
+            page = self.store.execute(f"{self.events} LIMIT {PAGE_ROWS}", (after, stop))
+            for position, aggregate_id, version, topic, state in page:
+                if not isinstance(aggregate_id, UUID):
+                    aggregate_id = UUID(str(aggregate_id))
+                yield StoredRow(int(position), aggregate_id, int(version), topic, _bytes(state))
+            if len(page) < PAGE_ROWS:
+                return
+            after = int(page[-1][0])
+
+    def chain(self, after: int = 0, stop: int = LOG_POSITION_MAX) -> Iterator[tuple[int, bytes]]:
+        while True:
+            page = self.store.execute(
+                f"SELECT position, digest FROM {self.chain_table} WHERE position > ?"
+                f" AND position <= ? ORDER BY position LIMIT {PAGE_ROWS}",
+                (after, stop),
+            )
+            for position, digest in page:
+                yield int(position), bytes(digest)
+            if len(page) < PAGE_ROWS:
+                return
+            after = int(page[-1][0])
+
+    def exists(self) -> bool:
+        return self.store.table_exists(self.chain_table)
+
+    def head(self) -> tuple[int, bytes]:
+        """The chain's last (position, digest) as stored; (0, genesis) for an empty log."""
+        rows = self.store.execute(
+            f"SELECT position, digest FROM {self.chain_table} ORDER BY position DESC LIMIT 1"
+        )
+        return (int(rows[0][0]), bytes(rows[0][1])) if rows else (0, GENESIS)
+
+    def verify(self, positions: Sequence[int] = ()) -> Verified:
+        stop = self.last_position()
+        return verify(self.rows(stop=stop), self.chain(stop=stop), positions=positions)
+
+    def seal(self) -> int:
+        """Chain the events recorded after the chain's last entry (a ledger from before the
+        chain existed), inside the caller's transaction, under the lock writers take (no
+        write slips between). Returns how many."""
+        if self.lock_statement:
+            self.store.execute(self.lock_statement)
+        position, previous = self.head()
+        links = []
+        for row in self.rows(after=position):
+            previous = link(
+                previous, row.position, row.aggregate_id, row.version, row.topic, row.state
+            )
+            links.append((row.position, previous))
+        for start in range(0, len(links), PAGE_ROWS):
+            chunk = links[start : start + PAGE_ROWS]
+            marks = ", ".join("(?, ?)" for _ in chunk)
+            self.store.execute(
+                f"INSERT INTO {self.chain_table} (position, digest) VALUES {marks}",
+                [value for pair in chunk for value in pair],
+            )
+        return len(links)
+
+
+def _bytes(value: Any) -> bytes:
+    """A state as stored; text where someone wrote text into the column is hashed as UTF-8
+    (it will not match the chain, and so is reported)."""
+    return value.encode("utf-8") if isinstance(value, str) else bytes(value)
