@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import click
+import psycopg
 
 from cli.common import (
     actor_option,
@@ -15,7 +16,8 @@ from cli.common import (
     with_ledger,
 )
 from ledger.application import BudgetLedger
-from ledger.config import default_database, describe
+from ledger.config import default_database, describe, is_postgres
+from ledger.hardening import harden
 from ledger.integrity import Log
 from ledger.values import check_year, format_vnd, parse_date
 from projections.sql import ViewStore
@@ -35,14 +37,37 @@ def seal(ledger: BudgetLedger) -> int:
 
 
 @click.command("init")
+@click.option(
+    "--app-role",
+    default=None,
+    help="PostgreSQL only: create (or update) this login role for the application (the API "
+    "server, clerks' CLI): it can append to the event log but never update or delete it.",
+)
+@click.option(
+    "--app-password",
+    envvar="BUDGET_LEDGER_APP_PASSWORD",
+    default=None,
+    help="The --app-role's password.",
+)
 @database_option
-def init(database: str | None) -> None:
-    """Create the ledger's tables (a SQLite file by default). Safe to run again."""
+def init(database: str | None, app_role: str | None, app_password: str | None) -> None:
+    """Create the ledger's tables (a SQLite file by default). Safe to run again. On
+    PostgreSQL the event log is insert-only for every role; --app-role adds a role that
+    holds no right to change it at all."""
     database = database or default_database()
+    if app_role and not is_postgres(database):
+        raise click.UsageError("--app-role hardens a PostgreSQL ledger; this is a SQLite file")
     with opened(database, create=True) as ledger:
         sealed = seal(ledger)
         if sealed:
             click.echo(f"chained {sealed} event(s) recorded before the hash chain existed")
+        if app_role:
+            with refusals(), psycopg.connect(database, autocommit=True) as connection:
+                harden(connection, ledger.recorder, app_role, app_password)
+            click.echo(
+                f"role {app_role.lower()} may append to the log and never change it; "
+                f"let the application connect as it"
+            )
         click.echo(f"ledger ready at {describe(database)} (log position {ledger.head_position()})")
 
 

@@ -46,7 +46,10 @@ class LedgerApplicationRecorder(PostgresApplicationRecorder):
                 "CREATE OR REPLACE FUNCTION {schema}.{function}("
                 "  originator_ids {id_type}[], originator_versions bigint[], topics text[], "
                 "  states bytea[]) "
-                "RETURNS SETOF bigint LANGUAGE plpgsql AS $BODY$ "
+                "RETURNS SETOF bigint LANGUAGE plpgsql "
+                # It runs with its owner's rights, so a hardened application role (see
+                # ledger/hardening.py) may call it without holding the rights LOCK TABLE needs.
+                "SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $BODY$ "
                 "DECLARE previous bytea; topic_bytes bytea; r record; "
                 "BEGIN "
                 "  SET LOCAL lock_timeout = '{lock_timeout}s'; "
@@ -82,6 +85,34 @@ class LedgerApplicationRecorder(PostgresApplicationRecorder):
                 channel=Identifier(self.channel_name),
             )
         )
+        # The log is insert-only for everyone: a trigger refuses UPDATE, DELETE and TRUNCATE
+        # on the events and on the chain, whoever the role (a superuser must deliberately
+        # disable triggers to get past it, and verify then finds what was changed).
+        refuse = Identifier(f"{events_table_name}_refuse_change")
+        self.sql_create_statements.append(
+            SQL(
+                "CREATE OR REPLACE FUNCTION {schema}.{refuse}() RETURNS trigger "
+                "LANGUAGE plpgsql AS $BODY$ BEGIN "
+                "  RAISE EXCEPTION 'the event log is insert-only: % on % is refused', "
+                "    TG_OP, TG_TABLE_NAME USING ERRCODE = 'insufficient_privilege'; "
+                "END; $BODY$"
+            ).format(schema=schema, refuse=refuse)
+        )
+        for table in (self.events_table_name, CHAIN_TABLE):
+            for level, operations in (("ROW", "UPDATE OR DELETE"), ("STATEMENT", "TRUNCATE")):
+                self.sql_create_statements.append(
+                    SQL(
+                        "CREATE OR REPLACE TRIGGER {trigger} BEFORE {operations} "
+                        "ON {schema}.{table} FOR EACH {level} EXECUTE FUNCTION {schema}.{refuse}()"
+                    ).format(
+                        trigger=Identifier(f"{table}_insert_only_{level.lower()}"),
+                        operations=SQL(operations),
+                        schema=schema,
+                        table=Identifier(table),
+                        level=SQL(level),
+                        refuse=refuse,
+                    )
+                )
         self.sql_insert_locked = SQL("SELECT * FROM {schema}.{function}(%s, %s, %s, %s)").format(
             schema=schema, function=function
         )

@@ -29,9 +29,11 @@ def log(stored_ledger: BudgetLedger, database: str) -> Iterator[Log]:
 
 
 def superuser(database: str, statement: str, *parameters: Any) -> None:
-    """Change the stored log directly, as a database administrator could."""
+    """Change the stored log directly, as a database administrator could: on PostgreSQL a
+    superuser must first switch off the insert-only triggers for the session."""
     if is_postgres(database):
         with psycopg.connect(database, autocommit=True) as connection:
+            connection.execute("SET session_replication_role = replica")
             connection.execute(statement.replace("?", "%s"), parameters)
         return
     connection = sqlite3.connect(database)

@@ -18,6 +18,8 @@ def alter_amount(database: str, originator_id: uuid.UUID, version: int, amount_v
     """Rewrite one stored event's amount behind the ledger's back."""
     if is_postgres(database):
         with psycopg.connect(database, autocommit=True) as connection:
+            # The log is insert-only; a superuser can switch that off for a session.
+            connection.execute("SET session_replication_role = replica")
             row = connection.execute(
                 "SELECT state FROM ledger_events"
                 " WHERE originator_id = %s AND originator_version = %s",
