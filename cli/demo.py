@@ -60,7 +60,7 @@ def demo(database: str | None) -> None:
                     title=f"Lai Châu (seed 000): disbursement progress on "
                     f"{REPORT_DAY.isoformat()}, by {by} (tỷ đồng)",
                 )
-        problems = check(ledger.journal(), ledger.list_lines())
+        problems = check(ledger.journal(), ledger.replay_lines())
         if problems:
             raise click.ClickException("; ".join(problems))
         click.echo("check: OK (money conserved, nothing overdrawn on any date)")

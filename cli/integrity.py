@@ -80,7 +80,7 @@ def verify(ledger: BudgetLedger, against_text: str | None) -> None:
                 f"the log up to position {position} is not the one whose digest was kept: "
                 f"it now gives {recomputed.hex()}"
             )
-    problems = check_ledger(ledger.journal(), ledger.list_lines())
+    problems = check_ledger(ledger.journal(), ledger.replay_lines())
     if problems:
         for problem in problems:
             click.echo(f"PROBLEM: {problem}", err=True)

@@ -144,7 +144,7 @@ def history(ledger: BudgetLedger, decision: str | None, output_format: str, **fi
 def check(ledger: BudgetLedger) -> None:
     """Recompute every line from the recorded events and check the ledger's rules: money is
     conserved, nothing is overdrawn on any date, the journal and the lines agree."""
-    problems = check_ledger(ledger.journal(), ledger.list_lines())
+    problems = check_ledger(ledger.journal(), ledger.replay_lines())
     if problems:
         for problem in problems:
             click.echo(f"PROBLEM: {problem}", err=True)
