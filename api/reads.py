@@ -23,10 +23,14 @@ LINE_FIELDS = ("program", "kind", "source", "year", "holder", "project")
 
 
 def moment(args: dict[str, Any]) -> datetime | None:
-    known_at: datetime | None = args.get("known_at")
-    if known_at is not None and known_at.tzinfo is None:
-        known_at = known_at.replace(tzinfo=VIETNAM_TIME)
-    return known_at
+    return aware(args.get("known_at"))
+
+
+def aware(value: datetime | None) -> datetime | None:
+    """A time without an offset is Vietnam time, as on the command line."""
+    if value is not None and value.tzinfo is None:
+        value = value.replace(tzinfo=VIETNAM_TIME)
+    return value
 
 
 def line_filters(args: dict[str, Any]) -> dict[str, Any]:
@@ -116,7 +120,22 @@ class HistoryView(MethodView):
         filters = line_filters(args)
         if "holder" in filters:
             require_scope(filters["holder"])
-        entries = history(services().ledger.journal(), decision=args.get("decision"), **filters)
+        holders = None
+        if args["subtree"]:
+            if "holder" not in filters:
+                raise InvalidInput(
+                    "subtree takes the subtree of holder: give holder", field="holder"
+                )
+            holders = services().ledger.subtree(filters.pop("holder"))
+        entries = history(
+            services().ledger.journal(),
+            decision=args.get("decision"),
+            actor=args.get("actor"),
+            recorded_from=aware(args.get("recorded_from")),
+            recorded_to=aware(args.get("recorded_to")),
+            holders=holders,
+            **filters,
+        )
         allowed = scope_holders()
         if allowed is not None:
             entries = [entry for entry in entries if entry["line"]["holder"] in allowed]

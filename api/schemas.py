@@ -275,6 +275,22 @@ class HistoryQuerySchema(Schema):
     decision = fields.String(
         validate=REFERENCE, metadata={"description": "Only movements citing this reference."}
     )
+    subtree = fields.Boolean(
+        load_default=False,
+        metadata={"description": "With holder: the lines of the holder and everyone below."},
+    )
+    actor = fields.String(
+        validate=validate.Length(min=1, max=limits.ACTOR_LENGTH_MAX),
+        metadata={"description": "Only movements recorded by this actor (a token's name)."},
+    )
+    recorded_from = fields.DateTime(
+        metadata={
+            "description": "Only movements recorded at or after it (Vietnam time if no offset)."
+        }
+    )
+    recorded_to = fields.DateTime(
+        metadata={"description": "Only movements recorded at or before it."}
+    )
 
 
 class HistoryEntrySchema(ma.Schema):
@@ -296,6 +312,7 @@ class HistoryEntrySchema(ma.Schema):
     note = fields.String(required=True, allow_none=True)
     line = fields.Nested(LineSchema, required=True)
     amount_vnd = fields.Integer(required=True)
+    available_before_vnd = fields.Integer(required=True)
     available_change_vnd = fields.Integer(required=True)
     available_after_vnd = fields.Integer(required=True)
 

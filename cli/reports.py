@@ -112,13 +112,50 @@ def balance(
 
 @click.command("history")
 @filter_options
+@click.option(
+    "--subtree", is_flag=True, help="With --holder: the lines of the holder and everyone below."
+)
 @click.option("--decision", default=None, help="Only movements citing this decision or voucher.")
+@click.option("--actor", default=None, help="Only movements recorded by this actor.")
+@click.option(
+    "--recorded-from",
+    "recorded_from",
+    default=None,
+    help="Only movements recorded at or after this time (ISO; Vietnam time unless an offset).",
+)
+@click.option(
+    "--recorded-to", "recorded_to", default=None, help="Only those recorded at or before it."
+)
 @format_option
 @with_ledger
-def history(ledger: BudgetLedger, decision: str | None, output_format: str, **filters: Any) -> None:
-    """The movements of a line, a holder or a decision, oldest first, with who recorded each,
-    when, under which decision, and the line's available amount after it."""
-    entries = ledger_history(ledger.journal(), decision=decision, **parse_filters(**filters))
+def history(
+    ledger: BudgetLedger,
+    subtree: bool,
+    decision: str | None,
+    actor: str | None,
+    recorded_from: str | None,
+    recorded_to: str | None,
+    output_format: str,
+    **filters: Any,
+) -> None:
+    """The audit trail: movements of a line, a holder (or its subtree), a decision or an actor,
+    oldest effective date first, with who recorded each, when, under which decision, and the
+    line's available amount before and after."""
+    chosen = parse_filters(**filters)
+    holders = None
+    if subtree:
+        if "holder" not in chosen:
+            raise click.UsageError("--subtree takes the subtree of --holder: give --holder")
+        holders = ledger.subtree(chosen.pop("holder"))
+    entries = ledger_history(
+        ledger.journal(),
+        decision=decision,
+        actor=actor,
+        recorded_from=parse_moment(recorded_from, field="recorded_from") if recorded_from else None,
+        recorded_to=parse_moment(recorded_to, field="recorded_to") if recorded_to else None,
+        holders=holders,
+        **chosen,
+    )
     if output_format != "json":
         for entry in entries:
             entry["line"] = "/".join(str(v) for v in entry["line"].values() if v is not None)
@@ -130,6 +167,7 @@ def history(ledger: BudgetLedger, decision: str | None, output_format: str, **fi
         ("movement_id", "id"),
         ("reference", "decision / voucher"),
         ("line", "line"),
+        ("available_before_vnd", "available before"),
         ("available_change_vnd", "change"),
         ("available_after_vnd", "available after"),
     ]

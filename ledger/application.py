@@ -187,6 +187,20 @@ class BudgetLedger(Application[UUID]):
             )
         return holder
 
+    def subtree(self, code: str) -> set[str]:
+        """The codes of ``code`` and every holder below it."""
+        root = self.get_holder(check_code(code, field="holder")).code
+        children: dict[str | None, list[str]] = {}
+        for holder in self.list_holders():
+            children.setdefault(holder.parent, []).append(holder.code)
+        found, frontier = {root}, [root]
+        while frontier:
+            for child in children.get(frontier.pop(), []):
+                if child not in found:
+                    found.add(child)
+                    frontier.append(child)
+        return found
+
     def list_holders(self) -> list[HolderInfo]:
         holders = [
             HolderInfo(

@@ -9,7 +9,7 @@ line from the journal alone and compares it with the line aggregates and with th
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from datetime import datetime
 from typing import Any
 
@@ -25,10 +25,19 @@ def history(
     journal: Iterable[tuple[int, dict[str, Any]]],
     *,
     decision: str | None = None,
+    actor: str | None = None,
+    recorded_from: datetime | None = None,
+    recorded_to: datetime | None = None,
+    holders: Collection[str] | None = None,
     **line_filters: Any,
 ) -> list[dict[str, Any]]:
     """One entry per (movement, line touched) matching the filters, oldest effective date
-    first (ties in the order recorded), with the line's available amount after it."""
+    first (ties in the order recorded), with the line's available amount before and after.
+
+    ``holders`` keeps lines of those holders (a subtree); ``recorded_from``/``recorded_to``
+    keep movements recorded in that closed range; ``actor`` and ``decision`` match exactly
+    (ignoring case). The running available amount counts every movement of the line, matched
+    or not, so "before" and "after" are the line's true figures."""
     movements: dict[str, dict[str, Any]] = {}
     by_line: dict[LineKey, list[Posting]] = defaultdict(list)
     for position, movement in journal:
@@ -39,11 +48,20 @@ def history(
     for key, line_postings in by_line.items():
         if not _line_matches(key, line_filters):
             continue
+        if holders is not None and key.holder not in holders:
+            continue
         available_vnd = 0
         for posting in sorted(line_postings, key=lambda p: (p.effective_date, p.position)):
             available_vnd += posting.available_change_vnd
             movement = movements[posting.movement_id]
             if decision is not None and not _cites(movement, decision):
+                continue
+            if actor is not None and movement["actor"].casefold() != actor.strip().casefold():
+                continue
+            recorded_at: datetime = movement["timestamp"]
+            if recorded_from is not None and recorded_at < recorded_from:
+                continue
+            if recorded_to is not None and recorded_at > recorded_to:
                 continue
             entries.append(_entry(movement, posting, available_vnd))
     entries.sort(key=lambda e: (e["effective_date"], e["position"], e["line"]["holder"]))
@@ -77,6 +95,7 @@ def _entry(movement: dict[str, Any], posting: Posting, available_vnd: int) -> di
         "note": request.get("note"),
         "line": posting.line.as_dict(),
         "amount_vnd": movement["amount_vnd"],
+        "available_before_vnd": available_vnd - posting.available_change_vnd,
         "available_change_vnd": posting.available_change_vnd,
         "available_after_vnd": available_vnd,
     }

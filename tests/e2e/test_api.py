@@ -448,3 +448,14 @@ def test_tokens_from_the_command_line(api: Api, database: str) -> None:
         main, ["tokens", "create", "--name", "kb-batch", "--role", "clerk", "--database", database]
     )
     assert refused.exit_code == 1 and "never reused" in refused.output
+
+
+def test_history_filters_over_http(api: Api) -> None:
+    worked_example(api)
+    province = api.ok(api.get("/history", "auditor", holder="49", subtree="true"))["entries"]
+    assert {e["line"]["holder"] for e in province} == {"49", "505", "504"}
+    clerk = api.ok(api.get("/history", "auditor", actor="clerk-505"))["entries"]
+    assert {e["movement_id"] for e in clerk} == {"w5", "w7"}
+    first = min(e["recorded_at"] for e in province)
+    assert api.ok(api.get("/history", "auditor", recorded_to=first))["entries"]
+    assert api.get("/history", "viewer-505", holder="49", subtree="true").status_code == 403

@@ -364,3 +364,31 @@ def test_the_demo_loads_once_and_checks_out(database: str) -> None:
     assert "check: OK" in first.output and "Đông Giang" not in first.output
     again = runner.invoke(main, ["demo", "--database", database])
     assert again.exit_code == 0 and "\n0 movements recorded" in again.output
+
+
+def test_history_filters_by_subtree_actor_and_recorded_time(tree: Run) -> None:
+    worked_example(tree)
+
+    def entries(*args: str) -> list[dict]:
+        found: list[dict] = json.loads(tree("history", *args, "--format", "json").output)
+        return found
+
+    everything = entries()
+    province = entries("--holder", "49", "--subtree")
+    assert {e["line"]["holder"] for e in province} == {"49", "505", "504"}
+    assert len(province) == len([e for e in everything if e["line"]["holder"] != "TW"])
+    by_kt = entries("--actor", "KT")
+    assert [e["movement_id"] for e in by_kt] == ["w6", "w6"]
+    for entry in everything:
+        assert entry["available_before_vnd"] + entry["available_change_vnd"] == (
+            entry["available_after_vnd"]
+        )
+    times = sorted(e["recorded_at"] for e in everything)
+    middle = times[len(times) // 2]
+    later = entries("--recorded-from", middle)
+    earlier = entries("--recorded-to", middle)
+    assert later and earlier
+    assert all(e["recorded_at"] >= middle for e in later)
+    assert all(e["recorded_at"] <= middle for e in earlier)
+    assert len(later) + len(earlier) >= len(everything)
+    tree("history", "--subtree", ok=False)
