@@ -7,6 +7,7 @@ import click
 from cli import (
     admin,
     demo,
+    importing,
     integrity,
     movements,
     projections,
@@ -33,6 +34,7 @@ for command in (
     *movements.COMMANDS,
     *reports.COMMANDS,
     *integrity.COMMANDS,
+    *importing.COMMANDS,
     units.units,
     projections.projections_group,
     report.report,

@@ -63,6 +63,8 @@ A = TypeVar("A")
 
 # Set while a command re-reads everything from the store instead of this process's cache.
 _FRESH_READS: ContextVar[bool] = ContextVar("fresh_reads", default=False)
+# A batch (an import) plans many movements against aggregates held here, before saving any.
+_WORKING_SET: ContextVar[dict[UUID, Any] | None] = ContextVar("working_set", default=None)
 
 
 @dataclass(frozen=True)
@@ -370,6 +372,56 @@ class BudgetLedger(Application[UUID]):
         ]
         return Movement.record(request, actor=actor, amount_vnd=amount, lines=lines, recorded_at=at)
 
+    @contextlib.contextmanager
+    def working_set(self) -> Iterator[dict[UUID, Any]]:
+        """Plan many movements in a row, each seeing the ones before, saving none: aggregates
+        are read fresh from the store once, then kept (and changed) here. For imports."""
+        working: dict[UUID, Any] = {}
+        token = _WORKING_SET.set(working)
+        try:
+            yield working
+        finally:
+            _WORKING_SET.reset(token)
+
+    def plan(self, request: MovementRequest, *, actor: str, at: datetime) -> list[Any]:
+        """Inside ``working_set()``: check one movement against the working aggregates and
+        change them; returns every aggregate it changed (the Movement first), whose pending
+        events the caller saves or drops. Raises a LedgerError, as record() would."""
+        working = _WORKING_SET.get()
+        assert working is not None, "plan() runs inside working_set()"
+        aggregates = self._plan(request, check_actor(actor), at)
+        for aggregate in aggregates[1:]:
+            working[aggregate.id] = aggregate
+        return aggregates
+
+    def existing(self, aggregate_ids: list[UUID]) -> set[UUID]:
+        """Which of these aggregates have been recorded (one query for the lot)."""
+        recorder: Any = self.recorder
+        table = recorder.events_table_name
+        if is_postgres(self.database or ""):
+            statement = (
+                f"SELECT originator_id FROM {recorder.datastore.schema}.{table}"
+                " WHERE originator_id = ANY(%s) AND originator_version = 1"
+            )
+            parameters: Any = (aggregate_ids,)
+        else:
+            marks = ", ".join("?" for _ in aggregate_ids)
+            statement = (
+                f"SELECT originator_id FROM {table} WHERE originator_id IN ({marks})"
+                " AND originator_version = 1"
+            )
+            parameters = [aggregate_id.hex for aggregate_id in aggregate_ids]
+        if not aggregate_ids:
+            return set()
+        with recorder.datastore.transaction(commit=False) as cursor:
+            cursor.execute(statement, parameters)
+            return {UUID(str(row["originator_id"])) for row in cursor.fetchall()}
+
+    def snapshot(self, lines: list[BudgetLine]) -> None:
+        """Snapshot these lines as they stand in hand (after a batch recorded them)."""
+        assert self.snapshots is not None
+        self.snapshots.put([Snapshot.take(line) for line in lines])
+
     def close_year(self, year: int, day: date, *, actor: str) -> list[dict[str, Any]]:
         """Lapse, on ``day``, what every line of plan year ``year`` can no longer pay: all of
         a line past its deadline, the part not extended of an extended one. All the lapses
@@ -488,7 +540,14 @@ class BudgetLedger(Application[UUID]):
         """Read an aggregate. Commands read this process's cache (no query: the store's
         version check on save refuses a stale read, and the command is retried on fresh
         reads); queries and retries read the store."""
-        if (fresh or _FRESH_READS.get()) and self.repository.cache is not None:
+        working = _WORKING_SET.get()
+        if working is not None and aggregate_id in working:
+            found = working[aggregate_id]
+            assert isinstance(found, cls), (aggregate_id, type(found))
+            return found
+        if (
+            fresh or _FRESH_READS.get() or working is not None
+        ) and self.repository.cache is not None:
             with contextlib.suppress(KeyError):
                 self.repository.cache.get(aggregate_id, evict=True)
         try:
@@ -496,6 +555,8 @@ class BudgetLedger(Application[UUID]):
         except AggregateNotFoundError:
             return None
         assert isinstance(aggregate, cls), (aggregate_id, type(aggregate))
+        if working is not None:
+            working[aggregate_id] = aggregate
         return aggregate
 
     def _existing_line(self, key: LineKey) -> BudgetLine:

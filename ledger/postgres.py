@@ -135,3 +135,16 @@ class LedgerApplicationRecorder(PostgresApplicationRecorder):
         with self.datastore.get_connection() as connection, connection.cursor() as cursor:
             cursor.execute(self.sql_insert_locked, columns, prepare=True)
             return [row[next(iter(row))] for row in cursor.fetchall()]
+
+    def insert_in(self, cursor: Any, stored_events: Sequence[StoredEvent]) -> None:
+        """Append inside the caller's transaction (an import: many batches, one commit)."""
+        cursor.execute(
+            self.sql_insert_locked,
+            (
+                [e.originator_id for e in stored_events],
+                [e.originator_version for e in stored_events],
+                [e.topic for e in stored_events],
+                [e.state for e in stored_events],
+            ),
+            prepare=True,
+        )

@@ -49,3 +49,7 @@ class LedgerSQLiteRecorder(SQLiteApplicationRecorder):
             links.append((position, previous))
         c.executemany(f"INSERT INTO {CHAIN_TABLE} (position, digest) VALUES (?, ?)", links)
         return positions
+
+    def insert_in(self, cursor: SQLiteCursor, stored_events: Sequence[StoredEvent]) -> None:
+        """Append inside the caller's transaction (an import: many batches, one commit)."""
+        self._insert_events(cursor, stored_events)

@@ -1,0 +1,56 @@
+"""``budget-ledger import FILE``: movements from a CSV or XLSX file, whole or not at all."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+from cli.common import actor_option, resolve_actor, with_ledger
+from ledger.application import BudgetLedger
+from ledger.importer import Importer, Outcome
+
+
+@click.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@actor_option
+@with_ledger
+def import_file(ledger: BudgetLedger, file: Path, actor: str | None) -> None:
+    """Record the movements in FILE (.csv or .xlsx; columns in README.md): every row is
+    checked first and all bad rows are reported with their row number; then the file is
+    recorded whole, in one transaction, or not at all. Importing it again records nothing
+    twice."""
+    importer = Importer(ledger, resolve_actor(actor))
+    checked = _with_bar(f"checking {file.name}", lambda tick: importer.check(file, tick))
+    if checked.bad:
+        for bad in checked.bad:
+            click.echo(str(bad), err=True)
+        raise click.ClickException(
+            f"{len(checked.bad)} bad row(s) in {file.name}; nothing was recorded. Fix them "
+            "and import the file again"
+        )
+    if checked.recorded == 0:
+        click.echo(f"{checked.rows} row(s), all already recorded; nothing new was recorded")
+        return
+    done = _with_bar(f"recording {file.name}", lambda tick: importer.record(file, tick))
+    click.echo(
+        f"{done.rows} row(s): {done.recorded} recorded ({done.events} events), "
+        f"{done.already} already recorded before"
+    )
+
+
+def _with_bar(title: str, run: object) -> Outcome:
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed} rows"),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, transient=True) as bar:
+        task = bar.add_task(title, total=None)
+        outcome: Outcome = run(lambda rows: bar.update(task, completed=rows))  # type: ignore[operator]
+    return outcome
+
+
+COMMANDS = (import_file,)

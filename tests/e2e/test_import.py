@@ -1,0 +1,250 @@
+"""Importing treasury files: checked whole, recorded whole or not at all, safe to repeat."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from cli import main
+from ledger.application import open_ledger
+from ledger.errors import LedgerError
+from ledger.importer import COLUMNS, Importer
+
+SAMPLE = Path(__file__).resolve().parents[2] / "samples" / "treasury-confirmations.csv"
+LINE = ["--program", "GNBV", "--kind", "DTPT", "--source", "NSTW", "--year", "2024"]
+TY = 10**9
+
+
+@pytest.fixture
+def run(database: str) -> CliRunner:
+    runner = CliRunner()
+
+    def invoke(*args: str) -> Result:
+        return runner.invoke(main, [*args, "--database", database], catch_exceptions=False)
+
+    for args in (
+        ["init"],
+        ["units", "add", "TW", "Trung ương", "--level", "central"],
+        ["units", "add", "49", "Tỉnh Quảng Nam", "--level", "province", "--parent", "TW"],
+        ["units", "add", "505", "Huyện Đông Giang", "--level", "district", "--parent", "49"],
+        ["units", "add", "504", "Huyện Tây Giang", "--level", "district", "--parent", "49"],
+        [
+            "adjust",
+            *LINE,
+            "--holder",
+            "TW",
+            "--amount",
+            str(500 * TY),
+            "--decision",
+            "QĐ 1",
+            "--date",
+            "2024-01-02",
+        ],
+        [
+            "allocate",
+            *LINE,
+            "--from",
+            "TW",
+            "--to",
+            "49",
+            "--amount",
+            str(400 * TY),
+            "--decision",
+            "QĐ 1",
+            "--date",
+            "2024-01-05",
+        ],
+        [
+            "allocate",
+            *LINE,
+            "--from",
+            "49",
+            "--to",
+            "505",
+            "--amount",
+            str(150 * TY),
+            "--decision",
+            "QĐ 2",
+            "--date",
+            "2024-01-10",
+        ],
+        [
+            "allocate",
+            *LINE,
+            "--from",
+            "49",
+            "--to",
+            "504",
+            "--amount",
+            str(100 * TY),
+            "--decision",
+            "QĐ 2",
+            "--date",
+            "2024-01-10",
+        ],
+    ):
+        assert invoke(*args).exit_code == 0
+    invoke.database = database  # type: ignore[attr-defined]
+    return invoke  # type: ignore[return-value]
+
+
+def head(database: str) -> int:
+    ledger = open_ledger(database)
+    try:
+        return ledger.head_position()
+    finally:
+        ledger.close()
+
+
+def balance(run: CliRunner, holder: str) -> dict:
+    rows = json.loads(run("balance", "--holder", holder, "--format", "json").output)  # type: ignore[operator]
+    return rows[0]
+
+
+def write_csv(path: Path, rows: list[list[str]]) -> Path:
+    path.write_text(
+        "\n".join(",".join(row) for row in [list(COLUMNS), *rows]) + "\n", encoding="utf-8"
+    )
+    return path
+
+
+def row(**cells: str) -> list[str]:
+    base = {
+        "effective_date": "2024-07-01",
+        "program": "GNBV",
+        "kind": "DTPT",
+        "source": "NSTW",
+        "year": "2024",
+        "holder": "505",
+        "voucher": "KB",
+    }
+    base.update(cells)
+    return [base.get(name, "") for name in COLUMNS]
+
+
+def test_the_sample_file_records_once(run: CliRunner) -> None:
+    database = run.database  # type: ignore[attr-defined]
+    result = run("import", str(SAMPLE))  # type: ignore[operator]
+    assert result.exit_code == 0, result.output
+    assert "5 recorded" in result.output
+    assert balance(run, "505")["disbursed_vnd"] == int(7.2 * TY)
+    assert balance(run, "504")["disbursed_vnd"] == int(4.25 * TY)
+    before = head(database)
+    again = run("import", str(SAMPLE))  # type: ignore[operator]
+    assert again.exit_code == 0 and "nothing new was recorded" in again.output
+    assert head(database) == before
+    assert run("verify").exit_code == 0  # type: ignore[operator]
+
+
+def test_every_bad_row_is_reported_and_nothing_recorded(run: CliRunner, tmp_path: Path) -> None:
+    database = run.database  # type: ignore[attr-defined]
+    before = head(database)
+    path = write_csv(
+        tmp_path / "bad.csv",
+        [
+            row(amount_vnd="1000000000"),  # row 2: fine
+            row(amount_vnd="lots"),  # row 3: not an amount
+            row(amount_vnd="1000000000", holder="999"),  # row 4: unknown holder
+            row(amount_vnd=str(10**6 * TY)),  # row 5: more than there is
+            row(amount_vnd="1000000000", effective_date="2024-13-01"),  # row 6: no such date
+            row(amount_vnd="1000000000", movement_id="p-1"),  # row 7
+            row(amount_vnd="2000000000", movement_id="p-1"),  # row 8: same id, other content
+        ],
+    )
+    result = run("import", str(path))  # type: ignore[operator]
+    assert result.exit_code == 1
+    for number, what in (
+        (3, "amount_vnd"),
+        (4, "holder"),
+        (5, "amount_vnd"),
+        (6, "effective_date"),
+        (8, "movement_id"),
+    ):
+        assert f"row {number}: {what}" in result.output, (number, result.output)
+    assert "row 2:" not in result.output and "row 7:" not in result.output
+    assert "5 bad row(s)" in result.output and "nothing was recorded" in result.output
+    assert head(database) == before
+    unknown = tmp_path / "unknown.csv"
+    unknown.write_text("effective_date,colour\n2024-01-01,red\n", encoding="utf-8")
+    refused = run("import", str(unknown))  # type: ignore[operator]
+    assert refused.exit_code == 1 and "unknown column(s) colour" in refused.output
+
+
+def test_rows_build_on_the_rows_before_them(run: CliRunner, tmp_path: Path) -> None:
+    path = write_csv(
+        tmp_path / "chain.csv",
+        [
+            row(
+                action="allocate",
+                holder="49",
+                to_holder="505",
+                amount_vnd=str(100 * TY),
+                voucher="",
+                decision="QĐ 3",
+            ),
+            # 505 had 150 tỷ; with the allocation above it can pay 240.
+            row(amount_vnd=str(240 * TY)),
+            row(amount_vnd=str(240 * TY)),  # identical: a second payment, not a replay
+        ],
+    )
+    result = run("import", str(path))  # type: ignore[operator]
+    assert result.exit_code == 1 and "row 4: amount_vnd" in result.output
+    path = write_csv(
+        tmp_path / "chain.csv",
+        [
+            row(
+                action="allocate",
+                holder="49",
+                to_holder="505",
+                amount_vnd=str(100 * TY),
+                voucher="",
+                decision="QĐ 3",
+            ),
+            row(amount_vnd=str(120 * TY)),
+            row(amount_vnd=str(120 * TY)),
+        ],
+    )
+    result = run("import", str(path))  # type: ignore[operator]
+    assert result.exit_code == 0, result.output
+    assert balance(run, "505")["disbursed_vnd"] == 240 * TY
+
+
+def test_an_xlsx_file_imports_like_a_csv(run: CliRunner, tmp_path: Path) -> None:
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.append(list(COLUMNS))
+    sheet.append(row(amount_vnd="3000000000", voucher="KB X1"))
+    sheet.append(row(amount_vnd=2_000_000_000, voucher="KB X2", holder="504"))  # type: ignore[arg-type]
+    path = tmp_path / "kbnn.xlsx"
+    workbook.save(path)
+    result = run("import", str(path))  # type: ignore[operator]
+    assert result.exit_code == 0, result.output
+    assert balance(run, "505")["disbursed_vnd"] == 3 * TY
+    assert balance(run, "504")["disbursed_vnd"] == 2 * TY
+
+
+def test_recording_rolls_back_whole_when_a_row_fails(
+    run: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The check pass normally stops this; if the books change between check and record,
+    the record pass refuses inside its one transaction and nothing is kept, not even the
+    batches it already wrote (one row per batch here)."""
+    monkeypatch.setattr("ledger.importer.CHUNK_ROWS", 1)
+    database = run.database  # type: ignore[attr-defined]
+    before = head(database)
+    path = write_csv(
+        tmp_path / "late.csv",
+        [row(amount_vnd=str(TY)), row(amount_vnd=str(TY)), row(amount_vnd=str(10**6 * TY))],
+    )
+    ledger = open_ledger(database)
+    try:
+        with pytest.raises(LedgerError, match="nothing was recorded"):
+            Importer(ledger, "kb").record(path)
+    finally:
+        ledger.close()
+    assert head(database) == before
