@@ -1,0 +1,153 @@
+"""Benchmark: importing a treasury file of disbursements, against COPY, on PostgreSQL.
+
+Sets up a ledger with LINES funded lines (communes of one province, two programs, two kinds),
+writes a CSV of ROWS disbursements spread over them, then, in the same run:
+  - imports it with ``budget-ledger import`` in a child process (check pass + record pass, one
+    transaction), timing it and reading the child's peak memory (max RSS);
+  - COPYs the same rows into a plain table with psycopg (the floor for moving the file in).
+It prints rows per second for both, their ratio, and the importer's peak memory.
+Targets (issue 5): >= 0.25 x the COPY rate; peak memory under 500 MB whatever the file's size.
+
+Usage:
+  .venv/bin/python bench/import.py [--postgres URL] [--rows 1000000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import random
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+
+import psycopg
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.pg import bench_database  # noqa: E402
+from ledger.application import open_ledger  # noqa: E402
+from ledger.importer import COLUMNS  # noqa: E402
+from ledger.movements import MovementRequest  # noqa: E402
+from ledger.values import LineKey  # noqa: E402
+
+COMMUNES = 250
+PROGRAMS, KINDS = ("NTM", "GNBV"), ("DTPT", "SN")
+YEAR = 2025
+
+
+def set_up(url: str, rows: int) -> list[LineKey]:
+    ledger = open_ledger(url, create=True)
+    try:
+        ledger.register_holder("TW", "Trung ương", "central", None, actor="bench")
+        ledger.register_holder("49", "Tỉnh", "province", "TW", actor="bench")
+        lines = []
+        for c in range(COMMUNES):
+            code = f"2{c:04d}"
+            ledger.register_holder(code, f"Xã {c}", "commune", "49", actor="bench")
+            for program in PROGRAMS:
+                for kind in KINDS:
+                    key = LineKey(program, kind, "NSTW", YEAR, code)
+                    ledger.record(
+                        MovementRequest(
+                            action="adjust",
+                            movement_id=f"fund-{key.label.replace('/', '-')}",
+                            effective_date=date(YEAR, 1, 2),
+                            line=key,
+                            amount_vnd=10**13,
+                            decision="QĐ bench",
+                        ),
+                        actor="bench",
+                    )
+                    lines.append(key)
+    finally:
+        ledger.close()
+    return lines
+
+
+def write_file(path: Path, lines: list[LineKey], rows: int) -> None:
+    rng = random.Random(5)
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(COLUMNS)
+        for number in range(rows):
+            key = rng.choice(lines)
+            cells = {
+                "effective_date": date(YEAR, rng.randint(2, 12), rng.randint(1, 28)).isoformat(),
+                "program": key.program,
+                "kind": key.kind,
+                "source": key.source,
+                "year": str(key.year),
+                "holder": key.holder,
+                "amount_vnd": str(rng.randint(1, 1000) * 1000),
+                "voucher": f"KB {number}",
+            }
+            writer.writerow([cells.get(name, "") for name in COLUMNS])
+
+
+def copy_rate(url: str, path: Path) -> float:
+    with psycopg.connect(url) as connection:
+        connection.execute(
+            "CREATE TABLE bench_copy (" + ", ".join(f"{name} text" for name in COLUMNS) + ")"
+        )
+        started = time.perf_counter()
+        with connection.cursor() as cursor, path.open("rb") as handle:
+            with cursor.copy("COPY bench_copy FROM STDIN WITH (FORMAT csv, HEADER true)") as copy:
+                while data := handle.read(1 << 20):
+                    copy.write(data)
+        connection.commit()
+        elapsed = time.perf_counter() - started
+        count = connection.execute("SELECT count(*) FROM bench_copy").fetchone()
+    assert count is not None
+    return int(count[0]) / elapsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--postgres", default=os.environ.get("BUDGET_LEDGER_BENCH_POSTGRES"))
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    args = parser.parse_args()
+    with bench_database(args.postgres) as (url, _), tempfile.TemporaryDirectory() as folder:
+        lines = set_up(url, args.rows)
+        path = Path(folder) / "kbnn.csv"
+        write_file(path, lines, args.rows)
+        size_mb = path.stat().st_size / 1e6
+        print(
+            f"{args.rows:,} disbursements over {len(lines)} lines, {size_mb:.0f} MB of CSV",
+            flush=True,
+        )
+        command = [
+            str(Path(sys.executable).parent / "budget-ledger"),
+            "import",
+            str(path),
+            "--database",
+            url,
+            "--actor",
+            "bench",
+        ]
+        started = time.perf_counter()
+        subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
+        import_s = time.perf_counter() - started
+        peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+        copy_per_s = copy_rate(url, path)
+        ledger = open_ledger(url)
+        events = ledger.head_position()
+        ledger.close()
+    import_per_s = args.rows / import_s
+    print(
+        f"import (check + record, one transaction): {import_per_s:,.0f} rows/s "
+        f"({import_s:.1f} s; {events:,} events in the log)"
+    )
+    print(f"COPY into a plain table:                  {copy_per_s:,.0f} rows/s")
+    print(f"ratio import / COPY: {import_per_s / copy_per_s:.3f} (target >= 0.25)")
+    print(f"importer peak memory (max RSS): {peak_mb:.0f} MB (target < 500)")
+
+
+if __name__ == "__main__":
+    main()
