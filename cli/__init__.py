@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from cli import admin, demo, movements, projections, report, reports, serve, tokens, units
+from cli import admin, demo, export, movements, projections, report, reports, serve, tokens, units
 
 
 @click.group("budget-ledger")
@@ -25,6 +25,7 @@ for command in (
     projections.projections_group,
     report.report,
     demo.demo,
+    export.export_command,
     tokens.tokens,
     serve.serve,
 ):
