@@ -100,7 +100,7 @@ def export_command(
             # balances hledger computes depend on every movement. Filter in hledger instead.
             raise click.UsageError(
                 "--format hledger exports every line; filter with hledger's own queries "
-                "(e.g. hledger balance GNBV:DTPT)"
+                "(e.g. hledger balance ^GNBV:DTPT)"
             )
         _write_text(output, _hledger(ledger, day, moment))
         return
