@@ -401,6 +401,14 @@ def test_hledger_as_the_books_stood_at_a_time(database: str, tmp_path: Path) -> 
     invoke(runner, database, "export", "--format", "hledger", "--output", str(now))
     assert hledger_balances(now, date(2024, 9, 18))["GNBV:SN:NSTW:2024:TW:disbursed"] == 500
     assert hledger_balances(now, date(2024, 9, 10))["GNBV:SN:NSTW:2024:TW:disbursed"] == 200
+    # What was not paid by the deadline lapses: hledger moves it to the lapsed account.
+    invoke(runner, database, "close-year", "2024", "--date", "2025-02-01")
+    invoke(runner, database, "export", "--format", "hledger", "--output", str(now))
+    after = hledger_balances(now, date(2025, 2, 2))
+    (row,) = balances(runner, database, date(2025, 2, 1))
+    assert after["GNBV:SN:NSTW:2024:TW:lapsed"] == row["lapsed_vnd"] == 500
+    assert "GNBV:SN:NSTW:2024:TW:available" not in after and row["available_vnd"] == 0
+    assert "GNBV:SN:NSTW:2024:TW:lapsed" not in hledger_balances(now, date(2025, 2, 1))
 
 
 def test_misuse_is_refused_before_anything_is_written(database: str, tmp_path: Path) -> None:
