@@ -7,6 +7,7 @@ import click
 from cli import (
     admin,
     demo,
+    export,
     importing,
     integrity,
     movements,
@@ -39,6 +40,7 @@ for command in (
     projections.projections_group,
     report.report,
     demo.demo,
+    export.export_command,
     tokens.tokens,
     serve.serve,
 ):

@@ -1,0 +1,236 @@
+"""``budget-ledger export``: the ledger's tables for finance offices (CSV, xlsx), its journal
+for hledger, and a Fiscal Data Package. The choices are in docs/export.md."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+import zipfile
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import click
+
+from cli.common import with_ledger, write_xlsx
+from cli.projections import read_models
+from cli.reports import filter_options, parse_filters
+from ledger import datapackage, export, hledger
+from ledger.application import BudgetLedger
+from ledger.audit import history
+from ledger.values import check_code, parse_date, parse_moment, today_in_vietnam
+from projections.progress import BY, progress
+from projections.queries import line_balances
+
+FORMATS = ("csv", "xlsx", "hledger", "datapackage")
+TABLES = ("movements", "balances", "progress")
+
+
+@click.command("export")
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(FORMATS),
+    required=True,
+    help="csv or xlsx: one table (--what); hledger: the whole journal; datapackage: a "
+    "Fiscal Data Package (a directory, or a .zip).",
+)
+@click.option(
+    "--what",
+    type=click.Choice(TABLES),
+    default=None,
+    help="The table csv and xlsx write [default: movements].",
+)
+@click.option(
+    "--output",
+    default=None,
+    help="The file (or datapackage directory, or .zip) to write; csv and hledger go to "
+    "standard output without it.",
+)
+@filter_options
+@click.option("--decision", default=None, help="Movements citing this decision or voucher.")
+@click.option(
+    "--as-of",
+    "as_of",
+    default=None,
+    help="Movements effective on or before this date (default: all); balances and progress "
+    "on this date (default: today).",
+)
+@click.option(
+    "--known-at",
+    "known_at",
+    default=None,
+    help="Only what was recorded at or before this time (default: now); ISO, Vietnam time "
+    "unless an offset is given.",
+)
+@click.option(
+    "--by",
+    type=click.Choice(BY),
+    default="holder",
+    show_default=True,
+    help="Progress rows: one per child of --holder, or per program, kind or source.",
+)
+@with_ledger
+def export_command(
+    ledger: BudgetLedger,
+    output_format: str,
+    what: str | None,
+    output: str | None,
+    decision: str | None,
+    as_of: str | None,
+    known_at: str | None,
+    by: str,
+    **filters: Any,
+) -> None:
+    """Write movements, balances or the progress report as CSV or xlsx with the Vietnamese
+    headers finance offices exchange; the journal for hledger; or a Fiscal Data Package.
+    Amounts are whole đồng."""
+    chosen = parse_filters(**filters)
+    day = parse_date(as_of, field="as_of") if as_of else None
+    moment = parse_moment(known_at, field="known_at") if known_at else None
+    if output_format in ("xlsx", "datapackage") and not output:
+        raise click.UsageError(f"--format {output_format} writes files: give --output")
+    if output_format in ("hledger", "datapackage"):
+        if what is not None:
+            raise click.UsageError(f"--what applies to csv and xlsx, not {output_format}")
+    if output_format == "hledger":
+        if chosen or decision:
+            # A journal must hold each line's whole history: its balance assertions and the
+            # balances hledger computes depend on every movement. Filter in hledger instead.
+            raise click.UsageError(
+                "--format hledger exports every line; filter with hledger's own queries "
+                "(e.g. hledger balance ^GNBV:DTPT)"
+            )
+        _write_text(output, _hledger(ledger, day, moment))
+        return
+    if output_format == "datapackage":
+        assert output is not None
+        if decision:
+            raise click.UsageError("--decision applies to csv and xlsx")
+        _write_datapackage(ledger, Path(output), chosen, day or today_in_vietnam(), moment)
+        click.echo(f"wrote {output}")
+        return
+    rows, columns, title = _table(ledger, what or "movements", chosen, decision, day, moment, by)
+    if output_format == "csv":
+        _write_text(output, export.CSV_BOM + export.csv_text(rows, columns))
+        return
+    assert output is not None
+    write_xlsx(output, export.xlsx_rows(rows), columns, title)
+    click.echo(f"wrote {output}")
+
+
+def _table(
+    ledger: BudgetLedger,
+    what: str,
+    filters: dict[str, Any],
+    decision: str | None,
+    day: date | None,
+    moment: datetime | None,
+    by: str,
+) -> tuple[list[dict[str, Any]], list[tuple[str, str]], str]:
+    names = _holder_names(ledger)
+    if what == "movements":
+        return (
+            export.movement_rows(_entries(ledger, filters, decision, day, moment), names),
+            export.MOVEMENT_COLUMNS,
+            "Nghiệp vụ",
+        )
+    if decision:
+        raise click.UsageError("--decision applies to --what movements")
+    day = day or today_in_vietnam()
+    if what == "balances":
+        with read_models(ledger) as projections:
+            balances = line_balances(projections, filters, day, moment)
+        return export.balance_rows(balances, day, names), export.BALANCE_COLUMNS, "Số dư"
+    assert what == "progress", what
+    if set(filters) - {"holder"}:
+        raise click.UsageError("--what progress takes --holder (whose subtree), not line filters")
+    scope = check_code(filters["holder"], field="holder") if "holder" in filters else None
+    with read_models(ledger) as projections:
+        report = progress(projections, as_of=day, known_at=moment, by=by, holder=scope)
+    rows = export.progress_rows(report, day, by, names)
+    return rows, export.progress_columns(by), "Tình hình giải ngân"
+
+
+def _entries(
+    ledger: BudgetLedger,
+    filters: dict[str, Any],
+    decision: str | None,
+    day: date | None,
+    moment: datetime | None,
+) -> list[dict[str, Any]]:
+    journal = export.recorded_known_by(ledger.journal(), moment)
+    return export.effective_by(history(journal, decision=decision, **filters), day)
+
+
+def _holder_names(ledger: BudgetLedger) -> dict[str, str]:
+    return {holder.code: holder.name for holder in ledger.list_holders()}
+
+
+def _hledger(ledger: BudgetLedger, day: date | None, moment: datetime | None) -> str:
+    title = "Budget ledger journal"
+    if day:
+        title += f", movements effective on or before {day.isoformat()}"
+    if moment:
+        title += f", as recorded by {moment.isoformat()}"
+    return hledger.journal_text(_entries(ledger, {}, None, day, moment), title=title)
+
+
+def _write_text(output: str | None, text: str) -> None:
+    if output is None:
+        click.echo(text, nl=False)
+        return
+    # newline="" keeps the CSV's \r\n line ends exactly as written.
+    with open(output, "w", encoding="utf-8", newline="") as file:
+        file.write(text)
+    click.echo(f"wrote {output}")
+
+
+def _write_datapackage(
+    ledger: BudgetLedger,
+    output: Path,
+    filters: dict[str, Any],
+    day: date,
+    moment: datetime | None,
+) -> None:
+    names = _holder_names(ledger)
+    with read_models(ledger) as projections:
+        balances = line_balances(projections, filters, day, moment)
+    files = {
+        datapackage.BALANCES_PATH: export.csv_text(
+            export.balance_rows(balances, day, names),
+            [(name, name) for name, _ in export.BALANCE_COLUMNS],
+        ),
+        datapackage.MOVEMENTS_PATH: export.csv_text(
+            datapackage.movement_rows(_entries(ledger, filters, None, day, moment), names),
+            [(name, name) for name, _ in export.MOVEMENT_COLUMNS],
+        ),
+        "datapackage.json": export_json(
+            datapackage.descriptor(as_of=day, known_at=moment, created=datetime.now(UTC))
+        ),
+    }
+    if output.suffix == ".zip":
+        with zipfile.ZipFile(output, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+            for name, text in files.items():
+                archive.writestr(name, text)
+        return
+    if output.exists() and (not output.is_dir() or any(output.iterdir())):
+        raise click.UsageError(f"{output} exists and is not an empty directory; name a new one")
+    # Write beside the target, then move it in, so a failure leaves no half-written package.
+    staging = Path(tempfile.mkdtemp(prefix=".datapackage-", dir=output.parent.resolve()))
+    try:
+        for name, text in files.items():
+            path = staging / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8", newline="")
+        if output.exists():
+            output.rmdir()
+        staging.rename(output)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+
+
+def export_json(value: dict[str, Any]) -> str:
+    return json.dumps(value, ensure_ascii=False, indent=2) + "\n"

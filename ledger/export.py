@@ -1,0 +1,223 @@
+"""The tables finance offices exchange: movements, balances and the progress report, with the
+Vietnamese column headers those offices use, as rows and as CSV text.
+
+Everything here is pure: it shapes rows that ``history``, the balances read model and the
+progress report already computed, so an export can never disagree with the ledger's own
+answers. Amounts stay whole đồng; the CLI (``cli/export.py``) decides where the bytes go.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import date, datetime
+from typing import Any
+
+from ledger.values import VIETNAM_TIME
+
+Columns = Sequence[tuple[str, str]]
+
+# Excel opens a CSV file as UTF-8 only when it starts with a byte-order mark; without it
+# Vietnamese text shows as mojibake on the Windows machines finance offices use.
+CSV_BOM = "\ufeff"
+
+# How finance offices name the movements (the words of the decisions themselves).
+ACTION_LABELS = {
+    "adjust": "điều chỉnh",
+    "allocate": "giao vốn",
+    "reallocate": "điều chuyển vốn",
+    "disburse": "giải ngân",
+    "reverse": "thu hồi giải ngân",
+    "extend": "kéo dài thời gian giải ngân",
+    "lapse": "hủy dự toán",
+}
+
+LINE_COLUMNS: list[tuple[str, str]] = [
+    ("program", "Chương trình"),
+    ("kind", "Loại vốn"),
+    ("source", "Nguồn vốn"),
+    ("year", "Năm kế hoạch"),
+    ("holder", "Đơn vị"),
+    ("holder_name", "Tên đơn vị"),
+    ("project", "Dự án thành phần"),
+]
+
+MOVEMENT_COLUMNS: list[tuple[str, str]] = [
+    ("effective_date", "Ngày hiệu lực"),
+    ("recorded_at", "Thời điểm ghi sổ"),
+    ("actor", "Người ghi"),
+    ("movement_id", "Mã bút toán"),
+    ("action", "Nghiệp vụ"),
+    ("reference", "Số quyết định / chứng từ"),
+    *LINE_COLUMNS,
+    ("amount_vnd", "Số tiền (đồng)"),
+    ("available_change_vnd", "Tăng/giảm số dư khả dụng (đồng)"),
+    ("available_after_vnd", "Số dư khả dụng sau (đồng)"),
+    ("reverses", "Thu hồi của bút toán"),
+    ("until", "Kéo dài đến ngày"),
+    ("note", "Ghi chú"),
+]
+
+BALANCE_COLUMNS: list[tuple[str, str]] = [
+    ("as_of", "Ngày số liệu"),
+    *LINE_COLUMNS,
+    ("assigned_vnd", "Được giao (đồng)"),
+    ("allocated_on_vnd", "Đã giao tiếp cho đơn vị dưới (đồng)"),
+    ("disbursed_vnd", "Đã giải ngân (đồng)"),
+    ("lapsed_vnd", "Đã hủy dự toán (đồng)"),
+    ("available_vnd", "Số dư khả dụng (đồng)"),
+    ("extended_vnd", "Được kéo dài (đồng)"),
+    ("deadline", "Hạn giải ngân"),
+]
+
+# The progress report's dimension column, by what its rows are.
+PROGRESS_BY_HEADERS = {
+    "holder": "Đơn vị",
+    "program": "Chương trình",
+    "kind": "Loại vốn",
+    "source": "Nguồn vốn",
+}
+PROGRESS_TOTAL_LABEL = "Tổng cộng"
+PROGRESS_FIGURE_COLUMNS: list[tuple[str, str]] = [
+    ("plan_dtpt_vnd", "Kế hoạch vốn ĐTPT (đồng)"),
+    ("disbursed_dtpt_vnd", "Giải ngân vốn ĐTPT (đồng)"),
+    ("rate_dtpt_pct", "Tỷ lệ giải ngân ĐTPT (%)"),
+    ("plan_sn_vnd", "Kế hoạch vốn SN (đồng)"),
+    ("disbursed_sn_vnd", "Giải ngân vốn SN (đồng)"),
+    ("rate_sn_pct", "Tỷ lệ giải ngân SN (%)"),
+    ("plan_current_vnd", "Kế hoạch vốn năm nay (đồng)"),
+    ("disbursed_current_vnd", "Giải ngân vốn năm nay (đồng)"),
+    ("rate_current_pct", "Tỷ lệ giải ngân vốn năm nay (%)"),
+    ("plan_extended_vnd", "Vốn các năm trước kéo dài sang (đồng)"),
+    ("disbursed_extended_vnd", "Giải ngân vốn kéo dài (đồng)"),
+    ("rate_extended_pct", "Tỷ lệ giải ngân vốn kéo dài (%)"),
+    ("plan_vnd", "Tổng kế hoạch (đồng)"),
+    ("disbursed_vnd", "Tổng giải ngân (đồng)"),
+    ("rate_pct", "Tỷ lệ giải ngân chung (%)"),
+    ("below_average", "Thấp hơn bình quân"),
+]
+
+
+def progress_columns(by: str) -> list[tuple[str, str]]:
+    assert by in PROGRESS_BY_HEADERS, by
+    label = [(by, PROGRESS_BY_HEADERS[by])]
+    if by == "holder":
+        label.append(("holder_name", "Tên đơn vị"))
+    return [("as_of", "Ngày báo cáo"), *label, *PROGRESS_FIGURE_COLUMNS]
+
+
+def recorded_known_by(
+    journal: Iterable[tuple[int, dict[str, Any]]], known_at: datetime | None
+) -> Iterator[tuple[int, dict[str, Any]]]:
+    """The movements recorded at or before ``known_at`` (all when None): the books as they
+    stood then. ``history`` run on them recomputes the running balances of that time."""
+    assert known_at is None or known_at.tzinfo is not None, "compare aware times only"
+    for position, movement in journal:
+        if known_at is None or movement["timestamp"] <= known_at:
+            yield position, movement
+
+
+def effective_by(entries: Iterable[dict[str, Any]], as_of: date | None) -> list[dict[str, Any]]:
+    """History entries effective on or before ``as_of`` (all when None). ``history`` orders
+    them by effective date, so the running balances of what is kept stay right."""
+    return [entry for entry in entries if as_of is None or entry["effective_date"] <= as_of]
+
+
+def movement_rows(
+    entries: Iterable[dict[str, Any]], holder_names: dict[str, str]
+) -> list[dict[str, Any]]:
+    """One flat row per (movement, line touched), from ``ledger.audit.history`` entries."""
+    rows = []
+    for entry in entries:
+        line = entry["line"]
+        recorded_at: datetime = entry["recorded_at"]
+        assert recorded_at.tzinfo is not None, "the event store keeps aware UTC timestamps"
+        rows.append(
+            {
+                "effective_date": entry["effective_date"],
+                # Finance offices read times in Vietnam; the offset keeps the CSV unambiguous.
+                "recorded_at": recorded_at.astimezone(VIETNAM_TIME).replace(microsecond=0),
+                "actor": entry["actor"],
+                "movement_id": entry["movement_id"],
+                "action": ACTION_LABELS[entry["action"]],
+                "reference": entry["reference"],
+                **line,
+                "holder_name": holder_names.get(line["holder"]),
+                "amount_vnd": entry["amount_vnd"],
+                "available_change_vnd": entry["available_change_vnd"],
+                "available_after_vnd": entry["available_after_vnd"],
+                "reverses": entry["reverses"],
+                "until": entry["until"],
+                "note": entry["note"],
+            }
+        )
+    return rows
+
+
+def balance_rows(
+    balances: Iterable[dict[str, Any]], as_of: date, holder_names: dict[str, str]
+) -> list[dict[str, Any]]:
+    """The balances read model's rows (``projections.queries.line_balances``), dated."""
+    return [
+        {"as_of": as_of, **row, "holder_name": holder_names.get(row["holder"])} for row in balances
+    ]
+
+
+def progress_rows(
+    report: Iterable[dict[str, Any]], as_of: date, by: str, holder_names: dict[str, str]
+) -> list[dict[str, Any]]:
+    """The progress report's rows (``projections.progress.progress``), dated, with the total
+    row named in Vietnamese and the below-average flag as the ``x`` offices mark by hand."""
+    rows = []
+    for row in report:
+        label = row[by]
+        total = label == "TOTAL"
+        shaped = {
+            **row,
+            "as_of": as_of,
+            by: PROGRESS_TOTAL_LABEL if total else label,
+            "below_average": "x" if row["below_average"] else "",
+        }
+        if by == "holder":
+            shaped["holder_name"] = None if total else holder_names.get(label)
+        rows.append(shaped)
+    return rows
+
+
+def csv_text(rows: Iterable[dict[str, Any]], columns: Columns) -> str:
+    """RFC 4180 CSV (comma, double quotes, ``\\r\\n``) with the columns' headers; amounts are
+    plain integers of đồng and rates plain decimals with a point, so any tool reads them."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow([header for _, header in columns])
+    for row in rows:
+        writer.writerow([csv_cell(row.get(name)) for name, _ in columns])
+    return buffer.getvalue()
+
+
+def csv_cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, float):
+        return f"{value:.2f}"
+    return str(value)
+
+
+def xlsx_rows(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The same rows for a workbook: Excel holds no time zone, so times become Vietnam
+    wall-clock times (the header says which)."""
+    shaped = []
+    for row in rows:
+        copy = dict(row)
+        recorded_at = copy.get("recorded_at")
+        if isinstance(recorded_at, datetime):
+            copy["recorded_at"] = recorded_at.astimezone(VIETNAM_TIME).replace(tzinfo=None)
+        shaped.append(copy)
+    return shaped

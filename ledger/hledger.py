@@ -1,0 +1,160 @@
+"""The ledger as an hledger journal, so auditors can check its balances with a tool they trust.
+
+Chart of accounts (``LINE`` is ``program:kind:source:year:holder``, plus ``:project`` when the
+line has one):
+
+- ``LINE:available``: the line's available amount;
+- ``LINE:disbursed``: what it paid, net of reversals;
+- ``LINE:lapsed``: what it returned at its deadline;
+- ``appropriation:LINE``: the counter-account of adjustments, the only movements that bring
+  money in from outside (negative: the source of funds).
+
+So ``LINE`` itself totals assigned − allocated on (= available + disbursed + lapsed), each
+program's accounts total what entered it, and every transaction balances to zero, as hledger
+requires: allocations and reallocations move ``available`` between two lines; a disbursement
+moves it from ``available`` to ``disbursed``, a reversal back; a lapse to ``lapsed``; an
+extension moves nothing (a zero posting names its line).
+
+Transactions are dated by effective date, in the ledger's order (effective date, then log
+position), and each ``available`` posting asserts the line's running balance after it (the
+``history`` figure), so hledger itself re-checks every running balance when it reads the file.
+``hledger balance --end D`` excludes D; the ledger's ``--as-of D`` includes it: ledger
+``--as-of D`` is hledger ``--end D+1``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from itertools import groupby
+from typing import Any
+
+from ledger.export import ACTION_LABELS
+from ledger.movements import REFERENCE_FIELDS
+
+COMMODITY = "VND"
+FIGURES = ("available", "disbursed", "lapsed")
+APPROPRIATION = "appropriation"
+
+# Where each action's counter-posting goes (None: the movement's two lines balance each other,
+# or nothing moves).
+COUNTER_FIGURE = {
+    "adjust": APPROPRIATION,
+    "allocate": None,
+    "reallocate": None,
+    "disburse": "disbursed",
+    "reverse": "disbursed",
+    "extend": None,
+    "lapse": "lapsed",
+}
+
+_SPACES = re.compile(r"\s+")
+
+
+def line_account(line: dict[str, Any]) -> str:
+    """``GNBV:DTPT:NSTW:2024:505`` (``:DA4.TDA1`` appended for a component project). Codes are
+    upper case and figures lower case, so a project can never be mistaken for a figure."""
+    parts = [line["program"], line["kind"], line["source"], str(line["year"]), line["holder"]]
+    if line.get("project"):
+        parts.append(line["project"])
+    for part in parts:
+        # Codes are checked on input (letters, digits, '.', '_', '-'), so none holds the
+        # separator or a space hledger would read as the end of the name.
+        assert part and ":" not in part and " " not in part, part
+    return ":".join(parts)
+
+
+def account(line: dict[str, Any], figure: str) -> str:
+    assert figure in FIGURES or figure == APPROPRIATION, figure
+    if figure == APPROPRIATION:
+        return f"{APPROPRIATION}:{line_account(line)}"
+    return f"{line_account(line)}:{figure}"
+
+
+def amount(value_vnd: int) -> str:
+    assert isinstance(value_vnd, int), value_vnd
+    return f"{value_vnd} {COMMODITY}"
+
+
+def journal_text(entries: Iterable[dict[str, Any]], *, title: str) -> str:
+    """The whole journal from ``ledger.audit.history`` entries (unfiltered by line, so each
+    line's running balance is whole)."""
+    chunks = [_header(title)]
+    # history orders entries by (effective date, position, holder): a movement's entries (one
+    # per line it touched) are adjacent and share its position.
+    for _, group in groupby(entries, key=lambda entry: entry["position"]):
+        chunks.append(transaction(list(group)))
+    return "\n".join(chunks)
+
+
+def _header(title: str) -> str:
+    return (
+        f"; {clean(title)}\n"
+        "; Written by budget-ledger export --format hledger. Accounts: LINE:available,\n"
+        "; LINE:disbursed, LINE:lapsed, appropriation:LINE, where LINE is\n"
+        "; program:kind:source:year:holder[:project]. Dates are effective dates; hledger's\n"
+        "; --end D excludes D, so the ledger's --as-of D is hledger's --end D+1.\n"
+        "\n"
+        "; Whole đồng, '.' between thousands, no decimals.\n"
+        f"commodity 1.000, {COMMODITY}\n"
+    )
+
+
+def transaction(entries: list[dict[str, Any]]) -> str:
+    """One movement: its header, its tags, and the postings on each line it touched."""
+    first = entries[0]
+    assert all(entry["movement_id"] == first["movement_id"] for entry in entries)
+    action = first["action"]
+    description = ACTION_LABELS[action] + (f": {first['reference']}" if first["reference"] else "")
+    lines = [
+        f"{first['effective_date'].isoformat()} ({first['movement_id']}) {clean(description)}",
+        *(f"    ; {name}: {tag_value(value)}" for name, value in tags(first)),
+    ]
+    for entry in entries:
+        lines += postings(entry)
+    total_vnd = sum(entry["available_change_vnd"] for entry in entries)
+    # Only an adjustment changes the money inside the ledger (its counter-posting balances it).
+    assert action == "adjust" or COUNTER_FIGURE[action] is not None or total_vnd == 0
+    return "\n".join(lines) + "\n"
+
+
+def postings(entry: dict[str, Any]) -> list[str]:
+    change_vnd: int = entry["available_change_vnd"]
+    after_vnd: int = entry["available_after_vnd"]
+    line = entry["line"]
+    # The assertion makes hledger check the ledger's running balance at this very point.
+    result = [
+        f"    {account(line, 'available')}  {amount(change_vnd)} = {amount(after_vnd)}",
+    ]
+    counter = COUNTER_FIGURE[entry["action"]]
+    if counter is not None:
+        result.append(f"    {account(line, counter)}  {amount(-change_vnd)}")
+    return result
+
+
+def tags(entry: dict[str, Any]) -> list[tuple[str, Any]]:
+    """hledger tags: query them with ``tag:voucher=KB`` and the like."""
+    found: list[tuple[str, Any]] = [
+        ("movement", entry["movement_id"]),
+        ("action", entry["action"]),
+    ]
+    found += [(name, entry[name]) for name in REFERENCE_FIELDS if entry.get(name)]
+    found += [
+        (name, entry[name]) for name in ("reverses", "until", "note") if entry.get(name) is not None
+    ]
+    if entry["action"] in ("extend", "lapse", "reverse"):
+        found.append(("amount", entry["amount_vnd"]))
+    found += [("actor", entry["actor"]), ("recorded", entry["recorded_at"].isoformat())]
+    return found
+
+
+def clean(text: str) -> str:
+    """One line of free text: ';' would start a comment in a description."""
+    return _SPACES.sub(" ", text).strip().replace(";", ",")
+
+
+def tag_value(value: Any) -> str:
+    """A tag's value ends at a comma, so commas become semicolons (inside a comment, plain
+    text)."""
+    text = value.isoformat() if hasattr(value, "isoformat") else str(value)
+    return _SPACES.sub(" ", text).strip().replace(",", ";")

@@ -1,0 +1,433 @@
+"""``budget-ledger export`` on the demo data: every format is read back and its figures are
+checked against the ledger's own answers (``balance``, ``report progress``), on SQLite and on
+PostgreSQL. The hledger test runs hledger itself (skipped when it is not installed;
+``scripts/test`` installs it when it can)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import shutil
+import subprocess
+import zipfile
+from collections import defaultdict
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+from openpyxl import load_workbook
+
+from cli import main
+from ledger.export import MOVEMENT_COLUMNS, PROGRESS_TOTAL_LABEL
+
+HEADERS = dict(MOVEMENT_COLUMNS)
+# Dates around the demo's deadlines, extensions and lapses: before anything, mid-year, the
+# seed's report day, year ends, the base deadline of 2024 lines, after the extended ones.
+DATES = [
+    date(2021, 12, 31),
+    date(2023, 6, 30),
+    date(2024, 1, 31),
+    date(2024, 9, 17),
+    date(2024, 12, 31),
+    date(2025, 1, 31),
+    date(2025, 2, 1),
+    date(2026, 12, 31),
+]
+
+
+@pytest.fixture
+def demo(database: str) -> CliRunner:
+    runner = CliRunner()
+    result = runner.invoke(main, ["demo", "--database", database])
+    assert result.exit_code == 0, result.output
+    return runner
+
+
+def invoke(runner: CliRunner, database: str, *args: str) -> str:
+    result = runner.invoke(main, [*args, "--database", database], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def balances(runner: CliRunner, database: str, day: date, *filters: str) -> list[dict[str, Any]]:
+    text = invoke(
+        runner, database, "balance", "--as-of", day.isoformat(), "--format", "json", *filters
+    )
+    rows: list[dict[str, Any]] = json.loads(text)
+    return rows
+
+
+def identity(row: dict[str, Any]) -> tuple[str, ...]:
+    names = ("program", "kind", "source", "year", "holder", "project")
+    return tuple(str(row[name] or "") for name in names)
+
+
+def available_from_movements(rows: list[dict[str, str]], names: dict[str, str]) -> dict[Any, int]:
+    """Each line's available amount: the sum of its changes, and (checked) its last running
+    balance."""
+    summed: dict[Any, int] = defaultdict(int)
+    last: dict[Any, int] = {}
+    for row in rows:
+        key = identity({name: row[names[name]] for name in names})
+        summed[key] += int(row[names["available_change_vnd"]])
+        last[key] = int(row[names["available_after_vnd"]])
+    assert summed == last
+    return dict(summed)
+
+
+def test_movements_as_csv_and_xlsx_sum_to_the_balances(
+    demo: CliRunner, database: str, tmp_path: Path
+) -> None:
+    day = date(2024, 9, 17)
+    filters = ("--holder", "505")
+    text = invoke(demo, database, "export", "--format", "csv", "--as-of", day.isoformat(), *filters)
+    assert text.startswith("\ufeffNgày hiệu lực,Thời điểm ghi sổ,Người ghi,")
+    rows = list(csv.DictReader(io.StringIO(text.removeprefix("\ufeff"), newline="")))
+    assert rows and all(row["Đơn vị"] == "505" for row in rows)
+    assert all(date.fromisoformat(row["Ngày hiệu lực"]) <= day for row in rows)
+    assert {row["Tên đơn vị"] for row in rows} == {"Huyện Đông Giang"}
+    expected = {
+        identity(row): row["available_vnd"] for row in balances(demo, database, day, *filters)
+    }
+    assert available_from_movements(rows, _names()) == expected
+
+    path = tmp_path / "movements.xlsx"
+    invoke(
+        demo,
+        database,
+        "export",
+        "--format",
+        "xlsx",
+        "--output",
+        str(path),
+        "--as-of",
+        day.isoformat(),
+        *filters,
+    )
+    sheet = load_workbook(path).active
+    assert sheet is not None
+    values = list(sheet.iter_rows(values_only=True))
+    header = [str(cell) for cell in values[0]]
+    assert header == [title for _, title in MOVEMENT_COLUMNS]
+    cells = [
+        {title: "" if cell is None else str(cell) for title, cell in zip(header, row, strict=True)}
+        for row in values[1:]
+    ]
+    assert len(cells) == len(rows)
+    assert available_from_movements(cells, _names()) == expected
+
+
+def _names() -> dict[str, str]:
+    wanted = ("program", "kind", "source", "year", "holder", "project")
+    return {
+        **{name: HEADERS[name] for name in wanted},
+        "available_change_vnd": HEADERS["available_change_vnd"],
+        "available_after_vnd": HEADERS["available_after_vnd"],
+    }
+
+
+def test_progress_as_csv_and_xlsx_match_the_report(
+    demo: CliRunner, database: str, tmp_path: Path
+) -> None:
+    options = ("--holder", "12", "--as-of", "2024-09-17", "--by", "program")
+    report = json.loads(invoke(demo, database, "report", "progress", *options, "--format", "json"))
+    text = invoke(demo, database, "export", "--format", "csv", "--what", "progress", *options)
+    rows = list(csv.DictReader(io.StringIO(text.removeprefix("\ufeff"), newline="")))
+    assert [row["Chương trình"] for row in rows] == [
+        PROGRESS_TOTAL_LABEL if r["program"] == "TOTAL" else r["program"] for r in report
+    ]
+    for row, expected in zip(rows, report, strict=True):
+        assert row["Ngày báo cáo"] == "2024-09-17"
+        assert int(row["Tổng kế hoạch (đồng)"]) == expected["plan_vnd"]
+        assert int(row["Tổng giải ngân (đồng)"]) == expected["disbursed_vnd"]
+        assert int(row["Kế hoạch vốn ĐTPT (đồng)"]) == expected["plan_dtpt_vnd"]
+        assert float(row["Tỷ lệ giải ngân chung (%)"]) == expected["rate_pct"]
+        assert int(row["Vốn các năm trước kéo dài sang (đồng)"]) == expected["plan_extended_vnd"]
+    total = rows[-1]
+    assert round(float(total["Tỷ lệ giải ngân ĐTPT (%)"]), 1) == 78.5  # seed 000
+    assert round(float(total["Tỷ lệ giải ngân SN (%)"]), 1) == 29.4
+
+    path = tmp_path / "progress.xlsx"
+    invoke(
+        demo,
+        database,
+        "export",
+        "--format",
+        "xlsx",
+        "--what",
+        "progress",
+        "--output",
+        str(path),
+        "--holder",
+        "12",
+        "--as-of",
+        "2024-09-17",
+    )
+    sheet = load_workbook(path).active
+    assert sheet is not None
+    values = list(sheet.iter_rows(values_only=True))
+    header = list(values[0])
+    by_holder = json.loads(
+        invoke(
+            demo,
+            database,
+            "report",
+            "progress",
+            "--holder",
+            "12",
+            "--as-of",
+            "2024-09-17",
+            "--format",
+            "json",
+        )
+    )
+    assert len(values) - 1 == len(by_holder)
+    for row, expected in zip(values[1:], by_holder, strict=True):
+        assert row[header.index("Đơn vị")] in (expected["holder"], PROGRESS_TOTAL_LABEL)
+        assert row[header.index("Tổng kế hoạch (đồng)")] == expected["plan_vnd"]
+        assert row[header.index("Thấp hơn bình quân")] in (
+            ("x",) if expected["below_average"] else (None, "")
+        )
+    assert values[-1][header.index("Tổng kế hoạch (đồng)")] == 556_100_000_000
+
+
+def test_balances_as_csv_match_the_balance_command(demo: CliRunner, database: str) -> None:
+    day = date(2025, 2, 1)
+    text = invoke(
+        demo,
+        database,
+        "export",
+        "--format",
+        "csv",
+        "--what",
+        "balances",
+        "--as-of",
+        day.isoformat(),
+        "--year",
+        "2024",
+    )
+    rows = list(csv.DictReader(io.StringIO(text.removeprefix("\ufeff"), newline="")))
+    expected = {identity(row): row for row in balances(demo, database, day, "--year", "2024")}
+    assert len(rows) == len(expected)
+    for row in rows:
+        key = identity(
+            {
+                "program": row["Chương trình"],
+                "kind": row["Loại vốn"],
+                "source": row["Nguồn vốn"],
+                "year": row["Năm kế hoạch"],
+                "holder": row["Đơn vị"],
+                "project": row["Dự án thành phần"],
+            }
+        )
+        assert int(row["Số dư khả dụng (đồng)"]) == expected[key]["available_vnd"]
+        assert int(row["Đã giải ngân (đồng)"]) == expected[key]["disbursed_vnd"]
+        assert int(row["Đã hủy dự toán (đồng)"]) == expected[key]["lapsed_vnd"]
+
+
+@pytest.mark.parametrize("container", ["directory", "zip"])
+def test_the_fiscal_data_package_reads_back_to_the_balances(
+    demo: CliRunner, database: str, tmp_path: Path, container: str
+) -> None:
+    day = date(2024, 12, 31)
+    output = tmp_path / ("package.zip" if container == "zip" else "package")
+    invoke(
+        demo,
+        database,
+        "export",
+        "--format",
+        "datapackage",
+        "--output",
+        str(output),
+        "--as-of",
+        day.isoformat(),
+    )
+    if container == "zip":
+        with zipfile.ZipFile(output) as archive:
+            files = {name: archive.read(name).decode("utf-8") for name in archive.namelist()}
+    else:
+        files = {
+            str(path.relative_to(output)): path.read_text(encoding="utf-8")
+            for path in output.rglob("*")
+            if path.is_file()
+        }
+    descriptor = json.loads(files["datapackage.json"])
+    tables = {}
+    for resource in descriptor["resources"]:
+        text = files[resource["path"]]
+        reader = csv.DictReader(io.StringIO(text, newline=""))
+        assert reader.fieldnames == [field["name"] for field in resource["schema"]["fields"]]
+        tables[resource["name"]] = list(reader)
+    expected = {identity(row): row for row in balances(demo, database, day)}
+    assert {identity(row) for row in tables["balances"]} == set(expected)
+    for row in tables["balances"]:
+        for name in ("assigned_vnd", "allocated_on_vnd", "disbursed_vnd", "available_vnd"):
+            assert int(row[name]) == expected[identity(row)][name]
+    names = {name: name for name in ("program", "kind", "source", "year", "holder", "project")}
+    names |= {"available_change_vnd": "available_change_vnd"}
+    names |= {"available_after_vnd": "available_after_vnd"}
+    from_movements = available_from_movements(tables["movements"], names)
+    assert from_movements == {key: row["available_vnd"] for key, row in expected.items()}
+    assert all(row["recorded_at"].endswith("Z") for row in tables["movements"])
+
+
+needs_hledger = pytest.mark.skipif(shutil.which("hledger") is None, reason="hledger not installed")
+
+
+def hledger_balances(journal: Path, end: date) -> dict[str, int]:
+    """``hledger balance --end END``: END is exclusive."""
+    completed = subprocess.run(
+        [
+            "hledger",
+            "-f",
+            str(journal),
+            "balance",
+            "--end",
+            end.isoformat(),
+            "--flat",
+            "--no-total",
+            "--output-format",
+            "csv",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    )
+    found = {}
+    for row in list(csv.reader(io.StringIO(completed.stdout)))[1:]:
+        account, amount = row
+        number, commodity = amount.split()
+        assert commodity == "VND"
+        found[account] = int(number.replace(".", ""))
+    return found
+
+
+@needs_hledger
+def test_hledger_balances_equal_the_ledgers_at_every_date(
+    demo: CliRunner, database: str, tmp_path: Path
+) -> None:
+    journal = tmp_path / "ledger.journal"
+    invoke(demo, database, "export", "--format", "hledger", "--output", str(journal))
+    # hledger re-checks every balance assertion (each running available amount) as it reads.
+    subprocess.run(["hledger", "-f", str(journal), "check"], check=True, timeout=120)
+    for day in DATES:
+        # The ledger's --as-of D counts D; hledger's --end excludes it: D + 1 day.
+        found = hledger_balances(journal, day + timedelta(days=1))
+        expected: dict[str, int] = defaultdict(int)
+        for row in balances(demo, database, day):
+            line = ":".join(part for part in identity(row) if part)
+            for figure in ("available", "disbursed", "lapsed"):
+                if row[f"{figure}_vnd"]:
+                    expected[f"{line}:{figure}"] = row[f"{figure}_vnd"]
+        appropriated = {
+            name: amount for name, amount in found.items() if name.startswith("appropriation:")
+        }
+        assert {k: v for k, v in found.items() if k not in appropriated} == expected, day
+        # What came in from outside equals what the lines hold: money is conserved.
+        assert -sum(appropriated.values()) == sum(expected.values())
+
+
+@needs_hledger
+def test_hledger_as_the_books_stood_at_a_time(database: str, tmp_path: Path) -> None:
+    runner = CliRunner()
+    line = ["--program", "GNBV", "--kind", "SN", "--source", "NSTW", "--year", "2024"]
+    invoke(runner, database, "init")
+    invoke(runner, database, "units", "add", "TW", "Trung ương", "--level", "central")
+    invoke(
+        runner,
+        database,
+        "adjust",
+        *line,
+        "--holder",
+        "TW",
+        "--amount",
+        "1000",
+        "--decision",
+        "QĐ 1, 2024",
+        "--date",
+        "2024-01-02",
+    )
+    invoke(
+        runner,
+        database,
+        "disburse",
+        *line,
+        "--holder",
+        "TW",
+        "--amount",
+        "300",
+        "--voucher",
+        "KB 1",
+        "--date",
+        "2024-09-10",
+    )
+    history = json.loads(invoke(runner, database, "history", "--format", "json"))
+    meeting = history[-1]["recorded_at"]
+    # Confirmed after the meeting, back-dated before it.
+    invoke(
+        runner,
+        database,
+        "disburse",
+        *line,
+        "--holder",
+        "TW",
+        "--amount",
+        "200",
+        "--voucher",
+        "KB 2",
+        "--date",
+        "2024-09-09",
+    )
+    journal = tmp_path / "then.journal"
+    invoke(
+        runner,
+        database,
+        "export",
+        "--format",
+        "hledger",
+        "--output",
+        str(journal),
+        "--known-at",
+        meeting,
+    )
+    found = hledger_balances(journal, date(2024, 9, 18))
+    assert found["GNBV:SN:NSTW:2024:TW:disbursed"] == 300
+    assert found["GNBV:SN:NSTW:2024:TW:available"] == 700
+    now = tmp_path / "now.journal"
+    invoke(runner, database, "export", "--format", "hledger", "--output", str(now))
+    assert hledger_balances(now, date(2024, 9, 18))["GNBV:SN:NSTW:2024:TW:disbursed"] == 500
+    assert hledger_balances(now, date(2024, 9, 10))["GNBV:SN:NSTW:2024:TW:disbursed"] == 200
+    # What was not paid by the deadline lapses: hledger moves it to the lapsed account.
+    invoke(runner, database, "close-year", "2024", "--date", "2025-02-01")
+    invoke(runner, database, "export", "--format", "hledger", "--output", str(now))
+    after = hledger_balances(now, date(2025, 2, 2))
+    (row,) = balances(runner, database, date(2025, 2, 1))
+    assert after["GNBV:SN:NSTW:2024:TW:lapsed"] == row["lapsed_vnd"] == 500
+    assert "GNBV:SN:NSTW:2024:TW:available" not in after and row["available_vnd"] == 0
+    assert "GNBV:SN:NSTW:2024:TW:lapsed" not in hledger_balances(now, date(2025, 2, 1))
+
+
+def test_misuse_is_refused_before_anything_is_written(database: str, tmp_path: Path) -> None:
+    runner = CliRunner()
+    invoke(runner, database, "init")
+    for args in (
+        ["--format", "hledger", "--program", "GNBV"],
+        ["--format", "hledger", "--what", "progress"],
+        ["--format", "xlsx"],
+        ["--format", "datapackage"],
+        ["--format", "csv", "--what", "progress", "--program", "GNBV"],
+    ):
+        result = runner.invoke(main, ["export", *args, "--database", database])
+        assert result.exit_code == 2, (args, result.output)
+    taken = tmp_path / "taken"
+    taken.mkdir()
+    (taken / "keep.txt").write_text("mine", encoding="utf-8")
+    result = runner.invoke(
+        main, ["export", "--format", "datapackage", "--output", str(taken), "--database", database]
+    )
+    assert result.exit_code == 2 and (taken / "keep.txt").read_text(encoding="utf-8") == "mine"
+    assert sorted(path.name for path in taken.iterdir()) == ["keep.txt"]

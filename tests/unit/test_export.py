@@ -1,0 +1,188 @@
+"""The export's pure parts: rows and CSV with Vietnamese headers, the hledger journal's chart
+of accounts and transactions, and the Fiscal Data Package descriptor. Built from the worked
+example of domain.md (plus an extension, a lapse and a component project) on a memory ledger."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections import defaultdict
+from datetime import UTC, date, datetime
+from typing import Any
+
+import pytest
+
+from ledger import datapackage, export, hledger
+from ledger.application import BudgetLedger
+from ledger.audit import history
+from ledger.values import LineKey
+from tests.story import DONG_GIANG, LINE, TAY_GIANG, TY, figures, record, worked_example
+
+PROJECT_LINE = LineKey("DTTS", "SN", "NSTW", 2024, "TW", "DA4.TDA1")
+
+
+@pytest.fixture
+def entries(memory_ledger: BudgetLedger) -> list[dict[str, Any]]:
+    worked_example(memory_ledger)
+    record(
+        memory_ledger,
+        "extend",
+        "w9",
+        date(2025, 1, 20),
+        TAY_GIANG,
+        until=date(2025, 12, 31),
+        basis="NQ 111/2024/QH15, điều 3; khoản 2",
+    )
+    record(memory_ledger, "lapse", "w10", date(2025, 2, 1), DONG_GIANG)
+    record(
+        memory_ledger,
+        "adjust",
+        "p1",
+        date(2024, 2, 1),
+        PROJECT_LINE,
+        amount_vnd=7 * TY,
+        decision="QĐ 1719/QĐ-TTg",
+        note="dòng vốn của\ntiểu dự án",
+    )
+    assert figures(memory_ledger, DONG_GIANG)["lapsed_vnd"] == 50 * TY
+    return history(memory_ledger.journal())
+
+
+def test_movement_rows_speak_vietnamese_and_vietnam_time(entries: list[dict[str, Any]]) -> None:
+    rows = export.movement_rows(entries, {"505": "Huyện Đông Giang"})
+    payment = next(row for row in rows if row["movement_id"] == "w5")
+    assert payment["action"] == "giải ngân"
+    assert payment["holder"] == "505" and payment["holder_name"] == "Huyện Đông Giang"
+    assert payment["available_change_vnd"] == -60 * TY
+    assert payment["recorded_at"].utcoffset().total_seconds() == 7 * 3600
+    headers = [header for _, header in export.MOVEMENT_COLUMNS]
+    for expected in (
+        "Ngày hiệu lực",
+        "Thời điểm ghi sổ",
+        "Người ghi",
+        "Số quyết định / chứng từ",
+        "Chương trình",
+        "Loại vốn",
+        "Nguồn vốn",
+        "Năm kế hoạch",
+        "Đơn vị",
+        "Số tiền (đồng)",
+    ):
+        assert expected in headers
+
+
+def test_csv_reads_back_to_the_same_figures(entries: list[dict[str, Any]]) -> None:
+    rows = export.movement_rows(entries, {})
+    text = export.csv_text(rows, export.MOVEMENT_COLUMNS)
+    assert text.endswith("\r\n") and not text.startswith(export.CSV_BOM)
+    read = list(csv.DictReader(io.StringIO(text, newline="")))
+    assert len(read) == len(rows)
+    extension = next(row for row in read if row["Mã bút toán"] == "w9")
+    # A comma inside a cell is quoted, not a new column.
+    assert extension["Số quyết định / chứng từ"] == "NQ 111/2024/QH15, điều 3; khoản 2"
+    assert extension["Kéo dài đến ngày"] == "2025-12-31"
+    assert extension["Dự án thành phần"] == ""
+    last: dict[str, int] = {}
+    for row in read:
+        last[row["Đơn vị"] + row["Dự án thành phần"]] = int(row["Số dư khả dụng sau (đồng)"])
+    assert last["505"] == 0 and last["504"] == 30 * TY and last["TWDA4.TDA1"] == 7 * TY
+
+
+def test_progress_rows_name_the_total_and_mark_rows_below_average() -> None:
+    report = [
+        {"holder": "505", "rate_pct": 10.0, "below_average": True, "plan_vnd": 1},
+        {"holder": "TOTAL", "rate_pct": 20.0, "below_average": False, "plan_vnd": 2},
+    ]
+    rows = export.progress_rows(report, date(2024, 9, 17), "holder", {"505": "Đông Giang"})
+    assert [row["holder"] for row in rows] == ["505", "Tổng cộng"]
+    assert [row["below_average"] for row in rows] == ["x", ""]
+    assert rows[0]["holder_name"] == "Đông Giang" and rows[1]["holder_name"] is None
+    text = export.csv_text(rows, export.progress_columns("holder"))
+    assert text.splitlines()[1].startswith("2024-09-17,505,Đông Giang,")
+    assert "10.00" in text.splitlines()[1]
+
+
+def test_known_at_keeps_only_what_was_recorded_by_then(memory_ledger: BudgetLedger) -> None:
+    worked_example(memory_ledger)
+    journal = list(memory_ledger.journal())
+    cut = journal[3][1]["timestamp"]
+    assert [p for p, _ in export.recorded_known_by(journal, cut)] == [p for p, _ in journal[:4]]
+    assert len(list(export.recorded_known_by(journal, None))) == len(journal)
+
+
+def test_each_line_is_an_account_and_projects_add_a_segment() -> None:
+    assert hledger.line_account(LINE.as_dict()) == "GNBV:DTPT:NSTW:2024:TW"
+    assert hledger.account(PROJECT_LINE.as_dict(), "disbursed") == (
+        "DTTS:SN:NSTW:2024:TW:DA4.TDA1:disbursed"
+    )
+    assert hledger.account(LINE.as_dict(), "appropriation") == (
+        "appropriation:GNBV:DTPT:NSTW:2024:TW"
+    )
+
+
+def test_every_hledger_transaction_balances_to_zero(entries: list[dict[str, Any]]) -> None:
+    text = hledger.journal_text(entries, title="test")
+    assert "commodity 1.000, VND" in text
+    transactions = [chunk for chunk in text.split("\n\n") if chunk[:4].isdigit()]
+    assert len(transactions) == len({entry["movement_id"] for entry in entries})
+    balances: dict[str, int] = defaultdict(int)
+    for chunk in transactions:
+        total = 0
+        for line in chunk.splitlines()[1:]:
+            if line.strip().startswith(";"):
+                continue
+            account, amount = line.split()[:2]
+            total += int(amount)
+            balances[account] += int(amount)
+        assert total == 0, chunk
+    assert balances["GNBV:DTPT:NSTW:2024:505:available"] == 0
+    assert balances["GNBV:DTPT:NSTW:2024:505:disbursed"] == 50 * TY
+    assert balances["GNBV:DTPT:NSTW:2024:505:lapsed"] == 50 * TY
+    assert balances["GNBV:DTPT:NSTW:2024:504:available"] == 30 * TY
+    assert balances["appropriation:GNBV:DTPT:NSTW:2024:TW"] == -500 * TY
+
+
+def test_hledger_transactions_carry_ids_decisions_and_assertions(
+    entries: list[dict[str, Any]],
+) -> None:
+    text = hledger.journal_text(entries, title="test")
+    payment = next(chunk for chunk in text.split("\n\n") if "(w5)" in chunk)
+    assert payment.startswith("2024-03-01 (w5) giải ngân: REF w5\n")
+    assert "    ; voucher: REF w5" in payment
+    assert "GNBV:DTPT:NSTW:2024:505:available  -60000000000 VND = 90000000000 VND" in payment
+    extension = next(chunk for chunk in text.split("\n\n") if "(w9)" in chunk)
+    # ';' would start a comment in a description; ',' would end a tag's value.
+    assert "kéo dài thời gian giải ngân: NQ 111/2024/QH15, điều 3, khoản 2" in extension
+    assert "    ; basis: NQ 111/2024/QH15; điều 3; khoản 2" in extension
+    assert "    ; until: 2025-12-31" in extension
+    assert "GNBV:DTPT:NSTW:2024:504:available  0 VND = 30000000000 VND" in extension
+    adjustment = next(chunk for chunk in text.split("\n\n") if "(p1)" in chunk)
+    assert "    ; note: dòng vốn của tiểu dự án" in adjustment
+
+
+def test_the_datapackage_descriptor_describes_its_csv_files() -> None:
+    created = datetime(2025, 1, 1, 8, 0, tzinfo=UTC)
+    descriptor = datapackage.descriptor(as_of=date(2024, 12, 31), known_at=None, created=created)
+    assert json.loads(json.dumps(descriptor)) == descriptor
+    assert descriptor["profiles"] == {"fiscal": "*", "tabular": "*"}
+    resources = {resource["name"]: resource for resource in descriptor["resources"]}
+    assert resources["balances"]["path"] == datapackage.BALANCES_PATH
+    names = {
+        name: [field["name"] for field in resource["schema"]["fields"]]
+        for name, resource in resources.items()
+    }
+    assert names["balances"] == [name for name, _ in export.BALANCE_COLUMNS]
+    assert names["movements"] == [name for name, _ in export.MOVEMENT_COLUMNS]
+    allowed = {"string", "integer", "date", "datetime", "year"}
+    for resource in resources.values():
+        for field in resource["schema"]["fields"]:
+            assert field["type"] in allowed, field
+            assert field["title"], field
+    model = descriptor["model"]
+    for measure in model["measures"].values():
+        assert measure["currency"] == "VND" and measure["source"] in names["balances"]
+    for dimension in model["dimensions"].values():
+        for attribute in dimension["attributes"].values():
+            assert attribute["source"] in names[attribute["resource"]]
+        assert set(dimension["primaryKey"]) <= set(dimension["attributes"])
