@@ -19,6 +19,7 @@ from ledger.application import BudgetLedger, open_ledger
 from ledger.errors import LedgerError
 from ledger.journal import EFFECTS
 from ledger.values import LineKey
+from projections.balances import BalancesView
 from projections.queries import descendants, line_balances, subtree_balances
 from projections.runner import Projections
 from tests.conftest import POSTGRES_ENVVAR
@@ -277,3 +278,27 @@ def test_follow_keeps_the_read_model_up_to_date_as_movements_arrive(
         stop.set()
         thread.join(timeout=10)
         projections.close()
+
+
+def test_a_generation_of_another_layout_is_rebuilt_when_opened(
+    stored_ledger: BudgetLedger, database: str
+) -> None:
+    record_history(stored_ledger, [])
+    first = Projections(stored_ledger, database)
+    try:
+        first.catch_up()
+        as_of, known_at = date(2030, 1, 1), None
+        before = line_balances(first, {}, as_of, known_at)
+        # What a generation built before layouts were numbered looks like.
+        first.store.execute(f"DROP TABLE {first.view().t['layout']}")
+    finally:
+        first.close()
+    second = Projections(stored_ledger, database)
+    try:
+        [status] = second.status()
+        assert (status["generation"], status["active"], status["position"]) == (2, True, 0)
+        assert not second.store.table_exists(BalancesView(second.store, 1).t["days"])
+        second.catch_up()
+        assert line_balances(second, {}, as_of, known_at) == before
+    finally:
+        second.close()
