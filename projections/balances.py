@@ -2,18 +2,20 @@
 effective date and as the books stood after any log position, each an index lookup.
 
 For each node (a line, or a holder's subtree within one program/kind/source/year) the model
-keeps figures versioned by log position, in two levels:
+keeps figures versioned by log position, in three levels:
 
 - ``days``: the figures of each effective day that has postings (that day's total);
-- ``blocks``: per block of ``BLOCK_DAYS`` effective days that has postings, the cumulative
-  figures from the beginning through the block's end.
+- ``blocks``: the same for each block of ``BLOCK_DAYS`` days that has postings (its total);
+- ``eras``: per era of ``ERA_BLOCKS`` blocks that has postings, the cumulative figures from
+  the beginning through the era's end.
 
-The figures at (date D, position P) are the latest version at or before P of the last block
-before D's block, plus the latest version at or before P of each day up to D in D's block:
-at most BLOCK_DAYS + 1 index seeks, whatever the history. A posting writes one version of its
-day and of its block, plus one of each later block that already has postings (few: most
-movements are recorded near their effective date). Two postings of one
-movement are one version, so moves inside a subtree cancel and write nothing there.
+The figures at (date D, position P) are the latest version at or before P of the last era
+before D's era, plus the latest version at or before P of each block of D's era before D's
+block, plus that of each day up to D in D's block: at most ERA_BLOCKS + BLOCK_DAYS index
+seeks, whatever the history. A posting writes one version of its day, of its block and of
+its era, plus one of each later era that already has postings (rarely any: an era is about
+eight months). Two postings of one movement are one version, so moves inside a subtree
+cancel and write nothing there.
 
 Known-at times map to log positions through ``clock``: the recorded time of each version,
 made non-decreasing along the log (see docs/projections.md).
@@ -36,13 +38,17 @@ from projections.events import (
     Registered,
     clock_text,
 )
-from projections.sql import ViewStore
+from projections.sql import Insert, ViewStore
 
 NAME = "balances"
 # The shape of the tables. A generation stores the layout it was built with; one built with
 # another is rebuilt from the log when the projections are opened (see docs/projections.md).
-LAYOUT = 2
+LAYOUT = 3
 BLOCK_DAYS = 32
+# Cumulative figures are kept per era, not per block, so that a back-dated posting rewrites
+# the later eras of its nodes rather than every later block: at 1,000,000 events of
+# bench/asof.py, 13.2 M of the 17.7 M rows were such block rewrites.
+ERA_BLOCKS = 8
 FIGURES = ("assigned_vnd", "allocated_on_vnd", "disbursed_vnd", "lapsed_vnd")
 ZERO = (0, 0, 0, 0)
 Values = tuple[int, int, int, int]
@@ -69,8 +75,10 @@ def tables(generation: int) -> dict[str, str]:
         for name in (
             "days",
             "blocks",
+            "eras",
             "day_starts",
             "block_starts",
+            "era_starts",
             "extensions",
             "lines",
             "holders",
@@ -95,12 +103,16 @@ def create_statements(generation: int) -> tuple[list[str], list[str]]:
         f"day INTEGER NOT NULL, position BIGINT NOT NULL, {figures})",
         f"{create} {t['blocks']} (node INTEGER NOT NULL, block INTEGER NOT NULL, "
         f"position BIGINT NOT NULL, {figures})",
-        # When each day and each block of a node got its first version: a short index scan
-        # finds the last day or block that existed at a position, and the version wanted is
-        # then one index seek, however many versions it has.
+        f"{create} {t['eras']} (node INTEGER NOT NULL, era INTEGER NOT NULL, "
+        f"position BIGINT NOT NULL, {figures})",
+        # When each day, block and era of a node got its first version: a short index scan
+        # finds the ones that existed at a position, and the version wanted is then one index
+        # seek, however many versions it has.
         f"{create} {t['day_starts']} (node INTEGER NOT NULL, block INTEGER NOT NULL, "
         "day INTEGER NOT NULL, position BIGINT NOT NULL)",
         f"{create} {t['block_starts']} (node INTEGER NOT NULL, block INTEGER NOT NULL, "
+        "position BIGINT NOT NULL)",
+        f"{create} {t['era_starts']} (node INTEGER NOT NULL, era INTEGER NOT NULL, "
         "position BIGINT NOT NULL)",
         f"{create} {t['extensions']} (node INTEGER NOT NULL, effective_day INTEGER NOT NULL, "
         "position BIGINT NOT NULL, until_day INTEGER NOT NULL, amount_vnd BIGINT NOT NULL)",
@@ -116,8 +128,10 @@ def create_statements(generation: int) -> tuple[list[str], list[str]]:
     unique = {
         "days": "node, block, day, position",
         "blocks": "node, block, position",
+        "eras": "node, era, position",
         "day_starts": "node, block, day",
         "block_starts": "node, block",
+        "era_starts": "node, era",
         "extensions": "node, position",
         "lines": "line_id",
         "holders": "code",
@@ -149,29 +163,43 @@ class LineInfo:
 
 
 class NodeState:
-    """The latest values of one node: per block, and per day of the blocks loaded, with the
-    block keys kept sorted so that finding the ones after a date is a bisection."""
+    """The latest values of one node: per era, and per block and day of the blocks loaded,
+    with the era keys kept sorted so that finding the ones after a date is a bisection."""
 
-    __slots__ = ("blocks", "block_keys", "days", "loaded")
+    __slots__ = ("eras", "era_keys", "blocks", "days", "loaded")
 
     def __init__(self) -> None:
+        self.eras: dict[int, Values] = {}
+        self.era_keys: list[int] = []
         self.blocks: dict[int, Values] = {}
-        self.block_keys: list[int] = []
         self.days: dict[int, Values] = {}  # by day ordinal
-        # The blocks whose days are in ``days`` (all of them when built from position zero).
+        # The blocks whose total and days are in ``blocks`` and ``days`` (all of them when
+        # the view was built from position zero).
         self.loaded: set[int] = set()
 
 
 class Rows:
     """The rows one batch adds to each table."""
 
-    __slots__ = ("days", "blocks", "day_starts", "block_starts", "clock", "subtrees", "extensions")
+    __slots__ = (
+        "days",
+        "blocks",
+        "eras",
+        "day_starts",
+        "block_starts",
+        "era_starts",
+        "clock",
+        "subtrees",
+        "extensions",
+    )
 
     def __init__(self) -> None:
         self.days: list[tuple[int, ...]] = []
         self.blocks: list[tuple[int, ...]] = []
+        self.eras: list[tuple[int, ...]] = []
         self.day_starts: list[tuple[int, ...]] = []
         self.block_starts: list[tuple[int, ...]] = []
+        self.era_starts: list[tuple[int, ...]] = []
         self.clock: list[tuple[int, str]] = []
         self.subtrees: list[tuple[Any, ...]] = []
         self.extensions: list[tuple[int, ...]] = []
@@ -263,20 +291,25 @@ class BalancesView:
         self._write(rows)
 
     def _write(self, rows: Rows) -> None:
-        insert = self.store.insert_many
-        t = self.t
-        insert(t["days"], ("node", "block", "day", "position", *FIGURES), rows.days, plain=True)
-        insert(t["blocks"], ("node", "block", "position", *FIGURES), rows.blocks, plain=True)
-        insert(t["day_starts"], ("node", "block", "day", "position"), rows.day_starts, plain=True)
-        insert(t["block_starts"], ("node", "block", "position"), rows.block_starts, plain=True)
-        insert(t["clock"], ("position", "recorded_at"), rows.clock, plain=True)
         subtree_columns = ("node", "holder", "program", "kind", "source", "year")
-        insert(t["subtrees"], subtree_columns, rows.subtrees)
-        insert(
-            t["extensions"],
-            ("node", "effective_day", "position", "until_day", "amount_vnd"),
-            rows.extensions,
-        )
+        inserts: list[Insert] = [
+            (self.t["days"], ("node", "block", "day", "position", *FIGURES), rows.days, True),
+            (self.t["blocks"], ("node", "block", "position", *FIGURES), rows.blocks, True),
+            (self.t["eras"], ("node", "era", "position", *FIGURES), rows.eras, True),
+            (self.t["day_starts"], ("node", "block", "day", "position"), rows.day_starts, True),
+            (self.t["block_starts"], ("node", "block", "position"), rows.block_starts, True),
+            (self.t["era_starts"], ("node", "era", "position"), rows.era_starts, True),
+            (self.t["clock"], ("position", "recorded_at"), rows.clock, True),
+            (self.t["subtrees"], subtree_columns, rows.subtrees, False),
+            (
+                self.t["extensions"],
+                ("node", "effective_day", "position", "until_day", "amount_vnd"),
+                rows.extensions,
+                False,
+            ),
+        ]
+        for table, columns, batch, plain in inserts:
+            self.store.insert_many(table, columns, batch, plain=plain)
 
     def _directory(self, events: list[Event]) -> None:
         """Record the holders registered and the lines opened in this batch."""
@@ -371,21 +404,29 @@ class BalancesView:
             for node in chunk:
                 self.nodes[node] = NodeState()
             marks = ", ".join("?" for _ in chunk)
-            for node, block, *values in self.store.execute(
-                f"SELECT t.node, t.block, {figures} FROM {self.t['blocks']} t JOIN"
-                f" (SELECT node, block, max(position) AS position FROM {self.t['blocks']}"
-                f" WHERE node IN ({marks}) GROUP BY node, block) m ON t.node = m.node"
-                " AND t.block = m.block AND t.position = m.position",
+            for node, era, *values in self.store.execute(
+                f"SELECT t.node, t.era, {figures} FROM {self.t['eras']} t JOIN"
+                f" (SELECT node, era, max(position) AS position FROM {self.t['eras']}"
+                f" WHERE node IN ({marks}) GROUP BY node, era) m ON t.node = m.node"
+                " AND t.era = m.era AND t.position = m.position",
                 chunk,
             ):
-                self.nodes[node].blocks[block] = _values(values)
+                self.nodes[node].eras[era] = _values(values)
             for node in chunk:
-                self.nodes[node].block_keys = sorted(self.nodes[node].blocks)
+                self.nodes[node].era_keys = sorted(self.nodes[node].eras)
         for chunk in _chunks(sorted(pairs)):
             for node, block in chunk:
                 self.nodes[node].loaded.add(block)
             marks = ", ".join("(?, ?)" for _ in chunk)
             flat = [value for pair in chunk for value in pair]
+            for node, block, *values in self.store.execute(
+                f"SELECT t.node, t.block, {figures} FROM {self.t['blocks']} t JOIN"
+                f" (SELECT node, block, max(position) AS position FROM {self.t['blocks']}"
+                f" WHERE (node, block) IN (VALUES {marks}) GROUP BY node, block) m"
+                " ON t.node = m.node AND t.block = m.block AND t.position = m.position",
+                flat,
+            ):
+                self.nodes[node].blocks[block] = _values(values)
             for node, day, *values in self.store.execute(
                 f"SELECT t.node, t.day, {figures} FROM {self.t['days']} t JOIN"
                 f" (SELECT node, block, day, max(position) AS position FROM {self.t['days']}"
@@ -437,41 +478,51 @@ class BalancesView:
 
     def _version(self, node: int, day: int, position: int, change: Values, rows: Rows) -> None:
         """Add ``change`` on ``day`` to ``node`` as of ``position``: a version of the day's
-        total, of its block and of every later block the node has. This runs about five
-        times per event, so it works on plain tuples and dicts."""
+        total, of its block's total, of its era and of every later era the node has. This
+        runs about five times per event, so it works on plain tuples and dicts."""
         # Every node and block a batch touches is in the cache (prefetched, or the view was
         # built from position zero in this process), so one it does not hold has no rows.
         state = self.nodes.get(node)
         if state is None:
             state = self.nodes[node] = NodeState()
-        blocks, keys = state.blocks, state.block_keys
-        if not blocks and node in self.unwritten:
+        eras, keys = state.eras, state.era_keys
+        if not eras and node in self.unwritten:
             rows.subtrees.append((node, *self.unwritten.pop(node)))
+        c0, c1, c2, c3 = change  # add() inlined below: a call costs as much as the sum
         block = day // BLOCK_DAYS
         total = state.days.get(day)
         if total is None:
             total = change
             rows.day_starts.append((node, block, day, position))
         else:
-            total = add(total, change)
+            total = (total[0] + c0, total[1] + c1, total[2] + c2, total[3] + c3)
         state.days[day] = total
         rows.days.append((node, block, day, position, *total))
-        value = blocks.get(block)
-        if value is None:
-            # A block's first posting: everything before it, plus this day's total (the
-            # block's only one so far).
-            index = bisect_left(keys, block)
-            value = add(blocks[keys[index - 1]], total) if index else total
-            keys.insert(index, block)
+        total = state.blocks.get(block)
+        if total is None:
+            total = change
             rows.block_starts.append((node, block, position))
         else:
-            value = add(value, change)
-        blocks[block] = value
-        rows.blocks.append((node, block, position, *value))
-        if keys[-1] != block:  # back-dated: every later block moves too
-            for later in keys[bisect_right(keys, block) :]:
-                value = blocks[later] = add(blocks[later], change)
-                rows.blocks.append((node, later, position, *value))
+            total = (total[0] + c0, total[1] + c1, total[2] + c2, total[3] + c3)
+        state.blocks[block] = total
+        rows.blocks.append((node, block, position, *total))
+        era = block // ERA_BLOCKS
+        value = eras.get(era)
+        if value is None:
+            # An era's first posting: everything before it, plus this change (the era's
+            # only posting so far).
+            index = bisect_left(keys, era)
+            value = add(eras[keys[index - 1]], change) if index else change
+            keys.insert(index, era)
+            rows.era_starts.append((node, era, position))
+        else:
+            value = (value[0] + c0, value[1] + c1, value[2] + c2, value[3] + c3)
+        eras[era] = value
+        rows.eras.append((node, era, position, *value))
+        if keys[-1] != era:  # back-dated into an earlier era: every later era moves too
+            for later in keys[bisect_right(keys, era) :]:
+                value = eras[later] = add(eras[later], change)
+                rows.eras.append((node, later, position, *value))
 
     def _line_directory(self) -> dict[str, LineInfo]:
         if self.lines is None:
@@ -522,27 +573,36 @@ class BalancesView:
         return int(row[0]) if row else 0
 
     def values(self, node: int, as_of: date, position: int | None) -> Values:
-        """One node's figures: two index probes. (``values_many`` gives the same answers for
-        many nodes in two statements; for one node the plain probes plan better: 1.7 ms
-        against 4.1 ms p50 at 1,000,000 events in bench/asof.py.)"""
+        """One node's figures: two statements of index probes. (``values_many`` gives the
+        same answers for many nodes; for one node these plan better: 1.7 ms against 4.1 ms
+        p50 at 1,000,000 events in bench/asof.py, with layout 1.)"""
         day = as_of.toordinal()
         block = day // BLOCK_DAYS
+        era = block // ERA_BLOCKS
         limit = position if position is not None else 2**62
         figures = ", ".join(FIGURES)
         before = self.store.one(
-            f"SELECT {figures} FROM {self.t['blocks']} WHERE node = ? AND block ="
-            f" (SELECT max(block) FROM {self.t['block_starts']} WHERE node = ? AND block < ?"
+            f"SELECT {figures} FROM {self.t['eras']} WHERE node = ? AND era ="
+            f" (SELECT max(era) FROM {self.t['era_starts']} WHERE node = ? AND era < ?"
             " AND position <= ?) AND position <= ? ORDER BY position DESC LIMIT 1",
-            (node, node, block, limit, limit),
+            (node, node, era, limit, limit),
         )
-        sums = ", ".join(f"sum(d.{name})" for name in FIGURES)
+        sums = ", ".join(f"sum({name})" for name in FIGURES)
+        b_figures = ", ".join(f"b.{name}" for name in FIGURES)
+        d_figures = ", ".join(f"d.{name}" for name in FIGURES)
         within = self.store.one(
-            f"SELECT {sums} FROM {self.t['day_starts']} s JOIN {self.t['days']} d"
-            " ON d.node = s.node AND d.block = s.block AND d.day = s.day AND d.position ="
-            f" (SELECT max(x.position) FROM {self.t['days']} x WHERE x.node = s.node"
-            " AND x.block = s.block AND x.day = s.day AND x.position <= ?)"
-            " WHERE s.node = ? AND s.block = ? AND s.day <= ? AND s.position <= ?",
-            (limit, node, block, day, limit),
+            f"SELECT {sums} FROM (SELECT {b_figures} FROM {self.t['block_starts']} s"
+            f" JOIN {self.t['blocks']} b ON b.node = s.node AND b.block = s.block"
+            f" AND b.position = (SELECT max(x.position) FROM {self.t['blocks']} x"
+            " WHERE x.node = s.node AND x.block = s.block AND x.position <= ?)"
+            " WHERE s.node = ? AND s.block >= ? AND s.block < ? AND s.position <= ?"
+            f" UNION ALL SELECT {d_figures} FROM {self.t['day_starts']} s"
+            f" JOIN {self.t['days']} d ON d.node = s.node AND d.block = s.block"
+            f" AND d.day = s.day AND d.position = (SELECT max(x.position) FROM {self.t['days']}"
+            " x WHERE x.node = s.node AND x.block = s.block AND x.day = s.day"
+            " AND x.position <= ?)"
+            " WHERE s.node = ? AND s.block = ? AND s.day <= ? AND s.position <= ?) w",
+            (limit, node, era * ERA_BLOCKS, block, limit, limit, node, block, day, limit),
         )
         if within is None or within[0] is None:
             within = ZERO
@@ -553,40 +613,52 @@ class BalancesView:
     ) -> dict[int, Values]:
         """The figures of each node at ``as_of`` after ``position``, in two statements
         whatever the number of nodes: per node, the latest version at or before the position
-        of the last block before the date's block that existed then, plus the latest version
-        of each day of the date's block up to the date (at most BLOCK_DAYS), each found by an
+        of the last era before the date's era that existed then, plus the latest version of
+        each block of the date's era before the date's block (at most ERA_BLOCKS - 1) and of
+        each day of the date's block up to the date (at most BLOCK_DAYS), each found by an
         index seek."""
         if len(nodes) == 1:
             return {nodes[0]: self.values(nodes[0], as_of, position)}
         day = as_of.toordinal()
         block = day // BLOCK_DAYS
+        era = block // ERA_BLOCKS
         limit = position if position is not None else 2**62
         found = dict.fromkeys(nodes, ZERO)
-        figures = ", ".join(f"b.{name}" for name in FIGURES)
-        sums = ", ".join(f"sum(d.{name})" for name in FIGURES)
+        e_figures = ", ".join(f"e.{name}" for name in FIGURES)
+        b_figures = ", ".join(f"b.{name}" for name in FIGURES)
+        d_figures = ", ".join(f"d.{name}" for name in FIGURES)
+        sums = ", ".join(f"sum({name})" for name in FIGURES)
         for chunk in _chunks(list(nodes)):
             marks = ", ".join("?" for _ in chunk)
             # The version wanted is found per node by a correlated max() (an index seek),
             # then fetched by its exact key: never a scan over a node's versions.
             before = self.store.execute(
-                f"SELECT b.node, {figures} FROM (SELECT m.node, m.block,"
-                f" (SELECT max(x.position) FROM {self.t['blocks']} x WHERE x.node = m.node"
-                " AND x.block = m.block AND x.position <= ?) AS position FROM"
-                f" (SELECT node, max(block) AS block FROM {self.t['block_starts']}"
-                f" WHERE node IN ({marks}) AND block < ? AND position <= ? GROUP BY node) m) k"
-                f" JOIN {self.t['blocks']} b ON b.node = k.node AND b.block = k.block"
-                " AND b.position = k.position",
-                (limit, *chunk, block, limit),
+                f"SELECT e.node, {e_figures} FROM (SELECT m.node, m.era,"
+                f" (SELECT max(x.position) FROM {self.t['eras']} x WHERE x.node = m.node"
+                " AND x.era = m.era AND x.position <= ?) AS position FROM"
+                f" (SELECT node, max(era) AS era FROM {self.t['era_starts']}"
+                f" WHERE node IN ({marks}) AND era < ? AND position <= ? GROUP BY node) m) k"
+                f" JOIN {self.t['eras']} e ON e.node = k.node AND e.era = k.era"
+                " AND e.position = k.position",
+                (limit, *chunk, era, limit),
             )
             within = self.store.execute(
-                f"SELECT k.node, {sums} FROM (SELECT s.node, s.block, s.day,"
+                f"SELECT node, {sums} FROM (SELECT b.node, {b_figures} FROM"
+                " (SELECT s.node, s.block,"
+                f" (SELECT max(x.position) FROM {self.t['blocks']} x WHERE x.node = s.node"
+                " AND x.block = s.block AND x.position <= ?) AS position"
+                f" FROM {self.t['block_starts']} s WHERE s.node IN ({marks}) AND s.block >= ?"
+                " AND s.block < ? AND s.position <= ?) k"
+                f" JOIN {self.t['blocks']} b ON b.node = k.node AND b.block = k.block"
+                " AND b.position = k.position"
+                f" UNION ALL SELECT d.node, {d_figures} FROM (SELECT s.node, s.block, s.day,"
                 f" (SELECT max(x.position) FROM {self.t['days']} x WHERE x.node = s.node"
                 " AND x.block = s.block AND x.day = s.day AND x.position <= ?) AS position"
                 f" FROM {self.t['day_starts']} s WHERE s.node IN ({marks}) AND s.block = ?"
                 " AND s.day <= ? AND s.position <= ?) k"
                 f" JOIN {self.t['days']} d ON d.node = k.node AND d.block = k.block"
-                " AND d.day = k.day AND d.position = k.position GROUP BY k.node",
-                (limit, *chunk, block, day, limit),
+                " AND d.day = k.day AND d.position = k.position) w GROUP BY node",
+                (limit, *chunk, era * ERA_BLOCKS, block, limit, limit, *chunk, block, day, limit),
             )
             for node, *values in [*before, *within]:
                 found[node] = add(found[node], _values(values))

