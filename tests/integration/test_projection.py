@@ -302,3 +302,56 @@ def test_a_generation_of_another_layout_is_rebuilt_when_opened(
         assert line_balances(second, {}, as_of, known_at) == before
     finally:
         second.close()
+
+
+def test_catching_up_a_few_movements_at_a_time_equals_a_rebuild(
+    stored_ledger: BudgetLedger, database: str
+) -> None:
+    # Each catch-up is made by a fresh process's view (nothing cached), so every batch
+    # loads the latest rows of the days, blocks and eras it touches; movements come in
+    # random date order, so many are back-dated across blocks and eras.
+    import random
+
+    rng = random.Random(5)
+    holders = ("TW", "49", "12", "505", "504", "110")
+    steps: list[tuple[Any, ...]] = []
+    for _ in range(60):
+        day = date(2024, 1, 2) + timedelta(days=rng.randrange(0, 500))
+        holder, other = rng.choice(holders), rng.choice(holders)
+        action = rng.choice(["disburse", "disburse", "allocate", "reallocate", "adjust"])
+        other_or_none = other if action in ("allocate", "reallocate") else None
+        steps.append((action, day, holder, other_or_none, rng.randrange(1, 10**5)))
+    register_tree(stored_ledger)
+    for start in range(0, len(FUNDING) + len(steps), 5):
+        for number, step in enumerate([*FUNDING, *steps][start : start + 5], start=start):
+            try:
+                stored_ledger.record(to_request(number, step, []), actor="t")
+            except LedgerError:
+                continue
+        projections = Projections(stored_ledger, database)
+        try:
+            projections.catch_up()
+        finally:
+            projections.close()
+    times = [recorded["timestamp"] for _, recorded in stored_ledger.journal()]
+    questions = [
+        (date(2024, 1, 1) + timedelta(days=rng.randrange(0, 540)), rng.choice([None, *times]))
+        for _ in range(12)
+    ]
+    projections = Projections(stored_ledger, database)
+    try:
+
+        def answers() -> list[Any]:
+            return [
+                (
+                    line_balances(projections, {}, as_of, known_at),
+                    [subtree_balances(projections, h, {}, as_of, known_at) for h in holders],
+                )
+                for as_of, known_at in questions
+            ]
+
+        caught_up = answers()
+        projections.rebuild()
+        assert answers() == caught_up
+    finally:
+        projections.close()
