@@ -71,7 +71,7 @@ def progress(
     tallies: dict[str, Tally] = defaultdict(Tally)
     this_year = {"year": year}
     # (row label, node, kind) of every node counted in this year's capital.
-    counted: list[tuple[str, str, str]] = []
+    counted: list[tuple[str, int, str]] = []
     if by == "holder":
         own = view.store.execute(
             f"SELECT node, kind FROM {view.t['lines']} WHERE holder = ? AND year = ?",

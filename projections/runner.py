@@ -8,18 +8,22 @@ and two processes catching up at once cannot both apply the same batch.
 
 from __future__ import annotations
 
+import gc
 import threading
 from collections.abc import Callable
-from datetime import datetime
 from typing import Any
 
 import psycopg
 
 from ledger.application import BudgetLedger
-from projections.balances import NAME, TOPICS, BalancesView, clock_text
+from projections.balances import LAYOUT, NAME, BalancesView
+from projections.events import TOPICS, check_mapper, decode
 from projections.sql import ViewStore
 
 BATCH_EVENTS_MAX = 2000
+# A rebuild fills tables nobody reads yet, so it takes bigger bites: fewer statements and
+# transactions per event, and each COPY long enough for the server to keep pace.
+REBUILD_BATCH_EVENTS_MAX = 20_000
 READ_TOPICS = sorted(TOPICS)
 STATE = "projection_state"
 
@@ -30,6 +34,7 @@ class Projections:
     """The balances read model of one ledger database: its state, catch-up and rebuild."""
 
     def __init__(self, ledger: BudgetLedger, database: str) -> None:
+        check_mapper(ledger.mapper)
         self.ledger = ledger
         self.store = ViewStore(database)
         self.store.execute(
@@ -37,12 +42,12 @@ class Projections:
             " position BIGINT NOT NULL, recorded_at TEXT, active INTEGER NOT NULL,"
             " PRIMARY KEY (name, generation))"
         )
-        with self.store.transaction():
-            if (
-                self.store.one(f"SELECT 1 FROM {STATE} WHERE name = ? AND active = 1", (NAME,))
-                is None
-            ):
-                self._start_generation(1, active=True)
+        if self._needs_start():
+            with self.store.transaction():
+                if self.store.postgres:  # one process starts over; the others then see it
+                    self.store.execute(f"LOCK TABLE {STATE} IN SHARE ROW EXCLUSIVE MODE")
+                if self._needs_start():
+                    self._start_over()
         self._views: dict[int, BalancesView] = {}
 
     def close(self) -> None:
@@ -97,6 +102,30 @@ class Projections:
             return f"SELECT max(notification_id) FROM {recorder.datastore.schema}.{table}"
         return f"SELECT max(rowid) FROM {table}"
 
+    def _needs_start(self) -> bool:
+        """True when there is no active generation, or it was built with another layout."""
+        row = self.store.one(
+            f"SELECT generation FROM {STATE} WHERE name = ? AND active = 1", (NAME,)
+        )
+        return row is None or BalancesView(self.store, int(row[0])).layout() != LAYOUT
+
+    def _start_over(self) -> None:
+        """Make a new, empty generation active and drop every other: the next catch-up
+        fills it from the log (the tables of another layout cannot be read)."""
+        generations = [
+            int(generation)
+            for (generation,) in self.store.execute(
+                f"SELECT generation FROM {STATE} WHERE name = ?", (NAME,)
+            )
+        ]
+        new = max(generations, default=0) + 1
+        self._start_generation(new, active=True)
+        for generation in generations:
+            self.store.execute(
+                f"DELETE FROM {STATE} WHERE name = ? AND generation = ?", (NAME, generation)
+            )
+            BalancesView(self.store, generation).drop()
+
     def _start_generation(self, generation: int, *, active: bool, indexed: bool = True) -> None:
         view = BalancesView(self.store, generation)
         view.drop()
@@ -112,17 +141,35 @@ class Projections:
 
     # -- Catching up -----------------------------------------------------------------------
 
-    def catch_up(self, generation: int | None = None, progress: Progress | None = None) -> int:
-        """Apply every event after the generation's position; returns how many were read."""
-        view = self.view(generation)
-        read = 0
-        while True:
-            done = self._batch(view, progress)
-            if done == 0:
-                return read
-            read += done
+    def catch_up(
+        self,
+        generation: int | None = None,
+        progress: Progress | None = None,
+        *,
+        batch_events_max: int | None = None,
+    ) -> int:
+        """Apply every event after the generation's position; returns how many were read.
 
-    def _batch(self, view: BalancesView, progress: Progress | None) -> int:
+        The cyclic garbage collector is paused meanwhile. A view's cache holds millions of
+        small tuples after a long catch-up, and the collector scanned them again and again:
+        a 1,000,000-event rebuild ran at 9,800 events/s with it and 17,800 without. The fold
+        makes no reference cycles; what the libraries make is collected once it resumes."""
+        view = self.view(generation)
+        limit = batch_events_max or BATCH_EVENTS_MAX
+        read = 0
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            while True:
+                done = self._batch(view, progress, limit)
+                if done == 0:
+                    return read
+                read += done
+        finally:
+            if collecting:
+                gc.enable()
+
+    def _batch(self, view: BalancesView, progress: Progress | None, limit: int) -> int:
         lock = " FOR UPDATE" if self.store.postgres else ""
         try:
             with self.store.transaction():
@@ -134,7 +181,7 @@ class Projections:
                 if view.position != int(row[0]):
                     view.forget()  # new, restarted, or another process moved it
                     view.complete = int(row[0]) == 0
-                read = self._apply_next(view, int(row[0]))
+                read = self._apply_next(view, int(row[0]), limit)
         except BaseException:
             view.forget()
             raise
@@ -142,15 +189,15 @@ class Projections:
             progress(view.position or 0, self.ledger.head_position())
         return read
 
-    def _apply_next(self, view: BalancesView, position: int) -> int:
-        """Inside the caller's transaction: apply the next batch after ``position`` and record
-        the position reached. Returns how many events were read."""
+    def _apply_next(self, view: BalancesView, position: int, limit: int) -> int:
+        """Inside the caller's transaction: apply the next batch of at most ``limit`` events
+        after ``position`` and record the position reached. Returns how many were read."""
         if view.clock is None:
             row = self.store.one(
                 f"SELECT recorded_at FROM {STATE} WHERE name = ? AND generation = ?",
                 (NAME, view.generation),
             )
-            view.clock = datetime.fromisoformat(row[0]) if row and row[0] else None
+            view.clock = str(row[0]) if row and row[0] else None
         # Only the events the read model uses are read (a movement's own event, the largest,
         # is not). Everything up to the head read first is committed (writers commit in id
         # order), so when a batch comes back short the position can move to that head.
@@ -159,14 +206,13 @@ class Projections:
             view.position = position
             return 0
         notifications = self.ledger.recorder.select_notifications(
-            start=position + 1, limit=BATCH_EVENTS_MAX, stop=head, topics=READ_TOPICS
+            start=position + 1, limit=limit, stop=head, topics=READ_TOPICS
         )
-        mapper = self.ledger.mapper
-        view.apply((n.id, n.topic, mapper.to_domain_event(n)) for n in notifications)
-        reached = notifications[-1].id if len(notifications) == BATCH_EVENTS_MAX else head
+        view.apply(decode(n.id, n.originator_id, n.topic, n.state) for n in notifications)
+        reached = notifications[-1].id if len(notifications) == limit else head
         self.store.execute(
             f"UPDATE {STATE} SET position = ?, recorded_at = ? WHERE name = ? AND generation = ?",
-            (reached, clock_text(view.clock) if view.clock else None, NAME, view.generation),
+            (reached, view.clock, NAME, view.generation),
         )
         view.position = reached
         return reached - position
@@ -202,12 +248,12 @@ class Projections:
         new = int(row[0]) + 1
         with self.store.transaction():
             self._start_generation(new, active=False, indexed=False)
-        self.catch_up(new, progress)
+        self.catch_up(new, progress, batch_events_max=REBUILD_BATCH_EVENTS_MAX)
         self.view(new).index()
         with self.store.transaction():
             # What arrived during the rebuild, applied in the switching transaction.
             view = self.view(new)
-            while self._apply_next(view, view.position or 0):
+            while self._apply_next(view, view.position or 0, BATCH_EVENTS_MAX):
                 pass
             self.store.execute(
                 f"UPDATE {STATE} SET active = CASE WHEN generation = ? THEN 1 ELSE 0 END"

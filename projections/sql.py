@@ -15,6 +15,23 @@ import psycopg
 
 from ledger.config import is_postgres
 
+# One insert_many call: table, columns, rows, plain.
+Insert = tuple[str, Sequence[str], Sequence[tuple[Any, ...]], bool]
+# Plain rows are sent in pieces of this many, so the server parses one while the next is
+# being built.
+COPY_ROWS_MAX = 20_000
+
+
+def _copy_text(rows: Sequence[tuple[Any, ...]], width: int) -> str:
+    line = "\t".join(["%s"] * width)  # printf-style: three times cheaper than str.join per row
+    text = "\n".join([line % row for row in rows]) + "\n"
+    # Paired with the caller's promise: a tab or newline inside a value would shift columns
+    # or rows, a backslash would start an escape.
+    assert text.count("\n") == len(rows), "a plain COPY value holds a newline"
+    assert text.count("\t") == len(rows) * (width - 1), "a plain COPY value holds a tab"
+    assert "\\" not in text, "a plain COPY value holds a backslash"
+    return text
+
 
 class ViewStore:
     """A connection to the ledger's database for read models, with the dialect's few
@@ -48,15 +65,31 @@ class ViewStore:
         rows = self.execute(statement, parameters)
         return rows[0] if rows else None
 
-    def insert_many(self, table: str, columns: Sequence[str], rows: list[tuple[Any, ...]]) -> None:
+    def insert_many(
+        self,
+        table: str,
+        columns: Sequence[str],
+        rows: Sequence[tuple[Any, ...]],
+        *,
+        plain: bool = False,
+    ) -> None:
+        """Insert ``rows``: COPY on PostgreSQL, executemany on SQLite. ``plain`` says every
+        value is an int or a text without tab, newline or backslash: such rows are sent as
+        COPY text built in one join, several times cheaper than psycopg's row by row
+        encoding (which a rebuild would spend a third of its time in)."""
         if not rows:
             return
         if self.postgres:
             names = ", ".join(columns)
             with self.connection.cursor() as cursor:
                 with cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
-                    for row in rows:
-                        copy.write_row(row)
+                    if plain:
+                        for start in range(0, len(rows), COPY_ROWS_MAX):
+                            piece = rows[start : start + COPY_ROWS_MAX]
+                            copy.write(_copy_text(piece, len(columns)))
+                    else:
+                        for row in rows:
+                            copy.write_row(row)
             return
         marks = ", ".join("?" for _ in columns)
         self.connection.executemany(
@@ -85,3 +118,4 @@ class ViewStore:
         else:
             row = self.one("SELECT count(*) > 0 FROM sqlite_master WHERE name = ?", (table,))
         return bool(row and row[0])
+
