@@ -666,6 +666,24 @@ class BalancesView:
                 found[node] = add(found[node], _values(values))
         return found
 
+    def extensions_many(
+        self, nodes: Sequence[int], as_of: date, position: int | None
+    ) -> dict[int, tuple[date, int]]:
+        """``extension`` for many nodes in one statement per chunk: a line has at most
+        EXTENSIONS_MAX extensions, so reading them all and keeping the latest is cheap."""
+        found: dict[int, tuple[int, date, int]] = {}
+        for chunk in _chunks(list(nodes)):
+            marks = ", ".join("?" for _ in chunk)
+            rows = self.store.execute(
+                f"SELECT node, position, until_day, amount_vnd FROM {self.t['extensions']}"
+                f" WHERE node IN ({marks}) AND effective_day <= ? AND position <= ?",
+                (*chunk, as_of.toordinal(), position if position is not None else 2**62),
+            )
+            for node, version, until_day, amount_vnd in rows:
+                if node not in found or version > found[node][0]:
+                    found[node] = (int(version), date.fromordinal(until_day), int(amount_vnd))
+        return {node: (until, amount) for node, (_, until, amount) in found.items()}
+
     def extension(self, node: int, as_of: date, position: int | None) -> tuple[date, int] | None:
         row = self.store.one(
             f"SELECT until_day, amount_vnd FROM {self.t['extensions']} WHERE node = ?"

@@ -33,10 +33,11 @@ def line_balances(
     rows = []
     lines = _lines(view, filters)
     values = view.values_many([node for node, *_ in lines], as_of, position)
+    extensions = view.extensions_many([node for node, *_ in lines], as_of, position)
     for node, *identity in lines:
         key = LineKey(*identity)
         row: dict[str, Any] = {**key.as_dict(), **_figures(values[node])}
-        extension = view.extension(node, as_of, position)
+        extension = extensions.get(node)
         row["extended_vnd"] = extension[1] if extension else 0
         row["deadline"] = extension[0] if extension else key.base_deadline
         rows.append(row)
