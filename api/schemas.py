@@ -187,7 +187,9 @@ class TimeQuestionSchema(Schema):
     )
 
 
-class LineFilterSchema(TimeQuestionSchema):
+class LineFilterSchema(Schema):
+    """Any of a line's identity fields, to choose lines."""
+
     program = fields.String(validate=validate.OneOf(sorted(PROGRAMS)))
     kind = fields.String(validate=validate.OneOf(sorted(KINDS)))
     source = fields.String(validate=validate.OneOf(sorted(SOURCES)))
@@ -196,7 +198,7 @@ class LineFilterSchema(TimeQuestionSchema):
     project = code_field("Component-project code.")
 
 
-class BalanceQuerySchema(LineFilterSchema):
+class BalanceQuerySchema(LineFilterSchema, TimeQuestionSchema):
     subtree = fields.Boolean(
         load_default=False,
         metadata={"description": "Roll holder's whole subtree up; moves inside it cancel."},
@@ -265,13 +267,7 @@ class ProgressSchema(ma.Schema):
     rows = fields.List(fields.Nested(ProgressRowSchema), required=True)
 
 
-class HistoryQuerySchema(Schema):
-    program = fields.String(validate=validate.OneOf(sorted(PROGRAMS)))
-    kind = fields.String(validate=validate.OneOf(sorted(KINDS)))
-    source = fields.String(validate=validate.OneOf(sorted(SOURCES)))
-    year = fields.Integer(validate=validate.Range(min=limits.YEAR_MIN, max=limits.YEAR_MAX))
-    holder = code_field("Holder code.")
-    project = code_field("Component-project code.")
+class HistoryQuerySchema(LineFilterSchema):
     decision = fields.String(
         validate=REFERENCE, metadata={"description": "Only movements citing this reference."}
     )

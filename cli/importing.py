@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import click
@@ -40,7 +41,7 @@ def import_file(ledger: BudgetLedger, file: Path, actor: str | None) -> None:
     )
 
 
-def _with_bar(title: str, run: object) -> Outcome:
+def _with_bar(title: str, run: Callable[[Callable[[int], None]], Outcome]) -> Outcome:
     columns = (
         TextColumn("{task.description}"),
         BarColumn(),
@@ -49,8 +50,7 @@ def _with_bar(title: str, run: object) -> Outcome:
     )
     with Progress(*columns, transient=True) as bar:
         task = bar.add_task(title, total=None)
-        outcome: Outcome = run(lambda rows: bar.update(task, completed=rows))  # type: ignore[operator]
-    return outcome
+        return run(lambda rows: bar.update(task, completed=rows))
 
 
 COMMANDS = (import_file,)

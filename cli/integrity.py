@@ -8,8 +8,8 @@ from contextlib import contextmanager
 import click
 
 from cli.common import with_ledger
+from cli.reports import check_rules
 from ledger.application import BudgetLedger
-from ledger.audit import check as check_ledger
 from ledger.integrity import Log
 from projections.sql import ViewStore
 
@@ -80,11 +80,7 @@ def verify(ledger: BudgetLedger, against_text: str | None) -> None:
                 f"the log up to position {position} is not the one whose digest was kept: "
                 f"it now gives {recomputed.hex()}"
             )
-    problems = check_ledger(ledger.journal(), ledger.replay_lines())
-    if problems:
-        for problem in problems:
-            click.echo(f"PROBLEM: {problem}", err=True)
-        raise click.ClickException(f"the chain holds but {len(problems)} rule(s) fail")
+    check_rules(ledger, failed="the chain holds but {count} rule(s) fail")
     click.echo(
         f"OK: {result.count} events, head position {result.head_position}, "
         f"digest {result.head_digest.hex()}"

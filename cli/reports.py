@@ -177,16 +177,22 @@ def history(
     emit(entries, columns, output_format, title="History (đồng)")
 
 
+def check_rules(ledger: BudgetLedger, *, failed: str) -> None:
+    """Recompute the lines from the stored events and check the ledger's rules; print each
+    problem and exit 1 (``failed`` is the message, ``{count}`` the number) if any."""
+    problems = check_ledger(ledger.journal(), ledger.replay_lines())
+    if problems:
+        for problem in problems:
+            click.echo(f"PROBLEM: {problem}", err=True)
+        raise click.ClickException(failed.format(count=len(problems)))
+
+
 @click.command("check")
 @with_ledger
 def check(ledger: BudgetLedger) -> None:
     """Recompute every line from the recorded events and check the ledger's rules: money is
     conserved, nothing is overdrawn on any date, the journal and the lines agree."""
-    problems = check_ledger(ledger.journal(), ledger.replay_lines())
-    if problems:
-        for problem in problems:
-            click.echo(f"PROBLEM: {problem}", err=True)
-        raise click.ClickException(f"{len(problems)} problem(s) found")
+    check_rules(ledger, failed="{count} problem(s) found")
     click.echo(
         f"OK: {len(ledger.list_line_keys())} lines, log position {ledger.head_position()}; "
         "money is conserved and no line is overdrawn on any date."

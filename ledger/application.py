@@ -38,9 +38,10 @@ from ledger.errors import (
     UnknownHolder,
     UnknownMovement,
 )
-from ledger.holders import Holder
+from ledger.holders import Holder, subtree_of
 from ledger.lines import BudgetLine
 from ledger.movements import Movement, MovementRequest
+from ledger.storage import log_tables
 from ledger.values import (
     LineKey,
     check_code,
@@ -192,16 +193,7 @@ class BudgetLedger(Application[UUID]):
     def subtree(self, code: str) -> set[str]:
         """The codes of ``code`` and every holder below it."""
         root = self.get_holder(check_code(code, field="holder")).code
-        children: dict[str | None, list[str]] = {}
-        for holder in self.list_holders():
-            children.setdefault(holder.parent, []).append(holder.code)
-        found, frontier = {root}, [root]
-        while frontier:
-            for child in children.get(frontier.pop(), []):
-                if child not in found:
-                    found.add(child)
-                    frontier.append(child)
-        return found
+        return subtree_of(((h.code, h.parent) for h in self.list_holders()), root)
 
     def list_holders(self) -> list[HolderInfo]:
         holders = [
@@ -396,23 +388,23 @@ class BudgetLedger(Application[UUID]):
 
     def existing(self, aggregate_ids: list[UUID]) -> set[UUID]:
         """Which of these aggregates have been recorded (one query for the lot)."""
+        if not aggregate_ids:
+            return set()
         recorder: Any = self.recorder
-        table = recorder.events_table_name
-        if is_postgres(self.database or ""):
+        tables = log_tables(recorder)
+        if tables.postgres:
             statement = (
-                f"SELECT originator_id FROM {recorder.datastore.schema}.{table}"
+                f"SELECT originator_id FROM {tables.events}"
                 " WHERE originator_id = ANY(%s) AND originator_version = 1"
             )
             parameters: Any = (aggregate_ids,)
         else:
             marks = ", ".join("?" for _ in aggregate_ids)
             statement = (
-                f"SELECT originator_id FROM {table} WHERE originator_id IN ({marks})"
+                f"SELECT originator_id FROM {tables.events} WHERE originator_id IN ({marks})"
                 " AND originator_version = 1"
             )
             parameters = [aggregate_id.hex for aggregate_id in aggregate_ids]
-        if not aggregate_ids:
-            return set()
         with recorder.datastore.transaction(commit=False) as cursor:
             cursor.execute(statement, parameters)
             return {UUID(str(row["originator_id"])) for row in cursor.fetchall()}

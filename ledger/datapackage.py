@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from datetime import UTC, date, datetime
 from typing import Any
 
+from ledger import export
 from ledger.export import BALANCE_COLUMNS, MOVEMENT_COLUMNS
 from ledger.movements import ACTIONS
 from ledger.values import KINDS, PROGRAMS, SOURCES
@@ -86,28 +87,13 @@ def field(name: str, title: str) -> dict[str, Any]:
 def movement_rows(
     entries: Iterable[dict[str, Any]], holder_names: dict[str, str]
 ) -> list[dict[str, Any]]:
-    """Machine-readable journal rows: action codes, UTC times."""
-    rows = []
-    for entry in entries:
+    """Machine-readable journal rows: the export's rows with action codes and UTC times."""
+    entries = list(entries)
+    rows = export.movement_rows(entries, holder_names)
+    for row, entry in zip(rows, entries, strict=True):
         recorded_at: datetime = entry["recorded_at"]
-        rows.append(
-            {
-                "effective_date": entry["effective_date"],
-                "recorded_at": recorded_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-                "actor": entry["actor"],
-                "movement_id": entry["movement_id"],
-                "action": entry["action"],
-                "reference": entry["reference"],
-                **entry["line"],
-                "holder_name": holder_names.get(entry["line"]["holder"]),
-                "amount_vnd": entry["amount_vnd"],
-                "available_change_vnd": entry["available_change_vnd"],
-                "available_after_vnd": entry["available_after_vnd"],
-                "reverses": entry["reverses"],
-                "until": entry["until"],
-                "note": entry["note"],
-            }
-        )
+        row["recorded_at"] = recorded_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        row["action"] = entry["action"]
     return rows
 
 

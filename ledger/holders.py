@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 
 from eventsourcing.domain import Aggregate
@@ -68,6 +69,20 @@ PARENT_LEVELS = {
     "commune": ("district", "province"),
     "agency": LEVELS,
 }
+
+
+def subtree_of(pairs: Iterable[tuple[str, str | None]], root: str) -> set[str]:
+    """The codes of ``root`` and every holder below it, from (code, parent) pairs."""
+    children: dict[str | None, list[str]] = {}
+    for code, parent in pairs:
+        children.setdefault(parent, []).append(code)
+    found, frontier = {root}, [root]
+    while frontier:
+        for child in children.get(frontier.pop(), []):
+            if child not in found:
+                found.add(child)
+                frontier.append(child)
+    return found
 
 
 def check_placement(level: str, parent: Holder | None) -> None:

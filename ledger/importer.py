@@ -26,7 +26,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
-from uuid import UUID
 
 from ledger.application import BudgetLedger, utc_now
 from ledger.errors import InvalidInput, LedgerError
@@ -244,7 +243,7 @@ class Importer:
         outcome: Outcome,
         write: Callable[[list[Any]], None] | None,
     ) -> None:
-        recorded = self._recorded([request.aggregate_id for _, request in chunk])
+        recorded = self.ledger.existing([request.aggregate_id for _, request in chunk])
         events: list[Any] = []
         for number, request in chunk:
             fingerprint = request.fingerprint()
@@ -273,10 +272,6 @@ class Importer:
         outcome.events += len(events)
         if write is not None and events and not outcome.bad:
             write(events)
-
-    def _recorded(self, aggregate_ids: list[UUID]) -> set[UUID]:
-        """Which of these movement ids are already in the log."""
-        return self.ledger.existing(aggregate_ids)
 
     def _already(self, outcome: Outcome, number: int, request: MovementRequest) -> None:
         prior = self.ledger.get_movement(request.movement_id)

@@ -7,8 +7,9 @@ from collections.abc import Iterator, Sequence
 from typing import Any, Protocol
 from uuid import UUID
 
-from ledger.chain import CHAIN_TABLE, GENESIS, StoredRow, Verified, link, verify
+from ledger.chain import GENESIS, StoredRow, Verified, link, verify
 from ledger.limits import LOG_POSITION_MAX
+from ledger.storage import log_tables
 
 PAGE_ROWS = 5000
 
@@ -28,25 +29,19 @@ class Log:
 
     def __init__(self, store: Store, recorder: Any) -> None:
         self.store = store
-        table = recorder.events_table_name
-        if store.postgres:
-            schema = recorder.datastore.schema
-            self.events = (
-                f"SELECT notification_id, originator_id, originator_version, topic, state"
-                f" FROM {schema}.{table} WHERE notification_id > ? AND notification_id <= ?"
-                " ORDER BY notification_id"
-            )
-            self.last_event = f"SELECT max(notification_id) FROM {schema}.{table}"
-            self.lock_statement = f"LOCK TABLE {schema}.{table} IN EXCLUSIVE MODE"
-            self.chain_table = f"{schema}.{CHAIN_TABLE}"
-        else:
-            self.events = (
-                f"SELECT rowid, originator_id, originator_version, topic, state FROM {table}"
-                " WHERE rowid > ? AND rowid <= ? ORDER BY rowid"
-            )
-            self.last_event = f"SELECT max(rowid) FROM {table}"
-            self.lock_statement = ""  # the caller's BEGIN IMMEDIATE takes SQLite's write lock
-            self.chain_table = CHAIN_TABLE
+        tables = log_tables(recorder)
+        position = tables.position
+        self.events = (
+            f"SELECT {position}, originator_id, originator_version, topic, state"
+            f" FROM {tables.events} WHERE {position} > ? AND {position} <= ?"
+            f" ORDER BY {position}"
+        )
+        self.last_event = f"SELECT max({position}) FROM {tables.events}"
+        # On SQLite the caller's BEGIN IMMEDIATE takes the write lock.
+        self.lock_statement = (
+            f"LOCK TABLE {tables.events} IN EXCLUSIVE MODE" if tables.postgres else ""
+        )
+        self.chain_table = tables.chain
 
     def last_position(self) -> int:
         """The last position either the events or the chain reach, read in one statement:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
+from ledger.holders import subtree_of
 from ledger.values import LineKey
 from projections.balances import BalancesView
 from projections.runner import Projections
@@ -96,16 +97,8 @@ def subtree_groups(
 
 
 def descendants(view: BalancesView, holder: str) -> set[str]:
-    children: dict[str | None, list[str]] = {}
-    for code, parent in view.store.execute(f"SELECT code, parent FROM {view.t['holders']}"):
-        children.setdefault(parent, []).append(code)
-    found, frontier = {holder}, [holder]
-    while frontier:
-        for child in children.get(frontier.pop(), []):
-            if child not in found:
-                found.add(child)
-                frontier.append(child)
-    return found
+    pairs = view.store.execute(f"SELECT code, parent FROM {view.t['holders']}")
+    return subtree_of(((code, parent) for code, parent in pairs), holder)
 
 
 def _lines(view: BalancesView, filters: dict[str, Any]) -> list[tuple[Any, ...]]:

@@ -16,6 +16,7 @@ from typing import Any
 import psycopg
 
 from ledger.application import BudgetLedger
+from ledger.storage import log_tables
 from projections.balances import LAYOUT, NAME, BalancesView
 from projections.events import TOPICS, check_mapper, decode
 from projections.sql import ViewStore
@@ -96,11 +97,8 @@ class Projections:
 
     def _head_statement(self) -> str:
         """The log's head position, as the library's recorder computes it."""
-        recorder: Any = self.ledger.recorder
-        table = recorder.events_table_name
-        if self.store.postgres:
-            return f"SELECT max(notification_id) FROM {recorder.datastore.schema}.{table}"
-        return f"SELECT max(rowid) FROM {table}"
+        tables = log_tables(self.ledger.recorder)
+        return f"SELECT max({tables.position}) FROM {tables.events}"
 
     def _needs_start(self) -> bool:
         """True when there is no active generation, or it was built with another layout."""

@@ -1,0 +1,27 @@
+"""Where the library keeps the event log in each store, for the few places that read it with
+SQL of their own (the chain, verify, import's id lookup, the read models' freshness check)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from eventsourcing.postgres import PostgresApplicationRecorder
+
+from ledger.chain import CHAIN_TABLE
+
+
+@dataclass(frozen=True)
+class LogTables:
+    events: str  # the events table, schema-qualified on PostgreSQL
+    position: str  # its column that is the log position
+    chain: str  # the hash chain's table (ledger/chain.py)
+    postgres: bool
+
+
+def log_tables(recorder: Any) -> LogTables:
+    table = recorder.events_table_name
+    if isinstance(recorder, PostgresApplicationRecorder):
+        schema = recorder.datastore.schema
+        return LogTables(f"{schema}.{table}", "notification_id", f"{schema}.{CHAIN_TABLE}", True)
+    return LogTables(table, "rowid", CHAIN_TABLE, False)
