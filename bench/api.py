@@ -41,6 +41,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from api.tokens import TokenStore  # noqa: E402
+from bench.cpu import postmaster_pid, tree_cpu_s  # noqa: E402
 from bench.pg import bench_database  # noqa: E402
 from ledger.application import BudgetLedger, open_ledger  # noqa: E402
 from ledger.movements import MovementRequest  # noqa: E402
@@ -176,7 +177,10 @@ async def connection(
         writer.close()
 
 
-async def drive(port: int, request: Request, clients: int, seconds: float) -> dict[str, float]:
+async def drive(
+    port: int, request: Request, clients: int, seconds: float, processes: list[int]
+) -> dict[str, float]:
+    cpu_s_before = [*(tree_cpu_s(pid) for pid in processes), time.process_time()]
     now = time.perf_counter()
     warm_until, stop_at = now + WARM_UP_S, now + WARM_UP_S + seconds
     latencies: list[float] = []
@@ -188,6 +192,8 @@ async def drive(port: int, request: Request, clients: int, seconds: float) -> di
             for _ in range(clients)
         )
     )
+    cpu_s_after = [*(tree_cpu_s(pid) for pid in processes), time.process_time()]
+    cpu_s = [after - before for after, before in zip(cpu_s_after, cpu_s_before, strict=True)]
     latencies.sort()
     ok = sum(n for status, n in statuses.items() if 200 <= status < 300)
     return {
@@ -196,6 +202,8 @@ async def drive(port: int, request: Request, clients: int, seconds: float) -> di
         "p50_ms": 1000 * statistics.median(latencies),
         "p99_ms": 1000 * latencies[int(0.99 * (len(latencies) - 1))],
         "not_ok": len(latencies) - ok,
+        # Warm-up included: CPU milliseconds per request sent, server and PostgreSQL apart.
+        "cpu_ms": [1000 * spent / counter[0] for spent in cpu_s],
         "statuses": dict(statuses),  # type: ignore[dict-item]
     }
 
@@ -266,6 +274,8 @@ def main() -> None:
         )
         port = free_port()
         server = start_server(url, port, args.workers)
+        # CPU is counted for the server's processes, PostgreSQL's (when local) and this one's.
+        processes = [server.pid, postmaster_pid(url) or 0]
         try:
             print(
                 f"budget-ledger serve: {args.workers} workers; {args.clients} clients, "
@@ -274,15 +284,20 @@ def main() -> None:
             )
             print(
                 f"{'scenario':<18} {'requests':>9} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8}  "
-                "statuses"
+                "CPU ms/request (server + PostgreSQL, client)  statuses"
             )
             figures = {}
             for name, request in scenarios(token, districts, communes).items():
-                result = asyncio.run(drive(port, request, args.clients, args.seconds))
+                result = asyncio.run(
+                    drive(port, request, args.clients, args.seconds, processes)
+                )
                 figures[name] = result
+                server_ms, postgres_ms, client_ms = result["cpu_ms"]  # type: ignore[misc]
                 print(
                     f"{name:<18} {result['requests']:>9} {result['per_s']:>8.0f} "
-                    f"{result['p50_ms']:>8.2f} {result['p99_ms']:>8.2f}  {result['statuses']}",
+                    f"{result['p50_ms']:>8.2f} {result['p99_ms']:>8.2f}  "
+                    f"{server_ms:.2f} + {postgres_ms:.2f} = {server_ms + postgres_ms:.2f}, "
+                    f"{client_ms:.2f}  {result['statuses']}",
                     flush=True,
                 )
         finally:
