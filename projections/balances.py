@@ -67,6 +67,14 @@ def _values(row: Sequence[Any]) -> Values:
     return (int(row[0]), int(row[1]), int(row[2]), int(row[3]))
 
 
+def _keep_latest(
+    found: dict[int, tuple[int, date, int]], node: int, version: Any, until_day: Any, amount: Any
+) -> None:
+    """Keep the extension recorded last (the highest position) of each node."""
+    if node not in found or int(version) > found[node][0]:
+        found[node] = (int(version), date.fromordinal(int(until_day)), int(amount))
+
+
 def add(left: Values, right: Values) -> Values:
     return (left[0] + right[0], left[1] + right[1], left[2] + right[2], left[3] + right[3])
 
@@ -613,76 +621,107 @@ class BalancesView:
     def values_many(
         self, nodes: Sequence[int], as_of: date, position: int | None
     ) -> dict[int, Values]:
-        """The figures of each node at ``as_of`` after ``position``, in two statements
-        whatever the number of nodes: per node, the latest version at or before the position
-        of the last era before the date's era that existed then, plus the latest version of
-        each block of the date's era before the date's block (at most ERA_BLOCKS - 1) and of
-        each day of the date's block up to the date (at most BLOCK_DAYS), each found by an
-        index seek."""
+        """The figures of each node at ``as_of`` after ``position``, in one statement per
+        chunk of nodes: per node, the latest version at or before the position of the last
+        era before the date's era that existed then, plus the latest version of each block
+        of the date's era before the date's block (at most ERA_BLOCKS - 1) and of each day
+        of the date's block up to the date (at most BLOCK_DAYS), each found by an index
+        seek. The rows of a node add up to its figures."""
         if len(nodes) == 1:
             return {nodes[0]: self.values(nodes[0], as_of, position)}
+        found = dict.fromkeys(nodes, ZERO)
+        for chunk in _chunks(list(nodes)):
+            statement, parameters = self._values_statement(chunk, as_of, position)
+            for node, *values in self.store.execute(statement, parameters):
+                found[node] = add(found[node], _values(values))
+        return found
+
+    def figures_many(
+        self, nodes: Sequence[int], as_of: date, position: int | None
+    ) -> tuple[dict[int, Values], dict[int, tuple[date, int]]]:
+        """``values_many`` and every node's ``extension`` together, in one statement per
+        chunk of nodes (a balance read's round trips are a good part of its cost): the extension
+        rows ride along in the figures' columns, told apart by the first column."""
+        if len(nodes) == 1:
+            extension = self.extension(nodes[0], as_of, position)
+            extensions = {nodes[0]: extension} if extension is not None else {}
+            return {nodes[0]: self.values(nodes[0], as_of, position)}, extensions
+        found = dict.fromkeys(nodes, ZERO)
+        latest: dict[int, tuple[int, date, int]] = {}
+        for chunk in _chunks(list(nodes)):
+            figures, parameters = self._values_statement(chunk, as_of, position)
+            extended, more = self._extensions_statement(chunk, as_of, position)
+            rows = self.store.execute(
+                f"SELECT 0, v.* FROM ({figures}) v UNION ALL SELECT 1, x.*, 0 FROM ({extended}) x",
+                (*parameters, *more),
+            )
+            for part, node, *values_or_extension in rows:
+                if part == 0:
+                    found[node] = add(found[node], _values(values_or_extension))
+                else:
+                    _keep_latest(latest, node, *values_or_extension[:3])
+        return found, {node: (until, amount) for node, (_, until, amount) in latest.items()}
+
+    def _values_statement(
+        self, chunk: Sequence[int], as_of: date, position: int | None
+    ) -> tuple[str, tuple[Any, ...]]:
+        """The statement of ``values_many`` for one chunk: rows (node, *FIGURES)."""
         day = as_of.toordinal()
         block = day // BLOCK_DAYS
         era = block // ERA_BLOCKS
         limit = position if position is not None else 2**62
-        found = dict.fromkeys(nodes, ZERO)
         e_figures = ", ".join(f"e.{name}" for name in FIGURES)
         b_figures = ", ".join(f"b.{name}" for name in FIGURES)
         d_figures = ", ".join(f"d.{name}" for name in FIGURES)
         sums = ", ".join(f"sum({name})" for name in FIGURES)
-        for chunk in _chunks(list(nodes)):
-            marks = ", ".join("?" for _ in chunk)
-            # The version wanted is found per node by a correlated max() (an index seek),
-            # then fetched by its exact key: never a scan over a node's versions.
-            before = self.store.execute(
-                f"SELECT e.node, {e_figures} FROM (SELECT m.node, m.era,"
-                f" (SELECT max(x.position) FROM {self.t['eras']} x WHERE x.node = m.node"
-                " AND x.era = m.era AND x.position <= ?) AS position FROM"
-                f" (SELECT node, max(era) AS era FROM {self.t['era_starts']}"
-                f" WHERE node IN ({marks}) AND era < ? AND position <= ? GROUP BY node) m) k"
-                f" JOIN {self.t['eras']} e ON e.node = k.node AND e.era = k.era"
-                " AND e.position = k.position",
-                (limit, *chunk, era, limit),
-            )
-            within = self.store.execute(
-                f"SELECT node, {sums} FROM (SELECT b.node, {b_figures} FROM"
-                " (SELECT s.node, s.block,"
-                f" (SELECT max(x.position) FROM {self.t['blocks']} x WHERE x.node = s.node"
-                " AND x.block = s.block AND x.position <= ?) AS position"
-                f" FROM {self.t['block_starts']} s WHERE s.node IN ({marks}) AND s.block >= ?"
-                " AND s.block < ? AND s.position <= ?) k"
-                f" JOIN {self.t['blocks']} b ON b.node = k.node AND b.block = k.block"
-                " AND b.position = k.position"
-                f" UNION ALL SELECT d.node, {d_figures} FROM (SELECT s.node, s.block, s.day,"
-                f" (SELECT max(x.position) FROM {self.t['days']} x WHERE x.node = s.node"
-                " AND x.block = s.block AND x.day = s.day AND x.position <= ?) AS position"
-                f" FROM {self.t['day_starts']} s WHERE s.node IN ({marks}) AND s.block = ?"
-                " AND s.day <= ? AND s.position <= ?) k"
-                f" JOIN {self.t['days']} d ON d.node = k.node AND d.block = k.block"
-                " AND d.day = k.day AND d.position = k.position) w GROUP BY node",
-                (limit, *chunk, era * ERA_BLOCKS, block, limit, limit, *chunk, block, day, limit),
-            )
-            for node, *values in [*before, *within]:
-                found[node] = add(found[node], _values(values))
-        return found
+        marks = ", ".join("?" for _ in chunk)
+        # The version wanted is found per node by a correlated max() (an index seek), then
+        # fetched by its exact key: never a scan over a node's versions.
+        before = (
+            f"SELECT e.node, {e_figures} FROM (SELECT m.node, m.era,"
+            f" (SELECT max(x.position) FROM {self.t['eras']} x WHERE x.node = m.node"
+            " AND x.era = m.era AND x.position <= ?) AS position FROM"
+            f" (SELECT node, max(era) AS era FROM {self.t['era_starts']}"
+            f" WHERE node IN ({marks}) AND era < ? AND position <= ? GROUP BY node) m) k"
+            f" JOIN {self.t['eras']} e ON e.node = k.node AND e.era = k.era"
+            " AND e.position = k.position"
+        )
+        within = (
+            f"SELECT node, {sums} FROM (SELECT b.node, {b_figures} FROM"
+            " (SELECT s.node, s.block,"
+            f" (SELECT max(x.position) FROM {self.t['blocks']} x WHERE x.node = s.node"
+            " AND x.block = s.block AND x.position <= ?) AS position"
+            f" FROM {self.t['block_starts']} s WHERE s.node IN ({marks}) AND s.block >= ?"
+            " AND s.block < ? AND s.position <= ?) k"
+            f" JOIN {self.t['blocks']} b ON b.node = k.node AND b.block = k.block"
+            " AND b.position = k.position"
+            f" UNION ALL SELECT d.node, {d_figures} FROM (SELECT s.node, s.block, s.day,"
+            f" (SELECT max(x.position) FROM {self.t['days']} x WHERE x.node = s.node"
+            " AND x.block = s.block AND x.day = s.day AND x.position <= ?) AS position"
+            f" FROM {self.t['day_starts']} s WHERE s.node IN ({marks}) AND s.block = ?"
+            " AND s.day <= ? AND s.position <= ?) k"
+            f" JOIN {self.t['days']} d ON d.node = k.node AND d.block = k.block"
+            " AND d.day = k.day AND d.position = k.position) w GROUP BY node"
+        )
+        return (
+            f"SELECT * FROM ({before}) b UNION ALL SELECT * FROM ({within}) w",
+            (
+                *(limit, *chunk, era, limit),
+                *(limit, *chunk, era * ERA_BLOCKS, block, limit, limit, *chunk, block, day, limit),
+            ),
+        )
 
-    def extensions_many(
-        self, nodes: Sequence[int], as_of: date, position: int | None
-    ) -> dict[int, tuple[date, int]]:
-        """``extension`` for many nodes in one statement per chunk: a line has at most
-        EXTENSIONS_MAX extensions, so reading them all and keeping the latest is cheap."""
-        found: dict[int, tuple[int, date, int]] = {}
-        for chunk in _chunks(list(nodes)):
-            marks = ", ".join("?" for _ in chunk)
-            rows = self.store.execute(
-                f"SELECT node, position, until_day, amount_vnd FROM {self.t['extensions']}"
-                f" WHERE node IN ({marks}) AND effective_day <= ? AND position <= ?",
-                (*chunk, as_of.toordinal(), position if position is not None else 2**62),
-            )
-            for node, version, until_day, amount_vnd in rows:
-                if node not in found or version > found[node][0]:
-                    found[node] = (int(version), date.fromordinal(until_day), int(amount_vnd))
-        return {node: (until, amount) for node, (_, until, amount) in found.items()}
+    def _extensions_statement(
+        self, chunk: Sequence[int], as_of: date, position: int | None
+    ) -> tuple[str, tuple[Any, ...]]:
+        """Every extension of these nodes in effect at ``as_of`` and recorded by
+        ``position``: rows (node, position, until_day, amount_vnd)."""
+        marks = ", ".join("?" for _ in chunk)
+        return (
+            f"SELECT node, position, until_day, amount_vnd FROM {self.t['extensions']}"
+            f" WHERE node IN ({marks}) AND effective_day <= ? AND position <= ?",
+            (*chunk, as_of.toordinal(), position if position is not None else 2**62),
+        )
 
     def extension(self, node: int, as_of: date, position: int | None) -> tuple[date, int] | None:
         row = self.store.one(

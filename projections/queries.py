@@ -33,8 +33,7 @@ def line_balances(
     position = view.position_at(known_at)
     rows = []
     lines = _lines(view, filters)
-    values = view.values_many([node for node, *_ in lines], as_of, position)
-    extensions = view.extensions_many([node for node, *_ in lines], as_of, position)
+    values, extensions = view.figures_many([node for node, *_ in lines], as_of, position)
     for node, *identity in lines:
         key = LineKey(*identity)
         row: dict[str, Any] = {**key.as_dict(), **_figures(values[node])}
