@@ -36,7 +36,7 @@ class HoldersView(MethodView):
             as_dict(holder) for holder in services().ledger.list_holders() if in_scope(holder.code)
         ]
 
-    @blp.arguments(schemas.HolderRequestSchema)
+    @blp.arguments(schemas.HolderRequestSchema())
     @blp.response(201, schemas.HolderSchema, description="Registered (or already so).")
     @blp.alt_response(422, response="UNPROCESSABLE_ENTITY")
     def post(self, body: dict[str, Any]) -> Any:

@@ -214,7 +214,9 @@ def register(
         return record(action, build, body)
 
     post.__doc__ = summary
-    post = blp.arguments(schema)(post)
+    # An instance, made once: given the class, webargs builds a new schema (deep-copying
+    # every field) for each request.
+    post = blp.arguments(schema())(post)
     post = blp.response(201, schemas.ReceiptSchema, description="Recorded (or replayed).")(post)
     for status, description in REFUSALS.items():
         post = blp.alt_response(status, response=_component(status), description=description)(post)
