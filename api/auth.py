@@ -8,6 +8,7 @@ from flask import current_app, g, request
 from api.services import Services
 from api.tokens import Token
 from ledger.errors import InvariantViolation
+from projections.runner import ReadModelState
 
 # Paths anyone may read: health checks, the API's own description and the problem types.
 OPEN_PREFIXES = ("/health", "/openapi.json", "/docs", "/problems/")
@@ -37,10 +38,17 @@ def authenticate() -> None:
             "send 'Authorization: Bearer <token>'; an admin creates tokens with "
             "'budget-ledger tokens create'"
         )
-    token = services().tokens().find(secret.strip())
+    token, state = services().authenticate(secret.strip())
     if token is None:
         raise Unauthenticated("the token is unknown or was revoked; ask an admin for a new one")
     g.token = token
+    g.read_model = state
+
+
+def read_model() -> ReadModelState | None:
+    """Where the read models stood when this request arrived (read with its token)."""
+    state: ReadModelState | None = g.get("read_model")
+    return state
 
 
 def caller() -> Token:

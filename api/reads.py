@@ -10,7 +10,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from api import schemas
-from api.auth import caller, require_scope, require_unscoped, services
+from api.auth import caller, read_model, require_scope, require_unscoped, services
 from ledger.audit import history
 from ledger.errors import InvalidInput
 from ledger.values import VIETNAM_TIME, check_code, today_in_vietnam
@@ -48,12 +48,12 @@ def scope_holders(view: balances.BalancesView | None = None) -> set[str] | None:
     scope = caller().scope
     if scope is None:
         return None
-    return descendants(view or services().current_projections().view(), scope)
+    return descendants(view or services().current_projections(read_model()).view(), scope)
 
 
 @blp.route("/balances")
 class BalancesView(MethodView):
-    @blp.arguments(schemas.BalanceQuerySchema, location="query")
+    @blp.arguments(schemas.BalanceQuerySchema(), location="query")
     @blp.response(200, schemas.BalancesSchema)
     def get(self, args: dict[str, Any]) -> Any:
         """Every derived figure of the chosen lines (or of a holder's subtree rolled up) at
@@ -63,7 +63,7 @@ class BalancesView(MethodView):
         known_at = moment(args)
         if "holder" in filters:
             require_scope(filters["holder"])
-        projections = services().current_projections()
+        projections = services().current_projections(read_model())
         if args["subtree"]:
             if "holder" not in filters:
                 raise InvalidInput(
@@ -80,7 +80,7 @@ class BalancesView(MethodView):
 
 @blp.route("/reports/progress")
 class ProgressView(MethodView):
-    @blp.arguments(schemas.ProgressQuerySchema, location="query")
+    @blp.arguments(schemas.ProgressQuerySchema(), location="query")
     @blp.response(200, schemas.ProgressSchema)
     def get(self, args: dict[str, Any]) -> Any:
         """The disbursement-progress table: plan, disbursed and rate, investment and
@@ -91,7 +91,7 @@ class ProgressView(MethodView):
         if holder is not None:
             require_scope(holder)
         known_at = moment(args)
-        projections = services().current_projections()
+        projections = services().current_projections(read_model())
         if args.get("period"):
             start, end = args.get("start"), args.get("end")
             if start is None or end is None:
@@ -114,7 +114,7 @@ class ProgressView(MethodView):
 
 @blp.route("/history")
 class HistoryView(MethodView):
-    @blp.arguments(schemas.HistoryQuerySchema, location="query")
+    @blp.arguments(schemas.HistoryQuerySchema(), location="query")
     @blp.response(200, schemas.HistorySchema)
     def get(self, args: dict[str, Any]) -> Any:
         """The movements of a line, a holder or a decision, oldest effective date first, with
@@ -146,7 +146,7 @@ class HistoryView(MethodView):
 
 @blp.route("/events")
 class EventsView(MethodView):
-    @blp.arguments(schemas.EventsQuerySchema, location="query")
+    @blp.arguments(schemas.EventsQuerySchema(), location="query")
     @blp.response(200, schemas.EventsSchema)
     def get(self, args: dict[str, Any]) -> Any:
         """The audit feed: every stored event after a log position, in log order, for

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import threading
 
-from api.tokens import TokenStore
+from api.tokens import Token, TokenStore
 from ledger.application import BudgetLedger, open_ledger
-from projections.runner import Projections
+from projections.runner import Projections, ReadModelState
 
 
 class Services:
@@ -37,13 +37,34 @@ class Services:
                 self._opened.append(projections)
         return projections
 
-    def current_projections(self) -> Projections:
+    def current_projections(self, state: ReadModelState | None = None) -> Projections:
         """The read models, brought up to the log's head first (reads see every write that
-        was answered before they were asked)."""
+        was answered before they were asked). ``state``: where they stood when this request
+        arrived (``authenticate`` reads it), else it is read now."""
         projections = self.projections()
-        if not projections.is_current():
+        if state is None:
+            state = projections.state()
+        if state.current:
+            projections.use(state)
+        else:
+            projections.use(None)
             projections.catch_up()
         return projections
+
+    def authenticate(self, secret: str) -> tuple[Token | None, ReadModelState]:
+        """The live token with this secret (None: unknown or revoked) and where the read
+        models stand, in one statement: a read then needs no other round trip before its
+        query, and the token is looked up afresh on every request (a revocation counts from
+        the next request on, in every process)."""
+        projections = self.projections()
+        tokens = self.tokens()
+        statement, parameters = tokens.find_statement(secret)
+        row = projections.store.one(
+            f"SELECT * FROM ({projections.state_statement()}) s LEFT JOIN ({statement}) t ON 1 = 1",
+            parameters,
+        )
+        assert row is not None, "the balances projection has no active generation"
+        return tokens.token(row[3:]), ReadModelState.of(row)
 
     def tokens(self) -> TokenStore:
         tokens: TokenStore | None = getattr(self._local, "tokens", None)

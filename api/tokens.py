@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -116,11 +117,20 @@ class TokenStore:
 
     def find(self, secret: str) -> Token | None:
         """The live token with this secret, or None (unknown or revoked)."""
-        if not secret.startswith(TOKEN_PREFIX):
-            return None
-        row = self.store.one(
+        statement, parameters = self.find_statement(secret)
+        return self.token(self.store.one(statement, parameters) or (None,))
+
+    def find_statement(self, secret: str) -> tuple[str, tuple[str]]:
+        """The statement that finds the live token with this secret: at most one row of
+        name, role, scope and created_at (a secret without the prefix matches nothing)."""
+        sha256 = digest(secret) if secret.startswith(TOKEN_PREFIX) else ""
+        return (
             f"SELECT name, role, scope, created_at FROM {TABLE}"
             " WHERE token_sha256 = ? AND revoked_at IS NULL",
-            (digest(secret),),
+            (sha256,),
         )
-        return Token(*row) if row else None
+
+    @staticmethod
+    def token(row: Sequence[Any]) -> Token | None:
+        """The token of a row of ``find_statement`` (None: no row, or its columns NULL)."""
+        return Token(*row) if row[0] is not None else None

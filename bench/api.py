@@ -288,9 +288,7 @@ def main() -> None:
             )
             figures = {}
             for name, request in scenarios(token, districts, communes).items():
-                result = asyncio.run(
-                    drive(port, request, args.clients, args.seconds, processes)
-                )
+                result = asyncio.run(drive(port, request, args.clients, args.seconds, processes))
                 figures[name] = result
                 server_ms, postgres_ms, client_ms = result["cpu_ms"]  # type: ignore[misc]
                 print(

@@ -11,6 +11,7 @@ from __future__ import annotations
 import gc
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import psycopg
@@ -29,6 +30,24 @@ READ_TOPICS = sorted(TOPICS)
 STATE = "projection_state"
 
 Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class ReadModelState:
+    """Where the active read model stood against the log's head, read in one statement."""
+
+    generation: int
+    position: int
+    head: int
+
+    @property
+    def current(self) -> bool:
+        return self.position >= self.head
+
+    @classmethod
+    def of(cls, row: tuple[Any, ...]) -> ReadModelState:
+        """From the first three columns of a row of ``Projections.state_statement``."""
+        return cls(int(row[0]), int(row[1]), int(row[2] or 0))
 
 
 class Projections:
@@ -50,6 +69,9 @@ class Projections:
                 if self._needs_start():
                     self._start_over()
         self._views: dict[int, BalancesView] = {}
+        # The active generation as a caller last read it (``use``), so that its queries do
+        # not each read it again; None: read it when asked.
+        self.generation_in_use: int | None = None
 
     def close(self) -> None:
         self.store.close()
@@ -64,7 +86,7 @@ class Projections:
         return int(row[0])
 
     def view(self, generation: int | None = None) -> BalancesView:
-        generation = generation or self.active_generation()
+        generation = generation or self.generation_in_use or self.active_generation()
         if generation not in self._views:
             self._views[generation] = BalancesView(self.store, generation)
         return self._views[generation]
@@ -85,15 +107,29 @@ class Projections:
             )
         ]
 
+    def state_statement(self) -> str:
+        """One row, without a lock: the active generation, its position and the log's
+        head (other statements may be joined to it, so that a reader pays one round trip)."""
+        return (
+            f"SELECT generation, position, ({self._head_statement()}) FROM {STATE}"
+            f" WHERE name = '{NAME}' AND active = 1"
+        )
+
+    def state(self) -> ReadModelState:
+        row = self.store.one(self.state_statement())
+        assert row is not None, "the balances projection has no active generation"
+        return ReadModelState.of(row)
+
     def is_current(self) -> bool:
         """Whether the active read model has reached the log's head: one statement and no
         lock, so a reader checks it before paying for a catch-up."""
-        row = self.store.one(
-            f"SELECT (SELECT position FROM {STATE} WHERE name = ? AND active = 1),"
-            f" ({self._head_statement()})",
-            (NAME,),
-        )
-        return row is not None and row[0] is not None and int(row[0]) >= int(row[1] or 0)
+        return self.state().current
+
+    def use(self, state: ReadModelState | None) -> None:
+        """Serve the next reads from the generation that ``state`` found active, reading
+        no more state until the next ``use``; ``None``: read it on each ``view()``.
+        A reader calls it once per request, with the state read for that request."""
+        self.generation_in_use = state.generation if state is not None else None
 
     def _head_statement(self) -> str:
         """The log's head position, as the library's recorder computes it."""

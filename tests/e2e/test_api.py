@@ -459,3 +459,20 @@ def test_history_filters_over_http(api: Api) -> None:
     first = min(e["recorded_at"] for e in province)
     assert api.ok(api.get("/history", "auditor", recorded_to=first))["entries"]
     assert api.get("/history", "viewer-505", holder="49", subtree="true").status_code == 403
+
+
+def test_a_read_after_a_rebuild_in_another_process_uses_the_new_generation(
+    api: Api, database: str
+) -> None:
+    # Each request reads which generation is active together with its token; a generation
+    # remembered from an earlier request would now name dropped tables.
+    worked_example(api)
+    before = api.balances(program="GNBV")
+    assert api.balances(program="GNBV") == before  # the read model was current: no catch-up
+    result = CliRunner().invoke(main, ["projections", "rebuild", "--database", database])
+    assert result.exit_code == 0, result.output
+    assert api.balances(program="GNBV") == before
+    payment = move("after-rebuild", "2024-07-02", holder="505", amount_vnd=TY, voucher="KB 9")
+    api.ok(api.post("/disbursements", "clerk-505", payment), 201)
+    after = api.balances(program="GNBV")
+    assert after["505"]["disbursed_vnd"] == before["505"]["disbursed_vnd"] + TY
