@@ -62,8 +62,6 @@ LINE_TOPICS = sorted(
 
 A = TypeVar("A")
 
-# Set while a command re-reads everything from the store instead of this process's cache.
-_FRESH_READS: ContextVar[bool] = ContextVar("fresh_reads", default=False)
 # A batch (an import) plans many movements against aggregates held here, before saving any.
 _WORKING_SET: ContextVar[dict[UUID, Any] | None] = ContextVar("working_set", default=None)
 
@@ -135,13 +133,24 @@ class BudgetLedger(Application[UUID]):
     # Where it is stored (set by open_ledger); the read models live in the same database.
     database: str | None = None
     env = {
-        # Aggregates a process has read or saved stay in memory, so a command reads no
-        # events at all on the hot path and its cost does not grow with history. A stale
-        # copy cannot do harm: saving after it fails the store's version check, and the
-        # command is retried on fresh reads (see record()).
+        # Aggregates a process has read stay in memory, and each read brings its copy up to
+        # the store's version with the events recorded since (one indexed query, usually
+        # returning none or one): the cost of a command does not grow with history, and a
+        # line another process wrote is not stale here. Without the fast-forward, with
+        # several server processes, about half the writes read a stale line, failed the
+        # store's version check and were planned again on a line replayed from its
+        # snapshot. A stale read can still happen in a race; the version check refuses
+        # its save and the command is retried (see record()).
         "AGGREGATE_CACHE_MAXSIZE": "20000",
-        "AGGREGATE_CACHE_FASTFORWARD": "n",
+        "AGGREGATE_CACHE_FASTFORWARD": "y",
     }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Holders, once registered, never change: those found are kept here, without the
+        # repository's copy and fast-forward query on each read (a scope check reads a few
+        # per request). Bounded by the holders that exist.
+        self._holders: dict[str, Holder] = {}
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
@@ -181,7 +190,9 @@ class BudgetLedger(Application[UUID]):
         return holder
 
     def get_holder(self, code: str) -> Holder:
-        holder = self._find(Holder, holder_id(code))
+        holder = self._holders.get(code) or self._find(Holder, holder_id(code))
+        if holder is not None:
+            self._holders[code] = holder
         if holder is None:
             raise UnknownHolder(
                 f"no holder has code {code}; list them with 'budget-ledger units list' or "
@@ -217,24 +228,17 @@ class BudgetLedger(Application[UUID]):
         Returns the receipt and whether it was a replay of a movement already recorded
         under the same id with the same content (then nothing new is recorded)."""
         actor = check_actor(actor)
-        fresh = False
         for attempt in range(limits.COMMAND_ATTEMPTS_MAX):
             recorded_at = utc_now()
-            token = _FRESH_READS.set(fresh)
             try:
+                # Every aggregate is read up to the store's version (see ``env``), so a
+                # refusal is never made on a stale copy.
                 aggregates = self._plan(request, actor, recorded_at)
             except LedgerError:
-                if not fresh:
-                    # The refusal may come from this process's cached state being behind
-                    # the store: never refuse on it; check once more against the store.
-                    fresh = True
-                    continue
                 prior = self._prior_receipt(request)
                 if prior is not None:
                     return prior, True
                 raise
-            finally:
-                _FRESH_READS.reset(token)
             try:
                 self.save(*aggregates)
             except IntegrityError:
@@ -243,7 +247,6 @@ class BudgetLedger(Application[UUID]):
                 prior = self._prior_receipt(request)
                 if prior is not None:
                     return prior, True
-                fresh = True
                 _wait_before_retry(attempt)
                 continue
             self._snapshot_lines(aggregates)
@@ -421,11 +424,7 @@ class BudgetLedger(Application[UUID]):
         actor = check_actor(actor)
         for attempt in range(limits.COMMAND_ATTEMPTS_MAX):
             at = utc_now()
-            token = _FRESH_READS.set(True)
-            try:
-                aggregates = self._plan_close_year(year, day, actor, at)
-            finally:
-                _FRESH_READS.reset(token)
+            aggregates = self._plan_close_year(year, day, actor, at)
             if not aggregates:
                 return []
             try:
@@ -459,10 +458,10 @@ class BudgetLedger(Application[UUID]):
     # -- Queries ---------------------------------------------------------------------------
 
     def get_line(self, key: LineKey) -> BudgetLine | None:
-        return self._find(BudgetLine, key.line_id, fresh=True)
+        return self._find(BudgetLine, key.line_id)
 
     def get_movement(self, movement_id: str) -> Movement:
-        movement = self._find(Movement, movement_aggregate_id(movement_id), fresh=True)
+        movement = self._find(Movement, movement_aggregate_id(movement_id))
         if movement is None:
             raise UnknownMovement(f"no movement has id {movement_id}", field="movement_id")
         return movement
@@ -528,20 +527,14 @@ class BudgetLedger(Application[UUID]):
                 return
             start = page[-1].id + 1
 
-    def _find(self, cls: type[A], aggregate_id: UUID, *, fresh: bool = False) -> A | None:
-        """Read an aggregate. Commands read this process's cache (no query: the store's
-        version check on save refuses a stale read, and the command is retried on fresh
-        reads); queries and retries read the store."""
+    def _find(self, cls: type[A], aggregate_id: UUID) -> A | None:
+        """Read an aggregate: this process's cached copy brought up to the store's version
+        (see ``env``), or, inside ``working_set()``, the batch's own copy."""
         working = _WORKING_SET.get()
         if working is not None and aggregate_id in working:
             found = working[aggregate_id]
             assert isinstance(found, cls), (aggregate_id, type(found))
             return found
-        if (
-            fresh or _FRESH_READS.get() or working is not None
-        ) and self.repository.cache is not None:
-            with contextlib.suppress(KeyError):
-                self.repository.cache.get(aggregate_id, evict=True)
         try:
             aggregate: object = self.repository.get(aggregate_id)
         except AggregateNotFoundError:

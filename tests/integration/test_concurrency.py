@@ -75,3 +75,31 @@ def test_many_racing_payments_drain_a_line_exactly_and_never_below_zero(
     assert set(outcomes) <= {"recorded", "available-never-negative"}
     assert figures(stored_ledger, TAY_GIANG)["available_vnd"] == 0
     assert check(stored_ledger.journal(), stored_ledger.list_lines()) == []
+
+
+def test_a_line_cached_in_one_process_reads_as_another_process_left_it(
+    stored_ledger: BudgetLedger, database: str
+) -> None:
+    worked_example(stored_ledger)  # 504 has 30 tỷ available
+    key = LineKey(**TAY_GIANG.__dict__)
+    cached = stored_ledger.repository.get(key.line_id)  # now in this process's cache
+    other = open_ledger(database)  # another server process, in effect
+    try:
+        record(other, "disburse", "other-1", date(2024, 6, 2), key, amount_vnd=25 * TY)
+        written = other.repository.get(key.line_id)
+    finally:
+        other.close()
+    line = stored_ledger.repository.get(key.line_id)
+    assert line.version == written.version == cached.version + 1
+    assert line.available_vnd == 5 * TY
+    # A command planned on it is refused on what the store holds, and records nothing.
+    head = stored_ledger.head_position()
+    try:
+        record(stored_ledger, "disburse", "this-1", date(2024, 6, 3), key, amount_vnd=6 * TY)
+    except LedgerError as error:
+        assert error.rule == "available-never-negative"
+    else:
+        raise AssertionError("a payment above the available amount was recorded")
+    assert stored_ledger.head_position() == head
+    record(stored_ledger, "disburse", "this-2", date(2024, 6, 3), key, amount_vnd=5 * TY)
+    assert figures(stored_ledger, TAY_GIANG)["available_vnd"] == 0
