@@ -117,7 +117,9 @@ def free_port() -> int:
         return port
 
 
-def start_server(database: str, port: int, workers: int) -> subprocess.Popen[bytes]:
+def start_server(
+    database: str, port: int, workers: int, threads: int | None
+) -> subprocess.Popen[bytes]:
     command = [
         str(Path(sys.executable).parent / "budget-ledger"),
         "serve",
@@ -127,6 +129,7 @@ def start_server(database: str, port: int, workers: int) -> subprocess.Popen[byt
         str(port),
         "--workers",
         str(workers),
+        *(["--threads", str(threads)] if threads else []),
     ]
     server = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 30
@@ -257,6 +260,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--clients", type=int, default=32)
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--threads", type=int, help="threads per worker [serve's default]")
     args = parser.parse_args()
     with bench_database(args.postgres) as (url, _):
         started = time.perf_counter()
@@ -273,12 +277,13 @@ def main() -> None:
             flush=True,
         )
         port = free_port()
-        server = start_server(url, port, args.workers)
+        server = start_server(url, port, args.workers, args.threads)
         # CPU is counted for the server's processes, PostgreSQL's (when local) and this one's.
         processes = [server.pid, postmaster_pid(url) or 0]
         try:
             print(
-                f"budget-ledger serve: {args.workers} workers; {args.clients} clients, "
+                f"budget-ledger serve: {args.workers} workers, {args.threads or 'default'} threads;"
+                f" {args.clients} clients, "
                 f"{WARM_UP_S:.0f} s warm-up then {args.seconds:.0f} s per scenario",
                 flush=True,
             )
