@@ -21,6 +21,7 @@ from eventsourcing.persistence import (
     IntegrityError,
     JSONTranscoder,
     PersistenceError,
+    StoredEvent,
     Transcoding,
 )
 
@@ -386,28 +387,46 @@ class BudgetLedger(Application[UUID]):
             working[aggregate.id] = aggregate
         return aggregates
 
-    def existing(self, aggregate_ids: list[UUID]) -> set[UUID]:
-        """Which of these aggregates have been recorded (one query for the lot)."""
+    def recorded_movements(self, aggregate_ids: list[UUID]) -> dict[UUID, Movement]:
+        """Which of these movements have been recorded, each as first recorded (what was
+        asked, its fingerprint; not its later reversals): one query for the lot."""
         if not aggregate_ids:
-            return set()
+            return {}
         recorder: Any = self.recorder
         tables = log_tables(recorder)
+        columns = "originator_id, originator_version, topic, state"
         if tables.postgres:
             statement = (
-                f"SELECT originator_id FROM {tables.events}"
+                f"SELECT {columns} FROM {tables.events}"
                 " WHERE originator_id = ANY(%s) AND originator_version = 1"
             )
             parameters: Any = (aggregate_ids,)
         else:
             marks = ", ".join("?" for _ in aggregate_ids)
             statement = (
-                f"SELECT originator_id FROM {tables.events} WHERE originator_id IN ({marks})"
+                f"SELECT {columns} FROM {tables.events} WHERE originator_id IN ({marks})"
                 " AND originator_version = 1"
             )
             parameters = [aggregate_id.hex for aggregate_id in aggregate_ids]
         with recorder.datastore.transaction(commit=False) as cursor:
             cursor.execute(statement, parameters)
-            return {UUID(str(row["originator_id"])) for row in cursor.fetchall()}
+            rows = cursor.fetchall()
+        movements = {}
+        for row in rows:
+            stored = StoredEvent(
+                originator_id=UUID(str(row["originator_id"])),
+                originator_version=row["originator_version"],
+                topic=row["topic"],
+                state=bytes(row["state"]),
+            )
+            recorded: Any = self.mapper.to_domain_event(stored)
+            movement = recorded.mutate(None)
+            assert isinstance(movement, Movement), stored.topic
+            movements[movement.id] = movement
+        return movements
+
+    def to_stored_events(self, events: list[Any]) -> list[StoredEvent]:
+        return [self.mapper.to_stored_event(event) for event in events]
 
     def snapshot(self, lines: list[BudgetLine]) -> None:
         """Snapshot these lines as they stand in hand (after a batch recorded them)."""

@@ -13,7 +13,9 @@ import hashlib
 import json
 from dataclasses import dataclass, fields
 from datetime import date, datetime
+from functools import cached_property
 from typing import Any
+from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 
@@ -136,10 +138,16 @@ class MovementRequest:
         return content
 
     def fingerprint(self) -> str:
+        return self._fingerprint
+
+    # Both are asked for several times per movement (the replay checks, the Movement's
+    # event, an import's lookups) and cost a hash each: worked out once per request.
+    @cached_property
+    def _fingerprint(self) -> str:
         return fingerprint(self.canonical())
 
-    @property
-    def aggregate_id(self) -> Any:
+    @cached_property
+    def aggregate_id(self) -> UUID:
         return movement_aggregate_id(self.movement_id)
 
 
@@ -220,7 +228,7 @@ class Movement(Aggregate):
             movement_id=request.movement_id,
             action=request.action,
             request=canonical,
-            fingerprint=fingerprint(canonical),
+            fingerprint=request.fingerprint(),
             actor=actor,
             amount_vnd=amount_vnd,
             lines=lines,
