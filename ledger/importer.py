@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from uuid import UUID
 
 from ledger.application import BudgetLedger, check_actor, utc_now
 from ledger.errors import InvalidInput, LedgerError
@@ -192,6 +193,7 @@ class Importer:
         that every bad row is reported and nothing is recorded."""
         outcome = Outcome()
         seen: dict[str, str] = {}  # movement id -> fingerprint, for every row so far
+        changed: set[UUID] = set()  # the lines (and reversed payments) the rows changed
         recorder: Any = self.ledger.recorder
         with self.ledger.working_set() as working:
             chunks = self._chunks(path, outcome, progress)
@@ -207,11 +209,14 @@ class Importer:
                         if events:
                             recorder.insert_in(cursor, self.ledger.to_stored_events(events))
                             outcome.written += len(events)
+                            changed.update(
+                                e.originator_id for e in events if e.originator_id in working
+                            )
             except _Refused:
                 pass
             for chunk in chunks:
                 self._chunk(chunk, seen, outcome)
-            lines = [a for a in working.values() if isinstance(a, BudgetLine)]
+            lines = [working[i] for i in changed if isinstance(working[i], BudgetLine)]
         if not outcome.bad:
             outcome.events = outcome.written
             # A line changed by many rows would otherwise replay them all on its next read.
@@ -246,6 +251,7 @@ class Importer:
     ) -> list[Any]:
         """Check and plan a chunk's rows against the working lines; their events, in order."""
         recorded = self.ledger.recorded_movements([request.aggregate_id for _, request in chunk])
+        self.ledger.load([line_id for _, request in chunk for line_id in request.line_ids()])
         events: list[Any] = []
         for number, request in chunk:
             fingerprint = request.fingerprint()

@@ -140,6 +140,14 @@ class MovementRequest:
     def fingerprint(self) -> str:
         return self._fingerprint
 
+    def line_ids(self) -> list[UUID]:
+        """The lines this movement names (a reversal names none: its line is the payment's)."""
+        if self.line is None:
+            return []
+        if self.counterpart is None:
+            return [self.line.line_id]
+        return [self.line.line_id, self.line.with_holder(self.counterpart).line_id]
+
     # Both are asked for several times per movement (the replay checks, the Movement's
     # event, an import's lookups) and cost a hash each: worked out once per request.
     @cached_property
