@@ -23,7 +23,9 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
+import sqlite3
 from collections.abc import Callable, Iterator
+from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -128,8 +130,9 @@ def _header(cells: list[str]) -> list[str]:
     return header
 
 
-def to_request(cells: dict[str, str], occurrence: dict[str, int]) -> MovementRequest:
-    """One row as a movement, checked whole (raises InvalidInput naming the field)."""
+def to_request(cells: dict[str, str], occurrence: Callable[[str], int]) -> MovementRequest:
+    """One row as a movement, checked whole (raises InvalidInput naming the field).
+    ``occurrence(digest)`` counts the rows with this content so far, this one included."""
 
     def text(name: str) -> str | None:
         return cells.get(name) or None
@@ -166,7 +169,7 @@ def to_request(cells: dict[str, str], occurrence: dict[str, int]) -> MovementReq
     return MovementRequest(movement_id=movement_id, **fields)
 
 
-def _derived_id(fields: dict[str, Any], occurrence: dict[str, int]) -> str:
+def _derived_id(fields: dict[str, Any], occurrence: Callable[[str], int]) -> str:
     content = json.dumps(
         {k: (v.as_dict() if isinstance(v, LineKey) else v) for k, v in fields.items()},
         sort_keys=True,
@@ -174,8 +177,46 @@ def _derived_id(fields: dict[str, Any], occurrence: dict[str, int]) -> str:
         ensure_ascii=False,
     )
     digest = hashlib.sha256(content.encode("utf-8")).hexdigest()[:24]
-    occurrence[digest] = occurrence.get(digest, 0) + 1
-    return f"import-{digest}-{occurrence[digest]}"
+    return f"import-{digest}-{occurrence(digest)}"
+
+
+class SeenRows:
+    """What an import remembers of every row before the current one, kept in a private
+    temporary SQLite database (on disk once it outgrows SQLite's page cache of a few MB), so
+    that memory does not grow with the file: how many rows with the same content came before
+    (for derived ids), and the fingerprint first given under each movement id."""
+
+    def __init__(self) -> None:
+        self.database = sqlite3.connect("")  # "": a temporary database, deleted on close
+        self.database.execute(
+            "CREATE TABLE contents (digest TEXT PRIMARY KEY, rows INTEGER NOT NULL) WITHOUT ROWID"
+        )
+        self.database.execute(
+            "CREATE TABLE movements (movement_id TEXT PRIMARY KEY, fingerprint TEXT NOT NULL,"
+            " rows INTEGER NOT NULL) WITHOUT ROWID"
+        )
+
+    def count(self, digest: str) -> int:
+        """The rows with this content so far, the one given now included."""
+        row = self.database.execute(
+            "INSERT INTO contents VALUES (?, 1) ON CONFLICT (digest) DO UPDATE"
+            " SET rows = rows + 1 RETURNING rows",
+            (digest,),
+        ).fetchone()
+        return int(row[0])
+
+    def first_fingerprint(self, movement_id: str, fingerprint: str) -> str | None:
+        """The fingerprint an earlier row gave this movement id (None if none did); the
+        first one given is kept."""
+        first, rows = self.database.execute(
+            "INSERT INTO movements VALUES (?, ?, 1) ON CONFLICT (movement_id) DO UPDATE"
+            " SET rows = rows + 1 RETURNING fingerprint, rows",
+            (movement_id, fingerprint),
+        ).fetchone()
+        return None if rows == 1 else str(first)
+
+    def close(self) -> None:
+        self.database.close()
 
 
 class _Refused(Exception):
@@ -192,11 +233,10 @@ class Importer:
         at the first bad row, roll back whatever was written and go on checking only, so
         that every bad row is reported and nothing is recorded."""
         outcome = Outcome()
-        seen: dict[str, str] = {}  # movement id -> fingerprint, for every row so far
         changed: set[UUID] = set()  # the lines (and reversed payments) the rows changed
         recorder: Any = self.ledger.recorder
-        with self.ledger.working_set() as working:
-            chunks = self._chunks(path, outcome, progress)
+        with closing(SeenRows()) as seen, self.ledger.working_set() as working:
+            chunks = self._chunks(path, seen, outcome, progress)
             try:
                 with recorder.datastore.transaction(commit=True) as cursor:
                     # The lock first: every line is then read as it stands, and nobody
@@ -224,15 +264,14 @@ class Importer:
         return outcome
 
     def _chunks(
-        self, path: Path, outcome: Outcome, progress: Progress | None
+        self, path: Path, seen: SeenRows, outcome: Outcome, progress: Progress | None
     ) -> Iterator[list[tuple[int, MovementRequest]]]:
         """The file's well-formed rows, CHUNK_ROWS at a time; a malformed one is a bad row."""
-        occurrence: dict[str, int] = {}
         chunk: list[tuple[int, MovementRequest]] = []
         for number, cells in read_rows(path):
             outcome.rows += 1
             try:
-                chunk.append((number, to_request(cells, occurrence)))
+                chunk.append((number, to_request(cells, seen.count)))
             except LedgerError as error:
                 self._bad(outcome, number, error)
             if len(outcome.bad) >= ERRORS_MAX:
@@ -247,7 +286,7 @@ class Importer:
             progress(outcome.rows)
 
     def _chunk(
-        self, chunk: list[tuple[int, MovementRequest]], seen: dict[str, str], outcome: Outcome
+        self, chunk: list[tuple[int, MovementRequest]], seen: SeenRows, outcome: Outcome
     ) -> list[Any]:
         """Check and plan a chunk's rows against the working lines; their events, in order."""
         recorded = self.ledger.recorded_movements([request.aggregate_id for _, request in chunk])
@@ -255,9 +294,7 @@ class Importer:
         events: list[Any] = []
         for number, request in chunk:
             fingerprint = request.fingerprint()
-            earlier = seen.get(request.movement_id)
-            if earlier is None:
-                seen[request.movement_id] = fingerprint
+            earlier = seen.first_fingerprint(request.movement_id, fingerprint)
             prior = recorded.get(request.aggregate_id)
             if earlier is not None and earlier != fingerprint:
                 outcome.bad.append(

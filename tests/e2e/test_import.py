@@ -256,3 +256,34 @@ def test_a_bad_row_after_batches_were_written_rolls_them_back(
     assert head(database) == before
     assert balance(run, "505")["disbursed_vnd"] == 0
     assert run("verify").exit_code == 0  # type: ignore[operator]
+
+
+def test_memory_grows_with_the_lines_touched_not_with_the_rows(
+    run: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A file four times as long over the same lines needs no more memory: what is kept of
+    every row (ids, fingerprints, counts) lives in a temporary file, not in memory."""
+    import tracemalloc
+
+    monkeypatch.setattr("ledger.importer.CHUNK_ROWS", 50)
+    database = run.database  # type: ignore[attr-defined]
+    peaks = []
+    for rows in (400, 1600):
+        path = write_csv(
+            tmp_path / f"{rows}.csv",
+            [
+                row(amount_vnd="1000", voucher=f"KB {rows}-{n}", holder=("505", "504")[n % 2])
+                for n in range(rows)
+            ],
+        )
+        ledger = open_ledger(database)
+        try:
+            tracemalloc.start()
+            outcome = Importer(ledger, "kb").run(path)
+            peaks.append(tracemalloc.get_traced_memory()[1])
+            tracemalloc.stop()
+        finally:
+            ledger.close()
+        assert outcome.recorded == rows and not outcome.bad
+    # 1,200 more rows kept in memory would take well over 400 KB (about 350 bytes a row).
+    assert peaks[1] - peaks[0] < 150_000, peaks

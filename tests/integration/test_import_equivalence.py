@@ -15,7 +15,7 @@ from click.testing import CliRunner
 
 from cli import main
 from ledger.application import BudgetLedger, open_ledger
-from ledger.importer import COLUMNS, Importer, read_rows, to_request
+from ledger.importer import COLUMNS, Importer, SeenRows, read_rows, to_request
 from ledger.storage import log_tables
 from projections.queries import line_balances
 from projections.runner import Projections
@@ -160,9 +160,10 @@ def test_an_import_stores_what_recording_row_by_row_stores(
         ledger.close()
         assert outcome.bad == [] and outcome.recorded == 62 and outcome.events == 125
         ledger = open_ledger(one_by_one)
-        occurrence: dict[str, int] = {}
+        seen = SeenRows()
         for _, cells in read_rows(path):
-            ledger.record(to_request(cells, occurrence), actor="kb")
+            ledger.record(to_request(cells, seen.count), actor="kb")
+        seen.close()
         ledger.close()
 
         events = stored_events(imported)
