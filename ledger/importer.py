@@ -275,7 +275,7 @@ class Importer:
             except LedgerError as error:
                 self._bad(outcome, number, error)
             if len(outcome.bad) >= ERRORS_MAX:
-                return
+                break
             if len(chunk) >= CHUNK_ROWS:
                 yield chunk
                 chunk = []

@@ -211,6 +211,20 @@ def test_rows_build_on_the_rows_before_them(run: CliRunner, tmp_path: Path) -> N
     assert balance(run, "505")["disbursed_vnd"] == 240 * TY
 
 
+def test_a_movement_given_twice_in_a_file_is_recorded_once(
+    run: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("ledger.importer.CHUNK_ROWS", 1)  # the two rows in different chunks
+    database = run.database  # type: ignore[attr-defined]
+    before = head(database)
+    same = row(amount_vnd=str(TY), movement_id="kb-1")
+    result = run("import", str(write_csv(tmp_path / "twice.csv", [same, same])))  # type: ignore[operator]
+    assert result.exit_code == 0, result.output
+    assert "1 recorded (2 events), 1 already recorded before" in result.output
+    assert head(database) == before + 2
+    assert balance(run, "505")["disbursed_vnd"] == TY
+
+
 def test_an_xlsx_file_imports_like_a_csv(run: CliRunner, tmp_path: Path) -> None:
     from openpyxl import Workbook
 
