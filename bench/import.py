@@ -2,8 +2,9 @@
 
 Sets up a ledger with LINES funded lines (communes of one province, two programs, two kinds),
 writes a CSV of ROWS disbursements spread over them, then, in the same run:
-  - imports it with ``budget-ledger import`` in a child process (check pass + record pass, one
-    transaction), timing it and reading the child's peak memory (max RSS);
+  - imports it with ``budget-ledger import`` in a child process (every row checked and
+    recorded, in one pass and one transaction), timing it and reading the child's peak
+    memory (max RSS);
   - COPYs the same rows into a plain table with psycopg (the floor for moving the file in).
 It prints rows per second for both, their ratio, and the importer's peak memory.
 Targets (issue 5): >= 0.25 x the COPY rate; peak memory under 500 MB whatever the file's size.
@@ -141,10 +142,10 @@ def main() -> None:
         ledger.close()
     import_per_s = args.rows / import_s
     print(
-        f"import (check + record, one transaction): {import_per_s:,.0f} rows/s "
+        f"import (checked and recorded, one transaction): {import_per_s:,.0f} rows/s "
         f"({import_s:.1f} s; {events:,} events in the log)"
     )
-    print(f"COPY into a plain table:                  {copy_per_s:,.0f} rows/s")
+    print(f"COPY into a plain table:                       {copy_per_s:,.0f} rows/s")
     print(f"ratio import / COPY: {import_per_s / copy_per_s:.3f} (target >= 0.25)")
     print(f"importer peak memory (max RSS): {peak_mb:.0f} MB (target < 500)")
 

@@ -19,22 +19,20 @@ from ledger.importer import Importer, Outcome
 @with_ledger
 def import_file(ledger: BudgetLedger, file: Path, actor: str | None) -> None:
     """Record the movements in FILE (.csv or .xlsx; columns in README.md): every row is
-    checked first and all bad rows are reported with their row number; then the file is
-    recorded whole, in one transaction, or not at all. Importing it again records nothing
-    twice."""
+    checked and all bad rows are reported with their row number; the file is recorded whole,
+    in one transaction, or not at all. Importing it again records nothing twice."""
     importer = Importer(ledger, resolve_actor(actor))
-    checked = _with_bar(f"checking {file.name}", lambda tick: importer.check(file, tick))
-    if checked.bad:
-        for bad in checked.bad:
+    done = _with_bar(f"importing {file.name}", lambda tick: importer.run(file, tick))
+    if done.bad:
+        for bad in done.bad:
             click.echo(str(bad), err=True)
         raise click.ClickException(
-            f"{len(checked.bad)} bad row(s) in {file.name}; nothing was recorded. Fix them "
+            f"{len(done.bad)} bad row(s) in {file.name}; nothing was recorded. Fix them "
             "and import the file again"
         )
-    if checked.recorded == 0:
-        click.echo(f"{checked.rows} row(s), all already recorded; nothing new was recorded")
+    if done.recorded == 0:
+        click.echo(f"{done.rows} row(s), all already recorded; nothing new was recorded")
         return
-    done = _with_bar(f"recording {file.name}", lambda tick: importer.record(file, tick))
     click.echo(
         f"{done.rows} row(s): {done.recorded} recorded ({done.events} events), "
         f"{done.already} already recorded before"

@@ -1,14 +1,16 @@
-"""Importing a file of movements (treasury confirmations, allocation decisions): all rows
-checked before anything is recorded, then recorded whole in one transaction, or not at all.
+"""Importing a file of movements (treasury confirmations, allocation decisions): every row
+checked, then the file recorded whole in one transaction, or not at all.
 
-Two passes over the file, streaming, so memory grows with the number of lines touched, not
-with the number of rows:
-1. **check**: every row is parsed and checked as the ledger checks a movement (its shape, then
-   the rules, against the lines as the rows before it left them); every bad row is reported
-   with its row number and reason. Nothing is written.
-2. **record** (only if no row is bad): the same rows are planned again and their events
-   appended in batches inside one database transaction, which takes the log's write lock at
-   its first batch; it commits at the end, or rolls back whole.
+One pass over the file, streaming, inside one transaction that takes the log's write lock
+before it reads anything:
+- every row is parsed and checked as the ledger checks a movement (its shape, then the rules,
+  against the lines as the rows before it left them), and its events are appended in batches;
+- at the first bad row the transaction rolls back (nothing written is kept, the lock is let
+  go) and the rest of the file is only checked, so that every bad row is reported with its row
+  number and reason; a file with a bad row records nothing;
+- otherwise the transaction commits at the end, and the lines touched are snapshotted.
+Memory holds the lines touched and one chunk of rows, plus each row's movement id and
+fingerprint (to find a movement given twice in the file).
 
 A row's movement id is its ``movement_id`` column or, when that is blank, derived from the
 row's own content (and how many identical rows came before it in the file): importing the same
@@ -21,13 +23,16 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
+import sqlite3
 from collections.abc import Callable, Iterator
+from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from uuid import UUID
 
-from ledger.application import BudgetLedger, utc_now
+from ledger.application import BudgetLedger, check_actor, utc_now
 from ledger.errors import InvalidInput, LedgerError
 from ledger.lines import BudgetLine
 from ledger.movements import MovementRequest
@@ -61,10 +66,9 @@ class Outcome:
     rows: int = 0
     recorded: int = 0
     already: int = 0
-    events: int = 0
+    events: int = 0  # events recorded (0 unless the file was recorded)
+    written: int = 0  # events sent to the store in the transaction, kept or rolled back
     bad: list[BadRow] = field(default_factory=list)
-    # The lines as the import left them (snapshotted after it commits).
-    lines: list[BudgetLine] = field(default_factory=list)
 
 
 def read_rows(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
@@ -126,8 +130,9 @@ def _header(cells: list[str]) -> list[str]:
     return header
 
 
-def to_request(cells: dict[str, str], occurrence: dict[str, int]) -> MovementRequest:
-    """One row as a movement, checked whole (raises InvalidInput naming the field)."""
+def to_request(cells: dict[str, str], occurrence: Callable[[str], int]) -> MovementRequest:
+    """One row as a movement, checked whole (raises InvalidInput naming the field).
+    ``occurrence(digest)`` counts the rows with this content so far, this one included."""
 
     def text(name: str) -> str | None:
         return cells.get(name) or None
@@ -164,7 +169,7 @@ def to_request(cells: dict[str, str], occurrence: dict[str, int]) -> MovementReq
     return MovementRequest(movement_id=movement_id, **fields)
 
 
-def _derived_id(fields: dict[str, Any], occurrence: dict[str, int]) -> str:
+def _derived_id(fields: dict[str, Any], occurrence: Callable[[str], int]) -> str:
     content = json.dumps(
         {k: (v.as_dict() if isinstance(v, LineKey) else v) for k, v in fields.items()},
         sort_keys=True,
@@ -172,83 +177,126 @@ def _derived_id(fields: dict[str, Any], occurrence: dict[str, int]) -> str:
         ensure_ascii=False,
     )
     digest = hashlib.sha256(content.encode("utf-8")).hexdigest()[:24]
-    occurrence[digest] = occurrence.get(digest, 0) + 1
-    return f"import-{digest}-{occurrence[digest]}"
+    return f"import-{digest}-{occurrence(digest)}"
+
+
+class SeenRows:
+    """What an import remembers of every row before the current one, kept in a private
+    temporary SQLite database (on disk once it outgrows SQLite's page cache of a few MB), so
+    that memory does not grow with the file: how many rows with the same content came before
+    (for derived ids), and the fingerprint first given under each movement id."""
+
+    def __init__(self) -> None:
+        self.database = sqlite3.connect("")  # "": a temporary database, deleted on close
+        self.database.execute(
+            "CREATE TABLE contents (digest TEXT PRIMARY KEY, rows INTEGER NOT NULL) WITHOUT ROWID"
+        )
+        self.database.execute(
+            "CREATE TABLE movements (movement_id TEXT PRIMARY KEY, fingerprint TEXT NOT NULL,"
+            " rows INTEGER NOT NULL) WITHOUT ROWID"
+        )
+
+    def count(self, digest: str) -> int:
+        """The rows with this content so far, the one given now included."""
+        row = self.database.execute(
+            "INSERT INTO contents VALUES (?, 1) ON CONFLICT (digest) DO UPDATE"
+            " SET rows = rows + 1 RETURNING rows",
+            (digest,),
+        ).fetchone()
+        return int(row[0])
+
+    def first_fingerprint(self, movement_id: str, fingerprint: str) -> str | None:
+        """The fingerprint an earlier row gave this movement id (None if none did); the
+        first one given is kept."""
+        first, rows = self.database.execute(
+            "INSERT INTO movements VALUES (?, ?, 1) ON CONFLICT (movement_id) DO UPDATE"
+            " SET rows = rows + 1 RETURNING fingerprint, rows",
+            (movement_id, fingerprint),
+        ).fetchone()
+        return None if rows == 1 else str(first)
+
+    def close(self) -> None:
+        self.database.close()
+
+
+class _Refused(Exception):
+    """A bad row ends the writing: the transaction rolls back, the checking goes on."""
 
 
 class Importer:
     def __init__(self, ledger: BudgetLedger, actor: str) -> None:
         self.ledger = ledger
-        self.actor = actor
+        self.actor = check_actor(actor)
 
-    def check(self, path: Path, progress: Progress | None = None) -> Outcome:
-        """Pass 1: every bad row, nothing written."""
-        return self._run(path, progress, write=None)
-
-    def record(self, path: Path, progress: Progress | None = None) -> Outcome:
-        """Pass 2: record every row in one transaction; raises (nothing recorded) on any
-        refusal, which means the books changed since the check."""
+    def run(self, path: Path, progress: Progress | None = None) -> Outcome:
+        """Check every row and record the file whole, in one pass and one transaction; or,
+        at the first bad row, roll back whatever was written and go on checking only, so
+        that every bad row is reported and nothing is recorded."""
+        outcome = Outcome()
+        changed: set[UUID] = set()  # the lines (and reversed payments) the rows changed
         recorder: Any = self.ledger.recorder
-        with recorder.datastore.transaction(commit=True) as cursor:
-            outcome = self._run(
-                path,
-                progress,
-                write=lambda events: recorder.insert_in(
-                    cursor, [self.ledger.mapper.to_stored_event(e) for e in events]
-                ),
-            )
-            if outcome.bad:
-                raise LedgerError(
-                    f"{outcome.bad[0]} (the books changed since the file was checked); "
-                    "nothing was recorded, import it again"
-                )
-        # A line changed by many rows would otherwise replay them all on its next read.
-        self.ledger.snapshot(outcome.lines)
+        with closing(SeenRows()) as seen, self.ledger.working_set() as working:
+            chunks = self._chunks(path, seen, outcome, progress)
+            try:
+                with recorder.datastore.transaction(commit=True) as cursor:
+                    # The lock first: every line is then read as it stands, and nobody
+                    # changes it before this transaction ends.
+                    recorder.lock_in(cursor)
+                    for chunk in chunks:
+                        events = self._chunk(chunk, seen, outcome)
+                        if outcome.bad:
+                            raise _Refused
+                        if events:
+                            recorder.insert_in(cursor, self.ledger.to_stored_events(events))
+                            outcome.written += len(events)
+                            changed.update(
+                                e.originator_id for e in events if e.originator_id in working
+                            )
+            except _Refused:
+                pass
+            for chunk in chunks:
+                self._chunk(chunk, seen, outcome)
+            lines = [working[i] for i in changed if isinstance(working[i], BudgetLine)]
+        if not outcome.bad:
+            outcome.events = outcome.written
+            # A line changed by many rows would otherwise replay them all on its next read.
+            self.ledger.snapshot(lines)
         return outcome
 
-    def _run(
-        self,
-        path: Path,
-        progress: Progress | None,
-        write: Callable[[list[Any]], None] | None,
-    ) -> Outcome:
-        outcome = Outcome()
-        occurrence: dict[str, int] = {}
-        in_file: dict[str, str] = {}
-        with self.ledger.working_set() as working:
-            chunk: list[tuple[int, MovementRequest]] = []
-            for number, cells in read_rows(path):
-                outcome.rows += 1
-                try:
-                    chunk.append((number, to_request(cells, occurrence)))
-                except LedgerError as error:
-                    self._bad(outcome, number, error)
-                if len(chunk) >= CHUNK_ROWS:
-                    self._chunk(chunk, in_file, outcome, write)
-                    chunk = []
-                    if progress is not None:
-                        progress(outcome.rows)
-                if len(outcome.bad) >= ERRORS_MAX:
-                    break
-            self._chunk(chunk, in_file, outcome, write)
-            outcome.lines = [a for a in working.values() if isinstance(a, BudgetLine)]
+    def _chunks(
+        self, path: Path, seen: SeenRows, outcome: Outcome, progress: Progress | None
+    ) -> Iterator[list[tuple[int, MovementRequest]]]:
+        """The file's well-formed rows, CHUNK_ROWS at a time; a malformed one is a bad row."""
+        chunk: list[tuple[int, MovementRequest]] = []
+        for number, cells in read_rows(path):
+            outcome.rows += 1
+            try:
+                chunk.append((number, to_request(cells, seen.count)))
+            except LedgerError as error:
+                self._bad(outcome, number, error)
+            if len(outcome.bad) >= ERRORS_MAX:
+                break
+            if len(chunk) >= CHUNK_ROWS:
+                yield chunk
+                chunk = []
+                if progress is not None:
+                    progress(outcome.rows)
+        yield chunk
         if progress is not None:
             progress(outcome.rows)
-        return outcome
 
     def _chunk(
-        self,
-        chunk: list[tuple[int, MovementRequest]],
-        in_file: dict[str, str],
-        outcome: Outcome,
-        write: Callable[[list[Any]], None] | None,
-    ) -> None:
-        recorded = self.ledger.existing([request.aggregate_id for _, request in chunk])
+        self, chunk: list[tuple[int, MovementRequest]], seen: SeenRows, outcome: Outcome
+    ) -> list[Any]:
+        """Check and plan a chunk's rows against the working lines; their events, in order."""
+        recorded = self.ledger.recorded_movements([request.aggregate_id for _, request in chunk])
+        self.ledger.load([line_id for _, request in chunk for line_id in request.line_ids()])
         events: list[Any] = []
         for number, request in chunk:
             fingerprint = request.fingerprint()
-            earlier = in_file.setdefault(request.movement_id, fingerprint)
-            if earlier != fingerprint:
+            earlier = seen.first_fingerprint(request.movement_id, fingerprint)
+            prior = recorded.get(request.aggregate_id)
+            if earlier is not None and earlier != fingerprint:
                 outcome.bad.append(
                     BadRow(
                         number,
@@ -256,36 +304,28 @@ class Importer:
                         f"{request.movement_id} is used twice in this file for different movements",
                     )
                 )
-                continue
-            if request.aggregate_id in recorded:
-                self._already(outcome, number, request)
-                continue
-            try:
-                aggregates = self.ledger.plan(request, actor=self.actor, at=utc_now())
-            except LedgerError as error:
-                self._bad(outcome, number, error)
-                continue
-            recorded.add(request.aggregate_id)
-            for aggregate in aggregates:
-                events.extend(aggregate.collect_events())
-            outcome.recorded += 1
-        outcome.events += len(events)
-        if write is not None and events and not outcome.bad:
-            write(events)
-
-    def _already(self, outcome: Outcome, number: int, request: MovementRequest) -> None:
-        prior = self.ledger.get_movement(request.movement_id)
-        if prior.fingerprint != request.fingerprint():
-            outcome.bad.append(
-                BadRow(
-                    number,
-                    "movement_id",
-                    f"{request.movement_id} was already recorded for "
-                    f"a different movement (differs in: {', '.join(prior.differences(request))})",
+            elif prior is not None and prior.fingerprint != fingerprint:
+                outcome.bad.append(
+                    BadRow(
+                        number,
+                        "movement_id",
+                        f"{request.movement_id} was already recorded for a different movement "
+                        f"(differs in: {', '.join(prior.differences(request))})",
+                    )
                 )
-            )
-            return
-        outcome.already += 1
+            elif prior is not None or earlier is not None:
+                # Recorded before this file, or earlier in it: the same movement again.
+                outcome.already += 1
+            else:
+                try:
+                    aggregates = self.ledger.plan(request, actor=self.actor, at=utc_now())
+                except LedgerError as error:
+                    self._bad(outcome, number, error)
+                    continue
+                for aggregate in aggregates:
+                    events.extend(aggregate.collect_events())
+                outcome.recorded += 1
+        return events
 
     def _bad(self, outcome: Outcome, number: int, error: LedgerError) -> None:
         outcome.bad.append(BadRow(number, error.field, error.message))

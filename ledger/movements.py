@@ -13,7 +13,9 @@ import hashlib
 import json
 from dataclasses import dataclass, fields
 from datetime import date, datetime
+from functools import cached_property
 from typing import Any
+from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 
@@ -136,10 +138,24 @@ class MovementRequest:
         return content
 
     def fingerprint(self) -> str:
+        return self._fingerprint
+
+    def line_ids(self) -> list[UUID]:
+        """The lines this movement names (a reversal names none: its line is the payment's)."""
+        if self.line is None:
+            return []
+        if self.counterpart is None:
+            return [self.line.line_id]
+        return [self.line.line_id, self.line.with_holder(self.counterpart).line_id]
+
+    # Both are asked for several times per movement (the replay checks, the Movement's
+    # event, an import's lookups) and cost a hash each: worked out once per request.
+    @cached_property
+    def _fingerprint(self) -> str:
         return fingerprint(self.canonical())
 
-    @property
-    def aggregate_id(self) -> Any:
+    @cached_property
+    def aggregate_id(self) -> UUID:
         return movement_aggregate_id(self.movement_id)
 
 
@@ -220,7 +236,7 @@ class Movement(Aggregate):
             movement_id=request.movement_id,
             action=request.action,
             request=canonical,
-            fingerprint=fingerprint(canonical),
+            fingerprint=request.fingerprint(),
             actor=actor,
             amount_vnd=amount_vnd,
             lines=lines,

@@ -50,6 +50,11 @@ class LedgerSQLiteRecorder(SQLiteApplicationRecorder):
         c.executemany(f"INSERT INTO {CHAIN_TABLE} (position, digest) VALUES (?, ?)", links)
         return positions
 
+    def lock_in(self, cursor: SQLiteCursor) -> None:
+        """Take SQLite's write lock for the rest of the caller's transaction (an import):
+        a write that changes nothing holds it until the transaction ends."""
+        cursor.execute(f"DELETE FROM {CHAIN_TABLE} WHERE position < 0")
+
     def insert_in(self, cursor: SQLiteCursor, stored_events: Sequence[StoredEvent]) -> None:
         """Append inside the caller's transaction (an import: many batches, one commit)."""
         self._insert_events(cursor, stored_events)

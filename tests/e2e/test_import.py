@@ -10,7 +10,6 @@ from click.testing import CliRunner, Result
 
 from cli import main
 from ledger.application import open_ledger
-from ledger.errors import LedgerError
 from ledger.importer import COLUMNS, Importer
 
 SAMPLE = Path(__file__).resolve().parents[2] / "samples" / "treasury-confirmations.csv"
@@ -212,6 +211,20 @@ def test_rows_build_on_the_rows_before_them(run: CliRunner, tmp_path: Path) -> N
     assert balance(run, "505")["disbursed_vnd"] == 240 * TY
 
 
+def test_a_movement_given_twice_in_a_file_is_recorded_once(
+    run: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("ledger.importer.CHUNK_ROWS", 1)  # the two rows in different chunks
+    database = run.database  # type: ignore[attr-defined]
+    before = head(database)
+    same = row(amount_vnd=str(TY), movement_id="kb-1")
+    result = run("import", str(write_csv(tmp_path / "twice.csv", [same, same])))  # type: ignore[operator]
+    assert result.exit_code == 0, result.output
+    assert "1 recorded (2 events), 1 already recorded before" in result.output
+    assert head(database) == before + 2
+    assert balance(run, "505")["disbursed_vnd"] == TY
+
+
 def test_an_xlsx_file_imports_like_a_csv(run: CliRunner, tmp_path: Path) -> None:
     from openpyxl import Workbook
 
@@ -228,23 +241,63 @@ def test_an_xlsx_file_imports_like_a_csv(run: CliRunner, tmp_path: Path) -> None
     assert balance(run, "504")["disbursed_vnd"] == 2 * TY
 
 
-def test_recording_rolls_back_whole_when_a_row_fails(
+def test_a_bad_row_after_batches_were_written_rolls_them_back(
     run: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The check pass normally stops this; if the books change between check and record,
-    the record pass refuses inside its one transaction and nothing is kept, not even the
-    batches it already wrote (one row per batch here)."""
+    """Rows are written in batches as they are checked, inside one transaction: a bad row
+    after batches were written (one row per batch here) rolls every one of them back, and
+    the rows after it are still checked and reported."""
     monkeypatch.setattr("ledger.importer.CHUNK_ROWS", 1)
     database = run.database  # type: ignore[attr-defined]
     before = head(database)
     path = write_csv(
         tmp_path / "late.csv",
-        [row(amount_vnd=str(TY)), row(amount_vnd=str(TY)), row(amount_vnd=str(10**6 * TY))],
+        [
+            row(amount_vnd=str(TY)),
+            row(amount_vnd=str(TY)),
+            row(amount_vnd=str(10**6 * TY)),  # row 4: more than there is
+            row(amount_vnd=str(TY), holder="999"),  # row 5: unknown holder
+        ],
     )
     ledger = open_ledger(database)
     try:
-        with pytest.raises(LedgerError, match="nothing was recorded"):
-            Importer(ledger, "kb").record(path)
+        outcome = Importer(ledger, "kb").run(path)
     finally:
         ledger.close()
+    assert outcome.written == 4  # two rows, two events each, sent before row 4 was checked
+    assert [(bad.row, bad.field) for bad in outcome.bad] == [(4, "amount_vnd"), (5, "holder")]
+    assert outcome.events == 0
     assert head(database) == before
+    assert balance(run, "505")["disbursed_vnd"] == 0
+    assert run("verify").exit_code == 0  # type: ignore[operator]
+
+
+def test_memory_grows_with_the_lines_touched_not_with_the_rows(
+    run: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A file four times as long over the same lines needs no more memory: what is kept of
+    every row (ids, fingerprints, counts) lives in a temporary file, not in memory."""
+    import tracemalloc
+
+    monkeypatch.setattr("ledger.importer.CHUNK_ROWS", 50)
+    database = run.database  # type: ignore[attr-defined]
+    peaks = []
+    for rows in (400, 1600):
+        path = write_csv(
+            tmp_path / f"{rows}.csv",
+            [
+                row(amount_vnd="1000", voucher=f"KB {rows}-{n}", holder=("505", "504")[n % 2])
+                for n in range(rows)
+            ],
+        )
+        ledger = open_ledger(database)
+        try:
+            tracemalloc.start()
+            outcome = Importer(ledger, "kb").run(path)
+            peaks.append(tracemalloc.get_traced_memory()[1])
+            tracemalloc.stop()
+        finally:
+            ledger.close()
+        assert outcome.recorded == rows and not outcome.bad
+    # 1,200 more rows kept in memory would take well over 400 KB (about 350 bytes a row).
+    assert peaks[1] - peaks[0] < 150_000, peaks
