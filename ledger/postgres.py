@@ -24,6 +24,9 @@ from psycopg.sql import SQL, Identifier
 
 from ledger.chain import CHAIN_TABLE
 
+# How long an import's transaction may wait on its own client (see lock_in).
+IMPORT_IDLE_SECONDS = 60
+
 
 class LedgerApplicationRecorder(PostgresApplicationRecorder):
     def __init__(
@@ -136,7 +139,14 @@ class LedgerApplicationRecorder(PostgresApplicationRecorder):
 
     def lock_in(self, cursor: Any) -> None:
         """Take the log's write lock for the rest of the caller's transaction (an import),
-        through the insert function, which appends nothing when given nothing."""
+        through the insert function, which appends nothing when given nothing.
+
+        An import reads its file between statements while it holds the lock, so the
+        session's idle-in-transaction timeout (5 s by default, which keeps a stuck client
+        from blocking every writer) is raised to IMPORT_IDLE_SECONDS for this transaction
+        only: a slow chunk on a loaded machine must not kill a long import, and a client
+        that died still lets go of the lock within a minute."""
+        cursor.execute(f"SET LOCAL idle_in_transaction_session_timeout = '{IMPORT_IDLE_SECONDS}s'")
         cursor.execute(self.sql_lock)
 
     def insert_in(self, cursor: Any, stored_events: Sequence[StoredEvent]) -> None:
