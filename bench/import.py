@@ -6,7 +6,10 @@ writes a CSV of ROWS disbursements spread over them, then, in the same run:
     recorded, in one pass and one transaction), timing it and reading the child's peak
     memory (max RSS);
   - COPYs the same rows into a plain table with psycopg (the floor for moving the file in).
-It prints rows per second for both, their ratio, and the importer's peak memory.
+It prints rows per second for both, their ratio, and the importer's peak memory; then the
+storage floor: the rate at which PostgreSQL alone takes the events and chain rows the import
+stored (encoded already, COPYed into empty tables like the log's), the most any importer of
+this layout could reach (docs/import.md).
 Targets (issue 5): >= 0.25 x the COPY rate; peak memory under 500 MB whatever the file's size.
 
 Usage:
@@ -36,6 +39,7 @@ from bench.pg import bench_database  # noqa: E402
 from ledger.application import open_ledger  # noqa: E402
 from ledger.importer import COLUMNS  # noqa: E402
 from ledger.movements import MovementRequest  # noqa: E402
+from ledger.storage import log_tables  # noqa: E402
 from ledger.values import LineKey  # noqa: E402
 
 COMMUNES = 250
@@ -109,6 +113,36 @@ def copy_rate(url: str, path: Path) -> float:
     return int(count[0]) / elapsed
 
 
+def storage_floor(url: str, after: int, rows: int) -> float:
+    """Rows of the file per second at which PostgreSQL alone takes what the import stored
+    for them: its events and chain rows, already encoded, COPYed (binary) into empty
+    tables shaped like the log's, indexes included. No import of this storage layout can
+    beat it; it shows how much of the gap to the plain COPY is the layout's, not the code's."""
+    ledger = open_ledger(url)
+    tables = log_tables(ledger.recorder)
+    ledger.close()
+    elapsed = 0.0
+    with psycopg.connect(url) as connection, tempfile.TemporaryDirectory() as folder:
+        for source, key in ((tables.events, tables.position), (tables.chain, "position")):
+            copy = f"bench_floor_{len(source)}_{key}"
+            connection.execute(f"CREATE TABLE {copy} (LIKE {source} INCLUDING ALL)")
+            dump = Path(folder) / copy
+            with connection.cursor() as cursor, dump.open("wb") as handle:
+                select = f"SELECT * FROM {source} WHERE {key} > {after} ORDER BY {key}"
+                with cursor.copy(f"COPY ({select}) TO STDOUT (FORMAT binary)") as out:
+                    for data in out:
+                        handle.write(data)
+            connection.commit()
+            started = time.perf_counter()
+            with connection.cursor() as cursor, dump.open("rb") as handle:
+                with cursor.copy(f"COPY {copy} FROM STDIN (FORMAT binary)") as into:
+                    while data := handle.read(1 << 20):
+                        into.write(data)
+            connection.commit()
+            elapsed += time.perf_counter() - started
+    return rows / elapsed
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--postgres", default=os.environ.get("BUDGET_LEDGER_BENCH_POSTGRES"))
@@ -132,6 +166,9 @@ def main() -> None:
             "--actor",
             "bench",
         ]
+        ledger = open_ledger(url)
+        before = ledger.head_position()
+        ledger.close()
         started = time.perf_counter()
         subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
         import_s = time.perf_counter() - started
@@ -140,6 +177,7 @@ def main() -> None:
         ledger = open_ledger(url)
         events = ledger.head_position()
         ledger.close()
+        floor_per_s = storage_floor(url, before, args.rows)
     import_per_s = args.rows / import_s
     print(
         f"import (checked and recorded, one transaction): {import_per_s:,.0f} rows/s "
@@ -147,6 +185,11 @@ def main() -> None:
     )
     print(f"COPY into a plain table:                       {copy_per_s:,.0f} rows/s")
     print(f"ratio import / COPY: {import_per_s / copy_per_s:.3f} (target >= 0.25)")
+    print(
+        f"storage floor (the import's events and chain rows, encoded, COPYed into empty "
+        f"tables like the log's): {floor_per_s:,.0f} rows/s of the file, "
+        f"ratio to COPY {floor_per_s / copy_per_s:.3f}"
+    )
     print(f"importer peak memory (max RSS): {peak_mb:.0f} MB (target < 500)")
 
 
