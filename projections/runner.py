@@ -237,7 +237,9 @@ class Projections:
 
     # -- Rebuilding ------------------------------------------------------------------------
 
-    def rebuild(self, progress: Progress | None = None) -> int:
+    def rebuild(
+        self, progress: Progress | None = None, *, batch_events_max: int | None = None
+    ) -> int:
         """Build a new generation from position zero while readers keep reading the active
         one; switch readers to it in one transaction once it has caught up; drop the old."""
         old = self.active_generation()
@@ -246,7 +248,7 @@ class Projections:
         new = int(row[0]) + 1
         with self.store.transaction():
             self._start_generation(new, active=False, indexed=False)
-        self.catch_up(new, progress, batch_events_max=REBUILD_BATCH_EVENTS_MAX)
+        self.catch_up(new, progress, batch_events_max=batch_events_max or REBUILD_BATCH_EVENTS_MAX)
         self.view(new).index()
         with self.store.transaction():
             # What arrived during the rebuild, applied in the switching transaction.
