@@ -618,7 +618,8 @@ class BalancesView:
         rows.eras.append((node, era, position, *value))
         if keys[-1] != era:  # back-dated into an earlier era: every later era moves too
             for later in keys[bisect_right(keys, era) :]:
-                value = eras[later] = add(eras[later], change)
+                value = eras[later]
+                value = eras[later] = (value[0] + c0, value[1] + c1, value[2] + c2, value[3] + c3)
                 rows.eras.append((node, later, position, *value))
 
     def _line_directory(self) -> dict[str, LineInfo]:
