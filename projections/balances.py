@@ -237,8 +237,10 @@ class BalancesView:
         # Subtrees given a node but not yet in ``subtrees``, by node: a subtree gets its row
         # with the node's first version, so that one with no postings lists no group.
         self.unwritten: dict[int, list[SubtreeKey]] = {}
-        # Whether the tables have their indexes (a rebuild builds them at the end).
+        # Whether the tables have their indexes (a rebuild builds them at the end), and
+        # whether splits wait for their copies (see _split).
         self.indexed: bool | None = None
+        self.uncopied = False
         self.node_next: int | None = None
         self.line_nodes: dict[str, list[int]] = {}  # a line's node and its ancestors' subtrees
         # The position this view's cache reflects, and the newest recorded time applied as
@@ -289,6 +291,7 @@ class BalancesView:
         self.parents = None
         self.lines = None
         self.line_of_node = {}
+        self.uncopied = False
         self.subtrees = None
         self.node_next = None
         self.position = None
@@ -310,7 +313,7 @@ class BalancesView:
         for posting in postings:
             if posting.line_id not in self.line_nodes:
                 self._nodes_of(posting.line_id, events[0].position)
-        if self._is_indexed():
+        if self.uncopied and self._is_indexed():
             self._copy_splits()
         if not self.complete:
             self._prefetch(postings)
@@ -459,6 +462,7 @@ class BalancesView:
             f"INSERT INTO {self.t['splits']} (line_node, node, since, copied) VALUES (?, ?, ?, 0)",
             (line_node, node, since),
         )
+        self.uncopied = True
         self.line_nodes.pop(self.line_of_node[line_node], None)  # it misses the new node
         return node
 
@@ -480,6 +484,7 @@ class BalancesView:
                 " AND x.position < s.since WHERE s.copied = 0"
             )
         self.store.execute(f"UPDATE {self.t['splits']} SET copied = 1 WHERE copied = 0")
+        self.uncopied = False
 
     def _prefetch(self, postings: list[Posting]) -> None:
         """Load, in a few queries, the latest rows of every node and block this batch
