@@ -43,7 +43,7 @@ from projections.sql import Insert, ViewStore
 NAME = "balances"
 # The shape of the tables. A generation stores the layout it was built with; one built with
 # another is rebuilt from the log when the projections are opened (see docs/projections.md).
-LAYOUT = 3
+LAYOUT = 4
 BLOCK_DAYS = 32
 # Cumulative figures are kept per era, not per block, so that a back-dated posting rewrites
 # the later eras of its nodes rather than every later block: at 1,000,000 events of
@@ -94,6 +94,7 @@ def tables(generation: int) -> dict[str, str]:
             "holders",
             "clock",
             "subtrees",
+            "splits",
             "layout",
         )
     }
@@ -133,6 +134,10 @@ def create_statements(generation: int) -> tuple[list[str], list[str]]:
         f"{create} {t['clock']} (position BIGINT NOT NULL, recorded_at TEXT NOT NULL)",
         f"{create} {t['subtrees']} (node INTEGER NOT NULL, holder TEXT NOT NULL, "
         "program TEXT NOT NULL, kind TEXT NOT NULL, source TEXT NOT NULL, year INTEGER NOT NULL)",
+        # A subtree holding a single line shares that line's node until a second line
+        # enters it; it then gets a node of its own, with the line's history copied.
+        f"{create} {t['splits']} (line_node INTEGER NOT NULL, node INTEGER NOT NULL, "
+        "since BIGINT NOT NULL, copied INTEGER NOT NULL)",
         f"{create} {t['layout']} (layout INTEGER NOT NULL)",
     ]
     unique = {
@@ -146,9 +151,10 @@ def create_statements(generation: int) -> tuple[list[str], list[str]]:
         "lines": "line_id",
         "holders": "code",
         "clock": "position",
-        "subtrees": "node",
+        "subtrees": "holder, program, kind, source, year",
+        "splits": "node",
     }
-    plain = {"clock": "recorded_at, position", "subtrees": "holder", "lines": "holder"}
+    plain = {"clock": "recorded_at, position", "lines": "holder"}
     index_statements = [
         f"CREATE UNIQUE INDEX IF NOT EXISTS {t[name]}_key ON {t[name]} ({columns})"
         for name, columns in unique.items()
@@ -186,6 +192,15 @@ class NodeState:
         # The blocks whose total and days are in ``blocks`` and ``days`` (all of them when
         # the view was built from position zero).
         self.loaded: set[int] = set()
+
+    def copy(self) -> NodeState:
+        copied = NodeState()
+        copied.eras = dict(self.eras)
+        copied.era_keys = list(self.era_keys)
+        copied.blocks = dict(self.blocks)
+        copied.days = dict(self.days)
+        copied.loaded = set(self.loaded)
+        return copied
 
 
 class Rows:
@@ -225,10 +240,15 @@ class BalancesView:
         self.nodes: dict[int, NodeState] = {}
         self.parents: dict[str, str | None] | None = None
         self.lines: dict[str, LineInfo] | None = None
+        self.line_of_node: dict[int, str] = {}  # the line id of each node of ``lines``
         self.subtrees: dict[SubtreeKey, int] | None = None
-        # Subtree nodes numbered but not yet in ``subtrees``: a subtree gets its row with its
-        # first version, so that one with no postings lists no group.
-        self.unwritten: dict[int, SubtreeKey] = {}
+        # Subtrees given a node but not yet in ``subtrees``, by node: a subtree gets its row
+        # with the node's first version, so that one with no postings lists no group.
+        self.unwritten: dict[int, list[SubtreeKey]] = {}
+        # Whether the tables have their indexes (a rebuild builds them at the end), and
+        # whether splits wait for their copies (see _split).
+        self.indexed: bool | None = None
+        self.uncopied = False
         self.node_next: int | None = None
         self.line_nodes: dict[str, list[int]] = {}  # a line's node and its ancestors' subtrees
         # The position this view's cache reflects, and the newest recorded time applied as
@@ -244,12 +264,21 @@ class BalancesView:
         for statement in table_statements:
             self.store.execute(statement)
         self.store.execute(f"INSERT INTO {self.t['layout']} (layout) VALUES (?)", (LAYOUT,))
+        self.indexed = False
         if indexed:
             self.index()
 
     def index(self) -> None:
+        """Build the indexes, then copy the histories that splits left for later."""
         for statement in create_statements(self.generation)[1]:
             self.store.execute(statement)
+        self.indexed = True
+        self._copy_splits()
+
+    def _is_indexed(self) -> bool:
+        if self.indexed is None:
+            self.indexed = self.store.table_exists(f"{self.t['days']}_key")
+        return self.indexed
 
     def drop(self) -> None:
         for table in self.t.values():
@@ -269,6 +298,8 @@ class BalancesView:
         self.unwritten.clear()
         self.parents = None
         self.lines = None
+        self.line_of_node = {}
+        self.uncopied = False
         self.subtrees = None
         self.node_next = None
         self.position = None
@@ -281,8 +312,17 @@ class BalancesView:
         """Apply events in log order inside the caller's transaction. Postings of one
         movement are one version."""
         events = list(events)
+        if not events:
+            return
         self._directory(events)
         postings = [event for event in events if type(event) is Posting]
+        # Every line's nodes first: a subtree that a second line enters now gets a node of
+        # its own, before this batch writes anything.
+        for posting in postings:
+            if posting.line_id not in self.line_nodes:
+                self._nodes_of(posting.line_id, events[0].position)
+        if self.uncopied and self._is_indexed():
+            self._copy_splits()
         if not self.complete:
             self._prefetch(postings)
         rows = Rows()
@@ -332,6 +372,7 @@ class BalancesView:
                 parents[event.code] = event.parent
             elif type(event) is Opened:
                 node = self._number()
+                self.line_of_node[node] = event.line_id
                 lines[event.line_id] = LineInfo(
                     node, event.program, event.kind, event.source, event.year, event.holder
                 )
@@ -370,15 +411,22 @@ class BalancesView:
         if self.node_next is None:
             row = self.store.one(
                 f"SELECT max(node) FROM (SELECT node FROM {self.t['lines']}"
-                f" UNION ALL SELECT node FROM {self.t['subtrees']}) n"
+                f" UNION ALL SELECT node FROM {self.t['subtrees']}"
+                f" UNION ALL SELECT node FROM {self.t['splits']}) n"
             )
             self.node_next = int(row[0]) + 1 if row and row[0] is not None else 1
         node = self.node_next
         self.node_next += 1
         return node
 
-    def _nodes_of(self, line_id: str) -> list[int]:
-        """The line a posting belongs to, then the subtree of its holder and each ancestor."""
+    def _nodes_of(self, line_id: str, since: int | None = None) -> list[int]:
+        """The line a posting belongs to, then the subtree of its holder and each ancestor,
+        each subtree once it holds another line too.
+
+        A subtree first posted to by this line shares its node (a commune's subtree is
+        usually its one line: a fifth of the rows written). Another line posting into a
+        subtree that shares a line's node splits it: the subtree gets a node of its own
+        whose history is the line's up to ``since``, the first position of the batch."""
         nodes = self.line_nodes.get(line_id)
         if nodes is None:
             line = self._line_directory()[line_id]
@@ -388,11 +436,63 @@ class BalancesView:
                 key = (holder, line.program, line.kind, line.source, line.year)
                 node = subtrees.get(key)
                 if node is None:
-                    node = subtrees[key] = self._number()
-                    self.unwritten[node] = key
-                nodes.append(node)
+                    node = subtrees[key] = line.node
+                    self.unwritten.setdefault(node, []).append(key)
+                elif node in self.line_of_node and node != line.node:
+                    assert since is not None, "subtrees are split before a batch writes"
+                    node = self._split(key, node, since)
+                if node != line.node:
+                    nodes.append(node)
             self.line_nodes[line_id] = nodes
         return nodes
+
+    def _split(self, key: SubtreeKey, line_node: int, since: int) -> int:
+        """Give the subtree ``key``, which shares ``line_node``, a node of its own with the
+        line's history before ``since``: copied now if the tables are indexed, else once
+        their indexes are built (``splits`` keeps the copies to make)."""
+        node = self._number()
+        assert self.subtrees is not None
+        self.subtrees[key] = node
+        pending = self.unwritten.get(line_node, [])
+        if key in pending:  # no version yet, so no row yet either
+            pending.remove(key)
+            self.unwritten.setdefault(node, []).append(key)
+        else:
+            self.store.execute(
+                f"UPDATE {self.t['subtrees']} SET node = ? WHERE holder = ? AND program = ?"
+                " AND kind = ? AND source = ? AND year = ?",
+                (node, *key),
+            )
+        state = self.nodes.get(line_node)
+        if state is not None:
+            self.nodes[node] = state.copy()
+        self.store.execute(
+            f"INSERT INTO {self.t['splits']} (line_node, node, since, copied) VALUES (?, ?, ?, 0)",
+            (line_node, node, since),
+        )
+        self.uncopied = True
+        self.line_nodes.pop(self.line_of_node[line_node], None)  # it misses the new node
+        return node
+
+    def _copy_splits(self) -> None:
+        """Copy each split line's versions before the split to its subtree's new node."""
+        copied = {
+            "days": ("block", "day", "position", *FIGURES),
+            "blocks": ("block", "position", *FIGURES),
+            "eras": ("era", "position", *FIGURES),
+            "day_starts": ("block", "day", "position"),
+            "block_starts": ("block", "position"),
+            "era_starts": ("era", "position"),
+        }
+        for name, columns in copied.items():
+            self.store.execute(
+                f"INSERT INTO {self.t[name]} (node, {', '.join(columns)})"
+                f" SELECT s.node, {', '.join('x.' + column for column in columns)}"
+                f" FROM {self.t['splits']} s JOIN {self.t[name]} x ON x.node = s.line_node"
+                " AND x.position < s.since WHERE s.copied = 0"
+            )
+        self.store.execute(f"UPDATE {self.t['splits']} SET copied = 1 WHERE copied = 0")
+        self.uncopied = False
 
     def _prefetch(self, postings: list[Posting]) -> None:
         """Load, in a few queries, the latest rows of every node and block this batch
@@ -496,8 +596,8 @@ class BalancesView:
         if state is None:
             state = self.nodes[node] = NodeState()
         eras, keys = state.eras, state.era_keys
-        if not eras and node in self.unwritten:
-            rows.subtrees.append((node, *self.unwritten.pop(node)))
+        if node in self.unwritten:
+            rows.subtrees.extend((node, *key) for key in self.unwritten.pop(node))
         c0, c1, c2, c3 = change  # add() inlined below: a call costs as much as the sum
         block = day // BLOCK_DAYS
         total = state.days.get(day)
@@ -531,7 +631,8 @@ class BalancesView:
         rows.eras.append((node, era, position, *value))
         if keys[-1] != era:  # back-dated into an earlier era: every later era moves too
             for later in keys[bisect_right(keys, era) :]:
-                value = eras[later] = add(eras[later], change)
+                value = eras[later]
+                value = eras[later] = (value[0] + c0, value[1] + c1, value[2] + c2, value[3] + c3)
                 rows.eras.append((node, later, position, *value))
 
     def _line_directory(self) -> dict[str, LineInfo]:
@@ -543,6 +644,7 @@ class BalancesView:
                     f" FROM {self.t['lines']}"
                 )
             }
+            self.line_of_node = {line.node: line_id for line_id, line in self.lines.items()}
         return self.lines
 
     def _subtree_directory(self) -> dict[SubtreeKey, int]:
@@ -629,8 +731,8 @@ class BalancesView:
         seek. The rows of a node add up to its figures."""
         if len(nodes) == 1:
             return {nodes[0]: self.values(nodes[0], as_of, position)}
-        found = dict.fromkeys(nodes, ZERO)
-        for chunk in _chunks(list(nodes)):
+        found = dict.fromkeys(nodes, ZERO)  # a node asked for twice is counted once
+        for chunk in _chunks(list(found)):
             statement, parameters = self._values_statement(chunk, as_of, position)
             for node, *values in self.store.execute(statement, parameters):
                 found[node] = add(found[node], _values(values))
@@ -646,9 +748,9 @@ class BalancesView:
             extension = self.extension(nodes[0], as_of, position)
             extensions = {nodes[0]: extension} if extension is not None else {}
             return {nodes[0]: self.values(nodes[0], as_of, position)}, extensions
-        found = dict.fromkeys(nodes, ZERO)
+        found = dict.fromkeys(nodes, ZERO)  # a node asked for twice is counted once
         latest: dict[int, tuple[int, date, int]] = {}
-        for chunk in _chunks(list(nodes)):
+        for chunk in _chunks(list(found)):
             figures, parameters = self._values_statement(chunk, as_of, position)
             extended, more = self._extensions_statement(chunk, as_of, position)
             rows = self.store.execute(

@@ -239,17 +239,30 @@ class Projections:
         if head <= position:
             view.position = position
             return 0
-        notifications = self.ledger.recorder.select_notifications(
-            start=position + 1, limit=limit, stop=head, topics=READ_TOPICS
-        )
-        view.apply(decode(n.id, n.originator_id, n.topic, n.state) for n in notifications)
-        reached = notifications[-1].id if len(notifications) == limit else head
+        rows = self._read(position, head, limit)
+        view.apply(decode(*row) for row in rows)
+        reached = rows[-1][0] if len(rows) == limit else head
         self.store.execute(
             f"UPDATE {STATE} SET position = ?, recorded_at = ? WHERE name = ? AND generation = ?",
             (reached, view.clock, NAME, view.generation),
         )
         view.position = reached
         return reached - position
+
+    def _read(self, position: int, head: int, limit: int) -> list[tuple[Any, ...]]:
+        """(position, originator id as text, topic, state) of the next ``limit`` events of
+        READ_TOPICS after ``position``, up to ``head``. The library's select_notifications
+        does the same but builds a dict and an object per row and formats each UUID in
+        Python: about a tenth of a rebuild (cProfile, 100,000 events)."""
+        tables = log_tables(self.ledger.recorder)
+        originator = "originator_id::text" if tables.postgres else "originator_id"
+        marks = ", ".join("?" for _ in READ_TOPICS)
+        return self.store.execute(
+            f"SELECT {tables.position}, {originator}, topic, state FROM {tables.events}"
+            f" WHERE {tables.position} > ? AND {tables.position} <= ? AND topic IN ({marks})"
+            f" ORDER BY {tables.position} LIMIT ?",
+            (position, head, *READ_TOPICS, limit),
+        )
 
     def follow(self, stop: threading.Event, *, wait_s_max: float = 1.0) -> None:
         """Keep the read models up to date until ``stop`` is set: on PostgreSQL woken by the
@@ -273,7 +286,9 @@ class Projections:
 
     # -- Rebuilding ------------------------------------------------------------------------
 
-    def rebuild(self, progress: Progress | None = None) -> int:
+    def rebuild(
+        self, progress: Progress | None = None, *, batch_events_max: int | None = None
+    ) -> int:
         """Build a new generation from position zero while readers keep reading the active
         one; switch readers to it in one transaction once it has caught up; drop the old."""
         old = self.active_generation()
@@ -282,7 +297,7 @@ class Projections:
         new = int(row[0]) + 1
         with self.store.transaction():
             self._start_generation(new, active=False, indexed=False)
-        self.catch_up(new, progress, batch_events_max=REBUILD_BATCH_EVENTS_MAX)
+        self.catch_up(new, progress, batch_events_max=batch_events_max or REBUILD_BATCH_EVENTS_MAX)
         self.view(new).index()
         with self.store.transaction():
             # What arrived during the rebuild, applied in the switching transaction.
