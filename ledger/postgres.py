@@ -116,24 +116,22 @@ class LedgerApplicationRecorder(PostgresApplicationRecorder):
         self.sql_insert_locked = SQL("SELECT * FROM {schema}.{function}(%s, %s, %s, %s)").format(
             schema=schema, function=function
         )
+        # The same statement as bytes, rendered once (on first use, with a connection).
+        self.sql_insert_locked_bytes: bytes | None = None
 
     @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
     def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int]:
         if not stored_events:
             return []
-        # Four plain arrays rather than an array of the library's composite type: psycopg
-        # dumps these in binary, without per-field text escaping.
-        columns = (
-            [e.originator_id for e in stored_events],
-            [e.originator_version for e in stored_events],
-            [e.topic for e in stored_events],
-            [e.state for e in stored_events],
-        )
         # One statement in autocommit mode is its own transaction: the lock taken inside
         # the function is held until it commits. A duplicate (originator_id, version) is an
         # IntegrityError (the datastore maps psycopg's errors), and nothing is written.
         with self.datastore.get_connection() as connection, connection.cursor() as cursor:
-            cursor.execute(self.sql_insert_locked, columns, prepare=True)
+            if self.sql_insert_locked_bytes is None:
+                self.sql_insert_locked_bytes = self.sql_insert_locked.as_bytes(connection)
+            cursor.execute(
+                self.sql_insert_locked_bytes, array_literals(stored_events), prepare=True
+            )
             return [row[next(iter(row))] for row in cursor.fetchall()]
 
     def insert_in(self, cursor: Any, stored_events: Sequence[StoredEvent]) -> None:
@@ -148,3 +146,21 @@ class LedgerApplicationRecorder(PostgresApplicationRecorder):
             ),
             prepare=True,
         )
+
+
+def array_literals(stored_events: Sequence[StoredEvent]) -> tuple[str, str, str, str]:
+    """The events' four columns as PostgreSQL array literals, sent as text the function's
+    parameters are typed from. psycopg's binary lists cost more: each new cursor looks up a
+    dumper for every list's elements again, about 0.1 ms of a movement's server CPU; these
+    are built for a twentieth of that. Ids and topics are quoted; a state is bytea's hex
+    form (its backslash escaped for the array)."""
+    ids = ",".join([_quoted(str(e.originator_id)) for e in stored_events])
+    versions = ",".join([str(int(e.originator_version)) for e in stored_events])
+    topics = ",".join([_quoted(e.topic) for e in stored_events])
+    states = ",".join(["\\\\x" + e.state.hex() for e in stored_events])
+    return f"{{{ids}}}", f"{{{versions}}}", f"{{{topics}}}", f"{{{states}}}"
+
+
+def _quoted(text: str) -> str:
+    """An array element in double quotes, its backslashes and quotes escaped."""
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
