@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
+from psycopg.pq import ExecStatus
 
 from ledger.config import is_postgres
 
@@ -20,6 +21,7 @@ Insert = tuple[str, Sequence[str], Sequence[tuple[Any, ...]], bool]
 # Plain rows are sent in pieces of this many, so the server parses one while the next is
 # being built.
 COPY_ROWS_MAX = 20_000
+TUPLES_OK = ExecStatus.TUPLES_OK
 
 
 def _copy_text(rows: Sequence[tuple[Any, ...]], width: int) -> str:
@@ -57,6 +59,15 @@ class ViewStore:
 
     def execute(self, statement: str, parameters: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         cursor = self.connection.execute(self.sql(statement), tuple(parameters))
+        if self.postgres:
+            # Whether rows came back, from the result's status: psycopg's ``description``
+            # builds a Column object per column to say the same (a tenth of a read's work in
+            # the driver). Its rows are tuples already.
+            result = cursor.pgresult
+            if result is None or result.status != TUPLES_OK:
+                return []
+            rows: list[tuple[Any, ...]] = cursor.fetchall()
+            return rows
         if cursor.description is None:
             return []
         return [tuple(row) for row in cursor.fetchall()]

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -11,11 +13,16 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from datetime import timedelta
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 from click.testing import CliRunner
+from gunicorn import glogging
+from gunicorn.config import Config
 
+from api.server import AccessLog
 from cli import main
 
 STARTUP_S_MAX = 30
@@ -107,4 +114,46 @@ def test_the_server_answers_over_loopback(database: str, tmp_path: Path) -> None
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=30)
         log.close()
-    assert "gunicorn" in (tmp_path / "server.log").read_text().lower()
+    output = (tmp_path / "server.log").read_text()
+    assert "gunicorn" in output.lower()
+    # One access-log line per request, in gunicorn's default format.
+    assert re.search(
+        r'^127\.0\.0\.1 - - \[[^]]+\] "GET /balances\?holder=TW&as_of=2025-02-01 HTTP/1\.1" 200 '
+        r'\d+ "-" "Python-urllib/[\d.]+"$',
+        output,
+        re.MULTILINE,
+    ), output
+
+
+def test_the_access_log_line_is_gunicorns_own() -> None:
+    """AccessLog builds fewer atoms than gunicorn's logger; the line must come out the same,
+    quotes escaped, a basic-auth user named, a missing referer as '-'."""
+    config = Config()
+    config.set("accesslog", "-")
+    ours, theirs = AccessLog(config), glogging.Logger(config)
+    environ = {
+        "REMOTE_ADDR": "10.0.0.7",
+        "REQUEST_METHOD": "GET",
+        "RAW_URI": '/balances?holder=49&note="x"',
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "PATH_INFO": "/balances",
+        "QUERY_STRING": 'holder=49&note="x"',
+        "HTTP_AUTHORIZATION": "Basic " + base64.b64encode(b"clerk:secret").decode(),
+        "HTTP_USER_AGENT": 'agent "quoted"',
+    }
+    response = SimpleNamespace(status="200 OK", sent=1234, headers=[("Content-Type", "x")])
+    request = SimpleNamespace(headers=[("USER-AGENT", 'agent "quoted"')])
+    took = timedelta(microseconds=1500)
+
+    def line(logger: glogging.Logger) -> str:
+        atoms = logger.atoms(response, request, environ, took)
+        atoms["t"] = "[the time]"  # the clock's second may turn between the two calls
+        return str(config.access_log_format % glogging.SafeAtoms(atoms))
+
+    assert line(ours) == line(theirs)
+    assert line(ours).startswith("10.0.0.7 - clerk [the time]")
+    assert '"GET /balances?holder=49&note=\\"x\\" HTTP/1.1" 200 1234 "-" "agent \\"quoted\\""' in (
+        line(ours)
+    )
+    response.sent = None
+    assert line(ours) == line(theirs)
