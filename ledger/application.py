@@ -24,9 +24,8 @@ from eventsourcing.persistence import (
     StoredEvent,
     Transcoding,
 )
-from eventsourcing.postgres import PostgresAggregateRecorder
 
-from ledger import limits
+from ledger import batch_reads, limits
 from ledger.config import describe, is_postgres, persistence_environment
 from ledger.errors import (
     Busy,
@@ -43,7 +42,6 @@ from ledger.errors import (
 from ledger.holders import Holder, subtree_of
 from ledger.lines import BudgetLine
 from ledger.movements import Movement, MovementRequest
-from ledger.storage import log_tables
 from ledger.values import (
     LineKey,
     check_code,
@@ -402,10 +400,11 @@ class BudgetLedger(Application[UUID]):
         if not wanted:
             return
         found: dict[UUID, Any] = {}
-        for row in self._latest_snapshots(wanted):
+        assert self.snapshots is not None
+        for row in batch_reads.latest_events(self.snapshots.recorder, wanted):
             self._mutate(found, row)
         after = [(i, found[i].version if i in found else 0) for i in wanted]
-        for row in self._events_after(after):
+        for row in batch_reads.events_after(self.recorder, after):
             self._mutate(found, row)
         working.update(found)
 
@@ -421,80 +420,11 @@ class BudgetLedger(Application[UUID]):
         )
         aggregates[event.originator_id] = event.mutate(aggregates.get(event.originator_id))
 
-    def _latest_snapshots(self, aggregate_ids: list[UUID]) -> list[Any]:
-        recorder: Any = self.snapshots.recorder if self.snapshots is not None else None
-        assert recorder is not None
-        table = recorder.events_table_name
-        columns = "originator_id, originator_version, topic, state"
-        if isinstance(recorder, PostgresAggregateRecorder):
-            statement = (
-                f"SELECT DISTINCT ON (originator_id) {columns}"
-                f" FROM {recorder.datastore.schema}.{table} WHERE originator_id = ANY(%s)"
-                " ORDER BY originator_id, originator_version DESC"
-            )
-            parameters: Any = (aggregate_ids,)
-        else:
-            marks = ", ".join("?" for _ in aggregate_ids)
-            statement = (
-                f"SELECT {columns} FROM {table} s WHERE originator_id IN ({marks})"
-                " AND originator_version = (SELECT max(originator_version)"
-                f" FROM {table} t WHERE t.originator_id = s.originator_id)"
-            )
-            parameters = [i.hex for i in aggregate_ids]
-        with recorder.datastore.transaction(commit=False) as cursor:
-            cursor.execute(statement, parameters)
-            return list(cursor.fetchall())
-
-    def _events_after(self, versions: list[tuple[UUID, int]]) -> list[Any]:
-        """The events of each aggregate after the given version, in version order."""
-        recorder: Any = self.recorder
-        tables = log_tables(recorder)
-        columns = "e.originator_id, e.originator_version, e.topic, e.state"
-        join = "ON e.originator_id = w.id AND e.originator_version > w.after"
-        order = "ORDER BY e.originator_id, e.originator_version"
-        if tables.postgres:
-            statement = (
-                f"SELECT {columns} FROM {tables.events} e"
-                f" JOIN unnest(%b::uuid[], %b::bigint[]) AS w(id, after) {join} {order}"
-            )
-            parameters: Any = ([i for i, _ in versions], [v for _, v in versions])
-        else:
-            values = ", ".join("(?, ?)" for _ in versions)
-            statement = (
-                f"WITH w(id, after) AS (VALUES {values})"
-                f" SELECT {columns} FROM {tables.events} e JOIN w {join} {order}"
-            )
-            parameters = [value for i, v in versions for value in (i.hex, v)]
-        with recorder.datastore.transaction(commit=False) as cursor:
-            cursor.execute(statement, parameters)
-            return list(cursor.fetchall())
-
     def recorded_movements(self, aggregate_ids: list[UUID]) -> dict[UUID, Movement]:
         """Which of these movements have been recorded, each as first recorded (what was
         asked, its fingerprint; not its later reversals): one query for the lot."""
-        if not aggregate_ids:
-            return {}
-        recorder: Any = self.recorder
-        tables = log_tables(recorder)
-        columns = "originator_id, originator_version, topic, state"
-        if tables.postgres:
-            statement = (
-                f"SELECT {columns} FROM {tables.events}"
-                " WHERE originator_id = ANY(%s) AND originator_version = 1"
-            )
-            parameters: Any = (aggregate_ids,)
-        else:
-            marks = ", ".join("?" for _ in aggregate_ids)
-            statement = (
-                f"SELECT {columns} FROM {tables.events} WHERE originator_id IN ({marks})"
-                " AND originator_version = 1"
-            )
-            parameters = [aggregate_id.hex for aggregate_id in aggregate_ids]
-        with recorder.datastore.transaction(commit=False) as cursor:
-            cursor.execute(statement, parameters)
-            rows = cursor.fetchall()
         movements: dict[UUID, Any] = {}
-        for row in rows:
+        for row in batch_reads.first_events(self.recorder, aggregate_ids):
             self._mutate(movements, row)
         assert all(isinstance(m, Movement) for m in movements.values())
         return movements
