@@ -56,17 +56,6 @@ def movement_id(body: dict[str, Any]) -> str:
     return chosen
 
 
-def line(body: dict[str, Any], holder: str) -> LineKey:
-    return LineKey.parse(
-        program=body["program"],
-        kind=body["kind"],
-        source=body["source"],
-        year=body["year"],
-        holder=holder,
-        project=body.get("project"),
-    )
-
-
 def common(body: dict[str, Any]) -> dict[str, Any]:
     return {
         "movement_id": movement_id(body),
@@ -78,7 +67,7 @@ def common(body: dict[str, Any]) -> dict[str, Any]:
 def adjustment(body: dict[str, Any]) -> MovementRequest:
     return MovementRequest(
         action="adjust",
-        line=line(body, body["holder"]),
+        line=LineKey.of(body, body["holder"]),
         amount_vnd=body["amount_vnd"],
         decision=body["decision"],
         **common(body),
@@ -89,7 +78,7 @@ def two_sided(action: str) -> Callable[[dict[str, Any]], MovementRequest]:
     def build(body: dict[str, Any]) -> MovementRequest:
         return MovementRequest(
             action=action,
-            line=line(body, body["from_holder"]),
+            line=LineKey.of(body, body["from_holder"]),
             counterpart=body["to_holder"],
             amount_vnd=body["amount_vnd"],
             decision=body["decision"],
@@ -102,7 +91,7 @@ def two_sided(action: str) -> Callable[[dict[str, Any]], MovementRequest]:
 def disbursement(body: dict[str, Any]) -> MovementRequest:
     return MovementRequest(
         action="disburse",
-        line=line(body, body["holder"]),
+        line=LineKey.of(body, body["holder"]),
         amount_vnd=body["amount_vnd"],
         voucher=body["voucher"],
         **common(body),
@@ -122,7 +111,7 @@ def reversal(body: dict[str, Any]) -> MovementRequest:
 def extension(body: dict[str, Any]) -> MovementRequest:
     return MovementRequest(
         action="extend",
-        line=line(body, body["holder"]),
+        line=LineKey.of(body, body["holder"]),
         until=body["until"],
         amount_vnd=body.get("amount_vnd"),
         basis=body["basis"],
@@ -131,7 +120,7 @@ def extension(body: dict[str, Any]) -> MovementRequest:
 
 
 def lapse(body: dict[str, Any]) -> MovementRequest:
-    return MovementRequest(action="lapse", line=line(body, body["holder"]), **common(body))
+    return MovementRequest(action="lapse", line=LineKey.of(body, body["holder"]), **common(body))
 
 
 def holders_of(movement: MovementRequest) -> list[str]:

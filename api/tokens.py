@@ -115,11 +115,6 @@ class TokenStore:
         found = [token for token in self.list() if token.name == name]
         return found[0]
 
-    def find(self, secret: str) -> Token | None:
-        """The live token with this secret, or None (unknown or revoked)."""
-        statement, parameters = self.find_statement(secret)
-        return self.token(self.store.one(statement, parameters) or (None,))
-
     def find_statement(self, secret: str) -> tuple[str, tuple[str]]:
         """The statement that finds the live token with this secret: at most one row of
         name, role, scope and created_at (a secret without the prefix matches nothing)."""

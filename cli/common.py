@@ -21,7 +21,7 @@ from rich.table import Table
 from ledger.application import BudgetLedger, open_ledger
 from ledger.config import DATABASE_ENVVAR, default_database
 from ledger.errors import LedgerError
-from ledger.values import LineKey, format_vnd
+from ledger.values import format_vnd
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -123,17 +123,6 @@ def line_options(func: F) -> F:
     ):
         func = option(func)
     return func
-
-
-def line_key(holder: str, **line: Any) -> LineKey:
-    return LineKey.parse(
-        program=line["program"],
-        kind=line["kind"],
-        source=line["source"],
-        year=line["year"],
-        holder=holder,
-        project=line.get("project"),
-    )
 
 
 def to_json(value: Any) -> str:

@@ -11,7 +11,6 @@ import click
 from cli.common import (
     actor_option,
     emit,
-    line_key,
     line_options,
     resolve_actor,
     to_json,
@@ -19,7 +18,7 @@ from cli.common import (
 )
 from ledger.application import BudgetLedger
 from ledger.movements import MovementRequest
-from ledger.values import parse_amount, parse_date, today_in_vietnam
+from ledger.values import LineKey, parse_amount, parse_date, today_in_vietnam
 
 WRITE_FORMATS = click.Choice(["table", "json"])
 
@@ -125,7 +124,7 @@ def amount(value: str, *, signed: bool = False) -> int:
 @with_ledger
 def adjust(ledger: BudgetLedger, holder: str, amount_text: str, decision: str, **kw: Any) -> None:
     """Raise (+) or lower (−) a line by an external decision: money enters or leaves here."""
-    line = line_key(holder, **_pop_line(kw))
+    line = LineKey.of(_pop_line(kw), holder)
     record(
         ledger,
         action="adjust",
@@ -155,7 +154,7 @@ def two_sided(action: str, summary: str, giver: str, receiver: str) -> click.Com
         decision: str,
         **kw: Any,
     ) -> None:
-        line = line_key(from_holder, **_pop_line(kw))
+        line = LineKey.of(_pop_line(kw), from_holder)
         record(
             ledger,
             action=action,
@@ -192,7 +191,7 @@ reallocate = two_sided(
 @with_ledger
 def disburse(ledger: BudgetLedger, holder: str, amount_text: str, voucher: str, **kw: Any) -> None:
     """Record a treasury-confirmed payment out of a line."""
-    line = line_key(holder, **_pop_line(kw))
+    line = LineKey.of(_pop_line(kw), holder)
     record(
         ledger, action="disburse", line=line, amount_vnd=amount(amount_text), voucher=voucher, **kw
     )
@@ -240,7 +239,7 @@ def extend(
     **kw: Any,
 ) -> None:
     """Let the undisbursed part of a line (or a stated amount) be paid until a later deadline."""
-    line = line_key(holder, **_pop_line(kw))
+    line = LineKey.of(_pop_line(kw), holder)
     record(
         ledger,
         action="extend",
@@ -259,7 +258,7 @@ def extend(
 @with_ledger
 def lapse(ledger: BudgetLedger, holder: str, **kw: Any) -> None:
     """Return to the budget what a line past its deadline has not paid and was not extended."""
-    line = line_key(holder, **_pop_line(kw))
+    line = LineKey.of(_pop_line(kw), holder)
     record(ledger, action="lapse", line=line, **kw)
 
 

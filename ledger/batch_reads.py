@@ -10,13 +10,15 @@ from uuid import UUID
 
 from eventsourcing.postgres import PostgresAggregateRecorder
 
+from ledger.storage import events_table
+
 COLUMNS = "originator_id, originator_version, topic, state"
 
 
 def latest_events(recorder: Any, aggregate_ids: list[UUID]) -> list[Any]:
     """The latest stored event of each aggregate (given the snapshot store's recorder: the
     latest snapshot of each)."""
-    table = _events_table(recorder)
+    table = events_table(recorder)
     if isinstance(recorder, PostgresAggregateRecorder):
         return _fetch(
             recorder,
@@ -36,7 +38,7 @@ def latest_events(recorder: Any, aggregate_ids: list[UUID]) -> list[Any]:
 
 def events_after(recorder: Any, versions: list[tuple[UUID, int]]) -> list[Any]:
     """The events of each aggregate after the given version, in version order."""
-    table = _events_table(recorder)
+    table = events_table(recorder)
     columns = ", ".join(f"e.{name}" for name in COLUMNS.split(", "))
     join = "ON e.originator_id = w.id AND e.originator_version > w.after"
     order = "ORDER BY e.originator_id, e.originator_version"
@@ -60,7 +62,7 @@ def first_events(recorder: Any, aggregate_ids: list[UUID]) -> list[Any]:
     """The first event (version 1) of each of these aggregates that exists."""
     if not aggregate_ids:
         return []
-    table = _events_table(recorder)
+    table = events_table(recorder)
     if isinstance(recorder, PostgresAggregateRecorder):
         where, parameters = "originator_id = ANY(%s)", (aggregate_ids,)
     else:
@@ -71,15 +73,6 @@ def first_events(recorder: Any, aggregate_ids: list[UUID]) -> list[Any]:
         f"SELECT {COLUMNS} FROM {table} WHERE {where} AND originator_version = 1",
         parameters,
     )
-
-
-def _events_table(recorder: Any) -> str:
-    """The recorder's table, schema-qualified on PostgreSQL (any recorder: events or
-    snapshots)."""
-    table: str = recorder.events_table_name
-    if isinstance(recorder, PostgresAggregateRecorder):
-        return f"{recorder.datastore.schema}.{table}"
-    return table
 
 
 def _marks(items: list[Any]) -> str:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from eventsourcing.postgres import PostgresApplicationRecorder
+from eventsourcing.postgres import PostgresAggregateRecorder, PostgresApplicationRecorder
 
 from ledger.chain import CHAIN_TABLE
 
@@ -20,8 +20,16 @@ class LogTables:
 
 
 def log_tables(recorder: Any) -> LogTables:
-    table = recorder.events_table_name
     if isinstance(recorder, PostgresApplicationRecorder):
         schema = recorder.datastore.schema
-        return LogTables(f"{schema}.{table}", "notification_id", f"{schema}.{CHAIN_TABLE}", True)
-    return LogTables(table, "rowid", CHAIN_TABLE, False)
+        chain = f"{schema}.{CHAIN_TABLE}"
+        return LogTables(events_table(recorder), "notification_id", chain, True)
+    return LogTables(events_table(recorder), "rowid", CHAIN_TABLE, False)
+
+
+def events_table(recorder: Any) -> str:
+    """Any recorder's table (the log's, or the snapshots'), schema-qualified on PostgreSQL."""
+    table: str = recorder.events_table_name
+    if isinstance(recorder, PostgresAggregateRecorder):
+        return f"{recorder.datastore.schema}.{table}"
+    return table

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
@@ -236,6 +237,19 @@ class LineKey:
             year=check_year(year),
             holder=check_code(holder, field="holder"),
             project=check_project(project),
+        )
+
+    @classmethod
+    def of(cls, fields: Mapping[str, Any], holder: str) -> LineKey:
+        """The line a request's fields name (program, kind, source, year, optional project),
+        for this holder: a CLI command's options and an API body name them alike."""
+        return cls.parse(
+            program=fields["program"],
+            kind=fields["kind"],
+            source=fields["source"],
+            year=fields["year"],
+            holder=holder,
+            project=fields.get("project"),
         )
 
     def as_dict(self) -> dict[str, Any]:

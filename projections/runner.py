@@ -120,11 +120,6 @@ class Projections:
         assert row is not None, "the balances projection has no active generation"
         return ReadModelState.of(row)
 
-    def is_current(self) -> bool:
-        """Whether the active read model has reached the log's head: one statement and no
-        lock, so a reader checks it before paying for a catch-up."""
-        return self.state().current
-
     def use(self, state: ReadModelState | None) -> None:
         """Serve the next reads from the generation that ``state`` found active, reading
         no more state until the next ``use``; ``None``: read it on each ``view()``.

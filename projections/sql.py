@@ -129,4 +129,3 @@ class ViewStore:
         else:
             row = self.one("SELECT count(*) > 0 FROM sqlite_master WHERE name = ?", (table,))
         return bool(row and row[0])
-
