@@ -41,7 +41,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from api.tokens import TokenStore  # noqa: E402
-from bench.cpu import postmaster_pid, tree_cpu_s  # noqa: E402
+from bench.cpu import listening_sockets, postmaster_pid, tree_cpu_s  # noqa: E402
 from bench.pg import bench_database  # noqa: E402
 from ledger.application import BudgetLedger, open_ledger  # noqa: E402
 from ledger.movements import MovementRequest  # noqa: E402
@@ -136,9 +136,15 @@ def start_server(
     while time.monotonic() < deadline:
         try:
             with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2):
-                return server
+                pass
         except OSError:
             time.sleep(0.2)
+            continue
+        # One worker answered; the clients connect once, so wait until every worker has its
+        # listening socket, or the first would keep them all.
+        if (listening_sockets(port) or workers) >= workers:
+            return server
+        time.sleep(0.1)
     server.kill()
     raise SystemExit("the server did not start")
 

@@ -53,3 +53,17 @@ def postmaster_pid(url: str) -> int | None:
         return int((Path(str(row[0])) / "postmaster.pid").read_text().split()[0]) if row else None
     except (OSError, ValueError):
         return None
+
+
+def listening_sockets(port: int) -> int | None:
+    """How many IPv4 sockets listen on ``port`` (one per server worker with SO_REUSEPORT),
+    from /proc/net/tcp; None where that file does not exist."""
+    try:
+        table = Path("/proc/net/tcp").read_text()
+    except OSError:
+        return None
+    return sum(
+        1
+        for line in table.splitlines()[1:]
+        if int(line.split()[1].split(":")[1], 16) == port and line.split()[3] == "0A"
+    )
