@@ -249,7 +249,7 @@ class BudgetLedger(Application[UUID]):
                     return prior, True
                 _wait_before_retry(attempt)
                 continue
-            self._snapshot_lines(aggregates)
+            self._keep_lines(aggregates)
             movement = aggregates[0]
             assert isinstance(movement, Movement)
             return movement.receipt(), False
@@ -452,7 +452,7 @@ class BudgetLedger(Application[UUID]):
             except IntegrityError:
                 _wait_before_retry(attempt)
                 continue
-            self._snapshot_lines(aggregates)
+            self._keep_lines(aggregates)
             return [a.receipt() for a in aggregates if isinstance(a, Movement)]
         raise Busy(f"lines of {year} kept changing; nothing was lapsed, run close-year again")
 
@@ -581,17 +581,36 @@ class BudgetLedger(Application[UUID]):
             line = BudgetLine.open(key, recorded_at=at)
         return line
 
-    def _snapshot_lines(self, aggregates: list[Any]) -> None:
-        """Snapshot a line every LINE_SNAPSHOT_INTERVAL events, from the state in hand (no
-        re-read). A snapshot is an optimisation: if this fails, the events are still saved."""
+    def _keep_lines(self, aggregates: list[Any]) -> None:
+        """After a save, from the lines in hand (no re-read): snapshot a line every
+        LINE_SNAPSHOT_INTERVAL events, and put each line in this process's cache as saved.
+
+        The library caches a line as last read, not as saved, when it fast-forwards: the next
+        command on the line would fetch and replay this process's own write. Kept as saved,
+        the fast-forward fetches only what other processes wrote since (usually nothing). A
+        line is put only if newer than the cached copy, and is not changed after this (the
+        cache's copy is fast-forwarded in place by later reads, under the library's lock).
+        Only lines: they are what later commands read again (a movement is read again only
+        by a reversal or a replay), and movements would push lines out of the cache."""
         assert self.snapshots is not None
+        cache = self.repository.cache
+        assert cache is not None, "AGGREGATE_CACHE_MAXSIZE is set in env"
         for aggregate in aggregates:
             if not isinstance(aggregate, BudgetLine):
                 continue
+            assert not aggregate.pending_events, "kept only once saved"
             # A line's version grows by one per command (two when a command opens it, from
             # 0 to 2), so it passes through every multiple of the interval.
             if aggregate.version % limits.LINE_SNAPSHOT_INTERVAL == 0:
                 self.snapshots.put([Snapshot.take(aggregate)])
+            try:
+                cached_version = cache.get(aggregate.id).version
+            except KeyError:
+                cached_version = 0
+            # Two threads may race here; the loser leaves an older copy, which the next
+            # read's fast-forward brings up to date: never a wrong one.
+            if cached_version < aggregate.version:
+                cache.put(aggregate.id, aggregate)
 
 
 def _wait_before_retry(attempt: int) -> None:

@@ -8,8 +8,9 @@ reader tailing the log could skip an event (see docs/decisions.md).
 
 This recorder installs its own function that does what the default path does, lock
 included, and calls it as a single autocommit statement: one round trip and one commit per
-movement, with commit order still equal to id order. Everything else (tables, reads,
-subscriptions) is the library's.
+movement, with commit order still equal to id order. It reads an aggregate's events (every
+command's fast-forward) with the library's query, rendered once per shape. Everything else
+(tables, notifications, subscriptions) is the library's.
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ from typing import Any
 from eventsourcing.persistence import InterfaceError, OperationalError, StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
 from eventsourcing.utils import retry
-from psycopg.sql import SQL, Identifier
+from psycopg.rows import tuple_row
+from psycopg.sql import SQL, Composed, Identifier
 
 from ledger.chain import CHAIN_TABLE
 
@@ -125,6 +127,8 @@ class LedgerApplicationRecorder(PostgresApplicationRecorder):
         self.sql_lock = SQL(
             "SELECT * FROM {schema}.{function}('{{}}', '{{}}', '{{}}', '{{}}')"
         ).format(schema=schema, function=function)
+        # select_events's statements, as bytes, by (gt, lte, desc, limit) given or not.
+        self.sql_select_bytes: dict[tuple[bool, bool, bool, bool], bytes] = {}
 
     @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
     def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int]:
@@ -133,11 +137,45 @@ class LedgerApplicationRecorder(PostgresApplicationRecorder):
         # One statement in autocommit mode is its own transaction: the lock taken inside
         # the function is held until it commits. A duplicate (originator_id, version) is an
         # IntegrityError (the datastore maps psycopg's errors), and nothing is written.
-        with self.datastore.get_connection() as connection, connection.cursor() as cursor:
+        with (
+            self.datastore.get_connection() as connection,
+            connection.cursor(row_factory=tuple_row) as cursor,
+        ):
             cursor.execute(
                 self._insert_statement(connection), array_literals(stored_events), prepare=True
             )
-            return [row[next(iter(row))] for row in cursor.fetchall()]
+            return [row[0] for row in cursor.fetchall()]
+
+    @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
+    def select_events(
+        self,
+        originator_id: Any,
+        *,
+        gt: int | None = None,
+        lte: int | None = None,
+        desc: bool = False,
+        limit: int | None = None,
+    ) -> Sequence[StoredEvent]:
+        """The library's query, which reads a line on every command (its fast-forward, usually
+        no row). The library composes the statement and renders it on every call, and reads
+        rows as dicts (psycopg builds a column description per statement for them); both cost
+        more Python than the query. Here each shape is rendered once and rows are tuples."""
+        shape = (gt is not None, lte is not None, desc, limit is not None)
+        parameters = [originator_id, *(value for value in (gt, lte, limit) if value is not None)]
+        with (
+            self.datastore.get_connection() as connection,
+            connection.cursor(row_factory=tuple_row) as cursor,
+        ):
+            cursor.execute(self._select_statement(connection, shape), parameters, prepare=True)
+            return [
+                StoredEvent(
+                    originator_id=row[0],
+                    originator_version=row[1],
+                    topic=row[2],
+                    state=bytes(row[3]),
+                )
+                for row in cursor.fetchall()
+            ]
 
     def lock_in(self, cursor: Any) -> None:
         """Take the log's write lock for the rest of the caller's transaction (an import),
@@ -157,6 +195,26 @@ class LedgerApplicationRecorder(PostgresApplicationRecorder):
         cursor.execute(
             self._insert_statement(cursor.connection), array_literals(stored_events), prepare=True
         )
+
+    def _select_statement(self, connection: Any, shape: tuple[bool, bool, bool, bool]) -> bytes:
+        statement = self.sql_select_bytes.get(shape)
+        if statement is None:
+            gt, lte, desc, limit = shape
+            composed: Composed = SQL(
+                "SELECT originator_id, originator_version, topic, state FROM {schema}.{table} "
+                "WHERE originator_id = %s"
+            ).format(
+                schema=Identifier(self.datastore.schema), table=Identifier(self.events_table_name)
+            )
+            clauses = [
+                " AND originator_version > %s" if gt else "",
+                " AND originator_version <= %s" if lte else "",
+                " ORDER BY originator_version " + ("DESC" if desc else "ASC"),
+                " LIMIT %s" if limit else "",
+            ]
+            composed += SQL("".join(clauses))
+            statement = self.sql_select_bytes[shape] = composed.as_bytes(connection)
+        return statement
 
     def _insert_statement(self, connection: Any) -> bytes:
         if self.sql_insert_locked_bytes is None:

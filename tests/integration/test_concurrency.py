@@ -10,7 +10,7 @@ from ledger.application import BudgetLedger, open_ledger
 from ledger.audit import check
 from ledger.errors import LedgerError
 from ledger.values import LineKey
-from tests.story import TAY_GIANG, TY, figures, record, worked_example
+from tests.story import DONG_GIANG, TAY_GIANG, TY, figures, record, worked_example
 
 WRITERS = 6
 
@@ -103,3 +103,69 @@ def test_a_line_cached_in_one_process_reads_as_another_process_left_it(
     assert stored_ledger.head_position() == head
     record(stored_ledger, "disburse", "this-2", date(2024, 6, 3), key, amount_vnd=5 * TY)
     assert figures(stored_ledger, TAY_GIANG)["available_vnd"] == 0
+
+
+def _cached_version(ledger: BudgetLedger, key: LineKey) -> int:
+    cache = ledger.repository.cache
+    assert cache is not None
+    version: int = cache.get(key.line_id).version
+    return version
+
+
+def _stored_version(ledger: BudgetLedger, key: LineKey) -> int:
+    return ledger.recorder.select_events(key.line_id, desc=True, limit=1)[0].originator_version
+
+
+def test_a_line_saved_here_is_cached_as_saved_and_still_reads_another_process_writes(
+    stored_ledger: BudgetLedger, database: str
+) -> None:
+    worked_example(stored_ledger)  # 504 has 30 tỷ available
+    key = LineKey(**TAY_GIANG.__dict__)
+    record(stored_ledger, "disburse", "this-1", date(2024, 6, 2), key, amount_vnd=TY)
+    # Kept as saved: the next read's fast-forward has none of this process's own events to
+    # fetch and replay.
+    assert _cached_version(stored_ledger, key) == _stored_version(stored_ledger, key)
+    other = open_ledger(database)  # another server process, in effect
+    try:
+        record(other, "disburse", "other-1", date(2024, 6, 2), key, amount_vnd=25 * TY)
+    finally:
+        other.close()
+    # The copy kept here is behind the store now; a command on it is refused on what the
+    # store holds (4 tỷ left), and records nothing.
+    assert _cached_version(stored_ledger, key) == _stored_version(stored_ledger, key) - 1
+    head = stored_ledger.head_position()
+    try:
+        record(stored_ledger, "disburse", "this-2", date(2024, 6, 3), key, amount_vnd=5 * TY)
+    except LedgerError as error:
+        assert error.rule == "available-never-negative"
+    else:
+        raise AssertionError("a payment above the available amount was recorded")
+    assert stored_ledger.head_position() == head
+    assert figures(stored_ledger, TAY_GIANG)["available_vnd"] == 4 * TY
+    replayed = next(line for line in stored_ledger.replay_lines() if line.key == key)
+    assert figures(stored_ledger, TAY_GIANG) == replayed.figures()
+
+
+def test_a_line_whose_save_failed_is_not_cached_as_planned(
+    stored_ledger: BudgetLedger, database: str
+) -> None:
+    worked_example(stored_ledger)  # 504 has 30 tỷ available
+    key = LineKey(**TAY_GIANG.__dict__)
+    stored_ledger.repository.get(key.line_id)  # in this process's cache
+    other = open_ledger(database)
+    try:
+        # The id is taken elsewhere, for another line: this process's payment is planned on
+        # 504 (its line changed in hand), then its save fails on the id.
+        record(other, "disburse", "taken", date(2024, 6, 2), DONG_GIANG, amount_vnd=TY)
+    finally:
+        other.close()
+    version = _stored_version(stored_ledger, key)
+    try:
+        record(stored_ledger, "disburse", "taken", date(2024, 6, 2), key, amount_vnd=7 * TY)
+    except LedgerError as error:
+        assert error.rule == "movement-id-reused"
+    else:
+        raise AssertionError("a movement id was used twice")
+    assert _stored_version(stored_ledger, key) == version
+    assert _cached_version(stored_ledger, key) == version
+    assert figures(stored_ledger, TAY_GIANG)["available_vnd"] == 30 * TY

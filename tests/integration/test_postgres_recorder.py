@@ -3,9 +3,11 @@ an id, a topic or a state holds, what is read back is what was written."""
 
 from __future__ import annotations
 
+import itertools
 import uuid
 
 from eventsourcing.persistence import StoredEvent
+from eventsourcing.postgres import PostgresApplicationRecorder
 
 from ledger.application import open_ledger
 from ledger.postgres import LedgerApplicationRecorder
@@ -35,5 +37,31 @@ def test_events_come_back_exactly_as_written(postgres_url: str) -> None:
         ] == [(e.originator_id, e.originator_version, e.topic, e.state) for e in events]
         notifications = recorder.select_notifications(start=positions[0], limit=10)
         assert [n.id for n in notifications] == positions
+    finally:
+        ledger.close()
+
+
+def test_an_aggregates_events_read_as_the_librarys_query_reads_them(postgres_url: str) -> None:
+    """Every shape of select_events (after, up to, newest first, how many), against the
+    library's own query on the same table."""
+    ledger = open_ledger(postgres_url, create=True)
+    try:
+        recorder = ledger.recorder
+        assert isinstance(recorder, LedgerApplicationRecorder)
+        wanted, other = uuid.uuid4(), uuid.uuid4()
+        recorder.insert_events(
+            [StoredEvent(wanted, v, f"t:{v}", bytes([v]) * v) for v in range(1, 7)]
+            + [StoredEvent(other, 1, "t:other", b"x")]
+        )
+        for gt, lte, desc, limit in itertools.product(
+            (None, 0, 2), (None, 4), (False, True), (None, 2)
+        ):
+            ours = recorder.select_events(wanted, gt=gt, lte=lte, desc=desc, limit=limit)
+            theirs = PostgresApplicationRecorder.select_events(
+                recorder, wanted, gt=gt, lte=lte, desc=desc, limit=limit
+            )
+            assert ours == theirs, (gt, lte, desc, limit)
+        assert [e.originator_version for e in recorder.select_events(wanted, gt=2, lte=4)] == [3, 4]
+        assert recorder.select_events(uuid.uuid4()) == []
     finally:
         ledger.close()
