@@ -593,8 +593,7 @@ class BudgetLedger(Application[UUID]):
         Only lines: they are what later commands read again (a movement is read again only
         by a reversal or a replay), and movements would push lines out of the cache."""
         assert self.snapshots is not None
-        cache = self.repository.cache
-        assert cache is not None, "AGGREGATE_CACHE_MAXSIZE is set in env"
+        cache = self.repository.cache  # None when AGGREGATE_CACHE_MAXSIZE is set empty
         for aggregate in aggregates:
             if not isinstance(aggregate, BudgetLine):
                 continue
@@ -603,6 +602,8 @@ class BudgetLedger(Application[UUID]):
             # 0 to 2), so it passes through every multiple of the interval.
             if aggregate.version % limits.LINE_SNAPSHOT_INTERVAL == 0:
                 self.snapshots.put([Snapshot.take(aggregate)])
+            if cache is None:
+                continue
             try:
                 cached_version = cache.get(aggregate.id).version
             except KeyError:

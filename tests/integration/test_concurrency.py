@@ -169,3 +169,30 @@ def test_a_line_whose_save_failed_is_not_cached_as_planned(
     assert _stored_version(stored_ledger, key) == version
     assert _cached_version(stored_ledger, key) == version
     assert figures(stored_ledger, TAY_GIANG)["available_vnd"] == 30 * TY
+
+
+def test_a_ledger_without_a_cache_records_and_refuses_the_same(
+    database: str, monkeypatch: Any
+) -> None:
+    """AGGREGATE_CACHE_MAXSIZE set empty turns the process cache off (the benchmarks measure
+    that way); every command then reads its lines from the store, and nothing may assume a
+    cache to keep them in."""
+    open_ledger(database, create=True).close()
+    monkeypatch.setenv("AGGREGATE_CACHE_MAXSIZE", "")
+    ledger = open_ledger(database)
+    try:
+        assert ledger.repository.cache is None
+        worked_example(ledger)  # 504 has 30 tỷ available
+        key = LineKey(**TAY_GIANG.__dict__)
+        record(ledger, "disburse", "nc-1", date(2024, 6, 2), key, amount_vnd=TY)
+        head = ledger.head_position()
+        try:
+            record(ledger, "disburse", "nc-2", date(2024, 6, 3), key, amount_vnd=30 * TY)
+        except LedgerError as error:
+            assert error.rule == "available-never-negative"
+        else:
+            raise AssertionError("a payment above the available amount was recorded")
+        assert ledger.head_position() == head
+        assert figures(ledger, TAY_GIANG)["available_vnd"] == 29 * TY
+    finally:
+        ledger.close()
