@@ -142,7 +142,8 @@ def start_server(
             continue
         # One worker answered; the clients connect once, so wait until every worker has its
         # listening socket, or the first would keep them all.
-        if (listening_sockets(port) or workers) >= workers:
+        listening = listening_sockets(port)
+        if listening is None or listening >= workers:
             return server
         time.sleep(0.1)
     server.kill()

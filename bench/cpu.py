@@ -55,15 +55,21 @@ def postmaster_pid(url: str) -> int | None:
         return None
 
 
+def port_sockets(port: int, state: str) -> list[str]:
+    """Inodes of the IPv4 sockets whose local port is ``port``, in ``state`` (/proc/net/tcp's
+    codes: 01 established, 0A listening). OSError where that file does not exist."""
+    found = []
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        if int(fields[1].split(":")[1], 16) == port and fields[3] == state:
+            found.append(fields[9])
+    return found
+
+
 def listening_sockets(port: int) -> int | None:
-    """How many IPv4 sockets listen on ``port`` (one per server worker with SO_REUSEPORT),
-    from /proc/net/tcp; None where that file does not exist."""
+    """How many IPv4 sockets listen on ``port`` (one per server worker with SO_REUSEPORT);
+    None where /proc/net/tcp does not exist."""
     try:
-        table = Path("/proc/net/tcp").read_text()
+        return len(port_sockets(port, "0A"))
     except OSError:
         return None
-    return sum(
-        1
-        for line in table.splitlines()[1:]
-        if int(line.split()[1].split(":")[1], 16) == port and line.split()[3] == "0A"
-    )

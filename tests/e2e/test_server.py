@@ -25,6 +25,7 @@ from gunicorn import glogging
 from gunicorn.config import Config
 
 from api.server import AccessLog
+from bench.cpu import listening_sockets, port_sockets
 from cli import main
 
 STARTUP_S_MAX = 30
@@ -54,7 +55,9 @@ def call(url: str, *, token: str | None = None, body: Any = None) -> tuple[int, 
 
 @contextmanager
 def served(database: str, log_path: Path, workers: int = 2) -> Iterator[tuple[str, int]]:
-    """``budget-ledger serve`` on a free loopback port: yields its base URL and its pid."""
+    """``budget-ledger serve`` on a free loopback port, once every worker listens (each has
+    its own socket; /health answers as soon as the first does): yields its base URL and the
+    server's pid."""
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     log = log_path.open("w")
@@ -78,11 +81,12 @@ def served(database: str, log_path: Path, workers: int = 2) -> Iterator[tuple[st
         while True:
             try:
                 call(f"{base}/health")
-                break
+                if (listening_sockets(port) or 0) >= workers:
+                    break
             except OSError:
                 assert server.poll() is None, log_path.read_text()
-                assert time.monotonic() < deadline, "the server did not start"
-                time.sleep(0.2)
+            assert time.monotonic() < deadline, "the server did not start"
+            time.sleep(0.2)
         yield base, server.pid
     finally:
         server.send_signal(signal.SIGTERM)
@@ -182,11 +186,6 @@ def test_connections_opened_at_once_are_spread_over_the_workers(
     CliRunner().invoke(main, ["init", "--database", database])
     with served(database, tmp_path / "server.log", workers=2) as (base, arbiter):
         port = int(base.rsplit(":", 1)[1])
-        # /health answered once one worker listened; wait for the other's socket too.
-        deadline = time.monotonic() + STARTUP_S_MAX
-        while listeners(port) < 2:
-            assert time.monotonic() < deadline, "the second worker did not start listening"
-            time.sleep(0.1)
         clients = [socket.create_connection(("127.0.0.1", port)) for _ in range(CONNECTIONS)]
         try:
             for client in clients:
@@ -206,24 +205,9 @@ def workers_of(arbiter: int) -> list[int]:
     return [int(pid) for pid in children]
 
 
-def sockets(port: int, state: str) -> list[str]:
-    """Inodes of the IPv4 sockets whose local port is ``port`` in ``state`` (/proc/net/tcp:
-    01 established, 0A listening)."""
-    found = []
-    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
-        fields = line.split()
-        if int(fields[1].split(":")[1], 16) == port and fields[3] == state:
-            found.append(fields[9])
-    return found
-
-
-def listeners(port: int) -> int:
-    return len(sockets(port, "0A"))
-
-
 def connection_owners(port: int, pids: list[int]) -> dict[int, int]:
     """How many established connections to ``port`` (server side) each process holds."""
-    inodes = set(sockets(port, "01"))
+    inodes = set(port_sockets(port, "01"))
     owners: dict[int, int] = {}
     for pid in pids:
         for fd in Path(f"/proc/{pid}/fd").iterdir():

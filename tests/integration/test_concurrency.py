@@ -6,6 +6,8 @@ import multiprocessing
 from datetime import date
 from typing import Any
 
+import pytest
+
 from ledger.application import BudgetLedger, open_ledger
 from ledger.audit import check
 from ledger.errors import LedgerError
@@ -94,12 +96,9 @@ def test_a_line_cached_in_one_process_reads_as_another_process_left_it(
     assert line.available_vnd == 5 * TY
     # A command planned on it is refused on what the store holds, and records nothing.
     head = stored_ledger.head_position()
-    try:
+    with pytest.raises(LedgerError) as refusal:
         record(stored_ledger, "disburse", "this-1", date(2024, 6, 3), key, amount_vnd=6 * TY)
-    except LedgerError as error:
-        assert error.rule == "available-never-negative"
-    else:
-        raise AssertionError("a payment above the available amount was recorded")
+    assert refusal.value.rule == "available-never-negative"
     assert stored_ledger.head_position() == head
     record(stored_ledger, "disburse", "this-2", date(2024, 6, 3), key, amount_vnd=5 * TY)
     assert figures(stored_ledger, TAY_GIANG)["available_vnd"] == 0
@@ -134,12 +133,9 @@ def test_a_line_saved_here_is_cached_as_saved_and_still_reads_another_process_wr
     # store holds (4 tỷ left), and records nothing.
     assert _cached_version(stored_ledger, key) == _stored_version(stored_ledger, key) - 1
     head = stored_ledger.head_position()
-    try:
+    with pytest.raises(LedgerError) as refusal:
         record(stored_ledger, "disburse", "this-2", date(2024, 6, 3), key, amount_vnd=5 * TY)
-    except LedgerError as error:
-        assert error.rule == "available-never-negative"
-    else:
-        raise AssertionError("a payment above the available amount was recorded")
+    assert refusal.value.rule == "available-never-negative"
     assert stored_ledger.head_position() == head
     assert figures(stored_ledger, TAY_GIANG)["available_vnd"] == 4 * TY
     replayed = next(line for line in stored_ledger.replay_lines() if line.key == key)
@@ -160,12 +156,9 @@ def test_a_line_whose_save_failed_is_not_cached_as_planned(
     finally:
         other.close()
     version = _stored_version(stored_ledger, key)
-    try:
+    with pytest.raises(LedgerError) as refusal:
         record(stored_ledger, "disburse", "taken", date(2024, 6, 2), key, amount_vnd=7 * TY)
-    except LedgerError as error:
-        assert error.rule == "movement-id-reused"
-    else:
-        raise AssertionError("a movement id was used twice")
+    assert refusal.value.rule == "movement-id-reused"
     assert _stored_version(stored_ledger, key) == version
     assert _cached_version(stored_ledger, key) == version
     assert figures(stored_ledger, TAY_GIANG)["available_vnd"] == 30 * TY
@@ -186,12 +179,9 @@ def test_a_ledger_without_a_cache_records_and_refuses_the_same(
         key = LineKey(**TAY_GIANG.__dict__)
         record(ledger, "disburse", "nc-1", date(2024, 6, 2), key, amount_vnd=TY)
         head = ledger.head_position()
-        try:
+        with pytest.raises(LedgerError) as refusal:
             record(ledger, "disburse", "nc-2", date(2024, 6, 3), key, amount_vnd=30 * TY)
-        except LedgerError as error:
-            assert error.rule == "available-never-negative"
-        else:
-            raise AssertionError("a payment above the available amount was recorded")
+        assert refusal.value.rule == "available-never-negative"
         assert ledger.head_position() == head
         assert figures(ledger, TAY_GIANG)["available_vnd"] == 29 * TY
     finally:
