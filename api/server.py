@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import errno
 import socket
+from collections.abc import Callable
 from typing import Any
 
-from flask import Flask
 from gunicorn import glogging
 from gunicorn.app.base import BaseApplication
 from gunicorn.config import AccessLogFormat
@@ -51,8 +51,11 @@ class AccessLog(glogging.Logger):  # type: ignore[misc]
 
 
 class Server(BaseApplication):  # type: ignore[misc]
-    def __init__(self, database: str, options: dict[str, Any]) -> None:
-        self.database = database
+    """gunicorn with these settings, serving the WSGI application ``load`` returns (in each
+    worker, after the fork)."""
+
+    def __init__(self, load: Callable[[], Any], options: dict[str, Any]) -> None:
+        self._load = load
         self.options = options
         super().__init__()
 
@@ -60,15 +63,26 @@ class Server(BaseApplication):  # type: ignore[misc]
         for key, value in self.options.items():
             self.cfg.set(key, value)
 
-    def load(self) -> Flask:
-        from api import create_app
-
-        return create_app(self.database)
+    def load(self) -> Any:
+        return self._load()
 
 
 def serve(database: str, *, host: str, port: int, workers: int, threads: int) -> None:
     # Fail before forking if the database holds no ledger, with the ledger's own message.
     open_ledger(database).close()
+
+    def load() -> Any:
+        from api import create_app  # in each worker, after the fork
+
+        return create_app(database)
+
+    serve_app(load, host=host, port=port, workers=workers, threads=threads)
+
+
+def serve_app(load: Callable[[], Any], *, host: str, port: int, workers: int, threads: int) -> None:
+    """Run the WSGI application ``load`` returns under gunicorn as ``serve`` runs the API
+    (bench/api.py serves its stack-floor application through this too, so both are measured
+    under the same server settings)."""
     check_port_free(host, port)
     options = {
         "bind": f"{host}:{port}",
@@ -87,7 +101,7 @@ def serve(database: str, *, host: str, port: int, workers: int, threads: int) ->
         "graceful_timeout": 10,
         "keepalive": 5,
     }
-    Server(database, options).run()
+    Server(load, options).run()
 
 
 def check_port_free(host: str, port: int) -> None:

@@ -117,10 +117,8 @@ def free_port() -> int:
         return port
 
 
-def start_server(
-    database: str, port: int, workers: int, threads: int | None
-) -> subprocess.Popen[bytes]:
-    command = [
+def serve_command(database: str, port: int, workers: int, threads: int | None) -> list[str]:
+    return [
         str(Path(sys.executable).parent / "budget-ledger"),
         "serve",
         "--database",
@@ -131,11 +129,28 @@ def start_server(
         str(workers),
         *(["--threads", str(threads)] if threads else []),
     ]
+
+
+def floor_command(port: int, workers: int, threads: int | None) -> list[str]:
+    return [
+        sys.executable,
+        str(ROOT / "bench" / "stack_floor.py"),
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+        *(["--threads", str(threads)] if threads else []),
+    ]
+
+
+def start_server(
+    command: list[str], port: int, workers: int, probe: str
+) -> subprocess.Popen[bytes]:
     server = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2):
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}{probe}", timeout=2):
                 pass
         except OSError:
             time.sleep(0.2)
@@ -148,6 +163,11 @@ def start_server(
         time.sleep(0.1)
     server.kill()
     raise SystemExit("the server did not start")
+
+
+def stop(server: subprocess.Popen[bytes]) -> None:
+    server.send_signal(signal.SIGTERM)
+    server.wait(timeout=30)
 
 
 async def read_response(reader: asyncio.StreamReader) -> int:
@@ -283,45 +303,69 @@ def main() -> None:
             f"{time.perf_counter() - started:.1f} s",
             flush=True,
         )
+        print(
+            f"{args.workers} workers, {args.threads or 'default'} threads; {args.clients} "
+            f"clients, {WARM_UP_S:.0f} s warm-up then {args.seconds:.0f} s per scenario",
+            flush=True,
+        )
+        print(
+            f"{'scenario':<18} {'requests':>9} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8}  "
+            "CPU ms/request (server + PostgreSQL, client)  statuses"
+        )
+        requests = scenarios(token, districts, communes)
+        figures = {}
+        # First the stack alone (bench/stack_floor.py), with the same server settings and
+        # clients, so that the API's figures can be read against what this machine gives now.
         port = free_port()
-        server = start_server(url, port, args.workers, args.threads)
-        # CPU is counted for the server's processes, PostgreSQL's (when local) and this one's.
-        processes = [server.pid, postmaster_pid(url) or 0]
+        floor_server = start_server(
+            floor_command(port, args.workers, args.threads), port, args.workers, "/balances"
+        )
         try:
-            print(
-                f"budget-ledger serve: {args.workers} workers, {args.threads or 'default'} threads;"
-                f" {args.clients} clients, "
-                f"{WARM_UP_S:.0f} s warm-up then {args.seconds:.0f} s per scenario",
-                flush=True,
+            figures["stack floor"] = run(
+                "stack floor", port, requests["balance reads"], args, [floor_server.pid, 0]
             )
-            print(
-                f"{'scenario':<18} {'requests':>9} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8}  "
-                "CPU ms/request (server + PostgreSQL, client)  statuses"
-            )
-            figures = {}
-            for name, request in scenarios(token, districts, communes).items():
-                result = asyncio.run(drive(port, request, args.clients, args.seconds, processes))
-                figures[name] = result
-                server_ms, postgres_ms, client_ms = result["cpu_ms"]  # type: ignore[misc]
-                print(
-                    f"{name:<18} {result['requests']:>9} {result['per_s']:>8.0f} "
-                    f"{result['p50_ms']:>8.2f} {result['p99_ms']:>8.2f}  "
-                    f"{server_ms:.2f} + {postgres_ms:.2f} = {server_ms + postgres_ms:.2f}, "
-                    f"{client_ms:.2f}  {result['statuses']}",
-                    flush=True,
-                )
         finally:
-            server.send_signal(signal.SIGTERM)
-            server.wait(timeout=30)
-    reads, writes = figures["balance reads"], figures["disbursements"]
+            stop(floor_server)
+        port = free_port()
+        server = start_server(
+            serve_command(url, port, args.workers, args.threads), port, args.workers, "/health"
+        )
+        try:
+            # CPU is counted for the server's processes, PostgreSQL's (when local) and this one's.
+            processes = [server.pid, postmaster_pid(url) or 0]
+            for name, request in requests.items():
+                figures[name] = run(name, port, request, args, processes)
+        finally:
+            stop(server)
+    floor, reads, writes = (
+        figures["stack floor"],
+        figures["balance reads"],
+        figures["disbursements"],
+    )
     print(
         f"reads: {reads['per_s']:.0f} req/s (target >= 1000), p99 {reads['p99_ms']:.1f} ms "
-        "(target < 50)"
+        f"(target < 50); against the stack floor's {floor['per_s']:.0f} req/s, p99 "
+        f"{floor['p99_ms']:.1f} ms: {reads['per_s'] / floor['per_s']:.2f}x the throughput"
     )
     print(
         f"disbursements: {writes['per_s']:.0f} req/s (target >= 300), p99 "
         f"{writes['p99_ms']:.1f} ms (target < 100)"
     )
+
+
+def run(
+    name: str, port: int, request: Request, args: argparse.Namespace, processes: list[int]
+) -> dict[str, float]:
+    result = asyncio.run(drive(port, request, args.clients, args.seconds, processes))
+    server_ms, postgres_ms, client_ms = result["cpu_ms"]  # type: ignore[misc]
+    print(
+        f"{name:<18} {result['requests']:>9} {result['per_s']:>8.0f} "
+        f"{result['p50_ms']:>8.2f} {result['p99_ms']:>8.2f}  "
+        f"{server_ms:.2f} + {postgres_ms:.2f} = {server_ms + postgres_ms:.2f}, "
+        f"{client_ms:.2f}  {result['statuses']}",
+        flush=True,
+    )
+    return result
 
 
 if __name__ == "__main__":

@@ -25,7 +25,11 @@ def _stat(pid: int) -> tuple[int, float] | None:
 
 
 def tree_cpu_s(root: int) -> float:
-    """CPU seconds of ``root`` and every live descendant (and those they reaped)."""
+    """CPU seconds of ``root`` and every live descendant (and those they reaped); 0 for
+    ``root`` 0, which callers pass for a process they cannot see (0 is the parent of
+    every process of the machine: it would count them all)."""
+    if root <= 0:
+        return 0.0
     parents: dict[int, int] = {}
     seconds: dict[int, float] = {}
     for entry in os.listdir("/proc"):

@@ -230,3 +230,28 @@ def test_serve_refuses_a_port_in_use(database: str) -> None:
     assert result.exit_code != 0
     assert f"{port} on 127.0.0.1 is already in use" in result.output
     assert "--port" in result.output
+
+
+def test_the_stack_floor_answers_in_the_api_s_shape() -> None:
+    """bench/api.py reads the API's balance reads against bench/stack_floor.py: the floor
+    must validate the same query and shape the same answer, or the comparison means nothing."""
+    from api.schemas import BalanceSchema, BalancesSchema
+    from bench.stack_floor import create_floor_app
+
+    client = create_floor_app().test_client()
+    answer = client.get("/balances?holder=20101&as_of=2025-03-04")
+    assert answer.status_code == 200
+    body = answer.get_json()
+    assert BalancesSchema().validate(body) == {}
+    assert body["as_of"] == "2025-03-04"
+    assert [set(row) for row in body["balances"]] == [set(BalanceSchema().fields)] * 4
+    assert {row["holder"] for row in body["balances"]} == {"20101"}
+
+
+def test_cpu_of_an_unseen_process_counts_as_nothing() -> None:
+    """pid 0 stands for a process the benchmark cannot see; as a tree root it would be the
+    whole machine."""
+    from bench.cpu import tree_cpu_s
+
+    assert tree_cpu_s(0) == 0.0
+    assert tree_cpu_s(os.getpid()) > 0.0
