@@ -26,7 +26,6 @@ import json
 import os
 import random
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -41,7 +40,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from api.tokens import TokenStore  # noqa: E402
-from bench.cpu import listening_sockets, postmaster_pid, tree_cpu_s  # noqa: E402
+from bench.cpu import free_port, listening_sockets, postmaster_pid, tree_cpu_s  # noqa: E402
 from bench.pg import bench_database  # noqa: E402
 from ledger.application import BudgetLedger, open_ledger  # noqa: E402
 from ledger.movements import MovementRequest  # noqa: E402
@@ -110,31 +109,19 @@ def fund(
         move("allocate", f"5{commune[1:3]}", per_commune, to=commune, decision="QĐ")
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
 def serve_command(database: str, port: int, workers: int, threads: int | None) -> list[str]:
-    return [
-        str(Path(sys.executable).parent / "budget-ledger"),
-        "serve",
-        "--database",
-        database,
-        "--port",
-        str(port),
-        "--workers",
-        str(workers),
-        *(["--threads", str(threads)] if threads else []),
-    ]
+    budget_ledger = str(Path(sys.executable).parent / "budget-ledger")
+    return [budget_ledger, "serve", "--database", database, *server_flags(port, workers, threads)]
 
 
 def floor_command(port: int, workers: int, threads: int | None) -> list[str]:
+    floor = str(ROOT / "bench" / "stack_floor.py")
+    return [sys.executable, floor, *server_flags(port, workers, threads)]
+
+
+def server_flags(port: int, workers: int, threads: int | None) -> list[str]:
+    """What both servers are told, so that they run alike (threads: serve's default if None)."""
     return [
-        sys.executable,
-        str(ROOT / "bench" / "stack_floor.py"),
         "--port",
         str(port),
         "--workers",

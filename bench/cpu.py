@@ -1,9 +1,11 @@
 """CPU seconds spent by a process tree, read from /proc (Linux): a figure per request that
-the other work on a shared machine disturbs far less than wall-clock throughput."""
+the other work on a shared machine disturbs far less than wall-clock throughput; and the
+loopback sockets of a server that a benchmark or test starts (a free port, who listens)."""
 
 from __future__ import annotations
 
 import os
+import socket
 from pathlib import Path
 
 import psycopg
@@ -57,6 +59,14 @@ def postmaster_pid(url: str) -> int | None:
         return int((Path(str(row[0])) / "postmaster.pid").read_text().split()[0]) if row else None
     except (OSError, ValueError):
         return None
+
+
+def free_port() -> int:
+    """A loopback port nobody listens on now (for a server a test or benchmark starts)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
 
 
 def port_sockets(port: int, state: str) -> list[str]:

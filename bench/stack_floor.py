@@ -26,6 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from api import schemas  # noqa: E402
 from api.server import THREADS_PER_WORKER, serve_app  # noqa: E402
+from ledger.values import today_in_vietnam  # noqa: E402
 
 
 def create_floor_app() -> Flask:
@@ -57,7 +58,7 @@ def create_floor_app() -> Flask:
             for program in ("GNBV", "NTM")
             for kind in ("DTPT", "SN")
         ]
-        as_of = args.get("as_of") or date.today()
+        as_of = args.get("as_of") or today_in_vietnam()
         return jsonify(answer.dump({"as_of": as_of, "known_at": None, "balances": rows}))
 
     return app

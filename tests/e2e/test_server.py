@@ -25,18 +25,11 @@ from gunicorn import glogging
 from gunicorn.config import Config
 
 from api.server import AccessLog
-from bench.cpu import listening_sockets, port_sockets
+from bench.cpu import free_port, listening_sockets, port_sockets
 from cli import main
 
 STARTUP_S_MAX = 30
 CONNECTIONS = 64  # opened at once by the spreading test
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 def call(url: str, *, token: str | None = None, body: Any = None) -> tuple[int, Any, dict]:

@@ -17,6 +17,17 @@ from tests.story import DONG_GIANG, TAY_GIANG, TY, figures, record, worked_examp
 WRITERS = 6
 
 
+def _refused(
+    ledger: BudgetLedger, movement_id: str, day: date, key: LineKey, amount_vnd: int
+) -> str:
+    """Disburse and expect a refusal that records nothing; returns the rule named."""
+    head = ledger.head_position()
+    with pytest.raises(LedgerError) as refusal:
+        record(ledger, "disburse", movement_id, day, key, amount_vnd=amount_vnd)
+    assert ledger.head_position() == head
+    return refusal.value.rule
+
+
 def _race(
     database: str, barrier: Any, results: Any, writer: int, attempts: int, amount: int
 ) -> None:
@@ -95,11 +106,8 @@ def test_a_line_cached_in_one_process_reads_as_another_process_left_it(
     assert line.version == written.version == cached.version + 1
     assert line.available_vnd == 5 * TY
     # A command planned on it is refused on what the store holds, and records nothing.
-    head = stored_ledger.head_position()
-    with pytest.raises(LedgerError) as refusal:
-        record(stored_ledger, "disburse", "this-1", date(2024, 6, 3), key, amount_vnd=6 * TY)
-    assert refusal.value.rule == "available-never-negative"
-    assert stored_ledger.head_position() == head
+    rule = _refused(stored_ledger, "this-1", date(2024, 6, 3), key, 6 * TY)
+    assert rule == "available-never-negative"
     record(stored_ledger, "disburse", "this-2", date(2024, 6, 3), key, amount_vnd=5 * TY)
     assert figures(stored_ledger, TAY_GIANG)["available_vnd"] == 0
 
@@ -132,11 +140,8 @@ def test_a_line_saved_here_is_cached_as_saved_and_still_reads_another_process_wr
     # The copy kept here is behind the store now; a command on it is refused on what the
     # store holds (4 tỷ left), and records nothing.
     assert _cached_version(stored_ledger, key) == _stored_version(stored_ledger, key) - 1
-    head = stored_ledger.head_position()
-    with pytest.raises(LedgerError) as refusal:
-        record(stored_ledger, "disburse", "this-2", date(2024, 6, 3), key, amount_vnd=5 * TY)
-    assert refusal.value.rule == "available-never-negative"
-    assert stored_ledger.head_position() == head
+    rule = _refused(stored_ledger, "this-2", date(2024, 6, 3), key, 5 * TY)
+    assert rule == "available-never-negative"
     assert figures(stored_ledger, TAY_GIANG)["available_vnd"] == 4 * TY
     replayed = next(line for line in stored_ledger.replay_lines() if line.key == key)
     assert figures(stored_ledger, TAY_GIANG) == replayed.figures()
@@ -178,11 +183,8 @@ def test_a_ledger_without_a_cache_records_and_refuses_the_same(
         worked_example(ledger)  # 504 has 30 tỷ available
         key = LineKey(**TAY_GIANG.__dict__)
         record(ledger, "disburse", "nc-1", date(2024, 6, 2), key, amount_vnd=TY)
-        head = ledger.head_position()
-        with pytest.raises(LedgerError) as refusal:
-            record(ledger, "disburse", "nc-2", date(2024, 6, 3), key, amount_vnd=30 * TY)
-        assert refusal.value.rule == "available-never-negative"
-        assert ledger.head_position() == head
+        rule = _refused(ledger, "nc-2", date(2024, 6, 3), key, 30 * TY)
+        assert rule == "available-never-negative"
         assert figures(ledger, TAY_GIANG)["available_vnd"] == 29 * TY
     finally:
         ledger.close()
