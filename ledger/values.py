@@ -240,6 +240,8 @@ def parse_date(value: date | str, *, field: str) -> date:
     if isinstance(value, date):
         return check_in_calendar(value, field=field)
     text = value.strip() if isinstance(value, str) else ""
+    if not text:
+        raise InvalidInput("is empty; write a date as YYYY-MM-DD (e.g. 2024-09-17)", field=field)
     try:
         if not _DATE.fullmatch(text):
             raise ValueError(text)
