@@ -18,7 +18,7 @@ from webargs.flaskparser import FlaskParser, abort, is_json_request
 from werkzeug.exceptions import HTTPException
 
 from api.auth import Forbidden, Unauthenticated
-from api.errors import API_PROBLEMS, PROBLEM_CONTENT_TYPE, problem_type, rule_problem
+from api.errors import API_PROBLEMS, PROBLEM_CONTENT_TYPE, problem_document, rule_problem
 from api.schemas import NUMBER_DIGITS_MAX, LongNumber, ProblemSchema
 from ledger.errors import InvalidInput, LedgerError
 from ledger.values import check_characters
@@ -129,15 +129,7 @@ def problem(
     errors: dict[str, list[str]] | None = None,
     headers: dict[str, str] | None = None,
 ) -> Response:
-    body: dict[str, Any] = {
-        "type": problem_type(rule),
-        "title": title,
-        "status": status,
-        "detail": detail,
-        "rule": rule,
-    }
-    if errors:
-        body["errors"] = errors
+    body = problem_document(status, rule, title, detail, errors)
     response = Response(
         json.dumps(body, ensure_ascii=False), status=status, content_type=PROBLEM_CONTENT_TYPE
     )
