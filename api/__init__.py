@@ -12,7 +12,7 @@ from flask import Flask
 
 from api import holders, meta, movements, reads
 from api.auth import Forbidden, Unauthenticated, authenticate
-from api.extensions import LedgerApi
+from api.extensions import LedgerApi, LedgerJSONProvider
 from api.services import Services
 from ledger.application import BudgetLedger
 from ledger.config import default_database
@@ -44,8 +44,7 @@ def create_app(database: str | None = None, *, ledger: BudgetLedger | None = Non
             "security": [{"bearer": []}],
         },
     )
-    app.json.ensure_ascii = False  # type: ignore[attr-defined]
-    app.json.sort_keys = False  # type: ignore[attr-defined]
+    app.json = LedgerJSONProvider(app)
     services = (
         Services(ledger) if ledger is not None else Services.open(database or default_database())
     )

@@ -90,11 +90,46 @@ API_PROBLEMS: dict[str, Problem] = {
         415, "Unsupported media type", "Send the body as application/json."
     ),
     "http-error": Problem(400, "Bad request", "The request could not be understood."),
+    "uri-too-long": Problem(
+        414,
+        "Request line too long",
+        "The request line is longer than the server reads (4094 bytes): send fewer or "
+        "shorter query parameters.",
+    ),
+    "header-fields-too-large": Problem(
+        431,
+        "Request headers too large",
+        "More than 100 headers, or one longer than 8190 bytes.",
+    ),
+    "not-implemented": Problem(
+        501, "Not implemented", "The request uses an HTTP feature the server does not support."
+    ),
+    "expectation-failed": Problem(417, "Expectation failed", "Send the request without Expect."),
     "unavailable": Problem(503, "Unavailable", "The ledger's database does not answer."),
     "internal": Problem(
         500, "Internal error", "The server failed; nothing was recorded. It has been logged."
     ),
 }
+
+
+def problem_document(
+    status: int,
+    rule: str,
+    title: str,
+    detail: str,
+    errors: dict[str, list[str]] | None = None,
+) -> dict[str, object]:
+    """The body of every error the API answers, from the application or from the server."""
+    body: dict[str, object] = {
+        "type": problem_type(rule),
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "rule": rule,
+    }
+    if errors:
+        body["errors"] = errors
+    return body
 
 
 def rule_problem(error: errors.LedgerError) -> Problem:

@@ -4,18 +4,24 @@ and documenting them so in the OpenAPI document."""
 from __future__ import annotations
 
 import http
+import json as stdlib_json
 import logging
 from typing import Any
 
-from flask import Response, json, request
+import flask_smorest
+from flask import Response, current_app, json, request
+from flask.json.provider import DefaultJSONProvider
 from flask_smorest import Api
 from flask_smorest.utils import prepare_response
+from webargs import core
+from webargs.flaskparser import FlaskParser, abort, is_json_request
 from werkzeug.exceptions import HTTPException
 
 from api.auth import Forbidden, Unauthenticated
-from api.errors import API_PROBLEMS, PROBLEM_CONTENT_TYPE, problem_type, rule_problem
-from api.schemas import ProblemSchema
-from ledger.errors import LedgerError
+from api.errors import API_PROBLEMS, PROBLEM_CONTENT_TYPE, problem_document, rule_problem
+from api.schemas import NUMBER_DIGITS_MAX, LongNumber, ProblemSchema
+from ledger.errors import InvalidInput, LedgerError
+from ledger.values import check_characters
 
 log = logging.getLogger("budget_ledger.api")
 NOTHING_RECORDED = " Nothing was recorded."
@@ -29,6 +35,91 @@ HTTP_RULES = {
 }
 
 
+class UnreadableJson(ValueError):
+    """A body that is JSON only by a lenient reading, or that Python cannot read whole."""
+
+    def __init__(self, message: str, *, field: str = "body") -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object whose keys are text and each given once: Python's json keeps the last
+    of a repeated key, so '{"amount_vnd": 1, "amount_vnd": 1000}' would be half-understood."""
+    found: dict[str, Any] = {}
+    for key, value in pairs:
+        try:
+            check_characters(key, field="body")
+        except InvalidInput as error:
+            raise UnreadableJson(f"a key {error.message}") from None
+        if key in found:
+            raise UnreadableJson("is given twice; send each field once", field=key)
+        found[key] = value
+    return found
+
+
+def _number(text: str) -> int | LongNumber:
+    # Longer numbers are never right, and past 4,300 digits int() raises ValueError: the
+    # schema refuses the marker naming its field.
+    return int(text) if len(text.lstrip("-")) <= NUMBER_DIGITS_MAX else LongNumber(text)
+
+
+def _constant(name: str) -> Any:
+    raise UnreadableJson(f"holds {name}, which is not JSON (RFC 8259 has no such number)")
+
+
+class LedgerJSONProvider(DefaultJSONProvider):
+    """The app's JSON: answers as written (non-ASCII kept, keys in order), and requests read
+    strictly, in this one place for every body: UTF-8 only, no key twice, no NaN or
+    Infinity, no integer too long to convert, no nesting deeper than the parser's
+    recursion allows. Each refusal is an UnreadableJson the argument parser answers 422."""
+
+    ensure_ascii = False
+    sort_keys = False
+
+    def loads(self, s: str | bytes, **kwargs: Any) -> Any:
+        if isinstance(s, (bytes, bytearray)):
+            try:
+                s = bytes(s).decode("utf-8")
+            except UnicodeDecodeError as error:
+                byte = error.object[error.start]
+                raise UnreadableJson(
+                    f"is not UTF-8 text (byte {error.start + 1} is {byte:#04x}); send UTF-8"
+                ) from None
+        try:
+            return stdlib_json.loads(
+                s, object_pairs_hook=_object, parse_int=_number, parse_constant=_constant
+            )
+        except RecursionError:
+            raise UnreadableJson(
+                "nests arrays or objects too deeply to be read; a request is a flat object"
+            ) from None
+
+
+class LedgerParser(FlaskParser):
+    """webargs' parser reading JSON bodies with the app's strict provider."""
+
+    def _raw_load_json(self, req: Any) -> Any:
+        if not is_json_request(req):
+            return core.missing
+        data = req.get_data(cache=True)
+        if not data:
+            return core.missing
+        try:
+            return current_app.json.loads(data)
+        except UnreadableJson as error:
+            abort(422, messages={"json": {error.field: [error.message]}})
+        except ValueError as error:  # json.JSONDecodeError: not JSON at all
+            abort(422, messages={"json": {"body": [f"is not JSON: {error}"]}})
+
+
+class Blueprint(flask_smorest.Blueprint):  # type: ignore[misc]
+    """flask-smorest's Blueprint with the strict JSON parser: every route's arguments."""
+
+    ARGUMENTS_PARSER = LedgerParser()
+
+
 def problem(
     status: int,
     rule: str,
@@ -38,15 +129,7 @@ def problem(
     errors: dict[str, list[str]] | None = None,
     headers: dict[str, str] | None = None,
 ) -> Response:
-    body: dict[str, Any] = {
-        "type": problem_type(rule),
-        "title": title,
-        "status": status,
-        "detail": detail,
-        "rule": rule,
-    }
-    if errors:
-        body["errors"] = errors
+    body = problem_document(status, rule, title, detail, errors)
     response = Response(
         json.dumps(body, ensure_ascii=False), status=status, content_type=PROBLEM_CONTENT_TYPE
     )
@@ -93,7 +176,13 @@ class LedgerApi(Api):  # type: ignore[misc]
         if status >= 500 and status not in HTTP_RULES:
             return self.handle_unexpected(error)
         rule = HTTP_RULES.get(status, "http-error")
-        return problem(status, rule, error.name, error.description or error.name)
+        # The exception's own headers: 405's Allow (RFC 9110 §15.5.6 requires it).
+        headers = {
+            name: value
+            for name, value in error.get_headers()
+            if name.lower() not in ("content-type", "content-length")
+        }
+        return problem(status, rule, error.name, error.description or error.name, headers=headers)
 
     def handle_refusal(self, error: LedgerError) -> Response:
         found = rule_problem(error)

@@ -6,10 +6,10 @@ from typing import Any
 
 from flask import abort
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from api import schemas
 from api.auth import caller, in_scope, require_scope, require_unscoped, require_write, services
+from api.extensions import Blueprint
 from ledger.errors import UnknownHolder
 from ledger.values import check_code
 

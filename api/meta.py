@@ -8,12 +8,12 @@ from typing import Any
 from eventsourcing.persistence import PersistenceError
 from flask import abort, send_from_directory
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from swagger_ui_bundle import swagger_ui_path
 
 from api import schemas
 from api.auth import services
 from api.errors import all_problems, problem_type
+from api.extensions import Blueprint
 
 blp = Blueprint("meta", __name__, description="Health and the meaning of each problem type.")
 

@@ -15,10 +15,10 @@ from typing import Any
 
 from flask import abort, request
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from api import schemas
 from api.auth import caller, require_scope, require_write, services
+from api.extensions import Blueprint
 from ledger.errors import InvalidInput, UnknownMovement
 from ledger.movements import MovementRequest
 from ledger.values import LineKey

@@ -7,10 +7,10 @@ from datetime import date, datetime
 from typing import Any
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from api import schemas
 from api.auth import caller, read_model, require_scope, require_unscoped, services
+from api.extensions import Blueprint
 from ledger.audit import history
 from ledger.errors import InvalidInput
 from ledger.values import VIETNAM_TIME, check_code, today_in_vietnam

@@ -14,8 +14,81 @@ import marshmallow as ma
 from marshmallow import fields, validate
 
 from ledger import limits
-from ledger.values import KINDS, LEVELS, PROGRAMS, SOURCES
+from ledger.errors import InvalidInput
+from ledger.values import (
+    KINDS,
+    LEVELS,
+    PROGRAMS,
+    SOURCES,
+    check_characters,
+    parse_date,
+    parse_moment,
+    parse_whole,
+)
 from projections.progress import BY
+
+# A JSON integer longer than this is kept as a LongNumber, never converted (api/extensions.py).
+NUMBER_DIGITS_MAX = 100
+
+
+class LongNumber:
+    """A JSON number with more digits than any field takes (int() refuses past 4,300)."""
+
+    def __init__(self, text: str) -> None:
+        self.digits = len(text.lstrip("-"))
+
+
+def _read(read: Any, value: Any, **kwargs: Any) -> Any:
+    """A value read by ledger/values.py, its refusal as the schema's."""
+    try:
+        return read(value, **kwargs)
+    except InvalidInput as error:
+        raise ma.ValidationError(error.message) from None
+
+
+class Text(fields.String):
+    """Text by ledger/values.py's rules: no control characters, lone surrogates, line
+    separators or direction overrides; ``multiline`` allows newlines and tabs (notes)."""
+
+    def __init__(self, *, multiline: bool = False, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.multiline = multiline
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
+        text = super()._deserialize(value, attr, data, **kwargs)
+        return _read(check_characters, text, field=attr or "", multiline=self.multiline)
+
+
+class Whole(fields.Integer):
+    """An integer; as text (a query parameter) in ASCII digits only, as int() also reads
+    full-width and Arabic-Indic digits."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
+        if isinstance(value, LongNumber):
+            raise ma.ValidationError(f"has {value.digits} digits; no figure here has so many")
+        if isinstance(value, str) and not self.strict:
+            value = _read(parse_whole, value, field=attr or "", example="a whole number")
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
+class Day(fields.Date):
+    """YYYY-MM-DD in ASCII digits within the ledger's calendar (ledger/values.py)."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
+        if not isinstance(value, str):
+            raise self.make_error("invalid")
+        return _read(parse_date, value, field=attr or "")
+
+
+class Moment(fields.DateTime):
+    """A time as the CLI reads it (ledger/values.py): ISO 8601, Vietnam time without an
+    offset, a bare date for the end of that day, within the ledger's calendar."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
+        if not isinstance(value, str):
+            raise self.make_error("invalid")
+        return _read(parse_moment, value, field=attr or "")
+
 
 CODE = validate.Length(min=1, max=limits.CODE_LENGTH_MAX)
 REFERENCE = validate.Length(min=1, max=limits.REFERENCE_LENGTH_MAX)
@@ -35,11 +108,11 @@ class Schema(ma.Schema):
 
 
 def code_field(description: str, **kwargs: Any) -> fields.String:
-    return fields.String(validate=CODE, metadata={"description": description}, **kwargs)
+    return Text(validate=CODE, metadata={"description": description}, **kwargs)
 
 
 def amount(description: str, *, required: bool = True, signed: bool = False) -> fields.Integer:
-    return fields.Integer(
+    return Whole(
         strict=True,
         required=required,
         validate=SIGNED_AMOUNT if signed else AMOUNT,
@@ -48,7 +121,11 @@ def amount(description: str, *, required: bool = True, signed: bool = False) -> 
 
 
 def reference(description: str) -> fields.String:
-    return fields.String(required=True, validate=REFERENCE, metadata={"description": description})
+    return Text(
+        required=True,
+        validate=REFERENCE,
+        metadata={"description": description + " One line: no control characters."},
+    )
 
 
 # -- Movements -----------------------------------------------------------------------------
@@ -57,24 +134,28 @@ def reference(description: str) -> fields.String:
 class MovementSchema(Schema):
     """Every write: its id, its effective date, a note."""
 
-    movement_id = fields.String(
+    movement_id = Text(
         validate=MOVEMENT_ID,
         metadata={
             "description": "The client's id for this movement; sending it again records "
             "nothing twice. May come in the Idempotency-Key header instead."
         },
     )
-    effective_date = fields.Date(
+    effective_date = Day(
         required=True, metadata={"description": "When the money moved (YYYY-MM-DD)."}
     )
-    note = fields.String(validate=validate.Length(max=limits.NOTE_LENGTH_MAX))
+    note = Text(
+        multiline=True,
+        validate=validate.Length(max=limits.NOTE_LENGTH_MAX),
+        metadata={"description": "Free text; newlines and tabs, no other control characters."},
+    )
 
 
 class LineFieldsSchema(MovementSchema):
-    program = fields.String(required=True, validate=validate.OneOf(sorted(PROGRAMS)))
-    kind = fields.String(required=True, validate=validate.OneOf(sorted(KINDS)))
-    source = fields.String(required=True, validate=validate.OneOf(sorted(SOURCES)))
-    year = fields.Integer(
+    program = Text(required=True, validate=validate.OneOf(sorted(PROGRAMS)))
+    kind = Text(required=True, validate=validate.OneOf(sorted(KINDS)))
+    source = Text(required=True, validate=validate.OneOf(sorted(SOURCES)))
+    year = Whole(
         strict=True,
         required=True,
         validate=validate.Range(min=limits.YEAR_MIN, max=limits.YEAR_MAX),
@@ -103,7 +184,7 @@ class DisbursementSchema(LineFieldsSchema):
 
 
 class ReversalSchema(MovementSchema):
-    reverses = fields.String(
+    reverses = Text(
         required=True, validate=MOVEMENT_ID, metadata={"description": "The disbursement's id."}
     )
     amount_vnd = amount("Default: all that remains of it.", required=False)
@@ -112,7 +193,7 @@ class ReversalSchema(MovementSchema):
 
 class ExtensionSchema(LineFieldsSchema):
     holder = code_field("Whose line is extended.", required=True)
-    until = fields.Date(required=True, metadata={"description": "The new deadline."})
+    until = Day(required=True, metadata={"description": "The new deadline."})
     amount_vnd = amount(
         "What may be paid after the current deadline (default: all undisbursed).",
         required=False,
@@ -156,8 +237,8 @@ class ReceiptSchema(ma.Schema):
 
 class HolderRequestSchema(Schema):
     code = code_field("Never reused.", required=True)
-    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
-    level = fields.String(required=True, validate=validate.OneOf(LEVELS))
+    name = Text(required=True, validate=validate.Length(min=1, max=limits.NAME_LENGTH_MAX))
+    level = Text(required=True, validate=validate.OneOf(LEVELS))
     parent = code_field("The holder above it (none for the centre or a province).", allow_none=True)
 
 
@@ -174,15 +255,15 @@ class HolderSchema(ma.Schema):
 
 
 class TimeQuestionSchema(Schema):
-    as_of = fields.Date(
+    as_of = Day(
         metadata={
             "description": "Count movements effective on or before it (default: today in Vietnam)."
         }
     )
-    known_at = fields.DateTime(
+    known_at = Moment(
         metadata={
             "description": "Count only what was recorded at or before it (default: now); "
-            "without an offset, Vietnam time."
+            "without an offset, Vietnam time; a bare date means the end of that day."
         }
     )
 
@@ -190,10 +271,10 @@ class TimeQuestionSchema(Schema):
 class LineFilterSchema(Schema):
     """Any of a line's identity fields, to choose lines."""
 
-    program = fields.String(validate=validate.OneOf(sorted(PROGRAMS)))
-    kind = fields.String(validate=validate.OneOf(sorted(KINDS)))
-    source = fields.String(validate=validate.OneOf(sorted(SOURCES)))
-    year = fields.Integer(validate=validate.Range(min=limits.YEAR_MIN, max=limits.YEAR_MAX))
+    program = Text(validate=validate.OneOf(sorted(PROGRAMS)))
+    kind = Text(validate=validate.OneOf(sorted(KINDS)))
+    source = Text(validate=validate.OneOf(sorted(SOURCES)))
+    year = Whole(validate=validate.Range(min=limits.YEAR_MIN, max=limits.YEAR_MAX))
     holder = code_field("Holder code.")
     project = code_field("Component-project code.")
 
@@ -230,11 +311,11 @@ class BalancesSchema(ma.Schema):
 
 
 class ProgressQuerySchema(TimeQuestionSchema):
-    by = fields.String(load_default="holder", validate=validate.OneOf(BY))
+    by = Text(load_default="holder", validate=validate.OneOf(BY))
     holder = code_field("Whose subtree (default: the token's scope, or the root).")
-    period = fields.String(validate=validate.OneOf(["month"]))
-    start = fields.Date(data_key="from", metadata={"description": "First month of period."})
-    end = fields.Date(data_key="to", metadata={"description": "Last date of period."})
+    period = Text(validate=validate.OneOf(["month"]))
+    start = Day(data_key="from", metadata={"description": "First month of period."})
+    end = Day(data_key="to", metadata={"description": "Last date of period."})
 
 
 def _progress_row_fields() -> dict[str, fields.Field[Any]]:
@@ -268,25 +349,23 @@ class ProgressSchema(ma.Schema):
 
 
 class HistoryQuerySchema(LineFilterSchema):
-    decision = fields.String(
+    decision = Text(
         validate=REFERENCE, metadata={"description": "Only movements citing this reference."}
     )
     subtree = fields.Boolean(
         load_default=False,
         metadata={"description": "With holder: the lines of the holder and everyone below."},
     )
-    actor = fields.String(
+    actor = Text(
         validate=validate.Length(min=1, max=limits.ACTOR_LENGTH_MAX),
         metadata={"description": "Only movements recorded by this actor (a token's name)."},
     )
-    recorded_from = fields.DateTime(
+    recorded_from = Moment(
         metadata={
             "description": "Only movements recorded at or after it (Vietnam time if no offset)."
         }
     )
-    recorded_to = fields.DateTime(
-        metadata={"description": "Only movements recorded at or before it."}
-    )
+    recorded_to = Moment(metadata={"description": "Only movements recorded at or before it."})
 
 
 class HistoryEntrySchema(ma.Schema):
@@ -318,12 +397,12 @@ class HistorySchema(ma.Schema):
 
 
 class EventsQuerySchema(Schema):
-    after = fields.Integer(
+    after = Whole(
         load_default=0,
         validate=validate.Range(min=0, max=limits.LOG_POSITION_MAX),
         metadata={"description": "Answer events after this log position."},
     )
-    limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000))
+    limit = Whole(load_default=100, validate=validate.Range(min=1, max=1000))
 
 
 class EventSchema(ma.Schema):

@@ -15,6 +15,7 @@ from gunicorn import glogging
 from gunicorn.app.base import BaseApplication
 from gunicorn.config import AccessLogFormat
 
+from api.worker import ProblemWorker
 from ledger.application import open_ledger
 from ledger.errors import InvalidInput
 
@@ -87,7 +88,8 @@ def serve_app(load: Callable[[], Any], *, host: str, port: int, workers: int, th
     options = {
         "bind": f"{host}:{port}",
         "workers": workers,
-        "worker_class": "gthread",
+        # gthread, answering what gunicorn refuses itself as problem+json (api/worker.py).
+        "worker_class": ProblemWorker,
         "threads": threads,
         # Each worker listens on a socket of its own (SO_REUSEPORT) and the kernel spreads new
         # connections over them. On one shared socket the worker that wakes first takes a

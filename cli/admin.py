@@ -6,6 +6,7 @@ import click
 import psycopg
 
 from cli.common import (
+    DATE,
     actor_option,
     database_option,
     emit,
@@ -73,7 +74,7 @@ def init(database: str | None, app_role: str | None, app_password: str | None) -
 
 @click.command("close-year")
 @click.argument("year")
-@click.option("--date", "day_text", required=True, help="The closing date, YYYY-MM-DD.")
+@click.option("--date", "day_text", type=DATE, required=True, help="The closing date, YYYY-MM-DD.")
 @actor_option
 @click.option("--format", "output_format", type=click.Choice(["table", "json"]), default="table")
 @with_ledger

@@ -20,8 +20,15 @@ from rich.table import Table
 
 from ledger.application import BudgetLedger, open_ledger
 from ledger.config import DATABASE_ENVVAR, default_database
-from ledger.errors import LedgerError
-from ledger.values import format_vnd
+from ledger.errors import InvalidInput, LedgerError
+from ledger.values import (
+    check_characters,
+    format_vnd,
+    parse_date,
+    parse_moment,
+    parse_whole,
+    read_amount,
+)
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -42,6 +49,53 @@ class Refused(click.ClickException):
         return f"refused ({self.error.rule}): {self.error}. Nothing was recorded."
 
 
+class BadValue(click.BadParameter):
+    """An option's value that cannot be read as what it is (an amount, a date, a time,
+    text): a malformed command line, exit code 2, one line naming the option; the command
+    did not run, so nothing was recorded."""
+
+    def show(self, file: Any = None) -> None:
+        click.echo(f"Error: {self.format_message()}", file=file, err=file is None)
+
+
+class Value(click.ParamType[Any]):
+    """An option read by one of ledger/values.py's rules (the rules the API and the import
+    apply too); a value it refuses is a BadValue naming the option."""
+
+    def __init__(self, name: str, read: Callable[[str], Any]) -> None:
+        self.name = name
+        self._read = read
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if not isinstance(value, str):
+            return value  # a default, already a value
+        try:
+            return self._read(value)
+        except InvalidInput as error:
+            raise BadValue(error.message, ctx=ctx, param=param) from None
+
+
+class WholeRange(click.IntRange):
+    """click.IntRange reading ASCII digits only (int() also reads "８０８０")."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, str):
+            try:
+                value = parse_whole(value, field="", example="a whole number")
+            except InvalidInput as error:
+                raise BadValue(error.message, ctx=ctx, param=param) from None
+        return super().convert(value, param, ctx)
+
+
+AMOUNT = Value("amount", read_amount)
+YEAR = Value("year", lambda text: parse_whole(text, field="", example="a year such as 2024"))
+DATE = Value("date", lambda text: parse_date(text, field=""))
+TIME = Value("time", lambda text: parse_moment(text, field=""))
+TEXT = Value("text", lambda text: check_characters(text, field=""))
+NOTE = Value("note", lambda text: check_characters(text, field="", multiline=True))
+PORT = WholeRange(1, 65535)
+
+
 def database_option(func: F) -> F:
     return click.option(
         "--database",
@@ -55,6 +109,7 @@ def database_option(func: F) -> F:
 def actor_option(func: F) -> F:
     return click.option(
         "--actor",
+        type=TEXT,
         default=None,
         help="Who records this (default: your login name).",
     )(func)
@@ -117,7 +172,7 @@ def line_options(func: F) -> F:
             click.option("--program", required=True, help="NTM, GNBV or DTTS."),
             click.option("--kind", required=True, help="DTPT (investment) or SN (recurrent)."),
             click.option("--source", required=True, help="NSTW, NSDP or KHAC."),
-            click.option("--year", required=True, help="The plan year, e.g. 2024."),
+            click.option("--year", type=YEAR, required=True, help="The plan year, e.g. 2024."),
             click.option("--project", default=None, help="Component-project code, e.g. DA4.TDA1."),
         ]
     ):

@@ -13,7 +13,7 @@ from typing import Any
 
 import click
 
-from cli.common import with_ledger, write_xlsx
+from cli.common import DATE, TEXT, TIME, with_ledger, write_xlsx
 from cli.projections import read_models
 from cli.reports import filter_options, parse_filters
 from ledger import datapackage, export, hledger
@@ -49,10 +49,13 @@ TABLES = ("movements", "balances", "progress")
     "standard output without it.",
 )
 @filter_options
-@click.option("--decision", default=None, help="Movements citing this decision or voucher.")
+@click.option(
+    "--decision", type=TEXT, default=None, help="Movements citing this decision or voucher."
+)
 @click.option(
     "--as-of",
     "as_of",
+    type=DATE,
     default=None,
     help="Movements effective on or before this date (default: all); balances and progress "
     "on this date (default: today).",
@@ -60,6 +63,7 @@ TABLES = ("movements", "balances", "progress")
 @click.option(
     "--known-at",
     "known_at",
+    type=TIME,
     default=None,
     help="Only what was recorded at or before this time (default: now); ISO, Vietnam time "
     "unless an offset is given.",

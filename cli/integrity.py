@@ -10,7 +10,9 @@ import click
 from cli.common import with_ledger
 from cli.reports import check_rules
 from ledger.application import BudgetLedger
+from ledger.errors import InvalidInput
 from ledger.integrity import Log
+from ledger.values import parse_whole
 from projections.sql import ViewStore
 
 
@@ -33,8 +35,12 @@ def stored_log(ledger: BudgetLedger) -> Iterator[Log]:
 def parse_against(text: str) -> tuple[int, bytes]:
     position, _, digest = text.partition(":")
     try:
-        value = (int(position), bytes.fromhex(digest))
-    except ValueError:
+        # ASCII digits only: int() also reads "１２" (bytes.fromhex is ASCII already).
+        value = (
+            parse_whole(position, field="against", example="a position"),
+            bytes.fromhex(digest),
+        )
+    except (InvalidInput, ValueError):
         value = (0, b"")
     if value[0] <= 0 or len(value[1]) != 32:
         raise click.BadParameter(

@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from datetime import date
 from typing import Any
 
 import click
 
 from cli.common import (
+    AMOUNT,
+    DATE,
+    NOTE,
+    TEXT,
     actor_option,
     emit,
     line_options,
@@ -18,7 +23,7 @@ from cli.common import (
 )
 from ledger.application import BudgetLedger
 from ledger.movements import MovementRequest
-from ledger.values import LineKey, parse_amount, parse_date, today_in_vietnam
+from ledger.values import LineKey, today_in_vietnam
 
 WRITE_FORMATS = click.Choice(["table", "json"])
 
@@ -30,6 +35,7 @@ def movement_options(func: Callable[..., Any]) -> Callable[..., Any]:
             click.option(
                 "--date",
                 "effective_date",
+                type=DATE,
                 default=None,
                 help="Effective date, YYYY-MM-DD (default: today in Vietnam).",
             ),
@@ -41,7 +47,9 @@ def movement_options(func: Callable[..., Any]) -> Callable[..., Any]:
                 "and printed when absent.",
             ),
             actor_option,
-            click.option("--note", default=None, help="A free-text note kept with the movement."),
+            click.option(
+                "--note", type=NOTE, default=None, help="A free-text note kept with the movement."
+            ),
             click.option(
                 "--format",
                 "output_format",
@@ -61,7 +69,7 @@ def record(
     *,
     action: str,
     movement_id: str | None,
-    effective_date: str | None,
+    effective_date: date | None,
     actor: str | None,
     output_format: str,
     **fields: Any,
@@ -70,11 +78,8 @@ def record(
     request = MovementRequest(
         action=action,
         movement_id=movement_id or str(uuid.uuid4()),
-        effective_date=(
-            parse_date(effective_date, field="effective_date")
-            if effective_date
-            else today_in_vietnam()
-        ),
+        # None only when --date is absent: an empty --date is refused, not taken as today.
+        effective_date=effective_date if effective_date is not None else today_in_vietnam(),
         **fields,
     )
     receipt, replayed = ledger.record(request, actor=resolve_actor(actor))
@@ -111,25 +116,23 @@ def record(
     emit(rows, columns, "table", title="Recorded" if not replayed else "Already recorded")
 
 
-def amount(value: str, *, signed: bool = False) -> int:
-    return parse_amount(value, signed=signed)
-
-
 @click.command("adjust")
 @line_options
 @click.option("--holder", required=True, help="Whose line is raised or lowered.")
-@click.option("--amount", "amount_text", required=True, help="Đồng; negative lowers the line.")
-@click.option("--decision", required=True, help="The decision cited, number and date.")
+@click.option(
+    "--amount", "amount_vnd", type=AMOUNT, required=True, help="Đồng; negative lowers the line."
+)
+@click.option("--decision", type=TEXT, required=True, help="The decision cited, number and date.")
 @movement_options
 @with_ledger
-def adjust(ledger: BudgetLedger, holder: str, amount_text: str, decision: str, **kw: Any) -> None:
+def adjust(ledger: BudgetLedger, holder: str, amount_vnd: int, decision: str, **kw: Any) -> None:
     """Raise (+) or lower (−) a line by an external decision: money enters or leaves here."""
     line = LineKey.of(_pop_line(kw), holder)
     record(
         ledger,
         action="adjust",
         line=line,
-        amount_vnd=amount(amount_text, signed=True),
+        amount_vnd=amount_vnd,
         decision=decision,
         **kw,
     )
@@ -142,15 +145,17 @@ def two_sided(action: str, summary: str, giver: str, receiver: str) -> click.Com
     @line_options
     @click.option("--from", "from_holder", required=True, help=giver)
     @click.option("--to", "to_holder", required=True, help=receiver)
-    @click.option("--amount", "amount_text", required=True, help="Đồng, positive.")
-    @click.option("--decision", required=True, help="The decision cited, number and date.")
+    @click.option("--amount", "amount_vnd", type=AMOUNT, required=True, help="Đồng, positive.")
+    @click.option(
+        "--decision", type=TEXT, required=True, help="The decision cited, number and date."
+    )
     @movement_options
     @with_ledger
     def command(
         ledger: BudgetLedger,
         from_holder: str,
         to_holder: str,
-        amount_text: str,
+        amount_vnd: int,
         decision: str,
         **kw: Any,
     ) -> None:
@@ -160,7 +165,7 @@ def two_sided(action: str, summary: str, giver: str, receiver: str) -> click.Com
             action=action,
             line=line,
             counterpart=to_holder,
-            amount_vnd=amount(amount_text),
+            amount_vnd=amount_vnd,
             decision=decision,
             **kw,
         )
@@ -185,33 +190,35 @@ reallocate = two_sided(
 @click.command("disburse")
 @line_options
 @click.option("--holder", required=True, help="Whose line pays.")
-@click.option("--amount", "amount_text", required=True, help="Đồng, positive.")
-@click.option("--voucher", required=True, help="The treasury voucher confirming the payment.")
+@click.option("--amount", "amount_vnd", type=AMOUNT, required=True, help="Đồng, positive.")
+@click.option(
+    "--voucher", type=TEXT, required=True, help="The treasury voucher confirming the payment."
+)
 @movement_options
 @with_ledger
-def disburse(ledger: BudgetLedger, holder: str, amount_text: str, voucher: str, **kw: Any) -> None:
+def disburse(ledger: BudgetLedger, holder: str, amount_vnd: int, voucher: str, **kw: Any) -> None:
     """Record a treasury-confirmed payment out of a line."""
     line = LineKey.of(_pop_line(kw), holder)
-    record(
-        ledger, action="disburse", line=line, amount_vnd=amount(amount_text), voucher=voucher, **kw
-    )
+    record(ledger, action="disburse", line=line, amount_vnd=amount_vnd, voucher=voucher, **kw)
 
 
 @click.command("reverse")
 @click.option("--of", "reverses", required=True, help="The id of the disbursement to take back.")
-@click.option("--amount", "amount_text", default=None, help="Đồng (default: all that remains).")
-@click.option("--reason", required=True, help="Why it is taken back.")
+@click.option(
+    "--amount", "amount_vnd", type=AMOUNT, default=None, help="Đồng (default: all that remains)."
+)
+@click.option("--reason", type=TEXT, required=True, help="Why it is taken back.")
 @movement_options
 @with_ledger
 def reverse(
-    ledger: BudgetLedger, reverses: str, amount_text: str | None, reason: str, **kw: Any
+    ledger: BudgetLedger, reverses: str, amount_vnd: int | None, reason: str, **kw: Any
 ) -> None:
     """Take back all or part of an earlier disbursement."""
     record(
         ledger,
         action="reverse",
         reverses=reverses,
-        amount_vnd=amount(amount_text) if amount_text else None,
+        amount_vnd=amount_vnd,
         reason=reason,
         **kw,
     )
@@ -220,21 +227,22 @@ def reverse(
 @click.command("extend")
 @line_options
 @click.option("--holder", required=True, help="Whose line is extended.")
-@click.option("--until", "until_text", required=True, help="The new deadline, YYYY-MM-DD.")
+@click.option("--until", type=DATE, required=True, help="The new deadline, YYYY-MM-DD.")
 @click.option(
     "--amount",
-    "amount_text",
+    "amount_vnd",
+    type=AMOUNT,
     default=None,
     help="Đồng that may be paid after the current deadline (default: all undisbursed).",
 )
-@click.option("--basis", required=True, help="The legal basis, e.g. NQ 111/2024/QH15.")
+@click.option("--basis", type=TEXT, required=True, help="The legal basis, e.g. NQ 111/2024/QH15.")
 @movement_options
 @with_ledger
 def extend(
     ledger: BudgetLedger,
     holder: str,
-    until_text: str,
-    amount_text: str | None,
+    until: date,
+    amount_vnd: int | None,
     basis: str,
     **kw: Any,
 ) -> None:
@@ -244,8 +252,8 @@ def extend(
         ledger,
         action="extend",
         line=line,
-        until=parse_date(until_text, field="until"),
-        amount_vnd=amount(amount_text) if amount_text else None,
+        until=until,
+        amount_vnd=amount_vnd,
         basis=basis,
         **kw,
     )

@@ -6,7 +6,7 @@ from typing import Any
 
 import click
 
-from cli.common import emit, unit_option, with_ledger
+from cli.common import DATE, TIME, emit, unit_option, with_ledger
 from cli.projections import read_models
 from ledger.application import BudgetLedger
 from ledger.values import check_code, parse_date, parse_moment, today_in_vietnam
@@ -37,9 +37,13 @@ def report() -> None:
 
 
 @report.command("progress")
-@click.option("--as-of", "as_of", default=None, help="Report date (default: today).")
+@click.option("--as-of", "as_of", type=DATE, default=None, help="Report date (default: today).")
 @click.option(
-    "--known-at", "known_at", default=None, help="As the books stood at this time (default: now)."
+    "--known-at",
+    "known_at",
+    type=TIME,
+    default=None,
+    help="As the books stood at this time (default: now).",
 )
 @click.option(
     "--by",
@@ -55,8 +59,8 @@ def report() -> None:
     default=None,
     help="A month-by-month cumulative table from --from to --to.",
 )
-@click.option("--from", "start", default=None, help="First month of --period (a date).")
-@click.option("--to", "end", default=None, help="Last date of --period.")
+@click.option("--from", "start", type=DATE, default=None, help="First month of --period (a date).")
+@click.option("--to", "end", type=DATE, default=None, help="Last date of --period.")
 @click.option(
     "--format",
     "output_format",

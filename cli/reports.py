@@ -6,7 +6,7 @@ from typing import Any
 
 import click
 
-from cli.common import emit, format_option, with_ledger
+from cli.common import DATE, TEXT, TIME, YEAR, emit, format_option, with_ledger
 from cli.projections import read_models
 from ledger.application import BudgetLedger
 from ledger.audit import check as check_ledger
@@ -33,7 +33,7 @@ def filter_options(func: Any) -> Any:
             click.option("--program", default=None, help="NTM, GNBV or DTTS."),
             click.option("--kind", default=None, help="DTPT or SN."),
             click.option("--source", default=None, help="NSTW, NSDP or KHAC."),
-            click.option("--year", default=None, help="Plan year."),
+            click.option("--year", type=YEAR, default=None, help="Plan year."),
             click.option("--holder", default=None, help="Holder code."),
             click.option("--project", default=None, help="Component-project code."),
         ]
@@ -59,12 +59,14 @@ def parse_filters(**given: Any) -> dict[str, Any]:
 @click.option(
     "--as-of",
     "as_of",
+    type=DATE,
     default=None,
     help="Count movements effective on or before this date (default: today).",
 )
 @click.option(
     "--known-at",
     "known_at",
+    type=TIME,
     default=None,
     help="Count only what was recorded at or before this time (default: now); "
     "ISO, Vietnam time unless an offset is given.",
@@ -115,16 +117,23 @@ def balance(
 @click.option(
     "--subtree", is_flag=True, help="With --holder: the lines of the holder and everyone below."
 )
-@click.option("--decision", default=None, help="Only movements citing this decision or voucher.")
-@click.option("--actor", default=None, help="Only movements recorded by this actor.")
+@click.option(
+    "--decision", type=TEXT, default=None, help="Only movements citing this decision or voucher."
+)
+@click.option("--actor", type=TEXT, default=None, help="Only movements recorded by this actor.")
 @click.option(
     "--recorded-from",
     "recorded_from",
+    type=TIME,
     default=None,
     help="Only movements recorded at or after this time (ISO; Vietnam time unless an offset).",
 )
 @click.option(
-    "--recorded-to", "recorded_to", default=None, help="Only those recorded at or before it."
+    "--recorded-to",
+    "recorded_to",
+    type=TIME,
+    default=None,
+    help="Only those recorded at or before it.",
 )
 @format_option
 @with_ledger

@@ -8,22 +8,22 @@ import click
 
 from api.server import THREADS_PER_WORKER
 from api.server import serve as run_server
-from cli.common import database_option, refusals
+from cli.common import PORT, WholeRange, database_option, refusals
 from ledger.config import default_database
 
 
 @click.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option("--port", type=int, default=8080, show_default=True)
+@click.option("--port", type=PORT, default=8080, show_default=True)
 @click.option(
     "--workers",
-    type=click.IntRange(1, 64),
+    type=WholeRange(1, 64),
     default=None,
     help="Worker processes [default: the number of CPUs].",
 )
 @click.option(
     "--threads",
-    type=click.IntRange(1, 8),
+    type=WholeRange(1, 8),
     default=THREADS_PER_WORKER,
     show_default=True,
     help="Threads per worker.",

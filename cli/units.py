@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from cli.common import actor_option, emit, format_option, resolve_actor, with_ledger
+from cli.common import TEXT, actor_option, emit, format_option, resolve_actor, with_ledger
 from ledger.application import BudgetLedger
 from ledger.values import LEVELS
 
@@ -16,7 +16,7 @@ def units() -> None:
 
 @units.command("add")
 @click.argument("code")
-@click.argument("name")
+@click.argument("name", type=TEXT)
 @click.option("--level", required=True, type=click.Choice(LEVELS), help="Where it sits.")
 @click.option("--parent", default=None, help="The parent's code (all but the centre have one).")
 @actor_option

@@ -6,6 +6,8 @@ figure inside a signed 64-bit integer (PostgreSQL ``bigint``) and every piece of
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+
 # One movement moves at most 10^15 đồng (a million tỷ): forty times the whole 2024 national
 # investment plan of the three programs, so no real decision is refused by it.
 AMOUNT_VND_MAX = 10**15
@@ -30,6 +32,14 @@ assert 4 * LINE_FIGURE_VND_MAX <= 2**63
 
 YEAR_MIN = 2000
 YEAR_MAX = 2100
+
+# The ledger's calendar: every date it holds or answers for (an effective date, a deadline,
+# an as-of date, a known-at time), from the first day a year-YEAR_MIN line can have to the
+# last day a year-YEAR_MAX line can have. Outside it a question can only be a mistake, and
+# Python's dates end at years 1 and 9999: a time near them cannot even change time zone.
+DATE_MIN = date(YEAR_MIN - LINE_YEARS_BEFORE_MAX, 1, 1)
+DATE_MAX = date(YEAR_MAX + LINE_YEARS_AFTER_MAX, 12, 31)
+assert date.min < DATE_MIN - timedelta(days=2) and DATE_MAX + timedelta(days=2) < date.max
 
 CODE_LENGTH_MAX = 32
 NAME_LENGTH_MAX = 200

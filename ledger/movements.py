@@ -80,7 +80,11 @@ class MovementRequest:
             )
             object.__setattr__(self, name, text)
         note = check_text(
-            self.note, field="note", length_max=limits.NOTE_LENGTH_MAX, required=False
+            self.note,
+            field="note",
+            length_max=limits.NOTE_LENGTH_MAX,
+            required=False,
+            multiline=True,
         )
         object.__setattr__(self, "note", note)
         self._check_shape()

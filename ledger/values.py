@@ -39,7 +39,27 @@ NAMESPACE = uuid.UUID("6f0c9a52-3d1e-4b8e-9a57-1c2b7d4e8f10")
 
 _CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 _MOVEMENT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]*$")
-_AMOUNT_GROUPED = re.compile(r"^-?\d{1,3}([.,_ ]\d{3})+$")
+# Digits are ASCII 0-9 only, written out: ``\d``, ``str.isdigit`` and ``int()`` also take
+# full-width (１２３) and Arabic-Indic (١٢٣) digits, which a clerk's keyboard never meant.
+# An amount is plain digits or grouped by threes with the Vietnamese dot, one grouping
+# character only: in Vietnamese the comma is the decimal mark, so "1.000,000" or "1,000" is
+# a mistake to refuse, never an amount to guess.
+_WHOLE = re.compile(r"[0-9]+")
+_AMOUNT = re.compile(r"(-?)([0-9]+|[0-9]{1,3}(?:\.[0-9]{3})+)")
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_MOMENT = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]{1,6})?)?"
+    r"(?:Z|[+-][0-9]{2}(?::?[0-9]{2})?)?"
+)
+# More digits than any figure the ledger holds (its largest, a log position, has 19).
+_DIGITS_MAX = 19
+# What free text may not hold: control characters (Unicode's Cc: C0, DEL and C1), lone
+# surrogates (Cs: bytes that were not UTF-8, or a broken JSON escape; not storable as UTF-8),
+# the line and paragraph separators, and the invisible direction controls, which make a
+# voucher or a decision read differently from what is stored. A note may hold \n and \t.
+_NOT_TEXT = r"\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff"
+_NOT_ONE_LINE = re.compile(rf"[{_NOT_TEXT}]")
+_NOT_MULTILINE = re.compile(rf"(?![\n\t])[{_NOT_TEXT}]")
 
 
 def format_vnd(amount_vnd: int) -> str:
@@ -80,11 +100,18 @@ def check_level(value: str) -> str:
     return candidate
 
 
+def parse_whole(value: int | str, *, field: str, example: str) -> int:
+    """A whole number written in ASCII digits (an int is taken as it is)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    text = value.strip() if isinstance(value, str) else ""
+    if not _WHOLE.fullmatch(text) or len(text) > _DIGITS_MAX:
+        raise InvalidInput(f"{value!r} is not {example}, written in ASCII digits 0-9", field=field)
+    return int(text)
+
+
 def check_year(value: int | str) -> int:
-    try:
-        year = int(value)
-    except (TypeError, ValueError):
-        raise InvalidInput(f"{value!r} is not a year such as 2024", field="year") from None
+    year = parse_whole(value, field="year", example="a year such as 2024")
     if not limits.YEAR_MIN <= year <= limits.YEAR_MAX:
         raise InvalidInput(f"{year} is outside {limits.YEAR_MIN}..{limits.YEAR_MAX}", field="year")
     return year
@@ -107,8 +134,30 @@ def check_project(value: str | None) -> str | None:
     return check_code(value, field="project").upper()
 
 
-def check_text(value: str | None, *, field: str, length_max: int, required: bool) -> str | None:
-    text = (value or "").strip()
+def check_characters(value: str, *, field: str, multiline: bool = False) -> str:
+    """Text as people type it (see _NOT_TEXT); ``multiline`` allows newlines and tabs. The
+    message names the character by its code point, so printing it is safe."""
+    found = (_NOT_MULTILINE if multiline else _NOT_ONE_LINE).search(value)
+    if found is None:
+        return value
+    code = ord(found.group())
+    where = f"U+{code:04X} at character {found.start() + 1}"
+    if 0xD800 <= code <= 0xDFFF:
+        raise InvalidInput(f"holds {where}, which is not text: send UTF-8 text", field=field)
+    allowed = "newlines and tabs only" if multiline else "none"
+    raise InvalidInput(
+        f"holds the control character {where}; control characters are refused "
+        f"({allowed} allowed here)",
+        field=field,
+    )
+
+
+def check_text(
+    value: str | None, *, field: str, length_max: int, required: bool, multiline: bool = False
+) -> str | None:
+    """Free text (a decision, a voucher, a note, a name): its characters checked as given,
+    then trimmed of surrounding spaces; blank is absent."""
+    text = check_characters(value or "", field=field, multiline=multiline).strip()
     if not text:
         if required:
             raise InvalidInput("is required and may not be blank", field=field)
@@ -133,26 +182,27 @@ def check_movement_id(value: str) -> str:
     return movement_id
 
 
+def read_amount(value: int | str, *, field: str = "amount_vnd") -> int:
+    """Whole đồng as written: an int, or ASCII digits, plain (``1500000000``) or grouped by
+    threes with dots (``1.500.000.000``), with an optional minus sign. Only the reading:
+    ``check_amount`` says whether the ledger takes it."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    found = _AMOUNT.fullmatch(value.strip()) if isinstance(value, str) else None
+    digits = found.group(2).replace(".", "") if found else ""
+    if not found or len(digits) > _DIGITS_MAX:
+        raise InvalidInput(
+            f"{value!r} is not a whole number of đồng: write ASCII digits 0-9, plainly "
+            "(1500000000) or grouped by threes with dots (1.500.000.000); no other grouping "
+            "character, and no fractions",
+            field=field,
+        )
+    return int(found.group(1) + digits)
+
+
 def parse_amount(value: int | str, *, field: str = "amount_vnd", signed: bool = False) -> int:
-    """Whole đồng: an int, or a string of digits with optional thousands grouping
-    (``1.234.567``, ``1,234,567``, ``1_234_567``, ``1 234 567``)."""
-    if isinstance(value, bool):
-        raise InvalidInput("must be a whole number of đồng", field=field)
-    if isinstance(value, int):
-        amount = value
-    else:
-        text = str(value).strip()
-        if re.fullmatch(r"-?\d+", text):
-            amount = int(text)
-        elif _AMOUNT_GROUPED.match(text):
-            amount = int(re.sub(r"[.,_ ]", "", text))
-        else:
-            raise InvalidInput(
-                f"{value!r} is not a whole number of đồng (write 1500000000 or 1.500.000.000; "
-                "đồng have no fractions)",
-                field=field,
-            )
-    return check_amount(amount, field=field, signed=signed)
+    """Whole đồng as written (``read_amount``), within the ledger's rules (``check_amount``)."""
+    return check_amount(read_amount(value, field=field), field=field, signed=signed)
 
 
 def check_amount(amount: int, *, field: str = "amount_vnd", signed: bool = False) -> int:
@@ -171,40 +221,66 @@ def check_amount(amount: int, *, field: str = "amount_vnd", signed: bool = False
     return amount
 
 
+def check_in_calendar(day: date, *, field: str) -> date:
+    """Every date the ledger holds or answers for lies within its calendar (limits.py)."""
+    if not limits.DATE_MIN <= day <= limits.DATE_MAX:
+        raise InvalidInput(
+            f"{day.isoformat()} is outside the dates the ledger holds "
+            f"({limits.DATE_MIN.isoformat()} to {limits.DATE_MAX.isoformat()})",
+            field=field,
+        )
+    return day
+
+
 def parse_date(value: date | str, *, field: str) -> date:
+    """A date written YYYY-MM-DD in ASCII digits, real, within the ledger's calendar. Empty
+    is refused: a command that means today leaves the option out."""
     if isinstance(value, datetime):
         raise InvalidInput("must be a date (YYYY-MM-DD), not a timestamp", field=field)
     if isinstance(value, date):
-        return value
+        return check_in_calendar(value, field=field)
+    text = value.strip() if isinstance(value, str) else ""
+    if not text:
+        raise InvalidInput("is empty; write a date as YYYY-MM-DD (e.g. 2024-09-17)", field=field)
     try:
-        return date.fromisoformat(str(value).strip())
+        if not _DATE.fullmatch(text):
+            raise ValueError(text)
+        day = date.fromisoformat(text)
     except ValueError:
         raise InvalidInput(
-            f"{value!r} is not a real date; write it as YYYY-MM-DD (e.g. 2024-09-17)", field=field
+            f"{value!r} is not a real date; write it as YYYY-MM-DD in ASCII digits "
+            "(e.g. 2024-09-17)",
+            field=field,
         ) from None
+    return check_in_calendar(day, field=field)
 
 
 def parse_moment(value: datetime | str, *, field: str) -> datetime:
     """A point in time: ISO 8601 with or without an offset (without one it is Vietnam time);
-    a bare date means the end of that day in Vietnam."""
+    a bare date means the end of that day in Vietnam. Within the ledger's calendar, so it
+    converts to any time zone."""
     if isinstance(value, datetime):
         moment = value
     else:
-        text = str(value).strip()
+        text = value.strip() if isinstance(value, str) else ""
         try:
-            if len(text) == 10:
-                day = date.fromisoformat(text)
-                moment = datetime.combine(day, datetime.max.time())
-            else:
+            if _DATE.fullmatch(text):
+                moment = datetime.combine(date.fromisoformat(text), datetime.max.time())
+            elif _MOMENT.fullmatch(text):
                 moment = datetime.fromisoformat(text)
+            else:
+                raise ValueError(text)
         except ValueError:
             raise InvalidInput(
                 f"{value!r} is not a time; write it as 2024-09-17T16:30 (Vietnam time), "
-                "2024-09-17T09:30+00:00, or 2024-09-17 for the end of that day",
+                "2024-09-17T09:30+00:00, or 2024-09-17 for the end of that day, in ASCII digits",
                 field=field,
             ) from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=VIETNAM_TIME)
+    # The calendar's bounds are years clear of the date type's: no offset can push a time
+    # within them out of range when it is converted.
+    check_in_calendar(moment.date(), field=field)
     return moment
 
 

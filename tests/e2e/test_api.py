@@ -3,6 +3,7 @@ Flask test client, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -364,6 +365,126 @@ def test_each_error_is_problem_json_and_records_nothing(api: Api) -> None:
     # Every problem type says what it means.
     meaning = api.ok(api.client.get("/problems/past-deadline"))
     assert (meaning["status"], meaning["title"]) == (409, "Past deadline")
+
+
+def raw(api: Api, path: str, body: str | bytes, who: str = "admin") -> Any:
+    return api.client.post(
+        path, data=body, headers=api.headers(who), content_type="application/json"
+    )
+
+
+def refused(response: Any, field: str) -> dict[str, Any]:
+    """422 problem+json naming ``field``."""
+    assert response.status_code == 422, (response.status_code, response.get_data()[:300])
+    assert response.content_type == "application/problem+json"
+    body = response.get_json()
+    assert field in body["errors"], body
+    return body
+
+
+def test_a_body_that_cannot_be_read_whole_is_422_naming_the_field(api: Api) -> None:
+    """Each of these was a 500 or was recorded half-understood."""
+    worked_example(api)
+    head = api.ledger.head_position()
+    pay = move("bad-1", "2024-07-01", holder="505", amount_vnd=TY, voucher="KB 1")
+    text = json.dumps(pay)
+    # A 9,999-digit integer: Python refuses to convert it (ValueError), so it is never read.
+    body = refused(raw(api, "/disbursements", text.replace(str(TY), "9" * 9999)), "amount_vnd")
+    assert "9999 digits" in body["errors"]["amount_vnd"][0]
+    refused(raw(api, "/disbursements", text.replace(str(TY), "-" + "9" * 9999)), "amount_vnd")
+    # Nested 50,000 and 100,000 deep (RecursionError in the parser).
+    for depth in (50_000, 100_000):
+        refused(raw(api, "/disbursements", "[" * depth + "]" * depth), "body")
+        nested = text[:-1] + ', "note": ' + "[" * depth + "]" * depth + "}"
+        refused(raw(api, "/disbursements", nested), "body")
+    # A lone surrogate (UnicodeEncodeError), as a JSON escape, in a value or a key.
+    refused(raw(api, "/disbursements", json.dumps({**pay, "voucher": "KB\ud800"})), "voucher")
+    refused(raw(api, "/disbursements", json.dumps({**pay, "\udcff": 1})), "body")
+    # The same key twice was recorded with the last value.
+    twice = text[:-1] + f', "amount_vnd": {2 * TY}}}'
+    body = refused(raw(api, "/disbursements", twice), "amount_vnd")
+    assert "twice" in body["detail"]
+    # Not JSON at all, or not UTF-8, or JSON's non-numbers.
+    refused(raw(api, "/disbursements", text.encode("utf-16")), "body")
+    refused(raw(api, "/disbursements", text.encode("utf-8").replace(b"KB 1", b"KB \xff")), "body")
+    for constant in ("NaN", "Infinity", "-Infinity"):
+        refused(raw(api, "/disbursements", text.replace(str(TY), constant)), "body")
+    refused(raw(api, "/disbursements", text.replace(str(TY), "1e400")), "amount_vnd")
+    assert api.ledger.head_position() == head
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("voucher", "KB\x00 1"),
+        ("voucher", "KB\n1"),
+        ("voucher", "\t=1+1"),
+        ("voucher", "KB \x1b[31m1"),
+        ("voucher", "KB\u202e1"),
+        ("note", "dòng 1\x00"),
+        ("note", "dòng 1\r\ndòng 2"),
+        ("note", "\x1b[2J"),
+        ("holder", "505\x00"),
+        ("program", "GNBV\x00"),
+        ("movement_id", "bad-2\n"),
+        ("effective_date", "２０２４-07-01"),
+        ("effective_date", "2024-07-01\x00"),
+    ],
+)
+def test_control_characters_and_foreign_digits_in_a_write_are_422(
+    api: Api, field: str, value: str
+) -> None:
+    worked_example(api)
+    head = api.ledger.head_position()
+    pay = move("bad-2", "2024-07-01", holder="505", amount_vnd=TY, voucher="KB 1")
+    refused(api.post("/disbursements", "admin", {**pay, field: value}), field)
+    assert api.ledger.head_position() == head
+
+
+def test_a_note_keeps_its_newlines_and_tabs(api: Api) -> None:
+    worked_example(api)
+    note = "dòng 1\n\tdòng 2"
+    pay = move("ok-1", "2024-07-01", holder="505", amount_vnd=TY, voucher="KB 1", note=note)
+    api.ok(api.post("/disbursements", "admin", pay), 201)
+    entries = api.ok(api.get("/history", "admin", holder="505"))["entries"]
+    assert [e["note"] for e in entries if e["movement_id"] == "ok-1"] == [note]
+
+
+@pytest.mark.parametrize(
+    ("path", "query", "field"),
+    [
+        ("/balances", {"known_at": "0001-01-01T00:00"}, "known_at"),  # OverflowError
+        ("/balances", {"known_at": "9999-12-31T23:59:59-12:00"}, "known_at"),
+        ("/balances", {"as_of": "9999-12-31"}, "as_of"),
+        ("/balances", {"year": "２０２４"}, "year"),
+        ("/balances", {"holder": "505\x00"}, "holder"),
+        ("/reports/progress", {"known_at": "0001-01-01T00:00"}, "known_at"),
+        (
+            "/reports/progress",
+            {"period": "month", "from": "0001-01-01", "to": "2024-01-01"},
+            "from",
+        ),
+        ("/history", {"recorded_from": "0001-01-01T00:00"}, "recorded_from"),
+        ("/history", {"recorded_to": "9999-12-31T23:59:59-12:00"}, "recorded_to"),
+        ("/history", {"decision": "QĐ\x00"}, "decision"),
+        ("/history", {"actor": "bob\x1b[31m"}, "actor"),
+        ("/events", {"after": "１"}, "after"),
+        ("/events", {"after": "9" * 9999}, "after"),
+    ],
+)
+def test_a_query_that_cannot_be_read_is_422_naming_the_parameter(
+    api: Api, path: str, query: dict[str, str], field: str
+) -> None:
+    refused(api.get(path, "admin", **query), field)
+
+
+def test_405_says_which_methods_are_allowed(api: Api) -> None:
+    response = api.client.delete("/balances", headers=api.headers("admin"))
+    assert response.status_code == 405
+    assert response.content_type == "application/problem+json"
+    assert {"GET", "HEAD", "OPTIONS"} <= set(response.headers["Allow"].split(", "))
+    response = api.client.get("/disbursements", headers=api.headers("admin"))
+    assert response.status_code == 405 and "POST" in response.headers["Allow"]
 
 
 def test_holders_are_registered_within_scope(api: Api) -> None:

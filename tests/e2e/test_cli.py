@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
 
 from cli import main
+from ledger.application import open_ledger
 
 Run = Callable[..., Result]
 LINE = ["--program", "GNBV", "--kind", "DTPT", "--source", "NSTW", "--year", "2024"]
@@ -212,20 +216,7 @@ def test_a_refused_movement_exits_non_zero_and_records_nothing(tree: Run) -> Non
     )
     assert "available-never-negative" in result.output and "2024-04-01" in result.output
     for args in (
-        ["disburse", *LINE, "--holder", "505", "--amount", "1,5", "--voucher", "K"],
         ["disburse", *LINE, "--holder", "505", "--amount", "-5", "--voucher", "K"],
-        [
-            "disburse",
-            *LINE,
-            "--holder",
-            "505",
-            "--amount",
-            "5",
-            "--voucher",
-            "K",
-            "--date",
-            "2024-02-30",
-        ],
         [
             "disburse",
             "--program",
@@ -283,6 +274,77 @@ def test_a_refused_movement_exits_non_zero_and_records_nothing(tree: Run) -> Non
         ).output
     )
     assert tree("balance", "--format", "json").output == before
+
+
+PAY = ["disburse", *LINE, "--holder", "505", "--voucher", "KB 9", "--amount", "5"]
+MALFORMED = [
+    # (arguments, the option the one-line error names)
+    ([*PAY, "--amount", "1.000,000"], "--amount"),  # two grouping characters
+    ([*PAY, "--amount", "1,5"], "--amount"),  # a decimal comma: đồng have no fractions
+    ([*PAY, "--amount", "1,000,000"], "--amount"),
+    ([*PAY, "--amount", "１２３"], "--amount"),  # full-width digits
+    ([*PAY, "--amount", "١٢٣"], "--amount"),  # Arabic-Indic digits
+    ([*PAY, "--amount", "9" * 9999], "--amount"),  # past Python's int conversion limit
+    ([*PAY, "--voucher", "V\udcff\udcfe"], "--voucher"),  # $'V\xff\xfe': not UTF-8
+    ([*PAY, "--voucher", "KB\x009"], "--voucher"),
+    ([*PAY, "--note", "ghi chú\x1b[2J"], "--note"),
+    ([*PAY, "--actor", "bob\n\x1b[31mevil"], "--actor"),  # into the audit trail
+    ([*PAY, "--date", ""], "--date"),  # empty is a mistake, not today
+    ([*PAY, "--date", "2024-02-30"], "--date"),
+    ([*PAY, "--date", "２０２４-07-01"], "--date"),
+    ([*PAY, "--year", "２０２４"], "--year"),
+    (["extend", *LINE, "--holder", "505", "--until", "", "--basis", "NQ 1"], "--until"),
+    (["close-year", "2024", "--date", ""], "--date"),
+    (["balance", "--known-at", "0001-01-01T00:00"], "--known-at"),  # was OverflowError
+    (["balance", "--known-at", "9999-12-31T23:59:59-12:00"], "--known-at"),
+    (["balance", "--as-of", ""], "--as-of"),
+    (["balance", "--year", "２０２４"], "--year"),
+    (["history", "--recorded-from", "0001-01-01"], "--recorded-from"),
+    (["history", "--actor", "bob\x00"], "--actor"),
+    (["report", "progress", "--known-at", "0001-01-01T00:00"], "--known-at"),
+    (["units", "add", "20308", "Xã\x00A Ting", "--level", "commune", "--parent", "505"], "NAME"),
+    (["serve", "--port", "８０８０"], "--port"),  # int() reads full-width digits
+]
+
+
+@pytest.mark.parametrize(("args", "option"), MALFORMED, ids=[m[1] for m in MALFORMED])
+def test_a_malformed_value_is_one_line_naming_its_option_and_records_nothing(
+    tree: Run, database: str, args: list[str], option: str
+) -> None:
+    """Exit code 2 (a malformed command line): the value cannot be read as what the option
+    is; one line, naming the option, showing no control character; nothing recorded."""
+    ledger = open_ledger(database)
+    before = ledger.head_position()
+    result = tree(*args, ok=False)
+    assert result.exit_code == 2, result.output
+    lines = result.output.splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"Error: Invalid value for '{option}': ")
+    assert not any(ord(c) < 32 or 0xD800 <= ord(c) < 0xE000 for c in lines[0]), lines
+    assert ledger.head_position() == before
+    ledger.close()
+
+
+def test_non_utf8_bytes_on_a_real_command_line_are_refused_in_one_line(
+    tree: Run, database: str
+) -> None:
+    """What the shell passes for --voucher $'V\\xff\\xfe': bytes, not text."""
+    command = [str(Path(sys.executable).parent / "budget-ledger"), *PAY, "--database", database]
+    command = [part.encode() for part in command] + [b"--voucher", b"V\xff\xfe"]
+    result = subprocess.run(command, capture_output=True, timeout=60, check=False)
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.decode().startswith("Error: Invalid value for '--voucher': ")
+    assert len(result.stderr.splitlines()) == 1 and result.stdout == b""
+
+
+def test_plain_and_dot_grouped_amounts_and_notes_with_newlines_are_recorded(
+    tree: Run,
+) -> None:
+    worked_example(tree)
+    for amount in ("1.000.000", "1000000"):
+        tree(*PAY, "--amount", amount, "--date", "2024-07-01", "--note", "dòng 1\n\tdòng 2")
+    paid = json.loads(tree("history", "--holder", "505", "--format", "json").output)
+    notes = [entry["note"] for entry in paid if entry["voucher"] == "KB 9"]
+    assert notes == ["dòng 1\n\tdòng 2"] * 2
 
 
 def test_the_same_id_replays_and_a_changed_body_is_refused(tree: Run) -> None:
@@ -380,8 +442,9 @@ def test_history_filters_by_subtree_actor_and_recorded_time(tree: Run) -> None:
     by_kt = entries("--actor", "KT")
     assert [e["movement_id"] for e in by_kt] == ["w6", "w6"]
     for entry in everything:
-        assert entry["available_before_vnd"] + entry["available_change_vnd"] == (
-            entry["available_after_vnd"]
+        assert (
+            entry["available_before_vnd"] + entry["available_change_vnd"]
+            == (entry["available_after_vnd"])
         )
     times = sorted(e["recorded_at"] for e in everything)
     middle = times[len(times) // 2]

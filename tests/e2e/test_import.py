@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 from pathlib import Path
 
@@ -170,6 +171,52 @@ def test_every_bad_row_is_reported_and_nothing_recorded(run: CliRunner, tmp_path
     unknown.write_text("effective_date,colour\n2024-01-01,red\n", encoding="utf-8")
     refused = run("import", str(unknown))  # type: ignore[operator]
     assert refused.exit_code == 1 and "unknown column(s) colour" in refused.output
+
+
+def test_values_the_cli_refuses_are_refused_in_a_file_with_their_row(
+    run: CliRunner, tmp_path: Path
+) -> None:
+    """The rules of ledger/values.py hold for a file as for an option: nothing half-read."""
+    database = run.database  # type: ignore[attr-defined]
+    before = head(database)
+    rows = [
+        row(amount_vnd="1.000.000"),  # row 2: fine
+        row(amount_vnd="1.000,000"),  # row 3: two grouping characters
+        row(amount_vnd="1,000,000"),  # row 4: a comma is a decimal mark
+        row(amount_vnd="１２３"),  # row 5: full-width digits
+        row(amount_vnd="١٢٣"),  # row 6: Arabic-Indic digits
+        row(amount_vnd="5", year="２０２４"),  # row 7
+        row(amount_vnd="5", effective_date="２０２４-07-01"),  # row 8
+        row(amount_vnd="5", voucher="KB\x000123"),  # row 9: NUL
+        row(amount_vnd="5", voucher="KB\n0123"),  # row 10: a newline in a one-line field
+        row(amount_vnd="5", voucher="KB \x1b[31m0123"),  # row 11: ANSI escape
+        row(amount_vnd="5", note="dòng 1\x00"),  # row 12: NUL in a note
+        row(amount_vnd="5", note="dòng 1\ndòng 2\tx"),  # row 13: fine, a note may
+        row(amount_vnd="9" * 9999),  # row 14: more digits than Python converts
+    ]
+    path = tmp_path / "values.csv"
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        csv.writer(handle).writerows([list(COLUMNS), *rows])
+    result = run("import", str(path))  # type: ignore[operator]
+    assert result.exit_code == 1, result.output
+    for number, what in (
+        (3, "amount_vnd"),
+        (4, "amount_vnd"),
+        (5, "amount_vnd"),
+        (6, "amount_vnd"),
+        (7, "year"),
+        (8, "effective_date"),
+        (9, "voucher"),
+        (10, "voucher"),
+        (11, "voucher"),
+        (12, "note"),
+        (14, "amount_vnd"),
+    ):
+        assert f"row {number}: {what}: " in result.output, (number, result.output)
+    assert "row 2:" not in result.output and "row 13:" not in result.output
+    assert "\x1b" not in result.output and "\x00" not in result.output
+    assert "11 bad row(s)" in result.output
+    assert head(database) == before
 
 
 def test_rows_build_on_the_rows_before_them(run: CliRunner, tmp_path: Path) -> None:

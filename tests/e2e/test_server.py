@@ -133,6 +133,58 @@ def test_the_server_answers_over_loopback(database: str, tmp_path: Path) -> None
     ), output
 
 
+def exchange(base: str, request: bytes) -> tuple[int, dict[str, str], bytes]:
+    """Send raw bytes, read the answer to the end: status, headers, body."""
+    host, port = base.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as connection:
+        connection.sendall(request)
+        answer = b""
+        while chunk := connection.recv(65536):
+            answer += chunk
+            head, _, body = answer.partition(b"\r\n\r\n")
+            length = re.search(rb"(?im)^content-length: *(\d+)", head)
+            if length and len(body) >= int(length.group(1)):
+                break
+    head, _, body = answer.partition(b"\r\n\r\n")
+    status_line, *header_lines = head.decode("latin-1").split("\r\n")
+    headers = {k.lower(): v.strip() for k, _, v in (h.partition(":") for h in header_lines)}
+    return int(status_line.split()[1]), headers, body
+
+
+def test_what_gunicorn_refuses_itself_is_problem_json(database: str, tmp_path: Path) -> None:
+    """Request lines and headers past gunicorn's limits never reach the application:
+    gunicorn answered them with its own HTML page."""
+    assert CliRunner().invoke(main, ["init", "--database", database]).exit_code == 0
+    with served(database, tmp_path / "server.log", workers=1) as (base, _):
+        long_url = b"GET /balances?holder=" + b"5" * 5000 + b" HTTP/1.1\r\nHost: x\r\n\r\n"
+        long_header = b"GET /health HTTP/1.1\r\nHost: x\r\nX-Long: " + b"a" * 9000 + b"\r\n\r\n"
+        many_headers = (
+            b"GET /health HTTP/1.1\r\nHost: x\r\n"
+            + b"".join(b"X-H%d: 1\r\n" % n for n in range(150))
+            + b"\r\n"
+        )
+        garbage = b"G@T /health HTTP/1.1\r\nHost: x\r\n\r\n"  # not a method
+        for request, status, rule in (
+            (long_url, 414, "uri-too-long"),
+            (long_header, 431, "header-fields-too-large"),
+            (many_headers, 431, "header-fields-too-large"),
+            (garbage, 400, "http-error"),
+        ):
+            answered, headers, body = exchange(base, request)
+            assert answered == status, (answered, headers, body[:200])
+            assert headers["content-type"] == "application/problem+json", headers
+            problem = json.loads(body)
+            assert (problem["status"], problem["rule"]) == (status, rule), problem
+            assert problem["type"] == f"/problems/{rule}" and problem["detail"]
+        status, body, _ = call(f"{base}/problems/uri-too-long")
+        assert (status, body["status"]) == (200, 414)
+        status, body, _ = call(f"{base}/health")  # the worker still serves
+        assert status == 200
+    log = (tmp_path / "server.log").read_text()
+    # Logged as gunicorn logs them.
+    assert "Invalid request from ip=127.0.0.1: Request Line is too large" in log, log
+
+
 def test_the_access_log_line_is_gunicorns_own() -> None:
     """AccessLog builds fewer atoms than gunicorn's logger; the line must come out the same,
     quotes escaped, a basic-auth user named, a missing referer as '-'."""

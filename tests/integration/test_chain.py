@@ -102,8 +102,9 @@ def test_a_kept_digest_proves_the_prefix(log: Log, database: str) -> None:
     result = verify(database, "--against", digest)  # ...but not with the digest kept outside
     assert result.exit_code == 1
     assert f"up to position {position} is not the one" in result.output
-    bad = verify(database, "--against", "12:nothex")
-    assert bad.exit_code == 2 and "POSITION:DIGEST" in bad.output
+    for malformed in ("12:nothex", "１２:" + digest.split(":")[1]):  # full-width digits
+        bad = verify(database, "--against", malformed)
+        assert bad.exit_code == 2 and "POSITION:DIGEST" in bad.output
 
 
 def worked_example_more(database: str) -> None:
