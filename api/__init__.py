@@ -55,6 +55,11 @@ def create_app(database: str | None = None, *, ledger: BudgetLedger | None = Non
         api.register_blueprint(blueprint)
     app.add_url_rule("/docs/assets/<path:filename>", "docs_asset", meta.docs_asset)
     app.before_request(authenticate)
+    # Imported here, in each server worker after the fork, never by the command that starts
+    # gunicorn: prometheus_client chooses its multiprocess mode when first imported.
+    from api.metrics import Metrics
+
+    Metrics(lambda: services.projections().state()).install(app)
     _register_error_handlers(app, api)
     return app
 
