@@ -10,7 +10,7 @@ from typing import Any
 
 from flask import Flask
 
-from api import holders, meta, movements, reads
+from api import holders, logs, meta, movements, reads
 from api.auth import Forbidden, Unauthenticated, authenticate
 from api.extensions import LedgerApi
 from api.services import Services
@@ -59,6 +59,7 @@ def create_app(database: str | None = None, *, ledger: BudgetLedger | None = Non
     # gunicorn: prometheus_client chooses its multiprocess mode when first imported.
     from api.metrics import Metrics
 
+    logs.install(app)
     Metrics(lambda: services.projections().state()).install(app)
     _register_error_handlers(app, api)
     return app

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import errno
 import glob
+import logging
 import os
 import shutil
 import socket
@@ -19,9 +20,11 @@ from gunicorn import glogging
 from gunicorn.app.base import BaseApplication
 from gunicorn.config import AccessLogFormat
 
+from api.logs import JsonLog, route_logs
 from ledger.application import open_ledger
 from ledger.errors import InvalidInput
 
+LOG_FORMATS = ("text", "json")
 # prometheus_client's multiprocess mode: each worker writes its counters under this
 # directory and /metrics sums them (api/metrics.py).
 MULTIPROCESS_ENVVAR = "PROMETHEUS_MULTIPROC_DIR"
@@ -36,7 +39,12 @@ class AccessLog(glogging.Logger):  # type: ignore[misc]
     """gunicorn's logger, writing the same access-log line from only the atoms its default
     format names. gunicorn builds an atom for every request header, response header and
     WSGI environ entry (about fifty) and escapes each, for every request: a tenth of a
-    balance read's CPU in the server. Another format gets gunicorn's own atoms."""
+    balance read's CPU in the server. Another format gets gunicorn's own atoms. The
+    application's log lines come out in gunicorn's format too (``--log-format text``)."""
+
+    def setup(self, cfg: Any) -> None:
+        super().setup(cfg)
+        route_logs(self, logging.Formatter(self.error_fmt, self.datefmt))
 
     def atoms(self, resp: Any, req: Any, environ: dict[str, Any], request_time: Any) -> Any:
         if self.cfg.access_log_format != AccessLogFormat.default:
@@ -121,6 +129,7 @@ def serve(
     port: int,
     workers: int,
     threads: int,
+    log_format: str = "text",
 ) -> None:
     # Fail before forking if the database holds no ledger, with the ledger's own message.
     open_ledger(database).close()
@@ -136,6 +145,7 @@ def serve(
         port=port,
         workers=workers,
         threads=threads,
+        log_format=log_format,
         hooks=MetricsDirectory().hooks(),
     )
 
@@ -147,12 +157,18 @@ def serve_app(
     port: int,
     workers: int,
     threads: int,
+    log_format: str = "text",
     hooks: dict[str, Any] | None = None,
 ) -> None:
     """Run the WSGI application ``load`` returns under gunicorn as ``serve`` runs the API
     (bench/api.py serves its stack-floor application through this too, so both are measured
     under the same server settings)."""
     check_port_free(host, port)
+    address = f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+    def when_ready(server: Any) -> None:
+        server.log.info("listening on %s", address, extra={"address": address})
+
     options = {
         "bind": f"{host}:{port}",
         "workers": workers,
@@ -165,7 +181,8 @@ def serve_app(
         # served most of the load while the other idled (docs/api.md, "Cost of a request").
         "reuse_port": True,
         "accesslog": "-",
-        "logger_class": AccessLog,
+        "logger_class": JsonLog if log_format == "json" else AccessLog,
+        "when_ready": when_ready,
         "timeout": 60,
         "graceful_timeout": 10,
         "keepalive": 5,

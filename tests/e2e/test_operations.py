@@ -1,9 +1,13 @@
-"""What an operator on call reads: /metrics, against the real server (``budget-ledger serve``,
-2 workers) and through the test client."""
+"""What an operator on call reads: /metrics, the server's logs as JSON, and where it listens,
+against the real server (``budget-ledger serve``, 2 workers) and through the test client."""
 
 from __future__ import annotations
 
 import http.client
+import io
+import json
+import logging
+import re
 import urllib.request
 from collections.abc import Iterator
 from datetime import date
@@ -16,9 +20,10 @@ from flask import Flask
 from prometheus_client.parser import text_string_to_metric_families
 
 from api import create_app
+from api.logs import JsonFormatter
 from cli import main
 from ledger.application import open_ledger
-from tests.e2e.test_server import connection_owners, served, workers_of
+from tests.e2e.test_server import call, connection_owners, served, workers_of
 from tests.story import LINE, TY, record, register_tree
 
 CONNECTIONS = 24  # all on one of 2 workers: a chance of 1 in 8 million
@@ -53,6 +58,18 @@ def total(found: dict[tuple[str, Any], float], name: str, **labels: str) -> floa
         for (sample, sample_labels), value in found.items()
         if sample == name and set(labels.items()) <= set(sample_labels)
     )
+
+
+def test_the_server_says_once_where_it_listens(database: str, tmp_path: Path) -> None:
+    cli(database, "init")
+    log = tmp_path / "server.log"
+    with served(database, log) as (base, _):
+        pass
+    output = log.read_text()
+    said = re.findall(r"listening on (\S+)$", output, re.MULTILINE)
+    assert said == [base], output
+    # gunicorn's own line names no address when the workers bind the port (SO_REUSEPORT).
+    assert "Listening at:" not in output
 
 
 def test_metrics_count_the_requests_of_every_worker(database: str, tmp_path: Path) -> None:
@@ -152,3 +169,74 @@ def test_metrics_name_endpoints_refusals_the_head_and_the_read_model_lag(
     # The balance read caught the read model up; the refused write recorded nothing.
     assert found[("budget_ledger_log_head_position", ())] == head
     assert found[("budget_ledger_read_model_lag_positions", ())] == 0
+
+
+def test_an_unexpected_error_is_logged_as_one_json_line_with_its_request(
+    app: tuple[Flask, str],
+) -> None:
+    flask_app, _ = app
+
+    def fail() -> Any:
+        raise RuntimeError("the disk\nis full")
+
+    flask_app.add_url_rule("/health/fail", "fail", fail)  # an open path: no token needed
+    written = io.StringIO()
+    handler = logging.StreamHandler(written)
+    handler.setFormatter(JsonFormatter())
+    logger = logging.getLogger("budget_ledger")
+    logger.addHandler(handler)
+    try:
+        answer = flask_app.test_client().get("/health/fail", headers={"X-Request-Id": "req-42"})
+    finally:
+        logger.removeHandler(handler)
+    assert answer.status_code == 500
+    assert answer.headers["X-Request-Id"] == "req-42"
+    lines = written.getvalue().splitlines()
+    assert len(lines) == 1, lines
+    entry = json.loads(lines[0])
+    assert entry["level"] == "error" and entry["request_id"] == "req-42"
+    assert entry["error"] == "RuntimeError: the disk\nis full"
+    assert entry["traceback"].startswith("Traceback (most recent call last):")
+    assert 'raise RuntimeError("the disk\\nis full")' in entry["traceback"]
+
+
+def test_a_request_id_is_made_unless_a_plain_one_is_given(app: tuple[Flask, str]) -> None:
+    client = app[0].test_client()
+    made = {client.get("/health").headers["X-Request-Id"] for _ in range(3)}
+    assert len(made) == 3 and all(re.fullmatch(r"[0-9a-f]{32}", found) for found in made)
+    odd = client.get("/health", headers={"X-Request-Id": 'x" \u2028{"admin":true}'})
+    assert re.fullmatch(r"[0-9a-f]{32}", odd.headers["X-Request-Id"])
+
+
+def test_json_logs_are_one_object_per_line(database: str, tmp_path: Path) -> None:
+    cli(database, "init")
+    cli(database, "units", "add", "TW", "Trung ương", "--level", "central")
+    token = cli(database, "tokens", "create", "--name", "so-tai-chinh", "--role", "admin")
+    token = token.strip().splitlines()[-1]
+    log = tmp_path / "server.log"
+    adjustment = {
+        "program": "NTM", "kind": "SN", "source": "NSTW", "year": 2025, "holder": "TW",
+        "amount_vnd": 7 * TY, "decision": "QĐ 1/QĐ-TTg", "effective_date": "2025-01-02",
+        "movement_id": "json-1",
+    }  # fmt: skip
+    with served(database, log, args=("--log-format", "json")) as (base, _):
+        status, _, headers = call(f"{base}/adjustments", token=token, body=adjustment)
+        assert status == 201
+        written_id = headers["X-Request-Id"]
+        assert call(f"{base}/movements/json-1")[0] == 401
+        request = urllib.request.Request(f"{base}/metrics", headers={"X-Request-Id": "scrape-1"})
+        with urllib.request.urlopen(request, timeout=10) as response:
+            assert response.status == 200
+    lines = [line for line in log.read_text(encoding="utf-8").splitlines() if line.strip()]
+    entries = [json.loads(line) for line in lines]  # every line, the server's own included
+    assert all(isinstance(entry, dict) and entry["time"] for entry in entries)
+    access = {entry["request_id"]: entry for entry in entries if entry["logger"] == "access"}
+    write = access[written_id]
+    assert write["method"] == "POST" and write["path"] == "/adjustments"
+    assert write["status"] == 201 and write["actor"] == "so-tai-chinh"
+    assert write["remote_addr"] == "127.0.0.1" and write["duration_ms"] >= 0
+    assert access["scrape-1"]["path"] == "/metrics" and access["scrape-1"]["actor"] is None
+    refused = [entry for entry in access.values() if entry["status"] == 401]
+    assert [entry["path"] for entry in refused] == ["/movements/json-1"]
+    listening = [entry for entry in entries if entry["message"].startswith("listening on")]
+    assert [entry["address"] for entry in listening] == [base]
