@@ -10,7 +10,7 @@ from typing import Any
 
 from flask import Flask
 
-from api import holders, meta, movements, reads
+from api import holders, logs, meta, movements, reads
 from api.auth import Forbidden, Unauthenticated, authenticate
 from api.extensions import LedgerApi, LedgerJSONProvider
 from api.services import Services
@@ -54,6 +54,12 @@ def create_app(database: str | None = None, *, ledger: BudgetLedger | None = Non
         api.register_blueprint(blueprint)
     app.add_url_rule("/docs/assets/<path:filename>", "docs_asset", meta.docs_asset)
     app.before_request(authenticate)
+    # Imported here, in each server worker after the fork, never by the command that starts
+    # gunicorn: prometheus_client chooses its multiprocess mode when first imported.
+    from api.metrics import Metrics
+
+    logs.install(app)
+    Metrics(lambda: services.projections().state()).install(app)
     _register_error_handlers(app, api)
     return app
 

@@ -10,8 +10,9 @@ from api.tokens import Token
 from ledger.errors import InvariantViolation
 from projections.runner import ReadModelState
 
-# Paths anyone may read: health checks, the API's own description and the problem types.
-OPEN_PREFIXES = ("/health", "/openapi.json", "/docs", "/problems/")
+# Paths anyone may read: health checks, the API's own description, the problem types and
+# the server's metrics (docs/api.md, "Metrics and logs").
+OPEN_PREFIXES = ("/health", "/openapi.json", "/docs", "/problems/", "/metrics")
 
 
 class Unauthenticated(Exception):

@@ -7,7 +7,12 @@ runs several worker processes (each with its own ledger and connections) with th
 from __future__ import annotations
 
 import errno
+import glob
+import logging
+import os
+import shutil
 import socket
+import tempfile
 from collections.abc import Callable
 from typing import Any
 
@@ -15,9 +20,15 @@ from gunicorn import glogging
 from gunicorn.app.base import BaseApplication
 from gunicorn.config import AccessLogFormat
 
+from api.logs import JsonLog, route_logs
 from api.worker import ProblemWorker
 from ledger.application import open_ledger
 from ledger.errors import InvalidInput
+
+LOG_FORMATS = ("text", "json")
+# prometheus_client's multiprocess mode: each worker writes its counters under this
+# directory and /metrics sums them (api/metrics.py).
+MULTIPROCESS_ENVVAR = "PROMETHEUS_MULTIPROC_DIR"
 
 # Within the ledger's PostgreSQL pool (4 + 4 overflow) per process. Measured against 4 threads
 # and against 4 workers x 4 threads on 2 cores (docs/api.md, "Cost of a request"): 4 workers
@@ -29,7 +40,12 @@ class AccessLog(glogging.Logger):  # type: ignore[misc]
     """gunicorn's logger, writing the same access-log line from only the atoms its default
     format names. gunicorn builds an atom for every request header, response header and
     WSGI environ entry (about fifty) and escapes each, for every request: a tenth of a
-    balance read's CPU in the server. Another format gets gunicorn's own atoms."""
+    balance read's CPU in the server. Another format gets gunicorn's own atoms. The
+    application's log lines come out in gunicorn's format too (``--log-format text``)."""
+
+    def setup(self, cfg: Any) -> None:
+        super().setup(cfg)
+        route_logs(self, logging.Formatter(self.error_fmt, self.datefmt))
 
     def atoms(self, resp: Any, req: Any, environ: dict[str, Any], request_time: Any) -> Any:
         if self.cfg.access_log_format != AccessLogFormat.default:
@@ -68,7 +84,54 @@ class Server(BaseApplication):  # type: ignore[misc]
         return self._load()
 
 
-def serve(database: str, *, host: str, port: int, workers: int, threads: int) -> None:
+class MetricsDirectory:
+    """gunicorn hooks keeping prometheus_client's directory for one server run: the
+    operator's ``PROMETHEUS_MULTIPROC_DIR`` emptied, or a fresh one made and removed at exit.
+    Set in the arbiter before the workers fork (they inherit it) and before anything imports
+    prometheus_client in them."""
+
+    def __init__(self) -> None:
+        self.path = ""
+        self.made = False
+
+    def on_starting(self, server: Any) -> None:
+        given = os.environ.get(MULTIPROCESS_ENVVAR)
+        if given:
+            os.makedirs(given, exist_ok=True)
+            for stale in glob.glob(os.path.join(given, "*.db")):  # counts of an earlier run
+                os.remove(stale)
+            self.path = given
+        else:
+            self.path = tempfile.mkdtemp(prefix="budget-ledger-metrics-")
+            self.made = True
+            os.environ[MULTIPROCESS_ENVVAR] = self.path
+
+    def child_exit(self, server: Any, worker: Any) -> None:
+        from prometheus_client import multiprocess  # in the arbiter, once the mode is set
+
+        multiprocess.mark_process_dead(worker.pid, self.path)  # type: ignore[no-untyped-call]
+
+    def on_exit(self, server: Any) -> None:
+        if self.made:
+            shutil.rmtree(self.path, ignore_errors=True)
+
+    def hooks(self) -> dict[str, Any]:
+        return {
+            "on_starting": self.on_starting,
+            "child_exit": self.child_exit,
+            "on_exit": self.on_exit,
+        }
+
+
+def serve(
+    database: str,
+    *,
+    host: str,
+    port: int,
+    workers: int,
+    threads: int,
+    log_format: str = "text",
+) -> None:
     # Fail before forking if the database holds no ledger, with the ledger's own message.
     open_ledger(database).close()
 
@@ -77,14 +140,36 @@ def serve(database: str, *, host: str, port: int, workers: int, threads: int) ->
 
         return create_app(database)
 
-    serve_app(load, host=host, port=port, workers=workers, threads=threads)
+    serve_app(
+        load,
+        host=host,
+        port=port,
+        workers=workers,
+        threads=threads,
+        log_format=log_format,
+        hooks=MetricsDirectory().hooks(),
+    )
 
 
-def serve_app(load: Callable[[], Any], *, host: str, port: int, workers: int, threads: int) -> None:
+def serve_app(
+    load: Callable[[], Any],
+    *,
+    host: str,
+    port: int,
+    workers: int,
+    threads: int,
+    log_format: str = "text",
+    hooks: dict[str, Any] | None = None,
+) -> None:
     """Run the WSGI application ``load`` returns under gunicorn as ``serve`` runs the API
     (bench/api.py serves its stack-floor application through this too, so both are measured
     under the same server settings)."""
     check_port_free(host, port)
+    address = f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+    def when_ready(server: Any) -> None:
+        server.log.info("listening on %s", address, extra={"address": address})
+
     options = {
         "bind": f"{host}:{port}",
         "workers": workers,
@@ -98,10 +183,12 @@ def serve_app(load: Callable[[], Any], *, host: str, port: int, workers: int, th
         # served most of the load while the other idled (docs/api.md, "Cost of a request").
         "reuse_port": True,
         "accesslog": "-",
-        "logger_class": AccessLog,
+        "logger_class": JsonLog if log_format == "json" else AccessLog,
+        "when_ready": when_ready,
         "timeout": 60,
         "graceful_timeout": 10,
         "keepalive": 5,
+        **(hooks or {}),
     }
     Server(load, options).run()
 

@@ -6,6 +6,7 @@ import click
 
 from cli import (
     admin,
+    backup,
     demo,
     export,
     importing,
@@ -35,6 +36,7 @@ for command in (
     *movements.COMMANDS,
     *reports.COMMANDS,
     *integrity.COMMANDS,
+    *backup.COMMANDS,
     *importing.COMMANDS,
     units.units,
     projections.projections_group,

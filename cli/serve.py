@@ -6,7 +6,7 @@ import os
 
 import click
 
-from api.server import THREADS_PER_WORKER
+from api.server import LOG_FORMATS, THREADS_PER_WORKER
 from api.server import serve as run_server
 from cli.common import PORT, WholeRange, database_option, refusals
 from ledger.config import default_database
@@ -28,9 +28,24 @@ from ledger.config import default_database
     show_default=True,
     help="Threads per worker.",
 )
+@click.option(
+    "--log-format",
+    type=click.Choice(LOG_FORMATS),
+    default="text",
+    show_default=True,
+    help="text: gunicorn's lines; json: one JSON object per line (access and application logs).",
+)
 @database_option
-def serve(host: str, port: int, workers: int | None, threads: int, database: str | None) -> None:
-    """Serve the HTTP API under gunicorn (see /docs and /openapi.json) until interrupted."""
+def serve(
+    host: str,
+    port: int,
+    workers: int | None,
+    threads: int,
+    log_format: str,
+    database: str | None,
+) -> None:
+    """Serve the HTTP API under gunicorn (see /docs and /openapi.json) until interrupted.
+    Prints "listening on URL" on stderr once ready; /metrics is for Prometheus."""
     with refusals():
         run_server(
             database or default_database(),
@@ -38,4 +53,5 @@ def serve(host: str, port: int, workers: int | None, threads: int, database: str
             port=port,
             workers=workers or os.cpu_count() or 1,
             threads=threads,
+            log_format=log_format,
         )

@@ -47,10 +47,12 @@ def call(url: str, *, token: str | None = None, body: Any = None) -> tuple[int, 
 
 
 @contextmanager
-def served(database: str, log_path: Path, workers: int = 2) -> Iterator[tuple[str, int]]:
-    """``budget-ledger serve`` on a free loopback port, once every worker listens (each has
-    its own socket; /health answers as soon as the first does): yields its base URL and the
-    server's pid."""
+def served(
+    database: str, log_path: Path, workers: int = 2, args: tuple[str, ...] = ()
+) -> Iterator[tuple[str, int]]:
+    """``budget-ledger serve`` (with ``args``) on a free loopback port, once every worker
+    listens (each has its own socket; /health answers as soon as the first does): yields its
+    base URL and the server's pid."""
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     log = log_path.open("w")
@@ -64,6 +66,7 @@ def served(database: str, log_path: Path, workers: int = 2) -> Iterator[tuple[st
             str(workers),
             "--database",
             database,
+            *args,
         ],
         stdout=log,
         stderr=subprocess.STDOUT,
