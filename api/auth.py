@@ -56,13 +56,13 @@ def caller() -> Token:
     return token
 
 
-def require_write(action: str) -> Token:
+def require_write(action: str, source: str | None = None) -> Token:
+    """The token's role allows ``action``, on a line of ``source`` if given (the rules are
+    ``Token.refusal``'s)."""
     token = caller()
-    if not token.may_write(action):
-        raise Forbidden(
-            f"a {token.role} token may not {action}"
-            + ("; it only reads" if token.role == "viewer" else "")
-        )
+    refusal = token.refusal(action, source)
+    if refusal is not None:
+        raise Forbidden(refusal)
     return token
 
 

@@ -133,7 +133,7 @@ def holders_of(movement: MovementRequest) -> list[str]:
 
 
 def record(action: str, build: Callable[[dict[str, Any]], MovementRequest], body: Any) -> Any:
-    require_write(action)
+    require_write(action, body.get("source"))
     movement = build(body)
     require_scope(*holders_of(movement))
     receipt, replayed = services().ledger.record(movement, actor=caller().name)

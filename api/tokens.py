@@ -36,6 +36,10 @@ WRITES: dict[str, frozenset[str]] = {
         {"disburse", "reverse", "allocate", "adjust", "reallocate", "extend", "lapse", "holder"}
     ),
 }
+# Money of these sources comes from the central budget. Adjusting such a line brings money
+# into the ledger (or takes it out) on the central government's decision: only a token over
+# the whole ledger may record it. A scoped approver adjusts local sources of its subtree.
+CENTRAL_SOURCES = frozenset({"NSTW"})
 
 
 @dataclass(frozen=True)
@@ -46,8 +50,20 @@ class Token:
     created_at: str
     revoked_at: str | None = None
 
-    def may_write(self, action: str) -> bool:
-        return action in WRITES[self.role]
+    def refusal(self, action: str, source: str | None = None) -> str | None:
+        """Why this token may not record ``action`` on a line of ``source`` (None: it may).
+        The holders' scope is checked apart, once the request names them."""
+        if action not in WRITES[self.role]:
+            return f"a {self.role} token may not {action}" + (
+                "; it only reads" if self.role == "viewer" else ""
+            )
+        if action == "adjust" and source in CENTRAL_SOURCES and self.scope is not None:
+            return (
+                f"adjustments of central funds ({source}) bring money into the whole ledger: "
+                f"they need an approver or admin token without a scope, and token "
+                f"{self.name!r} is scoped to holder {self.scope}"
+            )
+        return None
 
     def as_dict(self) -> dict[str, Any]:
         return {

@@ -35,7 +35,8 @@ def tokens() -> None:
     type=click.Choice(ROLES),
     required=True,
     help="viewer reads; clerk also disburses and reverses; approver also allocates, adjusts, "
-    "reallocates, extends, lapses and registers holders; admin does everything.",
+    "reallocates, extends, lapses and registers holders; admin does everything. Adjusting "
+    "central funds (NSTW) needs a token without --scope.",
 )
 @click.option("--scope", default=None, help="A holder: the token acts on its subtree only.")
 @with_ledger
