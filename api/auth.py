@@ -77,6 +77,17 @@ def require_scope(*holders: str) -> None:
             )
 
 
+def require_any_in_scope(what: str, holders: list[str]) -> None:
+    """At least one of ``holders`` lies in the token's scope: a movement that touches a line
+    in scope (either side of it) is the scope's business, whole."""
+    if not any(in_scope(holder) for holder in holders):
+        token = caller()
+        raise Forbidden(
+            f"{what} touches no line in the scope of token {token.name!r} (holder "
+            f"{token.scope} and below): it moves money of {', '.join(holders)}"
+        )
+
+
 def require_unscoped(what: str) -> None:
     token = caller()
     if token.scope is not None:

@@ -1,4 +1,6 @@
-"""Who may do what over HTTP, through the Flask test client on SQLite and PostgreSQL."""
+"""Who may do what over HTTP: adjustments of central funds, reading a movement that touches a
+line in scope, expiring tokens and repeated failed authentications, through the Flask test
+client on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -10,7 +12,7 @@ from api import create_app
 from api.tokens import TokenStore
 from ledger.application import open_ledger
 from projections.sql import ViewStore
-from tests.e2e.test_api import Api, move
+from tests.e2e.test_api import Api, api, move, worked_example  # noqa: F401 (fixture)
 
 HOLDERS = (
     ("TW", "Trung ương", "central", None),
@@ -86,3 +88,26 @@ def test_a_scoped_approver_cannot_lower_central_funds_either(
     lower = move("a2", "2024-01-03", holder="505", amount_vnd=-10 * 10**9, decision="QĐ 2")
     assert http.post("/adjustments", "approver-505", lower).status_code == 403
     assert http.ledger.head_position() == head
+
+
+def test_a_movement_touching_a_line_in_scope_is_readable(api: Api) -> None:  # noqa: F811
+    worked_example(api)
+    store = ViewStore(api.ledger.database or "")
+    _, api.tokens["viewer-504"] = TokenStore(store).create("viewer-504", "viewer", "504")
+    store.close()
+    # The allocation 49 -> 505 that funded 505's line: 505 is its receiving side.
+    funded = api.ok(api.get("/movements/w3-505", "viewer-505"))
+    assert [line["line"]["holder"] for line in funded["lines"]] == ["49", "505"]
+    # The reallocation 505 -> 504, from either side.
+    assert api.ok(api.get("/movements/w6", "viewer-505"))["movement_id"] == "w6"
+    assert api.ok(api.get("/movements/w6", "viewer-504"))["movement_id"] == "w6"
+    # Its history lists what it can open.
+    listed = {e["movement_id"] for e in api.ok(api.get("/history", "viewer-505"))["entries"]}
+    for movement_id in listed:
+        assert api.get(f"/movements/{movement_id}", "viewer-505").status_code == 200
+    # A movement that touches no line in scope stays closed; an unknown id is 404.
+    for movement_id, who in (("w8", "viewer-505"), ("w3-505", "viewer-504"), ("w5", "clerk-504")):
+        refused = api.get(f"/movements/{movement_id}", who)
+        assert refused.status_code == 403, (movement_id, who)
+        assert "no line" in refused.get_json()["detail"]
+    assert api.get("/movements/nope", "viewer-505").status_code == 404
