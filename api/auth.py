@@ -3,6 +3,8 @@ then the token's role and its scope (a holder's subtree) checked by each view.""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from flask import current_app, g, request
 
 from api.services import Services
@@ -15,7 +17,7 @@ OPEN_PREFIXES = ("/health", "/openapi.json", "/docs", "/problems/")
 
 
 class Unauthenticated(Exception):
-    """No token, a malformed one, or one that is unknown or revoked: 401."""
+    """No token, a malformed one, or one that is unknown, revoked or expired: 401."""
 
 
 class Forbidden(Exception):
@@ -41,6 +43,11 @@ def authenticate() -> None:
     token, state = services().authenticate(secret.strip())
     if token is None:
         raise Unauthenticated("the token is unknown or was revoked; ask an admin for a new one")
+    if token.expired(datetime.now(UTC)):
+        raise Unauthenticated(
+            f"token {token.name!r} expired at the end of {token.last_day()} (Vietnam time); "
+            "ask an admin for a new one"
+        )
     g.token = token
     g.read_model = state
 

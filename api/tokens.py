@@ -1,10 +1,11 @@
-"""Bearer tokens for the HTTP API: a name, a role and an optional scope (a holder).
+"""Bearer tokens for the HTTP API: a name, a role, an optional scope (a holder) and an
+optional expiry.
 
 A token is shown once, when created; only its SHA-256 is stored, so a copy of the database
 does not hand out working tokens. (A token has 256 random bits: a fast hash is enough, there
 is nothing to guess.) Tokens live in the ledger's own database, table ``api_tokens``; a
-revoked token keeps its row, so the name an event records as its actor always stays
-explainable, and a name is never given to a second token.
+revoked or expired token keeps its row, so the name an event records as its actor always
+stays explainable, and a name is never given to a second token.
 """
 
 from __future__ import annotations
@@ -13,14 +14,22 @@ import hashlib
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from ledger.errors import InvalidInput
-from ledger.values import check_code, check_text
+from ledger.values import VIETNAM_TIME, check_code, check_text, today_in_vietnam
 from projections.sql import ViewStore
 
 TABLE = "api_tokens"
+TABLES = (
+    f"CREATE TABLE IF NOT EXISTS {TABLE} (name TEXT PRIMARY KEY, role TEXT NOT NULL,"
+    " scope TEXT, token_sha256 TEXT NOT NULL UNIQUE, created_at TEXT NOT NULL,"
+    " revoked_at TEXT, expires_at TEXT)",
+)
+# Taken while the tables are created or upgraded on PostgreSQL, so that processes starting
+# together do not race on CREATE TABLE IF NOT EXISTS (an arbitrary constant).
+DDL_LOCK = 0x61706974
 ROLES = ("viewer", "clerk", "approver", "admin")
 TOKEN_PREFIX = "blt_"
 NAME_LENGTH_MAX = 100
@@ -49,6 +58,8 @@ class Token:
     scope: str | None
     created_at: str
     revoked_at: str | None = None
+    # The moment it stops working (UTC, ISO 8601): midnight in Vietnam after its last day.
+    expires_at: str | None = None
 
     def refusal(self, action: str, source: str | None = None) -> str | None:
         """Why this token may not record ``action`` on a line of ``source`` (None: it may).
@@ -65,6 +76,16 @@ class Token:
             )
         return None
 
+    def expired(self, now: datetime) -> bool:
+        return self.expires_at is not None and datetime.fromisoformat(self.expires_at) <= now
+
+    def last_day(self) -> date | None:
+        """The last day (in Vietnam) the token works."""
+        if self.expires_at is None:
+            return None
+        end = datetime.fromisoformat(self.expires_at).astimezone(VIETNAM_TIME)
+        return (end - timedelta(microseconds=1)).date()
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "name": self.name,
@@ -72,11 +93,46 @@ class Token:
             "scope": self.scope,
             "created_at": self.created_at,
             "revoked_at": self.revoked_at,
+            "expires_at": self.expires_at,
         }
+
+
+def expiry(last_day: date) -> str:
+    """The moment a token that works through ``last_day`` (in Vietnam) stops: the next
+    midnight in Vietnam, as UTC ISO 8601 like every other time in the table."""
+    midnight = datetime.combine(last_day + timedelta(days=1), time(), VIETNAM_TIME)
+    return midnight.astimezone(UTC).isoformat(timespec="seconds")
 
 
 def digest(secret: str) -> str:
     return hashlib.sha256(secret.encode("utf-8")).hexdigest()
+
+
+def create_tables(store: ViewStore) -> None:
+    """Create the token tables, or bring those of a database made by an older version up to
+    date (``expires_at`` added to ``api_tokens``). When they are up to date this only reads;
+    safe to run again, and from several processes at once."""
+    if _has_column(store, TABLE, "expires_at"):
+        return
+    with store.transaction():
+        if store.postgres:
+            store.execute(f"SELECT pg_advisory_xact_lock({DDL_LOCK})")
+        for statement in TABLES:
+            store.execute(statement)
+        if not _has_column(store, TABLE, "expires_at"):
+            store.execute(f"ALTER TABLE {TABLE} ADD COLUMN expires_at TEXT")
+
+
+def _has_column(store: ViewStore, table: str, column: str) -> bool:
+    if store.postgres:
+        row = store.one(
+            "SELECT count(*) FROM pg_attribute WHERE attrelid = to_regclass(?)"
+            " AND attname = ? AND NOT attisdropped",
+            (table, column),
+        )
+    else:
+        row = store.one("SELECT count(*) FROM pragma_table_info(?) WHERE name = ?", (table, column))
+    return bool(row and row[0])
 
 
 class TokenStore:
@@ -84,19 +140,26 @@ class TokenStore:
 
     def __init__(self, store: ViewStore) -> None:
         self.store = store
-        store.execute(
-            f"CREATE TABLE IF NOT EXISTS {TABLE} (name TEXT PRIMARY KEY, role TEXT NOT NULL,"
-            " scope TEXT, token_sha256 TEXT NOT NULL UNIQUE, created_at TEXT NOT NULL,"
-            " revoked_at TEXT)"
-        )
+        create_tables(store)
 
-    def create(self, name: str, role: str, scope: str | None) -> tuple[Token, str]:
-        """A new token and its secret (shown once)."""
+    def create(
+        self, name: str, role: str, scope: str | None, expires: date | None = None
+    ) -> tuple[Token, str]:
+        """A new token and its secret (shown once); ``expires``: the last day it works, in
+        Vietnam (today or later)."""
         text = check_text(name, field="name", length_max=NAME_LENGTH_MAX, required=True)
         assert text is not None
         if role not in ROLES:
             raise InvalidInput(f"must be one of {', '.join(ROLES)}", field="role")
         scope = check_code(scope, field="scope") if scope else None
+        today = today_in_vietnam()
+        if expires is not None and expires < today:
+            raise InvalidInput(
+                f"{expires} has passed (today is {today} in Vietnam); give the last day the "
+                "token should work, today or later",
+                field="expires",
+            )
+        expires_at = expiry(expires) if expires is not None else None
         if self.store.one(f"SELECT 1 FROM {TABLE} WHERE name = ?", (text,)) is not None:
             raise InvalidInput(
                 f"a token named {text!r} exists or existed; names are never reused (the "
@@ -106,15 +169,16 @@ class TokenStore:
         secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
         created_at = datetime.now(UTC).isoformat(timespec="seconds")
         self.store.execute(
-            f"INSERT INTO {TABLE} (name, role, scope, token_sha256, created_at)"
-            " VALUES (?, ?, ?, ?, ?)",
-            (text, role, scope, digest(secret), created_at),
+            f"INSERT INTO {TABLE} (name, role, scope, token_sha256, created_at, expires_at)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            (text, role, scope, digest(secret), created_at, expires_at),
         )
-        return Token(text, role, scope, created_at), secret
+        return Token(text, role, scope, created_at, None, expires_at), secret
 
     def list(self) -> list[Token]:
         rows = self.store.execute(
-            f"SELECT name, role, scope, created_at, revoked_at FROM {TABLE} ORDER BY name"
+            f"SELECT name, role, scope, created_at, revoked_at, expires_at FROM {TABLE}"
+            " ORDER BY name"
         )
         return [Token(*row) for row in rows]
 
@@ -133,10 +197,11 @@ class TokenStore:
 
     def find_statement(self, secret: str) -> tuple[str, tuple[str]]:
         """The statement that finds the live token with this secret: at most one row of
-        name, role, scope and created_at (a secret without the prefix matches nothing)."""
+        name, role, scope, created_at and expires_at (a secret without the prefix matches
+        nothing)."""
         sha256 = digest(secret) if secret.startswith(TOKEN_PREFIX) else ""
         return (
-            f"SELECT name, role, scope, created_at FROM {TABLE}"
+            f"SELECT name, role, scope, created_at, expires_at FROM {TABLE}"
             " WHERE token_sha256 = ? AND revoked_at IS NULL",
             (sha256,),
         )
@@ -144,4 +209,5 @@ class TokenStore:
     @staticmethod
     def token(row: Sequence[Any]) -> Token | None:
         """The token of a row of ``find_statement`` (None: no row, or its columns NULL)."""
-        return Token(*row) if row[0] is not None else None
+        name, role, scope, created_at, expires_at = row
+        return Token(name, role, scope, created_at, None, expires_at) if name else None

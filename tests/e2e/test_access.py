@@ -4,13 +4,20 @@ client on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Iterator
+from datetime import UTC, datetime, time, timedelta
+from typing import Any
 
 import pytest
+from click.testing import CliRunner
 
 from api import create_app
 from api.tokens import TokenStore
+from cli import main
 from ledger.application import open_ledger
+from ledger.values import VIETNAM_TIME, today_in_vietnam
 from projections.sql import ViewStore
 from tests.e2e.test_api import Api, api, move, worked_example  # noqa: F401 (fixture)
 
@@ -52,19 +59,19 @@ def may_adjust(role: str, source: str, scope: str) -> bool:
 def test_who_may_adjust_which_source_where(
     fresh: tuple[Api, ViewStore], role: str, source: str, scope: str
 ) -> None:
-    http, store = fresh
+    web, store = fresh
     name = f"{role}-{scope}"
-    _, http.tokens[name] = TokenStore(store).create(name, role, SCOPES[scope])
-    head = http.ledger.head_position()
+    _, web.tokens[name] = TokenStore(store).create(name, role, SCOPES[scope])
+    head = web.ledger.head_position()
     body = {
         **move("adj-1", "2024-01-02", holder="505", amount_vnd=10**15, decision="QĐ 1"),
         "source": source,
     }
-    response = http.post("/adjustments", name, body)
+    response = web.post("/adjustments", name, body)
     if may_adjust(role, source, scope):
         assert response.status_code == 201, response.get_json()
         assert response.get_json()["actor"] == name
-        assert http.ledger.head_position() > head
+        assert web.ledger.head_position() > head
         return
     assert response.status_code == 403, response.get_json()
     assert response.content_type == "application/problem+json"
@@ -72,22 +79,22 @@ def test_who_may_adjust_which_source_where(
     assert detail.endswith("Nothing was recorded.")
     if role in ("approver", "admin") and scope != "outside":
         assert "central funds (NSTW)" in detail and "without a scope" in detail
-    assert http.ledger.head_position() == head
+    assert web.ledger.head_position() == head
 
 
 def test_a_scoped_approver_cannot_lower_central_funds_either(
     fresh: tuple[Api, ViewStore],
 ) -> None:
-    http, store = fresh
+    web, store = fresh
     tokens = TokenStore(store)
-    _, http.tokens["admin"] = tokens.create("admin", "admin", None)
-    _, http.tokens["approver-505"] = tokens.create("approver-505", "approver", "505")
+    _, web.tokens["admin"] = tokens.create("admin", "admin", None)
+    _, web.tokens["approver-505"] = tokens.create("approver-505", "approver", "505")
     raise_ = move("a1", "2024-01-02", holder="505", amount_vnd=10 * 10**9, decision="QĐ 1")
-    http.ok(http.post("/adjustments", "admin", raise_), 201)
-    head = http.ledger.head_position()
+    web.ok(web.post("/adjustments", "admin", raise_), 201)
+    head = web.ledger.head_position()
     lower = move("a2", "2024-01-03", holder="505", amount_vnd=-10 * 10**9, decision="QĐ 2")
-    assert http.post("/adjustments", "approver-505", lower).status_code == 403
-    assert http.ledger.head_position() == head
+    assert web.post("/adjustments", "approver-505", lower).status_code == 403
+    assert web.ledger.head_position() == head
 
 
 def test_a_movement_touching_a_line_in_scope_is_readable(api: Api) -> None:  # noqa: F811
@@ -111,3 +118,92 @@ def test_a_movement_touching_a_line_in_scope_is_readable(api: Api) -> None:  # n
         assert refused.status_code == 403, (movement_id, who)
         assert "no line" in refused.get_json()["detail"]
     assert api.get("/movements/nope", "viewer-505").status_code == 404
+
+
+def cli(database: str, *args: str) -> Any:
+    return CliRunner().invoke(main, [*args, "--database", database])
+
+
+def test_a_token_lives_through_its_expiry_day_then_is_refused(
+    fresh: tuple[Api, ViewStore], database: str
+) -> None:
+    web, store = fresh
+    today = today_in_vietnam()
+    created = cli(
+        database,
+        "tokens",
+        "create",
+        "--name",
+        "kt-tam",
+        "--role",
+        "viewer",
+        "--expires",
+        today.isoformat(),
+    )
+    assert created.exit_code == 0, created.output
+    assert f"valid through {today} (Vietnam time)" in created.output
+    web.tokens["kt-tam"] = created.output.strip().splitlines()[-1]
+    assert web.get("/balances", "kt-tam").status_code == 200
+    # It stops at the next midnight in Vietnam (17:00 UTC), and the list says so.
+    listed = json.loads(cli(database, "tokens", "list", "--format", "json").output)
+    midnight = datetime.combine(today + timedelta(days=1), time(), VIETNAM_TIME)
+    assert listed[0]["expires_at"] == midnight.astimezone(UTC).isoformat()
+    table = cli(database, "tokens", "list").output
+    assert "expires" in table and "kt-tam" in table
+    # The day passes (the row's expiry is moved into the past, as the clock would move).
+    store.execute(
+        "UPDATE api_tokens SET expires_at = ? WHERE name = ?",
+        ("2026-03-31T17:00:00+00:00", "kt-tam"),
+    )
+    refused = web.get("/balances", "kt-tam")
+    assert refused.status_code == 401
+    assert refused.content_type == "application/problem+json"
+    assert refused.get_json()["detail"] == (
+        "token 'kt-tam' expired at the end of 2026-03-31 (Vietnam time); ask an admin for a new one"
+    )
+
+
+def test_an_expiry_in_the_past_or_malformed_is_refused(
+    fresh: tuple[Api, ViewStore], database: str
+) -> None:
+    yesterday = today_in_vietnam() - timedelta(days=1)
+    for name, value in (("t1", yesterday.isoformat()), ("t2", "2026-13-01"), ("t3", "")):
+        refused = cli(
+            database, "tokens", "create", "--name", name, "--role", "viewer", "--expires", value
+        )
+        assert refused.exit_code == 1, refused.output
+        assert "expires" in refused.output and "Traceback" not in refused.output
+    assert json.loads(cli(database, "tokens", "list", "--format", "json").output) == []
+
+
+OLD_TOKEN_TABLE = (
+    "CREATE TABLE api_tokens (name TEXT PRIMARY KEY, role TEXT NOT NULL, scope TEXT,"
+    " token_sha256 TEXT NOT NULL UNIQUE, created_at TEXT NOT NULL, revoked_at TEXT)"
+)
+
+
+def test_a_token_table_made_before_expiry_keeps_working(database: str) -> None:
+    """A database whose api_tokens table has no expires_at: its tokens keep working, over
+    HTTP and on the command line, and new tokens may expire."""
+    ledger = open_ledger(database, create=True)
+    store = ViewStore(database)
+    store.execute(OLD_TOKEN_TABLE)
+    secret = "blt_made-before-expiry"
+    store.execute(
+        "INSERT INTO api_tokens (name, role, scope, token_sha256, created_at)"
+        " VALUES ('old', 'admin', NULL, ?, '2025-01-01T00:00:00+00:00')",
+        (hashlib.sha256(secret.encode()).hexdigest(),),
+    )
+    store.close()
+    app = create_app(ledger=ledger)
+    try:
+        response = app.test_client().get("/balances", headers={"Authorization": f"Bearer {secret}"})
+        assert response.status_code == 200, response.get_json()
+    finally:
+        app.extensions["budget_ledger"].close()
+    listed = json.loads(cli(database, "tokens", "list", "--format", "json").output)
+    assert [(t["name"], t["expires_at"]) for t in listed] == [("old", None)]
+    created = cli(
+        database, "tokens", "create", "--name", "new", "--role", "viewer", "--expires", "2099-12-31"
+    )
+    assert created.exit_code == 0, created.output
