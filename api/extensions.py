@@ -12,7 +12,7 @@ from flask_smorest import Api
 from flask_smorest.utils import prepare_response
 from werkzeug.exceptions import HTTPException
 
-from api.auth import Forbidden, Unauthenticated
+from api.auth import Forbidden, TooManyAttempts, Unauthenticated
 from api.errors import API_PROBLEMS, PROBLEM_CONTENT_TYPE, problem_type, rule_problem
 from api.schemas import ProblemSchema
 from ledger.errors import LedgerError
@@ -116,6 +116,16 @@ class LedgerApi(Api):  # type: ignore[misc]
             found.title,
             str(error),
             headers={"WWW-Authenticate": 'Bearer realm="budget-ledger"'},
+        )
+
+    def handle_too_many_attempts(self, error: TooManyAttempts) -> Response:
+        found = API_PROBLEMS["too-many-attempts"]
+        return problem(
+            429,
+            "too-many-attempts",
+            found.title,
+            str(error),
+            headers={"Retry-After": str(error.retry_after)},
         )
 
     def handle_forbidden(self, error: Forbidden) -> Response:

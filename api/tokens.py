@@ -1,16 +1,20 @@
 """Bearer tokens for the HTTP API: a name, a role, an optional scope (a holder) and an
-optional expiry.
+optional expiry; and the failed authentications of each address.
 
 A token is shown once, when created; only its SHA-256 is stored, so a copy of the database
 does not hand out working tokens. (A token has 256 random bits: a fast hash is enough, there
 is nothing to guess.) Tokens live in the ledger's own database, table ``api_tokens``; a
 revoked or expired token keeps its row, so the name an event records as its actor always
 stays explainable, and a name is never given to a second token.
+
+Failed authentications are counted per address in ``auth_failures``, in the database so that
+every server process sees the same count; only a failure writes there.
 """
 
 from __future__ import annotations
 
 import hashlib
+import math
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -22,10 +26,21 @@ from ledger.values import VIETNAM_TIME, check_code, check_text, today_in_vietnam
 from projections.sql import ViewStore
 
 TABLE = "api_tokens"
+FAILURES_TABLE = "auth_failures"
+# An address whose tokens failed FAILURES_MAX times within FAILURE_WINDOW_S seconds of its
+# first failure is refused (429) until that window ends. A token has 256 random bits, so
+# this is not what keeps it from being guessed: it keeps a script with a wrong or revoked
+# token, or someone probing, from costing a lookup per request without end, and makes the
+# address show in the table. Ten is more than any client retrying by hand or by a backoff
+# needs; five minutes is short enough for an operator to wait out.
+FAILURES_MAX = 10
+FAILURE_WINDOW_S = 300
 TABLES = (
     f"CREATE TABLE IF NOT EXISTS {TABLE} (name TEXT PRIMARY KEY, role TEXT NOT NULL,"
     " scope TEXT, token_sha256 TEXT NOT NULL UNIQUE, created_at TEXT NOT NULL,"
     " revoked_at TEXT, expires_at TEXT)",
+    f"CREATE TABLE IF NOT EXISTS {FAILURES_TABLE} (address TEXT PRIMARY KEY,"
+    " window_start DOUBLE PRECISION NOT NULL, failures INTEGER NOT NULL)",
 )
 # Taken while the tables are created or upgraded on PostgreSQL, so that processes starting
 # together do not race on CREATE TABLE IF NOT EXISTS (an arbitrary constant).
@@ -97,6 +112,24 @@ class Token:
         }
 
 
+@dataclass(frozen=True)
+class Found:
+    """What the lookup of a secret from an address found: the live token (None: unknown or
+    revoked; it may have expired) and the address's failures in its current window."""
+
+    token: Token | None
+    failures: int
+    window_start: float
+
+    def retry_after(self, now: float, failures_max: int, window_s: float) -> int | None:
+        """Seconds the address must wait before its tokens are looked at again (None: it
+        need not wait)."""
+        end = self.window_start + window_s
+        if self.failures < failures_max or end <= now:
+            return None
+        return max(1, math.ceil(end - now))
+
+
 def expiry(last_day: date) -> str:
     """The moment a token that works through ``last_day`` (in Vietnam) stops: the next
     midnight in Vietnam, as UTC ISO 8601 like every other time in the table."""
@@ -112,7 +145,7 @@ def create_tables(store: ViewStore) -> None:
     """Create the token tables, or bring those of a database made by an older version up to
     date (``expires_at`` added to ``api_tokens``). When they are up to date this only reads;
     safe to run again, and from several processes at once."""
-    if _has_column(store, TABLE, "expires_at"):
+    if _has_column(store, TABLE, "expires_at") and store.table_exists(FAILURES_TABLE):
         return
     with store.transaction():
         if store.postgres:
@@ -136,7 +169,7 @@ def _has_column(store: ViewStore, table: str, column: str) -> bool:
 
 
 class TokenStore:
-    """The ``api_tokens`` table over a ``ViewStore`` connection."""
+    """The ``api_tokens`` and ``auth_failures`` tables over a ``ViewStore`` connection."""
 
     def __init__(self, store: ViewStore) -> None:
         self.store = store
@@ -195,19 +228,36 @@ class TokenStore:
         found = [token for token in self.list() if token.name == name]
         return found[0]
 
-    def find_statement(self, secret: str) -> tuple[str, tuple[str]]:
-        """The statement that finds the live token with this secret: at most one row of
-        name, role, scope, created_at and expires_at (a secret without the prefix matches
-        nothing)."""
+    def find_statement(self, secret: str, address: str) -> tuple[str, tuple[str, str]]:
+        """The statement that finds the live token with this secret and the failures of
+        ``address``: always one row of name, role, scope, created_at, expires_at (NULL when
+        no live token has the secret; a secret without the prefix matches nothing), then
+        failures and window_start (NULL when the address has none)."""
         sha256 = digest(secret) if secret.startswith(TOKEN_PREFIX) else ""
         return (
-            f"SELECT name, role, scope, created_at, expires_at FROM {TABLE}"
-            " WHERE token_sha256 = ? AND revoked_at IS NULL",
-            (sha256,),
+            "SELECT k.name, k.role, k.scope, k.created_at, k.expires_at, f.failures,"
+            f" f.window_start FROM (SELECT 1 AS one) o LEFT JOIN {TABLE} k"
+            " ON k.token_sha256 = ? AND k.revoked_at IS NULL"
+            f" LEFT JOIN {FAILURES_TABLE} f ON f.address = ?",
+            (sha256, address),
         )
 
     @staticmethod
-    def token(row: Sequence[Any]) -> Token | None:
-        """The token of a row of ``find_statement`` (None: no row, or its columns NULL)."""
-        name, role, scope, created_at, expires_at = row
-        return Token(name, role, scope, created_at, None, expires_at) if name else None
+    def found(row: Sequence[Any]) -> Found:
+        """What a row of ``find_statement`` says."""
+        name, role, scope, created_at, expires_at, failures, window_start = row
+        token = Token(name, role, scope, created_at, None, expires_at) if name else None
+        return Found(token, failures or 0, window_start or 0.0)
+
+    def record_failure(self, address: str, now: float, window_s: float) -> None:
+        """Count a failed authentication from ``address`` (only a failure writes). Windows
+        that have ended are dropped first, so the table holds only recent addresses and a
+        row left is always in its window."""
+        self.store.execute(
+            f"DELETE FROM {FAILURES_TABLE} WHERE window_start <= ?", (now - window_s,)
+        )
+        self.store.execute(
+            f"INSERT INTO {FAILURES_TABLE} (address, window_start, failures) VALUES (?, ?, 1)"
+            f" ON CONFLICT (address) DO UPDATE SET failures = {FAILURES_TABLE}.failures + 1",
+            (address, now),
+        )

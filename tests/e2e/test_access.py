@@ -5,21 +5,26 @@ client on SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import hashlib
+import http.client
 import json
+import os
 from collections.abc import Iterator
 from datetime import UTC, datetime, time, timedelta
+from pathlib import Path
+from time import sleep
 from typing import Any
 
 import pytest
 from click.testing import CliRunner
 
 from api import create_app
-from api.tokens import TokenStore
+from api.tokens import FAILURE_WINDOW_S, FAILURES_MAX, TokenStore
 from cli import main
 from ledger.application import open_ledger
 from ledger.values import VIETNAM_TIME, today_in_vietnam
 from projections.sql import ViewStore
 from tests.e2e.test_api import Api, api, move, worked_example  # noqa: F401 (fixture)
+from tests.e2e.test_server import served, workers_of
 
 HOLDERS = (
     ("TW", "Trung ương", "central", None),
@@ -207,3 +212,127 @@ def test_a_token_table_made_before_expiry_keeps_working(database: str) -> None:
         database, "tokens", "create", "--name", "new", "--role", "viewer", "--expires", "2099-12-31"
     )
     assert created.exit_code == 0, created.output
+
+
+def test_repeated_failures_from_one_address_are_slowed_down(
+    fresh: tuple[Api, ViewStore],
+) -> None:
+    web, store = fresh
+    _, good = TokenStore(store).create("admin", "admin", None)
+
+    def get(secret: str | None, address: str) -> Any:
+        headers = {"Authorization": f"Bearer {secret}"} if secret else {}
+        return web.client.get("/balances", headers=headers, environ_base={"REMOTE_ADDR": address})
+
+    for _ in range(FAILURES_MAX):
+        assert get("blt_wrong", "10.0.0.1").status_code == 401
+    refused = get("blt_wrong", "10.0.0.1")
+    assert refused.status_code == 429
+    assert refused.content_type == "application/problem+json"
+    assert refused.get_json()["type"] == "/problems/too-many-attempts"
+    assert 0 < int(refused.headers["Retry-After"]) <= FAILURE_WINDOW_S
+    assert f"{FAILURES_MAX} failed" in refused.get_json()["detail"]
+    # While the address waits, even a good token from it waits; other addresses do not.
+    assert get(good, "10.0.0.1").status_code == 429
+    assert get(good, "10.0.0.2").status_code == 200
+    assert get("blt_wrong", "10.0.0.2").status_code == 401
+    # No token at all is not a guess: not counted. Successes write nothing.
+    for _ in range(FAILURES_MAX + 1):
+        assert get(None, "10.0.0.3").status_code == 401
+        assert get(good, "10.0.0.4").status_code == 200
+    rows = store.execute("SELECT address, failures FROM auth_failures ORDER BY address")
+    assert rows == [("10.0.0.1", FAILURES_MAX), ("10.0.0.2", 1)]
+    # The window passes (moved back as the clock would move): the address may try again.
+    store.execute("UPDATE auth_failures SET window_start = window_start - ?", (FAILURE_WINDOW_S,))
+    assert get(good, "10.0.0.1").status_code == 200
+    assert get("blt_wrong", "10.0.0.1").status_code == 401
+    assert store.one("SELECT failures FROM auth_failures WHERE address = '10.0.0.1'") == (1,)
+
+
+def test_expired_and_revoked_tokens_count_as_failures(fresh: tuple[Api, ViewStore]) -> None:
+    web, store = fresh
+    tokens = TokenStore(store)
+    _, web.tokens["gone"] = tokens.create("gone", "viewer", None)
+    tokens.revoke("gone")
+    _, web.tokens["late"] = tokens.create("late", "viewer", None, today_in_vietnam())
+    store.execute("UPDATE api_tokens SET expires_at = '2026-01-01T17:00:00+00:00'")
+    for attempt in range(FAILURES_MAX):
+        assert web.get("/balances", ("gone", "late")[attempt % 2]).status_code == 401
+    assert web.get("/balances", "late").status_code == 429
+
+
+def test_failures_spread_over_server_workers_are_counted_together(
+    database: str, tmp_path: Path
+) -> None:
+    """The real server, two worker processes: failures sent half to each worker (one kept-
+    alive connection per worker, each connection's owner read from /proc) trip the default
+    limit together, though neither worker saw it alone; a good token from another loopback
+    address still works."""
+    assert cli(database, "init").exit_code == 0
+    created = cli(database, "tokens", "create", "--name", "so-tai-chinh", "--role", "admin")
+    good = created.output.strip().splitlines()[-1]
+    with served(database, tmp_path / "server.log", workers=2) as (base, arbiter):
+        port = int(base.rsplit(":", 1)[1])
+        workers = workers_of(arbiter)
+        assert len(workers) == 2
+        connections = {pid: connection_to(port, pid, workers) for pid in workers}
+        for attempt in range(FAILURES_MAX):
+            pid = workers[attempt % 2]
+            status, _, _ = ask(connections[pid], "blt_wrong")
+            assert status == 401
+            # The answer came from that worker: its connection is still the one it owns.
+            assert owner(port, connections[pid], workers) == pid
+        for pid in workers:
+            status, body, headers = ask(connections[pid], good)
+            assert status == 429, body
+            assert body["type"] == "/problems/too-many-attempts"
+            assert 0 < int(headers["Retry-After"]) <= FAILURE_WINDOW_S
+        other = http.client.HTTPConnection("127.0.0.1", port, source_address=("127.0.0.2", 0))
+        status, body, _ = ask(other, good)
+        assert status == 200, body
+        for connection in [*connections.values(), other]:
+            connection.close()
+
+
+def ask(connection: http.client.HTTPConnection, token: str) -> tuple[int, Any, dict[str, str]]:
+    """GET /balances on a kept-alive connection."""
+    connection.request("GET", "/balances", headers={"Authorization": f"Bearer {token}"})
+    response = connection.getresponse()
+    return response.status, json.loads(response.read()), dict(response.headers)
+
+
+def owner(port: int, connection: http.client.HTTPConnection, workers: list[int]) -> int | None:
+    """The worker process holding the server side of ``connection``."""
+    assert connection.sock is not None
+    client_port = connection.sock.getsockname()[1]
+    inodes = set()
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        local, remote = fields[1].split(":")[1], fields[2].split(":")[1]
+        if int(local, 16) == port and int(remote, 16) == client_port and fields[3] == "01":
+            inodes.add(fields[9])
+    for pid in workers:
+        for fd in Path(f"/proc/{pid}/fd").iterdir():
+            try:
+                if os.readlink(fd)[8:-1] in inodes:
+                    return pid
+            except OSError:
+                continue
+    return None
+
+
+def connection_to(port: int, pid: int, workers: list[int]) -> http.client.HTTPConnection:
+    """A connection the kernel gave to worker ``pid`` (new ones are hashed over workers)."""
+    for _ in range(200):
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        connection.connect()
+        # The worker accepts it shortly after the handshake; until then no process holds it.
+        for _ in range(50):
+            found = owner(port, connection, workers)
+            if found is not None:
+                break
+            sleep(0.02)
+        if found == pid:
+            return connection
+        connection.close()
+    raise AssertionError(f"no connection reached worker {pid}")
