@@ -16,7 +16,8 @@ from __future__ import annotations
 import hashlib
 import math
 import secrets
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -42,9 +43,9 @@ TABLES = (
     f"CREATE TABLE IF NOT EXISTS {FAILURES_TABLE} (address TEXT PRIMARY KEY,"
     " window_start DOUBLE PRECISION NOT NULL, failures INTEGER NOT NULL)",
 )
-# Taken while the tables are created or upgraded on PostgreSQL, so that processes starting
-# together do not race on CREATE TABLE IF NOT EXISTS (an arbitrary constant).
-DDL_LOCK = 0x61706974
+# Taken while tables are created or upgraded on PostgreSQL, so that processes starting
+# together do not race on CREATE TABLE IF NOT EXISTS.
+SCHEMA_LOCK = 0x626C_2026
 ROLES = ("viewer", "clerk", "approver", "admin")
 TOKEN_PREFIX = "blt_"
 NAME_LENGTH_MAX = 100
@@ -141,19 +142,30 @@ def digest(secret: str) -> str:
     return hashlib.sha256(secret.encode("utf-8")).hexdigest()
 
 
-def create_tables(store: ViewStore) -> None:
-    """Create the token tables, or bring those of a database made by an older version up to
-    date (``expires_at`` added to ``api_tokens``). When they are up to date this only reads;
-    safe to run again, and from several processes at once."""
-    if _has_column(store, TABLE, "expires_at") and store.table_exists(FAILURES_TABLE):
-        return
+def create_table(store: ViewStore) -> None:
+    """Create the token tables if missing, and add ``expires_at`` to an ``api_tokens`` made
+    before it existed. Run inside a schema change (``budget-ledger init`` does; so does the
+    first ``TokenStore`` of a database whose tables are not up to date)."""
+    for statement in TABLES:
+        store.execute(statement)
+    if not _has_column(store, TABLE, "expires_at"):
+        store.execute(f"ALTER TABLE {TABLE} ADD COLUMN expires_at TEXT")
+
+
+def tables_ready(store: ViewStore) -> bool:
+    """Whether the token tables are there and up to date (only reads)."""
+    return _has_column(store, TABLE, "expires_at") and store.table_exists(FAILURES_TABLE)
+
+
+@contextmanager
+def schema_change(store: ViewStore) -> Iterator[None]:
+    """One transaction creating tables, one process at a time: under an advisory lock on
+    PostgreSQL (concurrent CREATE TABLE IF NOT EXISTS of one table fail there), under the
+    write lock BEGIN IMMEDIATE takes on SQLite."""
     with store.transaction():
         if store.postgres:
-            store.execute(f"SELECT pg_advisory_xact_lock({DDL_LOCK})")
-        for statement in TABLES:
-            store.execute(statement)
-        if not _has_column(store, TABLE, "expires_at"):
-            store.execute(f"ALTER TABLE {TABLE} ADD COLUMN expires_at TEXT")
+            store.execute(f"SELECT pg_advisory_xact_lock({SCHEMA_LOCK})")
+        yield
 
 
 def _has_column(store: ViewStore, table: str, column: str) -> bool:
@@ -173,7 +185,11 @@ class TokenStore:
 
     def __init__(self, store: ViewStore) -> None:
         self.store = store
-        create_tables(store)
+        if not tables_ready(store):
+            # A database made before these tables (or this column) existed: the first user
+            # brings them up to date; whoever waited for the lock finds them made.
+            with schema_change(store):
+                create_table(store)
 
     def create(
         self, name: str, role: str, scope: str | None, expires: date | None = None

@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import http.client
 import json
+import multiprocessing
 import os
 from collections.abc import Iterator
 from datetime import UTC, datetime, time, timedelta
@@ -18,7 +19,7 @@ import pytest
 from click.testing import CliRunner
 
 from api import create_app
-from api.tokens import FAILURE_WINDOW_S, FAILURES_MAX, TokenStore
+from api.tokens import FAILURE_WINDOW_S, FAILURES_MAX, TokenStore, tables_ready
 from cli import main
 from ledger.application import open_ledger
 from ledger.values import VIETNAM_TIME, today_in_vietnam
@@ -212,6 +213,33 @@ def test_a_token_table_made_before_expiry_keeps_working(database: str) -> None:
         database, "tokens", "create", "--name", "new", "--role", "viewer", "--expires", "2099-12-31"
     )
     assert created.exit_code == 0, created.output
+
+
+def open_tokens(database: str, barrier: Any) -> None:
+    barrier.wait()
+    store = ViewStore(database)
+    TokenStore(store)
+    store.close()
+
+
+def test_processes_upgrading_an_old_token_table_together_do_not_race(database: str) -> None:
+    """Eight processes open the token tables of a database made before expiry at once: one
+    adds the column and the failures table, the others wait and find them made."""
+    open_ledger(database, create=True).close()
+    store = ViewStore(database)
+    store.execute(OLD_TOKEN_TABLE)
+    store.close()
+    context = multiprocessing.get_context("fork")
+    barrier = context.Barrier(8)
+    processes = [context.Process(target=open_tokens, args=(database, barrier)) for _ in range(8)]
+    for process in processes:
+        process.start()
+    for process in processes:
+        process.join(timeout=60)
+    assert [process.exitcode for process in processes] == [0] * 8
+    store = ViewStore(database)
+    assert tables_ready(store)
+    store.close()
 
 
 def test_repeated_failures_from_one_address_are_slowed_down(
