@@ -11,7 +11,7 @@ from typing import Any
 from flask import Flask
 
 from api import holders, logs, meta, movements, reads
-from api.auth import Forbidden, Unauthenticated, authenticate
+from api.auth import Forbidden, TooManyAttempts, Unauthenticated, authenticate
 from api.extensions import LedgerApi, LedgerJSONProvider
 from api.services import Services
 from ledger.application import BudgetLedger
@@ -68,6 +68,7 @@ def _register_error_handlers(app: Flask, api: LedgerApi) -> None:
     app.register_error_handler(LedgerError, api.handle_refusal)
     app.register_error_handler(Unauthenticated, api.handle_unauthenticated)
     app.register_error_handler(Forbidden, api.handle_forbidden)
+    app.register_error_handler(TooManyAttempts, api.handle_too_many_attempts)
 
     def unexpected(error: Exception) -> Any:
         return api.handle_unexpected(error)

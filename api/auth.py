@@ -1,12 +1,16 @@
 """Who is asking, and may they: bearer tokens checked on every request but the open ones,
-then the token's role and its scope (a holder's subtree) checked by each view."""
+then the token's role and its scope (a holder's subtree) checked by each view. An address
+whose tokens keep failing is made to wait (429), counted in the database across processes."""
 
 from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
 
 from flask import current_app, g, request
 
 from api.services import Services
-from api.tokens import Token
+from api.tokens import FAILURE_WINDOW_S, FAILURES_MAX, Token
 from ledger.errors import InvariantViolation
 from projections.runner import ReadModelState
 
@@ -16,7 +20,15 @@ OPEN_PREFIXES = ("/health", "/openapi.json", "/docs", "/problems/", "/metrics")
 
 
 class Unauthenticated(Exception):
-    """No token, a malformed one, or one that is unknown or revoked: 401."""
+    """No token, a malformed one, or one that is unknown, revoked or expired: 401."""
+
+
+class TooManyAttempts(Exception):
+    """The address failed to authenticate too often lately: 429 with Retry-After."""
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 class Forbidden(Exception):
@@ -39,9 +51,31 @@ def authenticate() -> None:
             "send 'Authorization: Bearer <token>'; an admin creates tokens with "
             "'budget-ledger tokens create'"
         )
-    token, state = services().authenticate(secret.strip())
+    # The peer's address. Behind a reverse proxy it is the proxy's (docs/api.md).
+    address = request.remote_addr or ""
+    found, state = services().authenticate(secret.strip(), address)
+    now = time.time()
+    failures_max: int = current_app.config.get("AUTH_FAILURES_MAX", FAILURES_MAX)
+    window_s: float = current_app.config.get("AUTH_FAILURE_WINDOW_S", FAILURE_WINDOW_S)
+    wait = found.retry_after(now, failures_max, window_s)
+    if wait is not None:
+        raise TooManyAttempts(
+            f"{found.failures} failed authentications from {address} within "
+            f"{window_s:g} seconds; no token from it is looked at for {wait} more seconds",
+            wait,
+        )
+    token = found.token
+    refusal = None
     if token is None:
-        raise Unauthenticated("the token is unknown or was revoked; ask an admin for a new one")
+        refusal = "the token is unknown or was revoked; ask an admin for a new one"
+    elif token.expired(datetime.fromtimestamp(now, UTC)):
+        refusal = (
+            f"token {token.name!r} expired at the end of {token.last_day()} (Vietnam time); "
+            "ask an admin for a new one"
+        )
+    if refusal is not None:
+        services().tokens().record_failure(address, now, window_s)
+        raise Unauthenticated(refusal)
     g.token = token
     g.read_model = state
 
@@ -57,13 +91,13 @@ def caller() -> Token:
     return token
 
 
-def require_write(action: str) -> Token:
+def require_write(action: str, source: str | None = None) -> Token:
+    """The token's role allows ``action``, on a line of ``source`` if given (the rules are
+    ``Token.refusal``'s)."""
     token = caller()
-    if not token.may_write(action):
-        raise Forbidden(
-            f"a {token.role} token may not {action}"
-            + ("; it only reads" if token.role == "viewer" else "")
-        )
+    refusal = token.refusal(action, source)
+    if refusal is not None:
+        raise Forbidden(refusal)
     return token
 
 
@@ -76,6 +110,17 @@ def require_scope(*holders: str) -> None:
                 f"holder {holder} is outside the scope of token {token.name!r} "
                 f"(holder {token.scope} and below)"
             )
+
+
+def require_any_in_scope(what: str, holders: list[str]) -> None:
+    """At least one of ``holders`` lies in the token's scope: a movement that touches a line
+    in scope (either side of it) is the scope's business, whole."""
+    if not any(in_scope(holder) for holder in holders):
+        token = caller()
+        raise Forbidden(
+            f"{what} touches no line in the scope of token {token.name!r} (holder "
+            f"{token.scope} and below): it moves money of {', '.join(holders)}"
+        )
 
 
 def require_unscoped(what: str) -> None:

@@ -84,6 +84,11 @@ API_PROBLEMS: dict[str, Problem] = {
         "Outside the token's role or scope",
         "The token's role does not allow this, or the holder is outside its scope's subtree.",
     ),
+    "too-many-attempts": Problem(
+        429,
+        "Too many failed authentications",
+        "Tokens from this address failed too often lately; wait the Retry-After seconds.",
+    ),
     "not-found": Problem(404, "Not found", "No such resource."),
     "method-not-allowed": Problem(405, "Method not allowed", "See /openapi.json."),
     "unsupported-media-type": Problem(

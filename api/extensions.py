@@ -17,7 +17,7 @@ from webargs import core
 from webargs.flaskparser import FlaskParser, abort, is_json_request
 from werkzeug.exceptions import HTTPException
 
-from api.auth import Forbidden, Unauthenticated
+from api.auth import Forbidden, TooManyAttempts, Unauthenticated
 from api.errors import API_PROBLEMS, PROBLEM_CONTENT_TYPE, problem_document, rule_problem
 from api.schemas import NUMBER_DIGITS_MAX, LongNumber, ProblemSchema
 from ledger.errors import InvalidInput, LedgerError
@@ -205,6 +205,16 @@ class LedgerApi(Api):  # type: ignore[misc]
             found.title,
             str(error),
             headers={"WWW-Authenticate": 'Bearer realm="budget-ledger"'},
+        )
+
+    def handle_too_many_attempts(self, error: TooManyAttempts) -> Response:
+        found = API_PROBLEMS["too-many-attempts"]
+        return problem(
+            429,
+            "too-many-attempts",
+            found.title,
+            str(error),
+            headers={"Retry-After": str(error.retry_after)},
         )
 
     def handle_forbidden(self, error: Forbidden) -> Response:

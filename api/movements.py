@@ -17,7 +17,7 @@ from flask import abort, request
 from flask.views import MethodView
 
 from api import schemas
-from api.auth import caller, require_scope, require_write, services
+from api.auth import caller, require_any_in_scope, require_scope, require_write, services
 from api.extensions import Blueprint
 from ledger.errors import InvalidInput, UnknownMovement
 from ledger.movements import MovementRequest
@@ -133,7 +133,7 @@ def holders_of(movement: MovementRequest) -> list[str]:
 
 
 def record(action: str, build: Callable[[dict[str, Any]], MovementRequest], body: Any) -> Any:
-    require_write(action)
+    require_write(action, body.get("source"))
     movement = build(body)
     require_scope(*holders_of(movement))
     receipt, replayed = services().ledger.record(movement, actor=caller().name)
@@ -227,10 +227,12 @@ class MovementView(MethodView):
     @blp.response(200, schemas.ReceiptSchema)
     @blp.alt_response(404, response="NOT_FOUND", description="No movement has this id.")
     def get(self, movement_id: str) -> Any:
-        """A recorded movement's receipt (within the token's scope)."""
+        """A recorded movement's receipt, if it touches a line in the token's scope (either
+        side of an allocation or reallocation)."""
         try:
             found = services().ledger.get_movement(movement_id)
         except UnknownMovement:
             abort(404, description=f"no movement has id {movement_id}")
-        require_scope(*(LineKey(**entry["line"]).holder for entry in found.lines))
+        holders = [LineKey(**entry["line"]).holder for entry in found.lines]
+        require_any_in_scope(f"movement {movement_id}", holders)
         return found.receipt()

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 
-from api.tokens import Token, TokenStore
+from api.tokens import Found, TokenStore
 from ledger.application import BudgetLedger, open_ledger
 from projections.runner import Projections, ReadModelState
 
@@ -51,20 +51,21 @@ class Services:
             projections.catch_up()
         return projections
 
-    def authenticate(self, secret: str) -> tuple[Token | None, ReadModelState]:
-        """The live token with this secret (None: unknown or revoked) and where the read
-        models stand, in one statement: a read then needs no other round trip before its
-        query, and the token is looked up afresh on every request (a revocation counts from
-        the next request on, in every process)."""
+    def authenticate(self, secret: str, address: str) -> tuple[Found, ReadModelState]:
+        """The live token with this secret (None: unknown or revoked), the failed
+        authentications of ``address``, and where the read models stand, in one statement:
+        a read then needs no other round trip before its query, and the token is looked up
+        afresh on every request (a revocation counts from the next request on, in every
+        process)."""
         projections = self.projections()
         tokens = self.tokens()
-        statement, parameters = tokens.find_statement(secret)
+        statement, parameters = tokens.find_statement(secret, address)
         row = projections.store.one(
             f"SELECT * FROM ({projections.state_statement()}) s LEFT JOIN ({statement}) t ON 1 = 1",
             parameters,
         )
         assert row is not None, "the balances projection has no active generation"
-        return tokens.token(row[3:]), ReadModelState.of(row)
+        return tokens.found(row[3:]), ReadModelState.of(row)
 
     def tokens(self) -> TokenStore:
         tokens: TokenStore | None = getattr(self._local, "tokens", None)

@@ -10,6 +10,7 @@ import click
 from api.tokens import ROLES, TokenStore
 from cli.common import emit, format_option, with_ledger
 from ledger.application import BudgetLedger
+from ledger.values import parse_date
 from projections.sql import ViewStore
 
 
@@ -35,18 +36,33 @@ def tokens() -> None:
     type=click.Choice(ROLES),
     required=True,
     help="viewer reads; clerk also disburses and reverses; approver also allocates, adjusts, "
-    "reallocates, extends, lapses and registers holders; admin does everything.",
+    "reallocates, extends, lapses and registers holders; admin does everything. Adjusting "
+    "central funds (NSTW) needs a token without --scope.",
 )
 @click.option("--scope", default=None, help="A holder: the token acts on its subtree only.")
+@click.option(
+    "--expires",
+    "expires_text",
+    default=None,
+    metavar="DATE",
+    help="The last day the token works (YYYY-MM-DD, through midnight Vietnam time); "
+    "default: until revoked.",
+)
 @with_ledger
-def create(ledger: BudgetLedger, name: str, role: str, scope: str | None) -> None:
+def create(
+    ledger: BudgetLedger, name: str, role: str, scope: str | None, expires_text: str | None
+) -> None:
     """Create a token and print it once: only its hash is stored."""
     if scope:
         scope = ledger.get_holder(scope.strip().upper()).code
+    expires = parse_date(expires_text, field="expires") if expires_text is not None else None
     with token_store(ledger) as store:
-        token, secret = store.create(name, role, scope)
+        token, secret = store.create(name, role, scope, expires)
     where = f"holder {token.scope} and below" if token.scope else "the whole ledger"
-    click.echo(f"token {token.name!r} ({token.role}, {where}); keep it now, it is not shown again:")
+    until = f", valid through {token.last_day()} (Vietnam time)" if token.expires_at else ""
+    click.echo(
+        f"token {token.name!r} ({token.role}, {where}{until}); keep it now, it is not shown again:"
+    )
     click.echo(secret)
 
 
@@ -54,7 +70,8 @@ def create(ledger: BudgetLedger, name: str, role: str, scope: str | None) -> Non
 @format_option
 @with_ledger
 def list_tokens(ledger: BudgetLedger, output_format: str) -> None:
-    """Every token ever created, revoked ones included (never the secret)."""
+    """Every token ever created, revoked and expired ones included (never the secret). A
+    token stops working at its expiry: midnight in Vietnam after its last day, shown in UTC."""
     with token_store(ledger) as store:
         rows = [token.as_dict() for token in store.list()]
     if output_format == "table" and not rows:
@@ -66,6 +83,7 @@ def list_tokens(ledger: BudgetLedger, output_format: str) -> None:
         ("scope", "scope"),
         ("created_at", "created (UTC)"),
         ("revoked_at", "revoked (UTC)"),
+        ("expires_at", "expires (UTC)"),
     ]
     emit(rows, columns, output_format, title="API tokens")
 
