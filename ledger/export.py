@@ -22,6 +22,10 @@ Columns = Sequence[tuple[str, str]]
 # Vietnamese text shows as mojibake on the Windows machines finance offices use.
 CSV_BOM = "\ufeff"
 
+# A spreadsheet reads a cell that begins with one of these as a formula (tab and carriage
+# return: some read the next character as the cell's first). OWASP's CSV injection rule.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
 # How finance offices name the movements (the words of the decisions themselves).
 ACTION_LABELS = {
     "adjust": "điều chỉnh",
@@ -196,6 +200,15 @@ def csv_text(rows: Iterable[dict[str, Any]], columns: Columns) -> str:
     return buffer.getvalue()
 
 
+def spreadsheet_text(text: str) -> str:
+    """Text as a spreadsheet must show it, never run it: text that begins with ``=``, ``+``,
+    ``-``, ``@``, a tab or a carriage return gets a ``'`` before it (OWASP's CSV injection
+    rule). Every text cell of every CSV and xlsx the ledger writes passes through here, the
+    CLI's ``--format csv|xlsx`` included; numbers and dates are not text and never do, so a
+    negative amount stays a number."""
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
 def csv_cell(value: Any) -> str:
     if value is None:
         return ""
@@ -207,7 +220,17 @@ def csv_cell(value: Any) -> str:
         return value.isoformat()
     if isinstance(value, float):
         return f"{value:.2f}"
-    return str(value)
+    if isinstance(value, int):
+        return str(value)
+    return spreadsheet_text(str(value))
+
+
+def xlsx_value(value: Any) -> Any:
+    """A value for a workbook cell: numbers, dates, booleans and blanks as they are; anything
+    else is text, neutralised (the caller writes it as a text cell, never a formula)."""
+    if value is None or isinstance(value, (int, float, date)):
+        return value
+    return spreadsheet_text(str(value))
 
 
 def xlsx_rows(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
