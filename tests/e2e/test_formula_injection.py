@@ -5,7 +5,8 @@ an actor, a holder name) that begins with ``=``, ``+``, ``-``, ``@``, a tab or a
 return reaches every CSV with a ``'`` before it, and every xlsx as a text cell with the same
 ``'``; amounts stay numbers, negative ones too. Every writer is read back: ``export`` in each
 format (the datapackage's CSV files too), ``report progress``, ``balance``, ``history``,
-``units list`` and ``tokens list``.
+``units list`` and ``tokens list``. The hledger journal, a text format of its own, must read
+hostile text as text too.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from __future__ import annotations
 import csv
 import io
 import re
+import shutil
+import subprocess
 import zipfile
 from pathlib import Path
 
@@ -186,3 +189,65 @@ def test_amounts_stay_numbers_negative_ones_too(
     assert NEGATIVE_VND in [cell.value for cell in cells]
     history = cli(hostile, database, "history", "--format", "csv")
     assert f",{NEGATIVE_VND}," in history
+
+
+@pytest.mark.skipif(shutil.which("hledger") is None, reason="hledger not installed")
+def test_hledger_reads_hostile_text_as_text(database: str, tmp_path: Path) -> None:
+    """A newline, a ';' or a tag-like word in a decision, voucher or note must not add a
+    transaction, a posting, a comment or a tag to the journal: hledger reads the same three
+    transactions, balances and tag values."""
+    runner = CliRunner()
+    decision = "QĐ 1; x\n2024-01-01 fake\n    GNBV:x  5 VND"
+    note = "a\n2024-01-01 (y) injected\n    x:y  10 VND\n; comment"
+    voucher = "KB date:2099-99-99, date2:2099-01-01"
+    for args in (
+        ["init"],
+        ["units", "add", "TW", "Trung ương", "--level", "central"],
+        [
+            "adjust", *LINE, "--holder", "TW", "--amount", "1000", "--decision", decision,
+            "--note", note, "--date", "2024-01-02",
+        ],
+        [
+            "disburse", *LINE, "--holder", "TW", "--amount", "100", "--voucher", voucher,
+            "--note", "n: v, tag2: w | x = 5 VND", "--date", "2024-01-03",
+        ],
+        [
+            "disburse", *LINE, "--holder", "TW", "--amount", "100", "--voucher", VOUCHER,
+            "--note", "include /etc/passwd", "--actor", ACTOR, "--date", "2024-01-04",
+        ],
+    ):  # fmt: skip
+        cli(runner, database, *args)
+    journal = tmp_path / "ledger.journal"
+    cli(runner, database, "export", "--format", "hledger", "--output", str(journal))
+
+    def hledger(*args: str) -> list[str]:
+        done = subprocess.run(
+            ["hledger", "-f", str(journal), *args],
+            check=True,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        return done.stdout.splitlines()
+
+    hledger("check")
+    headers = [line for line in hledger("print") if line[:1].isdigit()]
+    assert [line[:10] for line in headers] == ["2024-01-02", "2024-01-03", "2024-01-04"]
+    assert len(hledger("register", "-O", "csv")) == 1 + 6  # a header, two postings each
+    assert hledger("tags") == ["action", "actor", "decision", "movement", "note", "recorded",
+                               "voucher"]  # fmt: skip
+    values = set(hledger("tags", "--values"))
+    assert {
+        "QĐ 1; x 2024-01-01 fake GNBV:x 5 VND",  # one line; its ',' would end the tag
+        "a 2024-01-01 (y) injected x:y 10 VND ; comment",
+        "KB date:2099-99-99; date2:2099-01-01",
+        "n: v; tag2: w | x = 5 VND",
+        VOUCHER,
+        ACTOR,
+    } <= values
+    balances = hledger("balance", "-O", "csv", "--no-total")
+    assert balances[1:] == [
+        '"GNBV:DTPT:NSTW:2024:TW:available","800 VND"',
+        '"GNBV:DTPT:NSTW:2024:TW:disbursed","200 VND"',
+        '"appropriation:GNBV:DTPT:NSTW:2024:TW","-1000 VND"',
+    ]
