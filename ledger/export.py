@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, datetime
 from typing import Any
@@ -227,10 +228,21 @@ def csv_cell(value: Any) -> str:
 
 def xlsx_value(value: Any) -> Any:
     """A value for a workbook cell: numbers, dates, booleans and blanks as they are; anything
-    else is text, neutralised (the caller writes it as a text cell, never a formula)."""
+    else is text, neutralised (the caller writes it as a text cell, never a formula), its C0
+    control characters but tab, line feed and carriage return shown as their symbols (U+2400
+    and on: ␛ for ESC): a workbook cannot hold them, and text recorded before they were
+    refused on input must still export."""
     if value is None or isinstance(value, (int, float, date)):
         return value
-    return spreadsheet_text(str(value))
+    return _XLSX_ILLEGAL.sub(_control_picture, spreadsheet_text(str(value)))
+
+
+# What openpyxl refuses in a cell (its ILLEGAL_CHARACTERS_RE).
+_XLSX_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+def _control_picture(match: re.Match[str]) -> str:
+    return chr(0x2400 + ord(match.group()))
 
 
 def xlsx_rows(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:

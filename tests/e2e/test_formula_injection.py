@@ -251,3 +251,15 @@ def test_hledger_reads_hostile_text_as_text(database: str, tmp_path: Path) -> No
         '"GNBV:DTPT:NSTW:2024:TW:disbursed","200 VND"',
         '"appropriation:GNBV:DTPT:NSTW:2024:TW","-1000 VND"',
     ]
+
+
+def test_text_with_control_characters_still_exports_to_xlsx(tmp_path: Path) -> None:
+    """Text recorded before control characters were refused on input (an actor with an ANSI
+    escape) must not stop an export: it shows their symbols."""
+    from cli.common import write_xlsx
+
+    path = tmp_path / "controls.xlsx"
+    rows = [{"actor": "kt\x1b[31m", "note": "=1\x01", "amount_vnd": -5}]
+    columns = [("actor", "Người ghi"), ("note", "Ghi chú"), ("amount_vnd", "Số tiền (đồng)")]
+    write_xlsx(str(path), rows, columns, "Nghiệp vụ")
+    assert xlsx_cells(path)[3:] == ["kt\u241b[31m", "'=1\u2401"]

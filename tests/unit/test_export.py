@@ -234,3 +234,11 @@ def test_neutralised_csv_reads_back_with_the_quote(entries: list[dict[str, Any]]
     assert row["Ghi chú"] == "'" + '=HYPERLINK("http://x","y")'
     assert row["Người ghi"] == "'-2+3"
     assert row["Số tiền (đồng)"] == str(entry["amount_vnd"])
+
+
+def test_control_characters_show_as_their_symbols_in_a_workbook() -> None:
+    # openpyxl refuses C0 control characters in a cell; text recorded before they were
+    # refused on input must still export. Tab, line feed and carriage return are allowed.
+    assert export.xlsx_value("KB\x1b[31m 1\x00\x7f") == "KB\u241b[31m 1\u2400\x7f"
+    assert export.xlsx_value("a\tb\nc\rd") == "a\tb\nc\rd"
+    assert export.xlsx_value("\x1b=1") == "\u241b=1"  # a symbol, not a formula start
