@@ -304,7 +304,10 @@ def test_a_csv_line_too_long_to_hold_is_refused(run: CliRunner, tmp_path: Path) 
         block = b"x" * 2**20
         for _ in range(300):
             handle.write(block)
-    assert_refused_lightly(run, path, "line 2 is longer than")
+    try:
+        assert_refused_lightly(run, path, "line 2 is longer than")
+    finally:
+        path.unlink()  # pytest keeps the last runs' temporary directories
 
 
 @pytest.mark.parametrize(
