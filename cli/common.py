@@ -21,6 +21,7 @@ from rich.table import Table
 from ledger.application import BudgetLedger, open_ledger
 from ledger.config import DATABASE_ENVVAR, default_database
 from ledger.errors import InvalidInput, LedgerError
+from ledger.export import spreadsheet_text, xlsx_value
 from ledger.values import (
     check_characters,
     format_vnd,
@@ -248,7 +249,8 @@ def emit(
 def write_xlsx(
     path: str, rows: Sequence[dict[str, Any]], columns: Sequence[tuple[str, str]], title: str
 ) -> None:
-    """Amounts as whole-đồng numbers, rates as percentages, dates as dates."""
+    """Amounts as whole-đồng numbers, rates as percentages, dates as dates; text as text
+    cells, neutralised (``ledger.export.xlsx_value``), never a formula."""
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
@@ -262,11 +264,14 @@ def write_xlsx(
     for row in rows:
         values = []
         for name, _ in columns:
-            value = row.get(name)
+            value = xlsx_value(row.get(name))
             if name.endswith("_pct") and isinstance(value, (int, float)):
                 value = value / 100
             values.append(value)
         sheet.append(values)
+        for cell in sheet[sheet.max_row]:
+            if isinstance(cell.value, str):
+                cell.data_type = "s"  # openpyxl would make text that begins with = a formula
     for index, (name, _) in enumerate(columns, start=1):
         letter = sheet.cell(row=1, column=index).column_letter
         sheet.column_dimensions[letter].width = max(12, len(columns[index - 1][1]) + 2)
@@ -283,7 +288,9 @@ def _csv_cell(value: Any) -> str:
         return ""
     if isinstance(value, (date, datetime)):
         return value.isoformat()
-    return str(value)
+    if isinstance(value, (int, float)):
+        return str(value)
+    return spreadsheet_text(str(value))
 
 
 def vietnamese_number(value: float, decimals: int) -> str:

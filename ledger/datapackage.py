@@ -109,7 +109,8 @@ def descriptor(*, as_of: date, known_at: datetime | None, created: datetime) -> 
         "title": f"Budget ledger: balances on {as_of.isoformat()}{known}, and the movements",
         "description": "Budget lines of the national target programs (program, capital kind, "
         "source, plan year, holder) and every movement on them, in whole đồng, "
-        "exported by budget-ledger.",
+        "exported by budget-ledger. Text that begins with =, +, -, @, a tab or a carriage "
+        "return has a ' before it, so that no spreadsheet runs it as a formula.",
         "countryCode": "vn",
         "granularity": "aggregated",
         "created": created.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),

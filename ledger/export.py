@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, datetime
 from typing import Any
@@ -21,6 +22,10 @@ Columns = Sequence[tuple[str, str]]
 # Excel opens a CSV file as UTF-8 only when it starts with a byte-order mark; without it
 # Vietnamese text shows as mojibake on the Windows machines finance offices use.
 CSV_BOM = "\ufeff"
+
+# A spreadsheet reads a cell that begins with one of these as a formula (tab and carriage
+# return: some read the next character as the cell's first). OWASP's CSV injection rule.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 # How finance offices name the movements (the words of the decisions themselves).
 ACTION_LABELS = {
@@ -196,6 +201,15 @@ def csv_text(rows: Iterable[dict[str, Any]], columns: Columns) -> str:
     return buffer.getvalue()
 
 
+def spreadsheet_text(text: str) -> str:
+    """Text as a spreadsheet must show it, never run it: text that begins with ``=``, ``+``,
+    ``-``, ``@``, a tab or a carriage return gets a ``'`` before it (OWASP's CSV injection
+    rule). Every text cell of every CSV and xlsx the ledger writes passes through here, the
+    CLI's ``--format csv|xlsx`` included; numbers and dates are not text and never do, so a
+    negative amount stays a number."""
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
 def csv_cell(value: Any) -> str:
     if value is None:
         return ""
@@ -207,7 +221,28 @@ def csv_cell(value: Any) -> str:
         return value.isoformat()
     if isinstance(value, float):
         return f"{value:.2f}"
-    return str(value)
+    if isinstance(value, int):
+        return str(value)
+    return spreadsheet_text(str(value))
+
+
+def xlsx_value(value: Any) -> Any:
+    """A value for a workbook cell: numbers, dates, booleans and blanks as they are; anything
+    else is text, neutralised (the caller writes it as a text cell, never a formula), its C0
+    control characters but tab, line feed and carriage return shown as their symbols (U+2400
+    and on: ␛ for ESC): a workbook cannot hold them, and text recorded before they were
+    refused on input must still export."""
+    if value is None or isinstance(value, (int, float, date)):
+        return value
+    return _XLSX_ILLEGAL.sub(_control_picture, spreadsheet_text(str(value)))
+
+
+# What openpyxl refuses in a cell (its ILLEGAL_CHARACTERS_RE).
+_XLSX_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+def _control_picture(match: re.Match[str]) -> str:
+    return chr(0x2400 + ord(match.group()))
 
 
 def xlsx_rows(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -24,6 +24,7 @@ import csv
 import hashlib
 import json
 import sqlite3
+import zipfile
 from collections.abc import Callable, Iterator
 from contextlib import closing
 from dataclasses import dataclass, field
@@ -32,6 +33,7 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
+from ledger import import_files
 from ledger.application import BudgetLedger, check_actor, utc_now
 from ledger.errors import InvalidInput, LedgerError
 from ledger.lines import BudgetLine
@@ -72,38 +74,68 @@ class Outcome:
 
 
 def read_rows(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
-    """(row number as the spreadsheet shows it, cells by column) for every data row."""
+    """(row number as the spreadsheet shows it, cells by column) for every data row. The
+    file is checked first, whole (its encoding, or an xlsx's bounds: ledger/import_files.py),
+    so a file that cannot be read is refused before a row is."""
     suffix = path.suffix.lower()
     if suffix == ".csv":
-        yield from _csv_rows(path)
-    elif suffix == ".xlsx":
-        yield from _xlsx_rows(path)
-    else:
-        raise InvalidInput(f"{path.name}: give a .csv or .xlsx file", field="file")
+        return _csv_rows(path, import_files.text_encoding(path))
+    if suffix == ".xlsx":
+        import_files.check_xlsx(path)
+        return _xlsx_rows(path)
+    raise InvalidInput(f"{path.name}: give a .csv or .xlsx file", field="file")
 
 
-def _csv_rows(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
-    with path.open(newline="", encoding="utf-8-sig") as handle:
-        reader = csv.reader(handle)
-        header = _header(next(reader, []))
-        for number, cells in enumerate(reader, start=2):
-            if any(cell.strip() for cell in cells):
-                yield number, dict(zip(header, (cell.strip() for cell in cells), strict=False))
+def _csv_rows(path: Path, encoding: str) -> Iterator[tuple[int, dict[str, str]]]:
+    with import_files.open_text(path, encoding) as handle:
+        reader = csv.reader(import_files.text_lines(handle, path, encoding))
+        number = 1
+        try:
+            header = _header(next(reader, []))
+            for number, cells in enumerate(reader, start=2):
+                if any(cell.strip() for cell in cells):
+                    yield number, dict(zip(header, (c.strip() for c in cells), strict=False))
+        except csv.Error as error:
+            raise InvalidInput(
+                f"{path.name}: row {number + 1} is not CSV ({error}); check its quotes",
+                field="file",
+            ) from None
 
 
 def _xlsx_rows(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
     from openpyxl import load_workbook
 
-    workbook = load_workbook(path, read_only=True, data_only=True)
+    number = 0  # the last row read; 0 until the header is
     try:
-        rows = workbook.worksheets[0].iter_rows(values_only=True)
-        header = _header([str(cell or "") for cell in next(rows, ())])
-        for number, cells in enumerate(rows, start=2):
-            values = [_cell_text(cell) for cell in cells]
-            if any(values):
-                yield number, dict(zip(header, values, strict=False))
-    finally:
-        workbook.close()
+        workbook = load_workbook(path, read_only=True, data_only=True)
+        try:
+            sheet = workbook.worksheets[0]
+            # Rows as the file holds them, not padded to the size the sheet declares.
+            sheet.reset_dimensions()
+            rows = sheet.iter_rows(values_only=True)
+            header = _header([str(cell or "") for cell in next(rows, ())])
+            number = 1
+            for number, cells in enumerate(rows, start=2):
+                values = [_cell_text(cell) for cell in cells]
+                if any(values):
+                    yield number, dict(zip(header, values, strict=False))
+        finally:
+            workbook.close()
+    except _XLSX_ERRORS as error:
+        # openpyxl's word for a part it cannot understand (a missing part, a cell that is not
+        # what its type says): the file is not what Excel writes.
+        problem = f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
+        where = f"row {number + 1}: " if number else ""
+        raise InvalidInput(
+            f"{path.name}: is not a readable .xlsx file ({where}{problem}); save it "
+            "again from Excel, or as CSV UTF-8, and import it again",
+            field="file",
+        ) from None
+
+
+_XLSX_ERRORS = (
+    KeyError, ValueError, TypeError, AttributeError, IndexError, OSError, zipfile.BadZipFile,
+)  # fmt: skip
 
 
 def _cell_text(cell: Any) -> str:
@@ -235,8 +267,9 @@ class Importer:
         outcome = Outcome()
         changed: set[UUID] = set()  # the lines (and reversed payments) the rows changed
         recorder: Any = self.ledger.recorder
+        rows = read_rows(path)  # a file that cannot be read is refused before the lock
         with closing(SeenRows()) as seen, self.ledger.working_set() as working:
-            chunks = self._chunks(path, seen, outcome, progress)
+            chunks = self._chunks(rows, seen, outcome, progress)
             try:
                 with recorder.datastore.transaction(commit=True) as cursor:
                     # The lock first: every line is then read as it stands, and nobody
@@ -264,11 +297,15 @@ class Importer:
         return outcome
 
     def _chunks(
-        self, path: Path, seen: SeenRows, outcome: Outcome, progress: Progress | None
+        self,
+        rows: Iterator[tuple[int, dict[str, str]]],
+        seen: SeenRows,
+        outcome: Outcome,
+        progress: Progress | None,
     ) -> Iterator[list[tuple[int, MovementRequest]]]:
         """The file's well-formed rows, CHUNK_ROWS at a time; a malformed one is a bad row."""
         chunk: list[tuple[int, MovementRequest]] = []
-        for number, cells in read_rows(path):
+        for number, cells in rows:
             outcome.rows += 1
             try:
                 chunk.append((number, to_request(cells, seen.count)))

@@ -186,3 +186,59 @@ def test_the_datapackage_descriptor_describes_its_csv_files() -> None:
         for attribute in dimension["attributes"].values():
             assert attribute["source"] in names[attribute["resource"]]
         assert set(dimension["primaryKey"]) <= set(dimension["attributes"])
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '=HYPERLINK("http://x","y")',
+        "+1+1",
+        "-2+3+cmd|' /C calc'!A0",
+        "@SUM(1+1)*cmd|' /C calc'!A0",
+        "\t=1+1",
+        "\r=1+1",
+        "=",
+        "-",
+    ],
+)
+def test_text_that_would_begin_a_formula_gets_a_quote(text: str) -> None:
+    assert export.spreadsheet_text(text) == "'" + text
+    assert export.csv_cell(text) == "'" + text
+    assert export.xlsx_value(text) == "'" + text
+
+
+@pytest.mark.parametrize(
+    "text", ["", "QĐ 95/QĐ-UBND", "KB 0123", " =1+1", "a=1", "'=1", "Huyện Đông Giang", "x-1"]
+)
+def test_other_text_is_left_as_it_is(text: str) -> None:
+    assert export.spreadsheet_text(text) == text
+    assert export.csv_cell(text) == text
+    assert export.xlsx_value(text) == text
+
+
+def test_numbers_dates_and_absent_values_are_not_text() -> None:
+    assert export.csv_cell(-2230000000) == "-2230000000"
+    assert export.xlsx_value(-2230000000) == -2230000000
+    assert export.csv_cell(-1.5) == "-1.50"
+    assert export.xlsx_value(-1.5) == -1.5
+    assert export.csv_cell(None) == "" and export.xlsx_value(None) is None
+    assert export.csv_cell(date(2024, 3, 7)) == "2024-03-07"
+    assert export.xlsx_value(date(2024, 3, 7)) == date(2024, 3, 7)
+    assert export.csv_cell(True) == "true"
+
+
+def test_neutralised_csv_reads_back_with_the_quote(entries: list[dict[str, Any]]) -> None:
+    entry = {**entries[0], "note": '=HYPERLINK("http://x","y")', "actor": "-2+3"}
+    text = export.csv_text(export.movement_rows([entry], {}), export.MOVEMENT_COLUMNS)
+    (row,) = list(csv.DictReader(io.StringIO(text)))
+    assert row["Ghi chú"] == "'" + '=HYPERLINK("http://x","y")'
+    assert row["Người ghi"] == "'-2+3"
+    assert row["Số tiền (đồng)"] == str(entry["amount_vnd"])
+
+
+def test_control_characters_show_as_their_symbols_in_a_workbook() -> None:
+    # openpyxl refuses C0 control characters in a cell; text recorded before they were
+    # refused on input must still export. Tab, line feed and carriage return are allowed.
+    assert export.xlsx_value("KB\x1b[31m 1\x00\x7f") == "KB\u241b[31m 1\u2400\x7f"
+    assert export.xlsx_value("a\tb\nc\rd") == "a\tb\nc\rd"
+    assert export.xlsx_value("\x1b=1") == "\u241b=1"  # a symbol, not a formula start
