@@ -46,7 +46,7 @@ def status(ledger: BudgetLedger, output_format: str) -> None:
         ("name", "read model"),
         ("generation", "generation"),
         ("active", "active"),
-        ("position", "position"),
+        ("position", "log position reached"),
         ("head", "log head"),
         ("behind", "events behind"),
     ]

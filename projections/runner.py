@@ -92,6 +92,9 @@ class Projections:
         return self._views[generation]
 
     def status(self) -> list[dict[str, Any]]:
+        """Each generation of the read models: the log position it reached, the log's head,
+        and how many events it has still to read (positions have gaps: PostgreSQL's sequence
+        keeps the values rolled-back writes took)."""
         head = self.ledger.head_position()
         return [
             {
@@ -100,12 +103,20 @@ class Projections:
                 "active": bool(active),
                 "position": position,
                 "head": head,
-                "behind": head - position,
+                "behind": self._events_after(int(position)),
             }
             for name, generation, position, active in self.store.execute(
                 f"SELECT name, generation, position, active FROM {STATE} ORDER BY name, generation"
             )
         ]
+
+    def _events_after(self, position: int) -> int:
+        """How many events the log holds after ``position``: an index range count."""
+        tables = log_tables(self.ledger.recorder)
+        row = self.store.one(
+            f"SELECT count(*) FROM {tables.events} WHERE {tables.position} > ?", (position,)
+        )
+        return int(row[0]) if row else 0
 
     def state_statement(self) -> str:
         """One row, without a lock: the active generation, its position and the log's
