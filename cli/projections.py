@@ -11,7 +11,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedCo
 
 from cli.common import emit, format_option, with_ledger
 from ledger.application import BudgetLedger
-from projections.generations import Leftover, RebuildRunning
+from projections.generations import Leftover, RebuildRefused
 from projections.runner import Projections
 
 
@@ -115,8 +115,8 @@ def rebuild(ledger: BudgetLedger, name: str | None) -> None:
                 removed=removed,
             )
             bar.update(task, completed=bar.tasks[0].total)
-    except RebuildRunning as running:
-        raise click.ClickException(f"refused: {running}; nothing was changed") from None
+    except RebuildRefused as refused:
+        raise click.ClickException(f"refused: {refused}") from None
     finally:
         projections.close()
     click.echo(f"balances rebuilt as generation {generation}, at log position {head} or later")

@@ -28,8 +28,9 @@ from projections.sql import ViewStore
 REBUILD_LOCK_KEYS = (0x626C6467, 1)
 
 
-class RebuildRunning(Exception):
-    """Another process is rebuilding the read models of this database."""
+class RebuildRefused(Exception):
+    """A rebuild cannot start (another holds the lock) or finish (its generation was removed
+    after its lock was lost); readers keep the active generation."""
 
 
 @dataclass(frozen=True)

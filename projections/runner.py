@@ -20,7 +20,7 @@ from ledger.application import BudgetLedger
 from ledger.storage import log_tables
 from projections.balances import LAYOUT, NAME, BalancesView
 from projections.events import TOPICS, check_mapper, decode
-from projections.generations import Leftover, RebuildRunning, generation_tables, rebuild_lock
+from projections.generations import Leftover, RebuildRefused, generation_tables, rebuild_lock
 from projections.sql import ViewStore
 
 BATCH_EVENTS_MAX = 2000
@@ -360,13 +360,13 @@ class Projections:
         """Build a new generation from position zero while readers keep reading the active
         one; switch readers to it in one transaction once it has caught up; drop the old.
 
-        It holds the rebuild lock throughout (``RebuildRunning`` if another process holds
+        It holds the rebuild lock throughout (``RebuildRefused`` if another process holds
         it), and first removes what rebuilds that died left (each passed to ``removed``)."""
         with rebuild_lock(self.store.database) as free:
             if not free:
-                raise RebuildRunning(
-                    "another rebuild is running on this database: wait for it to finish "
-                    "(projections status shows how far it got)"
+                raise RebuildRefused(
+                    "another rebuild is running on this database; nothing was changed: wait "
+                    "for it to finish (projections status shows how far it got)"
                 )
             for leftover in self._remove_leftovers():
                 if removed is not None:
@@ -383,6 +383,15 @@ class Projections:
         self.catch_up(new, progress, batch_events_max=batch_events_max or REBUILD_BATCH_EVENTS_MAX)
         self.view(new).index()
         with self.store.transaction():
+            # The lock may have gone with its session (a PostgreSQL restart) and another
+            # process's status removed this generation meanwhile: never switch to nothing.
+            lock = " FOR UPDATE" if self.store.postgres else ""
+            mine = f"SELECT 1 FROM {STATE} WHERE name = ? AND generation = ?" + lock
+            if self.store.one(mine, (NAME, new)) is None:
+                raise RebuildRefused(
+                    f"generation {new} was removed while it ran (its lock was lost, as in a "
+                    "database restart); readers still use the active one: run it again"
+                )
             # What arrived during the rebuild, applied in the switching transaction.
             view = self.view(new)
             while self._apply_next(view, view.position or 0, BATCH_EVENTS_MAX):

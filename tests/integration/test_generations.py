@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
+import pytest
 from click.testing import CliRunner
 
 from cli import main
@@ -24,6 +25,8 @@ from ledger.application import BudgetLedger, open_ledger
 from ledger.config import is_postgres
 from ledger.movements import MovementRequest
 from ledger.storage import log_tables
+from projections.balances import BalancesView
+from projections.generations import RebuildRefused
 from projections.runner import Projections
 from tests.integration.test_hardening import APP_ROLE, as_role, hardened  # noqa: F401
 from tests.integration.test_projection import record_history
@@ -255,3 +258,33 @@ def test_a_role_that_cannot_drop_the_leftovers_is_told_so(hardened: str) -> None
     status = json.loads(cli(hardened, "projections", "status", "--format", "json"))
     assert [s["state"] for s in status][1] == "removed: left by an interrupted rebuild"
     assert set(generation_tables(hardened)) == {1}
+
+
+def test_a_rebuild_whose_generation_was_removed_meanwhile_does_not_switch(
+    stored_ledger: BudgetLedger, database: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A rebuild whose lock went away under it (its PostgreSQL session ended in a restart)
+    may find its generation removed by another process's status: it stops before switching,
+    and readers keep the active generation."""
+    record_history(stored_ledger, PAYMENTS[:10])
+    balances = ("balance", "--as-of", "2030-01-01", "--format", "json")
+    before = cli(database, *balances)
+    rebuilding = Projections(stored_ledger, database)
+    other = Projections(stored_ledger, database)
+    index = BalancesView.index
+
+    def index_then_lose_it(view: BalancesView) -> None:
+        index(view)
+        other._remove_leftovers()  # what another status does once the lock is free
+
+    monkeypatch.setattr(BalancesView, "index", index_then_lose_it)
+    try:
+        with pytest.raises(RebuildRefused, match="was removed while it ran"):
+            rebuilding.rebuild()
+    finally:
+        rebuilding.close()
+        other.close()
+    monkeypatch.undo()
+    assert cli(database, *balances) == before
+    status = json.loads(cli(database, "projections", "status", "--format", "json"))
+    assert [(s["generation"], s["state"]) for s in status] == [(1, "active")]
