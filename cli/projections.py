@@ -11,6 +11,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedCo
 
 from cli.common import emit, format_option, with_ledger
 from ledger.application import BudgetLedger
+from projections.generations import Leftover, RebuildRefused
 from projections.runner import Projections
 
 
@@ -35,7 +36,10 @@ def projections_group() -> None:
 @format_option
 @with_ledger
 def status(ledger: BudgetLedger, output_format: str) -> None:
-    """Each read model's position against the head of the event log."""
+    """Each read model's generations: the log position each reached against the log's
+    head, and how many events it has still to read. Generations left behind by a rebuild that
+    died (killed, or its machine lost) are removed, unless a rebuild is running, and listed
+    as found."""
     assert ledger.database is not None
     projections = Projections(ledger, ledger.database)
     try:
@@ -45,8 +49,9 @@ def status(ledger: BudgetLedger, output_format: str) -> None:
     columns = [
         ("name", "read model"),
         ("generation", "generation"),
-        ("active", "active"),
-        ("position", "position"),
+        ("state", "state"),
+        ("tables", "tables"),
+        ("position", "log position reached"),
         ("head", "log head"),
         ("behind", "events behind"),
     ]
@@ -83,7 +88,8 @@ def follow(ledger: BudgetLedger, wait_s_max: float) -> None:
 @with_ledger
 def rebuild(ledger: BudgetLedger, name: str | None) -> None:
     """Rebuild read model NAME (default: all) from position zero. Readers keep getting answers
-    from the old tables until the new ones have caught up; then they switch."""
+    from the old tables until the new ones have caught up; then they switch. One rebuild runs
+    at a time; it first removes what rebuilds that died left behind."""
     assert ledger.database is not None
     projections = Projections(ledger, ledger.database)
     head = ledger.head_position()
@@ -93,13 +99,24 @@ def rebuild(ledger: BudgetLedger, name: str | None) -> None:
         MofNCompleteColumn(),
         TimeElapsedColumn(),
     )
+
+    def removed(leftover: Leftover) -> None:
+        reached = "" if leftover.position is None else f" at log position {leftover.position}"
+        click.echo(
+            f"removed generation {leftover.generation} ({len(leftover.tables)} tables), left"
+            f" by an interrupted rebuild{reached}"
+        )
+
     try:
         with Progress(*columns, transient=False) as bar:
             task = bar.add_task(f"rebuilding {name or 'balances'}", total=head or 1)
             generation = projections.rebuild(
-                progress=lambda position, total: bar.update(task, completed=position, total=total)
+                progress=lambda position, total: bar.update(task, completed=position, total=total),
+                removed=removed,
             )
             bar.update(task, completed=bar.tasks[0].total)
+    except RebuildRefused as refused:
+        raise click.ClickException(f"refused: {refused}") from None
     finally:
         projections.close()
     click.echo(f"balances rebuilt as generation {generation}, at log position {head} or later")

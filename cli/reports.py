@@ -148,8 +148,9 @@ def history(
     **filters: Any,
 ) -> None:
     """The audit trail: movements of a line, a holder (or its subtree), a decision or an actor,
-    oldest effective date first, with who recorded each, when, under which decision, and the
-    line's available amount before and after."""
+    oldest effective date first (within a day a line's credits before its debits), with who
+    recorded each, when, under which decision, and the line's available amount before and
+    after."""
     chosen = parse_filters(**filters)
     holders = None
     if subtree:

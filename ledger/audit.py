@@ -2,15 +2,16 @@
 
 ``history`` answers "who moved what, when, under which decision" and shows each line's
 available amount after each movement, in effective-date order (the order in which the money
-actually moved; a back-dated entry takes its place by its date). ``check`` recomputes every
-line from the journal alone and compares it with the line aggregates and with the rules.
+actually moved; a back-dated entry takes its place by its date). Within one effective day a
+line's credits come before its debits (see ``ORDER``). ``check`` recomputes every line from
+the journal alone and compares it with the line aggregates and with the rules.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Collection, Iterable
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from ledger.journal import Posting, fold, postings
@@ -19,6 +20,19 @@ from ledger.movements import REFERENCE_FIELDS
 from ledger.values import LineKey, format_vnd
 
 LINE_FIELDS = ("program", "kind", "source", "year", "holder", "project")
+
+
+def order(effective_date: date, available_change_vnd: int, position: int) -> tuple[Any, ...]:
+    """Where a posting stands in its line's running figures: by effective date; within a day
+    what adds to the line (or changes nothing) before what takes from it; then in the order
+    recorded. The rule is per day (available is never negative at the end of any day), and a
+    day recorded out of order (a payment, then a reallocation into the line dated the same
+    day, then a payment back-dated to an earlier day) read in recording order could dip below
+    zero mid-day though the day ends above it. Credits first, the figure rises from the
+    previous day's end, which is not negative, then falls to the day's end, which is not
+    negative either: no row shows a negative figure, and each row's "after" is its "before"
+    plus its change, as a running balance should."""
+    return (effective_date, available_change_vnd < 0, position)
 
 
 def history(
@@ -32,7 +46,8 @@ def history(
     **line_filters: Any,
 ) -> list[dict[str, Any]]:
     """One entry per (movement, line touched) matching the filters, oldest effective date
-    first (ties in the order recorded), with the line's available amount before and after.
+    first, within a day credits before debits (``order``), ties in the order recorded, with
+    the line's available amount before and after.
 
     ``holders`` keeps lines of those holders (a subtree); ``recorded_from``/``recorded_to``
     keep movements recorded in that closed range; ``actor`` and ``decision`` match exactly
@@ -51,7 +66,10 @@ def history(
         if holders is not None and key.holder not in holders:
             continue
         available_vnd = 0
-        for posting in sorted(line_postings, key=lambda p: (p.effective_date, p.position)):
+        for posting in sorted(
+            line_postings,
+            key=lambda p: order(p.effective_date, p.available_change_vnd, p.position),
+        ):
             available_vnd += posting.available_change_vnd
             movement = movements[posting.movement_id]
             if decision is not None and not _cites(movement, decision):
@@ -64,7 +82,15 @@ def history(
             if recorded_to is not None and recorded_at > recorded_to:
                 continue
             entries.append(_entry(movement, posting, available_vnd))
-    entries.sort(key=lambda e: (e["effective_date"], e["position"], e["line"]["holder"]))
+    # Restricted to one line this is the order its figures were run in, so each line's rows
+    # read as its running balance however the lines interleave. A movement that credits one
+    # line and debits another (a reallocation) may show its two rows apart within the day.
+    entries.sort(
+        key=lambda e: (
+            *order(e["effective_date"], e["available_change_vnd"], e["position"]),
+            e["line"]["holder"],
+        )
+    )
     return entries
 
 

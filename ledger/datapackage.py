@@ -58,7 +58,7 @@ _DESCRIPTIONS = {
     "amount allowed after the previous deadline; otherwise the money moved.",
     "available_change_vnd": "The change to this line's available amount.",
     "available_after_vnd": "This line's available amount after the movement, in effective-date "
-    "order (ties in the order recorded).",
+    "order; within a day the line's credits before its debits, then in the order recorded.",
     "allocated_on_vnd": "Assigned on to holders below.",
     "extended_vnd": "What may still be paid after the base deadline.",
 }

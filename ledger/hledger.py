@@ -15,9 +15,15 @@ requires: allocations and reallocations move ``available`` between two lines; a 
 moves it from ``available`` to ``disbursed``, a reversal back; a lapse to ``lapsed``; an
 extension moves nothing (a zero posting names its line).
 
-Transactions are dated by effective date, in the ledger's order (effective date, then log
-position), and each ``available`` posting asserts the line's running balance after it (the
-``history`` figure), so hledger itself re-checks every running balance when it reads the file.
+Transactions are dated by effective date; within a day, those that only add to lines come
+first, then those that move money between lines, then those that only take from lines, each
+group in log order. hledger checks balance assertions in date order and, within a date, in file
+order; the ledger's rule is per day (a line's available amount is never negative at the end of
+any effective day), and the order in which one day's movements are listed cannot be the
+history's for every line at once (a reallocation credits one line and debits another). So the
+last ``available`` posting of each line on each day asserts the line's balance at the end of
+that day, the figure ``balance --as-of`` that day gives and the last ``history`` row of that
+line and day shows: hledger itself re-checks every line at the end of every day it moved.
 ``hledger balance --end D`` excludes D; the ledger's ``--as-of D`` includes it: ledger
 ``--as-of D`` is hledger ``--end D+1``.
 """
@@ -26,7 +32,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from itertools import groupby
+from datetime import date
 from typing import Any
 
 from ledger.export import ACTION_LABELS
@@ -80,11 +86,38 @@ def journal_text(entries: Iterable[dict[str, Any]], *, title: str) -> str:
     """The whole journal from ``ledger.audit.history`` entries (unfiltered by line, so each
     line's running balance is whole)."""
     chunks = [_header(title)]
-    # history orders entries by (effective date, position, holder): a movement's entries (one
-    # per line it touched) are adjacent and share its position.
-    for _, group in groupby(entries, key=lambda entry: entry["position"]):
-        chunks.append(transaction(list(group)))
+    day_end: dict[tuple[str, date], int] = {}
+    movements: dict[int, list[dict[str, Any]]] = {}
+    for entry in entries:
+        # history runs each line's figures in effective-date order, so its last entry of a
+        # line and day holds the line's balance at the end of that day.
+        day_end[(line_account(entry["line"]), entry["effective_date"])] = entry[
+            "available_after_vnd"
+        ]
+        movements.setdefault(entry["position"], []).append(entry)
+    transactions = sorted(
+        (sorted(group, key=lambda entry: entry["line"]["holder"]) for group in movements.values()),
+        key=lambda group: (group[0]["effective_date"], _takes(group), group[0]["position"]),
+    )
+    # The assertion goes on each line's last posting of the day in the file's order.
+    asserted: dict[int, dict[str, int]] = {}
+    seen: set[tuple[str, date]] = set()
+    for group in reversed(transactions):
+        for entry in group:
+            key = (line_account(entry["line"]), entry["effective_date"])
+            if key not in seen:
+                seen.add(key)
+                asserted.setdefault(entry["position"], {})[key[0]] = day_end[key]
+    for group in transactions:
+        chunks.append(transaction(group, asserted.get(group[0]["position"], {})))
     return "\n".join(chunks)
+
+
+def _takes(entries: list[dict[str, Any]]) -> int:
+    """0 for a movement that only adds to lines (or changes nothing), 2 for one that only
+    takes from them, 1 for one that does both (a reallocation, an allocation)."""
+    takes = [entry["available_change_vnd"] < 0 for entry in entries]
+    return 0 if not any(takes) else 2 if all(takes) else 1
 
 
 def _header(title: str) -> str:
@@ -100,8 +133,9 @@ def _header(title: str) -> str:
     )
 
 
-def transaction(entries: list[dict[str, Any]]) -> str:
-    """One movement: its header, its tags, and the postings on each line it touched."""
+def transaction(entries: list[dict[str, Any]], asserted: dict[str, int]) -> str:
+    """One movement: its header, its tags, and the postings on each line it touched;
+    ``asserted`` maps the line accounts whose balance is asserted after it to that balance."""
     first = entries[0]
     assert all(entry["movement_id"] == first["movement_id"] for entry in entries)
     action = first["action"]
@@ -111,21 +145,21 @@ def transaction(entries: list[dict[str, Any]]) -> str:
         *(f"    ; {name}: {tag_value(value)}" for name, value in tags(first)),
     ]
     for entry in entries:
-        lines += postings(entry)
+        lines += postings(entry, asserted.get(line_account(entry["line"])))
     total_vnd = sum(entry["available_change_vnd"] for entry in entries)
     # Only an adjustment changes the money inside the ledger (its counter-posting balances it).
     assert action == "adjust" or COUNTER_FIGURE[action] is not None or total_vnd == 0
     return "\n".join(lines) + "\n"
 
 
-def postings(entry: dict[str, Any]) -> list[str]:
+def postings(entry: dict[str, Any], asserted_vnd: int | None) -> list[str]:
     change_vnd: int = entry["available_change_vnd"]
-    after_vnd: int = entry["available_after_vnd"]
     line = entry["line"]
-    # The assertion makes hledger check the ledger's running balance at this very point.
-    result = [
-        f"    {account(line, 'available')}  {amount(change_vnd)} = {amount(after_vnd)}",
-    ]
+    # The assertion makes hledger check the ledger's balance of the line at the day's end.
+    available = f"    {account(line, 'available')}  {amount(change_vnd)}"
+    if asserted_vnd is not None:
+        available += f" = {amount(asserted_vnd)}"
+    result = [available]
     counter = COUNTER_FIGURE[entry["action"]]
     if counter is not None:
         result.append(f"    {account(line, counter)}  {amount(-change_vnd)}")

@@ -20,6 +20,7 @@ from ledger.application import BudgetLedger
 from ledger.storage import log_tables
 from projections.balances import LAYOUT, NAME, BalancesView
 from projections.events import TOPICS, check_mapper, decode
+from projections.generations import Leftover, RebuildRefused, generation_tables, rebuild_lock
 from projections.sql import ViewStore
 
 BATCH_EVENTS_MAX = 2000
@@ -92,20 +93,88 @@ class Projections:
         return self._views[generation]
 
     def status(self) -> list[dict[str, Any]]:
+        """Each generation of the read models: its state (``active``, or ``being rebuilt``
+        while a rebuild holds the lock), the log position it reached, the log's head, and how
+        many events it has still to read (positions have gaps: PostgreSQL's sequence keeps
+        the values rolled-back writes took). When no rebuild is running, generations left by
+        a rebuild that died are removed first and listed as found, after the others."""
+        with rebuild_lock(self.store.database) as free:
+            removed: list[Leftover] = []
+            kept = "being rebuilt"
+            if free:
+                kept = "left by an interrupted rebuild: not removed (owned by another role)"
+                try:
+                    removed = self._remove_leftovers()
+                except psycopg.errors.InsufficientPrivilege:
+                    pass  # a hardened application role; the tables' owner's status removes them
+            generations = self.store.execute(
+                f"SELECT name, generation, position, active FROM {STATE} ORDER BY name, generation"
+            )
+            tables = generation_tables(self.store, NAME)
         head = self.ledger.head_position()
-        return [
+        rows = [
             {
                 "name": name,
                 "generation": generation,
                 "active": bool(active),
+                "state": "active" if active else kept,
                 "position": position,
                 "head": head,
-                "behind": head - position,
+                "behind": self._events_after(int(position)),
+                "tables": len(tables.get(int(generation), [])),
             }
-            for name, generation, position, active in self.store.execute(
-                f"SELECT name, generation, position, active FROM {STATE} ORDER BY name, generation"
-            )
+            for name, generation, position, active in generations
         ]
+        return rows + [
+            {
+                "name": NAME,
+                "generation": leftover.generation,
+                "active": False,
+                "state": "removed: left by an interrupted rebuild",
+                "position": leftover.position,
+                "head": head,
+                "behind": None,
+                "tables": len(leftover.tables),
+            }
+            for leftover in removed
+        ]
+
+    def _events_after(self, position: int) -> int:
+        """How many events the log holds after ``position``: an index range count."""
+        tables = log_tables(self.ledger.recorder)
+        row = self.store.one(
+            f"SELECT count(*) FROM {tables.events} WHERE {tables.position} > ?", (position,)
+        )
+        return int(row[0]) if row else 0
+
+    def _remove_leftovers(self) -> list[Leftover]:
+        """With the rebuild lock held, so that no rebuild is running: drop every generation
+        no reader uses, in one transaction. Readers use the active generation only, so that
+        is every other: one whose rebuild died before switching (its state row says
+        inactive) or after switching but before dropping the old tables (no state row)."""
+        found = generation_tables(self.store, NAME)
+        leftovers = []
+        with self.store.transaction():
+            if self.store.postgres:  # as in __init__: one process changes the states at once
+                self.store.execute(f"LOCK TABLE {STATE} IN SHARE ROW EXCLUSIVE MODE")
+            states = {
+                int(generation): (int(position), bool(active))
+                for generation, position, active in self.store.execute(
+                    f"SELECT generation, position, active FROM {STATE} WHERE name = ?", (NAME,)
+                )
+            }
+            for generation in sorted(set(found) | set(states)):
+                position, active = states.get(generation, (None, False))
+                if active:
+                    continue
+                for table in found.get(generation, []):
+                    self.store.execute(f"DROP TABLE IF EXISTS {table}")
+                self.store.execute(
+                    f"DELETE FROM {STATE} WHERE name = ? AND generation = ?", (NAME, generation)
+                )
+                self._views.pop(generation, None)
+                leftovers.append(Leftover(generation, position, found.get(generation, [])))
+        return leftovers
 
     def state_statement(self) -> str:
         """One row, without a lock: the active generation, its position and the log's
@@ -282,10 +351,29 @@ class Projections:
     # -- Rebuilding ------------------------------------------------------------------------
 
     def rebuild(
-        self, progress: Progress | None = None, *, batch_events_max: int | None = None
+        self,
+        progress: Progress | None = None,
+        *,
+        batch_events_max: int | None = None,
+        removed: Callable[[Leftover], None] | None = None,
     ) -> int:
         """Build a new generation from position zero while readers keep reading the active
-        one; switch readers to it in one transaction once it has caught up; drop the old."""
+        one; switch readers to it in one transaction once it has caught up; drop the old.
+
+        It holds the rebuild lock throughout (``RebuildRefused`` if another process holds
+        it), and first removes what rebuilds that died left (each passed to ``removed``)."""
+        with rebuild_lock(self.store.database) as free:
+            if not free:
+                raise RebuildRefused(
+                    "another rebuild is running on this database; nothing was changed: wait "
+                    "for it to finish (projections status shows how far it got)"
+                )
+            for leftover in self._remove_leftovers():
+                if removed is not None:
+                    removed(leftover)
+            return self._rebuild(progress, batch_events_max)
+
+    def _rebuild(self, progress: Progress | None, batch_events_max: int | None) -> int:
         old = self.active_generation()
         row = self.store.one(f"SELECT max(generation) FROM {STATE} WHERE name = ?", (NAME,))
         assert row is not None
@@ -295,6 +383,15 @@ class Projections:
         self.catch_up(new, progress, batch_events_max=batch_events_max or REBUILD_BATCH_EVENTS_MAX)
         self.view(new).index()
         with self.store.transaction():
+            # The lock may have gone with its session (a PostgreSQL restart) and another
+            # process's status removed this generation meanwhile: never switch to nothing.
+            lock = " FOR UPDATE" if self.store.postgres else ""
+            mine = f"SELECT 1 FROM {STATE} WHERE name = ? AND generation = ?" + lock
+            if self.store.one(mine, (NAME, new)) is None:
+                raise RebuildRefused(
+                    f"generation {new} was removed while it ran (its lock was lost, as in a "
+                    "database restart); readers still use the active one: run it again"
+                )
             # What arrived during the rebuild, applied in the switching transaction.
             view = self.view(new)
             while self._apply_next(view, view.position or 0, BATCH_EVENTS_MAX):

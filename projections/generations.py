@@ -1,0 +1,85 @@
+"""Telling a running rebuild from one that died, and finding the tables it left.
+
+A rebuild holds the **rebuild lock** of its database from start to switch: on PostgreSQL a
+session-level advisory lock on a connection of its own, on SQLite an exclusive ``flock`` on
+a file beside the database (``ledger.sqlite3-rebuild.lock``; it stays there, empty). Both
+are released by the operating system or the server when the process ends, however it ends
+(SIGKILL included), and neither is released while it runs, however long it takes. So a
+generation that no reader uses (not the active one) and whose rebuild lock can be taken was
+left by a rebuild that died: nothing will ever read or finish it. One rebuild at a time runs
+on a database; a second one is refused while the first holds the lock.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import psycopg
+
+from ledger.config import is_postgres
+from projections.sql import ViewStore
+
+# pg_try_advisory_lock's two keys: any constant pair; the first spells "bldg" in ASCII.
+REBUILD_LOCK_KEYS = (0x626C6467, 1)
+
+
+class RebuildRefused(Exception):
+    """A rebuild cannot start (another holds the lock) or finish (its generation was removed
+    after its lock was lost); readers keep the active generation."""
+
+
+@dataclass(frozen=True)
+class Leftover:
+    """A generation's tables left by a rebuild that died, as they were found."""
+
+    generation: int
+    position: int | None  # how far its rebuild had read (None: its state row was gone)
+    tables: list[str]
+
+
+@contextmanager
+def rebuild_lock(database: str) -> Iterator[bool]:
+    """Try to take the rebuild lock of ``database`` without waiting: yields True if this
+    caller holds it until the block ends, False if a rebuild holds it."""
+    if is_postgres(database):
+        connection = psycopg.connect(database, autocommit=True)
+        try:
+            row = connection.execute(
+                "SELECT pg_try_advisory_lock(%s, %s)", REBUILD_LOCK_KEYS
+            ).fetchone()
+            yield bool(row and row[0])
+        finally:
+            connection.close()  # ends the session, and with it the lock
+        return
+    path = Path(database).expanduser()
+    with open(path.with_name(path.name + "-rebuild.lock"), "a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def generation_tables(store: ViewStore, name: str) -> dict[int, list[str]]:
+    """Every table of read model ``name`` in the store, by generation (``{name}_*_gN``,
+    whatever the layout that made it)."""
+    if store.postgres:
+        rows = store.execute("SELECT tablename FROM pg_tables WHERE schemaname = current_schema()")
+    else:
+        rows = store.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+    pattern = re.compile(rf"{re.escape(name)}_[a-z_]+_g(\d+)")
+    found: dict[int, list[str]] = {}
+    for (table,) in rows:
+        match = pattern.fullmatch(str(table))
+        if match:
+            found.setdefault(int(match[1]), []).append(str(table))
+    return {generation: sorted(tables) for generation, tables in found.items()}

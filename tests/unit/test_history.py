@@ -1,0 +1,142 @@
+"""The audit trail's running figures: within an effective day a line's credits come before its
+debits, so that "available after" adds up row by row and is never below zero when ``check``
+finds nothing wrong (the rule is per day: available is never negative at the end of a day)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from ledger.application import BudgetLedger
+from ledger.audit import check, history
+from ledger.errors import LedgerError
+from tests.story import DONG_GIANG, LINE, TAY_GIANG, record, register_tree
+from tests.unit.test_properties import to_request
+
+DAY = date(2024, 3, 10)
+
+
+def back_dated_debit_before_a_same_day_credit(ledger: BudgetLedger) -> None:
+    """505 pays out all it has on 10/3; a reallocation into 505 dated 10/3 is recorded later,
+    and after it a payment back-dated to 5/3 that only that reallocation makes possible. In
+    recording order 10/3 reads: 100 − 100 = 0 − 30 → −30, then + 30 → 0."""
+    register_tree(ledger)
+    record(ledger, "adjust", "a1", date(2024, 1, 2), LINE, amount_vnd=1000)
+    record(ledger, "allocate", "a2", date(2024, 1, 2), LINE, counterpart="49", amount_vnd=1000)
+    record(
+        ledger,
+        "allocate",
+        "a3",
+        date(2024, 1, 3),
+        LINE.with_holder("49"),
+        counterpart="505",
+        amount_vnd=100,
+    )
+    record(
+        ledger,
+        "allocate",
+        "a4",
+        date(2024, 1, 3),
+        LINE.with_holder("49"),
+        counterpart="504",
+        amount_vnd=100,
+    )
+    record(ledger, "disburse", "p1", DAY, DONG_GIANG, amount_vnd=100)
+    record(ledger, "reallocate", "r1", DAY, TAY_GIANG, counterpart="505", amount_vnd=30)
+    record(ledger, "disburse", "p2", date(2024, 3, 5), DONG_GIANG, amount_vnd=30)
+
+
+def running_figures_problems(entries: list[dict[str, Any]]) -> list[str]:
+    """Rows whose figures are negative or do not add up, line by line, in the order shown."""
+    problems = []
+    last: dict[str, int] = defaultdict(int)
+    for entry in entries:
+        label = "/".join(str(v) for v in entry["line"].values() if v is not None)
+        where = f"{entry['movement_id']} on {label}"
+        if entry["available_before_vnd"] != last[label]:
+            problems.append(f"{where}: before is not the previous row's after")
+        if (
+            entry["available_before_vnd"] + entry["available_change_vnd"]
+            != (entry["available_after_vnd"])
+        ):
+            problems.append(f"{where}: before + change is not after")
+        if entry["available_after_vnd"] < 0 or entry["available_before_vnd"] < 0:
+            problems.append(f"{where}: negative figure {entry['available_after_vnd']}")
+        last[label] = entry["available_after_vnd"]
+    return problems
+
+
+def test_a_credit_recorded_later_comes_before_the_same_days_debits(
+    memory_ledger: BudgetLedger,
+) -> None:
+    back_dated_debit_before_a_same_day_credit(memory_ledger)
+    assert check(memory_ledger.journal(), memory_ledger.list_lines()) == []
+    entries = history(memory_ledger.journal(), holder="505")
+    assert running_figures_problems(entries) == []
+    assert [(e["movement_id"], e["available_after_vnd"]) for e in entries] == [
+        ("a3", 100),
+        ("p2", 70),
+        ("r1", 100),  # the day's credit first ...
+        ("p1", 0),  # ... then its debit: the day ends where check says it does
+    ]
+
+
+def test_every_line_and_filter_sees_the_same_order(memory_ledger: BudgetLedger) -> None:
+    back_dated_debit_before_a_same_day_credit(memory_ledger)
+    whole = history(memory_ledger.journal())
+    assert running_figures_problems(whole) == []
+    # A filter keeps rows; it never changes a line's running figures.
+    by_decision = history(memory_ledger.journal(), decision="REF r1")
+    assert {e["line"]["holder"]: e["available_after_vnd"] for e in by_decision} == {
+        "504": 70,
+        "505": 100,
+    }
+
+
+# Three days and small amounts against little money, many payments: same-day credits and
+# debits interleave, and many payments only fit thanks to a credit recorded after them
+# (without the credits-first order, about one example in six shows a negative figure).
+few_days = st.integers(min_value=1, max_value=3).map(lambda n: date(2024, 3, n))
+small = st.integers(min_value=1, max_value=60)
+holders = st.sampled_from(["49", "505", "504"])
+payment = st.tuples(st.just("disburse"), few_days, holders, st.none(), small)
+tight_movement = st.one_of(
+    st.tuples(st.just("adjust"), few_days, holders, st.none(), st.integers(-50, 100).filter(bool)),
+    st.tuples(st.just("allocate"), few_days, holders, holders, small),
+    st.tuples(st.just("reallocate"), few_days, holders, holders, small),
+    payment,
+    payment,
+    st.tuples(st.just("reverse"), few_days, st.none(), st.integers(0, 40), st.none() | small),
+    st.tuples(st.just("extend"), few_days, holders, st.just(date(2025, 6, 30)), st.none() | small),
+    st.tuples(st.just("lapse"), few_days, holders, st.none(), st.none()),
+)
+TIGHT_FUNDING = [
+    ("adjust", date(2024, 3, 1), "TW", None, 400),
+    ("allocate", date(2024, 3, 1), "TW", "49", 200),
+    ("allocate", date(2024, 3, 1), "49", "505", 50),
+    ("allocate", date(2024, 3, 1), "49", "504", 50),
+]
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(tight_movement, min_size=25, max_size=40))
+def test_no_history_row_shows_a_negative_figure_when_check_is_ok(
+    steps: list[tuple[Any, ...]],
+) -> None:
+    ledger = BudgetLedger(env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
+    register_tree(ledger)
+    paid: list[str] = []
+    for number, step in enumerate([*TIGHT_FUNDING, *steps]):
+        try:
+            request = to_request(number, step, paid)
+            ledger.record(request, actor="hypothesis")
+        except LedgerError:
+            continue
+        if request.action == "disburse":
+            paid.append(request.movement_id)
+    assert check(ledger.journal(), ledger.list_lines()) == []
+    assert running_figures_problems(history(ledger.journal())) == []
