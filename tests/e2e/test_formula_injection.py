@@ -27,7 +27,7 @@ from cli import main
 from ledger.importer import COLUMNS
 
 NOTE = '=HYPERLINK("http://x","y")'
-DECISION = "\t=1+1"  # the leading tab is stripped on record: "=1+1" is what is stored
+DECISION = "=1+1"  # "\t=1+1" is refused on record (a control character): see test_values.py
 VOUCHER = "@SUM(1+1)*cmd|' /C calc'!A0"
 ACTOR = "-2+3+cmd|' /C calc'!A0"
 HOLDER_NAME = "+cmd|' /C calc'!A0"
@@ -197,7 +197,7 @@ def test_hledger_reads_hostile_text_as_text(database: str, tmp_path: Path) -> No
     transaction, a posting, a comment or a tag to the journal: hledger reads the same three
     transactions, balances and tag values."""
     runner = CliRunner()
-    decision = "QĐ 1; x\n2024-01-01 fake\n    GNBV:x  5 VND"
+    decision = "QĐ 1; x  2024-01-01 fake    GNBV:x  5 VND"  # one line: a decision holds no newline
     note = "a\n2024-01-01 (y) injected\n    x:y  10 VND\n; comment"
     voucher = "KB date:2099-99-99, date2:2099-01-01"
     for args in (

@@ -137,8 +137,9 @@ def test_every_view_of_a_day_recorded_out_of_order_runs_without_going_negative(
     assert export_rows(rows)["505"] == EXPECTED_505
     workbook_path = tmp_path / "so-cai.xlsx"
     cli("export", "--format", "xlsx", "--output", str(workbook_path))
-    sheet = load_workbook(workbook_path, read_only=True).worksheets[0]
-    cells = [list(row) for row in sheet.iter_rows(values_only=True)]
+    workbook = load_workbook(workbook_path, read_only=True)
+    cells = [list(row) for row in workbook.worksheets[0].iter_rows(values_only=True)]
+    workbook.close()  # read-only mode keeps the file open until closed
     header_row = next(i for i, row in enumerate(cells) if HEADERS["holder"] in row)
     names = cells[header_row]
     sheet_rows = [dict(zip(names, row, strict=False)) for row in cells[header_row + 1 :]]

@@ -187,10 +187,10 @@ def test_values_the_cli_refuses_are_refused_in_a_file_with_their_row(
         row(amount_vnd="١٢٣"),  # row 6: Arabic-Indic digits
         row(amount_vnd="5", year="２０２４"),  # row 7
         row(amount_vnd="5", effective_date="２０２４-07-01"),  # row 8
-        row(amount_vnd="5", voucher="KB\x000123"),  # row 9: NUL
+        row(amount_vnd="5", voucher="KB\x070123"),  # row 9: BEL (a NUL refuses the whole file)
         row(amount_vnd="5", voucher="KB\n0123"),  # row 10: a newline in a one-line field
         row(amount_vnd="5", voucher="KB \x1b[31m0123"),  # row 11: ANSI escape
-        row(amount_vnd="5", note="dòng 1\x00"),  # row 12: NUL in a note
+        row(amount_vnd="5", note="dòng 1\x0bdòng 2"),  # row 12: a vertical tab in a note
         row(amount_vnd="5", note="dòng 1\ndòng 2\tx"),  # row 13: fine, a note may
         row(amount_vnd="9" * 9999),  # row 14: more digits than Python converts
     ]
@@ -214,7 +214,7 @@ def test_values_the_cli_refuses_are_refused_in_a_file_with_their_row(
     ):
         assert f"row {number}: {what}: " in result.output, (number, result.output)
     assert "row 2:" not in result.output and "row 13:" not in result.output
-    assert "\x1b" not in result.output and "\x00" not in result.output
+    assert "\x1b" not in result.output and "\x07" not in result.output
     assert "11 bad row(s)" in result.output
     assert head(database) == before
 
