@@ -63,16 +63,26 @@ def digest(secret: str) -> str:
     return hashlib.sha256(secret.encode("utf-8")).hexdigest()
 
 
+def create_table(store: ViewStore) -> None:
+    """Create the ``api_tokens`` table if missing (``budget-ledger init`` does; inside the
+    caller's ``store.schema_change()``)."""
+    store.execute(
+        f"CREATE TABLE IF NOT EXISTS {TABLE} (name TEXT PRIMARY KEY, role TEXT NOT NULL,"
+        " scope TEXT, token_sha256 TEXT NOT NULL UNIQUE, created_at TEXT NOT NULL,"
+        " revoked_at TEXT)"
+    )
+
+
 class TokenStore:
-    """The ``api_tokens`` table over a ``ViewStore`` connection."""
+    """The ``api_tokens`` table over a ``ViewStore``."""
 
     def __init__(self, store: ViewStore) -> None:
         self.store = store
-        store.execute(
-            f"CREATE TABLE IF NOT EXISTS {TABLE} (name TEXT PRIMARY KEY, role TEXT NOT NULL,"
-            " scope TEXT, token_sha256 TEXT NOT NULL UNIQUE, created_at TEXT NOT NULL,"
-            " revoked_at TEXT)"
-        )
+        if not store.table_exists(TABLE):
+            # A database made before init created the table: the first user makes it, one
+            # process at a time.
+            with store.schema_change():
+                create_table(store)
 
     def create(self, name: str, role: str, scope: str | None) -> tuple[Token, str]:
         """A new token and its secret (shown once)."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 import psycopg
 
+from api.tokens import create_table as create_token_table
 from cli.common import (
     actor_option,
     database_option,
@@ -20,6 +21,7 @@ from ledger.config import default_database, describe, is_postgres
 from ledger.hardening import harden
 from ledger.integrity import Log
 from ledger.values import check_year, format_vnd, parse_date
+from projections.runner import Projections
 from projections.sql import ViewStore
 
 
@@ -32,6 +34,20 @@ def seal(ledger: BudgetLedger) -> int:
         log = Log(store, ledger.recorder)
         with store.transaction():
             return log.seal()
+    finally:
+        store.close()
+
+
+def create_tables(ledger: BudgetLedger) -> None:
+    """Make every table beside the log now, so that no reader ever creates one: the read
+    models' state and first generation, and the API's tokens. (Several processes reading a
+    fresh PostgreSQL database at once raced to create them, and all but one failed.)"""
+    assert ledger.database is not None
+    Projections(ledger, ledger.database).close()
+    store = ViewStore(ledger.database)
+    try:
+        with store.schema_change():
+            create_token_table(store)
     finally:
         store.close()
 
@@ -58,6 +74,8 @@ def init(database: str | None, app_role: str | None, app_password: str | None) -
     if app_role and not is_postgres(database):
         raise click.UsageError("--app-role hardens a PostgreSQL ledger; this is a SQLite file")
     with opened(database, create=True) as ledger:
+        with refusals():
+            create_tables(ledger)
         sealed = seal(ledger)
         if sealed:
             click.echo(f"chained {sealed} event(s) recorded before the hash chain existed")

@@ -54,17 +54,20 @@ class Projections:
     """The balances read model of one ledger database: its state, catch-up and rebuild."""
 
     def __init__(self, ledger: BudgetLedger, database: str) -> None:
+        """``budget-ledger init`` makes the tables through here; a reader finds them made
+        and creates nothing, but on a database made before init did so, or by an older
+        layout, the first reader makes what is missing, one process at a time."""
         check_mapper(ledger.mapper)
         self.ledger = ledger
         self.store = ViewStore(database)
-        self.store.execute(
-            f"CREATE TABLE IF NOT EXISTS {STATE} (name TEXT NOT NULL, generation INTEGER NOT NULL,"
-            " position BIGINT NOT NULL, recorded_at TEXT, active INTEGER NOT NULL,"
-            " PRIMARY KEY (name, generation))"
-        )
         if self._needs_start():
-            with self.store.transaction():
-                if self.store.postgres:  # one process starts over; the others then see it
+            with self.store.schema_change():
+                self.store.execute(
+                    f"CREATE TABLE IF NOT EXISTS {STATE} (name TEXT NOT NULL,"
+                    " generation INTEGER NOT NULL, position BIGINT NOT NULL, recorded_at TEXT,"
+                    " active INTEGER NOT NULL, PRIMARY KEY (name, generation))"
+                )
+                if self.store.postgres:  # catching up waits until the new generation is in
                     self.store.execute(f"LOCK TABLE {STATE} IN SHARE ROW EXCLUSIVE MODE")
                 if self._needs_start():
                     self._start_over()
@@ -132,7 +135,10 @@ class Projections:
         return f"SELECT max({tables.position}) FROM {tables.events}"
 
     def _needs_start(self) -> bool:
-        """True when there is no active generation, or it was built with another layout."""
+        """True when there is no state table or no active generation, or the active one was
+        built with another layout."""
+        if not self.store.table_exists(STATE):
+            return True
         row = self.store.one(
             f"SELECT generation FROM {STATE} WHERE name = ? AND active = 1", (NAME,)
         )

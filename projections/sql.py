@@ -22,6 +22,9 @@ Insert = tuple[str, Sequence[str], Sequence[tuple[Any, ...]], bool]
 # being built.
 COPY_ROWS_MAX = 20_000
 TUPLES_OK = ExecStatus.TUPLES_OK
+# The advisory lock every creation of the read models' or tokens' tables takes (any number
+# of the ledger's: "bl" and the year of the lock's making).
+SCHEMA_LOCK = 0x626C_2026
 
 
 def _copy_text(rows: Sequence[tuple[Any, ...]], width: int) -> str:
@@ -122,6 +125,17 @@ class ViewStore:
             self.connection.execute("ROLLBACK")
             raise
         self.connection.execute("COMMIT")
+
+    @contextmanager
+    def schema_change(self) -> Iterator[None]:
+        """A transaction that creates tables, one process at a time: on PostgreSQL under an
+        advisory lock (concurrent ``CREATE TABLE IF NOT EXISTS`` of one table fail there
+        with a unique violation), on SQLite under the write lock BEGIN IMMEDIATE takes.
+        Whoever waited finds the tables made: check again inside."""
+        with self.transaction():
+            if self.postgres:
+                self.execute("SELECT pg_advisory_xact_lock(?)", (SCHEMA_LOCK,))
+            yield
 
     def table_exists(self, table: str) -> bool:
         if self.postgres:
