@@ -15,6 +15,7 @@ from werkzeug.exceptions import HTTPException
 from api.auth import Forbidden, Unauthenticated
 from api.errors import API_PROBLEMS, PROBLEM_CONTENT_TYPE, problem_type, rule_problem
 from api.schemas import ProblemSchema
+from ledger.availability import RETRY_AFTER_S, is_unavailable, unavailable_reason
 from ledger.errors import LedgerError
 
 log = logging.getLogger("budget_ledger.api")
@@ -37,13 +38,16 @@ def problem(
     *,
     errors: dict[str, list[str]] | None = None,
     headers: dict[str, str] | None = None,
+    **members: Any,
 ) -> Response:
+    """A problem+json answer; ``members``: extension members of the problem type."""
     body: dict[str, Any] = {
         "type": problem_type(rule),
         "title": title,
         "status": status,
         "detail": detail,
         "rule": rule,
+        **members,
     }
     if errors:
         body["errors"] = errors
@@ -53,6 +57,19 @@ def problem(
     for name, value in (headers or {}).items():
         response.headers[name] = value
     return response
+
+
+def unavailable(detail: str | None = None, **members: Any) -> Response:
+    """503 problem: the database does not answer; come back after Retry-After seconds."""
+    found = API_PROBLEMS["unavailable"]
+    return problem(
+        503,
+        "unavailable",
+        found.title,
+        detail or found.description,
+        headers={"Retry-After": str(RETRY_AFTER_S)},
+        **members,
+    )
 
 
 def flatten(messages: Any, prefix: str = "") -> dict[str, list[str]]:
@@ -92,6 +109,8 @@ class LedgerApi(Api):  # type: ignore[misc]
             )
         if status >= 500 and status not in HTTP_RULES:
             return self.handle_unexpected(error)
+        if status == 503:
+            return unavailable(error.description)
         rule = HTTP_RULES.get(status, "http-error")
         return problem(status, rule, error.name, error.description or error.name)
 
@@ -122,6 +141,15 @@ class LedgerApi(Api):  # type: ignore[misc]
         found = API_PROBLEMS["forbidden"]
         suffix = NOTHING_RECORDED if request.method == "POST" else ""
         return problem(403, "forbidden", found.title, f"{error}.{suffix}")
+
+    def handle_database_error(self, error: Exception) -> Response:
+        """503 when the database does not answer (the write may or may not have been
+        recorded: the problem says so, and when to come back); any other database error is
+        unexpected."""
+        if not is_unavailable(error):
+            return self.handle_unexpected(error)
+        log.warning("the database does not answer: %s", unavailable_reason(error))
+        return unavailable()
 
     def handle_unexpected(self, error: BaseException) -> Response:
         log.exception("unexpected error", exc_info=error)

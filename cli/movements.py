@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from cli.common import (
+    Unavailable,
     actor_option,
     emit,
     line_options,
@@ -17,6 +18,7 @@ from cli.common import (
     with_ledger,
 )
 from ledger.application import BudgetLedger
+from ledger.availability import DATABASE_ERRORS, is_unavailable
 from ledger.movements import MovementRequest
 from ledger.values import LineKey, parse_amount, parse_date, today_in_vietnam
 
@@ -77,7 +79,13 @@ def record(
         ),
         **fields,
     )
-    receipt, replayed = ledger.record(request, actor=resolve_actor(actor))
+    try:
+        receipt, replayed = ledger.record(request, actor=resolve_actor(actor))
+    except DATABASE_ERRORS as error:
+        if not is_unavailable(error):
+            raise
+        # The id it was sent with, which a retry must reuse (the user may not know it).
+        raise Unavailable(error, request.movement_id if generated else None) from None
     if output_format == "json":
         click.echo(to_json({**receipt, "replayed": replayed}))
         return
