@@ -389,6 +389,18 @@ def test_the_server_comes_back_by_itself_after_the_database_restarts(
         assert status == 200, first
         status, again, headers = send(f"{base}/adjustments", token, lost)
         assert (status, again, headers.get("Idempotent-Replayed")) == (201, first, "true")
+        # So does a write that was acknowledged: those in flight as the database crashed or
+        # stopped, and the first few.
+        acknowledged_answers = [a for a in answers if a.kind == "write" and a.status == 201]
+        spanning = [
+            a
+            for a in acknowledged_answers
+            if any(a.started < moment < a.ended for moment in (crashed, halted))
+        ]
+        for answer in acknowledged_answers[:3] + spanning:
+            status, again, headers = send(f"{base}/adjustments", token, answer.movement)
+            assert (status, again) == (201, answer.body)
+            assert headers.get("Idempotent-Replayed") == "true"
         # So does every write that was answered 503 (it may or may not have been recorded):
         # sent again it is recorded, at most once.
         unanswered = [a for a in answers if a.kind == "write" and a.status != 201]
