@@ -56,11 +56,17 @@ class Unavailable(click.ClickException):
         self.movement_id = movement_id
 
     def format_message(self) -> str:
-        again = f"with --id {self.movement_id}" if self.movement_id else "with the same --id"
+        said = f"the ledger's database does not answer ({self.message})"
+        if self.movement_id:
+            return (
+                f"{said}; movement {self.movement_id} may or may not have been recorded: once "
+                f"the database answers, run the command again with --id {self.movement_id}, "
+                "which records it at most once."
+            )
         return (
-            f"the ledger's database does not answer ({self.message}); once it does, run the "
-            f"command again. A write may or may not have been recorded: run it again {again}, "
-            "which records it at most once."
+            f"{said}; run the command again once it does. A write under way may or may not "
+            "have been recorded; sent again with the same movement id (--id) it is recorded "
+            "at most once."
         )
 
 

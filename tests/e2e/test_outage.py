@@ -343,7 +343,9 @@ def test_the_server_comes_back_by_itself_after_the_database_restarts(
     assert cli_read_done.stderr.startswith("Error: the ledger's database does not answer (")
     assert cli_read_done.stderr.count("\n") == 1 and "Traceback" not in cli_read_done.stderr
     assert cli_write_error.exit_code == 75
-    assert re.search(r"run it again with --id [0-9a-f-]{36},", cli_write_error.format_message())
+    assert re.search(
+        r"run the command again with --id [0-9a-f-]{36},", cli_write_error.format_message()
+    )
     cli_ledger.close()
 
     # `projections follow` outlived both outages: alone (no reader left), it brings the read
