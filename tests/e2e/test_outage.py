@@ -25,6 +25,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -42,9 +43,9 @@ from tests.e2e.test_server import call, served
 SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "pg-throwaway"
 WRITERS = 3
 READERS = 2
-# Long enough for requests made while the database is down to wait out the connection pools'
-# wait and answer while it is still down.
-HALT_S = 10
+# Long enough for each client thread to make a whole request while the database is down: one
+# under way as it stops may take a pool's wait (5 s) to fail, the next another.
+HALT_S = 15
 # Bounds on waiting for what must happen (the server coming back by itself, the load
 # starting): generous, since the machine is shared; before the fix the server never came back.
 DEADLINE_S = 60
@@ -249,10 +250,33 @@ def cli_write_while_down(ledger: BudgetLedger) -> click.ClickException:
     raise AssertionError("the write did not fail while the database was down")
 
 
+@contextmanager
+def following(url: str, log_path: Path) -> Iterator[subprocess.Popen[bytes]]:
+    """``budget-ledger projections follow`` until the block ends (then interrupted)."""
+    with log_path.open("w") as log:
+        follower = subprocess.Popen(
+            budget_ledger("projections", "follow", "--wait", "0.5", "--database", url),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
+        try:
+            yield follower
+        finally:
+            follower.send_signal(signal.SIGINT)
+            follower.wait(timeout=30)
+
+
 def test_the_server_comes_back_by_itself_after_the_database_restarts(
     cluster: tuple[str, Callable[..., None]], tmp_path: Path
 ) -> None:
     url, control = cluster
+    stack = ExitStack()
+    with stack:
+        check_outage(url, control, tmp_path, stack)
+
+
+def check_outage(url: str, control: Callable[..., None], tmp_path: Path, stack: ExitStack) -> None:
     runner = CliRunner()
 
     def run(*args: str) -> str:
@@ -264,14 +288,9 @@ def test_the_server_comes_back_by_itself_after_the_database_restarts(
     run("units", "add", "TW", "Trung ương", "--level", "central")
     token = run("tokens", "create", "--name", "ops", "--role", "admin").strip().splitlines()[-1]
 
-    follower_log = (tmp_path / "follow.log").open("w")
-    follower = subprocess.Popen(
-        budget_ledger("projections", "follow", "--wait", "0.5", "--database", url),
-        stdout=follower_log,
-        stderr=subprocess.STDOUT,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
+    follower = stack.enter_context(following(url, tmp_path / "follow.log"))
     cli_ledger = open_ledger(url)
+    stack.callback(cli_ledger.close)
     with served(url, tmp_path / "server.log") as (base, _), Load(base, token) as load:
         load.wait_for_success_after(0.0)
         assert call(f"{base}/health/ready")[1]["stores"] == {
@@ -346,7 +365,6 @@ def test_the_server_comes_back_by_itself_after_the_database_restarts(
     assert re.search(
         r"run the command again with --id [0-9a-f-]{36},", cli_write_error.format_message()
     )
-    cli_ledger.close()
 
     # `projections follow` outlived both outages: alone (no reader left), it brings the read
     # models up to a write made now.
@@ -377,9 +395,7 @@ def test_the_server_comes_back_by_itself_after_the_database_restarts(
             break
         assert time.monotonic() < deadline, (state, (tmp_path / "follow.log").read_text())
         time.sleep(0.2)
-    follower.send_signal(signal.SIGINT)
-    follower.wait(timeout=30)
-    follower_log.close()
+    stack.close()
     followed = (tmp_path / "follow.log").read_text()
     assert "the database does not answer" in followed, followed
     assert "the database answers again" in followed, followed
