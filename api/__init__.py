@@ -15,6 +15,7 @@ from api.auth import Forbidden, TooManyAttempts, Unauthenticated, authenticate
 from api.extensions import LedgerApi, LedgerJSONProvider
 from api.services import Services
 from ledger.application import BudgetLedger
+from ledger.availability import DATABASE_ERRORS
 from ledger.config import default_database
 from ledger.errors import LedgerError
 
@@ -53,6 +54,10 @@ def create_app(database: str | None = None, *, ledger: BudgetLedger | None = Non
     for blueprint in BLUEPRINTS:
         api.register_blueprint(blueprint)
     app.add_url_rule("/docs/assets/<path:filename>", "docs_asset", meta.docs_asset)
+    # A request takes one connection for the read models (if it needs one) and keeps it to
+    # its end: taken and checked once, not for every statement.
+    app.before_request(services.store.keep)
+    app.teardown_request(lambda _: services.store.release())
     app.before_request(authenticate)
     # Imported here, in each server worker after the fork, never by the command that starts
     # gunicorn: prometheus_client chooses its multiprocess mode when first imported.
@@ -66,6 +71,8 @@ def create_app(database: str | None = None, *, ledger: BudgetLedger | None = Non
 
 def _register_error_handlers(app: Flask, api: LedgerApi) -> None:
     app.register_error_handler(LedgerError, api.handle_refusal)
+    for error in DATABASE_ERRORS:
+        app.register_error_handler(error, api.handle_database_error)
     app.register_error_handler(Unauthenticated, api.handle_unauthenticated)
     app.register_error_handler(Forbidden, api.handle_forbidden)
     app.register_error_handler(TooManyAttempts, api.handle_too_many_attempts)

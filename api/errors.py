@@ -110,9 +110,18 @@ API_PROBLEMS: dict[str, Problem] = {
         501, "Not implemented", "The request uses an HTTP feature the server does not support."
     ),
     "expectation-failed": Problem(417, "Expectation failed", "Send the request without Expect."),
-    "unavailable": Problem(503, "Unavailable", "The ledger's database does not answer."),
+    "unavailable": Problem(
+        503,
+        "Database unavailable",
+        "The ledger's database does not answer, or lost the connection. A write may or may "
+        "not have been recorded: after Retry-After seconds send it again with the same "
+        "movement id, which records it at most once and answers as the first did.",
+    ),
     "internal": Problem(
-        500, "Internal error", "The server failed; nothing was recorded. It has been logged."
+        500,
+        "Internal error",
+        "The server failed; it has been logged. A write may or may not have been recorded: "
+        "send it again with the same movement id, which records it at most once.",
     ),
 }
 

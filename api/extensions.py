@@ -20,6 +20,7 @@ from werkzeug.exceptions import HTTPException
 from api.auth import Forbidden, TooManyAttempts, Unauthenticated
 from api.errors import API_PROBLEMS, PROBLEM_CONTENT_TYPE, problem_document, rule_problem
 from api.schemas import NUMBER_DIGITS_MAX, LongNumber, ProblemSchema
+from ledger.availability import RETRY_AFTER_S, is_unavailable, unavailable_reason
 from ledger.errors import InvalidInput, LedgerError
 from ledger.values import check_characters
 
@@ -128,14 +129,29 @@ def problem(
     *,
     errors: dict[str, list[str]] | None = None,
     headers: dict[str, str] | None = None,
+    **members: Any,
 ) -> Response:
-    body = problem_document(status, rule, title, detail, errors)
+    """A problem+json answer; ``members``: extension members of the problem type."""
+    body = {**problem_document(status, rule, title, detail, errors), **members}
     response = Response(
         json.dumps(body, ensure_ascii=False), status=status, content_type=PROBLEM_CONTENT_TYPE
     )
     for name, value in (headers or {}).items():
         response.headers[name] = value
     return response
+
+
+def unavailable(detail: str | None = None, **members: Any) -> Response:
+    """503 problem: the database does not answer; come back after Retry-After seconds."""
+    found = API_PROBLEMS["unavailable"]
+    return problem(
+        503,
+        "unavailable",
+        found.title,
+        detail or found.description,
+        headers={"Retry-After": str(RETRY_AFTER_S)},
+        **members,
+    )
 
 
 def flatten(messages: Any, prefix: str = "") -> dict[str, list[str]]:
@@ -175,6 +191,8 @@ class LedgerApi(Api):  # type: ignore[misc]
             )
         if status >= 500 and status not in HTTP_RULES:
             return self.handle_unexpected(error)
+        if status == 503:
+            return unavailable(error.description)
         rule = HTTP_RULES.get(status, "http-error")
         # The exception's own headers: 405's Allow (RFC 9110 §15.5.6 requires it).
         headers = {
@@ -221,6 +239,15 @@ class LedgerApi(Api):  # type: ignore[misc]
         found = API_PROBLEMS["forbidden"]
         suffix = NOTHING_RECORDED if request.method == "POST" else ""
         return problem(403, "forbidden", found.title, f"{error}.{suffix}")
+
+    def handle_database_error(self, error: Exception) -> Response:
+        """503 when the database does not answer (the write may or may not have been
+        recorded: the problem says so, and when to come back); any other database error is
+        unexpected."""
+        if not is_unavailable(error):
+            return self.handle_unexpected(error)
+        log.warning("the database does not answer: %s", unavailable_reason(error))
+        return unavailable()
 
     def handle_unexpected(self, error: BaseException) -> Response:
         log.exception("unexpected error", exc_info=error)

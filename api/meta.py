@@ -3,9 +3,10 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
 from typing import Any
 
-from eventsourcing.persistence import PersistenceError
 from flask import abort, send_from_directory
 from flask.views import MethodView
 from swagger_ui_bundle import swagger_ui_path
@@ -13,10 +14,14 @@ from swagger_ui_bundle import swagger_ui_path
 from api import schemas
 from api.auth import services
 from api.errors import all_problems, problem_type
-from api.extensions import Blueprint
+from api.extensions import Blueprint, unavailable
+from ledger.availability import DATABASE_ERRORS, is_unavailable, unavailable_reason
 
 blp = Blueprint("meta", __name__, description="Health and the meaning of each problem type.")
 
+log = logging.getLogger("budget_ledger.api")
+# What /health/ready checks, by the name its answer gives each.
+STORES = {"event_log": "the event log", "read_models": "the read models"}
 DOCS_ASSETS = (
     "swagger-ui.css",
     "swagger-ui-bundle.js",
@@ -25,18 +30,74 @@ DOCS_ASSETS = (
 )
 
 
+@blp.route("/health/live")
+class LiveView(MethodView):
+    @blp.response(200, schemas.LiveSchema)
+    @blp.doc(security=[])
+    def get(self) -> Any:
+        """Liveness: the process answers (200, whatever the database does). Restart the
+        process only when this fails: it reconnects to the database by itself."""
+        return {"status": "ok"}
+
+
+@blp.route("/health/ready")
+class ReadyView(MethodView):
+    @blp.response(200, schemas.HealthSchema)
+    @blp.alt_response(
+        503,
+        response="SERVICE_UNAVAILABLE",
+        description="A store does not answer; ``detail`` and ``stores`` name which.",
+    )
+    @blp.doc(security=[])
+    def get(self) -> Any:
+        """Readiness: every store answers (the event log, the read models), and the log's
+        head position. Else 503 naming the stores that do not answer, with Retry-After."""
+        return readiness()
+
+
 @blp.route("/health")
 class HealthView(MethodView):
     @blp.response(200, schemas.HealthSchema)
     @blp.alt_response(503, response="SERVICE_UNAVAILABLE")
     @blp.doc(security=[])
     def get(self) -> Any:
-        """Whether the ledger's database answers, and its log's head position."""
+        """The same as /health/ready (kept for the monitors that call it)."""
+        return readiness()
+
+
+def event_log_head() -> int:
+    return services().ledger.head_position()
+
+
+def read_models_head() -> int:
+    return services().projections().state().head
+
+
+def readiness() -> Any:
+    """Ask each store in turn (each waits for a connection as long as its pool does)."""
+    head = 0
+    down: list[str] = []
+    probes: dict[str, Callable[[], int]] = {
+        "event_log": event_log_head,
+        "read_models": read_models_head,
+    }
+    for name, probe in probes.items():
         try:
-            head = services().ledger.head_position()
-        except PersistenceError:
-            abort(503, description="the ledger's database does not answer")
-        return {"status": "ok", "head": head}
+            head = max(head, probe())
+        except DATABASE_ERRORS as error:
+            if not is_unavailable(error):
+                raise
+            log.warning("%s does not answer: %s", STORES[name], unavailable_reason(error))
+            down.append(name)
+    stores = {name: "down" if name in down else "ok" for name in STORES}
+    if not down:
+        return {"status": "ok", "head": head, "stores": stores}
+    up = [label for name, label in STORES.items() if name not in down]
+    detail = " and ".join(STORES[name] for name in down)
+    detail += " do not answer" if len(down) > 1 else " does not answer"
+    if up:
+        detail += "; " + " and ".join(up) + (" answer" if len(up) > 1 else " answers")
+    return unavailable(detail, stores=stores)
 
 
 @blp.route("/problems/<string:rule>")

@@ -35,7 +35,8 @@ IDEMPOTENCY_HEADER = {
 REFUSALS = {
     409: "The books refuse it as they stand (the rule is named).",
     422: "The request is malformed, or names an unknown holder or movement.",
-    503: "Busy or unavailable; nothing was recorded, send it again.",
+    503: "Busy (nothing was recorded) or the database unavailable (the write may or may not "
+    "have been recorded): after Retry-After seconds send it again with the same movement id.",
 }
 
 

@@ -422,9 +422,19 @@ class EventsSchema(ma.Schema):
     head = fields.Integer(required=True, metadata={"description": "The log's head position."})
 
 
+class LiveSchema(ma.Schema):
+    status = fields.String(required=True, metadata={"description": "Always ok."})
+
+
 class HealthSchema(ma.Schema):
     status = fields.String(required=True)
-    head = fields.Integer(required=True)
+    head = fields.Integer(required=True, metadata={"description": "The log's head position."})
+    stores = fields.Dict(
+        keys=fields.String(),
+        values=fields.String(),
+        required=True,
+        metadata={"description": "Each store (event_log, read_models) and whether it answers."},
+    )
 
 
 class ProblemSchema(ma.Schema):

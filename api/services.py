@@ -1,9 +1,11 @@
-"""What the API's views use: the ledger (shared by a process's threads) and, per thread, a
-connection for the read models and the tokens.
+"""What the API's views use: the ledger and the read models' store (both shared by a
+process's threads) and, per thread, the read models' state.
 
 ``BudgetLedger`` is safe to share between threads (the library pools its connections; our
-command retries keep their state in a context variable). A ``ViewStore`` is one connection,
-so each server thread gets its own, opened on first use.
+command retries keep their state in a context variable). So is a ``ViewStore`` (a pool on
+PostgreSQL, a connection per thread on SQLite); each request keeps the one connection it
+takes from it until it ends (``keep``/``release``). ``Projections`` caches what it read, so
+each server thread gets its own, made on first use.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import threading
 from api.tokens import Found, TokenStore
 from ledger.application import BudgetLedger, open_ledger
 from projections.runner import Projections, ReadModelState
+from projections.sql import ViewStore
 
 
 class Services:
@@ -20,21 +23,21 @@ class Services:
         assert ledger.database is not None, "open the ledger with open_ledger()"
         self.ledger = ledger
         self.database: str = ledger.database
+        self.store = ViewStore(self.database)
         self._local = threading.local()
-        self._opened: list[Projections] = []
-        self._lock = threading.Lock()
 
     @classmethod
     def open(cls, database: str) -> Services:
-        return cls(open_ledger(database))
+        """A server worker's: it starts whether or not the database answers (the server
+        checked, once, that it holds a ledger), so that a worker restarted while the
+        database is down serves 503s until it is back, rather than stopping the server."""
+        return cls(open_ledger(database, check=False))
 
     def projections(self) -> Projections:
         projections: Projections | None = getattr(self._local, "projections", None)
         if projections is None:
-            projections = Projections(self.ledger, self.database)
+            projections = Projections(self.ledger, self.database, store=self.store)
             self._local.projections = projections
-            with self._lock:
-                self._opened.append(projections)
         return projections
 
     def current_projections(self, state: ReadModelState | None = None) -> Projections:
@@ -70,13 +73,10 @@ class Services:
     def tokens(self) -> TokenStore:
         tokens: TokenStore | None = getattr(self._local, "tokens", None)
         if tokens is None:
-            tokens = TokenStore(self.projections().store)
+            tokens = TokenStore(self.store)
             self._local.tokens = tokens
         return tokens
 
     def close(self) -> None:
-        with self._lock:
-            for projections in self._opened:
-                projections.close()
-            self._opened.clear()
+        self.store.close()
         self.ledger.close()

@@ -16,8 +16,7 @@ from __future__ import annotations
 import hashlib
 import math
 import secrets
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -43,9 +42,6 @@ TABLES = (
     f"CREATE TABLE IF NOT EXISTS {FAILURES_TABLE} (address TEXT PRIMARY KEY,"
     " window_start DOUBLE PRECISION NOT NULL, failures INTEGER NOT NULL)",
 )
-# Taken while tables are created or upgraded on PostgreSQL, so that processes starting
-# together do not race on CREATE TABLE IF NOT EXISTS.
-SCHEMA_LOCK = 0x626C_2026
 ROLES = ("viewer", "clerk", "approver", "admin")
 TOKEN_PREFIX = "blt_"
 NAME_LENGTH_MAX = 100
@@ -144,8 +140,8 @@ def digest(secret: str) -> str:
 
 def create_table(store: ViewStore) -> None:
     """Create the token tables if missing, and add ``expires_at`` to an ``api_tokens`` made
-    before it existed. Run inside a schema change (``budget-ledger init`` does; so does the
-    first ``TokenStore`` of a database whose tables are not up to date)."""
+    before it existed. Run inside ``store.schema_change()`` (``budget-ledger init`` does; so
+    does the first ``TokenStore`` of a database whose tables are not up to date)."""
     for statement in TABLES:
         store.execute(statement)
     if not _has_column(store, TABLE, "expires_at"):
@@ -155,17 +151,6 @@ def create_table(store: ViewStore) -> None:
 def tables_ready(store: ViewStore) -> bool:
     """Whether the token tables are there and up to date (only reads)."""
     return _has_column(store, TABLE, "expires_at") and store.table_exists(FAILURES_TABLE)
-
-
-@contextmanager
-def schema_change(store: ViewStore) -> Iterator[None]:
-    """One transaction creating tables, one process at a time: under an advisory lock on
-    PostgreSQL (concurrent CREATE TABLE IF NOT EXISTS of one table fail there), under the
-    write lock BEGIN IMMEDIATE takes on SQLite."""
-    with store.transaction():
-        if store.postgres:
-            store.execute(f"SELECT pg_advisory_xact_lock({SCHEMA_LOCK})")
-        yield
 
 
 def _has_column(store: ViewStore, table: str, column: str) -> bool:
@@ -188,7 +173,7 @@ class TokenStore:
         if not tables_ready(store):
             # A database made before these tables (or this column) existed: the first user
             # brings them up to date; whoever waited for the lock finds them made.
-            with schema_change(store):
+            with store.schema_change():
                 create_table(store)
 
     def create(

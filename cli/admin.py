@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import click
-import psycopg
 
+from api.tokens import create_table as create_token_table
 from cli.common import (
     DATE,
     actor_option,
@@ -21,20 +21,26 @@ from ledger.config import default_database, describe, is_postgres
 from ledger.hardening import harden
 from ledger.integrity import Log
 from ledger.values import check_year, format_vnd, parse_date
+from projections.runner import Projections
 from projections.sql import ViewStore
 
 
-def seal(ledger: BudgetLedger) -> int:
+def seal(ledger: BudgetLedger, store: ViewStore) -> int:
     """Chain the events of a ledger recorded before the hash chain existed, under the lock
     writers take, so no write slips between."""
+    log = Log(store, ledger.recorder)
+    with store.transaction():
+        return log.seal()
+
+
+def create_tables(ledger: BudgetLedger, store: ViewStore) -> None:
+    """Make every table beside the log now, so that no reader ever creates one: the read
+    models' state and first generation, and the API's tokens. (Several processes reading a
+    fresh PostgreSQL database at once raced to create them, and all but one failed.)"""
     assert ledger.database is not None
-    store = ViewStore(ledger.database)
-    try:
-        log = Log(store, ledger.recorder)
-        with store.transaction():
-            return log.seal()
-    finally:
-        store.close()
+    Projections(ledger, ledger.database, store=store).close()
+    with store.schema_change():
+        create_token_table(store)
 
 
 @click.command("init")
@@ -58,13 +64,19 @@ def init(database: str | None, app_role: str | None, app_password: str | None) -
     database = database or default_database()
     if app_role and not is_postgres(database):
         raise click.UsageError("--app-role hardens a PostgreSQL ledger; this is a SQLite file")
-    with opened(database, create=True) as ledger:
-        sealed = seal(ledger)
-        if sealed:
-            click.echo(f"chained {sealed} event(s) recorded before the hash chain existed")
+    with opened(database, create=True) as ledger, refusals():
+        store = ViewStore(database)
+        try:
+            create_tables(ledger, store)
+            sealed = seal(ledger, store)
+            if sealed:
+                click.echo(f"chained {sealed} event(s) recorded before the hash chain existed")
+            if app_role:
+                with store.connection() as connection:
+                    harden(connection, ledger.recorder, app_role, app_password)
+        finally:
+            store.close()
         if app_role:
-            with refusals(), psycopg.connect(database, autocommit=True) as connection:
-                harden(connection, ledger.recorder, app_role, app_password)
             click.echo(
                 f"role {app_role.lower()} may append to the log and never change it; "
                 f"let the application connect as it"

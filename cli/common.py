@@ -19,6 +19,7 @@ from rich.console import Console
 from rich.table import Table
 
 from ledger.application import BudgetLedger, open_ledger
+from ledger.availability import DATABASE_ERRORS, is_unavailable, unavailable_reason
 from ledger.config import DATABASE_ENVVAR, default_database
 from ledger.errors import InvalidInput, LedgerError
 from ledger.export import spreadsheet_text, xlsx_value
@@ -35,6 +36,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 FORMATS = click.Choice(["table", "json", "csv"])
 UNITS = {"dong": (1, 0), "trieu": (10**6, 2), "ty": (10**9, 3)}
+EXIT_UNAVAILABLE = 75
 
 
 class Refused(click.ClickException):
@@ -97,6 +99,32 @@ NOTE = Value("note", lambda text: check_characters(text, field="", multiline=Tru
 PORT = WholeRange(1, 65535)
 
 
+class Unavailable(click.ClickException):
+    """The database does not answer: exit code 75 (EX_TEMPFAIL of sysexits.h, "try again
+    later"), one line on stderr. A write may or may not have been recorded; sent again with
+    the same movement id it is recorded at most once."""
+
+    exit_code = EXIT_UNAVAILABLE
+
+    def __init__(self, error: BaseException, movement_id: str | None = None) -> None:
+        super().__init__(unavailable_reason(error))
+        self.movement_id = movement_id
+
+    def format_message(self) -> str:
+        said = f"the ledger's database does not answer ({self.message})"
+        if self.movement_id:
+            return (
+                f"{said}; movement {self.movement_id} may or may not have been recorded: once "
+                f"the database answers, run the command again with --id {self.movement_id}, "
+                "which records it at most once."
+            )
+        return (
+            f"{said}; run the command again once it does. A write under way may or may not "
+            "have been recorded; sent again with the same movement id (--id) it is recorded "
+            "at most once."
+        )
+
+
 def database_option(func: F) -> F:
     return click.option(
         "--database",
@@ -138,10 +166,15 @@ def resolve_actor(actor: str | None) -> str:
 
 @contextmanager
 def refusals() -> Iterator[None]:
+    """Refusals as exit code 1, a database that does not answer as exit code 75."""
     try:
         yield
     except LedgerError as error:
         raise Refused(error) from None
+    except DATABASE_ERRORS as error:
+        if not is_unavailable(error):
+            raise
+        raise Unavailable(error) from None
 
 
 @contextmanager

@@ -14,6 +14,7 @@ from cli.common import (
     DATE,
     NOTE,
     TEXT,
+    Unavailable,
     actor_option,
     emit,
     line_options,
@@ -22,6 +23,7 @@ from cli.common import (
     with_ledger,
 )
 from ledger.application import BudgetLedger
+from ledger.availability import DATABASE_ERRORS, is_unavailable
 from ledger.movements import MovementRequest
 from ledger.values import LineKey, today_in_vietnam
 
@@ -82,7 +84,13 @@ def record(
         effective_date=effective_date if effective_date is not None else today_in_vietnam(),
         **fields,
     )
-    receipt, replayed = ledger.record(request, actor=resolve_actor(actor))
+    try:
+        receipt, replayed = ledger.record(request, actor=resolve_actor(actor))
+    except DATABASE_ERRORS as error:
+        if not is_unavailable(error):
+            raise
+        # The id it was sent with, which a retry must reuse (the user may not know it).
+        raise Unavailable(error, request.movement_id if generated else None) from None
     if output_format == "json":
         click.echo(to_json({**receipt, "replayed": replayed}))
         return

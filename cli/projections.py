@@ -11,6 +11,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedCo
 
 from cli.common import emit, format_option, with_ledger
 from ledger.application import BudgetLedger
+from ledger.availability import unavailable_reason
 from projections.generations import Leftover, RebuildRefused
 from projections.runner import Projections
 
@@ -70,13 +71,25 @@ def status(ledger: BudgetLedger, output_format: str) -> None:
 @with_ledger
 def follow(ledger: BudgetLedger, wait_s_max: float) -> None:
     """Keep the read models up to date as movements are recorded, until interrupted: live on
-    PostgreSQL (LISTEN/NOTIFY), by polling on SQLite."""
+    PostgreSQL (LISTEN/NOTIFY), by polling on SQLite. While the database does not answer it
+    says so once and keeps trying; it goes on by itself when the database is back."""
     assert ledger.database is not None
     projections = Projections(ledger, ledger.database)
     stop = threading.Event()
     click.echo("following the event log; Ctrl-C to stop", err=True)
+
+    def outage(error: BaseException | None) -> None:
+        if error is None:
+            click.echo("the database answers again; following the event log", err=True)
+        else:
+            click.echo(
+                f"the database does not answer ({unavailable_reason(error)}); "
+                "trying again until it does",
+                err=True,
+            )
+
     try:
-        projections.follow(stop, wait_s_max=wait_s_max)
+        projections.follow(stop, wait_s_max=wait_s_max, outage=outage)
     except KeyboardInterrupt:
         stop.set()
     finally:

@@ -26,6 +26,7 @@ from eventsourcing.persistence import (
 )
 
 from ledger import batch_reads, limits
+from ledger.availability import is_unavailable
 from ledger.config import describe, is_postgres, persistence_environment
 from ledger.errors import (
     Busy,
@@ -87,12 +88,15 @@ class DateAsISO(Transcoding):
         return date.fromisoformat(data)
 
 
-def open_ledger(database: str, *, create: bool = False) -> BudgetLedger:
+def open_ledger(database: str, *, create: bool = False, check: bool = True) -> BudgetLedger:
     """Open the ledger stored at ``database`` (a SQLite path or a postgresql:// URL).
 
     Only ``create=True`` (``budget-ledger init``, the demo) creates tables: concurrent
     ``CREATE TABLE IF NOT EXISTS`` from several processes can fail on PostgreSQL, and a typo
-    in a path must not silently start an empty ledger."""
+    in a path must not silently start an empty ledger. ``check``: read the log's head now, so
+    that a database holding no ledger is refused here (NoLedger); a database that does not
+    answer raises its error (see ledger.availability.is_unavailable). ``check=False`` opens without
+    touching the database (a server worker, which must start while the database is down)."""
     if not create and not is_postgres(database) and not Path(database).expanduser().exists():
         raise NoLedger(
             f"there is no ledger at {describe(database)}; create one with "
@@ -103,11 +107,13 @@ def open_ledger(database: str, *, create: bool = False) -> BudgetLedger:
     env["CREATE_TABLE"] = "yes" if create else "no"
     ledger = BudgetLedger(env=env)
     ledger.database = database
-    if not create:
+    if not create and check:
         try:
             ledger.head_position()
         except PersistenceError as error:
             ledger.close()
+            if is_unavailable(error):
+                raise
             raise NoLedger(
                 f"{describe(database)} holds no ledger ({str(error).strip()}); create it with "
                 "'budget-ledger init'",

@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from ledger.availability import CONNECTION_WAIT_S
 from ledger.errors import InvalidInput
 
 DATABASE_ENVVAR = "BUDGET_LEDGER_DATABASE"
@@ -57,7 +58,8 @@ def _postgres_environment(url: str) -> dict[str, str]:
         )
     host = parts.hostname or query.get("host", ["localhost"])[0]
     return {
-        "PERSISTENCE_MODULE": "eventsourcing.postgres",
+        # The library's, its pool set to outlive the database's restarts (ledger/postgres.py).
+        "PERSISTENCE_MODULE": "ledger.postgres:LedgerPostgresFactory",
         # One statement and one commit per movement, table lock included (ledger/postgres.py).
         "APPLICATION_RECORDER_TOPIC": "ledger.postgres:LedgerApplicationRecorder",
         "POSTGRES_DBNAME": dbname,
@@ -68,7 +70,10 @@ def _postgres_environment(url: str) -> dict[str, str]:
         # Writers take an exclusive lock on the events table to keep ids in commit order;
         # never wait for it forever.
         "POSTGRES_LOCK_TIMEOUT": "10",
-        "POSTGRES_CONNECT_TIMEOUT": "10",
+        # How long a caller waits for a pooled connection (the library's name for it).
+        "POSTGRES_CONNECT_TIMEOUT": str(CONNECTION_WAIT_S),
+        # Check each connection before handing it out: one a restart killed is replaced.
+        "POSTGRES_PRE_PING": "y",
         "POSTGRES_POOL_SIZE": "4",
         "POSTGRES_MAX_OVERFLOW": "4",
     }

@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import gc
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 import psycopg
 
 from ledger.application import BudgetLedger
+from ledger.availability import DATABASE_ERRORS, is_unavailable
 from ledger.storage import log_tables
 from projections.balances import LAYOUT, NAME, BalancesView
 from projections.events import TOPICS, check_mapper, decode
@@ -54,18 +56,26 @@ class ReadModelState:
 class Projections:
     """The balances read model of one ledger database: its state, catch-up and rebuild."""
 
-    def __init__(self, ledger: BudgetLedger, database: str) -> None:
+    def __init__(
+        self, ledger: BudgetLedger, database: str, *, store: ViewStore | None = None
+    ) -> None:
+        """The read models of ``database``, through ``store`` if given (a process shares one
+        store between its threads; it stays open after ``close()``), else a store of their
+        own. ``budget-ledger init`` makes the tables through here; a reader finds them made
+        and creates nothing, but on a database made before init did so, or by an older
+        layout, the first reader makes what is missing, one process at a time."""
         check_mapper(ledger.mapper)
         self.ledger = ledger
-        self.store = ViewStore(database)
-        self.store.execute(
-            f"CREATE TABLE IF NOT EXISTS {STATE} (name TEXT NOT NULL, generation INTEGER NOT NULL,"
-            " position BIGINT NOT NULL, recorded_at TEXT, active INTEGER NOT NULL,"
-            " PRIMARY KEY (name, generation))"
-        )
+        self._own_store = store is None
+        self.store = store if store is not None else ViewStore(database)
         if self._needs_start():
-            with self.store.transaction():
-                if self.store.postgres:  # one process starts over; the others then see it
+            with self.store.schema_change():
+                self.store.execute(
+                    f"CREATE TABLE IF NOT EXISTS {STATE} (name TEXT NOT NULL,"
+                    " generation INTEGER NOT NULL, position BIGINT NOT NULL, recorded_at TEXT,"
+                    " active INTEGER NOT NULL, PRIMARY KEY (name, generation))"
+                )
+                if self.store.postgres:  # catching up waits until the new generation is in
                     self.store.execute(f"LOCK TABLE {STATE} IN SHARE ROW EXCLUSIVE MODE")
                 if self._needs_start():
                     self._start_over()
@@ -75,7 +85,8 @@ class Projections:
         self.generation_in_use: int | None = None
 
     def close(self) -> None:
-        self.store.close()
+        if self._own_store:
+            self.store.close()
 
     # -- State -----------------------------------------------------------------------------
 
@@ -201,7 +212,10 @@ class Projections:
         return f"SELECT max({tables.position}) FROM {tables.events}"
 
     def _needs_start(self) -> bool:
-        """True when there is no active generation, or it was built with another layout."""
+        """True when there is no state table or no active generation, or the active one was
+        built with another layout."""
+        if not self.store.table_exists(STATE):
+            return True
         row = self.store.one(
             f"SELECT generation FROM {STATE} WHERE name = ? AND active = 1", (NAME,)
         )
@@ -328,25 +342,48 @@ class Projections:
             (position, head, *READ_TOPICS, limit),
         )
 
-    def follow(self, stop: threading.Event, *, wait_s_max: float = 1.0) -> None:
+    def follow(
+        self,
+        stop: threading.Event,
+        *,
+        wait_s_max: float = 1.0,
+        outage: Callable[[BaseException | None], None] | None = None,
+    ) -> None:
         """Keep the read models up to date until ``stop`` is set: on PostgreSQL woken by the
         NOTIFY every write sends (and at least every ``wait_s_max`` seconds, in case one is
-        lost); on SQLite, which has no notifications, polling every ``wait_s_max`` seconds."""
-        listener = None
+        lost); on SQLite, which has no notifications, polling every ``wait_s_max`` seconds.
+
+        While the database does not answer it keeps trying (each try waits for a connection
+        as long as the pool does, then ``wait_s_max`` more), listening again on a new
+        connection once it answers; ``outage`` is told the error when the database stops
+        answering and None when it answers again."""
+        failed = False
+        while not stop.is_set():
+            try:
+                with self._notified(stop) as wait:
+                    while not stop.is_set():
+                        self.catch_up()
+                        if failed and outage is not None:
+                            outage(None)
+                        failed = False
+                        wait(wait_s_max)
+            except DATABASE_ERRORS as error:
+                if not is_unavailable(error):
+                    raise
+                if not failed and outage is not None:
+                    outage(error)
+                failed = True
+                stop.wait(wait_s_max)
+
+    @contextmanager
+    def _notified(self, stop: threading.Event) -> Iterator[Callable[[float], object]]:
+        """``wait(seconds)``: until the log's next NOTIFY (PostgreSQL) or ``stop`` is set,
+        at most ``seconds``."""
         if self.store.postgres:
-            listener = psycopg.connect(self.store.database, autocommit=True)
-            listener.execute(f"LISTEN {self.ledger.name.lower()}_events")
-        try:
-            while not stop.is_set():
-                self.catch_up()
-                if listener is not None:
-                    for _ in listener.notifies(timeout=wait_s_max, stop_after=1):
-                        pass
-                else:
-                    stop.wait(wait_s_max)
-        finally:
-            if listener is not None:
-                listener.close()
+            with self.store.listening(f"{self.ledger.name.lower()}_events") as wait:
+                yield wait
+        else:
+            yield stop.wait
 
     # -- Rebuilding ------------------------------------------------------------------------
 

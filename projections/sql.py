@@ -6,14 +6,17 @@ position it reached commit in one transaction of that database."""
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
 import psycopg
 from psycopg.pq import ExecStatus
+from psycopg_pool import ConnectionPool
 
+from ledger.availability import CONNECT_TIMEOUT_S, CONNECTION_WAIT_S, RECONNECT_S
 from ledger.config import is_postgres
 
 # One insert_many call: table, columns, rows, plain.
@@ -22,6 +25,12 @@ Insert = tuple[str, Sequence[str], Sequence[tuple[Any, ...]], bool]
 # being built.
 COPY_ROWS_MAX = 20_000
 TUPLES_OK = ExecStatus.TUPLES_OK
+# A process's connections for the read models at most: one per server thread (see
+# api/server.py) and one to LISTEN.
+CONNECTIONS_MAX = 9
+# The advisory lock every creation of the read models' or tokens' tables takes (any number
+# of the ledger's: "bl" and the year of the lock's making).
+SCHEMA_LOCK = 0x626C_2026
 
 
 def _copy_text(rows: Sequence[tuple[Any, ...]], width: int) -> str:
@@ -36,41 +45,136 @@ def _copy_text(rows: Sequence[tuple[Any, ...]], width: int) -> str:
 
 
 class ViewStore:
-    """A connection to the ledger's database for read models, with the dialect's few
-    differences (placeholders, bulk insert) behind one interface."""
+    """The ledger's database for the read models and the tokens, usable from any thread, with
+    the dialect's few differences (placeholders, bulk insert) behind one interface.
 
-    def __init__(self, database: str) -> None:
+    On PostgreSQL every statement runs on a connection from a pool (psycopg_pool) that checks
+    a connection before handing it out and replaces one that a restart of the database
+    killed: a thread takes one for a statement, or for a whole ``transaction()``, or from
+    its first statement until ``release()`` after ``keep()`` (a request of the API), and
+    gives it back. While the database is down, taking one fails after CONNECTION_WAIT_S with
+    psycopg_pool's PoolTimeout (see ledger/availability.py). On SQLite each thread has its
+    own plain connection to the file."""
+
+    def __init__(self, database: str, *, connections_max: int = CONNECTIONS_MAX) -> None:
         self.database = database
         self.postgres = is_postgres(database)
+        self._local = threading.local()
+        self._lock = threading.Lock()
+        self._sqlite: list[sqlite3.Connection] = []
+        self.pool: ConnectionPool[psycopg.Connection[Any]] | None = None
         if self.postgres:
-            self.connection: Any = psycopg.connect(database, autocommit=True)
-        else:
-            self.connection = sqlite3.connect(
-                str(Path(database).expanduser()), isolation_level=None, timeout=10
+            self.pool = ConnectionPool(
+                database,
+                kwargs={"autocommit": True, "connect_timeout": CONNECT_TIMEOUT_S},
+                min_size=1,
+                max_size=connections_max,
+                # Opened now, connecting in the background: a process starts whether or not
+                # the database answers yet.
+                open=True,
+                check=ConnectionPool.check_connection,
+                timeout=CONNECTION_WAIT_S,
+                reconnect_timeout=RECONNECT_S,
+                name="read models",
             )
-            self.connection.execute("PRAGMA journal_mode=WAL")
 
     def close(self) -> None:
-        self.connection.close()
+        if self.pool is not None:
+            self.pool.close()
+        with self._lock:
+            for connection in self._sqlite:
+                connection.close()
+            self._sqlite.clear()
+
+    @contextmanager
+    def connection(self) -> Iterator[Any]:
+        """The calling thread's connection for the statements inside: the one it holds
+        already (in a transaction, or kept since ``keep()``), else one from the pool."""
+        local = self._local
+        current = getattr(local, "current", None)
+        if current is not None:
+            yield current
+            return
+        if self.pool is None:
+            yield self._sqlite_connection()
+            return
+        connection = self.pool.getconn()
+        local.current = connection
+        try:
+            yield connection
+        finally:
+            if not getattr(local, "keeping", False) or connection.broken:
+                local.current = None
+                self.pool.putconn(connection)
+
+    def keep(self) -> None:
+        """Keep the connection this thread takes next until ``release()``: a request's
+        statements then share one connection, taken and checked once."""
+        self._local.keeping = True
+
+    def release(self) -> None:
+        """Give back the connection kept since ``keep()``, if one was taken."""
+        local = self._local
+        local.keeping = False
+        current = getattr(local, "current", None)
+        if current is not None and self.pool is not None:
+            local.current = None
+            self.pool.putconn(current)
+
+    def _sqlite_connection(self) -> sqlite3.Connection:
+        connection: sqlite3.Connection | None = getattr(self._local, "sqlite", None)
+        if connection is None:
+            connection = sqlite3.connect(
+                str(Path(self.database).expanduser()),
+                isolation_level=None,
+                timeout=10,
+                # Used by this thread only; ``close()`` may come from another.
+                check_same_thread=False,
+            )
+            connection.execute("PRAGMA journal_mode=WAL")
+            self._local.sqlite = connection
+            with self._lock:
+                self._sqlite.append(connection)
+        return connection
+
+    @contextmanager
+    def listening(self, channel: str) -> Iterator[Callable[[float], None]]:
+        """PostgreSQL: a pooled connection of its own that LISTENs on ``channel``; yields
+        ``wait(seconds)``, which returns at the next notification or after ``seconds``."""
+        assert self.pool is not None, "SQLite has no notifications"
+        with self.pool.connection() as connection:
+            connection.execute(f"LISTEN {channel}")
+
+            def wait(seconds: float) -> None:
+                for _ in connection.notifies(timeout=seconds, stop_after=1):
+                    pass
+
+            try:
+                yield wait
+            finally:
+                if not connection.broken:
+                    with suppress(psycopg.Error):
+                        connection.execute("UNLISTEN *")
 
     def sql(self, statement: str) -> str:
         """Statements are written with ``?`` placeholders; PostgreSQL wants ``%s``."""
         return statement.replace("?", "%s") if self.postgres else statement
 
     def execute(self, statement: str, parameters: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-        cursor = self.connection.execute(self.sql(statement), tuple(parameters))
-        if self.postgres:
-            # Whether rows came back, from the result's status: psycopg's ``description``
-            # builds a Column object per column to say the same (a tenth of a read's work in
-            # the driver). Its rows are tuples already.
-            result = cursor.pgresult
-            if result is None or result.status != TUPLES_OK:
+        with self.connection() as connection:
+            cursor = connection.execute(self.sql(statement), tuple(parameters))
+            if self.postgres:
+                # Whether rows came back, from the result's status: psycopg's ``description``
+                # builds a Column object per column to say the same (a tenth of a read's work in
+                # the driver). Its rows are tuples already.
+                result = cursor.pgresult
+                if result is None or result.status != TUPLES_OK:
+                    return []
+                rows: list[tuple[Any, ...]] = cursor.fetchall()
+                return rows
+            if cursor.description is None:
                 return []
-            rows: list[tuple[Any, ...]] = cursor.fetchall()
-            return rows
-        if cursor.description is None:
-            return []
-        return [tuple(row) for row in cursor.fetchall()]
+            return [tuple(row) for row in cursor.fetchall()]
 
     def one(self, statement: str, parameters: Sequence[Any] = ()) -> tuple[Any, ...] | None:
         rows = self.execute(statement, parameters)
@@ -92,7 +196,7 @@ class ViewStore:
             return
         if self.postgres:
             names = ", ".join(columns)
-            with self.connection.cursor() as cursor:
+            with self.connection() as connection, connection.cursor() as cursor:
                 with cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
                     if plain:
                         for start in range(0, len(rows), COPY_ROWS_MAX):
@@ -103,25 +207,39 @@ class ViewStore:
                             copy.write_row(row)
             return
         marks = ", ".join("?" for _ in columns)
-        self.connection.executemany(
-            f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", rows
-        )
+        with self.connection() as connection:
+            connection.executemany(
+                f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", rows
+            )
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
-        """One transaction; SQLite takes its write lock at the start (BEGIN IMMEDIATE), so a
-        read-then-write inside cannot be overtaken by another writer."""
-        if self.postgres:
-            with self.connection.transaction():
+        """One transaction, on one connection; SQLite takes its write lock at the start
+        (BEGIN IMMEDIATE), so a read-then-write inside cannot be overtaken by another
+        writer. Nested, it is a savepoint on PostgreSQL."""
+        with self.connection() as connection:
+            if self.postgres:
+                with connection.transaction():
+                    yield
+                return
+            connection.execute("BEGIN IMMEDIATE")
+            try:
                 yield
-            return
-        self.connection.execute("BEGIN IMMEDIATE")
-        try:
+            except BaseException:
+                connection.execute("ROLLBACK")
+                raise
+            connection.execute("COMMIT")
+
+    @contextmanager
+    def schema_change(self) -> Iterator[None]:
+        """A transaction that creates tables, one process at a time: on PostgreSQL under an
+        advisory lock (concurrent ``CREATE TABLE IF NOT EXISTS`` of one table fail there
+        with a unique violation), on SQLite under the write lock BEGIN IMMEDIATE takes.
+        Whoever waited finds the tables made: check again inside."""
+        with self.transaction():
+            if self.postgres:
+                self.execute("SELECT pg_advisory_xact_lock(?)", (SCHEMA_LOCK,))
             yield
-        except BaseException:
-            self.connection.execute("ROLLBACK")
-            raise
-        self.connection.execute("COMMIT")
 
     def table_exists(self, table: str) -> bool:
         if self.postgres:

@@ -1,0 +1,37 @@
+"""Liveness and readiness, on both stores: /health/live answers whatever the database does,
+/health/ready (and /health, kept as it) names each store and whether it answers. What they
+answer while PostgreSQL is down is in test_outage.py."""
+
+from __future__ import annotations
+
+from click.testing import CliRunner
+
+from api import create_app
+from cli import main
+
+
+def test_live_and_ready_answer_when_every_store_does(database: str) -> None:
+    result = CliRunner().invoke(main, ["init", "--database", database])
+    assert result.exit_code == 0, result.output
+    app = create_app(database)
+    try:
+        client = app.test_client()
+        live = client.get("/health/live")
+        assert (live.status_code, live.get_json()) == (200, {"status": "ok"})
+        ready = client.get("/health/ready")
+        assert ready.status_code == 200
+        assert ready.get_json() == {
+            "status": "ok",
+            "head": 0,
+            "stores": {"event_log": "ok", "read_models": "ok"},
+        }
+        assert client.get("/health").get_json() == ready.get_json()
+
+        # Documented: live never says 503; ready and /health may say 503, as a problem.
+        paths = client.get("/openapi.json").get_json()["paths"]
+        assert "503" not in paths["/health/live"]["get"]["responses"]
+        for path in ("/health/ready", "/health"):
+            responses = paths[path]["get"]["responses"]
+            assert {"200", "503"} <= set(responses), responses
+    finally:
+        app.extensions["budget_ledger"].close()
