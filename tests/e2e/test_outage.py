@@ -27,6 +27,7 @@ import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -238,7 +239,7 @@ def cli_write_while_down(ledger: BudgetLedger) -> click.ClickException:
             ledger,
             action="adjust",
             movement_id=None,
-            effective_date="2025-01-02",
+            effective_date=date(2025, 1, 2),
             actor="ops",
             output_format="json",
             line=LineKey("NTM", "SN", "NSTW", 2025, "TW"),
