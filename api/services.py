@@ -19,19 +19,35 @@ from projections.sql import ViewStore
 
 
 class Services:
-    def __init__(self, ledger: BudgetLedger) -> None:
-        assert ledger.database is not None, "open the ledger with open_ledger()"
-        self.ledger = ledger
-        self.database: str = ledger.database
+    def __init__(self, ledger: BudgetLedger | None = None, *, database: str | None = None) -> None:
+        """Over an open ``ledger`` (the tests), or the ledger at ``database``, opened on
+        first use (a server worker: see ``open``)."""
+        self._ledger = ledger
+        if ledger is not None:
+            assert ledger.database is not None, "open the ledger with open_ledger()"
+            database = ledger.database
+        assert database is not None
+        self.database: str = database
         self.store = ViewStore(self.database)
         self._local = threading.local()
+        self._opening = threading.Lock()
 
     @classmethod
     def open(cls, database: str) -> Services:
         """A server worker's: it starts whether or not the database answers (the server
         checked, once, that it holds a ledger), so that a worker restarted while the
-        database is down serves 503s until it is back, rather than stopping the server."""
-        return cls(open_ledger(database, check=False))
+        database is down serves 503s until it is back, rather than stopping the server.
+        Even ``open_ledger(check=False)`` connects (the library's recorder registers its
+        types on a connection), so the ledger is opened by the first request that needs it."""
+        return cls(database=database)
+
+    @property
+    def ledger(self) -> BudgetLedger:
+        if self._ledger is None:
+            with self._opening:
+                if self._ledger is None:
+                    self._ledger = open_ledger(self.database, check=False)
+        return self._ledger
 
     def projections(self) -> Projections:
         projections: Projections | None = getattr(self._local, "projections", None)
@@ -79,4 +95,5 @@ class Services:
 
     def close(self) -> None:
         self.store.close()
-        self.ledger.close()
+        if self._ledger is not None:
+            self._ledger.close()

@@ -35,3 +35,21 @@ def test_live_and_ready_answer_when_every_store_does(database: str) -> None:
             assert {"200", "503"} <= set(responses), responses
     finally:
         app.extensions["budget_ledger"].close()
+
+
+def test_an_app_made_while_postgres_is_down_starts_and_answers_503() -> None:
+    """A server worker that gunicorn (re)starts during an outage must load the application
+    without touching the database: if loading fails, the worker fails to boot and gunicorn
+    stops the whole server. Nothing listens on port 1: every connection is refused."""
+    app = create_app("postgresql://postgres@127.0.0.1:1/ledger")
+    try:
+        client = app.test_client()
+        assert client.get("/health/live").status_code == 200
+        ready = client.get("/health/ready")
+        assert ready.status_code == 503, ready.get_data(as_text=True)
+        assert ready.headers["Retry-After"]
+        read = client.get("/balances", headers={"Authorization": "Bearer blt_x"})
+        assert read.status_code == 503, read.get_data(as_text=True)
+        assert read.get_json()["rule"] == "unavailable"
+    finally:
+        app.extensions["budget_ledger"].close()
