@@ -17,7 +17,14 @@ from flask import abort, request
 from flask.views import MethodView
 
 from api import schemas
-from api.auth import caller, require_any_in_scope, require_scope, require_write, services
+from api.auth import (
+    caller,
+    in_scope,
+    require_any_in_scope,
+    require_scope,
+    require_write,
+    services,
+)
 from api.extensions import Blueprint
 from ledger.errors import InvalidInput, UnknownMovement
 from ledger.movements import MovementRequest
@@ -229,11 +236,17 @@ class MovementView(MethodView):
     @blp.alt_response(404, response="NOT_FOUND", description="No movement has this id.")
     def get(self, movement_id: str) -> Any:
         """A recorded movement's receipt, if it touches a line in the token's scope (either
-        side of an allocation or reallocation)."""
+        side of an allocation or reallocation). The figures of a line outside the scope
+        (``available_vnd`` of the other side) are ``null``: the movement is the scope's
+        business, the other holder's books are not."""
         try:
             found = services().ledger.get_movement(movement_id)
         except UnknownMovement:
             abort(404, description=f"no movement has id {movement_id}")
         holders = [LineKey(**entry["line"]).holder for entry in found.lines]
         require_any_in_scope(f"movement {movement_id}", holders)
-        return found.receipt()
+        receipt = found.receipt()
+        for entry, holder in zip(receipt["lines"], holders, strict=True):
+            if not in_scope(holder):
+                entry["available_vnd"] = None
+        return receipt

@@ -218,7 +218,11 @@ class ReceiptLineSchema(ma.Schema):
     line = fields.Nested(LineSchema, required=True)
     available_vnd = fields.Integer(
         required=True,
-        metadata={"description": "The line's available amount right after, as recorded."},
+        allow_none=True,
+        metadata={
+            "description": "The line's available amount right after, as recorded; null in "
+            "GET /movements/{id} for a line outside the token's scope."
+        },
     )
 
 

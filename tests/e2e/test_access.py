@@ -111,6 +111,13 @@ def test_a_movement_touching_a_line_in_scope_is_readable(api: Api) -> None:  # n
     # The allocation 49 -> 505 that funded 505's line: 505 is its receiving side.
     funded = api.ok(api.get("/movements/w3-505", "viewer-505"))
     assert [line["line"]["holder"] for line in funded["lines"]] == ["49", "505"]
+    # The movement is readable whole, but not the figures of a line outside the scope: 49's
+    # available amount is not 505's business (GET /balances?holder=49 is 403 for it too).
+    giver, receiver = funded["lines"]
+    assert giver["available_vnd"] is None and isinstance(receiver["available_vnd"], int)
+    assert api.get("/balances", "viewer-505", holder="49").status_code == 403
+    unscoped = api.ok(api.get("/movements/w3-505", "admin"))
+    assert all(isinstance(line["available_vnd"], int) for line in unscoped["lines"])
     # The reallocation 505 -> 504, from either side.
     assert api.ok(api.get("/movements/w6", "viewer-505"))["movement_id"] == "w6"
     assert api.ok(api.get("/movements/w6", "viewer-504"))["movement_id"] == "w6"
