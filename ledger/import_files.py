@@ -182,13 +182,25 @@ def check_xlsx(path: Path) -> None:
                         advice,
                     )
             for part in parts:
-                if part.filename.endswith((".xml", ".rels")):
+                # Every part that holds XML, whatever its name: openpyxl finds a sheet by the
+                # names the workbook gives, and a sheet called sheet1.bin is read all the same.
+                if _is_xml(archive, part):
                     with archive.open(part) as stream:
                         problem = _xml_problem(stream)
                     if problem:
                         raise _refuse(path, f"{part.filename}: {problem}", advice)
     except (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, EOFError) as error:
         raise _refuse(path, f"is not a readable .xlsx file ({error})", advice) from None
+
+
+def _is_xml(archive: zipfile.ZipFile, part: zipfile.ZipInfo) -> bool:
+    """Whether a part's first bytes are XML's (after a byte-order mark and blanks); an image
+    or a printer's settings are not, and openpyxl does not parse them."""
+    with archive.open(part) as stream:
+        start = stream.read(64)
+    if start.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return True  # XML in UTF-16, which expat and openpyxl both read
+    return start.removeprefix(codecs.BOM_UTF8).lstrip().startswith(b"<")
 
 
 def _mb(size: int) -> str:

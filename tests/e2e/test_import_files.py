@@ -227,13 +227,14 @@ SHEET_START = (
 SHEET_END = b"</row></sheetData></worksheet>"
 
 
-def workbook(path: Path, cells: Iterator[bytes]) -> Path:
+def workbook(path: Path, cells: Iterator[bytes], sheet_name: str = "sheet1.xml") -> Path:
     """An xlsx whose sheet's second row holds ``cells``, written as a stream (the sheet is
-    never whole in memory, nor on disk uncompressed)."""
+    never whole in memory, nor on disk uncompressed); ``sheet_name``: its part's file name,
+    which the workbook's parts name (openpyxl follows them, whatever the name)."""
     with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         for name, text in WORKBOOK_PARTS.items():
-            archive.writestr(name, text)
-        with archive.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as sheet:
+            archive.writestr(name, text.replace("sheet1.xml", sheet_name))
+        with archive.open(f"xl/worksheets/{sheet_name}", "w", force_zip64=True) as sheet:
             sheet.write(SHEET_START)
             for chunk in cells:
                 sheet.write(chunk)
@@ -294,6 +295,9 @@ def test_a_row_too_wide_to_hold_is_refused(run: CliRunner, tmp_path: Path) -> No
         sheet = archive.getinfo("xl/worksheets/sheet1.xml")
         assert sheet.file_size > 20 * 2**20 and sheet.file_size / sheet.compress_size < 10
     assert_refused_lightly(run, path, "a row of more than 16,384 columns")
+    # The same sheet in a part not named .xml: openpyxl reads it all the same.
+    renamed = workbook(tmp_path / "wide-renamed.xlsx", cells(), sheet_name="sheet1.bin")
+    assert_refused_lightly(run, renamed, "a row of more than 16,384 columns")
 
 
 def test_a_csv_line_too_long_to_hold_is_refused(run: CliRunner, tmp_path: Path) -> None:
