@@ -31,6 +31,12 @@ SQLITE_BUSY = ("database is locked", "database is busy")
 # ride out a restart (the server is back within a second or two), short enough that a client
 # hears 503 well before its own timeout while the database is down.
 CONNECTION_WAIT_S = 5
+# While a pool is known to have found the database down (its last wait ended without a
+# connection, less than RETRY_AFTER_S ago), callers wait only this long: each request still
+# checks, so the server answers again as soon as the database does, but requests arriving
+# during an outage are answered 503 at once instead of each holding a server thread for
+# CONNECTION_WAIT_S (which queued the requests behind them for ever longer).
+DOWN_WAIT_S = 0.5
 # libpq's own bound on one connection attempt (an unreachable host does not refuse at once).
 CONNECT_TIMEOUT_S = 5
 # A pool whose connections were lost tries to reconnect for this long, then stops until a

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from pathlib import Path
@@ -14,9 +15,15 @@ from typing import Any
 
 import psycopg
 from psycopg.pq import ExecStatus
-from psycopg_pool import ConnectionPool
+from psycopg_pool import ConnectionPool, PoolTimeout
 
-from ledger.availability import CONNECT_TIMEOUT_S, CONNECTION_WAIT_S, RECONNECT_S
+from ledger.availability import (
+    CONNECT_TIMEOUT_S,
+    CONNECTION_WAIT_S,
+    DOWN_WAIT_S,
+    RECONNECT_S,
+    RETRY_AFTER_S,
+)
 from ledger.config import is_postgres
 
 # One insert_many call: table, columns, rows, plain.
@@ -63,6 +70,7 @@ class ViewStore:
         self._lock = threading.Lock()
         self._sqlite: list[sqlite3.Connection] = []
         self.pool: ConnectionPool[psycopg.Connection[Any]] | None = None
+        self._down_until = 0.0  # see known_down
         if self.postgres:
             self.pool = ConnectionPool(
                 database,
@@ -98,7 +106,7 @@ class ViewStore:
         if self.pool is None:
             yield self._sqlite_connection()
             return
-        connection = self.pool.getconn()
+        connection = self._take()
         local.current = connection
         try:
             yield connection
@@ -106,6 +114,21 @@ class ViewStore:
             if not getattr(local, "keeping", False) or connection.broken:
                 local.current = None
                 self.pool.putconn(connection)
+
+    def known_down(self) -> bool:
+        """Whether the last wait for a connection ended without one, RETRY_AFTER_S ago at
+        most: callers then wait DOWN_WAIT_S, not CONNECTION_WAIT_S."""
+        return time.monotonic() < self._down_until
+
+    def _take(self) -> Any:
+        assert self.pool is not None
+        try:
+            connection = self.pool.getconn(timeout=DOWN_WAIT_S if self.known_down() else None)
+        except PoolTimeout:
+            self._down_until = time.monotonic() + RETRY_AFTER_S
+            raise
+        self._down_until = 0.0
+        return connection
 
     def keep(self) -> None:
         """Keep the connection this thread takes next until ``release()``: a request's

@@ -4,10 +4,13 @@ answer while PostgreSQL is down is in test_outage.py."""
 
 from __future__ import annotations
 
+import pytest
 from click.testing import CliRunner
+from psycopg_pool import PoolTimeout
 
 from api import create_app
 from cli import main
+from projections.sql import ViewStore
 
 
 def test_live_and_ready_answer_when_every_store_does(database: str) -> None:
@@ -53,3 +56,20 @@ def test_an_app_made_while_postgres_is_down_starts_and_answers_503() -> None:
         assert read.get_json()["rule"] == "unavailable"
     finally:
         app.extensions["budget_ledger"].close()
+
+
+def test_a_store_found_down_is_remembered_so_the_next_requests_wait_less() -> None:
+    """While the read models' pool is known to have found the database down, callers wait a
+    moment (DOWN_WAIT_S), not the whole connection wait: a server's threads are not held
+    while the requests behind them queue for ever longer."""
+    store = ViewStore("postgresql://postgres@127.0.0.1:1/ledger")
+    try:
+        assert not store.known_down()
+        with pytest.raises(PoolTimeout):
+            store.one("SELECT 1")
+        assert store.known_down()
+        with pytest.raises(PoolTimeout):
+            store.one("SELECT 1")
+        assert store.known_down()
+    finally:
+        store.close()
