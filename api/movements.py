@@ -26,7 +26,7 @@ from api.auth import (
     services,
 )
 from api.extensions import Blueprint
-from ledger.errors import InvalidInput, UnknownMovement
+from ledger.errors import InvalidInput, MovementIdConflict, UnknownMovement
 from ledger.movements import MovementRequest
 from ledger.values import LineKey
 
@@ -144,7 +144,18 @@ def record(action: str, build: Callable[[dict[str, Any]], MovementRequest], body
     require_write(action, body.get("source"))
     movement = build(body)
     require_scope(*holders_of(movement))
-    receipt, replayed = services().ledger.record(movement, actor=caller().name)
+    try:
+        receipt, replayed = services().ledger.record(movement, actor=caller().name)
+    except MovementIdConflict:
+        if caller().scope is not None and not _readable(movement.movement_id):
+            # The refusal names who recorded the first movement, when, and what differs:
+            # not for a token that may not read that movement (it could probe it field by
+            # field), which hears only that the id is taken.
+            raise MovementIdConflict(
+                f"movement id {movement.movement_id} is already used; choose a new id",
+                field="movement_id",
+            ) from None
+        raise
     headers = {"Location": f"/movements/{receipt['movement_id']}"}
     if replayed:
         headers["Idempotent-Replayed"] = "true"
@@ -228,6 +239,12 @@ def _component(status: int) -> str:
 
 for endpoint in ENDPOINTS:
     register(*endpoint)
+
+
+def _readable(movement_id: str) -> bool:
+    """Whether the caller may read the recorded movement (it touches a line in scope)."""
+    found = services().ledger.get_movement(movement_id)
+    return any(in_scope(LineKey(**entry["line"]).holder) for entry in found.lines)
 
 
 @blp.route("/movements/<string:movement_id>")

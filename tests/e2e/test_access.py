@@ -371,3 +371,25 @@ def connection_to(port: int, pid: int, workers: list[int]) -> http.client.HTTPCo
             return connection
         connection.close()
     raise AssertionError(f"no connection reached worker {pid}")
+
+
+def test_a_reused_id_of_a_movement_outside_scope_says_nothing_of_it(api: Api) -> None:  # noqa: F811
+    """The 409 for a reused movement id names who recorded the first, when, and which fields
+    differ: through a token that may not read that movement, it would let a clerk probe
+    another holder's payment field by field. Such a clerk hears only that the id is taken."""
+    worked_example(api)
+    before = api.ledger.head_position()
+    probe = {
+        "program": "GNBV", "kind": "DTPT", "source": "NSTW", "year": 2024, "holder": "505",
+        "amount_vnd": 120 * 10**9, "voucher": "KB 1", "effective_date": "2024-06-01",
+        "movement_id": "w8",  # 504's payment, outside clerk-505's scope
+    }  # fmt: skip
+    refused = api.post("/disbursements", "clerk-505", probe)
+    assert refused.status_code == 409
+    detail = refused.get_json()["detail"]
+    assert "w8" in detail and "choose a new id" in detail
+    assert "differs" not in detail and "clerk-504" not in detail, detail
+    # Reusing an id of one's own scope still says what differs.
+    own = api.post("/disbursements", "clerk-505", {**probe, "movement_id": "w5"})
+    assert own.status_code == 409 and "differs in: amount_vnd" in own.get_json()["detail"]
+    assert api.ledger.head_position() == before
