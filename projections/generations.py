@@ -21,6 +21,7 @@ from pathlib import Path
 
 import psycopg
 
+from ledger.availability import CONNECT_TIMEOUT_S
 from ledger.config import is_postgres
 from projections.sql import ViewStore
 
@@ -47,7 +48,9 @@ def rebuild_lock(database: str) -> Iterator[bool]:
     """Try to take the rebuild lock of ``database`` without waiting: yields True if this
     caller holds it until the block ends, False if a rebuild holds it."""
     if is_postgres(database):
-        connection = psycopg.connect(database, autocommit=True)
+        # Not from a pool: the lock lives as long as this session. Bounded like every
+        # connection attempt, so an unreachable server is an outage, not a hang.
+        connection = psycopg.connect(database, autocommit=True, connect_timeout=CONNECT_TIMEOUT_S)
         try:
             row = connection.execute(
                 "SELECT pg_try_advisory_lock(%s, %s)", REBUILD_LOCK_KEYS
