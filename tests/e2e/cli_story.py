@@ -12,9 +12,10 @@ argument lists::
 
 Each method builds exactly the command line a user would type (``--database`` last) and
 runs it with click's ``CliRunner`` in this process. Keyword options become ``--options``:
-``as_of="2024-09-17"`` is ``--as-of 2024-09-17``, ``subtree=True`` is ``--subtree``, ``None``
-and ``False`` are left out. Every call expects exit code 0 unless given ``expect=``: an exit
-code (1 refused, 2 malformed, ...), or ``FAILS`` for any code but 0.
+``as_of="2024-09-17"`` is ``--as-of 2024-09-17``, ``from_="2024-01-01"`` is ``--from ...``,
+``subtree=True`` is ``--subtree``, ``None`` and ``False`` are left out. Every call expects
+exit code 0 unless given ``expect=``: an exit code (1 refused, 2 malformed, ...), or
+``FAILS`` for any code but 0.
 """
 
 from __future__ import annotations
@@ -37,12 +38,12 @@ Option = str | int | bool | None
 
 def options(**given: Option) -> list[str]:
     """``--name value`` for each option given (``True``: the flag alone; ``None``, ``False``:
-    left out); ``as_of`` is spelled ``--as-of``."""
+    left out); ``as_of`` is spelled ``--as-of`` and ``from_`` ``--from``."""
     words: list[str] = []
     for name, value in given.items():
         if value is None or value is False:
             continue
-        option = "--" + name.replace("_", "-")
+        option = "--" + name.rstrip("_").replace("_", "-")
         words += [option] if value is True else [option, str(value)]
     return words
 
@@ -217,6 +218,11 @@ class Cli:
         """``history --format json`` with the filters given (holder=, decision=, actor=, ...)."""
         entries: list[dict[str, Any]] = self.json("history", *options(**filters))
         return entries
+
+    def progress(self, **options_: Option) -> list[dict[str, Any]]:
+        """``report progress --format json`` (holder=, as_of=, by=, period=, ...)."""
+        rows: list[dict[str, Any]] = self.json("report", "progress", *options(**options_))
+        return rows
 
     def check(self) -> str:
         return self.out("check")
