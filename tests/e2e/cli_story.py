@@ -97,6 +97,12 @@ class Cli:
         given = options(level=level, parent=parent, **more)
         return self.run("units", "add", code, name, *given, expect=expect)
 
+    def token(self, name: str, role: str, *, expect: int | None = 0, **more: Option) -> Result:
+        """``tokens create --name NAME --role ROLE`` (scope=, expires=): the secret is the last
+        line of its output."""
+        given = options(name=name, role=role, **more)
+        return self.run("tokens", "create", *given, expect=expect)
+
     # The movements. ``line`` replaces the worked example's line; ``**more`` carries --date,
     # --id, --actor, --note, --format, --project.
 
@@ -223,6 +229,10 @@ class Cli:
         """``report progress --format json`` (holder=, as_of=, by=, period=, ...)."""
         rows: list[dict[str, Any]] = self.json("report", "progress", *options(**options_))
         return rows
+
+    def export(self, **options_: Option) -> str:
+        """``export`` (format=, what=, output=, as_of=, filters): what it printed."""
+        return self.out("export", *options(**options_))
 
     def check(self) -> str:
         return self.out("check")
