@@ -15,10 +15,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner, Result
 
 from api import create_app
-from cli import main
+from tests.e2e.cli_story import Cli
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 DUMP = DATA / "ledger-before-issue-13.sql"
@@ -31,7 +30,7 @@ def answered(name: str) -> Any:
 
 
 @pytest.fixture
-def old_ledger(tmp_path: Path) -> str:
+def old_ledger(tmp_path: Path) -> Cli:
     """The old ledger loaded from its dump into a fresh SQLite file."""
     path = tmp_path / "ledger.sqlite3"
     connection = sqlite3.connect(path)
@@ -39,39 +38,33 @@ def old_ledger(tmp_path: Path) -> str:
         connection.executescript(DUMP.read_text(encoding="utf-8"))
     finally:
         connection.close()
-    return str(path)
+    return Cli(str(path))
 
 
-def run(database: str, *args: str) -> Result:
-    result = CliRunner().invoke(main, [*args, "--database", database], catch_exceptions=False)
-    assert result.exit_code == 0, (args, result.output)
-    return result
-
-
-def test_the_old_ledger_verifies_against_the_digest_it_printed(old_ledger: str) -> None:
+def test_the_old_ledger_verifies_against_the_digest_it_printed(old_ledger: Cli) -> None:
     head = answered("digest")
     assert head.startswith("55:")
 
-    verified = run(old_ledger, "verify", "--against", head)
+    verified = old_ledger.out("verify", "--against", head)
 
-    assert head.split(":")[1] in verified.output
-    assert run(old_ledger, "digest").output.strip() == head
-    run(old_ledger, "check")
+    assert head.split(":")[1] in verified
+    assert old_ledger.out("digest").strip() == head
+    old_ledger.check()
 
 
 @pytest.mark.parametrize("rebuilt", [False, True], ids=["old-read-models", "rebuilt"])
-def test_the_old_ledger_answers_as_it_did(old_ledger: str, rebuilt: bool) -> None:
+def test_the_old_ledger_answers_as_it_did(old_ledger: Cli, rebuilt: bool) -> None:
     # Its read models as the old code left them (generation 2, at the head), then rebuilt by
     # this code from the events alone: both give the old answers.
     if rebuilt:
-        run(old_ledger, "projections", "rebuild")
+        old_ledger.run("projections", "rebuild")
 
     for name, args in answered("questions").items():
-        assert json.loads(run(old_ledger, *args).output) == answered(name), name
+        assert json.loads(old_ledger.out(*args)) == answered(name), name
 
     # The token made by the old code still opens the API, which answers as it did.
     headers = {"Authorization": f"Bearer {answered('viewer-token')}"}
-    app = create_app(old_ledger)
+    app = create_app(old_ledger.database)
     try:
         client = app.test_client()
         for name, path in answered("api-questions").items():
@@ -82,30 +75,22 @@ def test_the_old_ledger_answers_as_it_did(old_ledger: str, rebuilt: bool) -> Non
         app.extensions["budget_ledger"].close()
 
 
-def test_a_movement_recorded_on_the_old_ledger_chains_on(old_ledger: str) -> None:
+def test_a_movement_recorded_on_the_old_ledger_chains_on(old_ledger: Cli) -> None:
     head = answered("digest")
     before = answered("api-balances-504")["balances"][0]
 
-    run(
-        old_ledger,
-        "disburse",
-        *("--program", "GNBV", "--kind", "DTPT", "--source", "NSTW", "--year", "2024"),
-        *("--holder", "504", "--amount", "7.000.000.000", "--voucher", "KB 0301"),
-        *("--date", "2025-03-03", "--id", "pay-504-2"),
+    old_ledger.disburse(
+        "504", "7.000.000.000", voucher="KB 0301", date="2025-03-03", id="pay-504-2"
     )
 
-    new_head = run(old_ledger, "digest").output.strip()
+    new_head = old_ledger.out("digest").strip()
     assert new_head.startswith("57:")  # the line's posting and the journal entry
-    run(old_ledger, "verify", "--against", head)  # the old prefix is still there, unchanged
-    run(old_ledger, "verify", "--against", new_head)
-    run(old_ledger, "check")
-    after = json.loads(
-        run(
-            old_ledger, "balance", "--holder", "504", "--as-of", "2025-03-31", "--format", "json"
-        ).output
-    )[0]
+    old_ledger.run("verify", "--against", head)  # the old prefix is still there, unchanged
+    old_ledger.run("verify", "--against", new_head)
+    old_ledger.check()
+    (after,) = old_ledger.balance(holder="504", as_of="2025-03-31")
     assert after["disbursed_vnd"] == before["disbursed_vnd"] + 7 * 10**9
     assert after["available_vnd"] == before["available_vnd"] - 7 * 10**9
-    history = json.loads(run(old_ledger, "history", "--holder", "504", "--format", "json").output)
+    history = old_ledger.history(holder="504")
     assert history[-1]["movement_id"] == "pay-504-2"
     assert history[-1]["position"] > 55
