@@ -1,7 +1,7 @@
 """Make ``ledger-before-issue-13.sql`` and the answers in ``before-issue-13/``.
 
-Run once, at commit d62c919 (the last commit before issue 13's refactor), from the root of a
-checkout of that commit:
+It was run once, with the code of commit d62c919 (the last commit before issue 13's
+refactor), from the root of a checkout of that commit holding this file:
 
     .venv/bin/python tests/data/make_ledger_before_issue_13.py
 
@@ -33,6 +33,8 @@ ROOT = HERE.parents[1]
 DUMP = HERE / "ledger-before-issue-13.sql"
 ANSWERS = HERE / "before-issue-13"
 
+# One command a line, as a user types it.
+# fmt: off
 LINE = ["--program", "GNBV", "--kind", "DTPT", "--source", "NSTW", "--year", "2024"]
 LOCAL_2023 = ["--program", "NTM", "--kind", "SN", "--source", "NSDP", "--year", "2023"]
 BEFORE_IMPORT = [
@@ -83,6 +85,7 @@ QUESTIONS = {
     "progress-49": ["report", "progress", "--holder", "49", "--as-of", "2024-09-17",
                     "--format", "json"],
 }
+# fmt: on
 # The same through the HTTP API, asked with the viewer token.
 API_QUESTIONS = {
     "api-balances-504": "/balances?holder=504&as_of=2025-03-31",
@@ -119,9 +122,15 @@ def main_() -> None:
                 "/disbursements",
                 headers={"Authorization": f"Bearer {secret}"},
                 json={
-                    "program": "GNBV", "kind": "DTPT", "source": "NSTW", "year": 2024,
-                    "holder": "504", "amount_vnd": 5000000000, "voucher": "KB 0125",
-                    "effective_date": "2024-09-03", "movement_id": "pay-504-1",
+                    "program": "GNBV",
+                    "kind": "DTPT",
+                    "source": "NSTW",
+                    "year": 2024,
+                    "holder": "504",
+                    "amount_vnd": 5000000000,
+                    "voucher": "KB 0125",
+                    "effective_date": "2024-09-03",
+                    "movement_id": "pay-504-1",
                 },
             )
             assert response.status_code == 201, response.get_json()
@@ -153,7 +162,10 @@ def main_() -> None:
         # the read models count by), and a plain dump would renumber them on load.
         dump = subprocess.run(
             ["sqlite3", database, ".dump --preserve-rowids"],
-            capture_output=True, text=True, encoding="utf-8", check=True,
+            capture_output=True,
+            text=True,
+            encoding="utf-8",
+            check=True,
         ).stdout
     header = f"-- Made at commit {commit} by tests/data/make_ledger_before_issue_13.py.\n"
     DUMP.write_text(header + dump, encoding="utf-8")
