@@ -16,14 +16,13 @@ from time import sleep
 from typing import Any
 
 import pytest
-from click.testing import CliRunner
 
 from api import create_app
 from api.tokens import FAILURE_WINDOW_S, FAILURES_MAX, TokenStore, tables_ready
-from cli import main
 from ledger.application import open_ledger
 from ledger.values import VIETNAM_TIME, today_in_vietnam
 from projections.sql import ViewStore
+from tests.e2e.cli_story import Cli
 from tests.e2e.test_api import Api, api, move, worked_example  # noqa: F401 (fixture)
 from tests.e2e.test_server import served, workers_of
 
@@ -133,35 +132,21 @@ def test_a_movement_touching_a_line_in_scope_is_readable(api: Api) -> None:  # n
     assert api.get("/movements/nope", "viewer-505").status_code == 404
 
 
-def cli(database: str, *args: str) -> Any:
-    return CliRunner().invoke(main, [*args, "--database", database])
-
-
 def test_a_token_lives_through_its_expiry_day_then_is_refused(
     fresh: tuple[Api, ViewStore], database: str
 ) -> None:
     web, store = fresh
+    cli = Cli(database)
     today = today_in_vietnam()
-    created = cli(
-        database,
-        "tokens",
-        "create",
-        "--name",
-        "kt-tam",
-        "--role",
-        "viewer",
-        "--expires",
-        today.isoformat(),
-    )
-    assert created.exit_code == 0, created.output
+    created = cli.token("kt-tam", "viewer", expires=today.isoformat())
     assert f"valid through {today} (Vietnam time)" in created.output
     web.tokens["kt-tam"] = created.output.strip().splitlines()[-1]
     assert web.get("/balances", "kt-tam").status_code == 200
     # It stops at the next midnight in Vietnam (17:00 UTC), and the list says so.
-    listed = json.loads(cli(database, "tokens", "list", "--format", "json").output)
+    listed = cli.json("tokens", "list")
     midnight = datetime.combine(today + timedelta(days=1), time(), VIETNAM_TIME)
     assert listed[0]["expires_at"] == midnight.astimezone(UTC).isoformat()
-    table = cli(database, "tokens", "list").output
+    table = cli.out("tokens", "list")
     assert "expires" in table and "kt-tam" in table
     # The day passes (the row's expiry is moved into the past, as the clock would move).
     store.execute(
@@ -179,14 +164,12 @@ def test_a_token_lives_through_its_expiry_day_then_is_refused(
 def test_an_expiry_in_the_past_or_malformed_is_refused(
     fresh: tuple[Api, ViewStore], database: str
 ) -> None:
+    cli = Cli(database)
     yesterday = today_in_vietnam() - timedelta(days=1)
     for name, value in (("t1", yesterday.isoformat()), ("t2", "2026-13-01"), ("t3", "")):
-        refused = cli(
-            database, "tokens", "create", "--name", name, "--role", "viewer", "--expires", value
-        )
-        assert refused.exit_code == 1, refused.output
+        refused = cli.token(name, "viewer", expires=value, expect=1)
         assert "expires" in refused.output and "Traceback" not in refused.output
-    assert json.loads(cli(database, "tokens", "list", "--format", "json").output) == []
+    assert cli.json("tokens", "list") == []
 
 
 OLD_TOKEN_TABLE = (
@@ -214,12 +197,10 @@ def test_a_token_table_made_before_expiry_keeps_working(database: str) -> None:
         assert response.status_code == 200, response.get_json()
     finally:
         app.extensions["budget_ledger"].close()
-    listed = json.loads(cli(database, "tokens", "list", "--format", "json").output)
+    cli = Cli(database)
+    listed = cli.json("tokens", "list")
     assert [(t["name"], t["expires_at"]) for t in listed] == [("old", None)]
-    created = cli(
-        database, "tokens", "create", "--name", "new", "--role", "viewer", "--expires", "2099-12-31"
-    )
-    assert created.exit_code == 0, created.output
+    cli.token("new", "viewer", expires="2099-12-31")
 
 
 def open_tokens(database: str, barrier: Any) -> None:
@@ -303,9 +284,8 @@ def test_failures_spread_over_server_workers_are_counted_together(
     alive connection per worker, each connection's owner read from /proc) trip the default
     limit together, though neither worker saw it alone; a good token from another loopback
     address still works."""
-    assert cli(database, "init").exit_code == 0
-    created = cli(database, "tokens", "create", "--name", "so-tai-chinh", "--role", "admin")
-    good = created.output.strip().splitlines()[-1]
+    cli = Cli(database).init()
+    good = cli.token("so-tai-chinh", "admin").output.strip().splitlines()[-1]
     with served(database, tmp_path / "server.log", workers=2) as (base, arbiter):
         port = int(base.rsplit(":", 1)[1])
         workers = workers_of(arbiter)

@@ -5,163 +5,42 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
 
-from cli import main
 from ledger.application import open_ledger
-
-Run = Callable[..., Result]
-LINE = ["--program", "GNBV", "--kind", "DTPT", "--source", "NSTW", "--year", "2024"]
-TY = 10**9
+from tests.e2e.cli_story import FAILS, LINE, TY, Cli, quang_nam
 
 
 @pytest.fixture
-def run(database: str) -> Run:
-    runner = CliRunner()
-
-    def invoke(*args: str, ok: bool = True) -> Result:
-        result = runner.invoke(main, [*args, "--database", database], catch_exceptions=False)
-        if ok:
-            assert result.exit_code == 0, result.output
-        else:
-            assert result.exit_code != 0, result.output
-        return result
-
-    invoke("init")
-    return invoke
+def tree(database: str) -> Cli:
+    return quang_nam(Cli(database).init(), actor="sotaichinh")
 
 
-@pytest.fixture
-def tree(run: Run) -> Run:
-    run("units", "add", "TW", "Trung ương", "--level", "central", "--actor", "sotaichinh")
-    run("units", "add", "49", "Tỉnh Quảng Nam", "--level", "province", "--parent", "TW")
-    run("units", "add", "505", "Huyện Đông Giang", "--level", "district", "--parent", "49")
-    run("units", "add", "504", "Huyện Tây Giang", "--level", "district", "--parent", "49")
-    return run
-
-
-def balances(run: Run, *filters: str) -> dict[str, dict]:
-    rows = json.loads(run("balance", *filters, "--format", "json").output)
-    return {row["holder"]: row for row in rows}
-
-
-def worked_example(run: Run) -> None:
-    run(
-        "adjust",
-        *LINE,
-        "--holder",
-        "TW",
-        "--amount",
-        "500.000.000.000",
-        "--decision",
-        "QĐ 1603/QĐ-TTg 11/12/2023",
-        "--date",
-        "2024-01-02",
-        "--id",
-        "w1",
+def worked_example(cli: Cli) -> None:
+    """docs/worked-example.md through the command line."""
+    cli.adjust(
+        "TW", "500.000.000.000", decision="QĐ 1603/QĐ-TTg 11/12/2023", date="2024-01-02", id="w1"
     )
-    run(
-        "allocate",
-        *LINE,
-        "--from",
-        "TW",
-        "--to",
-        "49",
-        "--amount",
-        str(400 * TY),
-        "--decision",
-        "QĐ 1603/QĐ-TTg 11/12/2023",
-        "--date",
-        "2024-01-05",
-        "--id",
-        "w2",
+    cli.allocate(
+        "TW", "49", 400 * TY, decision="QĐ 1603/QĐ-TTg 11/12/2023", date="2024-01-05", id="w2"
     )
     for child, amount in (("505", 150), ("504", 100)):
-        run(
-            "allocate",
-            *LINE,
-            "--from",
-            "49",
-            "--to",
-            child,
-            "--amount",
-            str(amount * TY),
-            "--decision",
-            "QĐ 95/QĐ-UBND",
-            "--date",
-            "2024-01-10",
-            "--id",
-            f"w3-{child}",
+        cli.allocate(
+            "49", child, amount * TY, decision="QĐ 95/QĐ-UBND", date="2024-01-10", id=f"w3-{child}"
         )
-    run(
-        "disburse",
-        *LINE,
-        "--holder",
-        "505",
-        "--amount",
-        str(60 * TY),
-        "--voucher",
-        "KB 1",
-        "--date",
-        "2024-03-01",
-        "--id",
-        "w5",
+    cli.disburse("505", 60 * TY, voucher="KB 1", date="2024-03-01", id="w5")
+    cli.reallocate(
+        "505", "504", 50 * TY, decision="QĐ 1850/QĐ-UBND", date="2024-04-01", id="w6", actor="kt"
     )
-    run(
-        "reallocate",
-        *LINE,
-        "--from",
-        "505",
-        "--to",
-        "504",
-        "--amount",
-        str(50 * TY),
-        "--decision",
-        "QĐ 1850/QĐ-UBND",
-        "--date",
-        "2024-04-01",
-        "--id",
-        "w6",
-        "--actor",
-        "kt",
-    )
-    run(
-        "reverse",
-        "--of",
-        "w5",
-        "--amount",
-        str(10 * TY),
-        "--reason",
-        "wrong voucher",
-        "--date",
-        "2024-05-01",
-        "--id",
-        "w7",
-    )
-    run(
-        "disburse",
-        *LINE,
-        "--holder",
-        "504",
-        "--amount",
-        str(120 * TY),
-        "--voucher",
-        "KB 2",
-        "--date",
-        "2024-06-01",
-        "--id",
-        "w8",
-    )
+    cli.reverse("w5", 10 * TY, reason="wrong voucher", date="2024-05-01", id="w7")
+    cli.disburse("504", 120 * TY, voucher="KB 2", date="2024-06-01", id="w8")
 
 
-def test_a_tour_of_the_worked_example(tree: Run) -> None:
+def test_a_tour_of_the_worked_example(tree: Cli) -> None:
     worked_example(tree)
-    rows = json.loads(tree("balance", "--holder", "505", "--format", "json").output)
-    assert rows == [
+    assert tree.balance(holder="505") == [
         {
             "program": "GNBV",
             "kind": "DTPT",
@@ -178,102 +57,44 @@ def test_a_tour_of_the_worked_example(tree: Run) -> None:
             "deadline": "2025-01-31",
         }
     ]
-    assert balances(tree)["49"]["available_vnd"] == 150 * TY
-    assert "OK" in tree("check").output
-    table = tree("balance").output
+    assert tree.balances()["49"]["available_vnd"] == 150 * TY
+    assert "OK" in tree.check()
+    table = tree.out("balance")
     assert "150.000.000.000" in table
 
 
-def test_history_is_oldest_first_with_who_why_and_available_after(tree: Run) -> None:
+def test_history_is_oldest_first_with_who_why_and_available_after(tree: Cli) -> None:
     worked_example(tree)
-    entries = json.loads(tree("history", "--holder", "505", "--format", "json").output)
+    entries = tree.history(holder="505")
     assert [e["movement_id"] for e in entries] == ["w3-505", "w5", "w6", "w7"]
     assert [e["available_after_vnd"] for e in entries] == [150 * TY, 90 * TY, 40 * TY, 50 * TY]
     assert entries[2]["actor"] == "kt" and entries[2]["decision"] == "QĐ 1850/QĐ-UBND"
-    by_decision = json.loads(
-        tree("history", "--decision", "qđ 1850/qđ-ubnd", "--format", "json").output
-    )
+    by_decision = tree.history(decision="qđ 1850/qđ-ubnd")
     assert {e["line"]["holder"] for e in by_decision} == {"504", "505"}
-    csv_out = tree("history", "--holder", "504", "--format", "csv").output
+    csv_out = tree.out("history", "--holder", "504", "--format", "csv")
     assert csv_out.splitlines()[0].startswith("effective_date,recorded_at,actor")
 
 
-def test_a_refused_movement_exits_non_zero_and_records_nothing(tree: Run) -> None:
+def test_a_refused_movement_exits_non_zero_and_records_nothing(tree: Cli) -> None:
     worked_example(tree)
-    before = tree("balance", "--format", "json").output
-    result = tree(
-        "disburse",
-        *LINE,
-        "--holder",
-        "505",
-        "--amount",
-        str(60 * TY),
-        "--voucher",
-        "KB 3",
-        "--date",
-        "2024-02-01",
-        ok=False,
-    )
+    before = tree.out("balance", "--format", "json")
+    # 505 had 150 on 01/02, but a payment of 60 then would leave −20 on 01/04.
+    result = tree.disburse("505", 60 * TY, voucher="KB 3", date="2024-02-01", expect=1)
     assert "available-never-negative" in result.output and "2024-04-01" in result.output
-    for args in (
-        ["disburse", *LINE, "--holder", "505", "--amount", "-5", "--voucher", "K"],
-        [
-            "disburse",
-            "--program",
-            "XYZ",
-            "--kind",
-            "DTPT",
-            "--source",
-            "NSTW",
-            "--year",
-            "2024",
-            "--holder",
-            "505",
-            "--amount",
-            "5",
-            "--voucher",
-            "K",
-        ],
-        ["disburse", *LINE, "--holder", "999", "--amount", "5", "--voucher", "K"],
-        [
-            "disburse",
-            *LINE,
-            "--holder",
-            "505",
-            "--amount",
-            "5",
-            "--voucher",
-            "K",
-            "--date",
-            "2025-02-01",
-        ],
-        ["allocate", *LINE, "--from", "TW", "--to", "505", "--amount", "5", "--decision", "Q"],
-        ["reverse", "--of", "w6", "--reason", "x"],
+    unknown_program = ("--program", "XYZ", "--kind", "DTPT", "--source", "NSTW", "--year", "2024")
+    for refused in (
+        lambda: tree.disburse("505", -5, voucher="K", expect=FAILS),
+        lambda: tree.disburse("505", 5, voucher="K", line=unknown_program, expect=FAILS),
+        lambda: tree.disburse("999", 5, voucher="K", expect=FAILS),  # no such holder
+        lambda: tree.disburse("505", 5, voucher="K", date="2025-02-01", expect=FAILS),  # late
+        lambda: tree.allocate("TW", "505", 5, decision="Q", expect=FAILS),  # not its child
+        lambda: tree.reverse("w6", reason="x", expect=FAILS),  # not a payment
     ):
-        result = tree(*args, ok=False)
+        result = refused()
         assert "refused" in result.output and "Nothing was recorded" in result.output
-    assert (
-        "valid codes are NTM"
-        in tree(
-            "adjust",
-            "--program",
-            "XYZ",
-            "--kind",
-            "DTPT",
-            "--source",
-            "NSTW",
-            "--year",
-            "2024",
-            "--holder",
-            "TW",
-            "--amount",
-            "5",
-            "--decision",
-            "Q",
-            ok=False,
-        ).output
-    )
-    assert tree("balance", "--format", "json").output == before
+    result = tree.adjust("TW", 5, decision="Q", line=unknown_program, expect=FAILS)
+    assert "valid codes are NTM" in result.output
+    assert tree.out("balance", "--format", "json") == before
 
 
 PAY = ["disburse", *LINE, "--holder", "505", "--voucher", "KB 9", "--amount", "5"]
@@ -309,14 +130,13 @@ MALFORMED = [
 
 @pytest.mark.parametrize(("args", "option"), MALFORMED, ids=[m[1] for m in MALFORMED])
 def test_a_malformed_value_is_one_line_naming_its_option_and_records_nothing(
-    tree: Run, database: str, args: list[str], option: str
+    tree: Cli, database: str, args: list[str], option: str
 ) -> None:
     """Exit code 2 (a malformed command line): the value cannot be read as what the option
     is; one line, naming the option, showing no control character; nothing recorded."""
     ledger = open_ledger(database)
     before = ledger.head_position()
-    result = tree(*args, ok=False)
-    assert result.exit_code == 2, result.output
+    result = tree.run(*args, expect=2)
     lines = result.output.splitlines()
     assert len(lines) == 1 and lines[0].startswith(f"Error: Invalid value for '{option}': ")
     assert not any(ord(c) < 32 or 0xD800 <= ord(c) < 0xE000 for c in lines[0]), lines
@@ -325,7 +145,7 @@ def test_a_malformed_value_is_one_line_naming_its_option_and_records_nothing(
 
 
 def test_non_utf8_bytes_on_a_real_command_line_are_refused_in_one_line(
-    tree: Run, database: str
+    tree: Cli, database: str
 ) -> None:
     """What the shell passes for --voucher $'V\\xff\\xfe': bytes, not text."""
     command = [str(Path(sys.executable).parent / "budget-ledger"), *PAY, "--database", database]
@@ -337,109 +157,80 @@ def test_non_utf8_bytes_on_a_real_command_line_are_refused_in_one_line(
 
 
 def test_plain_and_dot_grouped_amounts_and_notes_with_newlines_are_recorded(
-    tree: Run,
+    tree: Cli,
 ) -> None:
     worked_example(tree)
     for amount in ("1.000.000", "1000000"):
-        tree(*PAY, "--amount", amount, "--date", "2024-07-01", "--note", "dòng 1\n\tdòng 2")
-    paid = json.loads(tree("history", "--holder", "505", "--format", "json").output)
+        tree.disburse("505", amount, voucher="KB 9", date="2024-07-01", note="dòng 1\n\tdòng 2")
+    paid = tree.history(holder="505")
     notes = [entry["note"] for entry in paid if entry["voucher"] == "KB 9"]
     assert notes == ["dòng 1\n\tdòng 2"] * 2
 
 
-def test_the_same_id_replays_and_a_changed_body_is_refused(tree: Run) -> None:
+def test_the_same_id_replays_and_a_changed_body_is_refused(tree: Cli) -> None:
     worked_example(tree)
-    payment = [*LINE, "--holder", "504", "--voucher", "KB 9", "--date", "2024-06-02", "--id", "p9"]
-    first = json.loads(tree("disburse", *payment, "--amount", str(TY), "--format", "json").output)
-    before = tree("balance", "--format", "json").output
-    again = json.loads(tree("disburse", *payment, "--amount", str(TY), "--format", "json").output)
+
+    def pay(amount: int, expect: int = 0) -> str:
+        return tree.disburse(
+            "504", amount, voucher="KB 9", date="2024-06-02", id="p9", format="json", expect=expect
+        ).output
+
+    first = json.loads(pay(TY))
+    before = tree.out("balance", "--format", "json")
+    again = json.loads(pay(TY))
     assert again.pop("replayed") is True and first.pop("replayed") is False
     assert again == first
-    result = tree("disburse", *payment, "--amount", str(2 * TY), ok=False)
-    assert "movement-id-reused" in result.output and "amount_vnd" in result.output
-    assert tree("balance", "--format", "json").output == before
+    result = pay(2 * TY, expect=FAILS)
+    assert "movement-id-reused" in result and "amount_vnd" in result
+    assert tree.out("balance", "--format", "json") == before
 
 
-def test_extend_lapse_and_close_year(tree: Run) -> None:
+def test_extend_lapse_and_close_year(tree: Cli) -> None:
     worked_example(tree)
-    tree(
-        "extend",
-        *LINE,
-        "--holder",
-        "504",
-        "--until",
-        "2025-12-31",
-        "--amount",
-        str(10 * TY),
-        "--basis",
-        "NQ 111/2024/QH15",
-        "--date",
-        "2025-01-20",
-    )
-    assert balances(tree, "--holder", "504")["504"]["deadline"] == "2025-12-31"
-    tree(
-        "disburse",
-        *LINE,
-        "--holder",
-        "504",
-        "--amount",
-        str(4 * TY),
-        "--voucher",
-        "KB 10",
-        "--date",
-        "2025-03-01",
-    )
-    lapsed = json.loads(
-        tree("lapse", *LINE, "--holder", "505", "--date", "2025-02-01", "--format", "json").output
-    )
+    tree.extend("504", "2025-12-31", 10 * TY, basis="NQ 111/2024/QH15", date="2025-01-20")
+    assert tree.balances(holder="504")["504"]["deadline"] == "2025-12-31"
+    tree.disburse("504", 4 * TY, voucher="KB 10", date="2025-03-01")
+    lapsed = json.loads(tree.lapse("505", date="2025-02-01", format="json").output)
     assert lapsed["amount_vnd"] == 50 * TY
-    out = tree("close-year", "2024", "--date", "2025-02-01").output
+    out = tree.close_year(2024, date="2025-02-01").output
     assert "lapsed" in out
-    rows = balances(tree)
+    rows = tree.balances()
     assert rows["504"]["available_vnd"] == 6 * TY  # the rest of the extension
     assert rows["504"]["lapsed_vnd"] == 20 * TY
-    assert "nothing to lapse" in tree("close-year", "2024", "--date", "2025-02-01").output
-    assert "OK" in tree("check").output
+    assert "nothing to lapse" in tree.close_year(2024, date="2025-02-01").output
+    assert "OK" in tree.check()
 
 
-def test_units_list_and_misplaced_units(tree: Run) -> None:
-    units = json.loads(tree("units", "list", "--format", "json").output)
+def test_units_list_and_misplaced_units(tree: Cli) -> None:
+    units = tree.json("units", "list")
     assert [u["code"] for u in units] == ["49", "504", "505", "TW"]
     assert units[3]["actor"] == "sotaichinh"
-    result = tree(
-        "units", "add", "03618", "Xã Mường Than", "--level", "commune", "--parent", "TW", ok=False
-    )
+    result = tree.unit("03618", "Xã Mường Than", "commune", parent="TW", expect=FAILS)
     assert "holders-not-related" in result.output
 
 
-def test_a_missing_ledger_is_not_created_by_accident(tmp_path) -> None:
-    result = CliRunner().invoke(main, ["balance", "--database", str(tmp_path / "typo.sqlite3")])
-    assert result.exit_code == 1
+def test_a_missing_ledger_is_not_created_by_accident(tmp_path: Path) -> None:
+    typo = Cli(str(tmp_path / "typo.sqlite3"))
+    result = typo.run("balance", expect=1)
     assert "budget-ledger init" in result.output
     assert not (tmp_path / "typo.sqlite3").exists()
 
 
 def test_the_demo_loads_once_and_checks_out(database: str) -> None:
-    runner = CliRunner()
-    first = runner.invoke(main, ["demo", "--database", database])
-    assert first.exit_code == 0, first.output
-    assert "check: OK" in first.output and "Đông Giang" not in first.output
-    again = runner.invoke(main, ["demo", "--database", database])
-    assert again.exit_code == 0 and "\n0 movements recorded" in again.output
+    cli = Cli(database)
+    first = cli.out("demo")
+    assert "check: OK" in first and "Đông Giang" not in first
+    again = cli.out("demo")
+    assert "\n0 movements recorded" in again
 
 
-def test_history_filters_by_subtree_actor_and_recorded_time(tree: Run) -> None:
+def test_history_filters_by_subtree_actor_and_recorded_time(tree: Cli) -> None:
     worked_example(tree)
-
-    def entries(*args: str) -> list[dict]:
-        found: list[dict] = json.loads(tree("history", *args, "--format", "json").output)
-        return found
-
-    everything = entries()
-    province = entries("--holder", "49", "--subtree")
+    everything = tree.history()
+    province = tree.history(holder="49", subtree=True)
     assert {e["line"]["holder"] for e in province} == {"49", "505", "504"}
     assert len(province) == len([e for e in everything if e["line"]["holder"] != "TW"])
-    by_kt = entries("--actor", "KT")
+    by_kt = tree.history(actor="KT")
     assert [e["movement_id"] for e in by_kt] == ["w6", "w6"]
     for entry in everything:
         assert (
@@ -448,10 +239,10 @@ def test_history_filters_by_subtree_actor_and_recorded_time(tree: Run) -> None:
         )
     times = sorted(e["recorded_at"] for e in everything)
     middle = times[len(times) // 2]
-    later = entries("--recorded-from", middle)
-    earlier = entries("--recorded-to", middle)
+    later = tree.history(recorded_from=middle)
+    earlier = tree.history(recorded_to=middle)
     assert later and earlier
     assert all(e["recorded_at"] >= middle for e in later)
     assert all(e["recorded_at"] <= middle for e in earlier)
     assert len(later) + len(earlier) >= len(everything)
-    tree("history", "--subtree", ok=False)
+    tree.run("history", "--subtree", expect=FAILS)

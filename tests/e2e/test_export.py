@@ -17,11 +17,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner
 from openpyxl import load_workbook
 
-from cli import main
 from ledger.export import MOVEMENT_COLUMNS, PROGRESS_TOTAL_LABEL
+from tests.e2e.cli_story import Cli, Option
 
 HEADERS = dict(MOVEMENT_COLUMNS)
 # Dates around the demo's deadlines, extensions and lapses: before anything, mid-year, the
@@ -39,25 +38,14 @@ DATES = [
 
 
 @pytest.fixture
-def demo(database: str) -> CliRunner:
-    runner = CliRunner()
-    result = runner.invoke(main, ["demo", "--database", database])
-    assert result.exit_code == 0, result.output
-    return runner
+def demo(database: str) -> Cli:
+    cli = Cli(database)
+    cli.run("demo")
+    return cli
 
 
-def invoke(runner: CliRunner, database: str, *args: str) -> str:
-    result = runner.invoke(main, [*args, "--database", database], catch_exceptions=False)
-    assert result.exit_code == 0, result.output
-    return result.output
-
-
-def balances(runner: CliRunner, database: str, day: date, *filters: str) -> list[dict[str, Any]]:
-    text = invoke(
-        runner, database, "balance", "--as-of", day.isoformat(), "--format", "json", *filters
-    )
-    rows: list[dict[str, Any]] = json.loads(text)
-    return rows
+def balances(cli: Cli, day: date, **filters: Option) -> list[dict[str, Any]]:
+    return cli.balance(as_of=day.isoformat(), **filters)
 
 
 def identity(row: dict[str, Any]) -> tuple[str, ...]:
@@ -78,35 +66,19 @@ def available_from_movements(rows: list[dict[str, str]], names: dict[str, str]) 
     return dict(summed)
 
 
-def test_movements_as_csv_and_xlsx_sum_to_the_balances(
-    demo: CliRunner, database: str, tmp_path: Path
-) -> None:
+def test_movements_as_csv_and_xlsx_sum_to_the_balances(demo: Cli, tmp_path: Path) -> None:
     day = date(2024, 9, 17)
-    filters = ("--holder", "505")
-    text = invoke(demo, database, "export", "--format", "csv", "--as-of", day.isoformat(), *filters)
+    text = demo.export(format="csv", as_of=day.isoformat(), holder="505")
     assert text.startswith("\ufeffNgày hiệu lực,Thời điểm ghi sổ,Người ghi,")
     rows = list(csv.DictReader(io.StringIO(text.removeprefix("\ufeff"), newline="")))
     assert rows and all(row["Đơn vị"] == "505" for row in rows)
     assert all(date.fromisoformat(row["Ngày hiệu lực"]) <= day for row in rows)
     assert {row["Tên đơn vị"] for row in rows} == {"Huyện Đông Giang"}
-    expected = {
-        identity(row): row["available_vnd"] for row in balances(demo, database, day, *filters)
-    }
+    expected = {identity(row): row["available_vnd"] for row in balances(demo, day, holder="505")}
     assert available_from_movements(rows, _names()) == expected
 
     path = tmp_path / "movements.xlsx"
-    invoke(
-        demo,
-        database,
-        "export",
-        "--format",
-        "xlsx",
-        "--output",
-        str(path),
-        "--as-of",
-        day.isoformat(),
-        *filters,
-    )
+    demo.export(format="xlsx", output=str(path), as_of=day.isoformat(), holder="505")
     sheet = load_workbook(path).active
     assert sheet is not None
     values = list(sheet.iter_rows(values_only=True))
@@ -129,12 +101,9 @@ def _names() -> dict[str, str]:
     }
 
 
-def test_progress_as_csv_and_xlsx_match_the_report(
-    demo: CliRunner, database: str, tmp_path: Path
-) -> None:
-    options = ("--holder", "12", "--as-of", "2024-09-17", "--by", "program")
-    report = json.loads(invoke(demo, database, "report", "progress", *options, "--format", "json"))
-    text = invoke(demo, database, "export", "--format", "csv", "--what", "progress", *options)
+def test_progress_as_csv_and_xlsx_match_the_report(demo: Cli, tmp_path: Path) -> None:
+    report = demo.progress(holder="12", as_of="2024-09-17", by="program")
+    text = demo.export(format="csv", what="progress", holder="12", as_of="2024-09-17", by="program")
     rows = list(csv.DictReader(io.StringIO(text.removeprefix("\ufeff"), newline="")))
     assert [row["Chương trình"] for row in rows] == [
         PROGRESS_TOTAL_LABEL if r["program"] == "TOTAL" else r["program"] for r in report
@@ -151,39 +120,12 @@ def test_progress_as_csv_and_xlsx_match_the_report(
     assert round(float(total["Tỷ lệ giải ngân SN (%)"]), 1) == 29.4
 
     path = tmp_path / "progress.xlsx"
-    invoke(
-        demo,
-        database,
-        "export",
-        "--format",
-        "xlsx",
-        "--what",
-        "progress",
-        "--output",
-        str(path),
-        "--holder",
-        "12",
-        "--as-of",
-        "2024-09-17",
-    )
+    demo.export(format="xlsx", what="progress", output=str(path), holder="12", as_of="2024-09-17")
     sheet = load_workbook(path).active
     assert sheet is not None
     values = list(sheet.iter_rows(values_only=True))
     header = list(values[0])
-    by_holder = json.loads(
-        invoke(
-            demo,
-            database,
-            "report",
-            "progress",
-            "--holder",
-            "12",
-            "--as-of",
-            "2024-09-17",
-            "--format",
-            "json",
-        )
-    )
+    by_holder = demo.progress(holder="12", as_of="2024-09-17")
     assert len(values) - 1 == len(by_holder)
     for row, expected in zip(values[1:], by_holder, strict=True):
         assert row[header.index("Đơn vị")] in (expected["holder"], PROGRESS_TOTAL_LABEL)
@@ -194,23 +136,11 @@ def test_progress_as_csv_and_xlsx_match_the_report(
     assert values[-1][header.index("Tổng kế hoạch (đồng)")] == 556_100_000_000
 
 
-def test_balances_as_csv_match_the_balance_command(demo: CliRunner, database: str) -> None:
+def test_balances_as_csv_match_the_balance_command(demo: Cli) -> None:
     day = date(2025, 2, 1)
-    text = invoke(
-        demo,
-        database,
-        "export",
-        "--format",
-        "csv",
-        "--what",
-        "balances",
-        "--as-of",
-        day.isoformat(),
-        "--year",
-        "2024",
-    )
+    text = demo.export(format="csv", what="balances", as_of=day.isoformat(), year=2024)
     rows = list(csv.DictReader(io.StringIO(text.removeprefix("\ufeff"), newline="")))
-    expected = {identity(row): row for row in balances(demo, database, day, "--year", "2024")}
+    expected = {identity(row): row for row in balances(demo, day, year=2024)}
     assert len(rows) == len(expected)
     for row in rows:
         key = identity(
@@ -230,21 +160,11 @@ def test_balances_as_csv_match_the_balance_command(demo: CliRunner, database: st
 
 @pytest.mark.parametrize("container", ["directory", "zip"])
 def test_the_fiscal_data_package_reads_back_to_the_balances(
-    demo: CliRunner, database: str, tmp_path: Path, container: str
+    demo: Cli, tmp_path: Path, container: str
 ) -> None:
     day = date(2024, 12, 31)
     output = tmp_path / ("package.zip" if container == "zip" else "package")
-    invoke(
-        demo,
-        database,
-        "export",
-        "--format",
-        "datapackage",
-        "--output",
-        str(output),
-        "--as-of",
-        day.isoformat(),
-    )
+    demo.export(format="datapackage", output=str(output), as_of=day.isoformat())
     if container == "zip":
         with zipfile.ZipFile(output) as archive:
             files = {name: archive.read(name).decode("utf-8") for name in archive.namelist()}
@@ -261,7 +181,7 @@ def test_the_fiscal_data_package_reads_back_to_the_balances(
         reader = csv.DictReader(io.StringIO(text, newline=""))
         assert reader.fieldnames == [field["name"] for field in resource["schema"]["fields"]]
         tables[resource["name"]] = list(reader)
-    expected = {identity(row): row for row in balances(demo, database, day)}
+    expected = {identity(row): row for row in balances(demo, day)}
     assert {identity(row) for row in tables["balances"]} == set(expected)
     for row in tables["balances"]:
         for name in ("assigned_vnd", "allocated_on_vnd", "disbursed_vnd", "available_vnd"):
@@ -307,18 +227,16 @@ def hledger_balances(journal: Path, end: date) -> dict[str, int]:
 
 
 @needs_hledger
-def test_hledger_balances_equal_the_ledgers_at_every_date(
-    demo: CliRunner, database: str, tmp_path: Path
-) -> None:
+def test_hledger_balances_equal_the_ledgers_at_every_date(demo: Cli, tmp_path: Path) -> None:
     journal = tmp_path / "ledger.journal"
-    invoke(demo, database, "export", "--format", "hledger", "--output", str(journal))
+    demo.export(format="hledger", output=str(journal))
     # hledger re-checks every balance assertion (each running available amount) as it reads.
     subprocess.run(["hledger", "-f", str(journal), "check"], check=True, timeout=120)
     for day in DATES:
         # The ledger's --as-of D counts D; hledger's --end excludes it: D + 1 day.
         found = hledger_balances(journal, day + timedelta(days=1))
         expected: dict[str, int] = defaultdict(int)
-        for row in balances(demo, database, day):
+        for row in balances(demo, day):
             line = ":".join(part for part in identity(row) if part)
             for figure in ("available", "disbursed", "lapsed"):
                 if row[f"{figure}_vnd"]:
@@ -333,101 +251,46 @@ def test_hledger_balances_equal_the_ledgers_at_every_date(
 
 @needs_hledger
 def test_hledger_as_the_books_stood_at_a_time(database: str, tmp_path: Path) -> None:
-    runner = CliRunner()
-    line = ["--program", "GNBV", "--kind", "SN", "--source", "NSTW", "--year", "2024"]
-    invoke(runner, database, "init")
-    invoke(runner, database, "units", "add", "TW", "Trung ương", "--level", "central")
-    invoke(
-        runner,
-        database,
-        "adjust",
-        *line,
-        "--holder",
-        "TW",
-        "--amount",
-        "1000",
-        "--decision",
-        "QĐ 1, 2024",
-        "--date",
-        "2024-01-02",
-    )
-    invoke(
-        runner,
-        database,
-        "disburse",
-        *line,
-        "--holder",
-        "TW",
-        "--amount",
-        "300",
-        "--voucher",
-        "KB 1",
-        "--date",
-        "2024-09-10",
-    )
-    history = json.loads(invoke(runner, database, "history", "--format", "json"))
-    meeting = history[-1]["recorded_at"]
+    cli = Cli(database).init()
+    line = ("--program", "GNBV", "--kind", "SN", "--source", "NSTW", "--year", "2024")
+    cli.unit("TW", "Trung ương", "central")
+    cli.adjust("TW", 1000, decision="QĐ 1, 2024", date="2024-01-02", line=line)
+    cli.disburse("TW", 300, voucher="KB 1", date="2024-09-10", line=line)
+    meeting = cli.history()[-1]["recorded_at"]
     # Confirmed after the meeting, back-dated before it.
-    invoke(
-        runner,
-        database,
-        "disburse",
-        *line,
-        "--holder",
-        "TW",
-        "--amount",
-        "200",
-        "--voucher",
-        "KB 2",
-        "--date",
-        "2024-09-09",
-    )
+    cli.disburse("TW", 200, voucher="KB 2", date="2024-09-09", line=line)
     journal = tmp_path / "then.journal"
-    invoke(
-        runner,
-        database,
-        "export",
-        "--format",
-        "hledger",
-        "--output",
-        str(journal),
-        "--known-at",
-        meeting,
-    )
+    cli.export(format="hledger", output=str(journal), known_at=meeting)
     found = hledger_balances(journal, date(2024, 9, 18))
     assert found["GNBV:SN:NSTW:2024:TW:disbursed"] == 300
     assert found["GNBV:SN:NSTW:2024:TW:available"] == 700
     now = tmp_path / "now.journal"
-    invoke(runner, database, "export", "--format", "hledger", "--output", str(now))
+    cli.export(format="hledger", output=str(now))
     assert hledger_balances(now, date(2024, 9, 18))["GNBV:SN:NSTW:2024:TW:disbursed"] == 500
     assert hledger_balances(now, date(2024, 9, 10))["GNBV:SN:NSTW:2024:TW:disbursed"] == 200
     # What was not paid by the deadline lapses: hledger moves it to the lapsed account.
-    invoke(runner, database, "close-year", "2024", "--date", "2025-02-01")
-    invoke(runner, database, "export", "--format", "hledger", "--output", str(now))
+    cli.close_year(2024, date="2025-02-01")
+    cli.export(format="hledger", output=str(now))
     after = hledger_balances(now, date(2025, 2, 2))
-    (row,) = balances(runner, database, date(2025, 2, 1))
+    (row,) = balances(cli, date(2025, 2, 1))
     assert after["GNBV:SN:NSTW:2024:TW:lapsed"] == row["lapsed_vnd"] == 500
     assert "GNBV:SN:NSTW:2024:TW:available" not in after and row["available_vnd"] == 0
     assert "GNBV:SN:NSTW:2024:TW:lapsed" not in hledger_balances(now, date(2025, 2, 1))
 
 
 def test_misuse_is_refused_before_anything_is_written(database: str, tmp_path: Path) -> None:
-    runner = CliRunner()
-    invoke(runner, database, "init")
-    for args in (
+    cli = Cli(database).init()
+    for misuse in (
         ["--format", "hledger", "--program", "GNBV"],
         ["--format", "hledger", "--what", "progress"],
         ["--format", "xlsx"],
         ["--format", "datapackage"],
         ["--format", "csv", "--what", "progress", "--program", "GNBV"],
     ):
-        result = runner.invoke(main, ["export", *args, "--database", database])
-        assert result.exit_code == 2, (args, result.output)
+        cli.run("export", *misuse, expect=2)
     taken = tmp_path / "taken"
     taken.mkdir()
     (taken / "keep.txt").write_text("mine", encoding="utf-8")
-    result = runner.invoke(
-        main, ["export", "--format", "datapackage", "--output", str(taken), "--database", database]
-    )
-    assert result.exit_code == 2 and (taken / "keep.txt").read_text(encoding="utf-8") == "mine"
+    cli.run("export", "--format", "datapackage", "--output", str(taken), expect=2)
+    assert (taken / "keep.txt").read_text(encoding="utf-8") == "mine"
     assert sorted(path.name for path in taken.iterdir()) == ["keep.txt"]

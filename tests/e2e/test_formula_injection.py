@@ -20,11 +20,10 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 from openpyxl import load_workbook
 
-from cli import main
 from ledger.importer import COLUMNS
+from tests.e2e.cli_story import Cli
 
 NOTE = '=HYPERLINK("http://x","y")'
 DECISION = "=1+1"  # "\t=1+1" is refused on record (a control character): see test_values.py
@@ -47,43 +46,20 @@ NEUTRALISED = {
 }
 TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 NUMBER = re.compile(r"-?\d+(\.\d+)?")
-LINE = ["--program", "GNBV", "--kind", "DTPT", "--source", "NSTW", "--year", "2024"]
 NEGATIVE_VND = -100_000
 
 
-def cli(runner: CliRunner, database: str, *args: str) -> str:
-    result = runner.invoke(main, [*args, "--database", database], catch_exceptions=False)
-    assert result.exit_code == 0, (args, result.output)
-    return result.output
-
-
 @pytest.fixture
-def hostile(database: str, tmp_path: Path) -> CliRunner:
+def hostile(database: str, tmp_path: Path) -> Cli:
     """A ledger whose free text is hostile: some recorded on the command line, some imported."""
-    runner = CliRunner()
-    for args in (
-        ["init"],
-        ["units", "add", "TW", "Trung ương", "--level", "central"],
-        ["units", "add", "49", HOLDER_NAME, "--level", "province", "--parent", "TW"],
-        ["tokens", "create", "--name", TOKEN_NAME, "--role", "viewer"],
-        [
-            "adjust", *LINE, "--holder", "TW", "--amount", "10000000", "--decision", DECISION,
-            "--note", NOTE, "--actor", ACTOR, "--date", "2024-01-02",
-        ],
-        [
-            "adjust", *LINE, "--holder", "TW", "--amount", str(NEGATIVE_VND), "--decision",
-            "QĐ 2", "--date", "2024-01-03",
-        ],
-        [
-            "allocate", *LINE, "--from", "TW", "--to", "49", "--amount", "5000000",
-            "--decision", DECISION, "--date", "2024-01-05",
-        ],
-        [
-            "disburse", *LINE, "--holder", "49", "--amount", "1000000", "--voucher", VOUCHER,
-            "--note", NOTE, "--actor", ACTOR, "--date", "2024-02-01",
-        ],
-    ):  # fmt: skip
-        cli(runner, database, *args)
+    cli = Cli(database).init()
+    cli.unit("TW", "Trung ương", "central")
+    cli.unit("49", HOLDER_NAME, "province", parent="TW")
+    cli.run("tokens", "create", "--name", TOKEN_NAME, "--role", "viewer")
+    cli.adjust("TW", 10_000_000, decision=DECISION, note=NOTE, actor=ACTOR, date="2024-01-02")
+    cli.adjust("TW", NEGATIVE_VND, decision="QĐ 2", date="2024-01-03")
+    cli.allocate("TW", "49", 5_000_000, decision=DECISION, date="2024-01-05")
+    cli.disburse("49", 1_000_000, voucher=VOUCHER, note=NOTE, actor=ACTOR, date="2024-02-01")
     cells = {
         "effective_date": "2024-03-01", "program": "GNBV", "kind": "DTPT", "source": "NSTW",
         "year": "2024", "holder": "49", "amount_vnd": "200000", "voucher": IMPORTED_VOUCHER,
@@ -94,8 +70,8 @@ def hostile(database: str, tmp_path: Path) -> CliRunner:
         writer = csv.writer(handle)
         writer.writerow(COLUMNS)
         writer.writerow([cells.get(name, "") for name in COLUMNS])
-    assert "1 recorded" in cli(runner, database, "import", str(path), "--actor", ACTOR)
-    return runner
+    assert "1 recorded" in cli.out("import", str(path), "--actor", ACTOR)
+    return cli
 
 
 def inert_cells(cells: list[str]) -> list[str]:
@@ -124,12 +100,8 @@ def xlsx_cells(path: Path) -> list[str]:
     return inert_cells(texts)
 
 
-def test_every_csv_and_xlsx_writer_neutralises_formulas(
-    hostile: CliRunner, database: str, tmp_path: Path
-) -> None:
-    def run(*args: str) -> str:
-        return cli(hostile, database, *args)
-
+def test_every_csv_and_xlsx_writer_neutralises_formulas(hostile: Cli, tmp_path: Path) -> None:
+    run = hostile.out
     every = set(NEUTRALISED.values())
     free_text = every - {NEUTRALISED["holder name"]}
     texts: dict[str, list[str]] = {}
@@ -174,20 +146,18 @@ def test_every_csv_and_xlsx_writer_neutralises_formulas(
     assert "'" + TOKEN_NAME in texts["tokens list csv"]
 
 
-def test_amounts_stay_numbers_negative_ones_too(
-    hostile: CliRunner, database: str, tmp_path: Path
-) -> None:
-    text = cli(hostile, database, "export", "--format", "csv")
+def test_amounts_stay_numbers_negative_ones_too(hostile: Cli, tmp_path: Path) -> None:
+    text = hostile.export(format="csv")
     rows = list(csv.reader(io.StringIO(text.removeprefix("\ufeff"))))
     amounts = [row[13] for row in rows[1:]]
     assert str(NEGATIVE_VND) in amounts  # as written: no quote before a number
     path = tmp_path / "movements.xlsx"
-    cli(hostile, database, "export", "--format", "xlsx", "--output", str(path))
+    hostile.export(format="xlsx", output=str(path))
     sheet = load_workbook(path).worksheets[0]
     cells = [row[13] for row in sheet.iter_rows(min_row=2)]
     assert all(cell.data_type == "n" and isinstance(cell.value, int) for cell in cells)
     assert NEGATIVE_VND in [cell.value for cell in cells]
-    history = cli(hostile, database, "history", "--format", "csv")
+    history = hostile.out("history", "--format", "csv")
     assert f",{NEGATIVE_VND}," in history
 
 
@@ -196,29 +166,18 @@ def test_hledger_reads_hostile_text_as_text(database: str, tmp_path: Path) -> No
     """A newline, a ';' or a tag-like word in a decision, voucher or note must not add a
     transaction, a posting, a comment or a tag to the journal: hledger reads the same three
     transactions, balances and tag values."""
-    runner = CliRunner()
     decision = "QĐ 1; x  2024-01-01 fake    GNBV:x  5 VND"  # one line: a decision holds no newline
     note = "a\n2024-01-01 (y) injected\n    x:y  10 VND\n; comment"
     voucher = "KB date:2099-99-99, date2:2099-01-01"
-    for args in (
-        ["init"],
-        ["units", "add", "TW", "Trung ương", "--level", "central"],
-        [
-            "adjust", *LINE, "--holder", "TW", "--amount", "1000", "--decision", decision,
-            "--note", note, "--date", "2024-01-02",
-        ],
-        [
-            "disburse", *LINE, "--holder", "TW", "--amount", "100", "--voucher", voucher,
-            "--note", "n: v, tag2: w | x = 5 VND", "--date", "2024-01-03",
-        ],
-        [
-            "disburse", *LINE, "--holder", "TW", "--amount", "100", "--voucher", VOUCHER,
-            "--note", "include /etc/passwd", "--actor", ACTOR, "--date", "2024-01-04",
-        ],
-    ):  # fmt: skip
-        cli(runner, database, *args)
+    cli = Cli(database).init()
+    cli.unit("TW", "Trung ương", "central")
+    cli.adjust("TW", 1000, decision=decision, note=note, date="2024-01-02")
+    cli.disburse("TW", 100, voucher=voucher, note="n: v, tag2: w | x = 5 VND", date="2024-01-03")
+    cli.disburse(
+        "TW", 100, voucher=VOUCHER, note="include /etc/passwd", actor=ACTOR, date="2024-01-04"
+    )
     journal = tmp_path / "ledger.journal"
-    cli(runner, database, "export", "--format", "hledger", "--output", str(journal))
+    cli.export(format="hledger", output=str(journal))
 
     def hledger(*args: str) -> list[str]:
         done = subprocess.run(

@@ -16,11 +16,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner
 from openpyxl import load_workbook
 
-from cli import main
 from ledger.export import MOVEMENT_COLUMNS
+from tests.e2e.cli_story import Cli
 from tests.e2e.test_api import Api, api, move  # noqa: F401 (api is a fixture)
 
 HEADERS = dict(MOVEMENT_COLUMNS)
@@ -85,13 +84,7 @@ def test_every_view_of_a_day_recorded_out_of_order_runs_without_going_negative(
     tmp_path: Path,
 ) -> None:
     record_a_day_out_of_order(api)
-    runner = CliRunner()
-
-    def cli(*args: str) -> str:
-        result = runner.invoke(main, [*args, "--database", database], catch_exceptions=False)
-        assert result.exit_code == 0, result.output
-        return result.output
-
+    cli = Cli(database).out
     assert "OK" in cli("check")
     line_505 = "GNBV/DTPT/NSTW/2024/505"
 

@@ -3,92 +3,22 @@
 from __future__ import annotations
 
 import csv
-import json
 from pathlib import Path
+from typing import Any
 
 import pytest
-from click.testing import CliRunner, Result
 
-from cli import main
 from ledger.application import open_ledger
 from ledger.importer import COLUMNS, Importer
+from tests.e2e.cli_story import TY, Cli, funded, quang_nam
 
 SAMPLE = Path(__file__).resolve().parents[2] / "samples" / "treasury-confirmations.csv"
-LINE = ["--program", "GNBV", "--kind", "DTPT", "--source", "NSTW", "--year", "2024"]
-TY = 10**9
 
 
 @pytest.fixture
-def run(database: str) -> CliRunner:
-    runner = CliRunner()
-
-    def invoke(*args: str) -> Result:
-        return runner.invoke(main, [*args, "--database", database], catch_exceptions=False)
-
-    for args in (
-        ["init"],
-        ["units", "add", "TW", "Trung ương", "--level", "central"],
-        ["units", "add", "49", "Tỉnh Quảng Nam", "--level", "province", "--parent", "TW"],
-        ["units", "add", "505", "Huyện Đông Giang", "--level", "district", "--parent", "49"],
-        ["units", "add", "504", "Huyện Tây Giang", "--level", "district", "--parent", "49"],
-        [
-            "adjust",
-            *LINE,
-            "--holder",
-            "TW",
-            "--amount",
-            str(500 * TY),
-            "--decision",
-            "QĐ 1",
-            "--date",
-            "2024-01-02",
-        ],
-        [
-            "allocate",
-            *LINE,
-            "--from",
-            "TW",
-            "--to",
-            "49",
-            "--amount",
-            str(400 * TY),
-            "--decision",
-            "QĐ 1",
-            "--date",
-            "2024-01-05",
-        ],
-        [
-            "allocate",
-            *LINE,
-            "--from",
-            "49",
-            "--to",
-            "505",
-            "--amount",
-            str(150 * TY),
-            "--decision",
-            "QĐ 2",
-            "--date",
-            "2024-01-10",
-        ],
-        [
-            "allocate",
-            *LINE,
-            "--from",
-            "49",
-            "--to",
-            "504",
-            "--amount",
-            str(100 * TY),
-            "--decision",
-            "QĐ 2",
-            "--date",
-            "2024-01-10",
-        ],
-    ):
-        assert invoke(*args).exit_code == 0
-    invoke.database = database  # type: ignore[attr-defined]
-    return invoke  # type: ignore[return-value]
+def cli(database: str) -> Cli:
+    """The worked example's holders, funded: 505 has 150 tỷ, 504 has 100."""
+    return funded(quang_nam(Cli(database).init()))
 
 
 def head(database: str) -> int:
@@ -99,9 +29,8 @@ def head(database: str) -> int:
         ledger.close()
 
 
-def balance(run: CliRunner, holder: str) -> dict:
-    rows = json.loads(run("balance", "--holder", holder, "--format", "json").output)  # type: ignore[operator]
-    return rows[0]
+def balance(cli: Cli, holder: str) -> dict[str, Any]:
+    return cli.balance(holder=holder)[0]
 
 
 def write_csv(path: Path, rows: list[list[str]]) -> Path:
@@ -125,22 +54,21 @@ def row(**cells: str) -> list[str]:
     return [base.get(name, "") for name in COLUMNS]
 
 
-def test_the_sample_file_records_once(run: CliRunner) -> None:
-    database = run.database  # type: ignore[attr-defined]
-    result = run("import", str(SAMPLE))  # type: ignore[operator]
-    assert result.exit_code == 0, result.output
+def test_the_sample_file_records_once(cli: Cli) -> None:
+    database = cli.database
+    result = cli.run("import", str(SAMPLE))
     assert "5 recorded" in result.output
-    assert balance(run, "505")["disbursed_vnd"] == int(7.2 * TY)
-    assert balance(run, "504")["disbursed_vnd"] == int(4.25 * TY)
+    assert balance(cli, "505")["disbursed_vnd"] == int(7.2 * TY)
+    assert balance(cli, "504")["disbursed_vnd"] == int(4.25 * TY)
     before = head(database)
-    again = run("import", str(SAMPLE))  # type: ignore[operator]
-    assert again.exit_code == 0 and "nothing new was recorded" in again.output
+    again = cli.run("import", str(SAMPLE))
+    assert "nothing new was recorded" in again.output
     assert head(database) == before
-    assert run("verify").exit_code == 0  # type: ignore[operator]
+    cli.run("verify")
 
 
-def test_every_bad_row_is_reported_and_nothing_recorded(run: CliRunner, tmp_path: Path) -> None:
-    database = run.database  # type: ignore[attr-defined]
+def test_every_bad_row_is_reported_and_nothing_recorded(cli: Cli, tmp_path: Path) -> None:
+    database = cli.database
     before = head(database)
     path = write_csv(
         tmp_path / "bad.csv",
@@ -154,8 +82,7 @@ def test_every_bad_row_is_reported_and_nothing_recorded(run: CliRunner, tmp_path
             row(amount_vnd="2000000000", movement_id="p-1"),  # row 8: same id, other content
         ],
     )
-    result = run("import", str(path))  # type: ignore[operator]
-    assert result.exit_code == 1
+    result = cli.run("import", str(path), expect=1)
     for number, what in (
         (3, "amount_vnd"),
         (4, "holder"),
@@ -169,15 +96,15 @@ def test_every_bad_row_is_reported_and_nothing_recorded(run: CliRunner, tmp_path
     assert head(database) == before
     unknown = tmp_path / "unknown.csv"
     unknown.write_text("effective_date,colour\n2024-01-01,red\n", encoding="utf-8")
-    refused = run("import", str(unknown))  # type: ignore[operator]
-    assert refused.exit_code == 1 and "unknown column(s) colour" in refused.output
+    refused = cli.run("import", str(unknown), expect=1)
+    assert "unknown column(s) colour" in refused.output
 
 
 def test_values_the_cli_refuses_are_refused_in_a_file_with_their_row(
-    run: CliRunner, tmp_path: Path
+    cli: Cli, tmp_path: Path
 ) -> None:
     """The rules of ledger/values.py hold for a file as for an option: nothing half-read."""
-    database = run.database  # type: ignore[attr-defined]
+    database = cli.database
     before = head(database)
     rows = [
         row(amount_vnd="1.000.000"),  # row 2: fine
@@ -197,8 +124,7 @@ def test_values_the_cli_refuses_are_refused_in_a_file_with_their_row(
     path = tmp_path / "values.csv"
     with path.open("w", newline="", encoding="utf-8") as handle:
         csv.writer(handle).writerows([list(COLUMNS), *rows])
-    result = run("import", str(path))  # type: ignore[operator]
-    assert result.exit_code == 1, result.output
+    result = cli.run("import", str(path), expect=1)
     for number, what in (
         (3, "amount_vnd"),
         (4, "amount_vnd"),
@@ -219,7 +145,7 @@ def test_values_the_cli_refuses_are_refused_in_a_file_with_their_row(
     assert head(database) == before
 
 
-def test_rows_build_on_the_rows_before_them(run: CliRunner, tmp_path: Path) -> None:
+def test_rows_build_on_the_rows_before_them(cli: Cli, tmp_path: Path) -> None:
     path = write_csv(
         tmp_path / "chain.csv",
         [
@@ -236,8 +162,8 @@ def test_rows_build_on_the_rows_before_them(run: CliRunner, tmp_path: Path) -> N
             row(amount_vnd=str(240 * TY)),  # identical: a second payment, not a replay
         ],
     )
-    result = run("import", str(path))  # type: ignore[operator]
-    assert result.exit_code == 1 and "row 4: amount_vnd" in result.output
+    result = cli.run("import", str(path), expect=1)
+    assert "row 4: amount_vnd" in result.output
     path = write_csv(
         tmp_path / "chain.csv",
         [
@@ -253,26 +179,24 @@ def test_rows_build_on_the_rows_before_them(run: CliRunner, tmp_path: Path) -> N
             row(amount_vnd=str(120 * TY)),
         ],
     )
-    result = run("import", str(path))  # type: ignore[operator]
-    assert result.exit_code == 0, result.output
-    assert balance(run, "505")["disbursed_vnd"] == 240 * TY
+    cli.run("import", str(path))
+    assert balance(cli, "505")["disbursed_vnd"] == 240 * TY
 
 
 def test_a_movement_given_twice_in_a_file_is_recorded_once(
-    run: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr("ledger.importer.CHUNK_ROWS", 1)  # the two rows in different chunks
-    database = run.database  # type: ignore[attr-defined]
+    database = cli.database
     before = head(database)
     same = row(amount_vnd=str(TY), movement_id="kb-1")
-    result = run("import", str(write_csv(tmp_path / "twice.csv", [same, same])))  # type: ignore[operator]
-    assert result.exit_code == 0, result.output
+    result = cli.run("import", str(write_csv(tmp_path / "twice.csv", [same, same])))
     assert "1 recorded (2 events), 1 already recorded before" in result.output
     assert head(database) == before + 2
-    assert balance(run, "505")["disbursed_vnd"] == TY
+    assert balance(cli, "505")["disbursed_vnd"] == TY
 
 
-def test_an_xlsx_file_imports_like_a_csv(run: CliRunner, tmp_path: Path) -> None:
+def test_an_xlsx_file_imports_like_a_csv(cli: Cli, tmp_path: Path) -> None:
     from openpyxl import Workbook
 
     workbook = Workbook()
@@ -282,20 +206,19 @@ def test_an_xlsx_file_imports_like_a_csv(run: CliRunner, tmp_path: Path) -> None
     sheet.append(row(amount_vnd=2_000_000_000, voucher="KB X2", holder="504"))  # type: ignore[arg-type]
     path = tmp_path / "kbnn.xlsx"
     workbook.save(path)
-    result = run("import", str(path))  # type: ignore[operator]
-    assert result.exit_code == 0, result.output
-    assert balance(run, "505")["disbursed_vnd"] == 3 * TY
-    assert balance(run, "504")["disbursed_vnd"] == 2 * TY
+    cli.run("import", str(path))
+    assert balance(cli, "505")["disbursed_vnd"] == 3 * TY
+    assert balance(cli, "504")["disbursed_vnd"] == 2 * TY
 
 
 def test_a_bad_row_after_batches_were_written_rolls_them_back(
-    run: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Rows are written in batches as they are checked, inside one transaction: a bad row
     after batches were written (one row per batch here) rolls every one of them back, and
     the rows after it are still checked and reported."""
     monkeypatch.setattr("ledger.importer.CHUNK_ROWS", 1)
-    database = run.database  # type: ignore[attr-defined]
+    database = cli.database
     before = head(database)
     path = write_csv(
         tmp_path / "late.csv",
@@ -315,19 +238,19 @@ def test_a_bad_row_after_batches_were_written_rolls_them_back(
     assert [(bad.row, bad.field) for bad in outcome.bad] == [(4, "amount_vnd"), (5, "holder")]
     assert outcome.events == 0
     assert head(database) == before
-    assert balance(run, "505")["disbursed_vnd"] == 0
-    assert run("verify").exit_code == 0  # type: ignore[operator]
+    assert balance(cli, "505")["disbursed_vnd"] == 0
+    cli.run("verify")
 
 
 def test_memory_grows_with_the_lines_touched_not_with_the_rows(
-    run: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A file four times as long over the same lines needs no more memory: what is kept of
     every row (ids, fingerprints, counts) lives in a temporary file, not in memory."""
     import tracemalloc
 
     monkeypatch.setattr("ledger.importer.CHUNK_ROWS", 50)
-    database = run.database  # type: ignore[attr-defined]
+    database = cli.database
     peaks = []
     for rows in (400, 1600):
         path = write_csv(

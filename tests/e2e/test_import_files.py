@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import os
 import random
 import subprocess
@@ -18,13 +17,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
 
-from cli import main
 from ledger.application import open_ledger
 from ledger.importer import COLUMNS
+from tests.e2e.cli_story import Cli
 
-LINE = ["--program", "GNBV", "--kind", "DTPT", "--source", "NSTW", "--year", "2024"]
 DECISION = "QĐ 1204/QĐ-UBND huyện Đông Giang"
 NOTE = "Bổ sung kế hoạch vốn, xác nhận KBNN tháng 6: Nguyễn Thị Hường ký"
 TONE_MARKS = "\u0300\u0301\u0303\u0309\u0323"
@@ -32,25 +29,14 @@ RSS_MAX_MB = 500
 
 
 @pytest.fixture
-def run(database: str) -> CliRunner:
-    runner = CliRunner()
-
-    def invoke(*args: str) -> Result:
-        return runner.invoke(main, [*args, "--database", database])
-
-    for args in (
-        ["init"],
-        ["units", "add", "TW", "Trung ương", "--level", "central"],
-        ["units", "add", "49", "Tỉnh Quảng Nam", "--level", "province", "--parent", "TW"],
-        ["units", "add", "505", "Huyện Đông Giang", "--level", "district", "--parent", "49"],
-        [
-            "adjust", *LINE, "--holder", "49", "--amount", "1000000000", "--decision", "QĐ 1",
-            "--date", "2024-01-02",
-        ],
-    ):  # fmt: skip
-        assert invoke(*args).exit_code == 0
-    invoke.database = database  # type: ignore[attr-defined]
-    return invoke  # type: ignore[return-value]
+def cli(database: str) -> Cli:
+    """Quảng Nam (49) with 1 tỷ to give its district Đông Giang (505)."""
+    cli = Cli(database).init()
+    cli.unit("TW", "Trung ương", "central")
+    cli.unit("49", "Tỉnh Quảng Nam", "province", parent="TW")
+    cli.unit("505", "Huyện Đông Giang", "district", parent="49")
+    cli.adjust("49", 1_000_000_000, decision="QĐ 1", date="2024-01-02")
+    return cli
 
 
 def head(database: str) -> int:
@@ -97,10 +83,8 @@ def windows_1258(text: str) -> bytes:
     return b"".join(out)
 
 
-def entries(run: CliRunner) -> list[dict[str, object]]:
-    result = run("history", "--format", "json")  # type: ignore[operator]
-    rows: list[dict[str, object]] = json.loads(result.output)
-    return rows
+def entries(cli: Cli) -> list[dict[str, object]]:
+    return cli.history()
 
 
 def latin_1(text: str) -> bytes:
@@ -119,45 +103,40 @@ ENCODINGS = {
 
 
 @pytest.mark.parametrize("encoding", list(ENCODINGS))
-def test_each_encoding_reads_as_the_same_movements(
-    run: CliRunner, tmp_path: Path, encoding: str
-) -> None:
+def test_each_encoding_reads_as_the_same_movements(cli: Cli, tmp_path: Path, encoding: str) -> None:
     data = ENCODINGS[encoding](table())
     if encoding == "windows-1258":
         assert "\u0323".encode("cp1258") in data  # the tone marks really are combining
     path = tmp_path / "kbnn.csv"
     path.write_bytes(data)
-    result = run("import", str(path))  # type: ignore[operator]
-    assert result.exit_code == 0, result.output
+    result = cli.run("import", str(path))
     assert "2 recorded" in result.output
-    rows = entries(run)
+    rows = entries(cli)
     assert {row["reference"] for row in rows} >= {DECISION, "KB 0204 Đông Giang"}
     assert {row.get("note") for row in rows} >= {NOTE}
-    found = run("history", "--decision", DECISION, "--format", "json")  # type: ignore[operator]
-    assert len(json.loads(found.output)) == 2  # both lines of the allocation
+    found = cli.history(decision=DECISION)
+    assert len(found) == 2  # both lines of the allocation
     # The same file saved as UTF-8 is the same movements: nothing new is recorded.
     utf8 = tmp_path / "kbnn-utf8.csv"
     utf8.write_text(table(), encoding="utf-8")
-    again = run("import", str(utf8))  # type: ignore[operator]
-    assert again.exit_code == 0 and "nothing new was recorded" in again.output, again.output
+    again = cli.run("import", str(utf8))
+    assert "nothing new was recorded" in again.output, again.output
 
 
 def test_latin_1_is_read_where_windows_1258_agrees_and_refused_where_it_cannot(
-    run: CliRunner, tmp_path: Path
+    cli: Cli, tmp_path: Path
 ) -> None:
-    database = run.database  # type: ignore[attr-defined]
+    database = cli.database
     shared = tmp_path / "tai-chinh.csv"
     # Latin-1 cannot hold Vietnamese; these letters are the same bytes in both code pages.
     shared.write_bytes(latin_1(table().replace(NOTE, "Tài chính")))
-    result = run("import", str(shared))  # type: ignore[operator]
-    assert result.exit_code == 0, result.output
-    assert {row.get("note") for row in entries(run)} >= {"Tài chính"}
+    cli.run("import", str(shared))
+    assert {row.get("note") for row in entries(cli)} >= {"Tài chính"}
     before = head(database)
     foreign = tmp_path / "thorshofn.csv"
     # Þ is a combining tilde in Windows-1258: a tone mark on no vowel is not Vietnamese.
     foreign.write_bytes(latin_1(table().replace(NOTE, "Þórshöfn")))
-    refused = run("import", str(foreign))  # type: ignore[operator]
-    assert refused.exit_code == 1
+    refused = cli.run("import", str(foreign), expect=1)
     message = refused.output.strip()
     assert "\n" not in message and "Traceback" not in message
     assert "thorshofn.csv" in message and "UTF-8" in message
@@ -174,14 +153,13 @@ def test_latin_1_is_read_where_windows_1258_agrees_and_refused_where_it_cannot(
     ],
 )
 def test_an_unreadable_encoding_is_refused_in_one_line(
-    run: CliRunner, tmp_path: Path, data: bytes, says: str
+    cli: Cli, tmp_path: Path, data: bytes, says: str
 ) -> None:
-    database = run.database  # type: ignore[attr-defined]
+    database = cli.database
     before = head(database)
     path = tmp_path / "kbnn.csv"
     path.write_bytes(data)
-    result = run("import", str(path))  # type: ignore[operator]
-    assert result.exit_code == 1, result.output
+    result = cli.run("import", str(path), expect=1)
     message = result.output.strip()
     assert "\n" not in message and "Traceback" not in message, message
     assert "kbnn.csv" in message and says in message and "save it as" in message, message
@@ -256,8 +234,8 @@ def import_in_child(path: Path, database: str) -> tuple[int, str, float]:
     return child.returncode, text, usage.ru_maxrss / 1024  # Linux counts it in KB
 
 
-def assert_refused_lightly(run: CliRunner, path: Path, says: str) -> None:
-    database = run.database  # type: ignore[attr-defined]
+def assert_refused_lightly(cli: Cli, path: Path, says: str) -> None:
+    database = cli.database
     before = head(database)
     code, output, peak_mb = import_in_child(path, database)
     message = output.strip()
@@ -268,16 +246,16 @@ def assert_refused_lightly(run: CliRunner, path: Path, says: str) -> None:
     assert head(database) == before
 
 
-def test_an_xlsx_bomb_is_refused_before_it_is_unpacked(run: CliRunner, tmp_path: Path) -> None:
+def test_an_xlsx_bomb_is_refused_before_it_is_unpacked(cli: Cli, tmp_path: Path) -> None:
     """The issue's file: a few hundred kilobytes holding hundreds of megabytes of sheet XML
     (one row of 20 million cells), which openpyxl would hold whole (gigabytes)."""
     cell = b"<c><v>1</v></c>" * 100_000
     path = workbook(tmp_path / "bomb.xlsx", (cell for _ in range(200)))  # 300 MB of XML
     assert path.stat().st_size < 2 * 2**20
-    assert_refused_lightly(run, path, "unpacks to")
+    assert_refused_lightly(cli, path, "unpacks to")
 
 
-def test_a_row_too_wide_to_hold_is_refused(run: CliRunner, tmp_path: Path) -> None:
+def test_a_row_too_wide_to_hold_is_refused(cli: Cli, tmp_path: Path) -> None:
     """Within the size and ratio limits (random numbers do not compress much), one row of a
     million cells, 22 MB of XML, would still take openpyxl over 600 MB: the scan refuses it."""
     digits = bytes.maketrans(bytes(range(256)), b"0123456789" * 25 + b"012345")
@@ -294,13 +272,13 @@ def test_a_row_too_wide_to_hold_is_refused(run: CliRunner, tmp_path: Path) -> No
     with zipfile.ZipFile(path) as archive:
         sheet = archive.getinfo("xl/worksheets/sheet1.xml")
         assert sheet.file_size > 20 * 2**20 and sheet.file_size / sheet.compress_size < 10
-    assert_refused_lightly(run, path, "a row of more than 16,384 columns")
+    assert_refused_lightly(cli, path, "a row of more than 16,384 columns")
     # The same sheet in a part not named .xml: openpyxl reads it all the same.
     renamed = workbook(tmp_path / "wide-renamed.xlsx", cells(), sheet_name="sheet1.bin")
-    assert_refused_lightly(run, renamed, "a row of more than 16,384 columns")
+    assert_refused_lightly(cli, renamed, "a row of more than 16,384 columns")
 
 
-def test_a_csv_line_too_long_to_hold_is_refused(run: CliRunner, tmp_path: Path) -> None:
+def test_a_csv_line_too_long_to_hold_is_refused(cli: Cli, tmp_path: Path) -> None:
     """A CSV file of one 300 MB line: reading it a line at a time would hold it whole."""
     path = tmp_path / "one-line.csv"
     with path.open("wb") as handle:
@@ -309,7 +287,7 @@ def test_a_csv_line_too_long_to_hold_is_refused(run: CliRunner, tmp_path: Path) 
         for _ in range(300):
             handle.write(block)
     try:
-        assert_refused_lightly(run, path, "line 2 is longer than")
+        assert_refused_lightly(cli, path, "line 2 is longer than")
     finally:
         path.unlink()  # pytest keeps the last runs' temporary directories
 
@@ -334,9 +312,9 @@ def test_a_csv_line_too_long_to_hold_is_refused(run: CliRunner, tmp_path: Path) 
     ],
 )
 def test_a_broken_xlsx_is_refused_in_one_line(
-    run: CliRunner, tmp_path: Path, parts: dict[str, str | bytes] | None, says: str
+    cli: Cli, tmp_path: Path, parts: dict[str, str | bytes] | None, says: str
 ) -> None:
-    database = run.database  # type: ignore[attr-defined]
+    database = cli.database
     before = head(database)
     path = tmp_path / "kbnn.xlsx"
     if parts is None:
@@ -345,8 +323,7 @@ def test_a_broken_xlsx_is_refused_in_one_line(
         with zipfile.ZipFile(path, "w") as archive:
             for name, text in parts.items():
                 archive.writestr(name, text)
-    result = run("import", str(path))  # type: ignore[operator]
-    assert result.exit_code == 1, result.output
+    result = cli.run("import", str(path), expect=1)
     message = result.output.strip()
     assert "\n" not in message and "Traceback" not in message, message
     assert "kbnn.xlsx" in message and says in message, message

@@ -15,25 +15,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner
 from flask import Flask
 from prometheus_client.parser import text_string_to_metric_families
 
 from api import create_app
 from api.logs import JsonFormatter
-from cli import main
 from ledger.application import open_ledger
+from tests.e2e.cli_story import Cli
 from tests.e2e.test_server import call, connection_owners, served, workers_of
 from tests.story import LINE, TY, record, register_tree
 
 CONNECTIONS = 24  # all on one of 2 workers: a chance of 1 in 8 million
 REQUESTS_PER_CONNECTION = 5
-
-
-def cli(database: str, *args: str) -> str:
-    result = CliRunner().invoke(main, [*args, "--database", database])
-    assert result.exit_code == 0, result.output
-    return result.output
 
 
 def samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
@@ -61,7 +54,7 @@ def total(found: dict[tuple[str, Any], float], name: str, **labels: str) -> floa
 
 
 def test_the_server_says_once_where_it_listens(database: str, tmp_path: Path) -> None:
-    cli(database, "init")
+    Cli(database).init()
     log = tmp_path / "server.log"
     with served(database, log) as (base, _):
         pass
@@ -75,7 +68,7 @@ def test_the_server_says_once_where_it_listens(database: str, tmp_path: Path) ->
 def test_metrics_count_the_requests_of_every_worker(database: str, tmp_path: Path) -> None:
     """Each gunicorn worker counts in its own process; a scrape, answered by either worker,
     must sum them all."""
-    cli(database, "init")
+    Cli(database).init()
     with served(database, tmp_path / "server.log", workers=2) as (base, arbiter):
         port = int(base.rsplit(":", 1)[1])
         before = total(scrape(base), "budget_ledger_http_requests_total", endpoint="/health")
@@ -106,11 +99,11 @@ def test_metrics_count_the_requests_of_every_worker(database: str, tmp_path: Pat
 @pytest.fixture
 def app(database: str) -> Iterator[tuple[Flask, str]]:
     """The API on a ledger with a funded line, and an admin token."""
-    cli(database, "init")
+    cli = Cli(database).init()
     ledger = open_ledger(database)
     register_tree(ledger)
     record(ledger, "adjust", "fund", date(2024, 1, 2), LINE, amount_vnd=500 * TY)
-    token = cli(database, "tokens", "create", "--name", "so-tai-chinh", "--role", "admin")
+    token = cli.token("so-tai-chinh", "admin").output
     app = create_app(ledger=ledger)
     yield app, token.strip().splitlines()[-1]
     app.extensions["budget_ledger"].close()
@@ -123,9 +116,7 @@ def test_metrics_name_endpoints_refusals_the_head_and_the_read_model_lag(
     client = flask_app.test_client()
     bearer = {"Authorization": f"Bearer {token}"}
     # The CLI records behind the server's back: its read model trails the log until a read.
-    cli(database, "disburse", "--program", "GNBV", "--kind", "DTPT", "--source", "NSTW",
-        "--year", "2024", "--holder", "TW", "--amount", "1000", "--voucher", "KB 1",
-        "--date", "2024-02-01", "--id", "cli-1")  # fmt: skip
+    Cli(database).disburse("TW", 1000, voucher="KB 1", date="2024-02-01", id="cli-1")
     found = samples(client.get("/metrics").get_data(as_text=True))
     head = found[("budget_ledger_log_head_position", ())]
     assert head == open_ledger(database).head_position() > 0
@@ -209,10 +200,9 @@ def test_a_request_id_is_made_unless_a_plain_one_is_given(app: tuple[Flask, str]
 
 
 def test_json_logs_are_one_object_per_line(database: str, tmp_path: Path) -> None:
-    cli(database, "init")
-    cli(database, "units", "add", "TW", "Trung ương", "--level", "central")
-    token = cli(database, "tokens", "create", "--name", "so-tai-chinh", "--role", "admin")
-    token = token.strip().splitlines()[-1]
+    cli = Cli(database).init()
+    cli.unit("TW", "Trung ương", "central")
+    token = cli.token("so-tai-chinh", "admin").output.strip().splitlines()[-1]
     log = tmp_path / "server.log"
     adjustment = {
         "program": "NTM", "kind": "SN", "source": "NSTW", "year": 2025, "holder": "TW",

@@ -8,10 +8,8 @@ import shlex
 from pathlib import Path
 from typing import Any
 
-from click.testing import CliRunner
-
 from api import create_app
-from cli import main
+from tests.e2e.cli_story import Cli
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 
@@ -32,17 +30,12 @@ def tour_commands() -> list[list[str]]:
 
 
 def test_the_readme_tour_runs_and_checks_out(database: str) -> None:
-    runner = CliRunner()
+    cli = Cli(database)
     commands = tour_commands()
     assert len(commands) > 15
     for args in commands:
-        result = runner.invoke(main, [*args, "--database", database], catch_exceptions=False)
-        assert result.exit_code == 0, (args, result.output)
-    rows = json.loads(
-        runner.invoke(
-            main, ["balance", "--holder", "504", "--format", "json", "--database", database]
-        ).output
-    )
+        cli.run(*args)
+    rows = cli.balance(holder="504")
     assert rows[0]["deadline"] == "2025-12-31"
     assert rows[0]["available_vnd"] == rows[0]["extended_vnd"] == 150 * 10**9
 
@@ -64,15 +57,10 @@ def api_requests() -> list[tuple[str, str, dict[str, Any] | None]]:
 
 
 def test_the_readme_api_example_works(database: str) -> None:
-    runner = CliRunner()
+    cli = Cli(database)
     for args in tour_commands():
-        runner.invoke(main, [*args, "--database", database], catch_exceptions=False)
-    created = runner.invoke(
-        main,
-        ["tokens", "create", "--name", "so-tai-chinh", "--role", "admin", "--database", database],
-    )
-    assert created.exit_code == 0, created.output
-    token = created.output.strip().splitlines()[-1]
+        cli.run(*args, expect=None)
+    token = cli.token("so-tai-chinh", "admin").output.strip().splitlines()[-1]
     requests = api_requests()
     assert len(requests) >= 4
     app = create_app(database)

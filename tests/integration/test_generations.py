@@ -30,7 +30,7 @@ from projections.generations import RebuildRefused
 from projections.runner import Projections
 from tests.integration.test_hardening import APP_ROLE, as_role, hardened  # noqa: F401
 from tests.integration.test_projection import record_history
-from tests.unit.test_properties import LINE
+from tests.properties.test_random_histories import LINE
 
 PAYMENTS = [
     ("disburse", date(2024, 3, 1) + timedelta(days=n % 200), ("505", "504", "110")[n % 3], None, 1)

@@ -25,8 +25,8 @@ from projections.balances import BalancesView
 from projections.queries import descendants, line_balances, subtree_balances
 from projections.runner import Projections
 from tests.conftest import POSTGRES_ENVVAR
+from tests.properties.test_random_histories import FUNDING, days, movement, to_request
 from tests.story import register_tree
-from tests.unit.test_properties import FUNDING, days, movement, to_request
 
 # A subtree holding one line shares that line's node until a second line enters it: a second
 # line of the same holder (here one with a project, "505:P") or a line of a holder registered

@@ -1,6 +1,7 @@
 """The export's pure parts: rows and CSV with Vietnamese headers, the hledger journal's chart
 of accounts and transactions, and the Fiscal Data Package descriptor. Built from the worked
-example of domain.md (plus an extension, a lapse and a component project) on a memory ledger."""
+example of docs/worked-example.md (plus an extension, a lapse and a component project) on a
+memory ledger."""
 
 from __future__ import annotations
 

@@ -43,7 +43,7 @@ def ledger(memory_ledger: BudgetLedger) -> BudgetLedger:
     return memory_ledger
 
 
-def test_worked_example_gives_the_figures_of_domain_md(ledger: BudgetLedger) -> None:
+def test_worked_example_gives_the_figures_of_its_docs(ledger: BudgetLedger) -> None:
     assert figures(ledger, DONG_GIANG) | {} == {
         "assigned_vnd": 100 * TY,
         "allocated_on_vnd": 0,
@@ -64,7 +64,7 @@ def test_worked_example_gives_the_figures_of_domain_md(ledger: BudgetLedger) -> 
 def test_back_dated_payment_that_would_overdraw_a_later_date_is_refused(
     ledger: BudgetLedger,
 ) -> None:
-    # domain.md: 60 at 505 dated 01/02 fits on 01/02 but leaves −20 on 01/04.
+    # docs/worked-example.md: 60 at 505 dated 01/02 fits on 01/02 but leaves −20 on 01/04.
     before = state(ledger)
     with pytest.raises(InsufficientFunds, match="2024-04-01"):
         record(ledger, "disburse", "late", date(2024, 2, 1), DONG_GIANG, amount_vnd=60 * TY)
