@@ -19,12 +19,13 @@ import click
 from cli.common import database_option, opened
 from cli.integrity import stored_log
 from ledger.config import default_database, is_postgres
+from ledger.settings import LOCK_WAIT_S
 
 
 def copy_sqlite(source: Path, target: Path) -> None:
     """Copy the database at ``source`` to the new file ``target`` in one step (one read
     transaction: a consistent snapshot while writers go on)."""
-    reader = sqlite3.connect(f"{source.resolve().as_uri()}?mode=ro", uri=True, timeout=10)
+    reader = sqlite3.connect(f"{source.resolve().as_uri()}?mode=ro", uri=True, timeout=LOCK_WAIT_S)
     try:
         copy = sqlite3.connect(target)
         try:
