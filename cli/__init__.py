@@ -19,16 +19,20 @@ from cli import (
     tokens,
     units,
 )
+from cli.session import Session
 
 
 @click.group("budget-ledger")
 @click.version_option(package_name="budget-ledger")
-def main() -> None:
+@click.pass_context
+def main(ctx: click.Context) -> None:
     """An event-sourced ledger for public investment and national-target-program funds.
 
     Every command takes --database (or BUDGET_LEDGER_DATABASE): a SQLite file path or a
     postgresql:// URL. Amounts are whole đồng.
     """
+    # The command's services, opened from its --database when it first asks (cli/session.py).
+    ctx.ensure_object(Session)
 
 
 for command in (

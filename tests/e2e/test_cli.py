@@ -419,6 +419,42 @@ def test_a_missing_ledger_is_not_created_by_accident(tmp_path) -> None:
     assert not (tmp_path / "typo.sqlite3").exists()
 
 
+READING_COMMANDS = [
+    ["balance"],
+    ["history"],
+    ["check"],
+    ["verify"],
+    ["digest"],
+    ["units", "list"],
+    ["tokens", "list"],
+    ["projections", "status"],
+    ["export", "--format", "csv"],
+]
+
+
+@pytest.mark.parametrize("command", READING_COMMANDS, ids=" ".join)
+@pytest.mark.parametrize("given", ["option", "environment"])
+def test_every_command_opens_the_database_it_is_given_and_refuses_one_without_a_ledger(
+    tmp_path: Path, command: list[str], given: str
+) -> None:
+    ledger = str(tmp_path / "ledger.sqlite3")
+    typo = str(tmp_path / "typo.sqlite3")
+    runner = CliRunner()
+    assert runner.invoke(main, ["init", "--database", ledger]).exit_code == 0
+
+    def invoke(database: str) -> Result:
+        if given == "option":
+            return runner.invoke(main, [*command, "--database", database])
+        return runner.invoke(main, command, env={"BUDGET_LEDGER_DATABASE": database})
+
+    opened = invoke(ledger)
+    assert opened.exit_code == 0, opened.output
+    refused = invoke(typo)
+    assert refused.exit_code == 1, refused.output
+    assert f"there is no ledger at {typo}" in refused.output
+    assert not Path(typo).exists()
+
+
 def test_the_demo_loads_once_and_checks_out(database: str) -> None:
     runner = CliRunner()
     first = runner.invoke(main, ["demo", "--database", database])
