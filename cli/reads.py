@@ -1,0 +1,213 @@
+"""Reading the ledger: balances, the audit trail, and the self-check."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from api.services import Services
+from cli.common import DATE, TEXT, TIME, YEAR, emit, format_option, with_ledger, with_services
+from cli.projections import read_models
+from ledger.application import BudgetLedger
+from ledger.audit import check as check_ledger
+from ledger.audit import history as ledger_history
+from ledger.values import (
+    check_code,
+    check_kind,
+    check_program,
+    check_project,
+    check_source,
+    check_year,
+    parse_date,
+    parse_moment,
+    today_in_vietnam,
+)
+from projections.queries import line_balances, subtree_balances
+
+IDENTITY = ("program", "kind", "source", "year", "holder", "project")
+
+
+def filter_options(func: Any) -> Any:
+    for option in reversed(
+        [
+            click.option("--program", default=None, help="NTM, GNBV or DTTS."),
+            click.option("--kind", default=None, help="DTPT or SN."),
+            click.option("--source", default=None, help="NSTW, NSDP or KHAC."),
+            click.option("--year", type=YEAR, default=None, help="Plan year."),
+            click.option("--holder", default=None, help="Holder code."),
+            click.option("--project", default=None, help="Component-project code."),
+        ]
+    ):
+        func = option(func)
+    return func
+
+
+def parse_filters(**given: Any) -> dict[str, Any]:
+    checks = {
+        "program": check_program,
+        "kind": check_kind,
+        "source": check_source,
+        "year": check_year,
+        "holder": lambda v: check_code(v, field="holder"),
+        "project": check_project,
+    }
+    return {name: checks[name](value) for name, value in given.items() if value is not None}
+
+
+@click.command("balance")
+@filter_options
+@click.option(
+    "--as-of",
+    "as_of",
+    type=DATE,
+    default=None,
+    help="Count movements effective on or before this date (default: today).",
+)
+@click.option(
+    "--known-at",
+    "known_at",
+    type=TIME,
+    default=None,
+    help="Count only what was recorded at or before this time (default: now); "
+    "ISO, Vietnam time unless an offset is given.",
+)
+@click.option(
+    "--subtree", is_flag=True, help="Roll --holder's whole subtree up: moves inside it cancel."
+)
+@format_option
+@with_services
+def balance(
+    services: Services,
+    as_of: str | None,
+    known_at: str | None,
+    subtree: bool,
+    output_format: str,
+    **filters: Any,
+) -> None:
+    """One row per line with its derived figures at a date, as the books stood at a time."""
+    chosen = parse_filters(**filters)
+    day = parse_date(as_of, field="as_of") if as_of else today_in_vietnam()
+    moment = parse_moment(known_at, field="known_at") if known_at else None
+    with read_models(services) as projections:
+        if subtree:
+            if "holder" not in chosen:
+                raise click.UsageError("--subtree rolls up a holder's subtree: give --holder")
+            services.ledger.get_holder(chosen["holder"])
+            rows = subtree_balances(projections, chosen["holder"], chosen, day, moment)
+        else:
+            rows = line_balances(projections, chosen, day, moment)
+    columns = [(name, name) for name in IDENTITY] + [
+        ("assigned_vnd", "assigned"),
+        ("allocated_on_vnd", "allocated on"),
+        ("disbursed_vnd", "disbursed"),
+        ("lapsed_vnd", "lapsed"),
+        ("available_vnd", "available"),
+        ("extended_vnd", "extended"),
+        ("deadline", "deadline"),
+    ]
+    if output_format == "table" and not rows:
+        click.echo("No lines match.")
+        return
+    known = f", as known at {moment.isoformat()}" if moment else ""
+    emit(rows, columns, output_format, title=f"Balances on {day.isoformat()}{known} (đồng)")
+
+
+@click.command("history")
+@filter_options
+@click.option(
+    "--subtree", is_flag=True, help="With --holder: the lines of the holder and everyone below."
+)
+@click.option(
+    "--decision", type=TEXT, default=None, help="Only movements citing this decision or voucher."
+)
+@click.option("--actor", type=TEXT, default=None, help="Only movements recorded by this actor.")
+@click.option(
+    "--recorded-from",
+    "recorded_from",
+    type=TIME,
+    default=None,
+    help="Only movements recorded at or after this time (ISO; Vietnam time unless an offset).",
+)
+@click.option(
+    "--recorded-to",
+    "recorded_to",
+    type=TIME,
+    default=None,
+    help="Only those recorded at or before it.",
+)
+@format_option
+@with_ledger
+def history(
+    ledger: BudgetLedger,
+    subtree: bool,
+    decision: str | None,
+    actor: str | None,
+    recorded_from: str | None,
+    recorded_to: str | None,
+    output_format: str,
+    **filters: Any,
+) -> None:
+    """The audit trail: movements of a line, a holder (or its subtree), a decision or an actor,
+    oldest effective date first (within a day a line's credits before its debits), with who
+    recorded each, when, under which decision, and the line's available amount before and
+    after."""
+    chosen = parse_filters(**filters)
+    holders = None
+    if subtree:
+        if "holder" not in chosen:
+            raise click.UsageError("--subtree takes the subtree of --holder: give --holder")
+        holders = ledger.subtree(chosen.pop("holder"))
+    entries = ledger_history(
+        ledger.journal(),
+        decision=decision,
+        actor=actor,
+        recorded_from=parse_moment(recorded_from, field="recorded_from") if recorded_from else None,
+        recorded_to=parse_moment(recorded_to, field="recorded_to") if recorded_to else None,
+        holders=holders,
+        **chosen,
+    )
+    if output_format != "json":
+        for entry in entries:
+            entry["line"] = "/".join(str(v) for v in entry["line"].values() if v is not None)
+    columns = [
+        ("effective_date", "effective"),
+        ("recorded_at", "recorded (UTC)"),
+        ("actor", "actor"),
+        ("action", "movement"),
+        ("movement_id", "id"),
+        ("reference", "decision / voucher"),
+        ("line", "line"),
+        ("available_before_vnd", "available before"),
+        ("available_change_vnd", "change"),
+        ("available_after_vnd", "available after"),
+    ]
+    if output_format == "table" and not entries:
+        click.echo("No movements match.")
+        return
+    emit(entries, columns, output_format, title="History (đồng)")
+
+
+def check_rules(ledger: BudgetLedger, *, failed: str) -> None:
+    """Recompute the lines from the stored events and check the ledger's rules; print each
+    problem and exit 1 (``failed`` is the message, ``{count}`` the number) if any."""
+    problems = check_ledger(ledger.journal(), ledger.replay_lines())
+    if problems:
+        for problem in problems:
+            click.echo(f"PROBLEM: {problem}", err=True)
+        raise click.ClickException(failed.format(count=len(problems)))
+
+
+@click.command("check")
+@with_ledger
+def check(ledger: BudgetLedger) -> None:
+    """Recompute every line from the recorded events and check the ledger's rules: money is
+    conserved, nothing is overdrawn on any date, the journal and the lines agree."""
+    check_rules(ledger, failed="{count} problem(s) found")
+    click.echo(
+        f"OK: {len(ledger.list_line_keys())} lines, log position {ledger.head_position()}; "
+        "money is conserved and no line is overdrawn on any date."
+    )
+
+
+COMMANDS = (balance, history, check)
