@@ -9,20 +9,30 @@ from cli import (
     backup,
     demo,
     export,
+    holders,
     importing,
     integrity,
     movements,
     projections,
+    reads,
     report,
-    reports,
     serve,
     tokens,
-    units,
 )
 from cli.session import Session
 
 
-@click.group("budget-ledger")
+class Commands(click.Group):
+    """The commands, and the old names scripts may still use for some (``units`` is
+    ``holders``): an old name runs its command but is not listed in the help."""
+
+    ALIASES = {"units": "holders"}
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        return super().get_command(ctx, self.ALIASES.get(cmd_name, cmd_name))
+
+
+@click.group("budget-ledger", cls=Commands)
 @click.version_option(package_name="budget-ledger")
 @click.pass_context
 def main(ctx: click.Context) -> None:
@@ -38,11 +48,11 @@ def main(ctx: click.Context) -> None:
 for command in (
     *admin.COMMANDS,
     *movements.COMMANDS,
-    *reports.COMMANDS,
+    *reads.COMMANDS,
     *integrity.COMMANDS,
     *backup.COMMANDS,
     *importing.COMMANDS,
-    units.units,
+    holders.holders,
     projections.projections_group,
     report.report,
     demo.demo,

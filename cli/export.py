@@ -16,7 +16,7 @@ import click
 from api.services import Services
 from cli.common import DATE, TEXT, TIME, with_services, write_xlsx
 from cli.projections import read_models
-from cli.reports import filter_options, parse_filters
+from cli.reads import filter_options, parse_filters
 from ledger import datapackage, export, hledger
 from ledger.application import BudgetLedger
 from ledger.audit import history

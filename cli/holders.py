@@ -11,7 +11,7 @@ from ledger.values import LEVELS
 
 @click.group("holders")
 def holders() -> None:
-    """Register and list holders ('units' works too, as scripts wrote it before)."""
+    """Register and list holders."""
 
 
 @holders.command("add")

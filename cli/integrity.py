@@ -6,7 +6,7 @@ import click
 
 from api.services import Services
 from cli.common import with_services
-from cli.reports import check_rules
+from cli.reads import check_rules
 from ledger.errors import InvalidInput
 from ledger.integrity import Log
 from ledger.values import parse_whole

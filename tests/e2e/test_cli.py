@@ -412,6 +412,17 @@ def test_units_list_and_misplaced_units(tree: Run) -> None:
     assert "holders-not-related" in result.output
 
 
+def test_holders_is_the_command_and_units_still_works_for_scripts(run: Run) -> None:
+    run("holders", "add", "TW", "Trung ương", "--level", "central")
+    run("units", "add", "49", "Tỉnh Quảng Nam", "--level", "province", "--parent", "TW")
+    listed = run("holders", "list", "--format", "json").output
+    assert [h["code"] for h in json.loads(listed)] == ["49", "TW"]
+    assert run("units", "list", "--format", "json").output == listed
+    commands = CliRunner().invoke(main, ["--help"]).output.split("Commands:")[1]
+    assert "holders" in commands
+    assert "units" not in commands
+
+
 def test_a_missing_ledger_is_not_created_by_accident(tmp_path) -> None:
     result = CliRunner().invoke(main, ["balance", "--database", str(tmp_path / "typo.sqlite3")])
     assert result.exit_code == 1
