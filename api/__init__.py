@@ -1,7 +1,8 @@
 """The HTTP API: every command and query of the ledger over Flask, marshmallow and OpenAPI.
 
-``create_app`` is the one composition root: the server (``budget-ledger serve``) and the tests
-call it with a database; the tests can hand it an open ledger instead.
+``create_app`` builds the application on the services of one database (``api.services``,
+the composition root): the server (``budget-ledger serve``) gives it the database, the tests
+may hand it the services they made with ``bootstrap`` instead.
 """
 
 from __future__ import annotations
@@ -13,8 +14,7 @@ from flask import Flask
 from api import holders, logs, meta, movements, reads
 from api.auth import Forbidden, TooManyAttempts, Unauthenticated, authenticate
 from api.extensions import LedgerApi, LedgerJSONProvider
-from api.services import Services
-from ledger.application import BudgetLedger
+from api.services import Services, bootstrap
 from ledger.availability import DATABASE_ERRORS
 from ledger.config import default_database
 from ledger.errors import LedgerError
@@ -23,7 +23,7 @@ TITLE = "Budget Ledger"
 BLUEPRINTS = (movements.blp, holders.blp, reads.blp, meta.blp)
 
 
-def create_app(database: str | None = None, *, ledger: BudgetLedger | None = None) -> Flask:
+def create_app(database: str | None = None, *, services: Services | None = None) -> Flask:
     app = Flask("budget_ledger")
     app.config.update(
         API_TITLE=TITLE,
@@ -46,9 +46,11 @@ def create_app(database: str | None = None, *, ledger: BudgetLedger | None = Non
         },
     )
     app.json = LedgerJSONProvider(app)
-    services = (
-        Services(ledger) if ledger is not None else Services.open(database or default_database())
-    )
+    if services is None:
+        # A server worker starts whether or not the database answers (the server checked,
+        # once, that it holds a ledger): a worker restarted while the database is down
+        # serves 503s until it is back, rather than stopping the server.
+        services = bootstrap(database or default_database(), check=False)
     app.extensions["budget_ledger"] = services
     api = LedgerApi(app)
     for blueprint in BLUEPRINTS:

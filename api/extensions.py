@@ -20,8 +20,9 @@ from werkzeug.exceptions import HTTPException
 from api.auth import Forbidden, TooManyAttempts, Unauthenticated
 from api.errors import API_PROBLEMS, PROBLEM_CONTENT_TYPE, problem_document, rule_problem
 from api.schemas import NUMBER_DIGITS_MAX, LongNumber, ProblemSchema
-from ledger.availability import RETRY_AFTER_S, is_unavailable, unavailable_reason
+from ledger.availability import is_unavailable, unavailable_reason
 from ledger.errors import InvalidInput, LedgerError
+from ledger.settings import RETRY_AFTER_S
 from ledger.values import check_characters
 
 log = logging.getLogger("budget_ledger.api")

@@ -28,7 +28,7 @@ def as_dict(holder: Any) -> dict[str, Any]:
 
 
 @blp.route("/holders")
-class HoldersView(MethodView):
+class HoldersEndpoint(MethodView):
     @blp.response(200, schemas.HolderSchema(many=True))
     def get(self) -> Any:
         """Every holder within the token's scope, by code."""
@@ -55,7 +55,7 @@ class HoldersView(MethodView):
 
 
 @blp.route("/holders/<string:code>")
-class HolderView(MethodView):
+class HolderEndpoint(MethodView):
     @blp.response(200, schemas.HolderSchema)
     @blp.alt_response(404, response="NOT_FOUND")
     def get(self, code: str) -> Any:

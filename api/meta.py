@@ -31,7 +31,7 @@ DOCS_ASSETS = (
 
 
 @blp.route("/health/live")
-class LiveView(MethodView):
+class LiveEndpoint(MethodView):
     @blp.response(200, schemas.LiveSchema)
     @blp.doc(security=[])
     def get(self) -> Any:
@@ -41,7 +41,7 @@ class LiveView(MethodView):
 
 
 @blp.route("/health/ready")
-class ReadyView(MethodView):
+class ReadyEndpoint(MethodView):
     @blp.response(200, schemas.HealthSchema)
     @blp.alt_response(
         503,
@@ -56,7 +56,7 @@ class ReadyView(MethodView):
 
 
 @blp.route("/health")
-class HealthView(MethodView):
+class HealthEndpoint(MethodView):
     @blp.response(200, schemas.HealthSchema)
     @blp.alt_response(503, response="SERVICE_UNAVAILABLE")
     @blp.doc(security=[])
@@ -101,7 +101,7 @@ def readiness() -> Any:
 
 
 @blp.route("/problems/<string:rule>")
-class ProblemTypeView(MethodView):
+class ProblemTypeEndpoint(MethodView):
     @blp.response(200, schemas.ProblemTypeSchema)
     @blp.alt_response(404, response="NOT_FOUND")
     @blp.doc(security=[])

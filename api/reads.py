@@ -52,7 +52,7 @@ def scope_holders(view: balances.BalancesView | None = None) -> set[str] | None:
 
 
 @blp.route("/balances")
-class BalancesView(MethodView):
+class BalancesEndpoint(MethodView):
     @blp.arguments(schemas.BalanceQuerySchema(), location="query")
     @blp.response(200, schemas.BalancesSchema)
     def get(self, args: dict[str, Any]) -> Any:
@@ -79,7 +79,7 @@ class BalancesView(MethodView):
 
 
 @blp.route("/reports/progress")
-class ProgressView(MethodView):
+class ProgressEndpoint(MethodView):
     @blp.arguments(schemas.ProgressQuerySchema(), location="query")
     @blp.response(200, schemas.ProgressSchema)
     def get(self, args: dict[str, Any]) -> Any:
@@ -113,7 +113,7 @@ class ProgressView(MethodView):
 
 
 @blp.route("/history")
-class HistoryView(MethodView):
+class HistoryEndpoint(MethodView):
     @blp.arguments(schemas.HistoryQuerySchema(), location="query")
     @blp.response(200, schemas.HistorySchema)
     def get(self, args: dict[str, Any]) -> Any:
@@ -145,7 +145,7 @@ class HistoryView(MethodView):
 
 
 @blp.route("/events")
-class EventsView(MethodView):
+class EventsEndpoint(MethodView):
     @blp.arguments(schemas.EventsQuerySchema(), location="query")
     @blp.response(200, schemas.EventsSchema)
     def get(self, args: dict[str, Any]) -> Any:

@@ -30,11 +30,6 @@ LOG_FORMATS = ("text", "json")
 # directory and /metrics sums them (api/metrics.py).
 MULTIPROCESS_ENVVAR = "PROMETHEUS_MULTIPROC_DIR"
 
-# Within the ledger's PostgreSQL pool (4 + 4 overflow) per process. Measured against 4 threads
-# and against 4 workers x 4 threads on 2 cores (docs/api.md, "Cost of a request"): 4 workers
-# cost more CPU per request; 4 threads did not differ from 8 by more than the noise.
-THREADS_PER_WORKER = 8
-
 
 class AccessLog(glogging.Logger):  # type: ignore[misc]
     """gunicorn's logger, writing the same access-log line from only the atoms its default

@@ -1,11 +1,15 @@
-"""What the API's views use: the ledger and the read models' store (both shared by a
-process's threads) and, per thread, the read models' state.
+"""The one composition root: ``bootstrap(database)`` opens a ledger and everything that lives
+beside it in its database (the read models, the API's tokens, the hash-chained log), as one
+``Services``. The API (``create_app``), the command line (the ``budget-ledger`` group's
+context object) and the tests build them through it, and nothing else opens connections of
+its own.
 
 ``BudgetLedger`` is safe to share between threads (the library pools its connections; our
 command retries keep their state in a context variable). So is a ``ViewStore`` (a pool on
-PostgreSQL, a connection per thread on SQLite); each request keeps the one connection it
-takes from it until it ends (``keep``/``release``). ``Projections`` caches what it read, so
-each server thread gets its own, made on first use.
+PostgreSQL, a connection per thread on SQLite), made on first use, so that a command that
+only records opens no read-model pool; each API request keeps the one connection it takes
+from it until it ends (``keep``/``release``). ``Projections`` caches what it read, so each
+thread gets its own, made on first use.
 """
 
 from __future__ import annotations
@@ -14,40 +18,59 @@ import threading
 
 from api.tokens import Found, TokenStore
 from ledger.application import BudgetLedger, open_ledger
+from ledger.integrity import Log
 from projections.runner import Projections, ReadModelState
 from projections.sql import ViewStore
 
 
+def bootstrap(database: str, *, create: bool = False, check: bool = True) -> Services:
+    """The services of the ledger at ``database`` (a SQLite path or a postgresql:// URL).
+    ``create`` and ``check`` are ``open_ledger``'s: only ``budget-ledger init`` and the demo
+    create; a server worker does not check, so that it starts while the database is down."""
+    if not check:
+        # A server worker: it starts whether or not the database answers (the server
+        # checked, once, that it holds a ledger), so that a worker restarted while the
+        # database is down serves 503s until it is back rather than failing to boot, which
+        # stops the whole server. Even open_ledger(check=False) connects (the library's
+        # recorder registers its types on a connection), so the ledger is opened by the
+        # first request that needs it.
+        assert not create
+        return Services(database=database)
+    return Services(open_ledger(database, create=create, check=check))
+
+
 class Services:
     def __init__(self, ledger: BudgetLedger | None = None, *, database: str | None = None) -> None:
-        """Over an open ``ledger`` (the tests), or the ledger at ``database``, opened on
-        first use (a server worker: see ``open``)."""
+        """Over an open ``ledger``, or the ledger at ``database``, opened on first use (a
+        server worker's: see ``bootstrap``)."""
         self._ledger = ledger
         if ledger is not None:
-            assert ledger.database is not None, "open the ledger with open_ledger()"
+            assert ledger.database is not None, "a ledger in memory has no read models"
             database = ledger.database
         assert database is not None
         self.database: str = database
-        self.store = ViewStore(self.database)
+        self._store: ViewStore | None = None
+        self._store_lock = threading.Lock()
         self._local = threading.local()
         self._opening = threading.Lock()
 
-    @classmethod
-    def open(cls, database: str) -> Services:
-        """A server worker's: it starts whether or not the database answers (the server
-        checked, once, that it holds a ledger), so that a worker restarted while the
-        database is down serves 503s until it is back, rather than stopping the server.
-        Even ``open_ledger(check=False)`` connects (the library's recorder registers its
-        types on a connection), so the ledger is opened by the first request that needs it."""
-        return cls(database=database)
-
     @property
     def ledger(self) -> BudgetLedger:
+        """The ledger, opened on first use when the services were made without it."""
         if self._ledger is None:
             with self._opening:
                 if self._ledger is None:
                     self._ledger = open_ledger(self.database, check=False)
         return self._ledger
+
+    @property
+    def store(self) -> ViewStore:
+        """The read models' and tokens' connections, shared by every thread."""
+        if self._store is None:
+            with self._store_lock:
+                if self._store is None:
+                    self._store = ViewStore(self.database)
+        return self._store
 
     def projections(self) -> Projections:
         projections: Projections | None = getattr(self._local, "projections", None)
@@ -93,7 +116,12 @@ class Services:
             self._local.tokens = tokens
         return tokens
 
+    def log(self) -> Log:
+        """The hash-chained event log, to verify or to take its digest."""
+        return Log(self.store, self.ledger.recorder)
+
     def close(self) -> None:
-        self.store.close()
+        if self._store is not None:
+            self._store.close()
         if self._ledger is not None:
             self._ledger.close()

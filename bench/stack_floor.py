@@ -25,7 +25,8 @@ from flask import Flask, Response, jsonify, request
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from api import schemas  # noqa: E402
-from api.server import THREADS_PER_WORKER, serve_app  # noqa: E402
+from api.server import serve_app  # noqa: E402
+from ledger.settings import THREADS_PER_WORKER  # noqa: E402
 from ledger.values import today_in_vietnam  # noqa: E402
 
 

@@ -9,36 +9,50 @@ from cli import (
     backup,
     demo,
     export,
+    holders,
     importing,
     integrity,
     movements,
     projections,
+    reads,
     report,
-    reports,
     serve,
     tokens,
-    units,
 )
+from cli.session import Session
 
 
-@click.group("budget-ledger")
+class Commands(click.Group):
+    """The commands, and the old names scripts may still use for some (``units`` is
+    ``holders``): an old name runs its command but is not listed in the help."""
+
+    ALIASES = {"units": "holders"}
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        return super().get_command(ctx, self.ALIASES.get(cmd_name, cmd_name))
+
+
+@click.group("budget-ledger", cls=Commands)
 @click.version_option(package_name="budget-ledger")
-def main() -> None:
+@click.pass_context
+def main(ctx: click.Context) -> None:
     """An event-sourced ledger for public investment and national-target-program funds.
 
     Every command takes --database (or BUDGET_LEDGER_DATABASE): a SQLite file path or a
     postgresql:// URL. Amounts are whole đồng.
     """
+    # The command's services, opened from its --database when it first asks (cli/session.py).
+    ctx.ensure_object(Session)
 
 
 for command in (
     *admin.COMMANDS,
     *movements.COMMANDS,
-    *reports.COMMANDS,
+    *reads.COMMANDS,
     *integrity.COMMANDS,
     *backup.COMMANDS,
     *importing.COMMANDS,
-    units.units,
+    holders.holders,
     projections.projections_group,
     report.report,
     demo.demo,

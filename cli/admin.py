@@ -4,43 +4,40 @@ from __future__ import annotations
 
 import click
 
+from api.services import Services
 from api.tokens import create_table as create_token_table
 from cli.common import (
     DATE,
     actor_option,
     database_option,
     emit,
-    opened,
     refusals,
     resolve_actor,
     to_json,
     with_ledger,
 )
+from cli.session import Session, pass_session
 from ledger.application import BudgetLedger
 from ledger.config import default_database, describe, is_postgres
 from ledger.hardening import harden
-from ledger.integrity import Log
 from ledger.values import check_year, format_vnd, parse_date
-from projections.runner import Projections
-from projections.sql import ViewStore
 
 
-def seal(ledger: BudgetLedger, store: ViewStore) -> int:
+def seal(services: Services) -> int:
     """Chain the events of a ledger recorded before the hash chain existed, under the lock
     writers take, so no write slips between."""
-    log = Log(store, ledger.recorder)
-    with store.transaction():
+    log = services.log()
+    with services.store.transaction():
         return log.seal()
 
 
-def create_tables(ledger: BudgetLedger, store: ViewStore) -> None:
+def create_tables(services: Services) -> None:
     """Make every table beside the log now, so that no reader ever creates one: the read
     models' state and first generation, and the API's tokens. (Several processes reading a
     fresh PostgreSQL database at once raced to create them, and all but one failed.)"""
-    assert ledger.database is not None
-    Projections(ledger, ledger.database, store=store).close()
-    with store.schema_change():
-        create_token_table(store)
+    services.projections()
+    with services.store.schema_change():
+        create_token_table(services.store)
 
 
 @click.command("init")
@@ -57,31 +54,33 @@ def create_tables(ledger: BudgetLedger, store: ViewStore) -> None:
     help="The --app-role's password.",
 )
 @database_option
-def init(database: str | None, app_role: str | None, app_password: str | None) -> None:
+@pass_session
+def init(
+    session: Session, database: str | None, app_role: str | None, app_password: str | None
+) -> None:
     """Create the ledger's tables (a SQLite file by default). Safe to run again. On
     PostgreSQL the event log is insert-only for every role; --app-role adds a role that
     holds no right to change it at all."""
     database = database or default_database()
     if app_role and not is_postgres(database):
         raise click.UsageError("--app-role hardens a PostgreSQL ledger; this is a SQLite file")
-    with opened(database, create=True) as ledger, refusals():
-        store = ViewStore(database)
-        try:
-            create_tables(ledger, store)
-            sealed = seal(ledger, store)
-            if sealed:
-                click.echo(f"chained {sealed} event(s) recorded before the hash chain existed")
-            if app_role:
-                with store.connection() as connection:
-                    harden(connection, ledger.recorder, app_role, app_password)
-        finally:
-            store.close()
+    with refusals():
+        # The one command that creates a ledger; the others refuse a database without one.
+        services = session.open(database, create=True)
+        create_tables(services)
+        sealed = seal(services)
+        if sealed:
+            click.echo(f"chained {sealed} event(s) recorded before the hash chain existed")
+        if app_role:
+            with services.store.connection() as connection:
+                harden(connection, services.ledger.recorder, app_role, app_password)
         if app_role:
             click.echo(
                 f"role {app_role.lower()} may append to the log and never change it; "
                 f"let the application connect as it"
             )
-        click.echo(f"ledger ready at {describe(database)} (log position {ledger.head_position()})")
+        head = services.ledger.head_position()
+        click.echo(f"ledger ready at {describe(database)} (log position {head})")
 
 
 @click.command("close-year")

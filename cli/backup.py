@@ -16,15 +16,18 @@ from pathlib import Path
 
 import click
 
-from cli.common import database_option, opened
+from api.services import bootstrap
+from cli.common import database_option, refusals
 from cli.integrity import stored_log
+from cli.session import Session, pass_session
 from ledger.config import default_database, is_postgres
+from ledger.settings import LOCK_WAIT_S
 
 
 def copy_sqlite(source: Path, target: Path) -> None:
     """Copy the database at ``source`` to the new file ``target`` in one step (one read
     transaction: a consistent snapshot while writers go on)."""
-    reader = sqlite3.connect(f"{source.resolve().as_uri()}?mode=ro", uri=True, timeout=10)
+    reader = sqlite3.connect(f"{source.resolve().as_uri()}?mode=ro", uri=True, timeout=LOCK_WAIT_S)
     try:
         copy = sqlite3.connect(target)
         try:
@@ -52,7 +55,8 @@ def seal_copy(target: Path) -> None:
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--force", is_flag=True, help="Replace FILE if it exists.")
 @database_option
-def backup(file: Path, force: bool, database: str | None) -> None:
+@pass_session
+def backup(session: Session, file: Path, force: bool, database: str | None) -> None:
     """Copy a SQLite ledger to FILE while it keeps serving and recording (online,
     consistent), then print the copy's head as POSITION:DIGEST, as 'budget-ledger digest'
     does: 'budget-ledger verify --against POSITION:DIGEST' on a restored copy proves it
@@ -68,21 +72,26 @@ def backup(file: Path, force: bool, database: str | None) -> None:
     source = Path(database).expanduser()
     if file.exists() and file.resolve() == source.resolve():
         raise click.ClickException(f"{file} is the ledger itself; choose another FILE")
-    with opened(database):  # a path that holds no ledger is refused with the ledger's message
-        file.parent.mkdir(parents=True, exist_ok=True)
-        handle, name = tempfile.mkstemp(prefix=f".{file.name}.", suffix=".partial", dir=file.parent)
-        os.close(handle)
-        partial = Path(name)
+    with refusals():  # a path that holds no ledger is refused with the ledger's message
+        session.open(database)
+    file.parent.mkdir(parents=True, exist_ok=True)
+    handle, name = tempfile.mkstemp(prefix=f".{file.name}.", suffix=".partial", dir=file.parent)
+    os.close(handle)
+    partial = Path(name)
+    try:
+        partial.unlink()  # a name of our own; sqlite3 makes the file
+        copy_sqlite(source, partial)
+        with refusals():
+            copy = bootstrap(str(partial))  # another database than the command's own
         try:
-            partial.unlink()  # a name of our own; sqlite3 makes the file
-            copy_sqlite(source, partial)
-            with opened(str(partial)) as copy, stored_log(copy) as log:
-                position, digest = log.head()
-            seal_copy(partial)
-            os.replace(partial, file)
+            position, digest = stored_log(copy).head()
         finally:
-            for leftover in (partial, Path(f"{partial}-wal"), Path(f"{partial}-shm")):
-                leftover.unlink(missing_ok=True)
+            copy.close()
+        seal_copy(partial)
+        os.replace(partial, file)
+    finally:
+        for leftover in (partial, Path(f"{partial}-wal"), Path(f"{partial}-shm")):
+            leftover.unlink(missing_ok=True)
     click.echo(
         f"backed up {source} to {file}: head position {position}; keep the line below for "
         "'budget-ledger verify --against'",

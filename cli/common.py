@@ -18,7 +18,8 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from ledger.application import BudgetLedger, open_ledger
+from api.services import Services
+from cli.session import Session, pass_session
 from ledger.availability import DATABASE_ERRORS, is_unavailable, unavailable_reason
 from ledger.config import DATABASE_ENVVAR, default_database
 from ledger.errors import InvalidInput, LedgerError
@@ -177,24 +178,25 @@ def refusals() -> Iterator[None]:
         raise Unavailable(error) from None
 
 
-@contextmanager
-def opened(database: str | None, *, create: bool = False) -> Iterator[BudgetLedger]:
-    with refusals():
-        ledger = open_ledger(database or default_database(), create=create)
-    try:
-        yield ledger
-    finally:
-        ledger.close()
+def with_services(func: F) -> F:
+    """Give the command the services of its --database as ``services`` (from the group's
+    session, see cli/session.py) and map refusals to exit code 1, a database that does not
+    answer to 75."""
+
+    def wrapper(session: Session, /, database: str | None, **kwargs: Any) -> Any:
+        with refusals():
+            return func(services=session.open(database), **kwargs)
+
+    return database_option(functools.wraps(func)(pass_session(wrapper)))  # type: ignore[return-value]
 
 
 def with_ledger(func: F) -> F:
-    """Give the command an open ledger as ``ledger`` and map refusals to exit code 1."""
+    """``with_services`` for a command that needs only the ledger, as ``ledger``."""
 
-    @database_option
+    @with_services
     @functools.wraps(func)
-    def wrapper(database: str | None, **kwargs: Any) -> Any:
-        with opened(database) as ledger, refusals():
-            return func(ledger=ledger, **kwargs)
+    def wrapper(services: Services, **kwargs: Any) -> Any:
+        return func(ledger=services.ledger, **kwargs)
 
     return wrapper  # type: ignore[return-value]
 

@@ -6,8 +6,9 @@ from datetime import date
 
 import click
 
-from cli.common import emit, opened, refusals
+from cli.common import emit, refusals
 from cli.projections import read_models
+from cli.session import Session, pass_session
 from ledger import demo as demo_data
 from ledger import demo_seed000 as seed000
 from ledger.audit import check
@@ -39,15 +40,18 @@ def default_demo_database() -> str:
     help="Where to load it [default: a demo.sqlite3 beside the default ledger, so real books "
     f"are never mixed with demo data; {DATABASE_ENVVAR} is not used].",
 )
-def demo(database: str | None) -> None:
+@pass_session
+def demo(session: Session, database: str | None) -> None:
     """Load a small realistic data set (Quảng Nam's mountain districts, two programs, 2024)
     and print its balances. Loading it again records nothing twice."""
     database = database or default_demo_database()
-    with opened(database, create=True) as ledger, refusals():
+    with refusals():
+        services = session.open(database, create=True)
+        ledger = services.ledger
         click.echo(f"Loading the demo into {describe(database)} ...")
         recorded, replayed = demo_data.load(ledger, actor="demo")
         click.echo(f"{recorded} movements recorded, {replayed} already there.")
-        with read_models(ledger) as projections:
+        with read_models(services) as projections:
             for by in ("program", "holder"):
                 rows = progress(
                     projections, as_of=REPORT_DAY, known_at=None, by=by, holder=seed000.PROVINCE

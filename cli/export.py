@@ -13,9 +13,10 @@ from typing import Any
 
 import click
 
-from cli.common import DATE, TEXT, TIME, with_ledger, write_xlsx
+from api.services import Services
+from cli.common import DATE, TEXT, TIME, with_services, write_xlsx
 from cli.projections import read_models
-from cli.reports import filter_options, parse_filters
+from cli.reads import filter_options, parse_filters
 from ledger import datapackage, export, hledger
 from ledger.application import BudgetLedger
 from ledger.audit import history
@@ -75,9 +76,9 @@ TABLES = ("movements", "balances", "progress")
     show_default=True,
     help="Progress rows: one per child of --holder, or per program, kind or source.",
 )
-@with_ledger
+@with_services
 def export_command(
-    ledger: BudgetLedger,
+    services: Services,
     output_format: str,
     what: str | None,
     output: str | None,
@@ -90,6 +91,7 @@ def export_command(
     """Write movements, balances or the progress report as CSV or xlsx with the Vietnamese
     headers finance offices exchange; the journal for hledger; or a Fiscal Data Package.
     Amounts are whole đồng."""
+    ledger = services.ledger
     chosen = parse_filters(**filters)
     day = parse_date(as_of, field="as_of") if as_of else None
     moment = parse_moment(known_at, field="known_at") if known_at else None
@@ -112,10 +114,10 @@ def export_command(
         assert output is not None
         if decision:
             raise click.UsageError("--decision applies to csv and xlsx")
-        _write_datapackage(ledger, Path(output), chosen, day or today_in_vietnam(), moment)
+        _write_datapackage(services, Path(output), chosen, day or today_in_vietnam(), moment)
         click.echo(f"wrote {output}")
         return
-    rows, columns, title = _table(ledger, what or "movements", chosen, decision, day, moment, by)
+    rows, columns, title = _table(services, what or "movements", chosen, decision, day, moment, by)
     if output_format == "csv":
         _write_text(output, export.CSV_BOM + export.csv_text(rows, columns))
         return
@@ -125,7 +127,7 @@ def export_command(
 
 
 def _table(
-    ledger: BudgetLedger,
+    services: Services,
     what: str,
     filters: dict[str, Any],
     decision: str | None,
@@ -133,6 +135,7 @@ def _table(
     moment: datetime | None,
     by: str,
 ) -> tuple[list[dict[str, Any]], list[tuple[str, str]], str]:
+    ledger = services.ledger
     names = _holder_names(ledger)
     if what == "movements":
         return (
@@ -144,14 +147,14 @@ def _table(
         raise click.UsageError("--decision applies to --what movements")
     day = day or today_in_vietnam()
     if what == "balances":
-        with read_models(ledger) as projections:
+        with read_models(services) as projections:
             balances = line_balances(projections, filters, day, moment)
         return export.balance_rows(balances, day, names), export.BALANCE_COLUMNS, "Số dư"
     assert what == "progress", what
     if set(filters) - {"holder"}:
         raise click.UsageError("--what progress takes --holder (whose subtree), not line filters")
     scope = check_code(filters["holder"], field="holder") if "holder" in filters else None
-    with read_models(ledger) as projections:
+    with read_models(services) as projections:
         report = progress(projections, as_of=day, known_at=moment, by=by, holder=scope)
     rows = export.progress_rows(report, day, by, names)
     return rows, export.progress_columns(by), "Tình hình giải ngân"
@@ -192,14 +195,15 @@ def _write_text(output: str | None, text: str) -> None:
 
 
 def _write_datapackage(
-    ledger: BudgetLedger,
+    services: Services,
     output: Path,
     filters: dict[str, Any],
     day: date,
     moment: datetime | None,
 ) -> None:
+    ledger = services.ledger
     names = _holder_names(ledger)
-    with read_models(ledger) as projections:
+    with read_models(services) as projections:
         balances = line_balances(projections, filters, day, moment)
     files = {
         datapackage.BALANCES_PATH: export.csv_text(

@@ -2,34 +2,24 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-
 import click
 
-from cli.common import with_ledger
-from cli.reports import check_rules
-from ledger.application import BudgetLedger
+from api.services import Services
+from cli.common import with_services
+from cli.reads import check_rules
 from ledger.errors import InvalidInput
 from ledger.integrity import Log
 from ledger.values import parse_whole
-from projections.sql import ViewStore
 
 
-@contextmanager
-def stored_log(ledger: BudgetLedger) -> Iterator[Log]:
-    assert ledger.database is not None
-    store = ViewStore(ledger.database)
-    try:
-        log = Log(store, ledger.recorder)
-        if not log.exists():
-            raise click.ClickException(
-                "this ledger has no hash chain yet (it was created by an earlier version): "
-                "run 'budget-ledger init' once to chain the events recorded so far"
-            )
-        yield log
-    finally:
-        store.close()
+def stored_log(services: Services) -> Log:
+    log = services.log()
+    if not log.exists():
+        raise click.ClickException(
+            "this ledger has no hash chain yet (it was created by an earlier version): "
+            "run 'budget-ledger init' once to chain the events recorded so far"
+        )
+    return log
 
 
 def parse_against(text: str) -> tuple[int, bytes]:
@@ -59,14 +49,13 @@ def parse_against(text: str) -> tuple[int, bytes]:
     help="POSITION:DIGEST kept from an earlier 'budget-ledger digest': prove the log still "
     "holds exactly that prefix.",
 )
-@with_ledger
-def verify(ledger: BudgetLedger, against_text: str | None) -> None:
+@with_services
+def verify(services: Services, against_text: str | None) -> None:
     """Recompute the hash chain from every stored event, and the ledger's rules (money
     conserved, nothing overdrawn on any date); exit 1 naming the first position where the
     log was altered, removed or reordered."""
     against = parse_against(against_text) if against_text else None
-    with stored_log(ledger) as log:
-        result = log.verify(positions=[against[0]] if against else [])
+    result = stored_log(services).verify(positions=[against[0]] if against else [])
     if result.finding is not None:
         finding = result.finding
         raise click.ClickException(
@@ -86,7 +75,7 @@ def verify(ledger: BudgetLedger, against_text: str | None) -> None:
                 f"the log up to position {position} is not the one whose digest was kept: "
                 f"it now gives {recomputed.hex()}"
             )
-    check_rules(ledger, failed="the chain holds but {count} rule(s) fail")
+    check_rules(services.ledger, failed="the chain holds but {count} rule(s) fail")
     click.echo(
         f"OK: {result.count} events, head position {result.head_position}, "
         f"digest {result.head_digest.hex()}"
@@ -97,12 +86,11 @@ def verify(ledger: BudgetLedger, against_text: str | None) -> None:
 
 
 @click.command("digest")
-@with_ledger
-def digest(ledger: BudgetLedger) -> None:
+@with_services
+def digest(services: Services) -> None:
     """Print the log's head as POSITION:DIGEST, to keep outside the system; later,
     'budget-ledger verify --against POSITION:DIGEST' proves the log still holds that prefix."""
-    with stored_log(ledger) as log:
-        position, head = log.head()
+    position, head = stored_log(services).head()
     click.echo(f"{position}:{head.hex()}")
 
 

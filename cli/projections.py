@@ -9,23 +9,19 @@ from contextlib import contextmanager
 import click
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
-from cli.common import emit, format_option, with_ledger
-from ledger.application import BudgetLedger
+from api.services import Services
+from cli.common import emit, format_option, with_services
 from ledger.availability import unavailable_reason
 from projections.generations import Leftover, RebuildRefused
 from projections.runner import Projections
 
 
 @contextmanager
-def read_models(ledger: BudgetLedger) -> Iterator[Projections]:
+def read_models(services: Services) -> Iterator[Projections]:
     """The ledger's read models, brought up to date with its log before they answer."""
-    assert ledger.database is not None
-    projections = Projections(ledger, ledger.database)
-    try:
-        projections.catch_up()
-        yield projections
-    finally:
-        projections.close()
+    projections = services.projections()
+    projections.catch_up()
+    yield projections
 
 
 @click.group("projections")
@@ -35,18 +31,13 @@ def projections_group() -> None:
 
 @projections_group.command("status")
 @format_option
-@with_ledger
-def status(ledger: BudgetLedger, output_format: str) -> None:
+@with_services
+def status(services: Services, output_format: str) -> None:
     """Each read model's generations: the log position each reached against the log's
     head, and how many events it has still to read. Generations left behind by a rebuild that
     died (killed, or its machine lost) are removed, unless a rebuild is running, and listed
     as found."""
-    assert ledger.database is not None
-    projections = Projections(ledger, ledger.database)
-    try:
-        rows = projections.status()
-    finally:
-        projections.close()
+    rows = services.projections().status()
     columns = [
         ("name", "read model"),
         ("generation", "generation"),
@@ -68,13 +59,12 @@ def status(ledger: BudgetLedger, output_format: str) -> None:
     show_default=True,
     help="Catch up at least this often (seconds), notified or not.",
 )
-@with_ledger
-def follow(ledger: BudgetLedger, wait_s_max: float) -> None:
+@with_services
+def follow(services: Services, wait_s_max: float) -> None:
     """Keep the read models up to date as movements are recorded, until interrupted: live on
     PostgreSQL (LISTEN/NOTIFY), by polling on SQLite. While the database does not answer it
     says so once and keeps trying; it goes on by itself when the database is back."""
-    assert ledger.database is not None
-    projections = Projections(ledger, ledger.database)
+    projections = services.projections()
     stop = threading.Event()
     click.echo("following the event log; Ctrl-C to stop", err=True)
 
@@ -92,20 +82,17 @@ def follow(ledger: BudgetLedger, wait_s_max: float) -> None:
         projections.follow(stop, wait_s_max=wait_s_max, outage=outage)
     except KeyboardInterrupt:
         stop.set()
-    finally:
-        projections.close()
 
 
 @projections_group.command("rebuild")
 @click.argument("name", required=False, type=click.Choice(["balances"]))
-@with_ledger
-def rebuild(ledger: BudgetLedger, name: str | None) -> None:
+@with_services
+def rebuild(services: Services, name: str | None) -> None:
     """Rebuild read model NAME (default: all) from position zero. Readers keep getting answers
     from the old tables until the new ones have caught up; then they switch. One rebuild runs
     at a time; it first removes what rebuilds that died left behind."""
-    assert ledger.database is not None
-    projections = Projections(ledger, ledger.database)
-    head = ledger.head_position()
+    projections = services.projections()
+    head = services.ledger.head_position()
     columns = (
         "[progress.description]{task.description}",
         BarColumn(),
@@ -130,6 +117,4 @@ def rebuild(ledger: BudgetLedger, name: str | None) -> None:
             bar.update(task, completed=bar.tasks[0].total)
     except RebuildRefused as refused:
         raise click.ClickException(f"refused: {refused}") from None
-    finally:
-        projections.close()
     click.echo(f"balances rebuilt as generation {generation}, at log position {head} or later")

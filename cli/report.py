@@ -6,9 +6,9 @@ from typing import Any
 
 import click
 
-from cli.common import DATE, TIME, emit, unit_option, with_ledger
+from api.services import Services
+from cli.common import DATE, TIME, emit, unit_option, with_services
 from cli.projections import read_models
-from ledger.application import BudgetLedger
 from ledger.values import check_code, parse_date, parse_moment, today_in_vietnam
 from projections.progress import BY, monthly, progress
 
@@ -70,9 +70,9 @@ def report() -> None:
 )
 @click.option("--output", default=None, help="The file --format xlsx writes.")
 @unit_option("trieu")
-@with_ledger
+@with_services
 def progress_command(
-    ledger: BudgetLedger,
+    services: Services,
     as_of: str | None,
     known_at: str | None,
     by: str,
@@ -89,7 +89,7 @@ def progress_command(
     moment = parse_moment(known_at, field="known_at") if known_at else None
     scope = check_code(holder, field="holder") if holder else None
     columns: list[tuple[str, str]] = [(by, by)] + PROGRESS_COLUMNS
-    with read_models(ledger) as projections:
+    with read_models(services) as projections:
         if period:
             if not (start and end):
                 raise click.UsageError("--period month needs --from DATE and --to DATE")

@@ -6,10 +6,11 @@ import os
 
 import click
 
-from api.server import LOG_FORMATS, THREADS_PER_WORKER
+from api.server import LOG_FORMATS
 from api.server import serve as run_server
 from cli.common import PORT, WholeRange, database_option, refusals
 from ledger.config import default_database
+from ledger.settings import THREADS_PER_WORKER
 
 
 @click.command("serve")

@@ -2,26 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-
 import click
 
-from api.tokens import ROLES, TokenStore
-from cli.common import emit, format_option, with_ledger
-from ledger.application import BudgetLedger
+from api.services import Services
+from api.tokens import ROLES
+from cli.common import emit, format_option, with_services
 from ledger.values import parse_date
-from projections.sql import ViewStore
-
-
-@contextmanager
-def token_store(ledger: BudgetLedger) -> Iterator[TokenStore]:
-    assert ledger.database is not None
-    store = ViewStore(ledger.database)
-    try:
-        yield TokenStore(store)
-    finally:
-        store.close()
 
 
 @click.group("tokens")
@@ -48,16 +34,15 @@ def tokens() -> None:
     help="The last day the token works (YYYY-MM-DD, through midnight Vietnam time); "
     "default: until revoked.",
 )
-@with_ledger
+@with_services
 def create(
-    ledger: BudgetLedger, name: str, role: str, scope: str | None, expires_text: str | None
+    services: Services, name: str, role: str, scope: str | None, expires_text: str | None
 ) -> None:
     """Create a token and print it once: only its hash is stored."""
     if scope:
-        scope = ledger.get_holder(scope.strip().upper()).code
+        scope = services.ledger.get_holder(scope.strip().upper()).code
     expires = parse_date(expires_text, field="expires") if expires_text is not None else None
-    with token_store(ledger) as store:
-        token, secret = store.create(name, role, scope, expires)
+    token, secret = services.tokens().create(name, role, scope, expires)
     where = f"holder {token.scope} and below" if token.scope else "the whole ledger"
     until = f", valid through {token.last_day()} (Vietnam time)" if token.expires_at else ""
     click.echo(
@@ -68,12 +53,11 @@ def create(
 
 @tokens.command("list")
 @format_option
-@with_ledger
-def list_tokens(ledger: BudgetLedger, output_format: str) -> None:
+@with_services
+def list_tokens(services: Services, output_format: str) -> None:
     """Every token ever created, revoked and expired ones included (never the secret). A
     token stops working at its expiry: midnight in Vietnam after its last day, shown in UTC."""
-    with token_store(ledger) as store:
-        rows = [token.as_dict() for token in store.list()]
+    rows = [token.as_dict() for token in services.tokens().list()]
     if output_format == "table" and not rows:
         click.echo("No tokens; create one with 'budget-ledger tokens create'.")
         return
@@ -90,9 +74,8 @@ def list_tokens(ledger: BudgetLedger, output_format: str) -> None:
 
 @tokens.command("revoke")
 @click.argument("name")
-@with_ledger
-def revoke(ledger: BudgetLedger, name: str) -> None:
+@with_services
+def revoke(services: Services, name: str) -> None:
     """Revoke token NAME: it is refused from the next request on."""
-    with token_store(ledger) as store:
-        token = store.revoke(name)
+    token = services.tokens().revoke(name)
     click.echo(f"token {token.name!r} revoked at {token.revoked_at}")

@@ -24,6 +24,7 @@ from eventsourcing.persistence import (
     StoredEvent,
     Transcoding,
 )
+from eventsourcing.utils import EnvType
 
 from ledger import batch_reads, limits
 from ledger.availability import is_unavailable
@@ -105,8 +106,7 @@ def open_ledger(database: str, *, create: bool = False, check: bool = True) -> B
         )
     env = persistence_environment(database)
     env["CREATE_TABLE"] = "yes" if create else "no"
-    ledger = BudgetLedger(env=env)
-    ledger.database = database
+    ledger = BudgetLedger(env=env, database=database)
     if not create and check:
         try:
             ledger.head_position()
@@ -136,8 +136,6 @@ class BudgetLedger(Application[UUID]):
     # Pinned: it names the PostgreSQL tables (ledger_events) and the environment prefix.
     name = "Ledger"
     is_snapshotting_enabled = True
-    # Where it is stored (set by open_ledger); the read models live in the same database.
-    database: str | None = None
     env = {
         # Aggregates a process has read stay in memory, and each read brings its copy up to
         # the store's version with the events recorded since (one indexed query, usually
@@ -151,12 +149,20 @@ class BudgetLedger(Application[UUID]):
         "AGGREGATE_CACHE_FASTFORWARD": "y",
     }
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+    def __init__(self, env: EnvType | None = None, *, database: str | None = None) -> None:
+        """``database``: where it is stored (a SQLite path or a postgresql:// URL, as
+        ``open_ledger`` was given), None for a ledger in memory; the read models live in the
+        same database."""
+        super().__init__(env)
+        self._database = database
         # Holders, once registered, never change: those found are kept here, without the
         # repository's copy and fast-forward query on each read (a scope check reads a few
         # per request). Bounded by the holders that exist.
         self._holders: dict[str, Holder] = {}
+
+    @property
+    def database(self) -> str | None:
+        return self._database
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)

@@ -1,10 +1,10 @@
-"""When the database does not answer: which errors say so, how long a caller waits for a
-connection, how soon the pools try to reconnect, and when a client should come back.
+"""When the database does not answer: which errors say so, and what the operator is told.
 
 Every PostgreSQL connection comes from a pool that checks it before handing it out (a
 connection killed by a server restart is replaced, never used), waits at most
 CONNECTION_WAIT_S for one, and keeps trying to reconnect while callers ask: the process
-outlives the database's restarts and answers again as soon as the database does.
+outlives the database's restarts and answers again as soon as the database does. The waits
+are settings (ledger/settings.py).
 """
 
 from __future__ import annotations
@@ -26,27 +26,6 @@ DATABASE_ERRORS: tuple[type[Exception], ...] = (
 )
 # SQLite's own word for a write lock another process held past the wait.
 SQLITE_BUSY = ("database is locked", "database is busy")
-
-# How long a caller waits for a pooled connection before the request fails: long enough to
-# ride out a restart (the server is back within a second or two), short enough that a client
-# hears 503 well before its own timeout while the database is down.
-CONNECTION_WAIT_S = 5
-# While a pool is known to have found the database down (its last wait ended without a
-# connection, less than RETRY_AFTER_S ago), callers wait only this long: each request still
-# checks, so the server answers again as soon as the database does, but requests arriving
-# during an outage are answered 503 at once instead of each holding a server thread for
-# CONNECTION_WAIT_S (which queued the requests behind them for ever longer).
-DOWN_WAIT_S = 0.5
-# libpq's own bound on one connection attempt (an unreachable host does not refuse at once).
-CONNECT_TIMEOUT_S = 5
-# A pool whose connections were lost tries to reconnect for this long, then stops until a
-# caller asks again: while callers keep asking it tries about once a second, so it answers
-# within a second or so of the database's return, however long the database was away. (The
-# pool's default, five minutes of exponential backoff, left a server waiting up to minutes
-# after the database was back.)
-RECONNECT_S = 1.0
-# What a 503 tells a client to wait before sending the request again (Retry-After).
-RETRY_AFTER_S = 5
 
 
 def is_unavailable(error: BaseException) -> bool:

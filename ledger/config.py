@@ -6,8 +6,13 @@ import os
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from ledger.availability import CONNECTION_WAIT_S
 from ledger.errors import InvalidInput
+from ledger.settings import (
+    CONNECTION_WAIT_S,
+    LEDGER_POOL_OVERFLOW,
+    LEDGER_POOL_SIZE,
+    LOCK_WAIT_S,
+)
 
 DATABASE_ENVVAR = "BUDGET_LEDGER_DATABASE"
 
@@ -43,7 +48,7 @@ def persistence_environment(database: str) -> dict[str, str]:
         "APPLICATION_RECORDER_TOPIC": "ledger.sqlite:LedgerSQLiteRecorder",
         "SQLITE_DBNAME": str(path),
         # Writers from other processes wait this long for SQLite's write lock.
-        "SQLITE_LOCK_TIMEOUT": "10",
+        "SQLITE_LOCK_TIMEOUT": str(LOCK_WAIT_S),
     }
 
 
@@ -69,13 +74,13 @@ def _postgres_environment(url: str) -> dict[str, str]:
         "POSTGRES_PASSWORD": unquote(parts.password or os.environ.get("PGPASSWORD", "")),
         # Writers take an exclusive lock on the events table to keep ids in commit order;
         # never wait for it forever.
-        "POSTGRES_LOCK_TIMEOUT": "10",
+        "POSTGRES_LOCK_TIMEOUT": str(LOCK_WAIT_S),
         # How long a caller waits for a pooled connection (the library's name for it).
         "POSTGRES_CONNECT_TIMEOUT": str(CONNECTION_WAIT_S),
         # Check each connection before handing it out: one a restart killed is replaced.
         "POSTGRES_PRE_PING": "y",
-        "POSTGRES_POOL_SIZE": "4",
-        "POSTGRES_MAX_OVERFLOW": "4",
+        "POSTGRES_POOL_SIZE": str(LEDGER_POOL_SIZE),
+        "POSTGRES_MAX_OVERFLOW": str(LEDGER_POOL_OVERFLOW),
     }
 
 

@@ -41,15 +41,14 @@ from psycopg.rows import tuple_row
 from psycopg.sql import SQL, Composed, Identifier
 from psycopg_pool import PoolTimeout
 
-from ledger.availability import CONNECT_TIMEOUT_S, RECONNECT_S
 from ledger.chain import CHAIN_TABLE
-
-# How long an import's transaction may wait on its own client (see lock_in).
-IMPORT_IDLE_SECONDS = 60
-# The library's retry of a recorder's call: a connection lost under it, a lock wait that
-# timed out.
-ATTEMPTS = 10
-ATTEMPT_WAIT_S = 0.2
+from ledger.settings import (
+    ATTEMPT_WAIT_S,
+    ATTEMPTS,
+    CONNECT_TIMEOUT_S,
+    IMPORT_IDLE_S,
+    RECONNECT_S,
+)
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -253,10 +252,10 @@ class LedgerApplicationRecorder(PostgresApplicationRecorder):
 
         An import reads its file between statements while it holds the lock, so the
         session's idle-in-transaction timeout (5 s by default, which keeps a stuck client
-        from blocking every writer) is raised to IMPORT_IDLE_SECONDS for this transaction
+        from blocking every writer) is raised to IMPORT_IDLE_S for this transaction
         only: a slow chunk on a loaded machine must not kill a long import, and a client
         that died still lets go of the lock within a minute."""
-        cursor.execute(f"SET LOCAL idle_in_transaction_session_timeout = '{IMPORT_IDLE_SECONDS}s'")
+        cursor.execute(f"SET LOCAL idle_in_transaction_session_timeout = '{IMPORT_IDLE_S}s'")
         cursor.execute(self.sql_lock)
 
     def insert_in(self, cursor: Any, stored_events: Sequence[StoredEvent]) -> None:
@@ -324,7 +323,7 @@ class LedgerPostgresFactory(PostgresFactory):
     """The library's factory, its connection pool made to outlive the database's restarts:
     a connection is checked before it is handed out (POSTGRES_PRE_PING, set in
     ledger/config.py) and replaced if a restart killed it; a lost connection is sought again
-    for RECONNECT_S, then whenever a caller asks (see ledger/availability.py); one attempt to
+    for RECONNECT_S, then whenever a caller asks (see ledger/settings.py); one attempt to
     connect gives up after CONNECT_TIMEOUT_S. Snapshots go through a recorder with the same
     retry as the log's."""
 

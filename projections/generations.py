@@ -21,8 +21,8 @@ from pathlib import Path
 
 import psycopg
 
-from ledger.availability import CONNECT_TIMEOUT_S
 from ledger.config import is_postgres
+from ledger.settings import CONNECT_TIMEOUT_S
 from projections.sql import ViewStore
 
 # pg_try_advisory_lock's two keys: any constant pair; the first spells "bldg" in ASCII.

@@ -17,14 +17,16 @@ import psycopg
 from psycopg.pq import ExecStatus
 from psycopg_pool import ConnectionPool, PoolTimeout
 
-from ledger.availability import (
+from ledger.config import is_postgres
+from ledger.settings import (
     CONNECT_TIMEOUT_S,
     CONNECTION_WAIT_S,
     DOWN_WAIT_S,
+    LOCK_WAIT_S,
+    READ_MODEL_CONNECTIONS_MAX,
     RECONNECT_S,
     RETRY_AFTER_S,
 )
-from ledger.config import is_postgres
 
 # One insert_many call: table, columns, rows, plain.
 Insert = tuple[str, Sequence[str], Sequence[tuple[Any, ...]], bool]
@@ -32,9 +34,6 @@ Insert = tuple[str, Sequence[str], Sequence[tuple[Any, ...]], bool]
 # being built.
 COPY_ROWS_MAX = 20_000
 TUPLES_OK = ExecStatus.TUPLES_OK
-# A process's connections for the read models at most: one per server thread (see
-# api/server.py) and one to LISTEN.
-CONNECTIONS_MAX = 9
 # The advisory lock every creation of the read models' or tokens' tables takes (any number
 # of the ledger's: "bl" and the year of the lock's making).
 SCHEMA_LOCK = 0x626C_2026
@@ -63,7 +62,7 @@ class ViewStore:
     psycopg_pool's PoolTimeout (see ledger/availability.py). On SQLite each thread has its
     own plain connection to the file."""
 
-    def __init__(self, database: str, *, connections_max: int = CONNECTIONS_MAX) -> None:
+    def __init__(self, database: str, *, connections_max: int = READ_MODEL_CONNECTIONS_MAX) -> None:
         self.database = database
         self.postgres = is_postgres(database)
         self._local = threading.local()
@@ -150,7 +149,7 @@ class ViewStore:
             connection = sqlite3.connect(
                 str(Path(self.database).expanduser()),
                 isolation_level=None,
-                timeout=10,
+                timeout=LOCK_WAIT_S,
                 # Used by this thread only; ``close()`` may come from another.
                 check_same_thread=False,
             )

@@ -5,11 +5,15 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import psycopg
 import pytest
 
-from ledger.application import BudgetLedger, open_ledger
+from ledger.application import BudgetLedger
+
+if TYPE_CHECKING:
+    from api.services import Services
 
 POSTGRES_ENVVAR = "BUDGET_LEDGER_TEST_POSTGRES"
 
@@ -45,10 +49,20 @@ def database(request: pytest.FixtureRequest, tmp_path: os.PathLike[str]) -> str:
 
 
 @pytest.fixture
-def stored_ledger(database: str) -> Iterator[BudgetLedger]:
-    ledger = open_ledger(database, create=True)
-    yield ledger
-    ledger.close()
+def services(database: str) -> Iterator[Services]:
+    """A new ledger and what lives beside it (read models, tokens, log), made by the
+    composition root the server and the CLI use."""
+    # Imported here: the unit layer, which never asks for it, need not load the API.
+    from api.services import bootstrap
+
+    made = bootstrap(database, create=True)
+    yield made
+    made.close()
+
+
+@pytest.fixture
+def stored_ledger(services: Services) -> BudgetLedger:
+    return services.ledger
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ there) with 409 or 422, by design.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -18,27 +17,22 @@ from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import positive_data_acceptance
 
 from api import create_app
-from api.tokens import TokenStore
-from ledger.application import open_ledger
-from projections.sql import ViewStore
+from api.services import Services
 
 EXAMPLES_PER_OPERATION = 25
 
 
 @pytest.fixture
-def served(database: str) -> Iterator[tuple[Any, str]]:
-    ledger = open_ledger(database, create=True)
+def served(services: Services) -> tuple[Any, str]:
+    ledger = services.ledger
     ledger.register_holder("TW", "Trung ương", "central", None, actor="setup")
     ledger.register_holder("49", "Tỉnh Quảng Nam", "province", "TW", actor="setup")
-    store = ViewStore(database)
-    _, secret = TokenStore(store).create("schemathesis", "admin", None)
-    store.close()
-    app = create_app(ledger=ledger)
+    _, secret = services.tokens().create("schemathesis", "admin", None)
+    app = create_app(services=services)
     # Schemathesis probes each operation with an invalid token, all from one address: past
     # ten such failures it would get 429 (api/auth.py) instead of the 401 it checks for.
     app.config["AUTH_FAILURES_MAX"] = 1_000_000
-    yield app, secret
-    app.extensions["budget_ledger"].close()
+    return app, secret
 
 
 def test_every_answer_matches_the_document(served: tuple[Any, str]) -> None:

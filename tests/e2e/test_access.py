@@ -9,7 +9,6 @@ import http.client
 import json
 import multiprocessing
 import os
-from collections.abc import Iterator
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from time import sleep
@@ -18,6 +17,7 @@ from typing import Any
 import pytest
 
 from api import create_app
+from api.services import Services, bootstrap
 from api.tokens import FAILURE_WINDOW_S, FAILURES_MAX, TokenStore, tables_ready
 from ledger.application import open_ledger
 from ledger.values import VIETNAM_TIME, today_in_vietnam
@@ -37,17 +37,14 @@ SCOPES = {"none": None, "own": "505", "ancestor": "49", "outside": "504"}
 
 
 @pytest.fixture
-def fresh(database: str) -> Iterator[tuple[Api, ViewStore]]:
+def fresh(services: Services) -> tuple[Api, ViewStore]:
     """Holders only, no tokens: each test makes the tokens it needs."""
-    ledger = open_ledger(database, create=True)
+    ledger = services.ledger
     for code, name, level, parent in HOLDERS:
         ledger.register_holder(code, name, level, parent, actor="setup")
-    store = ViewStore(database)
-    app = create_app(ledger=ledger)
+    app = create_app(services=services)
     app.config["TESTING"] = True
-    yield Api(app.test_client(), ledger, {}), store
-    store.close()
-    app.extensions["budget_ledger"].close()
+    return Api(app.test_client(), ledger, {}), services.store
 
 
 def may_adjust(role: str, source: str, scope: str) -> bool:
@@ -181,7 +178,7 @@ OLD_TOKEN_TABLE = (
 def test_a_token_table_made_before_expiry_keeps_working(database: str) -> None:
     """A database whose api_tokens table has no expires_at: its tokens keep working, over
     HTTP and on the command line, and new tokens may expire."""
-    ledger = open_ledger(database, create=True)
+    services = bootstrap(database, create=True)
     store = ViewStore(database)
     store.execute(OLD_TOKEN_TABLE)
     secret = "blt_made-before-expiry"
@@ -191,12 +188,12 @@ def test_a_token_table_made_before_expiry_keeps_working(database: str) -> None:
         (hashlib.sha256(secret.encode()).hexdigest(),),
     )
     store.close()
-    app = create_app(ledger=ledger)
+    app = create_app(services=services)
     try:
         response = app.test_client().get("/balances", headers={"Authorization": f"Bearer {secret}"})
         assert response.status_code == 200, response.get_json()
     finally:
-        app.extensions["budget_ledger"].close()
+        services.close()
     cli = Cli(database)
     listed = cli.json("tokens", "list")
     assert [(t["name"], t["expires_at"]) for t in listed] == [("old", None)]

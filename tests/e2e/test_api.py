@@ -4,7 +4,6 @@ Flask test client, on SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,10 +12,9 @@ from click.testing import CliRunner
 from flask.testing import FlaskClient
 
 from api import create_app
-from api.tokens import TokenStore
+from api.services import Services
 from cli import main
-from ledger.application import BudgetLedger, open_ledger
-from projections.sql import ViewStore
+from ledger.application import BudgetLedger
 
 TY = 10**9
 LINE = {"program": "GNBV", "kind": "DTPT", "source": "NSTW", "year": 2024}
@@ -59,8 +57,8 @@ class Api:
 
 
 @pytest.fixture
-def api(database: str) -> Iterator[Api]:
-    ledger = open_ledger(database, create=True)
+def api(services: Services) -> Api:
+    ledger = services.ledger
     for code, name, level, parent in (
         ("TW", "Trung ương", "central", None),
         ("49", "Tỉnh Quảng Nam", "province", "TW"),
@@ -68,14 +66,11 @@ def api(database: str) -> Iterator[Api]:
         ("504", "Huyện Tây Giang", "district", "49"),
     ):
         ledger.register_holder(code, name, level, parent, actor="setup")
-    store = ViewStore(database)
-    tokens = TokenStore(store)
+    tokens = services.tokens()
     secrets = {name: tokens.create(name, role, scope)[1] for name, (role, scope) in ROLES.items()}
-    store.close()
-    app = create_app(ledger=ledger)
+    app = create_app(services=services)
     app.config["TESTING"] = True
-    yield Api(app.test_client(), ledger, secrets)
-    app.extensions["budget_ledger"].close()
+    return Api(app.test_client(), ledger, secrets)
 
 
 def move(movement_id: str, day: str, **fields: Any) -> dict[str, Any]:

@@ -8,7 +8,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner, Result
 
+from cli import main
 from ledger.application import open_ledger
 from tests.e2e.cli_story import FAILS, LINE, TY, Cli, quang_nam
 
@@ -209,11 +211,59 @@ def test_units_list_and_misplaced_units(tree: Cli) -> None:
     assert "holders-not-related" in result.output
 
 
+def test_holders_is_the_command_and_units_still_works_for_scripts(database: str) -> None:
+    cli = Cli(database).init()
+    cli.run("holders", "add", "TW", "Trung ương", "--level", "central")
+    cli.run("units", "add", "49", "Tỉnh Quảng Nam", "--level", "province", "--parent", "TW")
+    listed = cli.out("holders", "list", "--format", "json")
+    assert [h["code"] for h in json.loads(listed)] == ["49", "TW"]
+    assert cli.out("units", "list", "--format", "json") == listed
+    commands = CliRunner().invoke(main, ["--help"]).output.split("Commands:")[1]
+    assert "holders" in commands
+    assert "units" not in commands
+
+
 def test_a_missing_ledger_is_not_created_by_accident(tmp_path: Path) -> None:
     typo = Cli(str(tmp_path / "typo.sqlite3"))
     result = typo.run("balance", expect=1)
     assert "budget-ledger init" in result.output
     assert not (tmp_path / "typo.sqlite3").exists()
+
+
+READING_COMMANDS = [
+    ["balance"],
+    ["history"],
+    ["check"],
+    ["verify"],
+    ["digest"],
+    ["units", "list"],
+    ["tokens", "list"],
+    ["projections", "status"],
+    ["export", "--format", "csv"],
+]
+
+
+@pytest.mark.parametrize("command", READING_COMMANDS, ids=" ".join)
+@pytest.mark.parametrize("given", ["option", "environment"])
+def test_every_command_opens_the_database_it_is_given_and_refuses_one_without_a_ledger(
+    tmp_path: Path, command: list[str], given: str
+) -> None:
+    ledger = str(tmp_path / "ledger.sqlite3")
+    typo = str(tmp_path / "typo.sqlite3")
+    runner = CliRunner()
+    assert runner.invoke(main, ["init", "--database", ledger]).exit_code == 0
+
+    def invoke(database: str) -> Result:
+        if given == "option":
+            return runner.invoke(main, [*command, "--database", database])
+        return runner.invoke(main, command, env={"BUDGET_LEDGER_DATABASE": database})
+
+    opened = invoke(ledger)
+    assert opened.exit_code == 0, opened.output
+    refused = invoke(typo)
+    assert refused.exit_code == 1, refused.output
+    assert f"there is no ledger at {typo}" in refused.output
+    assert not Path(typo).exists()
 
 
 def test_the_demo_loads_once_and_checks_out(database: str) -> None:

@@ -20,6 +20,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from api import create_app
 from api.logs import JsonFormatter
+from api.services import bootstrap
 from ledger.application import open_ledger
 from tests.e2e.cli_story import Cli
 from tests.e2e.test_server import call, connection_owners, served, workers_of
@@ -100,13 +101,14 @@ def test_metrics_count_the_requests_of_every_worker(database: str, tmp_path: Pat
 def app(database: str) -> Iterator[tuple[Flask, str]]:
     """The API on a ledger with a funded line, and an admin token."""
     cli = Cli(database).init()
-    ledger = open_ledger(database)
+    services = bootstrap(database)
+    ledger = services.ledger
     register_tree(ledger)
     record(ledger, "adjust", "fund", date(2024, 1, 2), LINE, amount_vnd=500 * TY)
     token = cli.token("so-tai-chinh", "admin").output
-    app = create_app(ledger=ledger)
+    app = create_app(services=services)
     yield app, token.strip().splitlines()[-1]
-    app.extensions["budget_ledger"].close()
+    services.close()
 
 
 def test_metrics_name_endpoints_refusals_the_head_and_the_read_model_lag(

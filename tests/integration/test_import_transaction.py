@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from ledger.application import BudgetLedger, open_ledger
-from ledger.postgres import IMPORT_IDLE_SECONDS
+from ledger.settings import IMPORT_IDLE_S
 
 pytestmark = pytest.mark.postgres
 
@@ -38,8 +38,8 @@ def test_an_import_transaction_survives_a_pause_longer_than_a_session_may_idle(
     assert ordinary == "5s"
     with recorder.datastore.transaction(commit=True) as cursor:
         recorder.lock_in(cursor)
-        assert idle_limit(cursor) == f"{IMPORT_IDLE_SECONDS // 60}min"
+        assert idle_limit(cursor) == f"{IMPORT_IDLE_S // 60}min"
         time.sleep(5.5)  # longer than the ordinary limit: the server would end the session
-        assert idle_limit(cursor) == f"{IMPORT_IDLE_SECONDS // 60}min"
+        assert idle_limit(cursor) == f"{IMPORT_IDLE_S // 60}min"
     with recorder.datastore.transaction(commit=False) as cursor:
         assert idle_limit(cursor) == ordinary

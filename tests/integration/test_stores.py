@@ -33,6 +33,15 @@ def test_worked_example_survives_reopening_the_store(
         other.close()
 
 
+def test_a_ledger_knows_its_store_from_construction(
+    stored_ledger: BudgetLedger, memory_ledger: BudgetLedger, database: str
+) -> None:
+    assert stored_ledger.database == database
+    assert memory_ledger.database is None
+    with pytest.raises(AttributeError):
+        stored_ledger.database = "elsewhere.sqlite3"  # type: ignore[misc]
+
+
 def test_a_refusal_writes_nothing_to_the_store(stored_ledger: BudgetLedger, database: str) -> None:
     worked_example(stored_ledger)
     before = state(stored_ledger)

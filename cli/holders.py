@@ -9,12 +9,12 @@ from ledger.application import BudgetLedger
 from ledger.values import LEVELS
 
 
-@click.group("units")
-def units() -> None:
+@click.group("holders")
+def holders() -> None:
     """Register and list holders."""
 
 
-@units.command("add")
+@holders.command("add")
 @click.argument("code")
 @click.argument("name", type=TEXT)
 @click.option("--level", required=True, type=click.Choice(LEVELS), help="Where it sits.")
@@ -30,10 +30,10 @@ def add(
     click.echo(f"holder {holder.code} {holder.name} ({holder.level}){under}")
 
 
-@units.command("list")
+@holders.command("list")
 @format_option
 @with_ledger
-def list_units(ledger: BudgetLedger, output_format: str) -> None:
+def list_holders(ledger: BudgetLedger, output_format: str) -> None:
     """Every holder, by code."""
     rows = [
         {

@@ -6,7 +6,8 @@ from typing import Any
 
 import click
 
-from cli.common import DATE, TEXT, TIME, YEAR, emit, format_option, with_ledger
+from api.services import Services
+from cli.common import DATE, TEXT, TIME, YEAR, emit, format_option, with_ledger, with_services
 from cli.projections import read_models
 from ledger.application import BudgetLedger
 from ledger.audit import check as check_ledger
@@ -75,9 +76,9 @@ def parse_filters(**given: Any) -> dict[str, Any]:
     "--subtree", is_flag=True, help="Roll --holder's whole subtree up: moves inside it cancel."
 )
 @format_option
-@with_ledger
+@with_services
 def balance(
-    ledger: BudgetLedger,
+    services: Services,
     as_of: str | None,
     known_at: str | None,
     subtree: bool,
@@ -88,11 +89,11 @@ def balance(
     chosen = parse_filters(**filters)
     day = parse_date(as_of, field="as_of") if as_of else today_in_vietnam()
     moment = parse_moment(known_at, field="known_at") if known_at else None
-    with read_models(ledger) as projections:
+    with read_models(services) as projections:
         if subtree:
             if "holder" not in chosen:
                 raise click.UsageError("--subtree rolls up a holder's subtree: give --holder")
-            ledger.get_holder(chosen["holder"])
+            services.ledger.get_holder(chosen["holder"])
             rows = subtree_balances(projections, chosen["holder"], chosen, day, moment)
         else:
             rows = line_balances(projections, chosen, day, moment)

@@ -1,0 +1,40 @@
+"""The ``budget-ledger`` group's context object: the services of the database a command was
+given, built by the composition root (``api.services.bootstrap``) when the command first asks
+for them, and closed when the command line ends. Commands receive it through
+``pass_session`` (click's ``make_pass_decorator``); none opens a connection of its own.
+
+Every command keeps its own ``--database`` option (or BUDGET_LEDGER_DATABASE), as before the
+group held the services: the command hands its value to ``open``, which is the one place a
+command's database is opened."""
+
+from __future__ import annotations
+
+import click
+
+from api.services import Services, bootstrap
+from ledger.config import default_database
+
+
+class Session:
+    def __init__(self) -> None:
+        self._services: Services | None = None
+
+    def open(self, database: str | None, *, create: bool = False) -> Services:
+        """The services of ``database`` (default: the default ledger), made on first use.
+        ``create``: make the ledger's tables (``init`` and ``demo``); every other command
+        refuses a database that holds no ledger."""
+        database = database or default_database()
+        if self._services is None:
+            self._services = bootstrap(database, create=create)
+            # Closed when the command ends, whatever it raised.
+            click.get_current_context().call_on_close(self.close)
+        assert self._services.database == database, "one command line, one database"
+        return self._services
+
+    def close(self) -> None:
+        services, self._services = self._services, None
+        if services is not None:
+            services.close()
+
+
+pass_session = click.make_pass_decorator(Session, ensure=True)
