@@ -37,7 +37,7 @@ from ledger import import_files
 from ledger.application import BudgetLedger, check_actor, utc_now
 from ledger.errors import InvalidInput, LedgerError
 from ledger.lines import BudgetLine
-from ledger.movements import MovementRequest
+from ledger.movements import KINDS, Disburse, MovementRequest, movement
 from ledger.values import LineKey, parse_amount, parse_date
 
 COLUMNS = (
@@ -169,7 +169,7 @@ def to_request(cells: dict[str, str], occurrence: Callable[[str], int]) -> Movem
     def text(name: str) -> str | None:
         return cells.get(name) or None
 
-    action = (text("action") or "disburse").lower()
+    action = (text("action") or Disburse.action).lower()
     holder, program = text("holder"), text("program")
     line = None
     if program is not None or holder is not None:
@@ -188,7 +188,7 @@ def to_request(cells: dict[str, str], occurrence: Callable[[str], int]) -> Movem
         "effective_date": parse_date(text("effective_date") or "", field="effective_date"),
         "line": line,
         "counterpart": text("to_holder"),
-        "amount_vnd": parse_amount(amount, signed=action == "adjust") if amount else None,
+        "amount_vnd": parse_amount(amount, signed=_signed(action)) if amount else None,
         "decision": text("decision"),
         "voucher": text("voucher"),
         "reason": text("reason"),
@@ -198,7 +198,14 @@ def to_request(cells: dict[str, str], occurrence: Callable[[str], int]) -> Movem
         "note": text("note"),
     }
     movement_id = text("movement_id") or _derived_id(fields, occurrence)
-    return MovementRequest(movement_id=movement_id, **fields)
+    return movement(movement_id=movement_id, **fields)
+
+
+def _signed(action: str) -> bool:
+    """Whether the amount of a row of this action may be negative (an unknown action is
+    refused once the row is read whole)."""
+    kind = KINDS.get(action)
+    return kind is not None and kind.signed_amount
 
 
 def _derived_id(fields: dict[str, Any], occurrence: Callable[[str], int]) -> str:

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from ledger.application import BudgetLedger
-from ledger.movements import Movement, MovementRequest
+from ledger.movements import Movement, MovementRequest, movement
 from ledger.values import LineKey
 
 LINE = LineKey("GNBV", "DTPT", "NSTW", 2024, "TW")
@@ -123,7 +123,7 @@ GOLDEN: dict[str, tuple[str, dict[str, Any], str, str]] = {
 
 def request(movement_id: str) -> MovementRequest:
     action, fields, _, _ = GOLDEN[movement_id]
-    return MovementRequest(action=action, movement_id=movement_id, **fields)
+    return movement(action, movement_id=movement_id, **fields)
 
 
 def stored_state(movement_request: MovementRequest) -> bytes:

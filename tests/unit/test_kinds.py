@@ -1,0 +1,126 @@
+"""The movement kinds (ledger/movements.py KINDS): each kind's one definition is what every
+table derived from it says, and what the line aggregate does."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import pytest
+
+from api.tokens import WRITES
+from ledger.errors import InvalidInput
+from ledger.export import ACTION_LABELS
+from ledger.hledger import COUNTER_FIGURE
+from ledger.journal import EFFECTS
+from ledger.movements import KINDS, Allocate, Disburse, Extend, Reverse, movement
+from projections.events import EFFECTS as POSTING_EFFECTS
+from tests.story import LINE
+
+# The tables as they were written out by hand before the kinds had one definition each.
+LABELS_BEFORE = {
+    "adjust": "điều chỉnh",
+    "allocate": "giao vốn",
+    "reallocate": "điều chuyển vốn",
+    "disburse": "giải ngân",
+    "reverse": "thu hồi giải ngân",
+    "extend": "kéo dài thời gian giải ngân",
+    "lapse": "hủy dự toán",
+}
+COUNTER_BEFORE = {
+    "adjust": "appropriation",
+    "allocate": None,
+    "reallocate": None,
+    "disburse": "disbursed",
+    "reverse": "disbursed",
+    "extend": None,
+    "lapse": "lapsed",
+}
+EFFECTS_BEFORE: dict[str, tuple[dict[str, int], ...]] = {
+    "adjust": ({"assigned_vnd": 1},),
+    "allocate": ({"allocated_on_vnd": 1}, {"assigned_vnd": 1}),
+    "reallocate": ({"assigned_vnd": -1}, {"assigned_vnd": 1}),
+    "disburse": ({"disbursed_vnd": 1},),
+    "reverse": ({"disbursed_vnd": -1},),
+    "extend": ({},),
+    "lapse": ({"lapsed_vnd": 1},),
+}
+APPROVER_WRITES = {"disburse", "reverse", "allocate", "adjust", "reallocate", "extend", "lapse"}
+WRITES_BEFORE = {
+    "viewer": set(),
+    "clerk": {"disburse", "reverse"},
+    "approver": APPROVER_WRITES | {"holder"},
+    "admin": APPROVER_WRITES | {"holder"},
+}
+POSTING_EFFECTS_BEFORE = {
+    "budget_ledger:BudgetLine.Adjusted": (1, 0, 0, 0),
+    "budget_ledger:BudgetLine.Allocated": (0, 1, 0, 0),
+    "budget_ledger:BudgetLine.AllocationReceived": (1, 0, 0, 0),
+    "budget_ledger:BudgetLine.ReallocatedOut": (-1, 0, 0, 0),
+    "budget_ledger:BudgetLine.ReallocatedIn": (1, 0, 0, 0),
+    "budget_ledger:BudgetLine.Disbursed": (0, 0, 1, 0),
+    "budget_ledger:BudgetLine.DisbursementReversed": (0, 0, -1, 0),
+    "budget_ledger:BudgetLine.Lapsed": (0, 0, 0, 1),
+}
+
+
+@pytest.mark.parametrize("action", list(LABELS_BEFORE))
+def test_the_tables_derived_from_a_kind_say_what_they_said_before(action: str) -> None:
+    assert ACTION_LABELS[action] == LABELS_BEFORE[action]
+    assert COUNTER_FIGURE[action] == COUNTER_BEFORE[action]
+    assert EFFECTS[action] == EFFECTS_BEFORE[action]
+    for role, writes in WRITES_BEFORE.items():
+        assert (action in WRITES[role]) == (action in writes), role
+
+
+def test_the_roles_write_what_they_wrote_before() -> None:
+    assert {role: set(writes) for role, writes in WRITES.items()} == WRITES_BEFORE
+
+
+def test_the_read_model_reads_each_posting_as_before() -> None:
+    for topic, effect in POSTING_EFFECTS_BEFORE.items():
+        assert POSTING_EFFECTS[topic] == effect, topic
+
+
+def test_a_kind_takes_its_fields_and_refuses_the_others() -> None:
+    day = date(2024, 3, 1)
+    paid = movement(
+        "disburse", movement_id="p", effective_date=day, line=LINE, amount_vnd=5, voucher=" KB "
+    )
+    assert isinstance(paid, Disburse) and paid.voucher == "KB"
+    disbursed: dict[str, Any] = {"movement_id": "p", "effective_date": day, "line": LINE}
+    disbursed |= {"amount_vnd": 5, "voucher": "KB"}
+    with pytest.raises(InvalidInput) as refused:
+        movement("disburse", movement_id="p", effective_date=day, line=LINE, amount_vnd=5)
+    assert refused.value.field == "voucher"
+    with pytest.raises(InvalidInput) as refused:
+        movement("disburse", **disbursed, until=day)
+    assert refused.value.field == "until"
+    with pytest.raises(InvalidInput) as refused:
+        movement("reverse", movement_id="r", effective_date=day, line=LINE, reason="x")
+    assert refused.value.field == "line"
+    assert "takes its line from the payment" in refused.value.message
+    with pytest.raises(InvalidInput) as refused:
+        movement("allocate", movement_id="a", effective_date=day, line=LINE, decision="x")
+    assert (refused.value.field, refused.value.message) == (
+        "to_holder",
+        "allocate needs a receiving holder",
+    )
+    with pytest.raises(InvalidInput) as refused:
+        movement("extend", movement_id="e", effective_date=day, line=LINE, basis="x")
+    assert refused.value.field == "until"
+    with pytest.raises(InvalidInput) as refused:
+        movement("advance", movement_id="x", effective_date=day)
+    assert refused.value.field == "action"
+
+
+def test_what_each_kind_takes_follows_from_its_fields() -> None:
+    assert Allocate.holder_field() == "from_holder" and Disburse.holder_field() == "holder"
+    assert [k.action for k in KINDS.values() if k.resolves_amount()] == [
+        "reverse",
+        "extend",
+        "lapse",
+    ]
+    assert Reverse.required_fields() == ("movement_id", "effective_date", "reverses", "reason")
+    assert "amount_vnd" not in Extend.required_fields()
+    assert [k.action for k in KINDS.values() if k.brings_money_in] == ["adjust"]
