@@ -9,13 +9,15 @@ from typing import Any
 import pytest
 
 from api.tokens import WRITES
+from ledger.application import BudgetLedger
 from ledger.errors import InvalidInput
 from ledger.export import ACTION_LABELS
 from ledger.hledger import COUNTER_FIGURE
 from ledger.journal import EFFECTS
+from ledger.lines import BudgetLine
 from ledger.movements import KINDS, Allocate, Disburse, Extend, Reverse, movement
 from projections.events import EFFECTS as POSTING_EFFECTS
-from tests.story import LINE
+from tests.story import LINE, TAY_GIANG, TY, record, worked_example
 
 # The tables as they were written out by hand before the kinds had one definition each.
 LABELS_BEFORE = {
@@ -80,6 +82,33 @@ def test_the_roles_write_what_they_wrote_before() -> None:
 def test_the_read_model_reads_each_posting_as_before() -> None:
     for topic, effect in POSTING_EFFECTS_BEFORE.items():
         assert POSTING_EFFECTS[topic] == effect, topic
+
+
+def test_each_posting_declares_what_applying_it_does(memory_ledger: BudgetLedger) -> None:
+    """A posting's ``effect`` (what the read models use) against its ``apply`` (what the line
+    does), over a history with a posting of every kind."""
+    worked_example(memory_ledger)
+    extend = {"until": date(2025, 12, 31), "amount_vnd": 20 * TY}
+    record(memory_ledger, "extend", "e", date(2025, 1, 20), TAY_GIANG, **extend)
+    record(memory_ledger, "lapse", "l", date(2026, 1, 1), TAY_GIANG)
+    seen: set[str] = set()
+    lines: dict[Any, BudgetLine] = {}
+    topics = sorted(posting.TOPIC for posting in BudgetLine.postings())
+    for notification in memory_ledger.recorder.select_notifications(
+        start=1, limit=10_000, topics=[BudgetLine.Opened.TOPIC, *topics]
+    ):
+        event: Any = memory_ledger.mapper.to_domain_event(notification)
+        before = lines[event.originator_id].figures() if event.originator_id in lines else None
+        line = event.mutate(lines.get(event.originator_id))
+        lines[event.originator_id] = line
+        if before is None:
+            continue
+        seen.add(notification.topic)
+        after = line.figures()
+        for figure in ("assigned_vnd", "allocated_on_vnd", "disbursed_vnd", "lapsed_vnd"):
+            change = event.effect.get(figure, 0) * event.amount_vnd
+            assert after[figure] - before[figure] == change, (notification.topic, figure)
+    assert seen == set(topics)
 
 
 def test_a_kind_takes_its_fields_and_refuses_the_others() -> None:
