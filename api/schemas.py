@@ -8,6 +8,7 @@ every value, so a request the schema lets through can still be refused with the 
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any, ClassVar
 
 import marshmallow as ma
@@ -196,6 +197,20 @@ class LineFieldsSchema(MovementSchema):
     project = code_field("Component-project code, e.g. DA4.TDA1.", allow_none=True)
 
 
+def plain_field(kind: type[MovementRequest], name: str) -> fields.Field[Any]:
+    """A field of a kind with no rule of its own: one line of text, a whole number or a date."""
+    options: dict[str, Any] = {
+        "required": name in kind.required_fields(),
+        "metadata": {"description": kind.help[name]},
+    }
+    value_type = kind.value_type(name)
+    if value_type is int:
+        return Whole(strict=True, **options)
+    if value_type is date:
+        return Day(**options)
+    return Text(validate=REFERENCE, **options)
+
+
 def movement_schema(kind: type[MovementRequest]) -> type[MovementSchema]:
     """The body of a movement of this kind: its fields, as ``kind`` describes them."""
     names = kind.field_names()
@@ -219,6 +234,8 @@ def movement_schema(kind: type[MovementRequest]) -> type[MovementSchema]:
         )
     if kind.reference is not None:
         attributes[kind.reference] = reference(kind.help[kind.reference])
+    for name in kind.plain_fields():
+        attributes[name] = plain_field(kind, name)
     base = LineFieldsSchema if "line" in names else MovementSchema
     # Named by its path: /disbursements -> DisbursementSchema.
     name = kind.endpoint.strip("/").removesuffix("s").title() + "Schema"

@@ -16,6 +16,7 @@ from cli.common import (
     NOTE,
     TEXT,
     Unavailable,
+    Value,
     actor_option,
     emit,
     line_options,
@@ -26,9 +27,11 @@ from cli.common import (
 from ledger.application import BudgetLedger
 from ledger.availability import DATABASE_ERRORS, is_unavailable
 from ledger.movements import KINDS, MovementRequest
-from ledger.values import today_in_vietnam
+from ledger.values import parse_whole, today_in_vietnam
 
 WRITE_FORMATS = click.Choice(["table", "json"])
+# A whole number a kind takes besides its amount (see MovementRequest.plain_fields).
+WHOLE = Value("number", lambda text: parse_whole(text, field="", example="a whole number"))
 
 
 def movement_options(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -161,6 +164,18 @@ def kind_options(kind: type[MovementRequest]) -> list[Callable[[Any], Any]]:
         options.append(
             click.option(
                 f"--{kind.reference}", type=TEXT, required=True, help=kind.help[kind.reference]
+            )
+        )
+    for name in kind.plain_fields():
+        value_type = kind.value_type(name)
+        options.append(
+            click.option(
+                "--" + name.replace("_", "-"),
+                name,
+                type=DATE if value_type is date else WHOLE if value_type is int else TEXT,
+                required=name in kind.required_fields(),
+                default=None,
+                help=kind.help[name],
             )
         )
     return options

@@ -48,7 +48,10 @@ from ledger.values import (
     movement_aggregate_id,
 )
 
-# Every field a movement of any kind may take, in the order the stored request lists them.
+# The fields every stored request lists, in this order, None where its kind does not take
+# them: every field of the seven kinds the ledger began with. Fingerprints hash this shape,
+# so it never changes; a field of a later kind is listed after these only in the requests of
+# the kinds that take it (``canonical``).
 CANONICAL_FIELDS = (
     "action",
     "movement_id",
@@ -64,8 +67,6 @@ CANONICAL_FIELDS = (
     "until",
     "note",
 )
-# The citations; each kind requires one of them (or none) and refuses the others.
-REFERENCE_FIELDS = ("decision", "voucher", "reason", "basis")
 # What a movement of any kind takes; the rest of its fields are its kind's.
 COMMON_FIELDS = ("movement_id", "effective_date", "note")
 # A field's name in refusals, where the edges (CLI, API) call it otherwise.
@@ -75,9 +76,9 @@ MISSING = {
     "line": "name the line (program, kind, source, year)",
     "reverses": "name the disbursement to reverse (--of)",
     "counterpart": "{action} needs a receiving holder",
-    "amount_vnd": "is required",
-    "until": "is required",
 }
+# Fields other than citations, in the order their absence or presence is refused.
+SHAPE_FIELDS = ("line", "reverses", "counterpart", "amount_vnd", "until")
 # hledger's counter-account of an adjustment (ledger/hledger.py names the others).
 APPROPRIATION = "appropriation"
 # The API's roles, lowest first; a kind names the lowest that may record it.
@@ -200,6 +201,20 @@ class MovementRequest:
         return _required_fields(cls)
 
     @classmethod
+    def plain_fields(cls) -> tuple[str, ...]:
+        """The fields the edges take with no rule of their own: neither common nor a citation,
+        nor one of SHAPE_FIELDS (the line and its holders, the amount, ...). A later kind's
+        own text, number or date; see ``value_type``."""
+        special = {*COMMON_FIELDS, *SHAPE_FIELDS, cls.reference, "counterpart"}
+        return tuple(name for name in cls.field_names() if name not in special)
+
+    @classmethod
+    def value_type(cls, name: str) -> type:
+        """What a field holds: str, int or date (annotations are text here)."""
+        annotation = {field.name: str(field.type) for field in dataclasses.fields(cls)}[name]
+        return {"str": str, "int": int, "date": date}[annotation.removesuffix(" | None")]
+
+    @classmethod
     def resolves_amount(cls) -> bool:
         """Whether the ledger works out the amount (the request may, or must, leave it out)."""
         return "amount_vnd" not in cls.required_fields()
@@ -209,7 +224,7 @@ class MovementRequest:
         """This kind from fields of any kind (an import's row, a test): one given that this
         kind does not take is refused, naming it, and so is a required one missing."""
         names = cls.field_names()
-        assert set(given) <= set(CANONICAL_FIELDS) - {"action"}, sorted(given)
+        assert set(given) <= set(ALL_FIELDS), sorted(set(given) - set(ALL_FIELDS))
         check_movement_id(given["movement_id"])
         for name in REFERENCE_FIELDS:
             if given.get(name) is not None and name not in names:
@@ -221,7 +236,7 @@ class MovementRequest:
                     length_max=limits.REFERENCE_LENGTH_MAX,
                     required=True,
                 )
-        for name in ("line", "reverses", "counterpart", "amount_vnd", "until"):
+        for name in OTHER_FIELDS:
             field = EDGE_NAMES.get(name, name)
             if name not in names:
                 if given.get(name) is not None:
@@ -254,7 +269,7 @@ class MovementRequest:
 
     @classmethod
     def _missing(cls, name: str) -> str:
-        return cls.says.get(name, MISSING[name]).format(action=cls.action)
+        return cls.says.get(name, MISSING.get(name, "is required")).format(action=cls.action)
 
     def _value(self, name: str) -> Any:
         """A field of the stored shape: None where this kind does not take it."""
@@ -277,9 +292,10 @@ class MovementRequest:
 
     def canonical(self) -> dict[str, Any]:
         """The request's content, in a form that compares and hashes the same everywhere:
-        every field of every kind, in CANONICAL_FIELDS' order, None where it does not apply."""
+        CANONICAL_FIELDS in their order, None where the kind does not take them, then the
+        kind's own fields that are not among them."""
         content: dict[str, Any] = {}
-        for name in CANONICAL_FIELDS:
+        for name in (*CANONICAL_FIELDS, *self._own_fields()):
             value = self._value(name)
             if isinstance(value, LineKey):
                 value = value.as_dict()
@@ -290,6 +306,10 @@ class MovementRequest:
 
     def fingerprint(self) -> str:
         return self._fingerprint
+
+    @classmethod
+    def _own_fields(cls) -> tuple[str, ...]:
+        return tuple(name for name in cls.field_names() if name not in CANONICAL_FIELDS)
 
     def line_ids(self) -> list[UUID]:
         """The lines this movement names (a reversal names none: its line is the payment's)."""
@@ -582,6 +602,18 @@ KINDS: dict[str, type[MovementRequest]] = {
     kind.action: kind for kind in (Adjust, Allocate, Reallocate, Disburse, Reverse, Extend, Lapse)
 }
 ACTIONS = tuple(KINDS)
+# The citations; each kind requires one of them (or none) and refuses the others.
+REFERENCE_FIELDS = tuple(dict.fromkeys(k.reference for k in KINDS.values() if k.reference))
+# Every field of any kind, and those that are neither common nor citations (their absence
+# and presence refused in SHAPE_FIELDS' order, a later kind's after them).
+ALL_FIELDS = tuple(dict.fromkeys(name for k in KINDS.values() for name in k.field_names()))
+OTHER_FIELDS = tuple(
+    dict.fromkeys(
+        name
+        for name in (*SHAPE_FIELDS, *ALL_FIELDS)
+        if name in ALL_FIELDS and name not in COMMON_FIELDS and name not in REFERENCE_FIELDS
+    )
+)
 
 
 def _check_kinds() -> None:
@@ -589,7 +621,6 @@ def _check_kinds() -> None:
     for action, kind in KINDS.items():
         names = kind.field_names()
         assert names[: len(COMMON_FIELDS)] == COMMON_FIELDS, action
-        assert set(names) <= set(CANONICAL_FIELDS), (action, names)
         assert kind.reference is None or kind.reference in kind.required_fields(), action
         assert not (set(REFERENCE_FIELDS) - {kind.reference}) & set(names), action
         assert kind.role in ROLES[1:], action

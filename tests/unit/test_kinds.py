@@ -3,6 +3,7 @@ table derived from it says, and what the line aggregate does."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -15,7 +16,17 @@ from ledger.export import ACTION_LABELS
 from ledger.hledger import COUNTER_FIGURE
 from ledger.journal import EFFECTS
 from ledger.lines import BudgetLine
-from ledger.movements import KINDS, Allocate, Disburse, Extend, Reverse, movement
+from ledger.movements import (
+    CANONICAL_FIELDS,
+    KINDS,
+    Allocate,
+    Disburse,
+    Extend,
+    MovementRequest,
+    Reverse,
+    movement,
+)
+from ledger.values import LineKey
 from projections.events import EFFECTS as POSTING_EFFECTS
 from tests.story import LINE, TAY_GIANG, TY, record, worked_example
 
@@ -153,3 +164,44 @@ def test_what_each_kind_takes_follows_from_its_fields() -> None:
     assert Reverse.required_fields() == ("movement_id", "effective_date", "reverses", "reason")
     assert "amount_vnd" not in Extend.required_fields()
     assert [k.action for k in KINDS.values() if k.brings_money_in] == ["adjust"]
+
+
+@dataclass(frozen=True, kw_only=True)
+class Advance(MovementRequest):
+    """A kind the ledger does not have, with fields no first kind had."""
+
+    line: LineKey
+    amount_vnd: int
+    contract: str
+    due: date
+    instalments: int | None = None
+
+    action = "advance"
+    reference = "contract"
+    label = "tạm ứng"
+    effects = ({"disbursed_vnd": 1},)
+    counter_figure = "disbursed"
+    role = "clerk"
+    endpoint = "/advances"
+    summary = "Pay an advance on a contract."
+    help = {"holder": "Whose line pays.", "due": "Settled by.", "instalments": "Parts."}
+
+
+def test_a_later_kind_stores_its_own_fields_after_the_first_kinds_shape() -> None:
+    day = date(2024, 3, 1)
+    advance = Advance(
+        movement_id="a1", effective_date=day, line=LINE, amount_vnd=5, contract=" HĐ 1 ", due=day
+    )
+    canonical = advance.canonical()
+    assert list(canonical)[: len(CANONICAL_FIELDS)] == list(CANONICAL_FIELDS)
+    assert list(canonical)[len(CANONICAL_FIELDS) :] == ["contract", "due", "instalments"]
+    assert (canonical["action"], canonical["contract"], canonical["due"]) == (
+        "advance",
+        "HĐ 1",
+        "2024-03-01",
+    )
+    assert Advance.plain_fields() == ("due", "instalments")
+    assert [Advance.value_type(name) for name in Advance.plain_fields()] == [date, int]
+    with pytest.raises(InvalidInput) as refused:
+        Advance(movement_id="a2", effective_date=day, line=LINE, amount_vnd=5, contract="", due=day)
+    assert refused.value.field == "contract"
