@@ -169,6 +169,16 @@ class MovementRequest:
             multiline=True,
         )
         object.__setattr__(self, "note", note)
+        for name in self.plain_fields():
+            # A later kind's own text is checked as a citation is.
+            if self.value_type(name) is str:
+                text = check_text(
+                    self._value(name),
+                    field=name,
+                    length_max=limits.REFERENCE_LENGTH_MAX,
+                    required=name in self.required_fields(),
+                )
+                object.__setattr__(self, name, text)
         names = self.field_names()
         if "reverses" in names:
             if not self._value("reverses"):

@@ -175,6 +175,7 @@ class Advance(MovementRequest):
     contract: str
     due: date
     instalments: int | None = None
+    supplier: str | None = None
 
     action = "advance"
     reference = "contract"
@@ -194,14 +195,30 @@ def test_a_later_kind_stores_its_own_fields_after_the_first_kinds_shape() -> Non
     )
     canonical = advance.canonical()
     assert list(canonical)[: len(CANONICAL_FIELDS)] == list(CANONICAL_FIELDS)
-    assert list(canonical)[len(CANONICAL_FIELDS) :] == ["contract", "due", "instalments"]
+    assert list(canonical)[len(CANONICAL_FIELDS) :] == [
+        "contract",
+        "due",
+        "instalments",
+        "supplier",
+    ]
     assert (canonical["action"], canonical["contract"], canonical["due"]) == (
         "advance",
         "HĐ 1",
         "2024-03-01",
     )
-    assert Advance.plain_fields() == ("due", "instalments")
-    assert [Advance.value_type(name) for name in Advance.plain_fields()] == [date, int]
+    assert Advance.plain_fields() == ("due", "instalments", "supplier")
+    assert [Advance.value_type(name) for name in Advance.plain_fields()] == [date, int, str]
     with pytest.raises(InvalidInput) as refused:
         Advance(movement_id="a2", effective_date=day, line=LINE, amount_vnd=5, contract="", due=day)
     assert refused.value.field == "contract"
+    with pytest.raises(InvalidInput) as refused:
+        Advance(
+            movement_id="a3",
+            effective_date=day,
+            line=LINE,
+            amount_vnd=5,
+            contract="HĐ 1",
+            due=day,
+            supplier="A\x1bB",
+        )
+    assert refused.value.field == "supplier"
