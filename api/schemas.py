@@ -8,13 +8,17 @@ every value, so a request the schema lets through can still be refused with the 
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import date
+from typing import Any, ClassVar
 
 import marshmallow as ma
+from flask import request
 from marshmallow import fields, validate
 
+from api.auth import require_write
 from ledger import limits
 from ledger.errors import InvalidInput
+from ledger.movements import MovementRequest
 from ledger.values import (
     KINDS,
     LEVELS,
@@ -132,7 +136,10 @@ def reference(description: str) -> fields.String:
 
 
 class MovementSchema(Schema):
-    """Every write: its id, its effective date, a note."""
+    """Every write: its id, its effective date, a note. Loaded, a body is its kind's command
+    (``movement_schema`` makes one schema per kind)."""
+
+    movement_kind: ClassVar[type[MovementRequest]]
 
     movement_id = Text(
         validate=MOVEMENT_ID,
@@ -150,6 +157,32 @@ class MovementSchema(Schema):
         metadata={"description": "Free text; newlines and tabs, no other control characters."},
     )
 
+    @ma.post_load
+    def command(self, data: dict[str, Any], **kwargs: Any) -> MovementRequest:
+        # The caller's role is checked between the schema's checks and the ledger's (which
+        # run as the command is made): a token that may not record this kind is told so
+        # (403) before anything the ledger would say of the request (422).
+        require_write(self.movement_kind.action, data.get("source"))
+        return self.movement_kind.from_edge({**data, "movement_id": idempotency_key(data)})
+
+
+def idempotency_key(body: dict[str, Any]) -> str:
+    """The movement id: the body's, or the ``Idempotency-Key`` header's (one of them)."""
+    header = request.headers.get("Idempotency-Key")
+    given = body.get("movement_id")
+    if header is not None and given is not None and header.strip() != given.strip():
+        raise InvalidInput(
+            f"the body says {given!r} but the Idempotency-Key header says {header!r}; send one id",
+            field="movement_id",
+        )
+    chosen = given if given is not None else header
+    if chosen is None:
+        raise InvalidInput(
+            "is required (or send it in the Idempotency-Key header): it makes a retry safe",
+            field="movement_id",
+        )
+    return chosen
+
 
 class LineFieldsSchema(MovementSchema):
     program = Text(required=True, validate=validate.OneOf(sorted(PROGRAMS)))
@@ -164,45 +197,49 @@ class LineFieldsSchema(MovementSchema):
     project = code_field("Component-project code, e.g. DA4.TDA1.", allow_none=True)
 
 
-class AdjustmentSchema(LineFieldsSchema):
-    holder = code_field("Whose line is raised or lowered.", required=True)
-    amount_vnd = amount("Positive raises the line, negative lowers it.", signed=True)
-    decision = reference("The decision cited, number and date.")
+def plain_field(kind: type[MovementRequest], name: str) -> fields.Field[Any]:
+    """A field of a kind with no rule of its own: one line of text, a whole number or a date."""
+    options: dict[str, Any] = {
+        "required": name in kind.required_fields(),
+        "metadata": {"description": kind.help[name]},
+    }
+    value_type = kind.value_type(name)
+    if value_type is int:
+        return Whole(strict=True, **options)
+    if value_type is date:
+        return Day(**options)
+    return Text(validate=REFERENCE, **options)
 
 
-class TwoSidedSchema(LineFieldsSchema):
-    from_holder = code_field("The holder giving the money.", required=True)
-    to_holder = code_field("The holder receiving it.", required=True)
-    amount_vnd = amount("Positive.")
-    decision = reference("The decision cited, number and date.")
-
-
-class DisbursementSchema(LineFieldsSchema):
-    holder = code_field("Whose line pays.", required=True)
-    amount_vnd = amount("Positive.")
-    voucher = reference("The treasury voucher confirming the payment.")
-
-
-class ReversalSchema(MovementSchema):
-    reverses = Text(
-        required=True, validate=MOVEMENT_ID, metadata={"description": "The disbursement's id."}
-    )
-    amount_vnd = amount("Default: all that remains of it.", required=False)
-    reason = reference("Why it is taken back.")
-
-
-class ExtensionSchema(LineFieldsSchema):
-    holder = code_field("Whose line is extended.", required=True)
-    until = Day(required=True, metadata={"description": "The new deadline."})
-    amount_vnd = amount(
-        "What may be paid after the current deadline (default: all undisbursed).",
-        required=False,
-    )
-    basis = reference("The legal basis, e.g. NQ 111/2024/QH15.")
-
-
-class LapseSchema(LineFieldsSchema):
-    holder = code_field("Whose line lapses.", required=True)
+def movement_schema(kind: type[MovementRequest]) -> type[MovementSchema]:
+    """The body of a movement of this kind: its fields, as ``kind`` describes them."""
+    names = kind.field_names()
+    attributes: dict[str, Any] = {"movement_kind": kind}
+    if "line" in names:
+        holder = kind.holder_field()
+        attributes[holder] = code_field(kind.help[holder], required=True)
+    if "counterpart" in names:
+        attributes["to_holder"] = code_field(kind.help["to_holder"], required=True)
+    if "reverses" in names:
+        attributes["reverses"] = Text(
+            required=True, validate=MOVEMENT_ID, metadata={"description": kind.help["reverses"]}
+        )
+    if "until" in names:
+        attributes["until"] = Day(required=True, metadata={"description": kind.help["until"]})
+    if "amount_vnd" in names:
+        attributes["amount_vnd"] = amount(
+            kind.help["amount_vnd"],
+            required="amount_vnd" in kind.required_fields(),
+            signed=kind.signed_amount,
+        )
+    if kind.reference is not None:
+        attributes[kind.reference] = reference(kind.help[kind.reference])
+    for name in kind.plain_fields():
+        attributes[name] = plain_field(kind, name)
+    base = LineFieldsSchema if "line" in names else MovementSchema
+    # Named by its path: /disbursements -> DisbursementSchema.
+    name = kind.endpoint.strip("/").removesuffix("s").title() + "Schema"
+    return type(name, (base,), attributes)
 
 
 class LineSchema(ma.Schema):

@@ -22,6 +22,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from ledger.errors import InvalidInput
+from ledger.movements import KINDS
+from ledger.movements import ROLES as ROLES
 from ledger.values import VIETNAM_TIME, check_code, check_text, today_in_vietnam
 from projections.sql import ViewStore
 
@@ -44,21 +46,24 @@ TABLES = (
     # Each failure first drops the ended windows: without it that is a scan of every address.
     f"CREATE INDEX IF NOT EXISTS {FAILURES_TABLE}_window ON {FAILURES_TABLE} (window_start)",
 )
-ROLES = ("viewer", "clerk", "approver", "admin")
 TOKEN_PREFIX = "blt_"
 NAME_LENGTH_MAX = 100
+# The lowest role that may register a holder.
+HOLDER_ROLE = "approver"
+
+
+def _writes(role: str) -> frozenset[str]:
+    """What ``role`` may write: the movements whose kind names it or a lower role, and
+    holders from HOLDER_ROLE up."""
+    rank = ROLES.index(role)
+    writes = {action for action, kind in KINDS.items() if ROLES.index(kind.role) <= rank}
+    if ROLES.index(HOLDER_ROLE) <= rank:
+        writes.add("holder")
+    return frozenset(writes)
+
 
 # What each role may write; every role reads (within its scope).
-WRITES: dict[str, frozenset[str]] = {
-    "viewer": frozenset(),
-    "clerk": frozenset({"disburse", "reverse"}),
-    "approver": frozenset(
-        {"disburse", "reverse", "allocate", "adjust", "reallocate", "extend", "lapse", "holder"}
-    ),
-    "admin": frozenset(
-        {"disburse", "reverse", "allocate", "adjust", "reallocate", "extend", "lapse", "holder"}
-    ),
-}
+WRITES: dict[str, frozenset[str]] = {role: _writes(role) for role in ROLES}
 # Money of these sources comes from the central budget. Adjusting such a line brings money
 # into the ledger (or takes it out) on the central government's decision: only a token over
 # the whole ledger may record it. A scoped approver adjusts local sources of its subtree.
@@ -82,7 +87,8 @@ class Token:
             return f"a {self.role} token may not {action}" + (
                 "; it only reads" if self.role == "viewer" else ""
             )
-        if action == "adjust" and source in CENTRAL_SOURCES and self.scope is not None:
+        brings_money_in = action in KINDS and KINDS[action].brings_money_in
+        if brings_money_in and source in CENTRAL_SOURCES and self.scope is not None:
             return (
                 f"adjustments of central funds ({source}) bring money into the whole ledger: "
                 f"they need an approver or admin token without a scope, and token "

@@ -43,7 +43,7 @@ from api.tokens import TokenStore  # noqa: E402
 from bench.cpu import free_port, listening_sockets, postmaster_pid, tree_cpu_s  # noqa: E402
 from bench.pg import bench_database  # noqa: E402
 from ledger.application import BudgetLedger, open_ledger  # noqa: E402
-from ledger.movements import MovementRequest  # noqa: E402
+from ledger.movements import movement  # noqa: E402
 from ledger.values import LineKey  # noqa: E402
 from projections.runner import Projections  # noqa: E402
 from projections.sql import ViewStore  # noqa: E402
@@ -89,8 +89,8 @@ def fund(
         action: str, holder: str, amount_vnd: int, to: str | None = None, **kw: object
     ) -> None:
         key = LineKey(program, kind, "NSTW", YEAR, holder)
-        request = MovementRequest(
-            action=action,
+        request = movement(
+            action,
             movement_id=f"setup-{program}-{kind}-{action}-{holder}-{to}",
             effective_date=date(YEAR, 1, 10),
             line=key,

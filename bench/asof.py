@@ -21,6 +21,7 @@ Usage:
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import random
 import statistics
@@ -40,7 +41,7 @@ from bench.pg import bench_database  # noqa: E402
 from ledger.application import BudgetLedger, open_ledger  # noqa: E402
 from ledger.errors import LedgerError  # noqa: E402
 from ledger.lines import BudgetLine  # noqa: E402
-from ledger.movements import Movement, MovementRequest  # noqa: E402
+from ledger.movements import Movement, MovementRequest, movement  # noqa: E402
 from ledger.values import LineKey  # noqa: E402
 from projections.progress import progress  # noqa: E402
 from projections.queries import line_balances, subtree_balances  # noqa: E402
@@ -88,8 +89,8 @@ def plan(rng: random.Random) -> Iterator[tuple[datetime, MovementRequest]]:
             days=rng.randrange(0, 21), seconds=rng.randrange(0, 86400)
         )
         reference = {"disburse": "voucher"}.get(action, "decision")
-        return recorded, MovementRequest(
-            action=action,
+        return recorded, movement(
+            action,
             movement_id=f"b{number}",
             effective_date=day,
             line=line,
@@ -153,9 +154,7 @@ def generate(
                 [
                     (
                         at,
-                        MovementRequest(
-                            **{**request.__dict__, "movement_id": f"{request.movement_id}-{shift}"}
-                        ),
+                        dataclasses.replace(request, movement_id=f"{request.movement_id}-{shift}"),
                     )
                     for at, request in generated
                 ]

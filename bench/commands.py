@@ -35,7 +35,7 @@ sys.path.insert(0, str(ROOT))
 from bench.pg import bench_database  # noqa: E402
 from ledger.application import BudgetLedger, open_ledger  # noqa: E402
 from ledger.lines import BudgetLine  # noqa: E402
-from ledger.movements import Movement, MovementRequest  # noqa: E402
+from ledger.movements import Movement, movement  # noqa: E402
 from ledger.values import LineKey  # noqa: E402
 
 PAY_DAY = date(2024, 6, 1)
@@ -87,8 +87,8 @@ def open_line(ledger: BudgetLedger, holder: str) -> LineKey:
     key = LineKey("GNBV", "DTPT", "NSTW", 2024, holder)
     ledger.register_holder(holder, f"Bench {holder}", "central", None, actor="bench")
     ledger.record(
-        MovementRequest(
-            action="adjust",
+        movement(
+            "adjust",
             movement_id=f"{holder}-plan",
             effective_date=date(2024, 1, 2),
             line=key,
@@ -113,8 +113,8 @@ def grow_history(ledger: BudgetLedger, key: LineKey, events: int) -> None:
             mid = f"{key.holder}-h{number}"
             day = date(2024, 3, 1 + number % 28)
             line.disburse(mid, day, 1_000, at)
-            request = MovementRequest(
-                action="disburse",
+            request = movement(
+                "disburse",
                 movement_id=mid,
                 effective_date=day,
                 line=key,
@@ -136,8 +136,8 @@ def disbursements(ledger: BudgetLedger, key: LineKey, operations: int) -> float:
 
     def disburse(number: int) -> None:
         ledger.record(
-            MovementRequest(
-                action="disburse",
+            movement(
+                "disburse",
                 movement_id=f"{run}-{number}",
                 effective_date=PAY_DAY,
                 line=key,

@@ -38,7 +38,7 @@ sys.path.insert(0, str(ROOT))
 from bench.pg import bench_database  # noqa: E402
 from ledger.application import open_ledger  # noqa: E402
 from ledger.importer import COLUMNS  # noqa: E402
-from ledger.movements import MovementRequest  # noqa: E402
+from ledger.movements import movement  # noqa: E402
 from ledger.storage import log_tables  # noqa: E402
 from ledger.values import LineKey  # noqa: E402
 
@@ -60,8 +60,8 @@ def set_up(url: str, rows: int) -> list[LineKey]:
                 for kind in KINDS:
                     key = LineKey(program, kind, "NSTW", YEAR, code)
                     ledger.record(
-                        MovementRequest(
-                            action="adjust",
+                        movement(
+                            "adjust",
                             movement_id=f"fund-{key.label.replace('/', '-')}",
                             effective_date=date(YEAR, 1, 2),
                             line=key,

@@ -1,4 +1,5 @@
-"""The seven movements, one command each, all recorded through ``BudgetLedger.record``."""
+"""One command per kind of movement (ledger/movements.py KINDS), each recorded through
+``BudgetLedger.record``."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from cli.common import (
     NOTE,
     TEXT,
     Unavailable,
+    Value,
     actor_option,
     emit,
     line_options,
@@ -24,10 +26,12 @@ from cli.common import (
 )
 from ledger.application import BudgetLedger
 from ledger.availability import DATABASE_ERRORS, is_unavailable
-from ledger.movements import MovementRequest
-from ledger.values import LineKey, today_in_vietnam
+from ledger.movements import KINDS, MovementRequest
+from ledger.values import parse_whole, today_in_vietnam
 
 WRITE_FORMATS = click.Choice(["table", "json"])
+# A whole number a kind takes besides its amount (see MovementRequest.plain_fields).
+WHOLE = Value("number", lambda text: parse_whole(text, field="", example="a whole number"))
 
 
 def movement_options(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -68,8 +72,9 @@ def movement_options(func: Callable[..., Any]) -> Callable[..., Any]:
 
 def record(
     ledger: BudgetLedger,
+    movement_kind: type[MovementRequest],
+    /,
     *,
-    action: str,
     movement_id: str | None,
     effective_date: date | None,
     actor: str | None,
@@ -77,12 +82,13 @@ def record(
     **fields: Any,
 ) -> None:
     generated = movement_id is None
-    request = MovementRequest(
-        action=action,
-        movement_id=movement_id or str(uuid.uuid4()),
-        # None only when --date is absent: an empty --date is refused, not taken as today.
-        effective_date=effective_date if effective_date is not None else today_in_vietnam(),
-        **fields,
+    request = movement_kind.from_edge(
+        {
+            **fields,
+            "movement_id": movement_id or str(uuid.uuid4()),
+            # None only when --date is absent: an empty --date is refused, not taken as today.
+            "effective_date": effective_date if effective_date is not None else today_in_vietnam(),
+        }
     )
     try:
         receipt, replayed = ledger.record(request, actor=resolve_actor(actor))
@@ -124,162 +130,70 @@ def record(
     emit(rows, columns, "table", title="Recorded" if not replayed else "Already recorded")
 
 
-@click.command("adjust")
-@line_options
-@click.option("--holder", required=True, help="Whose line is raised or lowered.")
-@click.option(
-    "--amount", "amount_vnd", type=AMOUNT, required=True, help="Đồng; negative lowers the line."
-)
-@click.option("--decision", type=TEXT, required=True, help="The decision cited, number and date.")
-@movement_options
-@with_ledger
-def adjust(ledger: BudgetLedger, holder: str, amount_vnd: int, decision: str, **kw: Any) -> None:
-    """Raise (+) or lower (−) a line by an external decision: money enters or leaves here."""
-    line = LineKey.of(_pop_line(kw), holder)
-    record(
-        ledger,
-        action="adjust",
-        line=line,
-        amount_vnd=amount_vnd,
-        decision=decision,
-        **kw,
-    )
-
-
-def two_sided(action: str, summary: str, giver: str, receiver: str) -> click.Command:
-    """allocate and reallocate: the same shape, one giving and one receiving holder."""
-
-    @click.command(action, help=summary)
-    @line_options
-    @click.option("--from", "from_holder", required=True, help=giver)
-    @click.option("--to", "to_holder", required=True, help=receiver)
-    @click.option("--amount", "amount_vnd", type=AMOUNT, required=True, help="Đồng, positive.")
-    @click.option(
-        "--decision", type=TEXT, required=True, help="The decision cited, number and date."
-    )
-    @movement_options
-    @with_ledger
-    def command(
-        ledger: BudgetLedger,
-        from_holder: str,
-        to_holder: str,
-        amount_vnd: int,
-        decision: str,
-        **kw: Any,
-    ) -> None:
-        line = LineKey.of(_pop_line(kw), from_holder)
-        record(
-            ledger,
-            action=action,
-            line=line,
-            counterpart=to_holder,
-            amount_vnd=amount_vnd,
-            decision=decision,
-            **kw,
+def kind_options(kind: type[MovementRequest]) -> list[Callable[[Any], Any]]:
+    """The options of a movement of this kind: its fields, as ``kind`` describes them."""
+    names = kind.field_names()
+    options: list[Callable[[Any], Any]] = []
+    if "line" in names:
+        options.append(line_options)
+        if "counterpart" in names:
+            options += [
+                click.option("--from", "from_holder", required=True, help=kind.help["from_holder"]),
+                click.option("--to", "to_holder", required=True, help=kind.help["to_holder"]),
+            ]
+        else:
+            options.append(click.option("--holder", required=True, help=kind.help["holder"]))
+    if "reverses" in names:
+        options.append(click.option("--of", "reverses", required=True, help=kind.help["reverses"]))
+    if "until" in names:
+        help_text = kind.help["until"].removesuffix(".") + ", YYYY-MM-DD."
+        options.append(click.option("--until", type=DATE, required=True, help=help_text))
+    if "amount_vnd" in names:
+        required = "amount_vnd" in kind.required_fields()
+        options.append(
+            click.option(
+                "--amount",
+                "amount_vnd",
+                type=AMOUNT,
+                required=required,
+                default=None,
+                help=kind.help["amount_vnd"] + " Whole đồng.",
+            )
         )
-
-    return command
-
-
-allocate = two_sided(
-    "allocate",
-    "Assign part of a parent's line to a direct child's line.",
-    "The parent giving the money.",
-    "The direct child receiving it.",
-)
-reallocate = two_sided(
-    "reallocate",
-    "Move money between two holders' lines; both change together or neither does.",
-    "The holder giving the money up.",
-    "The holder receiving it.",
-)
-
-
-@click.command("disburse")
-@line_options
-@click.option("--holder", required=True, help="Whose line pays.")
-@click.option("--amount", "amount_vnd", type=AMOUNT, required=True, help="Đồng, positive.")
-@click.option(
-    "--voucher", type=TEXT, required=True, help="The treasury voucher confirming the payment."
-)
-@movement_options
-@with_ledger
-def disburse(ledger: BudgetLedger, holder: str, amount_vnd: int, voucher: str, **kw: Any) -> None:
-    """Record a treasury-confirmed payment out of a line."""
-    line = LineKey.of(_pop_line(kw), holder)
-    record(ledger, action="disburse", line=line, amount_vnd=amount_vnd, voucher=voucher, **kw)
+    if kind.reference is not None:
+        options.append(
+            click.option(
+                f"--{kind.reference}", type=TEXT, required=True, help=kind.help[kind.reference]
+            )
+        )
+    for name in kind.plain_fields():
+        value_type = kind.value_type(name)
+        options.append(
+            click.option(
+                "--" + name.replace("_", "-"),
+                name,
+                type=DATE if value_type is date else WHOLE if value_type is int else TEXT,
+                required=name in kind.required_fields(),
+                default=None,
+                help=kind.help[name],
+            )
+        )
+    return options
 
 
-@click.command("reverse")
-@click.option("--of", "reverses", required=True, help="The id of the disbursement to take back.")
-@click.option(
-    "--amount", "amount_vnd", type=AMOUNT, default=None, help="Đồng (default: all that remains)."
-)
-@click.option("--reason", type=TEXT, required=True, help="Why it is taken back.")
-@movement_options
-@with_ledger
-def reverse(
-    ledger: BudgetLedger, reverses: str, amount_vnd: int | None, reason: str, **kw: Any
-) -> None:
-    """Take back all or part of an earlier disbursement."""
-    record(
-        ledger,
-        action="reverse",
-        reverses=reverses,
-        amount_vnd=amount_vnd,
-        reason=reason,
-        **kw,
-    )
+def command_of(kind: type[MovementRequest]) -> click.Command:
+    """``budget-ledger ACTION``: records one movement of this kind."""
+
+    def run(ledger: BudgetLedger, **fields: Any) -> None:
+        # ``fields`` holds the line's ``kind`` (DTPT, SN) among the options.
+        record(ledger, movement_kind, **fields)
+
+    movement_kind = kind
+
+    command: Callable[..., Any] = movement_options(with_ledger(run))
+    for option in reversed(kind_options(kind)):
+        command = option(command)
+    return click.command(kind.action, help=kind.summary)(command)
 
 
-@click.command("extend")
-@line_options
-@click.option("--holder", required=True, help="Whose line is extended.")
-@click.option("--until", type=DATE, required=True, help="The new deadline, YYYY-MM-DD.")
-@click.option(
-    "--amount",
-    "amount_vnd",
-    type=AMOUNT,
-    default=None,
-    help="Đồng that may be paid after the current deadline (default: all undisbursed).",
-)
-@click.option("--basis", type=TEXT, required=True, help="The legal basis, e.g. NQ 111/2024/QH15.")
-@movement_options
-@with_ledger
-def extend(
-    ledger: BudgetLedger,
-    holder: str,
-    until: date,
-    amount_vnd: int | None,
-    basis: str,
-    **kw: Any,
-) -> None:
-    """Let the undisbursed part of a line (or a stated amount) be paid until a later deadline."""
-    line = LineKey.of(_pop_line(kw), holder)
-    record(
-        ledger,
-        action="extend",
-        line=line,
-        until=until,
-        amount_vnd=amount_vnd,
-        basis=basis,
-        **kw,
-    )
-
-
-@click.command("lapse")
-@line_options
-@click.option("--holder", required=True, help="Whose line lapses.")
-@movement_options
-@with_ledger
-def lapse(ledger: BudgetLedger, holder: str, **kw: Any) -> None:
-    """Return to the budget what a line past its deadline has not paid and was not extended."""
-    line = LineKey.of(_pop_line(kw), holder)
-    record(ledger, action="lapse", line=line, **kw)
-
-
-def _pop_line(kw: dict[str, Any]) -> dict[str, Any]:
-    return {name: kw.pop(name) for name in ("program", "kind", "source", "year", "project")}
-
-
-COMMANDS = (adjust, allocate, reallocate, disburse, reverse, extend, lapse)
+COMMANDS = tuple(command_of(kind) for kind in KINDS.values())

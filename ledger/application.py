@@ -36,20 +36,17 @@ from ledger.errors import (
     LedgerError,
     MovementIdConflict,
     NoLedger,
-    NothingToDo,
-    NotRelated,
     UnknownHolder,
     UnknownMovement,
 )
 from ledger.holders import Holder, subtree_of
 from ledger.lines import BudgetLine
-from ledger.movements import Movement, MovementRequest
+from ledger.movements import Lapse, Movement, MovementRequest
 from ledger.values import (
     LineKey,
     check_code,
     check_level,
     check_text,
-    format_vnd,
     holder_id,
     movement_aggregate_id,
 )
@@ -286,89 +283,9 @@ class BudgetLedger(Application[UUID]):
 
     def _plan(self, request: MovementRequest, actor: str, at: datetime) -> list[Any]:
         """Read, check and change the aggregates of one movement; save nothing."""
-        action = request.action
-        if action == "reverse":
-            return self._plan_reversal(request, actor, at)
-        key = request.line
-        assert key is not None
-        day = request.effective_date
-        mid = request.movement_id
-        touched: list[BudgetLine]
-        if action in ("allocate", "reallocate"):
-            assert request.counterpart is not None and request.amount_vnd is not None
-            giver = self.get_holder(key.holder)
-            receiver = self.get_holder(request.counterpart)
-            if action == "allocate" and receiver.parent != giver.code:
-                raise NotRelated(
-                    f"{receiver.code} is not a direct child of {giver.code} (its parent is "
-                    f"{receiver.parent or 'nobody'}); allocate to a child, or reallocate",
-                    field="to_holder",
-                )
-            source = self._existing_line(key)
-            target = self._line_or_open(key.with_holder(receiver.code), at)
-            amount = request.amount_vnd
-            if action == "allocate":
-                source.allocate(mid, day, amount, at, to_holder=receiver.code)
-                target.receive_allocation(mid, day, amount, at, from_holder=giver.code)
-            else:
-                source.reallocate_out(mid, day, amount, at, to_holder=receiver.code)
-                target.reallocate_in(mid, day, amount, at, from_holder=giver.code)
-            touched = [source, target]
-        elif action == "adjust":
-            assert request.amount_vnd is not None
-            line = self._line_or_open(key, at)
-            line.adjust(mid, day, request.amount_vnd, at)
-            amount, touched = request.amount_vnd, [line]
-        else:
-            line = self._existing_line(key)
-            if action == "disburse":
-                assert request.amount_vnd is not None
-                line.disburse(mid, day, request.amount_vnd, at)
-                amount = request.amount_vnd
-            elif action == "extend":
-                assert request.until is not None
-                amount = line.extend(mid, day, request.until, request.amount_vnd, at)
-            else:
-                amount = line.lapse(mid, day, at)
-            touched = [line]
-        movement = self._movement(request, actor, amount, touched, at)
-        return [movement, *touched]
-
-    def _plan_reversal(self, request: MovementRequest, actor: str, at: datetime) -> list[Any]:
-        assert request.reverses is not None
-        original = self._find(Movement, movement_aggregate_id(request.reverses))
-        if original is None or original.action != "disburse":
-            what = "no movement" if original is None else f"a {original.action}, not a disbursement"
-            raise UnknownMovement(
-                f"{request.reverses} is {what}; only a disbursement can be reversed",
-                field="reverses",
-            )
-        remaining = original.remaining_vnd
-        amount = remaining if request.amount_vnd is None else request.amount_vnd
-        if remaining <= 0:
-            raise NothingToDo(
-                f"disbursement {original.movement_id} has already been reversed in full",
-                field="reverses",
-            )
-        if amount > remaining:
-            raise InsufficientFunds(
-                f"only {format_vnd(remaining)} of disbursement {original.movement_id} remain "
-                f"to reverse (of {format_vnd(original.amount_vnd)}); "
-                f"{format_vnd(amount)} is too much",
-                field="amount_vnd",
-            )
-        line = self._existing_line(original.line_key)
-        line.reverse_disbursement(
-            request.movement_id,
-            request.effective_date,
-            amount,
-            at,
-            reverses=original.movement_id,
-            disbursed_on=original.effective_date,
-        )
-        original.take_back(request.movement_id, amount, at)
-        movement = self._movement(request, actor, amount, [line], at)
-        return [movement, line, original]
+        posted = request.post(_Books(self), at)
+        movement = self._movement(request, actor, posted.amount_vnd, posted.lines, at)
+        return [movement, *posted.lines, *posted.others]
 
     @staticmethod
     def _movement(
@@ -476,8 +393,7 @@ class BudgetLedger(Application[UUID]):
             line = self._existing_line(key)
             if line.lapsable_vnd(day) <= 0:
                 continue
-            request = MovementRequest(
-                action="lapse",
+            request = Lapse(
                 movement_id=_close_year_movement_id(key, day),
                 effective_date=day,
                 line=key,
@@ -624,6 +540,26 @@ class BudgetLedger(Application[UUID]):
             # read's fast-forward brings up to date: never a wrong one.
             if cached_version < aggregate.version:
                 cache.put(aggregate.id, aggregate)
+
+
+class _Books:
+    """What a movement reads (``ledger.movements.Books``), from this ledger: each aggregate
+    up to the store's version, or the batch's own copy inside ``working_set()``."""
+
+    def __init__(self, ledger: BudgetLedger) -> None:
+        self.ledger = ledger
+
+    def holder(self, code: str) -> Holder:
+        return self.ledger.get_holder(code)
+
+    def existing_line(self, key: LineKey) -> BudgetLine:
+        return self.ledger._existing_line(key)
+
+    def line_or_open(self, key: LineKey, at: datetime) -> BudgetLine:
+        return self.ledger._line_or_open(key, at)
+
+    def movement(self, movement_id: str) -> Movement | None:
+        return self.ledger._find(Movement, movement_aggregate_id(movement_id))
 
 
 def _wait_before_retry(attempt: int) -> None:

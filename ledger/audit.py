@@ -16,7 +16,7 @@ from typing import Any
 
 from ledger.journal import Posting, fold, postings
 from ledger.lines import BudgetLine
-from ledger.movements import REFERENCE_FIELDS
+from ledger.movements import KINDS, REFERENCE_FIELDS, Disburse, Reverse
 from ledger.values import LineKey, format_vnd
 
 LINE_FIELDS = ("program", "kind", "source", "year", "holder", "project")
@@ -139,7 +139,7 @@ def check(journal: Iterable[tuple[int, dict[str, Any]]], lines: Iterable[BudgetL
     problems = _check_reversals(movements)
     adjusted: dict[tuple[str, str, str, int], int] = defaultdict(int)
     for _, movement in movements:
-        if movement["action"] == "adjust":
+        if KINDS[movement["action"]].brings_money_in:
             adjusted[LineKey(**movement["lines"][0]["line"]).group] += movement["amount_vnd"]
     held: dict[tuple[str, str, str, int], int] = defaultdict(int)
     for line in lines:
@@ -165,9 +165,9 @@ def _check_reversals(movements: list[tuple[int, dict[str, Any]]]) -> list[str]:
     paid: dict[str, int] = {}
     taken_back: dict[str, int] = defaultdict(int)
     for _, movement in movements:
-        if movement["action"] == "disburse":
+        if movement["action"] == Disburse.action:
             paid[movement["movement_id"]] = movement["amount_vnd"]
-        elif movement["action"] == "reverse":
+        elif movement["action"] == Reverse.action:
             taken_back[movement["request"]["reverses"]] += movement["amount_vnd"]
     return [
         f"disbursement {payment_id}: reversals take back {format_vnd(amount)}, more than the "

@@ -21,7 +21,7 @@ from typing import Any
 
 from ledger import demo_seed000 as seed000
 from ledger.application import BudgetLedger
-from ledger.movements import MovementRequest
+from ledger.movements import Disburse, MovementRequest, movement
 from ledger.values import LineKey
 
 TY = 10**9  # one tỷ đồng
@@ -57,13 +57,13 @@ def movements() -> Iterator[MovementRequest]:
     def request(action: str, day: date, line: LineKey | None, **fields: object) -> MovementRequest:
         nonlocal number
         number += 1
-        return MovementRequest(
-            action=action,
+        return movement(
+            action,
             movement_id=f"demo-{number:04d}",
             effective_date=day,
             line=line,
             note=NOTE,
-            **fields,  # type: ignore[arg-type]
+            **fields,
         )
 
     for program, kind, source, plan_ty, pace in PLANS:
@@ -121,7 +121,7 @@ def movements() -> Iterator[MovementRequest]:
                     voucher=f"KB-{program}-{kind}-{district}-{month:02d}",
                 )
                 yield payment
-        assert payment.amount_vnd is not None
+        assert isinstance(payment, Disburse)
         if kind == "DTPT":
             # Seed 002: move money from a district that cannot disburse to one that can.
             slow = LineKey(program, kind, source, 2024, "510")
@@ -184,8 +184,8 @@ def extension_movements() -> Iterator[MovementRequest]:
         ("disburse", date(2024, 7, 15), line, {"amount_vnd": 5 * TY, "voucher": "KB-516-2407"}),
     ]
     for number, (action, day, key, fields) in enumerate(steps, start=1):
-        yield MovementRequest(
-            action=action,
+        yield movement(
+            action,
             movement_id=f"demo-2023-{number:02d}",
             effective_date=day,
             line=key,

@@ -23,7 +23,7 @@ from collections.abc import Iterator
 from datetime import date
 from typing import Any
 
-from ledger.movements import MovementRequest
+from ledger.movements import MovementRequest, movement
 from ledger.values import LineKey
 
 TY = 10**9
@@ -80,8 +80,8 @@ class Numbering:
         self, action: str, day: date, line: LineKey | None, **fields: Any
     ) -> MovementRequest:
         self.count += 1
-        return MovementRequest(
-            action=action,
+        return movement(
+            action,
             movement_id=f"demo-lc-{self.count:04d}",
             effective_date=day,
             line=line,

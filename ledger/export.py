@@ -15,6 +15,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, datetime
 from typing import Any
 
+from ledger.movements import KINDS
 from ledger.values import VIETNAM_TIME
 
 Columns = Sequence[tuple[str, str]]
@@ -28,15 +29,7 @@ CSV_BOM = "\ufeff"
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 # How finance offices name the movements (the words of the decisions themselves).
-ACTION_LABELS = {
-    "adjust": "điều chỉnh",
-    "allocate": "giao vốn",
-    "reallocate": "điều chuyển vốn",
-    "disburse": "giải ngân",
-    "reverse": "thu hồi giải ngân",
-    "extend": "kéo dài thời gian giải ngân",
-    "lapse": "hủy dự toán",
-}
+ACTION_LABELS = {action: kind.label for action, kind in KINDS.items()}
 
 LINE_COLUMNS: list[tuple[str, str]] = [
     ("program", "Chương trình"),

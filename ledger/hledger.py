@@ -36,23 +36,15 @@ from datetime import date
 from typing import Any
 
 from ledger.export import ACTION_LABELS
-from ledger.movements import REFERENCE_FIELDS
+from ledger.movements import APPROPRIATION, KINDS, REFERENCE_FIELDS
 
 COMMODITY = "VND"
 FIGURES = ("available", "disbursed", "lapsed")
-APPROPRIATION = "appropriation"
 
 # Where each action's counter-posting goes (None: the movement's two lines balance each other,
 # or nothing moves).
-COUNTER_FIGURE = {
-    "adjust": APPROPRIATION,
-    "allocate": None,
-    "reallocate": None,
-    "disburse": "disbursed",
-    "reverse": "disbursed",
-    "extend": None,
-    "lapse": "lapsed",
-}
+COUNTER_FIGURE = {action: kind.counter_figure for action, kind in KINDS.items()}
+assert all(figure in (*FIGURES, APPROPRIATION, None) for figure in COUNTER_FIGURE.values())
 
 _SPACES = re.compile(r"\s+")
 
@@ -147,8 +139,9 @@ def transaction(entries: list[dict[str, Any]], asserted: dict[str, int]) -> str:
     for entry in entries:
         lines += postings(entry, asserted.get(line_account(entry["line"])))
     total_vnd = sum(entry["available_change_vnd"] for entry in entries)
-    # Only an adjustment changes the money inside the ledger (its counter-posting balances it).
-    assert action == "adjust" or COUNTER_FIGURE[action] is not None or total_vnd == 0
+    # Only a kind that brings money in changes the money inside the ledger (its
+    # counter-posting balances it).
+    assert KINDS[action].brings_money_in or COUNTER_FIGURE[action] is not None or total_vnd == 0
     return "\n".join(lines) + "\n"
 
 
@@ -176,7 +169,8 @@ def tags(entry: dict[str, Any]) -> list[tuple[str, Any]]:
     found += [
         (name, entry[name]) for name in ("reverses", "until", "note") if entry.get(name) is not None
     ]
-    if entry["action"] in ("extend", "lapse", "reverse"):
+    # The amount the ledger worked out, where the request could leave it out.
+    if KINDS[entry["action"]].resolves_amount():
         found.append(("amount", entry["amount_vnd"]))
     found += [("actor", entry["actor"]), ("recorded", entry["recorded_at"].isoformat())]
     return found

@@ -28,7 +28,7 @@ import zipfile
 from collections.abc import Callable, Iterator
 from contextlib import closing
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -37,13 +37,22 @@ from ledger import import_files
 from ledger.application import BudgetLedger, check_actor, utc_now
 from ledger.errors import InvalidInput, LedgerError
 from ledger.lines import BudgetLine
-from ledger.movements import MovementRequest
-from ledger.values import LineKey, parse_amount, parse_date
+from ledger.movements import (
+    ALL_FIELDS,
+    CANONICAL_FIELDS,
+    KINDS,
+    Disburse,
+    MovementRequest,
+    movement,
+)
+from ledger.values import LineKey, parse_amount, parse_date, parse_whole
 
+# The fields of a kind that came after the first seven (CANONICAL_FIELDS): a column each.
+LATER_FIELDS = tuple(name for name in ALL_FIELDS if name not in CANONICAL_FIELDS)
 COLUMNS = (
     "action", "movement_id", "effective_date", "program", "kind", "source", "year", "project",
     "holder", "to_holder", "amount_vnd", "decision", "voucher", "reverses", "reason", "until",
-    "basis", "note",
+    "basis", "note", *LATER_FIELDS,
 )  # fmt: skip
 REQUIRED_COLUMNS = ("effective_date",)
 CHUNK_ROWS = 1000
@@ -169,7 +178,7 @@ def to_request(cells: dict[str, str], occurrence: Callable[[str], int]) -> Movem
     def text(name: str) -> str | None:
         return cells.get(name) or None
 
-    action = (text("action") or "disburse").lower()
+    action = (text("action") or Disburse.action).lower()
     holder, program = text("holder"), text("program")
     line = None
     if program is not None or holder is not None:
@@ -188,7 +197,7 @@ def to_request(cells: dict[str, str], occurrence: Callable[[str], int]) -> Movem
         "effective_date": parse_date(text("effective_date") or "", field="effective_date"),
         "line": line,
         "counterpart": text("to_holder"),
-        "amount_vnd": parse_amount(amount, signed=action == "adjust") if amount else None,
+        "amount_vnd": parse_amount(amount, signed=_signed(action)) if amount else None,
         "decision": text("decision"),
         "voucher": text("voucher"),
         "reason": text("reason"),
@@ -197,8 +206,29 @@ def to_request(cells: dict[str, str], occurrence: Callable[[str], int]) -> Movem
         "until": parse_date(until, field="until") if until else None,
         "note": text("note"),
     }
+    # Only when given: a row's derived id hashes ``fields``, and a file imported again must
+    # derive the ids it derived before these columns existed.
+    fields |= {name: _later(action, name, text(name)) for name in LATER_FIELDS if text(name)}
     movement_id = text("movement_id") or _derived_id(fields, occurrence)
-    return MovementRequest(movement_id=movement_id, **fields)
+    return movement(movement_id=movement_id, **fields)
+
+
+def _later(action: str, name: str, value: str | None) -> Any:
+    """A later kind's field from its cell, read as that kind takes it (text if no kind does)."""
+    kind = KINDS.get(action)
+    value_type = kind.value_type(name) if kind and name in kind.field_names() else str
+    if value_type is int:
+        return parse_whole(value or "", field=name, example="a whole number")
+    if value_type is date:
+        return parse_date(value or "", field=name)
+    return value
+
+
+def _signed(action: str) -> bool:
+    """Whether the amount of a row of this action may be negative (an unknown action is
+    refused once the row is read whole)."""
+    kind = KINDS.get(action)
+    return kind is not None and kind.signed_amount
 
 
 def _derived_id(fields: dict[str, Any], occurrence: Callable[[str], int]) -> str:

@@ -9,19 +9,12 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from ledger.movements import KINDS, Extend
 from ledger.values import LineKey
 
 # For each action, the change to each figure of the lines it touched, per unit of amount:
-# index 0 is the line (or the giving side), index 1 the receiving side.
-EFFECTS: dict[str, tuple[dict[str, int], ...]] = {
-    "adjust": ({"assigned_vnd": 1},),
-    "allocate": ({"allocated_on_vnd": 1}, {"assigned_vnd": 1}),
-    "reallocate": ({"assigned_vnd": -1}, {"assigned_vnd": 1}),
-    "disburse": ({"disbursed_vnd": 1},),
-    "reverse": ({"disbursed_vnd": -1},),
-    "extend": ({},),
-    "lapse": ({"lapsed_vnd": 1},),
-}
+# index 0 is the line (or the giving side), index 1 the receiving side (each kind's ``effects``).
+EFFECTS = {action: kind.effects for action, kind in KINDS.items()}
 FIGURES = ("assigned_vnd", "allocated_on_vnd", "disbursed_vnd", "lapsed_vnd")
 
 
@@ -87,7 +80,7 @@ def fold(movements: Iterable[tuple[int, dict[str, Any]]]) -> dict[LineKey, Journ
             line.available_by_day[day] = (
                 line.available_by_day.get(day, 0) + posting.available_change_vnd
             )
-            if movement["action"] == "extend":
+            if movement["action"] == Extend.action:
                 line.extended_vnd = movement["amount_vnd"]
                 line.deadline = date.fromisoformat(movement["request"]["until"])
     for line in lines.values():

@@ -14,7 +14,7 @@ Event topics are explicit and stable (``TOPIC``): never rename them; version an 
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from eventsourcing.domain import Aggregate
 
@@ -56,6 +56,9 @@ class BudgetLine(Aggregate):
         """Base of every posting; never stored itself."""
 
         TOPIC = "budget_ledger:BudgetLine.Posted"
+        # The change to each stored figure, per unit of the amount: what ``apply`` does to
+        # them, said as data for the read models (projections/events.py) that never apply.
+        effect: ClassVar[dict[str, int]] = {}
         movement_id: str
         effective_date: date
         amount_vnd: int
@@ -64,6 +67,7 @@ class BudgetLine(Aggregate):
         """An external decision raised (+) or lowered (−) the line."""
 
         TOPIC = "budget_ledger:BudgetLine.Adjusted"
+        effect = {"assigned_vnd": 1}
 
         def apply(self, line: BudgetLine) -> None:
             line.assigned_vnd += self.amount_vnd
@@ -73,6 +77,7 @@ class BudgetLine(Aggregate):
         """This line assigned part of itself to a direct child's line."""
 
         TOPIC = "budget_ledger:BudgetLine.Allocated"
+        effect = {"allocated_on_vnd": 1}
         to_holder: str
 
         def apply(self, line: BudgetLine) -> None:
@@ -81,6 +86,7 @@ class BudgetLine(Aggregate):
 
     class AllocationReceived(Posted):
         TOPIC = "budget_ledger:BudgetLine.AllocationReceived"
+        effect = {"assigned_vnd": 1}
         from_holder: str
 
         def apply(self, line: BudgetLine) -> None:
@@ -89,6 +95,7 @@ class BudgetLine(Aggregate):
 
     class ReallocatedOut(Posted):
         TOPIC = "budget_ledger:BudgetLine.ReallocatedOut"
+        effect = {"assigned_vnd": -1}
         to_holder: str
 
         def apply(self, line: BudgetLine) -> None:
@@ -97,6 +104,7 @@ class BudgetLine(Aggregate):
 
     class ReallocatedIn(Posted):
         TOPIC = "budget_ledger:BudgetLine.ReallocatedIn"
+        effect = {"assigned_vnd": 1}
         from_holder: str
 
         def apply(self, line: BudgetLine) -> None:
@@ -105,6 +113,7 @@ class BudgetLine(Aggregate):
 
     class Disbursed(Posted):
         TOPIC = "budget_ledger:BudgetLine.Disbursed"
+        effect = {"disbursed_vnd": 1}
 
         def apply(self, line: BudgetLine) -> None:
             line.disbursed_vnd += self.amount_vnd
@@ -113,6 +122,7 @@ class BudgetLine(Aggregate):
 
     class DisbursementReversed(Posted):
         TOPIC = "budget_ledger:BudgetLine.DisbursementReversed"
+        effect = {"disbursed_vnd": -1}
         reverses: str
         disbursed_on: date
 
@@ -125,6 +135,7 @@ class BudgetLine(Aggregate):
         """``amount_vnd`` may be disbursed after the previous deadline, until ``until``."""
 
         TOPIC = "budget_ledger:BudgetLine.Extended"
+        effect = {}
         until: date
 
         def apply(self, line: BudgetLine) -> None:
@@ -132,10 +143,20 @@ class BudgetLine(Aggregate):
 
     class Lapsed(Posted):
         TOPIC = "budget_ledger:BudgetLine.Lapsed"
+        effect = {"lapsed_vnd": 1}
 
         def apply(self, line: BudgetLine) -> None:
             line.lapsed_vnd += self.amount_vnd
             line._shift(self.effective_date, -self.amount_vnd)
+
+    @classmethod
+    def postings(cls) -> list[type[BudgetLine.Posted]]:
+        """Every kind of posting a line stores (each event class below ``Posted``)."""
+        return [
+            value
+            for value in vars(cls).values()
+            if isinstance(value, type) and issubclass(value, cls.Posted) and value is not cls.Posted
+        ]
 
     def __init__(
         self, program: str, kind: str, source: str, year: int, holder: str, project: str | None

@@ -18,20 +18,24 @@ from typing import Any, NamedTuple
 from eventsourcing.persistence import Mapper
 
 from ledger.errors import InvariantViolation
+from ledger.lines import BudgetLine
 
-# How each posting changes the four stored figures (assigned, allocated on, disbursed,
-# lapsed), per unit of its amount.
+# The four stored figures, in the order of an effect below.
+FIGURES = ("assigned_vnd", "allocated_on_vnd", "disbursed_vnd", "lapsed_vnd")
+EXTENDED = BudgetLine.Extended.TOPIC
+# How each posting changes the four stored figures, per unit of its amount (each posting
+# class's ``effect``); an extension changes none and is read apart.
 EFFECTS: dict[str, tuple[int, int, int, int]] = {
-    "budget_ledger:BudgetLine.Adjusted": (1, 0, 0, 0),
-    "budget_ledger:BudgetLine.Allocated": (0, 1, 0, 0),
-    "budget_ledger:BudgetLine.AllocationReceived": (1, 0, 0, 0),
-    "budget_ledger:BudgetLine.ReallocatedOut": (-1, 0, 0, 0),
-    "budget_ledger:BudgetLine.ReallocatedIn": (1, 0, 0, 0),
-    "budget_ledger:BudgetLine.Disbursed": (0, 0, 1, 0),
-    "budget_ledger:BudgetLine.DisbursementReversed": (0, 0, -1, 0),
-    "budget_ledger:BudgetLine.Lapsed": (0, 0, 0, 1),
+    posting.TOPIC: (
+        posting.effect.get("assigned_vnd", 0),
+        posting.effect.get("allocated_on_vnd", 0),
+        posting.effect.get("disbursed_vnd", 0),
+        posting.effect.get("lapsed_vnd", 0),
+    )
+    for posting in BudgetLine.postings()
+    if posting.TOPIC != EXTENDED
 }
-EXTENDED = "budget_ledger:BudgetLine.Extended"
+assert all(set(p.effect) <= set(FIGURES) for p in BudgetLine.postings())
 OPENED = "budget_ledger:BudgetLine.Opened"
 REGISTERED = "budget_ledger:Holder.Registered"
 TOPICS = frozenset([*EFFECTS, EXTENDED, OPENED, REGISTERED])

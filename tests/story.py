@@ -7,7 +7,7 @@ from datetime import date
 from typing import Any
 
 from ledger.application import BudgetLedger
-from ledger.movements import MovementRequest
+from ledger.movements import KINDS, MovementRequest, movement
 from ledger.values import LineKey
 
 TY = 10**9
@@ -34,20 +34,12 @@ def register_tree(ledger: BudgetLedger) -> None:
 def request(
     action: str, movement_id: str, day: date, line: LineKey | None = None, **kw: Any
 ) -> MovementRequest:
-    defaults = {
-        "adjust": "decision",
-        "allocate": "decision",
-        "reallocate": "decision",
-        "disburse": "voucher",
-        "reverse": "reason",
-        "extend": "basis",
-    }
-    reference = defaults.get(action)
+    """A movement of the kind ``action`` names; its citation, when not given, is made up."""
+    kind = KINDS.get(action)
+    reference = kind.reference if kind is not None else None
     if reference and reference not in kw:
         kw[reference] = f"REF {movement_id}"
-    return MovementRequest(
-        action=action, movement_id=movement_id, effective_date=day, line=line, **kw
-    )
+    return movement(action, movement_id=movement_id, effective_date=day, line=line, **kw)
 
 
 def record(

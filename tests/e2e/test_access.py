@@ -99,6 +99,18 @@ def test_a_scoped_approver_cannot_lower_central_funds_either(
     assert web.ledger.head_position() == head
 
 
+def test_a_role_is_checked_after_the_schema_and_before_the_ledger(
+    fresh: tuple[Api, ViewStore],
+) -> None:
+    web, store = fresh
+    _, web.tokens["clerk"] = TokenStore(store).create("clerk", "clerk", None)
+    to_itself = move("r1", "2024-01-02", from_holder="49", to_holder="49", decision="QĐ 1")
+    # The ledger would refuse it (the two holders must differ), but a clerk may not allocate.
+    assert web.post("/allocations", "clerk", {**to_itself, "amount_vnd": 5}).status_code == 403
+    # A body the schema refuses (no amount) is refused as such, whoever sends it.
+    assert web.post("/allocations", "clerk", to_itself).status_code == 422
+
+
 def test_a_movement_touching_a_line_in_scope_is_readable(api: Api) -> None:  # noqa: F811
     worked_example(api)
     store = ViewStore(api.ledger.database or "")

@@ -38,6 +38,7 @@ from click.testing import CliRunner
 from cli import main
 from cli.movements import record as cli_record
 from ledger.application import BudgetLedger, open_ledger
+from ledger.movements import Adjust
 from ledger.values import LineKey
 from tests.e2e.test_server import call, served
 
@@ -237,12 +238,12 @@ def cli_write_while_down(ledger: BudgetLedger) -> click.ClickException:
     try:
         cli_record(
             ledger,
-            action="adjust",
+            Adjust,
             movement_id=None,
             effective_date=date(2025, 1, 2),
             actor="ops",
             output_format="json",
-            line=LineKey("NTM", "SN", "NSTW", 2025, "TW"),
+            **LineKey("NTM", "SN", "NSTW", 2025, "TW").as_dict(),
             amount_vnd=1_000,
             decision="QĐ 8/QĐ-TTg",
         )

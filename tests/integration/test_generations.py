@@ -23,7 +23,7 @@ from click.testing import CliRunner
 from cli import main
 from ledger.application import BudgetLedger, open_ledger
 from ledger.config import is_postgres
-from ledger.movements import MovementRequest
+from ledger.movements import movement
 from ledger.storage import log_tables
 from projections.balances import BalancesView
 from projections.generations import RebuildRefused
@@ -89,8 +89,8 @@ def test_status_counts_the_events_behind_not_the_positions(
 def record_history_more(ledger: BudgetLedger) -> None:
     for n in range(3):
         ledger.record(
-            MovementRequest(
-                action="disburse",
+            movement(
+                "disburse",
                 movement_id=f"late-{n}",
                 effective_date=date(2024, 6, 1),
                 line=LINE.with_holder("505"),

@@ -15,6 +15,7 @@ from ledger.application import BudgetLedger
 from ledger.audit import check
 from ledger.errors import LedgerError
 from ledger.movements import MovementRequest
+from ledger.movements import movement as make_movement
 from ledger.values import LineKey
 from tests.story import register_tree, state
 
@@ -54,20 +55,16 @@ def to_request(number: int, step: tuple[Any, ...], paid: list[str]) -> MovementR
     fields: dict[str, Any] = {"movement_id": f"m{number}", "effective_date": day}
     if action == "reverse":
         reverses = paid[other % len(paid)] if paid else "none"
-        return MovementRequest(
-            action=action, reverses=reverses, amount_vnd=amount, reason="r", **fields
-        )
+        return make_movement(action, reverses=reverses, amount_vnd=amount, reason="r", **fields)
     fields["line"] = LINE.with_holder(holder)
     if action in ("allocate", "reallocate"):
-        return MovementRequest(
-            action=action, counterpart=other, amount_vnd=amount, decision="d", **fields
-        )
+        return make_movement(action, counterpart=other, amount_vnd=amount, decision="d", **fields)
     if action == "extend":
-        return MovementRequest(action=action, until=other, amount_vnd=amount, basis="b", **fields)
+        return make_movement(action, until=other, amount_vnd=amount, basis="b", **fields)
     if action == "lapse":
-        return MovementRequest(action=action, **fields)
+        return make_movement(action, **fields)
     reference = {"adjust": "decision", "disburse": "voucher"}[action]
-    return MovementRequest(action=action, amount_vnd=amount, **{reference: "x"}, **fields)
+    return make_movement(action, amount_vnd=amount, **{reference: "x"}, **fields)
 
 
 def brute_force_lowest(ledger: BudgetLedger) -> dict[str, int]:

@@ -9,7 +9,7 @@ from datetime import date
 import pytest
 
 from ledger.errors import InvalidInput
-from ledger.movements import MovementRequest
+from ledger.movements import movement
 from ledger.values import (
     LineKey,
     check_text,
@@ -168,8 +168,8 @@ def test_vietnamese_text_is_kept_as_given() -> None:
 def test_a_request_is_checked_whole_on_construction() -> None:
     line = LineKey.parse(program="GNBV", kind="DTPT", source="NSTW", year=2024, holder="505")
     with pytest.raises(InvalidInput) as refused:
-        MovementRequest(
-            action="disburse",
+        movement(
+            "disburse",
             movement_id="p1",
             effective_date=date(2024, 3, 1),
             line=line,
