@@ -14,7 +14,7 @@ from api.extensions import Blueprint
 from ledger.audit import history
 from ledger.errors import InvalidInput
 from ledger.values import VIETNAM_TIME, check_code, today_in_vietnam
-from projections import balances
+from projections.balances.reader import BalancesReader
 from projections.progress import monthly, progress
 from projections.queries import descendants, line_balances, subtree_balances
 
@@ -42,13 +42,13 @@ def line_filters(args: dict[str, Any]) -> dict[str, Any]:
     return filters
 
 
-def scope_holders(view: balances.BalancesView | None = None) -> set[str] | None:
-    """The codes a scoped token may read (from the read model's holders, ``view`` if the
+def scope_holders(reader: BalancesReader | None = None) -> set[str] | None:
+    """The codes a scoped token may read (from the read model's holders, ``reader`` if the
     caller already has it up to date), or None for the whole ledger."""
     scope = caller().scope
     if scope is None:
         return None
-    return descendants(view or services().current_projections(read_model()).view(), scope)
+    return descendants(reader or services().current_projections(read_model()).reader(), scope)
 
 
 @blp.route("/balances")
@@ -72,7 +72,7 @@ class BalancesEndpoint(MethodView):
             rows = subtree_balances(projections, filters["holder"], filters, day, known_at)
         else:
             rows = line_balances(projections, filters, day, known_at)
-            allowed = scope_holders(projections.view())
+            allowed = scope_holders(projections.reader())
             if allowed is not None:
                 rows = [row for row in rows if row["holder"] in allowed]
         return {"as_of": day, "known_at": known_at, "balances": rows}

@@ -235,17 +235,20 @@ def timed(action: Callable[[], Any], count: int) -> list[float]:
 
 
 def measure(projections: Projections, rng: random.Random, events: int) -> None:
-    view = projections.view()
-    lines = view.store.execute(
-        f"SELECT node, program, kind, source, year, holder FROM {view.t['lines']}"
-        " WHERE holder LIKE '1_____'"
+    reader = projections.reader()
+    # The communes' lines (six-digit codes under the provinces 10 and 11), in the order the
+    # read model numbered them.
+    lines = sorted(
+        (row[:6] for row in reader.lines({}) if len(row[5]) == 6 and row[5][0] == "1"),
+        key=lambda row: int(row[0]),
     )
-    clock = [row[0] for row in view.store.execute(f"SELECT recorded_at FROM {view.t['clock']}")]
-    first, last = min(clock), max(clock)
-    span = (datetime.fromisoformat(last) - datetime.fromisoformat(first)).total_seconds()
+    recorded = reader.recorded_span()
+    assert recorded is not None, "the read model has no versions"
+    first, last = recorded
+    span = (last - first).total_seconds()
 
     def random_time() -> datetime:
-        return datetime.fromisoformat(first) + timedelta(seconds=rng.uniform(0, span))
+        return first + timedelta(seconds=rng.uniform(0, span))
 
     def random_day() -> date:
         return date(2023, 1, 1) + timedelta(days=rng.randrange(0, 3 * 365))

@@ -17,8 +17,6 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from ledger.errors import InvalidInput, UnknownHolder
-from projections.balances import BalancesView
-from projections.queries import subtree_groups
 from projections.runner import Projections
 
 BY = ("holder", "program", "kind", "source")
@@ -61,10 +59,10 @@ def progress(
     """The report's rows, then a last row ``TOTAL``; each row flags ``below_average``."""
     if by not in BY:
         raise InvalidInput(f"--by must be one of {', '.join(BY)}", field="by")
-    view = projections.view()
-    position = view.position_at(known_at)
-    scope = holder or _root(view)
-    parents = dict(view.store.execute(f"SELECT code, parent FROM {view.t['holders']}"))
+    reader = projections.reader()
+    position = reader.position_at(known_at)
+    parents = reader.parents()
+    scope = holder or _root(parents)
     if scope not in parents:
         raise UnknownHolder(f"no holder has code {scope}", field="holder")
     year = as_of.year
@@ -73,39 +71,30 @@ def progress(
     # (row label, node, kind) of every node counted in this year's capital.
     counted: list[tuple[str, int, str]] = []
     if by == "holder":
-        own = view.store.execute(
-            f"SELECT node, kind FROM {view.t['lines']} WHERE holder = ? AND year = ?",
-            (scope, year),
-        )
-        counted += [(scope, node, kind) for node, kind in own]
+        own = reader.lines({"holder": scope, "year": year})
+        counted += [(scope, node, kind) for node, _, kind, *_ in own]
         for child in sorted(code for code, parent in parents.items() if parent == scope):
             counted += [
                 (child, node, kind)
-                for node, _, kind, _, _ in subtree_groups(view, child, this_year)
+                for node, _, kind, _, _ in reader.subtree_groups(child, this_year)
             ]
     else:
-        for node, program, kind, source, _ in subtree_groups(view, scope, this_year):
+        for node, program, kind, source, _ in reader.subtree_groups(scope, this_year):
             label = {"program": program, "kind": kind, "source": source}[by]
             counted.append((label, node, kind))
-    values = view.values_many([node for _, node, _ in counted], as_of, position)
+    values = reader.values_many([node for _, node, _ in counted], as_of, position)
     for label, node, kind in counted:
         assigned, allocated_on, disbursed, _ = values[node]
         tallies[label].add("current", kind, assigned - allocated_on, disbursed)
-    extended = view.store.execute(
-        f"SELECT DISTINCT l.node, l.program, l.kind, l.source, l.holder"
-        f" FROM {view.t['extensions']} e JOIN {view.t['lines']} l ON l.node = e.node"
-        " WHERE l.year < ?",
-        (year,),
-    )
-    for node, program, kind, source, line_holder in extended:
+    for node, program, kind, source, line_holder in reader.extended_lines(year):
         branch = _branch(parents, scope, line_holder)
         if branch is None:
             continue
-        extension = view.extension(node, as_of, position)
+        extension = reader.extension(node, as_of, position)
         if extension is None or extension[0] < date(year, 1, 1):
             continue
-        paid_now = view.values(node, as_of, position)[2]
-        paid_before = view.values(node, date(year - 1, 12, 31), position)[2]
+        paid_now = reader.values(node, as_of, position)[2]
+        paid_before = reader.values(node, date(year - 1, 12, 31), position)[2]
         dimension = {"holder": branch, "program": program, "kind": kind, "source": source}
         tallies[dimension[by]].add("extended", kind, extension[1], paid_now - paid_before)
     return _rows(tallies, by)
@@ -187,13 +176,8 @@ def _branch(parents: dict[str, str | None], scope: str, holder: str) -> str | No
     return None
 
 
-def _root(view: BalancesView) -> str:
-    roots = [
-        code
-        for (code,) in view.store.execute(
-            f"SELECT code FROM {view.t['holders']} WHERE parent IS NULL"
-        )
-    ]
+def _root(parents: dict[str, str | None]) -> str:
+    roots = [code for code, parent in parents.items() if parent is None]
     if len(roots) != 1:
         raise InvalidInput("name the holder to report on (--holder CODE)", field="holder")
-    return str(roots[0])
+    return roots[0]

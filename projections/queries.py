@@ -7,10 +7,8 @@ from typing import Any
 
 from ledger.holders import subtree_of
 from ledger.values import LineKey
-from projections.balances import BalancesView
+from projections.balances.reader import BalancesReader
 from projections.runner import Projections
-
-IDENTITY = ("program", "kind", "source", "year", "holder", "project")
 
 
 def _figures(values: tuple[int, int, int, int]) -> dict[str, int]:
@@ -29,11 +27,11 @@ def line_balances(
 ) -> list[dict[str, Any]]:
     """One row per line matching ``filters``, with every derived figure at ``as_of`` counting
     only what was recorded at or before ``known_at`` (everything when None)."""
-    view = projections.view()
-    position = view.position_at(known_at)
+    reader = projections.reader()
+    position = reader.position_at(known_at)
     rows = []
-    lines = _lines(view, filters)
-    values, extensions = view.figures_many([node for node, *_ in lines], as_of, position)
+    lines = reader.lines(filters)
+    values, extensions = reader.figures_many([node for node, *_ in lines], as_of, position)
     for node, *identity in lines:
         key = LineKey(*identity)
         row: dict[str, Any] = {**key.as_dict(), **_figures(values[node])}
@@ -53,11 +51,11 @@ def subtree_balances(
 ) -> list[dict[str, Any]]:
     """One row per program/kind/source/year in ``holder``'s subtree: moves inside it cancel,
     so ``assigned_vnd`` is what entered it from outside (its plan)."""
-    view = projections.view()
-    position = view.position_at(known_at)
+    reader = projections.reader()
+    position = reader.position_at(known_at)
     rows = []
-    groups = subtree_groups(view, holder, filters)
-    values = view.values_many([node for node, *_ in groups], as_of, position)
+    groups = reader.subtree_groups(holder, filters)
+    values = reader.values_many([node for node, *_ in groups], as_of, position)
     for node, program, kind, source, year in groups:
         figures = _figures(values[node])
         rows.append(
@@ -80,32 +78,5 @@ def subtree_balances(
     return rows
 
 
-def subtree_groups(
-    view: BalancesView, holder: str, filters: dict[str, Any]
-) -> list[tuple[Any, ...]]:
-    """(node, program, kind, source, year) of every group with postings in the subtree."""
-    names = ("program", "kind", "source", "year")
-    clauses = [f"{name} = ?" for name in names if filters.get(name) is not None]
-    parameters = [holder, *(filters[name] for name in names if filters.get(name) is not None)]
-    return view.store.execute(
-        f"SELECT node, program, kind, source, year FROM {view.t['subtrees']} WHERE holder = ?"
-        + "".join(f" AND {clause}" for clause in clauses)
-        + " ORDER BY program, kind, source, year",
-        parameters,
-    )
-
-
-def descendants(view: BalancesView, holder: str) -> set[str]:
-    pairs = view.store.execute(f"SELECT code, parent FROM {view.t['holders']}")
-    return subtree_of(((code, parent) for code, parent in pairs), holder)
-
-
-def _lines(view: BalancesView, filters: dict[str, Any]) -> list[tuple[Any, ...]]:
-    clauses = [f"{name} = ?" for name in IDENTITY if filters.get(name) is not None]
-    parameters = [filters[name] for name in IDENTITY if filters.get(name) is not None]
-    where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
-    return view.store.execute(
-        f"SELECT node, program, kind, source, year, holder, project FROM {view.t['lines']}{where}"
-        " ORDER BY program, kind, source, year, holder, project",
-        parameters,
-    )
+def descendants(reader: BalancesReader, holder: str) -> set[str]:
+    return subtree_of(reader.parents().items(), holder)

@@ -20,7 +20,9 @@ import psycopg
 from ledger.application import BudgetLedger
 from ledger.availability import DATABASE_ERRORS, is_unavailable
 from ledger.storage import log_tables
-from projections.balances import LAYOUT, NAME, BalancesView
+from projections.balances.reader import BalancesReader
+from projections.balances.schema import LAYOUT, NAME, BalancesSchema
+from projections.balances.writer import BalancesWriter
 from projections.events import TOPICS, check_mapper, decode
 from projections.generations import Leftover, RebuildRefused, generation_tables, rebuild_lock
 from projections.sql import ViewStore
@@ -79,7 +81,8 @@ class Projections:
                     self.store.execute(f"LOCK TABLE {STATE} IN SHARE ROW EXCLUSIVE MODE")
                 if self._needs_start():
                     self._start_over()
-        self._views: dict[int, BalancesView] = {}
+        self._readers: dict[int, BalancesReader] = {}
+        self._writers: dict[int, BalancesWriter] = {}
         # The active generation as a caller last read it (``use``), so that its queries do
         # not each read it again; None: read it when asked.
         self.generation_in_use: int | None = None
@@ -97,11 +100,20 @@ class Projections:
         assert row is not None, "the balances projection has no active generation"
         return int(row[0])
 
-    def view(self, generation: int | None = None) -> BalancesView:
+    def reader(self, generation: int | None = None) -> BalancesReader:
+        """The queries of a generation (the one in use, else the active one)."""
         generation = generation or self.generation_in_use or self.active_generation()
-        if generation not in self._views:
-            self._views[generation] = BalancesView(self.store, generation)
-        return self._views[generation]
+        if generation not in self._readers:
+            self._readers[generation] = BalancesReader(self.store, generation)
+        return self._readers[generation]
+
+    def writer(self, generation: int | None = None) -> BalancesWriter:
+        """The writer of a generation (the one in use, else the active one), kept with what
+        it holds in memory between catch-ups."""
+        generation = generation or self.generation_in_use or self.active_generation()
+        if generation not in self._writers:
+            self._writers[generation] = BalancesWriter(self.store, generation)
+        return self._writers[generation]
 
     def status(self) -> list[dict[str, Any]]:
         """Each generation of the read models: its state (``active``, or ``being rebuilt``
@@ -183,7 +195,7 @@ class Projections:
                 self.store.execute(
                     f"DELETE FROM {STATE} WHERE name = ? AND generation = ?", (NAME, generation)
                 )
-                self._views.pop(generation, None)
+                self._forget(generation)
                 leftovers.append(Leftover(generation, position, found.get(generation, [])))
         return leftovers
 
@@ -202,7 +214,7 @@ class Projections:
 
     def use(self, state: ReadModelState | None) -> None:
         """Serve the next reads from the generation that ``state`` found active, reading
-        no more state until the next ``use``; ``None``: read it on each ``view()``.
+        no more state until the next ``use``; ``None``: read it on each ``reader()``.
         A reader calls it once per request, with the state read for that request."""
         self.generation_in_use = state.generation if state is not None else None
 
@@ -219,7 +231,7 @@ class Projections:
         row = self.store.one(
             f"SELECT generation FROM {STATE} WHERE name = ? AND active = 1", (NAME,)
         )
-        return row is None or BalancesView(self.store, int(row[0])).layout() != LAYOUT
+        return row is None or BalancesSchema(self.store, int(row[0])).layout() != LAYOUT
 
     def _start_over(self) -> None:
         """Make a new, empty generation active and drop every other: the next catch-up
@@ -236,12 +248,12 @@ class Projections:
             self.store.execute(
                 f"DELETE FROM {STATE} WHERE name = ? AND generation = ?", (NAME, generation)
             )
-            BalancesView(self.store, generation).drop()
+            BalancesSchema(self.store, generation).drop()
 
     def _start_generation(self, generation: int, *, active: bool, indexed: bool = True) -> None:
-        view = BalancesView(self.store, generation)
-        view.drop()
-        view.create(indexed=indexed)
+        schema = BalancesSchema(self.store, generation)
+        schema.drop()
+        schema.create(indexed=indexed)
         self.store.execute(
             f"DELETE FROM {STATE} WHERE name = ? AND generation = ?", (NAME, generation)
         )
@@ -262,18 +274,18 @@ class Projections:
     ) -> int:
         """Apply every event after the generation's position; returns how many were read.
 
-        The cyclic garbage collector is paused meanwhile. A view's cache holds millions of
+        The cyclic garbage collector is paused meanwhile. A writer holds millions of
         small tuples after a long catch-up, and the collector scanned them again and again:
         a 1,000,000-event rebuild ran at 9,800 events/s with it and 17,800 without. The fold
         makes no reference cycles; what the libraries make is collected once it resumes."""
-        view = self.view(generation)
+        writer = self.writer(generation)
         limit = batch_events_max or BATCH_EVENTS_MAX
         read = 0
         collecting = gc.isenabled()
         gc.disable()
         try:
             while True:
-                done = self._batch(view, progress, limit)
+                done = self._batch(writer, progress, limit)
                 if done == 0:
                     return read
                 read += done
@@ -281,50 +293,50 @@ class Projections:
             if collecting:
                 gc.enable()
 
-    def _batch(self, view: BalancesView, progress: Progress | None, limit: int) -> int:
+    def _batch(self, writer: BalancesWriter, progress: Progress | None, limit: int) -> int:
         lock = " FOR UPDATE" if self.store.postgres else ""
         try:
             with self.store.transaction():
                 row = self.store.one(
                     f"SELECT position FROM {STATE} WHERE name = ? AND generation = ?" + lock,
-                    (NAME, view.generation),
+                    (NAME, writer.generation),
                 )
                 assert row is not None
-                if view.position != int(row[0]):
-                    view.forget()  # new, restarted, or another process moved it
-                    view.complete = int(row[0]) == 0
-                read = self._apply_next(view, int(row[0]), limit)
+                if writer.position != int(row[0]):
+                    writer.forget()  # new, restarted, or another process moved it
+                    writer.complete = int(row[0]) == 0
+                read = self._apply_next(writer, int(row[0]), limit)
         except BaseException:
-            view.forget()
+            writer.forget()
             raise
         if read and progress is not None:
-            progress(view.position or 0, self.ledger.head_position())
+            progress(writer.position or 0, self.ledger.head_position())
         return read
 
-    def _apply_next(self, view: BalancesView, position: int, limit: int) -> int:
+    def _apply_next(self, writer: BalancesWriter, position: int, limit: int) -> int:
         """Inside the caller's transaction: apply the next batch of at most ``limit`` events
         after ``position`` and record the position reached. Returns how many were read."""
-        if view.clock is None:
+        if writer.clock is None:
             row = self.store.one(
                 f"SELECT recorded_at FROM {STATE} WHERE name = ? AND generation = ?",
-                (NAME, view.generation),
+                (NAME, writer.generation),
             )
-            view.clock = str(row[0]) if row and row[0] else None
+            writer.clock = str(row[0]) if row and row[0] else None
         # Only the events the read model uses are read (a movement's own event, the largest,
         # is not). Everything up to the head read first is committed (writers commit in id
         # order), so when a batch comes back short the position can move to that head.
         head = self.ledger.head_position()
         if head <= position:
-            view.position = position
+            writer.position = position
             return 0
         rows = self._read(position, head, limit)
-        view.apply(decode(*row) for row in rows)
+        writer.apply(decode(*row) for row in rows)
         reached = rows[-1][0] if len(rows) == limit else head
         self.store.execute(
             f"UPDATE {STATE} SET position = ?, recorded_at = ? WHERE name = ? AND generation = ?",
-            (reached, view.clock, NAME, view.generation),
+            (reached, writer.clock, NAME, writer.generation),
         )
-        view.position = reached
+        writer.position = reached
         return reached - position
 
     def _read(self, position: int, head: int, limit: int) -> list[tuple[Any, ...]]:
@@ -418,7 +430,7 @@ class Projections:
         with self.store.transaction():
             self._start_generation(new, active=False, indexed=False)
         self.catch_up(new, progress, batch_events_max=batch_events_max or REBUILD_BATCH_EVENTS_MAX)
-        self.view(new).index()
+        self.writer(new).index()
         with self.store.transaction():
             # The lock may have gone with its session (a PostgreSQL restart) and another
             # process's status removed this generation meanwhile: never switch to nothing.
@@ -430,8 +442,8 @@ class Projections:
                     "database restart); readers still use the active one: run it again"
                 )
             # What arrived during the rebuild, applied in the switching transaction.
-            view = self.view(new)
-            while self._apply_next(view, view.position or 0, BATCH_EVENTS_MAX):
+            writer = self.writer(new)
+            while self._apply_next(writer, writer.position or 0, BATCH_EVENTS_MAX):
                 pass
             self.store.execute(
                 f"UPDATE {STATE} SET active = CASE WHEN generation = ? THEN 1 ELSE 0 END"
@@ -441,6 +453,11 @@ class Projections:
             self.store.execute(
                 f"DELETE FROM {STATE} WHERE name = ? AND generation <> ?", (NAME, new)
             )
-        self.view(old).drop()
-        self._views.pop(old, None)
+        BalancesSchema(self.store, old).drop()
+        self._forget(old)
         return new
+
+    def _forget(self, generation: int) -> None:
+        """Drop this process's reader and writer of a generation whose tables are gone."""
+        self._readers.pop(generation, None)
+        self._writers.pop(generation, None)

@@ -25,7 +25,7 @@ from ledger.application import BudgetLedger, open_ledger
 from ledger.config import is_postgres
 from ledger.movements import movement
 from ledger.storage import log_tables
-from projections.balances import BalancesView
+from projections.balances.writer import BalancesWriter
 from projections.generations import RebuildRefused
 from projections.runner import Projections
 from tests.integration.test_hardening import APP_ROLE, as_role, hardened  # noqa: F401
@@ -271,13 +271,13 @@ def test_a_rebuild_whose_generation_was_removed_meanwhile_does_not_switch(
     before = cli(database, *balances)
     rebuilding = Projections(stored_ledger, database)
     other = Projections(stored_ledger, database)
-    index = BalancesView.index
+    index = BalancesWriter.index
 
-    def index_then_lose_it(view: BalancesView) -> None:
-        index(view)
+    def index_then_lose_it(writer: BalancesWriter) -> None:
+        index(writer)
         other._remove_leftovers()  # what another status does once the lock is free
 
-    monkeypatch.setattr(BalancesView, "index", index_then_lose_it)
+    monkeypatch.setattr(BalancesWriter, "index", index_then_lose_it)
     try:
         with pytest.raises(RebuildRefused, match="was removed while it ran"):
             rebuilding.rebuild()

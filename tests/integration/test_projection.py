@@ -21,7 +21,7 @@ from ledger.errors import LedgerError
 from ledger.journal import EFFECTS
 from ledger.movements import MovementRequest
 from ledger.values import LineKey
-from projections.balances import BalancesView
+from projections.balances.schema import tables
 from projections.queries import descendants, line_balances, subtree_balances
 from projections.runner import Projections
 from tests.conftest import POSTGRES_ENVVAR
@@ -169,9 +169,9 @@ def check_against_brute_force(
         assert set(got) == set(expected)
         for key, figures in expected.items():
             assert {n: got[key][n] for n in figures} == figures, (key, as_of, known_at)
-        view = projections.view()
+        reader = projections.reader()
         for holder in ("TW", "49", "12", "505", "504", LATE_HOLDER[0]):
-            members = descendants(view, holder)
+            members = descendants(reader, holder)
             rows = {
                 (row["program"], row["kind"], row["source"], row["year"]): row
                 for row in subtree_balances(projections, holder, {}, as_of, known_at)
@@ -250,11 +250,12 @@ def _crash_while_catching_up(database: str) -> None:
     middle of the fourth batch's transaction, after three batches committed."""
     import signal
 
-    from projections import balances, runner
+    from projections import runner
+    from projections.balances.writer import BalancesWriter
 
     runner.BATCH_EVENTS_MAX = 40
     calls = {"n": 0}
-    apply = balances.BalancesView.apply
+    apply = BalancesWriter.apply
 
     def dying_apply(self: Any, events: Any) -> None:
         calls["n"] += 1
@@ -262,7 +263,7 @@ def _crash_while_catching_up(database: str) -> None:
         if calls["n"] == 4:
             os.kill(os.getpid(), signal.SIGKILL)
 
-    balances.BalancesView.apply = dying_apply  # type: ignore[method-assign]
+    BalancesWriter.apply = dying_apply  # type: ignore[method-assign]
     ledger = open_ledger(database)
     Projections(ledger, database).catch_up()
 
@@ -355,14 +356,14 @@ def test_a_generation_of_another_layout_is_rebuilt_when_opened(
         as_of, known_at = date(2030, 1, 1), None
         before = line_balances(first, {}, as_of, known_at)
         # What a generation built before layouts were numbered looks like.
-        first.store.execute(f"DROP TABLE {first.view().t['layout']}")
+        first.store.execute(f"DROP TABLE {tables(first.active_generation())['layout']}")
     finally:
         first.close()
     second = Projections(stored_ledger, database)
     try:
         [status] = second.status()
         assert (status["generation"], status["active"], status["position"]) == (2, True, 0)
-        assert not second.store.table_exists(BalancesView(second.store, 1).t["days"])
+        assert not second.store.table_exists(tables(1)["days"])
         second.catch_up()
         assert line_balances(second, {}, as_of, known_at) == before
     finally:
@@ -454,11 +455,9 @@ def test_a_leaf_that_gets_a_child_later_has_its_child_in_its_subtree(
     projections = Projections(stored_ledger, database)
     try:
         projections.catch_up(batch_events_max=2)
-        view = projections.view()
-        [(node,)] = view.store.execute(
-            f"SELECT node FROM {view.t['subtrees']} WHERE holder = '505'"
-        )
-        assert (node,) not in view.store.execute(f"SELECT node FROM {view.t['lines']}")
+        reader = projections.reader()
+        [(node, *_)] = reader.subtree_groups("505", {})
+        assert node not in {line[0] for line in reader.lines({})}
         check_against_brute_force(projections, journal, queries)
         projections.rebuild(batch_events_max=2)
         check_against_brute_force(projections, journal, queries)

@@ -1,0 +1,128 @@
+"""The balances read model's fold alone, with no database: which rows each posting writes,
+and the figures they carry (projections/balances/fold.py)."""
+
+from __future__ import annotations
+
+from projections.balances.fold import Fold, Rows
+from projections.balances.schema import BLOCK_DAYS, ERA_BLOCKS
+from projections.events import EXTENDED, Posting
+
+ADJUSTED = "budget_ledger:BudgetLine.Adjusted"
+DISBURSED = "budget_ledger:BudgetLine.Disbursed"
+REALLOCATED_OUT = "budget_ledger:BudgetLine.ReallocatedOut"
+REALLOCATED_IN = "budget_ledger:BudgetLine.ReallocatedIn"
+ERA_DAYS = ERA_BLOCKS * BLOCK_DAYS
+ERA = 2900  # an era of 2024 (its days are ordinals)
+# Line A and line B of two communes under one district: each line is its own node, and the
+# district's subtree of their group is node 3.
+NODES = {"A": [1, 3], "B": [2, 3]}
+
+
+def posting(
+    position: int,
+    topic: str,
+    line: str,
+    amount_vnd: int,
+    *,
+    day: int = ERA * ERA_DAYS,
+    movement: str | None = None,
+    second: int | None = None,
+    until_day: int = 0,
+) -> Posting:
+    """A posting of ``line``, recorded ``second`` seconds past a minute (default: its position)."""
+    recorded_at = f"2024-05-01T10:00:{position if second is None else second:02d}.000000+00:00"
+    return Posting(
+        position,
+        topic,
+        line,
+        movement or f"m{position}",
+        day,
+        amount_vnd,
+        recorded_at,
+        until_day,
+    )
+
+
+def fold(*postings: Posting, into: Fold | None = None) -> Rows:
+    return (into or Fold()).apply(list(postings), NODES)
+
+
+def test_a_posting_writes_one_version_of_its_day_block_and_era_on_each_of_its_nodes() -> None:
+    day = ERA * ERA_DAYS + 40  # the second block of the era
+    rows = fold(posting(7, DISBURSED, "A", 500, day=day))
+    block = day // BLOCK_DAYS
+    assert rows.days == [(1, block, day, 7, 0, 0, 500, 0), (3, block, day, 7, 0, 0, 500, 0)]
+    assert rows.blocks == [(1, block, 7, 0, 0, 500, 0), (3, block, 7, 0, 0, 500, 0)]
+    assert rows.eras == [(1, ERA, 7, 0, 0, 500, 0), (3, ERA, 7, 0, 0, 500, 0)]
+    assert rows.day_starts == [(1, block, day, 7), (3, block, day, 7)]
+    assert rows.block_starts == [(1, block, 7), (3, block, 7)]
+    assert rows.era_starts == [(1, ERA, 7), (3, ERA, 7)]
+    assert rows.clock == [(7, "2024-05-01T10:00:07.000000+00:00")]
+    assert rows.extensions == [] and rows.subtrees == []
+
+
+def test_a_later_posting_on_the_same_day_writes_the_days_new_total_and_no_start() -> None:
+    state = Fold()
+    fold(posting(1, ADJUSTED, "A", 1000), into=state)
+    rows = fold(posting(2, DISBURSED, "A", 300), into=state)
+    day, block = ERA * ERA_DAYS, ERA * ERA_BLOCKS
+    assert rows.days == [(1, block, day, 2, 1000, 0, 300, 0), (3, block, day, 2, 1000, 0, 300, 0)]
+    assert rows.eras == [(1, ERA, 2, 1000, 0, 300, 0), (3, ERA, 2, 1000, 0, 300, 0)]
+    assert rows.day_starts == rows.block_starts == rows.era_starts == []
+
+
+def test_a_move_inside_a_subtree_is_one_version_of_each_line_and_none_of_the_subtree() -> None:
+    rows = fold(
+        posting(4, REALLOCATED_OUT, "A", 200, movement="r"),
+        posting(5, REALLOCATED_IN, "B", 200, movement="r"),
+    )
+    day, block = ERA * ERA_DAYS, ERA * ERA_BLOCKS
+    assert [row[:4] for row in rows.days] == [(1, block, day, 5), (2, block, day, 5)]
+    assert [row[4:] for row in rows.days] == [(-200, 0, 0, 0), (200, 0, 0, 0)]
+    assert {row[0] for row in rows.eras} == {1, 2}  # the district's node 3: nothing
+    assert rows.clock == [(5, "2024-05-01T10:00:05.000000+00:00")]  # one version
+
+
+def test_a_back_dated_posting_moves_every_later_era_of_its_nodes() -> None:
+    state = Fold()
+    fold(posting(1, ADJUSTED, "A", 100, day=(ERA + 1) * ERA_DAYS), into=state)
+    rows = fold(posting(2, ADJUSTED, "A", 30, day=ERA * ERA_DAYS + 5), into=state)
+    assert [row for row in rows.eras if row[0] == 1] == [
+        (1, ERA, 2, 30, 0, 0, 0),  # the earlier era's first version: the change alone
+        (1, ERA + 1, 2, 130, 0, 0, 0),  # cumulative through the later era's end
+    ]
+    assert rows.era_starts == [(1, ERA, 2), (3, ERA, 2)]
+    # An era that starts after both: everything before it, plus its own change.
+    rows = fold(posting(3, DISBURSED, "A", 4, day=(ERA + 3) * ERA_DAYS), into=state)
+    assert [row for row in rows.eras if row[0] == 1] == [(1, ERA + 3, 3, 130, 0, 4, 0)]
+
+
+def test_the_clock_never_goes_back_along_the_log() -> None:
+    rows = fold(posting(1, ADJUSTED, "A", 10, second=30), posting(2, ADJUSTED, "B", 10, second=20))
+    assert rows.clock == [
+        (1, "2024-05-01T10:00:30.000000+00:00"),
+        (2, "2024-05-01T10:00:30.000000+00:00"),  # recorded earlier by another writer's clock
+    ]
+
+
+def test_an_extension_writes_its_row_on_the_line_and_no_figures() -> None:
+    until = ERA * ERA_DAYS + 300
+    rows = fold(posting(9, EXTENDED, "B", 70, until_day=until))
+    assert rows.extensions == [(2, ERA * ERA_DAYS, 9, until, 70)]
+    assert rows.clock == [(9, "2024-05-01T10:00:09.000000+00:00")]
+    assert rows.days == rows.blocks == rows.eras == []
+
+
+def test_a_subtree_gets_its_row_with_its_nodes_first_version_only() -> None:
+    state = Fold()
+    key = ("49", "GNBV", "DTPT", "NSTW", 2024)
+    state.unwritten[3] = [key]
+    assert fold(posting(1, ADJUSTED, "A", 10), into=state).subtrees == [(3, *key)]
+    assert fold(posting(2, ADJUSTED, "A", 10), into=state).subtrees == []
+    assert state.unwritten == {}
+
+
+def test_a_posting_of_nothing_writes_only_the_clock() -> None:
+    rows = fold(posting(6, DISBURSED, "A", 0))
+    assert rows.clock == [(6, "2024-05-01T10:00:06.000000+00:00")]
+    assert rows.days == rows.blocks == rows.eras == rows.day_starts == []
