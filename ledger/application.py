@@ -40,7 +40,7 @@ from ledger.errors import (
     UnknownHolder,
     UnknownMovement,
 )
-from ledger.holders import Holder, subtree_of
+from ledger.holders import Holder, ancestors, check_depth, subtree_of
 from ledger.lines import BudgetLine
 from ledger.movements import Movement, MovementRequest
 from ledger.values import (
@@ -186,6 +186,8 @@ class BudgetLedger(Application[UUID]):
                 f"under {existing.parent or 'nobody'}); codes are never reused",
                 field="code",
             )
+        if parent_holder is not None:
+            check_depth(ancestors(parent_holder.code, self.parent_of))
         holder = Holder.register(
             code, name_text, level, parent_holder, actor=check_actor(actor), recorded_at=utc_now()
         )
@@ -206,6 +208,10 @@ class BudgetLedger(Application[UUID]):
                 field="holder",
             )
         return holder
+
+    def parent_of(self, code: str) -> str | None:
+        """The code of ``code``'s parent (None for the root); UnknownHolder if none has it."""
+        return self.get_holder(code).parent
 
     def subtree(self, code: str) -> set[str]:
         """The codes of ``code`` and every holder below it."""

@@ -17,6 +17,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from ledger.errors import InvalidInput, UnknownHolder
+from ledger.holders import ancestors
 from projections.balances import BalancesView
 from projections.queries import subtree_groups
 from projections.runner import Projections
@@ -176,15 +177,11 @@ def month_ends(start: date, end: date) -> list[date]:
 def _branch(parents: dict[str, str | None], scope: str, holder: str) -> str | None:
     """The row ``holder`` counts in: ``scope`` itself, the child of ``scope`` it lies under,
     or None when it lies outside ``scope``'s subtree."""
-    current: str | None = holder
-    below: str | None = None
-    for _ in range(64):
-        if current is None:
-            return None
-        if current == scope:
-            return below or scope
-        below, current = current, parents.get(current)
-    return None
+    chain = ancestors(holder, parents.__getitem__)
+    if scope not in chain:
+        return None
+    below = chain.index(scope) - 1
+    return chain[below] if below >= 0 else scope
 
 
 def _root(view: BalancesView) -> str:
