@@ -29,6 +29,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+from ledger.holders import ancestors
+from ledger.limits import LOG_POSITION_MAX
 from projections.events import (
     EFFECTS,
     EXTENDED,
@@ -54,7 +56,6 @@ ERA_BLOCKS = 8
 FIGURES = ("assigned_vnd", "allocated_on_vnd", "disbursed_vnd", "lapsed_vnd")
 ZERO = (0, 0, 0, 0)
 Values = tuple[int, int, int, int]
-ANCESTORS_MAX = 16
 SubtreeKey = tuple[str, str, str, str, int]  # holder, program, kind, source, year
 
 
@@ -663,13 +664,7 @@ class BalancesView:
         return self.parents
 
     def _ancestors(self, holder: str) -> list[str]:
-        parents = self._parent_directory()
-        chain: list[str] = []
-        current: str | None = holder
-        while current is not None and len(chain) < ANCESTORS_MAX:
-            chain.append(current)
-            current = parents.get(current)
-        return chain
+        return ancestors(holder, self._parent_directory().__getitem__)
 
     # -- Reading ---------------------------------------------------------------------------
 
@@ -691,7 +686,7 @@ class BalancesView:
         day = as_of.toordinal()
         block = day // BLOCK_DAYS
         era = block // ERA_BLOCKS
-        limit = position if position is not None else 2**62
+        limit = position if position is not None else LOG_POSITION_MAX
         figures = ", ".join(FIGURES)
         before = self.store.one(
             f"SELECT {figures} FROM {self.t['eras']} WHERE node = ? AND era ="
@@ -771,7 +766,7 @@ class BalancesView:
         day = as_of.toordinal()
         block = day // BLOCK_DAYS
         era = block // ERA_BLOCKS
-        limit = position if position is not None else 2**62
+        limit = position if position is not None else LOG_POSITION_MAX
         e_figures = ", ".join(f"e.{name}" for name in FIGURES)
         b_figures = ", ".join(f"b.{name}" for name in FIGURES)
         d_figures = ", ".join(f"d.{name}" for name in FIGURES)
@@ -822,13 +817,13 @@ class BalancesView:
         return (
             f"SELECT node, position, until_day, amount_vnd FROM {self.t['extensions']}"
             f" WHERE node IN ({marks}) AND effective_day <= ? AND position <= ?",
-            (*chunk, as_of.toordinal(), position if position is not None else 2**62),
+            (*chunk, as_of.toordinal(), position if position is not None else LOG_POSITION_MAX),
         )
 
     def extension(self, node: int, as_of: date, position: int | None) -> tuple[date, int] | None:
         row = self.store.one(
             f"SELECT until_day, amount_vnd FROM {self.t['extensions']} WHERE node = ?"
             " AND effective_day <= ? AND position <= ? ORDER BY position DESC LIMIT 1",
-            (node, as_of.toordinal(), position if position is not None else 2**62),
+            (node, as_of.toordinal(), position if position is not None else LOG_POSITION_MAX),
         )
         return (date.fromordinal(row[0]), int(row[1])) if row else None
