@@ -27,7 +27,7 @@ from ledger.errors import (
     NothingToDo,
     PastDeadline,
 )
-from ledger.values import LineKey, format_vnd
+from ledger.values import LineKey, available_vnd, format_vnd
 
 
 def _iso(day: date) -> str:
@@ -189,7 +189,9 @@ class BudgetLine(Aggregate):
 
     @property
     def available_vnd(self) -> int:
-        return self.assigned_vnd - self.allocated_on_vnd - self.disbursed_vnd - self.lapsed_vnd
+        return available_vnd(
+            self.assigned_vnd, self.allocated_on_vnd, self.disbursed_vnd, self.lapsed_vnd
+        )
 
     @property
     def deadline(self) -> date:

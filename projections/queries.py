@@ -6,11 +6,9 @@ from datetime import date, datetime
 from typing import Any
 
 from ledger.holders import subtree_of
-from ledger.values import LineKey
+from ledger.values import LINE_FIELDS, LineKey, available_vnd
 from projections.balances import BalancesView
 from projections.runner import Projections
-
-IDENTITY = ("program", "kind", "source", "year", "holder", "project")
 
 
 def _figures(values: tuple[int, int, int, int]) -> dict[str, int]:
@@ -20,7 +18,7 @@ def _figures(values: tuple[int, int, int, int]) -> dict[str, int]:
         "allocated_on_vnd": allocated_on,
         "disbursed_vnd": disbursed,
         "lapsed_vnd": lapsed,
-        "available_vnd": assigned - allocated_on - disbursed - lapsed,
+        "available_vnd": available_vnd(assigned, allocated_on, disbursed, lapsed),
     }
 
 
@@ -101,11 +99,11 @@ def descendants(view: BalancesView, holder: str) -> set[str]:
 
 
 def _lines(view: BalancesView, filters: dict[str, Any]) -> list[tuple[Any, ...]]:
-    clauses = [f"{name} = ?" for name in IDENTITY if filters.get(name) is not None]
-    parameters = [filters[name] for name in IDENTITY if filters.get(name) is not None]
+    clauses = [f"{name} = ?" for name in LINE_FIELDS if filters.get(name) is not None]
+    parameters = [filters[name] for name in LINE_FIELDS if filters.get(name) is not None]
     where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
+    columns = ", ".join(LINE_FIELDS)
     return view.store.execute(
-        f"SELECT node, program, kind, source, year, holder, project FROM {view.t['lines']}{where}"
-        " ORDER BY program, kind, source, year, holder, project",
+        f"SELECT node, {columns} FROM {view.t['lines']}{where} ORDER BY {columns}",
         parameters,
     )
