@@ -126,6 +126,14 @@ API_PROBLEMS: dict[str, Problem] = {
 }
 
 
+# The API's way on from a refusal, by rule: resources that help (the problem's ``type``
+# says what the rule means). The ledger's message names codes and fields only.
+LINKS: dict[str, dict[str, str]] = {
+    "unknown-holder": {"holders": "/holders"},
+    "past-deadline": {"extensions": "/extensions"},
+}
+
+
 def problem_document(
     status: int,
     rule: str,

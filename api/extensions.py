@@ -18,7 +18,13 @@ from webargs.flaskparser import FlaskParser, abort, is_json_request
 from werkzeug.exceptions import HTTPException
 
 from api.auth import Forbidden, TooManyAttempts, Unauthenticated
-from api.errors import API_PROBLEMS, PROBLEM_CONTENT_TYPE, problem_document, rule_problem
+from api.errors import (
+    API_PROBLEMS,
+    LINKS,
+    PROBLEM_CONTENT_TYPE,
+    problem_document,
+    rule_problem,
+)
 from api.schemas import NUMBER_DIGITS_MAX, LongNumber, ProblemSchema
 from ledger.availability import RETRY_AFTER_S, is_unavailable, unavailable_reason
 from ledger.errors import InvalidInput, LedgerError
@@ -206,6 +212,7 @@ class LedgerApi(Api):  # type: ignore[misc]
         found = rule_problem(error)
         headers = {"Retry-After": "1"} if found.status == 503 else None
         errors = {error.field: [error.message]} if error.field else None
+        links = {"links": LINKS[error.rule]} if error.rule in LINKS else {}
         return problem(
             found.status,
             error.rule,
@@ -213,6 +220,7 @@ class LedgerApi(Api):  # type: ignore[misc]
             f"{error}.{NOTHING_RECORDED if request.method == 'POST' else ''}",
             errors=errors,
             headers=headers,
+            **links,
         )
 
     def handle_unauthenticated(self, error: Unauthenticated) -> Response:

@@ -454,6 +454,14 @@ class ProblemSchema(ma.Schema):
         values=fields.List(fields.String()),
         metadata={"description": "Per field, what is wrong (422)."},
     )
+    links = fields.Dict(
+        keys=fields.String(),
+        values=fields.String(),
+        metadata={
+            "description": "Resources that help with this refusal, by name: for "
+            'unknown-holder, {"holders": "/holders"}.'
+        },
+    )
 
 
 class ProblemTypeSchema(ma.Schema):

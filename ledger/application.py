@@ -99,9 +99,7 @@ def open_ledger(database: str, *, create: bool = False, check: bool = True) -> B
     touching the database (a server worker, which must start while the database is down)."""
     if not create and not is_postgres(database) and not Path(database).expanduser().exists():
         raise NoLedger(
-            f"there is no ledger at {describe(database)}; create one with "
-            f"'budget-ledger init --database {database}' or check the path",
-            field="database",
+            f"there is no ledger at {describe(database)}", field="database", database=database
         )
     env = persistence_environment(database)
     env["CREATE_TABLE"] = "yes" if create else "no"
@@ -115,9 +113,9 @@ def open_ledger(database: str, *, create: bool = False, check: bool = True) -> B
             if is_unavailable(error):
                 raise
             raise NoLedger(
-                f"{describe(database)} holds no ledger ({str(error).strip()}); create it with "
-                "'budget-ledger init'",
+                f"{describe(database)} holds no ledger ({str(error).strip()})",
                 field="database",
+                database=database,
             ) from None
     return ledger
 
@@ -202,11 +200,7 @@ class BudgetLedger(Application[UUID]):
         if holder is not None:
             self._holders[code] = holder
         if holder is None:
-            raise UnknownHolder(
-                f"no holder has code {code}; list them with 'budget-ledger units list' or "
-                "register it with 'budget-ledger units add'",
-                field="holder",
-            )
+            raise UnknownHolder(f"no holder has code {code}", field="holder", code=code)
         return holder
 
     def parent_of(self, code: str) -> str | None:

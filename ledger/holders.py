@@ -120,7 +120,7 @@ def check_placement(level: str, parent: Holder | None) -> None:
             )
         return
     if parent is None:
-        raise InvalidInput(f"a {level} holder needs a parent (--parent CODE)", field="parent")
+        raise InvalidInput(f"a {level} holder needs a parent", field="parent", missing=True)
     allowed = PARENT_LEVELS[level]
     if parent.level not in allowed:
         raise NotRelated(

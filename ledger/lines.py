@@ -332,7 +332,7 @@ class BudgetLine(Aggregate):
             raise PastDeadline(
                 f"line {self.key.label} could be disbursed until {self.deadline.isoformat()}; "
                 f"a payment effective {day.isoformat()} is too late. Record an extension "
-                "(budget-ledger extend) with its legal basis first",
+                "with its legal basis first",
                 field="effective_date",
             )
         for index, (until, extended_vnd, paid_late_vnd) in enumerate(self.extensions):

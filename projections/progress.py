@@ -61,7 +61,7 @@ def progress(
 ) -> list[dict[str, Any]]:
     """The report's rows, then a last row ``TOTAL``; each row flags ``below_average``."""
     if by not in BY:
-        raise InvalidInput(f"--by must be one of {', '.join(BY)}", field="by")
+        raise InvalidInput(f"must be one of {', '.join(BY)}", field="by")
     view = projections.view()
     position = view.position_at(known_at)
     scope = holder or _root(view)
@@ -156,7 +156,7 @@ def monthly(
 ) -> list[dict[str, Any]]:
     """The same report at the end of each month from ``start`` to ``end`` (and at ``end``)."""
     if end < start:
-        raise InvalidInput("--to must not be before --from", field="to")
+        raise InvalidInput("is before the first month asked for (from)", field="to")
     rows = []
     for day in month_ends(start, end):
         for row in progress(projections, as_of=day, known_at=known_at, by=by, holder=holder):
@@ -192,5 +192,5 @@ def _root(view: BalancesView) -> str:
         )
     ]
     if len(roots) != 1:
-        raise InvalidInput("name the holder to report on (--holder CODE)", field="holder")
+        raise InvalidInput("name the holder to report on", field="holder", missing=True)
     return str(roots[0])

@@ -455,3 +455,25 @@ def test_history_filters_by_subtree_actor_and_recorded_time(tree: Run) -> None:
     assert all(e["recorded_at"] <= middle for e in earlier)
     assert len(later) + len(earlier) >= len(everything)
     tree("history", "--subtree", ok=False)
+
+
+def test_a_refusal_on_the_command_line_names_the_command_or_option_that_helps(
+    tree: Run,
+) -> None:
+    """The ledger's refusals carry codes and fields; the command line adds its own commands
+    and options (the API its links instead: tests/e2e/test_api.py)."""
+    worked_example(tree)
+    unknown = tree("balance", "--holder", "NOPE", "--subtree", ok=False)
+    assert (
+        "refused (unknown-holder): holder: no holder has code NOPE; list them with "
+        "'budget-ledger units list' or register it with 'budget-ledger units add'. "
+        "Nothing was recorded." in unknown.output
+    )
+    orphan = tree("units", "add", "03618", "Xã Mường Than", "--level", "commune", ok=False)
+    assert "parent: a commune holder needs a parent (--parent CODE)" in orphan.output
+    late = tree(
+        "disburse", *LINE, "--holder", "505", "--amount", str(TY), "--voucher", "KB 9",
+        "--date", "2025-03-01", ok=False,
+    )  # fmt: skip
+    assert "refused (past-deadline)" in late.output
+    assert "with its legal basis first (budget-ledger extend)" in late.output
