@@ -98,7 +98,9 @@ class MovementRequest:
             if self.line is not None:
                 raise InvalidInput("a reversal takes its line from the payment", field="line")
             if not self.reverses:
-                raise InvalidInput("name the disbursement to reverse (--of)", field="reverses")
+                raise InvalidInput(
+                    "name the disbursement to reverse", field="reverses", missing=True
+                )
             check_movement_id(self.reverses)
         else:
             if self.line is None:
@@ -125,7 +127,9 @@ class MovementRequest:
             raise InvalidInput("a lapse takes what is left; give no amount", field="amount_vnd")
         if action == "extend":
             if self.until is None:
-                raise InvalidInput("an extension needs its new deadline (--until)", field="until")
+                raise InvalidInput(
+                    "an extension needs its new deadline", field="until", missing=True
+                )
         elif self.until is not None:
             raise InvalidInput(f"does not apply to {action}", field="until")
 

@@ -375,3 +375,13 @@ def test_check_finds_a_reversal_larger_than_its_payment(ledger: BudgetLedger) ->
         if movement["movement_id"] == "w7":
             movement["amount_vnd"] = 61 * TY
     assert any("more than the" in p for p in check(journal, ledger.list_lines()))
+
+
+def test_a_refusal_names_the_field_a_movement_lacks_and_no_option() -> None:
+    """The command line adds its option (--of, --until) from ``missing``; an import row or
+    an HTTP body names the field itself."""
+    for action, field in (("reverse", "reverses"), ("extend", "until")):
+        with pytest.raises(InvalidInput) as refused:
+            request(action, "m", date(2024, 7, 1), None if action == "reverse" else LINE)
+        assert (refused.value.field, refused.value.values) == (field, {"missing": True})
+        assert "--" not in refused.value.message
