@@ -20,8 +20,8 @@ from werkzeug.exceptions import HTTPException
 from api.auth import Forbidden, TooManyAttempts, Unauthenticated
 from api.errors import (
     API_PROBLEMS,
-    LINKS,
     PROBLEM_CONTENT_TYPE,
+    links,
     problem_document,
     rule_problem,
 )
@@ -212,7 +212,7 @@ class LedgerApi(Api):  # type: ignore[misc]
         found = rule_problem(error)
         headers = {"Retry-After": "1"} if found.status == 503 else None
         errors = {error.field: [error.message]} if error.field else None
-        links = {"links": LINKS[error.rule]} if error.rule in LINKS else {}
+        helps = links(error)
         return problem(
             found.status,
             error.rule,
@@ -220,7 +220,7 @@ class LedgerApi(Api):  # type: ignore[misc]
             f"{error}.{NOTHING_RECORDED if request.method == 'POST' else ''}",
             errors=errors,
             headers=headers,
-            **links,
+            **({"links": helps} if helps else {}),
         )
 
     def handle_unauthenticated(self, error: Unauthenticated) -> Response:

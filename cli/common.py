@@ -46,8 +46,9 @@ HINTS = {
     "with 'budget-ledger units add'",
     "no-ledger": "{message}; create one with 'budget-ledger init --database {database}' or "
     "check the path",
-    "past-deadline": "{message} (budget-ledger extend)",
 }
+# The command that records the movement a refusal names as its remedy.
+REMEDIES = {"extend": "budget-ledger extend"}
 # The option that gives a field a refusal says is missing.
 OPTIONS = {
     "parent": "--parent CODE",
@@ -63,6 +64,8 @@ def with_hint(error: LedgerError) -> str:
     message = error.message
     if error.rule in HINTS:
         message = HINTS[error.rule].format(message=message, **error.values)
+    elif error.values.get("remedy") in REMEDIES:
+        message = f"{message} ({REMEDIES[error.values['remedy']]})"
     elif error.values.get("missing") and error.field in OPTIONS:
         message = f"{message} ({OPTIONS[error.field]})"
     return f"{error.field}: {message}" if error.field else message

@@ -21,7 +21,8 @@ class LedgerError(Exception):
 
     def __init__(self, message: str, *, field: str | None = None, **values: Any) -> None:
         """``values``: what the message names (a code, a database), for an edge's hint;
-        ``missing=True`` says ``field`` was required and not given."""
+        ``missing=True`` says ``field`` was required and not given; ``remedy`` names the
+        movement that would allow it (``extend``)."""
         super().__init__(message)
         self.message = message
         self.field = field

@@ -334,6 +334,7 @@ class BudgetLine(Aggregate):
                 f"a payment effective {day.isoformat()} is too late. Record an extension "
                 "with its legal basis first",
                 field="effective_date",
+                remedy="extend",
             )
         for index, (until, extended_vnd, paid_late_vnd) in enumerate(self.extensions):
             after = self._deadline_before(index)

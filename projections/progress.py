@@ -67,7 +67,7 @@ def progress(
     scope = holder or _root(view)
     parents = dict(view.store.execute(f"SELECT code, parent FROM {view.t['holders']}"))
     if scope not in parents:
-        raise UnknownHolder(f"no holder has code {scope}", field="holder")
+        raise UnknownHolder(f"no holder has code {scope}", field="holder", code=scope)
     year = as_of.year
     tallies: dict[str, Tally] = defaultdict(Tally)
     this_year = {"year": year}

@@ -621,3 +621,7 @@ def test_a_refusal_over_http_links_to_what_helps_and_names_no_command(api: Api) 
     assert answers["unknown-holder"].get_json()["detail"] == "holder: no holder has code NOPE."
     assert answers["unknown-holder"].get_json()["links"] == {"holders": "/holders"}
     assert answers["past-deadline"].get_json()["links"] == {"extensions": "/extensions"}
+    early = {"movement_id": "h3", "effective_date": "2024-12-01", **LINE, "holder": "505"}
+    too_early = api.post("/lapses", "admin", early).get_json()
+    assert too_early["rule"] == "past-deadline"
+    assert "links" not in too_early  # an extension would not help

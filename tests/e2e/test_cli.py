@@ -477,3 +477,6 @@ def test_a_refusal_on_the_command_line_names_the_command_or_option_that_helps(
     )  # fmt: skip
     assert "refused (past-deadline)" in late.output
     assert "with its legal basis first (budget-ledger extend)" in late.output
+    early = tree("lapse", *LINE, "--holder", "505", "--date", "2024-12-01", ok=False)
+    assert "refused (past-deadline)" in early.output
+    assert "budget-ledger extend" not in early.output  # an extension would not help
