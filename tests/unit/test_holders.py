@@ -53,6 +53,13 @@ def test_a_subtree_holds_the_root_and_everyone_below_it() -> None:
     assert subtree_of(PARENTS.items(), "505") == {"505"}
 
 
+def test_a_subtree_of_the_deepest_tree_allowed_is_whole_and_a_cycle_in_it_is_broken() -> None:
+    parents = chain_of(limits.HOLDER_DEPTH_MAX)
+    assert subtree_of(parents.items(), "H1") == set(parents)
+    with pytest.raises(InvariantViolation, match="cycle"):
+        subtree_of({"A": "B", "B": "A", "TW": None}.items(), "A")
+
+
 def test_a_new_holder_may_not_go_below_the_depth_limit() -> None:
     check_depth(["H1"] * (limits.HOLDER_DEPTH_MAX - 1))
     with pytest.raises(InvalidInput, match=f"at most {limits.HOLDER_DEPTH_MAX}") as refused:
