@@ -126,6 +126,18 @@ API_PROBLEMS: dict[str, Problem] = {
 }
 
 
+# The API's way on from a refusal, by rule: resources that help (the problem's ``type``
+# says what the rule means). The ledger's message names codes and fields only.
+LINKS: dict[str, dict[str, str]] = {"unknown-holder": {"holders": "/holders"}}
+# Where to record the movement a refusal names as its remedy.
+REMEDY_LINKS: dict[str, dict[str, str]] = {"extend": {"extensions": "/extensions"}}
+
+
+def links(error: errors.LedgerError) -> dict[str, str] | None:
+    """The resources that help with ``error``, by name, or None."""
+    return LINKS.get(error.rule) or REMEDY_LINKS.get(error.values.get("remedy", ""))
+
+
 def problem_document(
     status: int,
     rule: str,

@@ -18,7 +18,13 @@ from webargs.flaskparser import FlaskParser, abort, is_json_request
 from werkzeug.exceptions import HTTPException
 
 from api.auth import Forbidden, TooManyAttempts, Unauthenticated
-from api.errors import API_PROBLEMS, PROBLEM_CONTENT_TYPE, problem_document, rule_problem
+from api.errors import (
+    API_PROBLEMS,
+    PROBLEM_CONTENT_TYPE,
+    links,
+    problem_document,
+    rule_problem,
+)
 from api.schemas import NUMBER_DIGITS_MAX, LongNumber, ProblemSchema
 from ledger.availability import is_unavailable, unavailable_reason
 from ledger.errors import InvalidInput, LedgerError
@@ -207,6 +213,7 @@ class LedgerApi(Api):  # type: ignore[misc]
         found = rule_problem(error)
         headers = {"Retry-After": "1"} if found.status == 503 else None
         errors = {error.field: [error.message]} if error.field else None
+        helps = links(error)
         return problem(
             found.status,
             error.rule,
@@ -214,6 +221,7 @@ class LedgerApi(Api):  # type: ignore[misc]
             f"{error}.{NOTHING_RECORDED if request.method == 'POST' else ''}",
             errors=errors,
             headers=headers,
+            **({"links": helps} if helps else {}),
         )
 
     def handle_unauthenticated(self, error: Unauthenticated) -> Response:

@@ -13,33 +13,19 @@ from api.auth import caller, read_model, require_scope, require_unscoped, servic
 from api.extensions import Blueprint
 from ledger.audit import history
 from ledger.errors import InvalidInput
-from ledger.values import VIETNAM_TIME, check_code, today_in_vietnam
+from ledger.filters import line_filters, read_filters
+from ledger.values import VIETNAM_TIME
 from projections.balances.reader import BalancesReader
 from projections.progress import monthly, progress
 from projections.queries import descendants, line_balances, subtree_balances
 
 blp = Blueprint("reads", __name__, description="Balances, reports, the audit trail and feed.")
 
-LINE_FIELDS = ("program", "kind", "source", "year", "holder", "project")
-
-
-def moment(args: dict[str, Any]) -> datetime | None:
-    return aware(args.get("known_at"))
-
-
 def aware(value: datetime | None) -> datetime | None:
     """A time without an offset is Vietnam time, as on the command line."""
     if value is not None and value.tzinfo is None:
         value = value.replace(tzinfo=VIETNAM_TIME)
     return value
-
-
-def line_filters(args: dict[str, Any]) -> dict[str, Any]:
-    filters = {name: args[name] for name in LINE_FIELDS if args.get(name) is not None}
-    for name in ("holder", "project"):
-        if name in filters:
-            filters[name] = check_code(filters[name], field=name)
-    return filters
 
 
 def scope_holders(reader: BalancesReader | None = None) -> set[str] | None:
@@ -58,13 +44,12 @@ class BalancesEndpoint(MethodView):
     def get(self, args: dict[str, Any]) -> Any:
         """Every derived figure of the chosen lines (or of a holder's subtree rolled up) at
         a date, as the books stood at a time."""
-        filters = line_filters(args)
-        day: date = args.get("as_of") or today_in_vietnam()
-        known_at = moment(args)
+        asked = read_filters(args)
+        filters, day, known_at = asked.lines, asked.as_of, asked.known_at
         if "holder" in filters:
             require_scope(filters["holder"])
         projections = services().current_projections(read_model())
-        if args["subtree"]:
+        if asked.subtree:
             if "holder" not in filters:
                 raise InvalidInput(
                     "subtree rolls up a holder's subtree: give holder", field="holder"
@@ -86,11 +71,11 @@ class ProgressEndpoint(MethodView):
         """The disbursement-progress table: plan, disbursed and rate, investment and
         recurrent side by side, earlier years' extended capital apart, the table's average
         and the rows below it flagged; with period=month, month by month."""
-        holder = args.get("holder")
-        holder = check_code(holder, field="holder") if holder else caller().scope
+        asked = read_filters(args)
+        holder = asked.lines.get("holder") or caller().scope
         if holder is not None:
             require_scope(holder)
-        known_at = moment(args)
+        known_at = asked.known_at
         projections = services().current_projections(read_model())
         if args.get("period"):
             start, end = args.get("start"), args.get("end")
@@ -101,7 +86,7 @@ class ProgressEndpoint(MethodView):
             )
             day = None
         else:
-            day = args.get("as_of") or today_in_vietnam()
+            day = asked.as_of
             rows = progress(projections, as_of=day, known_at=known_at, by=args["by"], holder=holder)
         return {
             "as_of": day,

@@ -98,7 +98,8 @@ CODE = validate.Length(min=1, max=limits.CODE_LENGTH_MAX)
 REFERENCE = validate.Length(min=1, max=limits.REFERENCE_LENGTH_MAX)
 MOVEMENT_ID = validate.Regexp(
     rf"^[A-Za-z0-9][A-Za-z0-9._:-]{{0,{limits.MOVEMENT_ID_LENGTH_MAX - 1}}}$",
-    error="use 1 to 64 letters, digits, '.', '_', ':' or '-', starting with a letter or digit",
+    error=f"use 1 to {limits.MOVEMENT_ID_LENGTH_MAX} letters, digits, '.', '_', ':' or '-', "
+    "starting with a letter or digit",
 )
 AMOUNT = validate.Range(min=1, max=limits.AMOUNT_VND_MAX)
 SIGNED_AMOUNT = validate.Range(min=-limits.AMOUNT_VND_MAX, max=limits.AMOUNT_VND_MAX)
@@ -443,7 +444,10 @@ class EventsQuerySchema(Schema):
         validate=validate.Range(min=0, max=limits.LOG_POSITION_MAX),
         metadata={"description": "Answer events after this log position."},
     )
-    limit = Whole(load_default=100, validate=validate.Range(min=1, max=1000))
+    limit = Whole(
+        load_default=limits.EVENTS_PAGE_DEFAULT,
+        validate=validate.Range(min=1, max=limits.EVENTS_PAGE_MAX),
+    )
 
 
 class EventSchema(ma.Schema):
@@ -490,6 +494,14 @@ class ProblemSchema(ma.Schema):
         keys=fields.String(),
         values=fields.List(fields.String()),
         metadata={"description": "Per field, what is wrong (422)."},
+    )
+    links = fields.Dict(
+        keys=fields.String(),
+        values=fields.String(),
+        metadata={
+            "description": "Resources that help with this refusal, by name: for "
+            'unknown-holder, {"holders": "/holders"}.'
+        },
     )
 
 

@@ -23,7 +23,6 @@ from gunicorn.config import AccessLogFormat
 from api.logs import JsonLog, route_logs
 from api.worker import ProblemWorker
 from ledger.application import open_ledger
-from ledger.errors import InvalidInput
 
 LOG_FORMATS = ("text", "json")
 # prometheus_client's multiprocess mode: each worker writes its counters under this
@@ -188,6 +187,15 @@ def serve_app(
     Server(load, options).run()
 
 
+class CannotListen(Exception):
+    """The server cannot listen where it was told: not a refusal of the ledger, nothing to
+    do with its data. ``in_use``: another program holds the port."""
+
+    def __init__(self, host: str, port: int, reason: str, *, in_use: bool) -> None:
+        super().__init__(f"cannot listen on {host}:{port}: {reason}")
+        self.host, self.port, self.reason, self.in_use = host, port, reason, in_use
+
+
 def check_port_free(host: str, port: int) -> None:
     """With SO_REUSEPORT the workers, not the arbiter, bind the port, and a port taken by
     another program would only show as workers failing to boot; say it plainly first. (A
@@ -198,13 +206,6 @@ def check_port_free(host: str, port: int) -> None:
         try:
             probe.bind((host, port))
         except OSError as error:
-            if error.errno == errno.EADDRINUSE:
-                raise InvalidInput(
-                    f"{port} on {host} is already in use; stop what listens there or "
-                    "choose another with --port",
-                    field="port",
-                ) from None
-            raise InvalidInput(
-                f"cannot listen on {host}:{port}: {error.strerror}; check --host and --port",
-                field="host",
-            ) from None
+            in_use = error.errno == errno.EADDRINUSE
+            reason = "it is already in use" if in_use else error.strerror or str(error)
+            raise CannotListen(host, port, reason, in_use=in_use) from None

@@ -40,17 +40,49 @@ UNITS = {"dong": (1, 0), "trieu": (10**6, 2), "ty": (10**9, 3)}
 EXIT_UNAVAILABLE = 75
 
 
+# The command line's way on from a refusal, by rule: the ledger's message (``{message}``)
+# speaks of codes and fields; these name the commands to run, from the values it carries.
+HINTS = {
+    "unknown-holder": "{message}; list them with 'budget-ledger units list' or register it "
+    "with 'budget-ledger units add'",
+    "no-ledger": "{message}; create one with 'budget-ledger init --database {database}' or "
+    "check the path",
+}
+# The command that records the movement a refusal names as its remedy.
+REMEDIES = {"extend": "budget-ledger extend"}
+# The option that gives a field a refusal says is missing.
+OPTIONS = {
+    "parent": "--parent CODE",
+    "holder": "--holder CODE",
+    "reverses": "--of",
+    "until": "--until",
+}
+
+
+def with_hint(error: LedgerError) -> str:
+    """The refusal as the command line tells it: the field, the ledger's message, and the
+    command or option that helps."""
+    message = error.message
+    if error.rule in HINTS:
+        message = HINTS[error.rule].format(message=message, **error.values)
+    elif error.values.get("remedy") in REMEDIES:
+        message = f"{message} ({REMEDIES[error.values['remedy']]})"
+    elif error.values.get("missing") and error.field in OPTIONS:
+        message = f"{message} ({OPTIONS[error.field]})"
+    return f"{error.field}: {message}" if error.field else message
+
+
 class Refused(click.ClickException):
     """A ledger refusal: exit code 1, the field and the reason on stderr, nothing recorded."""
 
     exit_code = 1
 
     def __init__(self, error: LedgerError) -> None:
-        super().__init__(str(error))
+        super().__init__(with_hint(error))
         self.error = error
 
     def format_message(self) -> str:
-        return f"refused ({self.error.rule}): {self.error}. Nothing was recorded."
+        return f"refused ({self.error.rule}): {self.message}. Nothing was recorded."
 
 
 class BadValue(click.BadParameter):

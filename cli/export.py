@@ -16,10 +16,11 @@ import click
 from api.services import Services
 from cli.common import DATE, TEXT, TIME, with_services, write_xlsx
 from cli.projections import read_models
-from cli.reads import filter_options, parse_filters
+from cli.reads import filter_options
 from ledger import datapackage, export, hledger
 from ledger.application import BudgetLedger
 from ledger.audit import history
+from ledger.filters import line_filters
 from ledger.values import check_code, parse_date, parse_moment, today_in_vietnam
 from projections.progress import BY, progress
 from projections.queries import line_balances
@@ -92,7 +93,7 @@ def export_command(
     headers finance offices exchange; the journal for hledger; or a Fiscal Data Package.
     Amounts are whole đồng."""
     ledger = services.ledger
-    chosen = parse_filters(**filters)
+    chosen = line_filters(filters)
     day = parse_date(as_of, field="as_of") if as_of else None
     moment = parse_moment(known_at, field="known_at") if known_at else None
     if output_format in ("xlsx", "datapackage") and not output:

@@ -12,20 +12,9 @@ from cli.projections import read_models
 from ledger.application import BudgetLedger
 from ledger.audit import check as check_ledger
 from ledger.audit import history as ledger_history
-from ledger.values import (
-    check_code,
-    check_kind,
-    check_program,
-    check_project,
-    check_source,
-    check_year,
-    parse_date,
-    parse_moment,
-    today_in_vietnam,
-)
+from ledger.filters import line_filters, read_filters
+from ledger.values import LINE_FIELDS, parse_moment
 from projections.queries import line_balances, subtree_balances
-
-IDENTITY = ("program", "kind", "source", "year", "holder", "project")
 
 
 def filter_options(func: Any) -> Any:
@@ -41,18 +30,6 @@ def filter_options(func: Any) -> Any:
     ):
         func = option(func)
     return func
-
-
-def parse_filters(**given: Any) -> dict[str, Any]:
-    checks = {
-        "program": check_program,
-        "kind": check_kind,
-        "source": check_source,
-        "year": check_year,
-        "holder": lambda v: check_code(v, field="holder"),
-        "project": check_project,
-    }
-    return {name: checks[name](value) for name, value in given.items() if value is not None}
 
 
 @click.command("balance")
@@ -86,18 +63,17 @@ def balance(
     **filters: Any,
 ) -> None:
     """One row per line with its derived figures at a date, as the books stood at a time."""
-    chosen = parse_filters(**filters)
-    day = parse_date(as_of, field="as_of") if as_of else today_in_vietnam()
-    moment = parse_moment(known_at, field="known_at") if known_at else None
+    asked = read_filters({**filters, "as_of": as_of, "known_at": known_at, "subtree": subtree})
+    chosen, day, moment = asked.lines, asked.as_of, asked.known_at
     with read_models(services) as projections:
-        if subtree:
+        if asked.subtree:
             if "holder" not in chosen:
                 raise click.UsageError("--subtree rolls up a holder's subtree: give --holder")
             services.ledger.get_holder(chosen["holder"])
             rows = subtree_balances(projections, chosen["holder"], chosen, day, moment)
         else:
             rows = line_balances(projections, chosen, day, moment)
-    columns = [(name, name) for name in IDENTITY] + [
+    columns = [(name, name) for name in LINE_FIELDS] + [
         ("assigned_vnd", "assigned"),
         ("allocated_on_vnd", "allocated on"),
         ("disbursed_vnd", "disbursed"),
@@ -152,7 +128,7 @@ def history(
     oldest effective date first (within a day a line's credits before its debits), with who
     recorded each, when, under which decision, and the line's available amount before and
     after."""
-    chosen = parse_filters(**filters)
+    chosen = line_filters(filters)
     holders = None
     if subtree:
         if "holder" not in chosen:

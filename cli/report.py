@@ -9,7 +9,8 @@ import click
 from api.services import Services
 from cli.common import DATE, TIME, emit, unit_option, with_services
 from cli.projections import read_models
-from ledger.values import check_code, parse_date, parse_moment, today_in_vietnam
+from ledger.filters import read_filters
+from ledger.values import parse_date
 from projections.progress import BY, monthly, progress
 
 PROGRESS_COLUMNS = [
@@ -86,8 +87,8 @@ def progress_command(
 ) -> None:
     """Plan, disbursed and rate, investment and recurrent side by side, earlier years' extended
     capital apart from this year's, the table's average, and the rows below it flagged."""
-    moment = parse_moment(known_at, field="known_at") if known_at else None
-    scope = check_code(holder, field="holder") if holder else None
+    asked = read_filters({"holder": holder, "as_of": as_of, "known_at": known_at})
+    moment, scope = asked.known_at, asked.lines.get("holder")
     columns: list[tuple[str, str]] = [(by, by)] + PROGRESS_COLUMNS
     with read_models(services) as projections:
         if period:
@@ -104,7 +105,7 @@ def progress_command(
             columns = [("as_of", "as of")] + columns
             title = f"Disbursement progress, month by month, {start} to {end}"
         else:
-            day = parse_date(as_of, field="as_of") if as_of else today_in_vietnam()
+            day = asked.as_of
             rows = progress(projections, as_of=day, known_at=moment, by=by, holder=scope)
             title = f"Disbursement progress on {day.isoformat()}"
     if moment:

@@ -3,14 +3,30 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import click
 
-from api.server import LOG_FORMATS
+from api.server import LOG_FORMATS, CannotListen
 from api.server import serve as run_server
 from cli.common import PORT, WholeRange, database_option, refusals
 from ledger.config import default_database
 from ledger.settings import THREADS_PER_WORKER
+
+
+@contextmanager
+def listening() -> Iterator[None]:
+    """A host and port the server cannot listen on, told with the options that choose them."""
+    try:
+        yield
+    except CannotListen as error:
+        if error.in_use:
+            raise click.ClickException(
+                f"{error.port} on {error.host} is already in use; stop what listens there or "
+                "choose another with --port"
+            ) from None
+        raise click.ClickException(f"{error}; check --host and --port") from None
 
 
 @click.command("serve")
@@ -47,7 +63,7 @@ def serve(
 ) -> None:
     """Serve the HTTP API under gunicorn (see /docs and /openapi.json) until interrupted.
     Prints "listening on URL" on stderr once ready; /metrics is for Prometheus."""
-    with refusals():
+    with refusals(), listening():
         run_server(
             database or default_database(),
             host=host,

@@ -39,7 +39,7 @@ from ledger.errors import (
     UnknownHolder,
     UnknownMovement,
 )
-from ledger.holders import Holder, subtree_of
+from ledger.holders import Holder, ancestors, check_depth, subtree_of
 from ledger.lines import BudgetLine
 from ledger.movements import Lapse, Movement, MovementRequest
 from ledger.values import (
@@ -97,9 +97,7 @@ def open_ledger(database: str, *, create: bool = False, check: bool = True) -> B
     touching the database (a server worker, which must start while the database is down)."""
     if not create and not is_postgres(database) and not Path(database).expanduser().exists():
         raise NoLedger(
-            f"there is no ledger at {describe(database)}; create one with "
-            f"'budget-ledger init --database {database}' or check the path",
-            field="database",
+            f"there is no ledger at {describe(database)}", field="database", database=database
         )
     env = persistence_environment(database)
     env["CREATE_TABLE"] = "yes" if create else "no"
@@ -112,9 +110,9 @@ def open_ledger(database: str, *, create: bool = False, check: bool = True) -> B
             if is_unavailable(error):
                 raise
             raise NoLedger(
-                f"{describe(database)} holds no ledger ({str(error).strip()}); create it with "
-                "'budget-ledger init'",
+                f"{describe(database)} holds no ledger ({str(error).strip()})",
                 field="database",
+                database=database,
             ) from None
     return ledger
 
@@ -189,6 +187,8 @@ class BudgetLedger(Application[UUID]):
                 f"under {existing.parent or 'nobody'}); codes are never reused",
                 field="code",
             )
+        if parent_holder is not None:
+            check_depth(ancestors(parent_holder.code, self.parent_of))
         holder = Holder.register(
             code, name_text, level, parent_holder, actor=check_actor(actor), recorded_at=utc_now()
         )
@@ -203,12 +203,12 @@ class BudgetLedger(Application[UUID]):
         if holder is not None:
             self._holders[code] = holder
         if holder is None:
-            raise UnknownHolder(
-                f"no holder has code {code}; list them with 'budget-ledger units list' or "
-                "register it with 'budget-ledger units add'",
-                field="holder",
-            )
+            raise UnknownHolder(f"no holder has code {code}", field="holder", code=code)
         return holder
+
+    def parent_of(self, code: str) -> str | None:
+        """The code of ``code``'s parent (None for the root); UnknownHolder if none has it."""
+        return self.get_holder(code).parent
 
     def subtree(self, code: str) -> set[str]:
         """The codes of ``code`` and every holder below it."""

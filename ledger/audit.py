@@ -19,8 +19,6 @@ from ledger.lines import BudgetLine
 from ledger.movements import KINDS, REFERENCE_FIELDS, Disburse, Reverse
 from ledger.values import LineKey, format_vnd
 
-LINE_FIELDS = ("program", "kind", "source", "year", "holder", "project")
-
 
 def order(effective_date: date, available_change_vnd: int, position: int) -> tuple[Any, ...]:
     """Where a posting stands in its line's running figures: by effective date; within a day

@@ -1,10 +1,16 @@
-"""The ledger's refusals: each names the field at fault and says why, and what to do.
+"""The ledger's refusals: each names its rule and the field at fault, says why, and carries
+the values it names.
 
 A ``LedgerError`` is raised by a guard before any event exists, so a refusal records nothing.
-Programmer errors are ``AssertionError``/``InvariantViolation`` and are never caught.
+Its message speaks of the ledger only (codes, fields, figures), never of a command or an
+option: each edge adds its own way on, the CLI the command to run (cli/common.py HINTS), the
+API a link (api/errors.py LINKS). Programmer errors are ``AssertionError``/
+``InvariantViolation`` and are never caught.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 
 class LedgerError(Exception):
@@ -13,10 +19,14 @@ class LedgerError(Exception):
     # A stable name for the rule that refused, for scripts and (later) the HTTP API.
     rule = "ledger-error"
 
-    def __init__(self, message: str, *, field: str | None = None) -> None:
+    def __init__(self, message: str, *, field: str | None = None, **values: Any) -> None:
+        """``values``: what the message names (a code, a database), for an edge's hint;
+        ``missing=True`` says ``field`` was required and not given; ``remedy`` names the
+        movement that would allow it (``extend``)."""
         super().__init__(message)
         self.message = message
         self.field = field
+        self.values = values
 
     def __str__(self) -> str:
         if self.field:

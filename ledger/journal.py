@@ -29,6 +29,9 @@ class Posting:
 
     @property
     def available_change_vnd(self) -> int:
+        # Written out here on purpose, not ledger.values.available_vnd: ``check`` recomputes
+        # every figure from the journal alone to compare with the lines, so a mistake in the
+        # shared formula shows as a disagreement instead of hiding on both sides.
         c = self.changes
         return (
             c.get("assigned_vnd", 0)
@@ -65,6 +68,7 @@ class JournalLine:
 
     @property
     def available_vnd(self) -> int:
+        # Independent of ledger.values.available_vnd on purpose (see Posting above).
         f = self.figures
         return f["assigned_vnd"] - f["allocated_on_vnd"] - f["disbursed_vnd"] - f["lapsed_vnd"]
 

@@ -60,5 +60,16 @@ RETRY_WAIT_S_MAX = 0.05
 # replays at most this many events, whatever its history.
 LINE_SNAPSHOT_INTERVAL = 100
 
-# Log positions are signed 64-bit integers in both stores.
+# Log positions are signed 64-bit integers in both stores; a question "as the books stand
+# now" reads up to this position.
 LOG_POSITION_MAX = 2**63 - 1
+
+# The holder tree is at most this many holders deep, counting the centre: five levels, and
+# room for agencies under agencies. Registering a holder below it is refused, so every walk
+# up the tree ends within it; a longer walk means the stored tree is broken (a cycle).
+HOLDER_DEPTH_MAX = 16
+
+# The audit feed (GET /events) answers at most this many events per page.
+EVENTS_PAGE_MAX = 1000
+EVENTS_PAGE_DEFAULT = 100
+assert EVENTS_PAGE_DEFAULT <= EVENTS_PAGE_MAX

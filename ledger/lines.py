@@ -27,7 +27,7 @@ from ledger.errors import (
     NothingToDo,
     PastDeadline,
 )
-from ledger.values import LineKey, format_vnd
+from ledger.values import LineKey, available_vnd, format_vnd
 
 
 def _iso(day: date) -> str:
@@ -210,7 +210,9 @@ class BudgetLine(Aggregate):
 
     @property
     def available_vnd(self) -> int:
-        return self.assigned_vnd - self.allocated_on_vnd - self.disbursed_vnd - self.lapsed_vnd
+        return available_vnd(
+            self.assigned_vnd, self.allocated_on_vnd, self.disbursed_vnd, self.lapsed_vnd
+        )
 
     @property
     def deadline(self) -> date:
@@ -351,8 +353,9 @@ class BudgetLine(Aggregate):
             raise PastDeadline(
                 f"line {self.key.label} could be disbursed until {self.deadline.isoformat()}; "
                 f"a payment effective {day.isoformat()} is too late. Record an extension "
-                "(budget-ledger extend) with its legal basis first",
+                "with its legal basis first",
                 field="effective_date",
+                remedy="extend",
             )
         for index, (until, extended_vnd, paid_late_vnd) in enumerate(self.extensions):
             after = self._deadline_before(index)

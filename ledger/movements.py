@@ -74,7 +74,7 @@ EDGE_NAMES = {"counterpart": "to_holder"}
 # What a refusal says when a kind's required field is missing (``{action}``: the kind's).
 MISSING = {
     "line": "name the line (program, kind, source, year)",
-    "reverses": "name the disbursement to reverse (--of)",
+    "reverses": "name the disbursement to reverse",
     "counterpart": "{action} needs a receiving holder",
 }
 # Fields other than citations, in the order their absence or presence is refused.
@@ -182,12 +182,12 @@ class MovementRequest:
         names = self.field_names()
         if "reverses" in names:
             if not self._value("reverses"):
-                raise InvalidInput(self._missing("reverses"), field="reverses")
+                raise InvalidInput(self._missing("reverses"), field="reverses", missing=True)
             check_movement_id(self._value("reverses"))
         line = self.line_key
         if "counterpart" in names:
             if not self._value("counterpart"):
-                raise InvalidInput(self._missing("counterpart"), field="to_holder")
+                raise InvalidInput(self._missing("counterpart"), field="to_holder", missing=True)
             counterpart = check_code(self._value("counterpart"), field="to_holder")
             object.__setattr__(self, "counterpart", counterpart)
             if line is not None and counterpart == line.holder:
@@ -252,7 +252,7 @@ class MovementRequest:
                 if given.get(name) is not None:
                     raise InvalidInput(cls._refused(name), field=field)
             elif name in cls.required_fields() and given.get(name) is None:
-                raise InvalidInput(cls._missing(name), field=field)
+                raise InvalidInput(cls._missing(name), field=field, missing=True)
         return cls(**{name: given[name] for name in names if name in given})
 
     @classmethod
@@ -578,7 +578,7 @@ class Extend(MovementRequest):
         "amount_vnd": "What may be paid after the current deadline (default: all undisbursed).",
         "basis": "The legal basis, e.g. NQ 111/2024/QH15.",
     }
-    says = {"until": "an extension needs its new deadline (--until)"}
+    says = {"until": "an extension needs its new deadline"}
 
     def post(self, books: Books, at: datetime) -> Posted:
         line = books.existing_line(self.line)

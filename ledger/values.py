@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
@@ -329,17 +329,10 @@ class LineKey:
         )
 
     def as_dict(self) -> dict[str, Any]:
-        return {
-            "program": self.program,
-            "kind": self.kind,
-            "source": self.source,
-            "year": self.year,
-            "holder": self.holder,
-            "project": self.project,
-        }
+        return {name: getattr(self, name) for name in LINE_FIELDS}
 
     def with_holder(self, holder: str) -> LineKey:
-        return LineKey(self.program, self.kind, self.source, self.year, holder, self.project)
+        return replace(self, holder=holder)
 
     @property
     def group(self) -> tuple[str, str, str, int]:
@@ -378,6 +371,18 @@ class LineKey:
                 field=field,
             )
         return day
+
+
+# A line's identity fields in order, as every filter, row and column lists them.
+LINE_FIELDS: tuple[str, ...] = tuple(field.name for field in fields(LineKey))
+
+
+def available_vnd(
+    assigned_vnd: int, allocated_on_vnd: int, disbursed_vnd: int, lapsed_vnd: int
+) -> int:
+    """A line's available amount from its four stored figures: what it was assigned, less
+    what it allocated on to its children, disbursed, and returned when it lapsed."""
+    return assigned_vnd - allocated_on_vnd - disbursed_vnd - lapsed_vnd
 
 
 def holder_id(code: str) -> uuid.UUID:

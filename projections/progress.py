@@ -17,6 +17,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from ledger.errors import InvalidInput, UnknownHolder
+from ledger.holders import ancestors
 from projections.runner import Projections
 
 BY = ("holder", "program", "kind", "source")
@@ -58,13 +59,13 @@ def progress(
 ) -> list[dict[str, Any]]:
     """The report's rows, then a last row ``TOTAL``; each row flags ``below_average``."""
     if by not in BY:
-        raise InvalidInput(f"--by must be one of {', '.join(BY)}", field="by")
+        raise InvalidInput(f"must be one of {', '.join(BY)}", field="by")
     reader = projections.reader()
     position = reader.position_at(known_at)
     parents = reader.parents()
     scope = holder or _root(parents)
     if scope not in parents:
-        raise UnknownHolder(f"no holder has code {scope}", field="holder")
+        raise UnknownHolder(f"no holder has code {scope}", field="holder", code=scope)
     year = as_of.year
     tallies: dict[str, Tally] = defaultdict(Tally)
     this_year = {"year": year}
@@ -144,7 +145,7 @@ def monthly(
 ) -> list[dict[str, Any]]:
     """The same report at the end of each month from ``start`` to ``end`` (and at ``end``)."""
     if end < start:
-        raise InvalidInput("--to must not be before --from", field="to")
+        raise InvalidInput("is before the first month asked for (from)", field="to")
     rows = []
     for day in month_ends(start, end):
         for row in progress(projections, as_of=day, known_at=known_at, by=by, holder=holder):
@@ -165,19 +166,15 @@ def month_ends(start: date, end: date) -> list[date]:
 def _branch(parents: dict[str, str | None], scope: str, holder: str) -> str | None:
     """The row ``holder`` counts in: ``scope`` itself, the child of ``scope`` it lies under,
     or None when it lies outside ``scope``'s subtree."""
-    current: str | None = holder
-    below: str | None = None
-    for _ in range(64):
-        if current is None:
-            return None
-        if current == scope:
-            return below or scope
-        below, current = current, parents.get(current)
-    return None
+    chain = ancestors(holder, parents.__getitem__)
+    if scope not in chain:
+        return None
+    below = chain.index(scope) - 1
+    return chain[below] if below >= 0 else scope
 
 
 def _root(parents: dict[str, str | None]) -> str:
     roots = [code for code, parent in parents.items() if parent is None]
     if len(roots) != 1:
-        raise InvalidInput("name the holder to report on (--holder CODE)", field="holder")
-    return roots[0]
+        raise InvalidInput("name the holder to report on", field="holder", missing=True)
+    return str(roots[0])

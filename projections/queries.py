@@ -6,7 +6,7 @@ from datetime import date, datetime
 from typing import Any
 
 from ledger.holders import subtree_of
-from ledger.values import LineKey
+from ledger.values import LineKey, available_vnd
 from projections.balances.reader import BalancesReader
 from projections.runner import Projections
 
@@ -18,7 +18,7 @@ def _figures(values: tuple[int, int, int, int]) -> dict[str, int]:
         "allocated_on_vnd": allocated_on,
         "disbursed_vnd": disbursed,
         "lapsed_vnd": lapsed,
-        "available_vnd": assigned - allocated_on - disbursed - lapsed,
+        "available_vnd": available_vnd(assigned, allocated_on, disbursed, lapsed),
     }
 
 

@@ -9,13 +9,15 @@ from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
+from ledger.limits import LOG_POSITION_MAX
+from ledger.values import LINE_FIELDS
 from projections.balances.fold import ZERO, Values, add, values_of
 from projections.balances.schema import BLOCK_DAYS, ERA_BLOCKS, FIGURES, chunks, tables
 from projections.events import clock_text
 from projections.sql import ViewStore
 
 # The fields of a line's identity that ``lines`` filters on, in its order.
-LINE_FIELDS = ("program", "kind", "source", "year", "holder", "project")
+COLUMNS = ", ".join(LINE_FIELDS)
 GROUP_FIELDS = ("program", "kind", "source", "year")
 
 
@@ -44,8 +46,7 @@ class BalancesReader:
         names = [name for name in LINE_FIELDS if filters.get(name) is not None]
         where = f" WHERE {' AND '.join(f'{name} = ?' for name in names)}" if names else ""
         return self.store.execute(
-            f"SELECT node, program, kind, source, year, holder, project FROM {self.t['lines']}"
-            f"{where} ORDER BY program, kind, source, year, holder, project",
+            f"SELECT node, {COLUMNS} FROM {self.t['lines']}{where} ORDER BY {COLUMNS}",
             [filters[name] for name in names],
         )
 
@@ -103,7 +104,7 @@ class BalancesReader:
         day = as_of.toordinal()
         block = day // BLOCK_DAYS
         era = block // ERA_BLOCKS
-        limit = position if position is not None else 2**62
+        limit = position if position is not None else LOG_POSITION_MAX
         figures = ", ".join(FIGURES)
         before = self.store.one(
             f"SELECT {figures} FROM {self.t['eras']} WHERE node = ? AND era ="
@@ -183,7 +184,7 @@ class BalancesReader:
         day = as_of.toordinal()
         block = day // BLOCK_DAYS
         era = block // ERA_BLOCKS
-        limit = position if position is not None else 2**62
+        limit = position if position is not None else LOG_POSITION_MAX
         e_figures = ", ".join(f"e.{name}" for name in FIGURES)
         b_figures = ", ".join(f"b.{name}" for name in FIGURES)
         d_figures = ", ".join(f"d.{name}" for name in FIGURES)
@@ -234,13 +235,13 @@ class BalancesReader:
         return (
             f"SELECT node, position, until_day, amount_vnd FROM {self.t['extensions']}"
             f" WHERE node IN ({marks}) AND effective_day <= ? AND position <= ?",
-            (*chunk, as_of.toordinal(), position if position is not None else 2**62),
+            (*chunk, as_of.toordinal(), position if position is not None else LOG_POSITION_MAX),
         )
 
     def extension(self, node: int, as_of: date, position: int | None) -> tuple[date, int] | None:
         row = self.store.one(
             f"SELECT until_day, amount_vnd FROM {self.t['extensions']} WHERE node = ?"
             " AND effective_day <= ? AND position <= ? ORDER BY position DESC LIMIT 1",
-            (node, as_of.toordinal(), position if position is not None else 2**62),
+            (node, as_of.toordinal(), position if position is not None else LOG_POSITION_MAX),
         )
         return (date.fromordinal(row[0]), int(row[1])) if row else None

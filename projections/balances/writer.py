@@ -11,12 +11,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from ledger.holders import ancestors
 from projections.balances.fold import Fold, NodeState, Rows, SubtreeKey, values_of
 from projections.balances.schema import BLOCK_DAYS, FIGURES, BalancesSchema, chunks, tables
 from projections.events import EXTENDED, Event, Opened, Posting, Registered
 from projections.sql import Insert, ViewStore
-
-ANCESTORS_MAX = 16
 
 
 @dataclass(frozen=True)
@@ -351,10 +350,4 @@ class BalancesWriter:
         return self.parents
 
     def _ancestors(self, holder: str) -> list[str]:
-        parents = self._parent_directory()
-        chain: list[str] = []
-        current: str | None = holder
-        while current is not None and len(chain) < ANCESTORS_MAX:
-            chain.append(current)
-            current = parents.get(current)
-        return chain
+        return ancestors(holder, self._parent_directory().__getitem__)

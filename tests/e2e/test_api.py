@@ -592,3 +592,31 @@ def test_a_read_after_a_rebuild_in_another_process_uses_the_new_generation(
     api.ok(api.post("/disbursements", "clerk-505", payment), 201)
     after = api.balances(program="GNBV")
     assert after["505"]["disbursed_vnd"] == before["505"]["disbursed_vnd"] + TY
+
+
+def test_a_refusal_over_http_links_to_what_helps_and_names_no_command(api: Api) -> None:
+    """The ledger's refusals carry codes and fields; the command line adds its commands
+    (tests/e2e/test_cli.py), the API its links, and neither reaches the other's clients."""
+    worked_example(api)
+    stranger = move("h1", "2024-07-01", holder="NOPE", amount_vnd=TY, voucher="KB")
+    late = move("h2", "2025-03-01", holder="505", amount_vnd=TY, voucher="KB")
+    answers = {
+        "unknown-holder": api.get("/balances", "auditor", holder="NOPE"),
+        "past-deadline": api.post("/disbursements", "admin", late),
+    }
+    unknown_write = api.post("/disbursements", "admin", stranger)
+    assert unknown_write.get_json()["links"] == {"holders": "/holders"}
+    assert api.ok(api.get("/holders", "auditor"))  # the link answers
+    for rule, response in answers.items():
+        body = response.get_json()
+        assert body["rule"] == rule
+        assert "budget-ledger" not in json.dumps(body)
+        assert "--" not in json.dumps(body)
+    assert answers["unknown-holder"].status_code == 422
+    assert answers["unknown-holder"].get_json()["detail"] == "holder: no holder has code NOPE."
+    assert answers["unknown-holder"].get_json()["links"] == {"holders": "/holders"}
+    assert answers["past-deadline"].get_json()["links"] == {"extensions": "/extensions"}
+    early = {"movement_id": "h3", "effective_date": "2024-12-01", **LINE, "holder": "505"}
+    too_early = api.post("/lapses", "admin", early).get_json()
+    assert too_early["rule"] == "past-deadline"
+    assert "links" not in too_early  # an extension would not help

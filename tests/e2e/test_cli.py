@@ -296,3 +296,28 @@ def test_history_filters_by_subtree_actor_and_recorded_time(tree: Cli) -> None:
     assert all(e["recorded_at"] <= middle for e in earlier)
     assert len(later) + len(earlier) >= len(everything)
     tree.run("history", "--subtree", expect=FAILS)
+
+
+def test_a_refusal_on_the_command_line_names_the_command_or_option_that_helps(
+    tree: Cli,
+) -> None:
+    """The ledger's refusals carry codes and fields; the command line adds its own commands
+    and options (the API its links instead: tests/e2e/test_api.py)."""
+    worked_example(tree)
+    unknown = tree.run("balance", "--holder", "NOPE", "--subtree", expect=FAILS)
+    assert (
+        "refused (unknown-holder): holder: no holder has code NOPE; list them with "
+        "'budget-ledger units list' or register it with 'budget-ledger units add'. "
+        "Nothing was recorded." in unknown.output
+    )
+    orphan = tree.run("units", "add", "03618", "Xã Mường Than", "--level", "commune", expect=FAILS)
+    assert "parent: a commune holder needs a parent (--parent CODE)" in orphan.output
+    late = tree.run(
+        "disburse", *LINE, "--holder", "505", "--amount", str(TY), "--voucher", "KB 9",
+        "--date", "2025-03-01", expect=FAILS,
+    )  # fmt: skip
+    assert "refused (past-deadline)" in late.output
+    assert "with its legal basis first (budget-ledger extend)" in late.output
+    early = tree.run("lapse", *LINE, "--holder", "505", "--date", "2024-12-01", expect=FAILS)
+    assert "refused (past-deadline)" in early.output
+    assert "budget-ledger extend" not in early.output  # an extension would not help

@@ -20,13 +20,15 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
+import pytest
 from click.testing import CliRunner
 from gunicorn import glogging
 from gunicorn.config import Config
 
-from api.server import AccessLog
+from api.server import AccessLog, CannotListen, check_port_free
 from bench.cpu import free_port, listening_sockets, port_sockets
 from cli import main
+from ledger.errors import LedgerError
 
 STARTUP_S_MAX = 30
 CONNECTIONS = 64  # opened at once by the spreading test
@@ -278,6 +280,21 @@ def test_serve_refuses_a_port_in_use(database: str) -> None:
     assert result.exit_code != 0
     assert f"{port} on 127.0.0.1 is already in use" in result.output
     assert "--port" in result.output
+    # A port in use is the server's trouble, not a refusal of the ledger.
+    assert "refused" not in result.output
+    assert "Nothing was recorded" not in result.output
+
+
+def test_a_port_in_use_is_the_server_s_error_not_the_ledger_s() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        with pytest.raises(CannotListen) as cannot:
+            check_port_free("127.0.0.1", port)
+    assert not isinstance(cannot.value, LedgerError)
+    assert (cannot.value.port, cannot.value.in_use) == (port, True)
+    assert "--" not in str(cannot.value)
 
 
 def test_the_stack_floor_answers_in_the_api_s_shape() -> None:

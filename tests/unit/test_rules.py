@@ -311,6 +311,19 @@ def test_adjustment_may_carry_a_sign_but_not_exceed_the_limit() -> None:
     assert request("adjust", "a", date(2024, 1, 1), LINE, amount_vnd=-limits.AMOUNT_VND_MAX)
 
 
+def test_the_holder_tree_has_a_depth_limit(memory_ledger: BudgetLedger) -> None:
+    register_tree(memory_ledger)
+    parent = "505"  # the fourth level: TW, 49, 505
+    for number in range(limits.HOLDER_DEPTH_MAX - 3):
+        memory_ledger.register_holder(f"A{number}", "Ban QLDA", "agency", parent, actor="t")
+        parent = f"A{number}"
+    before = memory_ledger.list_holders()
+    with pytest.raises(InvalidInput, match=f"at most {limits.HOLDER_DEPTH_MAX}"):
+        memory_ledger.register_holder("DEEP", "Ban QLDA", "agency", parent, actor="t")
+    assert memory_ledger.list_holders() == before
+    assert len(memory_ledger.subtree(parent)) == 1
+
+
 def test_holders_form_a_tree(memory_ledger: BudgetLedger) -> None:
     register_tree(memory_ledger)
     with pytest.raises(NotRelated):
@@ -362,3 +375,13 @@ def test_check_finds_a_reversal_larger_than_its_payment(ledger: BudgetLedger) ->
         if movement["movement_id"] == "w7":
             movement["amount_vnd"] = 61 * TY
     assert any("more than the" in p for p in check(journal, ledger.list_lines()))
+
+
+def test_a_refusal_names_the_field_a_movement_lacks_and_no_option() -> None:
+    """The command line adds its option (--of, --until) from ``missing``; an import row or
+    an HTTP body names the field itself."""
+    for action, field in (("reverse", "reverses"), ("extend", "until")):
+        with pytest.raises(InvalidInput) as refused:
+            request(action, "m", date(2024, 7, 1), None if action == "reverse" else LINE)
+        assert (refused.value.field, refused.value.values) == (field, {"missing": True})
+        assert "--" not in refused.value.message
