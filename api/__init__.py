@@ -15,9 +15,9 @@ from api import holders, logs, meta, movements, reads
 from api.auth import Forbidden, TooManyAttempts, Unauthenticated, authenticate
 from api.extensions import LedgerApi, LedgerJSONProvider
 from api.services import Services, bootstrap
-from ledger.availability import DATABASE_ERRORS
-from ledger.config import default_database
-from ledger.errors import LedgerError
+from ledger.domain.errors import LedgerError
+from ledger.storage.availability import DATABASE_ERRORS
+from ledger.storage.config import default_database
 
 TITLE = "Budget Ledger"
 BLUEPRINTS = (movements.blp, holders.blp, reads.blp, meta.blp)

@@ -11,7 +11,7 @@ from flask import current_app, g, request
 
 from api.services import Services
 from api.tokens import FAILURE_WINDOW_S, FAILURES_MAX, Token
-from ledger.holders import ancestors
+from ledger.domain.holders import ancestors
 from projections.runner import ReadModelState
 
 # Paths anyone may read: health checks, the API's own description, the problem types and

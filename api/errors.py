@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ledger import errors
+from ledger.domain import errors
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 

@@ -26,10 +26,10 @@ from api.errors import (
     rule_problem,
 )
 from api.schemas import NUMBER_DIGITS_MAX, LongNumber, ProblemSchema
-from ledger.availability import is_unavailable, unavailable_reason
-from ledger.errors import InvalidInput, LedgerError
-from ledger.settings import RETRY_AFTER_S
-from ledger.values import check_characters
+from ledger.domain.errors import InvalidInput, LedgerError
+from ledger.domain.values import check_characters
+from ledger.storage.availability import is_unavailable, unavailable_reason
+from ledger.storage.settings import RETRY_AFTER_S
 
 log = logging.getLogger("budget_ledger.api")
 NOTHING_RECORDED = " Nothing was recorded."

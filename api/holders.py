@@ -10,8 +10,8 @@ from flask.views import MethodView
 from api import schemas
 from api.auth import caller, in_scope, require_scope, require_unscoped, require_write, services
 from api.extensions import Blueprint
-from ledger.errors import UnknownHolder
-from ledger.values import check_code
+from ledger.domain.errors import UnknownHolder
+from ledger.domain.values import check_code
 
 blp = Blueprint("holders", __name__, description="The tree of holders.")
 

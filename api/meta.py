@@ -15,7 +15,7 @@ from api import schemas
 from api.auth import services
 from api.errors import all_problems, problem_type
 from api.extensions import Blueprint, unavailable
-from ledger.availability import DATABASE_ERRORS, is_unavailable, unavailable_reason
+from ledger.storage.availability import DATABASE_ERRORS, is_unavailable, unavailable_reason
 
 blp = Blueprint("meta", __name__, description="Health and the meaning of each problem type.")
 

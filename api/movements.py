@@ -1,4 +1,4 @@
-"""Every kind of movement (ledger/movements.py KINDS) as a ``POST``, and
+"""Every kind of movement (ledger/domain/movements.py KINDS) as a ``POST``, and
 ``GET /movements/<id>`` for a recorded one.
 
 Every write is idempotent by its movement id (the body's ``movement_id`` or the
@@ -19,9 +19,9 @@ from flask.views import MethodView
 from api import schemas
 from api.auth import caller, in_scope, require_any_in_scope, require_scope, services
 from api.extensions import Blueprint
-from ledger.errors import MovementIdConflict, UnknownMovement
-from ledger.movements import KINDS, MovementRequest, Reverse
-from ledger.values import LineKey
+from ledger.domain.errors import MovementIdConflict, UnknownMovement
+from ledger.domain.movements import KINDS, MovementRequest, Reverse
+from ledger.domain.values import LineKey
 
 blp = Blueprint("movements", __name__, description="Record movements of money.")
 

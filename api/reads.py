@@ -11,10 +11,10 @@ from flask.views import MethodView
 from api import schemas
 from api.auth import caller, read_model, require_scope, require_unscoped, services
 from api.extensions import Blueprint
-from ledger.audit import history
-from ledger.errors import InvalidInput
-from ledger.filters import line_filters, read_filters
-from ledger.values import VIETNAM_TIME
+from ledger.domain.audit import history
+from ledger.domain.errors import InvalidInput
+from ledger.domain.filters import line_filters, read_filters
+from ledger.domain.values import VIETNAM_TIME
 from projections.balances.reader import BalancesReader
 from projections.progress import monthly, progress
 from projections.queries import descendants, line_balances, subtree_balances

@@ -2,7 +2,7 @@
 document is generated from these same classes.
 
 Amounts are JSON integers of whole đồng (``amount_vnd``), dates ISO 8601. The schemas check
-types, presence and documented ranges; the ledger's own checks (ledger/values.py) then run on
+types, presence and documented ranges; the ledger's own checks (ledger/domain/values.py) then run on
 every value, so a request the schema lets through can still be refused with the field named.
 """
 
@@ -16,10 +16,10 @@ from flask import request
 from marshmallow import fields, validate
 
 from api.auth import require_write
-from ledger import limits
-from ledger.errors import InvalidInput
-from ledger.movements import MovementRequest
-from ledger.values import (
+from ledger.domain import limits
+from ledger.domain.errors import InvalidInput
+from ledger.domain.movements import MovementRequest
+from ledger.domain.values import (
     KINDS,
     LEVELS,
     PROGRAMS,
@@ -43,7 +43,7 @@ class LongNumber:
 
 
 def _read(read: Any, value: Any, **kwargs: Any) -> Any:
-    """A value read by ledger/values.py, its refusal as the schema's."""
+    """A value read by ledger/domain/values.py, its refusal as the schema's."""
     try:
         return read(value, **kwargs)
     except InvalidInput as error:
@@ -51,7 +51,7 @@ def _read(read: Any, value: Any, **kwargs: Any) -> Any:
 
 
 class Text(fields.String):
-    """Text by ledger/values.py's rules: no control characters, lone surrogates, line
+    """Text by ledger/domain/values.py's rules: no control characters, lone surrogates, line
     separators or direction overrides; ``multiline`` allows newlines and tabs (notes)."""
 
     def __init__(self, *, multiline: bool = False, **kwargs: Any) -> None:
@@ -76,7 +76,7 @@ class Whole(fields.Integer):
 
 
 class Day(fields.Date):
-    """YYYY-MM-DD in ASCII digits within the ledger's calendar (ledger/values.py)."""
+    """YYYY-MM-DD in ASCII digits within the ledger's calendar (ledger/domain/values.py)."""
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
         if not isinstance(value, str):
@@ -85,7 +85,7 @@ class Day(fields.Date):
 
 
 class Moment(fields.DateTime):
-    """A time as the CLI reads it (ledger/values.py): ISO 8601, Vietnam time without an
+    """A time as the CLI reads it (ledger/domain/values.py): ISO 8601, Vietnam time without an
     offset, a bare date for the end of that day, within the ledger's calendar."""
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:

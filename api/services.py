@@ -18,9 +18,9 @@ import threading
 
 from api.tokens import Found, TokenStore
 from ledger.application import BudgetLedger, open_ledger
-from ledger.integrity import Log
+from ledger.storage.integrity import Log
+from ledger.storage.sql import ViewStore
 from projections.runner import Projections, ReadModelState
-from projections.sql import ViewStore
 
 
 def bootstrap(database: str, *, create: bool = False, check: bool = True) -> Services:

@@ -21,11 +21,11 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from ledger.errors import InvalidInput
-from ledger.movements import KINDS
-from ledger.movements import ROLES as ROLES
-from ledger.values import VIETNAM_TIME, check_code, check_text, today_in_vietnam
-from projections.sql import ViewStore
+from ledger.domain.errors import InvalidInput
+from ledger.domain.movements import KINDS
+from ledger.domain.movements import ROLES as ROLES
+from ledger.domain.values import VIETNAM_TIME, check_code, check_text, today_in_vietnam
+from ledger.storage.sql import ViewStore
 
 TABLE = "api_tokens"
 FAILURES_TABLE = "auth_failures"

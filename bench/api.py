@@ -43,10 +43,10 @@ from api.tokens import TokenStore  # noqa: E402
 from bench.cpu import free_port, listening_sockets, postmaster_pid, tree_cpu_s  # noqa: E402
 from bench.pg import bench_database  # noqa: E402
 from ledger.application import BudgetLedger, open_ledger  # noqa: E402
-from ledger.movements import movement  # noqa: E402
-from ledger.values import LineKey  # noqa: E402
+from ledger.domain.movements import movement  # noqa: E402
+from ledger.domain.values import LineKey  # noqa: E402
+from ledger.storage.sql import ViewStore  # noqa: E402
 from projections.runner import Projections  # noqa: E402
-from projections.sql import ViewStore  # noqa: E402
 
 DISTRICTS = 20
 COMMUNES_PER_DISTRICT = 10

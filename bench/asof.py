@@ -39,10 +39,10 @@ sys.path.insert(0, str(ROOT))
 
 from bench.pg import bench_database  # noqa: E402
 from ledger.application import BudgetLedger, open_ledger  # noqa: E402
-from ledger.errors import LedgerError  # noqa: E402
-from ledger.lines import BudgetLine  # noqa: E402
-from ledger.movements import Movement, MovementRequest, movement  # noqa: E402
-from ledger.values import LineKey  # noqa: E402
+from ledger.domain.errors import LedgerError  # noqa: E402
+from ledger.domain.lines import BudgetLine  # noqa: E402
+from ledger.domain.movements import Movement, MovementRequest, movement  # noqa: E402
+from ledger.domain.values import LineKey  # noqa: E402
 from projections.progress import progress  # noqa: E402
 from projections.queries import line_balances, subtree_balances  # noqa: E402
 from projections.runner import Projections  # noqa: E402

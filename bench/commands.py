@@ -34,9 +34,9 @@ sys.path.insert(0, str(ROOT))
 
 from bench.pg import bench_database  # noqa: E402
 from ledger.application import BudgetLedger, open_ledger  # noqa: E402
-from ledger.lines import BudgetLine  # noqa: E402
-from ledger.movements import Movement, movement  # noqa: E402
-from ledger.values import LineKey  # noqa: E402
+from ledger.domain.lines import BudgetLine  # noqa: E402
+from ledger.domain.movements import Movement, movement  # noqa: E402
+from ledger.domain.values import LineKey  # noqa: E402
 
 PAY_DAY = date(2024, 6, 1)
 

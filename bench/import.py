@@ -37,10 +37,10 @@ sys.path.insert(0, str(ROOT))
 
 from bench.pg import bench_database  # noqa: E402
 from ledger.application import open_ledger  # noqa: E402
-from ledger.importer import COLUMNS  # noqa: E402
-from ledger.movements import movement  # noqa: E402
-from ledger.storage import log_tables  # noqa: E402
-from ledger.values import LineKey  # noqa: E402
+from ledger.domain.movements import movement  # noqa: E402
+from ledger.domain.values import LineKey  # noqa: E402
+from ledger.interchange.importer import COLUMNS  # noqa: E402
+from ledger.storage.log import log_tables  # noqa: E402
 
 COMMUNES = 250
 PROGRAMS, KINDS = ("NTM", "GNBV"), ("DTPT", "SN")

@@ -26,8 +26,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from api import schemas  # noqa: E402
 from api.server import serve_app  # noqa: E402
-from ledger.settings import THREADS_PER_WORKER  # noqa: E402
-from ledger.values import today_in_vietnam  # noqa: E402
+from ledger.domain.values import today_in_vietnam  # noqa: E402
+from ledger.storage.settings import THREADS_PER_WORKER  # noqa: E402
 
 
 def create_floor_app() -> Flask:

@@ -4,7 +4,7 @@ Generates a history with bench/asof.py's generator (movements through the domain
 saved in batches through the ledger's insert function, which writes the hash chain), then
 times, in the same run:
   - a plain sequential read of the events table (the floor);
-  - recomputing the hash chain from every stored event (ledger/integrity.py);
+  - recomputing the hash chain from every stored event (ledger/storage/integrity.py);
   - the whole verify: the chain, then the ledger's rules over the stored events.
 and prints each as seconds per million events.
 
@@ -29,9 +29,9 @@ sys.path.insert(0, str(ROOT))
 from bench.asof import generate  # noqa: E402
 from bench.pg import bench_database  # noqa: E402
 from ledger.application import open_ledger  # noqa: E402
-from ledger.audit import check  # noqa: E402
-from ledger.integrity import Log  # noqa: E402
-from projections.sql import ViewStore  # noqa: E402
+from ledger.domain.audit import check  # noqa: E402
+from ledger.storage.integrity import Log  # noqa: E402
+from ledger.storage.sql import ViewStore  # noqa: E402
 
 
 def plain_read(url: str) -> float:

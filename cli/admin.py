@@ -18,9 +18,9 @@ from cli.common import (
 )
 from cli.session import Session, pass_session
 from ledger.application import BudgetLedger
-from ledger.config import default_database, describe, is_postgres
-from ledger.hardening import harden
-from ledger.values import check_year, format_vnd, parse_date
+from ledger.domain.values import check_year, format_vnd, parse_date
+from ledger.storage.config import default_database, describe, is_postgres
+from ledger.storage.hardening import harden
 
 
 def seal(services: Services) -> int:

@@ -20,8 +20,8 @@ from api.services import bootstrap
 from cli.common import database_option, refusals
 from cli.integrity import stored_log
 from cli.session import Session, pass_session
-from ledger.config import default_database, is_postgres
-from ledger.settings import LOCK_WAIT_S
+from ledger.storage.config import default_database, is_postgres
+from ledger.storage.settings import LOCK_WAIT_S
 
 
 def copy_sqlite(source: Path, target: Path) -> None:

@@ -20,11 +20,8 @@ from rich.table import Table
 
 from api.services import Services
 from cli.session import Session, pass_session
-from ledger.availability import DATABASE_ERRORS, is_unavailable, unavailable_reason
-from ledger.config import DATABASE_ENVVAR, default_database
-from ledger.errors import InvalidInput, LedgerError
-from ledger.export import spreadsheet_text, xlsx_value
-from ledger.values import (
+from ledger.domain.errors import InvalidInput, LedgerError
+from ledger.domain.values import (
     check_characters,
     format_vnd,
     parse_date,
@@ -32,6 +29,9 @@ from ledger.values import (
     parse_whole,
     read_amount,
 )
+from ledger.interchange.export import spreadsheet_text, xlsx_value
+from ledger.storage.availability import DATABASE_ERRORS, is_unavailable, unavailable_reason
+from ledger.storage.config import DATABASE_ENVVAR, default_database
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -95,7 +95,7 @@ class BadValue(click.BadParameter):
 
 
 class Value(click.ParamType[Any]):
-    """An option read by one of ledger/values.py's rules (the rules the API and the import
+    """An option read by one of ledger/domain/values.py's rules (the rules the API and the import
     apply too); a value it refuses is a BadValue naming the option."""
 
     def __init__(self, name: str, read: Callable[[str], Any]) -> None:
@@ -317,7 +317,7 @@ def write_xlsx(
     path: str, rows: Sequence[dict[str, Any]], columns: Sequence[tuple[str, str]], title: str
 ) -> None:
     """Amounts as whole-đồng numbers, rates as percentages, dates as dates; text as text
-    cells, neutralised (``ledger.export.xlsx_value``), never a formula."""
+    cells, neutralised (``ledger.interchange.export.xlsx_value``), never a formula."""
     from openpyxl import Workbook
     from openpyxl.styles import Font
 

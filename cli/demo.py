@@ -9,10 +9,10 @@ import click
 from cli.common import emit, refusals
 from cli.projections import read_models
 from cli.session import Session, pass_session
-from ledger import demo as demo_data
-from ledger import demo_seed000 as seed000
-from ledger.audit import check
-from ledger.config import DATABASE_ENVVAR, data_directory, describe
+from ledger.demo import data as demo_data
+from ledger.demo import seed000
+from ledger.domain.audit import check
+from ledger.storage.config import DATABASE_ENVVAR, data_directory, describe
 from projections.progress import progress
 
 REPORT_DAY = date(2024, 9, 17)

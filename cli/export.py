@@ -17,11 +17,11 @@ from api.services import Services
 from cli.common import DATE, TEXT, TIME, with_services, write_xlsx
 from cli.projections import read_models
 from cli.reads import filter_options
-from ledger import datapackage, export, hledger
 from ledger.application import BudgetLedger
-from ledger.audit import history
-from ledger.filters import line_filters
-from ledger.values import check_code, parse_date, parse_moment, today_in_vietnam
+from ledger.domain.audit import history
+from ledger.domain.filters import line_filters
+from ledger.domain.values import check_code, parse_date, parse_moment, today_in_vietnam
+from ledger.interchange import datapackage, export, hledger
 from projections.progress import BY, progress
 from projections.queries import line_balances
 

@@ -6,7 +6,7 @@ import click
 
 from cli.common import TEXT, actor_option, emit, format_option, resolve_actor, with_ledger
 from ledger.application import BudgetLedger
-from ledger.values import LEVELS
+from ledger.domain.values import LEVELS
 
 
 @click.group("holders")

@@ -10,7 +10,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from cli.common import actor_option, resolve_actor, with_ledger
 from ledger.application import BudgetLedger
-from ledger.importer import Importer, Outcome
+from ledger.interchange.importer import Importer, Outcome
 
 
 @click.command("import")

@@ -7,9 +7,9 @@ import click
 from api.services import Services
 from cli.common import with_services
 from cli.reads import check_rules
-from ledger.errors import InvalidInput
-from ledger.integrity import Log
-from ledger.values import parse_whole
+from ledger.domain.errors import InvalidInput
+from ledger.domain.values import parse_whole
+from ledger.storage.integrity import Log
 
 
 def stored_log(services: Services) -> Log:

@@ -1,4 +1,4 @@
-"""One command per kind of movement (ledger/movements.py KINDS), each recorded through
+"""One command per kind of movement (ledger/domain/movements.py KINDS), each recorded through
 ``BudgetLedger.record``."""
 
 from __future__ import annotations
@@ -25,9 +25,9 @@ from cli.common import (
     with_ledger,
 )
 from ledger.application import BudgetLedger
-from ledger.availability import DATABASE_ERRORS, is_unavailable
-from ledger.movements import KINDS, MovementRequest
-from ledger.values import parse_whole, today_in_vietnam
+from ledger.domain.movements import KINDS, MovementRequest
+from ledger.domain.values import parse_whole, today_in_vietnam
+from ledger.storage.availability import DATABASE_ERRORS, is_unavailable
 
 WRITE_FORMATS = click.Choice(["table", "json"])
 # A whole number a kind takes besides its amount (see MovementRequest.plain_fields).

@@ -11,7 +11,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedCo
 
 from api.services import Services
 from cli.common import emit, format_option, with_services
-from ledger.availability import unavailable_reason
+from ledger.storage.availability import unavailable_reason
 from projections.generations import Leftover, RebuildRefused
 from projections.runner import Projections
 

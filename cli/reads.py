@@ -10,10 +10,10 @@ from api.services import Services
 from cli.common import DATE, TEXT, TIME, YEAR, emit, format_option, with_ledger, with_services
 from cli.projections import read_models
 from ledger.application import BudgetLedger
-from ledger.audit import check as check_ledger
-from ledger.audit import history as ledger_history
-from ledger.filters import line_filters, read_filters
-from ledger.values import LINE_FIELDS, parse_moment
+from ledger.domain.audit import check as check_ledger
+from ledger.domain.audit import history as ledger_history
+from ledger.domain.filters import line_filters, read_filters
+from ledger.domain.values import LINE_FIELDS, parse_moment
 from projections.queries import line_balances, subtree_balances
 
 

@@ -9,8 +9,8 @@ import click
 from api.services import Services
 from cli.common import DATE, TIME, emit, unit_option, with_services
 from cli.projections import read_models
-from ledger.filters import read_filters
-from ledger.values import parse_date
+from ledger.domain.filters import read_filters
+from ledger.domain.values import parse_date
 from projections.progress import BY, monthly, progress
 
 PROGRESS_COLUMNS = [

@@ -11,8 +11,8 @@ import click
 from api.server import LOG_FORMATS, CannotListen
 from api.server import serve as run_server
 from cli.common import PORT, WholeRange, database_option, refusals
-from ledger.config import default_database
-from ledger.settings import THREADS_PER_WORKER
+from ledger.storage.config import default_database
+from ledger.storage.settings import THREADS_PER_WORKER
 
 
 @contextmanager

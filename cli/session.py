@@ -12,7 +12,7 @@ from __future__ import annotations
 import click
 
 from api.services import Services, bootstrap
-from ledger.config import default_database
+from ledger.storage.config import default_database
 
 
 class Session:

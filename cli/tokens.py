@@ -7,7 +7,7 @@ import click
 from api.services import Services
 from api.tokens import ROLES
 from cli.common import emit, format_option, with_services
-from ledger.values import parse_date
+from ledger.domain.values import parse_date
 
 
 @click.group("tokens")

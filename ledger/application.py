@@ -26,10 +26,8 @@ from eventsourcing.persistence import (
 )
 from eventsourcing.utils import EnvType
 
-from ledger import batch_reads, limits
-from ledger.availability import is_unavailable
-from ledger.config import describe, is_postgres, persistence_environment
-from ledger.errors import (
+from ledger.domain import limits
+from ledger.domain.errors import (
     Busy,
     InsufficientFunds,
     InvalidInput,
@@ -39,10 +37,10 @@ from ledger.errors import (
     UnknownHolder,
     UnknownMovement,
 )
-from ledger.holders import Holder, ancestors, check_depth, subtree_of
-from ledger.lines import BudgetLine
-from ledger.movements import Lapse, Movement, MovementRequest
-from ledger.values import (
+from ledger.domain.holders import Holder, ancestors, check_depth, subtree_of
+from ledger.domain.lines import BudgetLine
+from ledger.domain.movements import Lapse, Movement, MovementRequest
+from ledger.domain.values import (
     LineKey,
     check_code,
     check_level,
@@ -50,6 +48,9 @@ from ledger.values import (
     holder_id,
     movement_aggregate_id,
 )
+from ledger.storage import batch_reads
+from ledger.storage.availability import is_unavailable
+from ledger.storage.config import describe, is_postgres, persistence_environment
 
 SCAN_PAGE_SIZE = 1000
 # Every event class of a line: an event class nested in BudgetLine, with its stable topic.

@@ -17,8 +17,8 @@ from typing import Any, NamedTuple
 
 from eventsourcing.persistence import Mapper
 
-from ledger.errors import InvariantViolation
-from ledger.lines import BudgetLine
+from ledger.domain.errors import InvariantViolation
+from ledger.domain.lines import BudgetLine
 
 # The four stored figures, in the order of an effect below.
 FIGURES = ("assigned_vnd", "allocated_on_vnd", "disbursed_vnd", "lapsed_vnd")

@@ -21,9 +21,9 @@ from pathlib import Path
 
 import psycopg
 
-from ledger.config import is_postgres
-from ledger.settings import CONNECT_TIMEOUT_S
-from projections.sql import ViewStore
+from ledger.storage.config import is_postgres
+from ledger.storage.settings import CONNECT_TIMEOUT_S
+from ledger.storage.sql import ViewStore
 
 # pg_try_advisory_lock's two keys: any constant pair; the first spells "bldg" in ASCII.
 REBUILD_LOCK_KEYS = (0x626C6467, 1)

@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from ledger.errors import InvalidInput, UnknownHolder
-from ledger.holders import ancestors
+from ledger.domain.errors import InvalidInput, UnknownHolder
+from ledger.domain.holders import ancestors
 from projections.runner import Projections
 
 BY = ("holder", "program", "kind", "source")

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from ledger.holders import subtree_of
-from ledger.values import LineKey, available_vnd
+from ledger.domain.holders import subtree_of
+from ledger.domain.values import LineKey, available_vnd
 from projections.balances.reader import BalancesReader
 from projections.runner import Projections
 

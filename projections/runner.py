@@ -18,14 +18,14 @@ from typing import Any
 import psycopg
 
 from ledger.application import BudgetLedger
-from ledger.availability import DATABASE_ERRORS, is_unavailable
-from ledger.storage import log_tables
+from ledger.storage.availability import DATABASE_ERRORS, is_unavailable
+from ledger.storage.log import log_tables
+from ledger.storage.sql import ViewStore
 from projections.balances.reader import BalancesReader
 from projections.balances.schema import LAYOUT, NAME, BalancesSchema
 from projections.balances.writer import BalancesWriter
 from projections.events import TOPICS, check_mapper, decode
 from projections.generations import Leftover, RebuildRefused, generation_tables, rebuild_lock
-from projections.sql import ViewStore
 
 BATCH_EVENTS_MAX = 2000
 # A rebuild fills tables nobody reads yet, so it takes bigger bites: fewer statements and

@@ -7,8 +7,8 @@ from datetime import date
 from typing import Any
 
 from ledger.application import BudgetLedger
-from ledger.movements import KINDS, MovementRequest, movement
-from ledger.values import LineKey
+from ledger.domain.movements import KINDS, MovementRequest, movement
+from ledger.domain.values import LineKey
 
 TY = 10**9
 LINE = LineKey("GNBV", "DTPT", "NSTW", 2024, "TW")

@@ -9,12 +9,12 @@ from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from ledger.limits import LOG_POSITION_MAX
-from ledger.values import LINE_FIELDS
+from ledger.domain.limits import LOG_POSITION_MAX
+from ledger.domain.values import LINE_FIELDS
+from ledger.storage.sql import ViewStore
 from projections.balances.fold import ZERO, Values, add, values_of
 from projections.balances.schema import BLOCK_DAYS, ERA_BLOCKS, FIGURES, chunks, tables
 from projections.events import clock_text
-from projections.sql import ViewStore
 
 # The fields of a line's identity that ``lines`` filters on, in its order.
 COLUMNS = ", ".join(LINE_FIELDS)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from projections.sql import ViewStore
+from ledger.storage.sql import ViewStore
 
 NAME = "balances"
 # The shape of the tables. A generation stores the layout it was built with; one built with

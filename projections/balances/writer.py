@@ -11,11 +11,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from ledger.holders import ancestors
+from ledger.domain.holders import ancestors
+from ledger.storage.sql import Insert, ViewStore
 from projections.balances.fold import Fold, NodeState, Rows, SubtreeKey, values_of
 from projections.balances.schema import BLOCK_DAYS, FIGURES, BalancesSchema, chunks, tables
 from projections.events import EXTENDED, Event, Opened, Posting, Registered
-from projections.sql import Insert, ViewStore
 
 
 @dataclass(frozen=True)

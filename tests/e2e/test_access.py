@@ -20,8 +20,8 @@ from api import create_app
 from api.services import Services, bootstrap
 from api.tokens import FAILURE_WINDOW_S, FAILURES_MAX, TokenStore, tables_ready
 from ledger.application import open_ledger
-from ledger.values import VIETNAM_TIME, today_in_vietnam
-from projections.sql import ViewStore
+from ledger.domain.values import VIETNAM_TIME, today_in_vietnam
+from ledger.storage.sql import ViewStore
 from tests.e2e.cli_story import Cli
 from tests.e2e.test_api import Api, api, move, worked_example  # noqa: F401 (fixture)
 from tests.e2e.test_server import served, workers_of

@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 from openpyxl import load_workbook
 
-from ledger.export import MOVEMENT_COLUMNS, PROGRESS_TOTAL_LABEL
+from ledger.interchange.export import MOVEMENT_COLUMNS, PROGRESS_TOTAL_LABEL
 from tests.e2e.cli_story import Cli, Option
 
 HEADERS = dict(MOVEMENT_COLUMNS)

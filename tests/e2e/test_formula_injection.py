@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from ledger.importer import COLUMNS
+from ledger.interchange.importer import COLUMNS
 from tests.e2e.cli_story import Cli
 
 NOTE = '=HYPERLINK("http://x","y")'

@@ -10,7 +10,7 @@ from psycopg_pool import PoolTimeout
 
 from api import create_app
 from cli import main
-from projections.sql import ViewStore
+from ledger.storage.sql import ViewStore
 
 
 def test_live_and_ready_answer_when_every_store_does(database: str) -> None:

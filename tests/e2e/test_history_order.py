@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from openpyxl import load_workbook
 
-from ledger.export import MOVEMENT_COLUMNS
+from ledger.interchange.export import MOVEMENT_COLUMNS
 from tests.e2e.cli_story import Cli
 from tests.e2e.test_api import Api, api, move  # noqa: F401 (api is a fixture)
 

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from ledger.application import open_ledger
-from ledger.importer import COLUMNS, Importer
+from ledger.interchange.importer import COLUMNS, Importer
 from tests.e2e.cli_story import TY, Cli, funded, quang_nam
 
 SAMPLE = Path(__file__).resolve().parents[2] / "samples" / "treasury-confirmations.csv"
@@ -103,7 +103,7 @@ def test_every_bad_row_is_reported_and_nothing_recorded(cli: Cli, tmp_path: Path
 def test_values_the_cli_refuses_are_refused_in_a_file_with_their_row(
     cli: Cli, tmp_path: Path
 ) -> None:
-    """The rules of ledger/values.py hold for a file as for an option: nothing half-read."""
+    """The rules of ledger/domain/values.py hold for a file as for an option: nothing half-read."""
     database = cli.database
     before = head(database)
     rows = [
@@ -186,7 +186,8 @@ def test_rows_build_on_the_rows_before_them(cli: Cli, tmp_path: Path) -> None:
 def test_a_movement_given_twice_in_a_file_is_recorded_once(
     cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("ledger.importer.CHUNK_ROWS", 1)  # the two rows in different chunks
+    # The two rows in different chunks.
+    monkeypatch.setattr("ledger.interchange.importer.CHUNK_ROWS", 1)
     database = cli.database
     before = head(database)
     same = row(amount_vnd=str(TY), movement_id="kb-1")
@@ -217,7 +218,7 @@ def test_a_bad_row_after_batches_were_written_rolls_them_back(
     """Rows are written in batches as they are checked, inside one transaction: a bad row
     after batches were written (one row per batch here) rolls every one of them back, and
     the rows after it are still checked and reported."""
-    monkeypatch.setattr("ledger.importer.CHUNK_ROWS", 1)
+    monkeypatch.setattr("ledger.interchange.importer.CHUNK_ROWS", 1)
     database = cli.database
     before = head(database)
     path = write_csv(
@@ -249,7 +250,7 @@ def test_memory_grows_with_the_lines_touched_not_with_the_rows(
     every row (ids, fingerprints, counts) lives in a temporary file, not in memory."""
     import tracemalloc
 
-    monkeypatch.setattr("ledger.importer.CHUNK_ROWS", 50)
+    monkeypatch.setattr("ledger.interchange.importer.CHUNK_ROWS", 50)
     database = cli.database
     peaks = []
     for rows in (400, 1600):

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from ledger.application import open_ledger
-from ledger.importer import COLUMNS
+from ledger.interchange.importer import COLUMNS
 from tests.e2e.cli_story import Cli
 
 DECISION = "QĐ 1204/QĐ-UBND huyện Đông Giang"

@@ -38,8 +38,8 @@ from click.testing import CliRunner
 from cli import main
 from cli.movements import record as cli_record
 from ledger.application import BudgetLedger, open_ledger
-from ledger.movements import Adjust
-from ledger.values import LineKey
+from ledger.domain.movements import Adjust
+from ledger.domain.values import LineKey
 from tests.e2e.test_server import call, served
 
 SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "pg-throwaway"

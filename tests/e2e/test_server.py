@@ -28,7 +28,7 @@ from gunicorn.config import Config
 from api.server import AccessLog, CannotListen, check_port_free
 from bench.cpu import free_port, listening_sockets, port_sockets
 from cli import main
-from ledger.errors import LedgerError
+from ledger.domain.errors import LedgerError
 
 STARTUP_S_MAX = 30
 CONNECTIONS = 64  # opened at once by the spreading test

@@ -13,10 +13,10 @@ from click.testing import CliRunner
 
 from cli import main
 from ledger.application import BudgetLedger
-from ledger.chain import GENESIS, link
-from ledger.config import is_postgres
-from ledger.integrity import Log
-from projections.sql import ViewStore
+from ledger.storage.chain import GENESIS, link
+from ledger.storage.config import is_postgres
+from ledger.storage.integrity import Log
+from ledger.storage.sql import ViewStore
 from tests.story import worked_example
 
 
@@ -51,7 +51,8 @@ def verify(database: str, *args: str) -> Any:
 
 
 def test_the_writers_chain_matches_the_definition(log: Log) -> None:
-    """PostgreSQL computes the chain in SQL, SQLite in Python: both must be ledger/chain.py's."""
+    """PostgreSQL computes the chain in SQL, SQLite in Python: both must be
+    ledger/storage/chain.py's."""
     previous, count = GENESIS, 0
     for row, (position, digest) in zip(log.rows(), log.chain(), strict=True):
         assert row.position == position

@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 
 from ledger.application import BudgetLedger, open_ledger
-from ledger.audit import check
-from ledger.errors import LedgerError
-from ledger.values import LineKey
+from ledger.domain.audit import check
+from ledger.domain.errors import LedgerError
+from ledger.domain.values import LineKey
 from tests.story import DONG_GIANG, TAY_GIANG, TY, figures, record, worked_example
 
 WRITERS = 6

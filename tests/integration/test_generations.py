@@ -22,9 +22,9 @@ from click.testing import CliRunner
 
 from cli import main
 from ledger.application import BudgetLedger, open_ledger
-from ledger.config import is_postgres
-from ledger.movements import movement
-from ledger.storage import log_tables
+from ledger.domain.movements import movement
+from ledger.storage.config import is_postgres
+from ledger.storage.log import log_tables
 from projections.balances.writer import BalancesWriter
 from projections.generations import RebuildRefused
 from projections.runner import Projections

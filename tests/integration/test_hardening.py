@@ -11,8 +11,8 @@ from click.testing import CliRunner
 
 from cli import main
 from ledger.application import BudgetLedger, open_ledger
-from ledger.integrity import Log
-from projections.sql import ViewStore
+from ledger.storage.integrity import Log
+from ledger.storage.sql import ViewStore
 from tests.story import worked_example
 
 pytestmark = pytest.mark.postgres

@@ -15,8 +15,8 @@ from click.testing import CliRunner
 
 from cli import main
 from ledger.application import BudgetLedger, open_ledger
-from ledger.importer import COLUMNS, Importer, SeenRows, read_rows, to_request
-from ledger.storage import log_tables
+from ledger.interchange.importer import COLUMNS, Importer, SeenRows, read_rows, to_request
+from ledger.storage.log import log_tables
 from projections.queries import line_balances
 from projections.runner import Projections
 from tests.integration.test_projection import drop, fresh_database
@@ -142,9 +142,10 @@ def balances(database: str) -> list[dict[str, Any]]:
 def test_an_import_stores_what_recording_row_by_row_stores(
     store: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("ledger.importer.CHUNK_ROWS", 7)  # many batches, rows across them
+    # Many batches, rows across them.
+    monkeypatch.setattr("ledger.interchange.importer.CHUNK_ROWS", 7)
     # Lines with snapshots and events after them: the import reads both.
-    monkeypatch.setattr("ledger.limits.LINE_SNAPSHOT_INTERVAL", 2)
+    monkeypatch.setattr("ledger.domain.limits.LINE_SNAPSHOT_INTERVAL", 2)
     path = write_file(tmp_path / "kbnn.csv")
     imported, created_imported = fresh_database(store, str(tmp_path))
     one_by_one, created_one_by_one = fresh_database(store, str(tmp_path))

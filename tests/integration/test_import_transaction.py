@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from ledger.application import BudgetLedger, open_ledger
-from ledger.settings import IMPORT_IDLE_S
+from ledger.storage.settings import IMPORT_IDLE_S
 
 pytestmark = pytest.mark.postgres
 

@@ -10,7 +10,7 @@ from eventsourcing.persistence import StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder
 
 from ledger.application import open_ledger
-from ledger.postgres import LedgerApplicationRecorder
+from ledger.storage.postgres import LedgerApplicationRecorder
 
 
 def test_events_come_back_exactly_as_written(postgres_url: str) -> None:

@@ -17,10 +17,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ledger.application import BudgetLedger, open_ledger
-from ledger.errors import LedgerError
-from ledger.journal import EFFECTS
-from ledger.movements import MovementRequest
-from ledger.values import LineKey
+from ledger.domain.errors import LedgerError
+from ledger.domain.journal import EFFECTS
+from ledger.domain.movements import MovementRequest
+from ledger.domain.values import LineKey
 from projections.balances.schema import tables
 from projections.queries import descendants, line_balances, subtree_balances
 from projections.runner import Projections

@@ -8,7 +8,7 @@ import os
 import pytest
 
 from api.services import Services, bootstrap
-from ledger.errors import NoLedger
+from ledger.domain.errors import NoLedger
 from tests.story import worked_example
 
 

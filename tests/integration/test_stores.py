@@ -7,11 +7,11 @@ from datetime import date
 import pytest
 from eventsourcing.persistence import IntegrityError
 
-from ledger import limits
 from ledger.application import BudgetLedger, open_ledger
-from ledger.audit import check
-from ledger.errors import InsufficientFunds
-from ledger.lines import BudgetLine
+from ledger.domain import limits
+from ledger.domain.audit import check
+from ledger.domain.errors import InsufficientFunds
+from ledger.domain.lines import BudgetLine
 from tests.story import DONG_GIANG, TAY_GIANG, TY, figures, record, state, worked_example
 
 

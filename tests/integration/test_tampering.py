@@ -9,8 +9,8 @@ import uuid
 import psycopg
 
 from ledger.application import BudgetLedger, open_ledger
-from ledger.audit import check
-from ledger.config import is_postgres
+from ledger.domain.audit import check
+from ledger.storage.config import is_postgres
 from tests.story import TAY_GIANG, TY, worked_example
 
 

@@ -11,8 +11,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ledger.application import BudgetLedger
-from ledger.audit import check, history
-from ledger.errors import LedgerError
+from ledger.domain.audit import check, history
+from ledger.domain.errors import LedgerError
 from tests.properties.test_random_histories import to_request
 from tests.story import register_tree
 from tests.unit.test_history import running_figures_problems

@@ -12,11 +12,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ledger.application import BudgetLedger
-from ledger.audit import check
-from ledger.errors import LedgerError
-from ledger.movements import MovementRequest
-from ledger.movements import movement as make_movement
-from ledger.values import LineKey
+from ledger.domain.audit import check
+from ledger.domain.errors import LedgerError
+from ledger.domain.movements import MovementRequest
+from ledger.domain.movements import movement as make_movement
+from ledger.domain.values import LineKey
 from tests.story import register_tree, state
 
 LINE = LineKey("DTTS", "SN", "NSTW", 2024, "TW")

@@ -11,7 +11,7 @@ from eventsourcing import persistence
 from psycopg import errors as pg
 from psycopg_pool import PoolTimeout
 
-from ledger.availability import is_unavailable, unavailable_reason
+from ledger.storage.availability import is_unavailable, unavailable_reason
 
 
 def raised_from(error: BaseException, cause: BaseException) -> BaseException:

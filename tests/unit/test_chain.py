@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import uuid
 
-from ledger.chain import GENESIS, StoredRow, link, verify
+from ledger.storage.chain import GENESIS, StoredRow, link, verify
 
 
 def log(count: int) -> tuple[list[StoredRow], list[tuple[int, bytes]]]:

@@ -14,10 +14,10 @@ from typing import Any
 
 import pytest
 
-from ledger import datapackage, export, hledger
 from ledger.application import BudgetLedger
-from ledger.audit import history
-from ledger.values import LineKey
+from ledger.domain.audit import history
+from ledger.domain.values import LineKey
+from ledger.interchange import datapackage, export, hledger
 from tests.story import DONG_GIANG, LINE, TAY_GIANG, TY, figures, record, worked_example
 
 PROJECT_LINE = LineKey("DTTS", "SN", "NSTW", 2024, "TW", "DA4.TDA1")

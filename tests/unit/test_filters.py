@@ -1,4 +1,4 @@
-"""The one reading of a read's filters (ledger/filters.py), shared by the CLI and the API."""
+"""The one reading of a read's filters (ledger/domain/filters.py), shared by the CLI and the API."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ from datetime import date, datetime
 
 import pytest
 
-from ledger.errors import InvalidInput
-from ledger.filters import line_filters, read_filters
-from ledger.values import LINE_FIELDS, VIETNAM_TIME, LineKey, today_in_vietnam
+from ledger.domain.errors import InvalidInput
+from ledger.domain.filters import line_filters, read_filters
+from ledger.domain.values import LINE_FIELDS, VIETNAM_TIME, LineKey, today_in_vietnam
 
 
 def test_only_the_fields_given_filter_and_each_is_checked() -> None:

@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 
 from ledger.application import BudgetLedger
-from ledger.movements import Movement, MovementRequest, movement
-from ledger.values import LineKey
+from ledger.domain.movements import Movement, MovementRequest, movement
+from ledger.domain.values import LineKey
 
 LINE = LineKey("GNBV", "DTPT", "NSTW", 2024, "TW")
 PROJECT_LINE = LineKey("GNBV", "DTPT", "NSTW", 2024, "49", "DA4.TDA1")

@@ -9,7 +9,7 @@ from datetime import date
 from typing import Any
 
 from ledger.application import BudgetLedger
-from ledger.audit import check, history
+from ledger.domain.audit import check, history
 from tests.story import DONG_GIANG, LINE, TAY_GIANG, record, register_tree
 
 DAY = date(2024, 3, 10)

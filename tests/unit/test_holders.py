@@ -1,13 +1,13 @@
-"""The one walk of the holder tree (ledger/holders.py): up from a holder to the root, within
+"""The one walk of the holder tree (ledger/domain/holders.py): up from a holder to the root, within
 limits.HOLDER_DEPTH_MAX, and the subtree read from it."""
 
 from __future__ import annotations
 
 import pytest
 
-from ledger import limits
-from ledger.errors import InvalidInput, InvariantViolation
-from ledger.holders import ancestors, check_depth, subtree_of
+from ledger.domain import limits
+from ledger.domain.errors import InvalidInput, InvariantViolation
+from ledger.domain.holders import ancestors, check_depth, subtree_of
 
 PARENTS: dict[str, str | None] = {"TW": None, "49": "TW", "505": "49", "504": "49", "12": "TW"}
 

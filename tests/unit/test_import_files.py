@@ -1,4 +1,5 @@
-"""The xlsx part scan (ledger/import_files.py) on parts built in memory: what openpyxl would
+"""The xlsx part scan (ledger/interchange/import_files.py) on parts built in memory: what
+openpyxl would
 hold is counted as the part streams by, and the first bound passed is named."""
 
 from __future__ import annotations
@@ -7,8 +8,8 @@ import io
 
 import pytest
 
-from ledger import import_files
-from ledger.import_files import _column, _xml_problem
+from ledger.interchange import import_files
+from ledger.interchange.import_files import _column, _xml_problem
 
 MAIN = b'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
 

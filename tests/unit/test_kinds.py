@@ -1,4 +1,4 @@
-"""The movement kinds (ledger/movements.py KINDS): each kind's one definition is what every
+"""The movement kinds (ledger/domain/movements.py KINDS): each kind's one definition is what every
 table derived from it says, and what the line aggregate does."""
 
 from __future__ import annotations
@@ -11,12 +11,10 @@ import pytest
 
 from api.tokens import WRITES
 from ledger.application import BudgetLedger
-from ledger.errors import InvalidInput
-from ledger.export import ACTION_LABELS
-from ledger.hledger import COUNTER_FIGURE
-from ledger.journal import EFFECTS
-from ledger.lines import BudgetLine
-from ledger.movements import (
+from ledger.domain.errors import InvalidInput
+from ledger.domain.journal import EFFECTS
+from ledger.domain.lines import BudgetLine
+from ledger.domain.movements import (
     CANONICAL_FIELDS,
     KINDS,
     Allocate,
@@ -26,7 +24,9 @@ from ledger.movements import (
     Reverse,
     movement,
 )
-from ledger.values import LineKey
+from ledger.domain.values import LineKey
+from ledger.interchange.export import ACTION_LABELS
+from ledger.interchange.hledger import COUNTER_FIGURE
 from projections.events import EFFECTS as POSTING_EFFECTS
 from tests.story import LINE, TAY_GIANG, TY, record, worked_example
 

@@ -7,10 +7,10 @@ from datetime import date
 
 import pytest
 
-from ledger import limits
 from ledger.application import BudgetLedger
-from ledger.audit import check
-from ledger.errors import (
+from ledger.domain import limits
+from ledger.domain.audit import check
+from ledger.domain.errors import (
     InsufficientFunds,
     InvalidInput,
     MovementIdConflict,
@@ -21,7 +21,7 @@ from ledger.errors import (
     UnknownHolder,
     UnknownMovement,
 )
-from ledger.values import LineKey
+from ledger.domain.values import LineKey
 from tests.story import (
     DONG_GIANG,
     LINE,

@@ -1,11 +1,11 @@
-"""Pool sizes and timeouts have one home, ledger/settings.py: the stores are configured
+"""Pool sizes and timeouts have one home, ledger/storage/settings.py: the stores are configured
 from it."""
 
 from __future__ import annotations
 
-from ledger import settings
-from ledger.config import persistence_environment
-from projections.sql import ViewStore
+from ledger.storage import settings
+from ledger.storage.config import persistence_environment
+from ledger.storage.sql import ViewStore
 
 
 def test_the_ledger_pool_and_lock_waits_come_from_the_settings() -> None:

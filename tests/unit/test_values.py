@@ -1,4 +1,4 @@
-"""The value rules every interface shares (ledger/values.py): what an amount, a date, a time
+"""The value rules every interface shares (ledger/domain/values.py): what an amount, a date, a time
 and a piece of text may look like. A value is read whole or refused naming its field: never
 half-understood."""
 
@@ -8,9 +8,9 @@ from datetime import date
 
 import pytest
 
-from ledger.errors import InvalidInput
-from ledger.movements import movement
-from ledger.values import (
+from ledger.domain.errors import InvalidInput
+from ledger.domain.movements import movement
+from ledger.domain.values import (
     LineKey,
     check_text,
     check_year,

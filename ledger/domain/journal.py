@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from ledger.movements import KINDS, Extend
-from ledger.values import LineKey
+from ledger.domain.movements import KINDS, Extend
+from ledger.domain.values import LineKey
 
 # For each action, the change to each figure of the lines it touched, per unit of amount:
 # index 0 is the line (or the giving side), index 1 the receiving side (each kind's ``effects``).

@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import IO, Any
 from xml.parsers import expat
 
-from ledger.errors import InvalidInput
+from ledger.domain.errors import InvalidInput
 
 SAVE_AS_UTF8 = "save it as CSV UTF-8 (in Excel: Save As, CSV UTF-8) and import it again"
 WINDOWS_1258 = "cp1258"

@@ -15,8 +15,8 @@ from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from ledger.movements import KINDS
-from ledger.values import VIETNAM_TIME
+from ledger.domain.movements import KINDS
+from ledger.domain.values import VIETNAM_TIME
 
 Columns = Sequence[tuple[str, str]]
 
@@ -125,7 +125,7 @@ def effective_by(entries: Iterable[dict[str, Any]], as_of: date | None) -> list[
 def movement_rows(
     entries: Iterable[dict[str, Any]], holder_names: dict[str, str]
 ) -> list[dict[str, Any]]:
-    """One flat row per (movement, line touched), from ``ledger.audit.history`` entries."""
+    """One flat row per (movement, line touched), from ``ledger.domain.audit.history`` entries."""
     rows = []
     for entry in entries:
         line = entry["line"]

@@ -33,11 +33,10 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
-from ledger import import_files
 from ledger.application import BudgetLedger, check_actor, utc_now
-from ledger.errors import InvalidInput, LedgerError
-from ledger.lines import BudgetLine
-from ledger.movements import (
+from ledger.domain.errors import InvalidInput, LedgerError
+from ledger.domain.lines import BudgetLine
+from ledger.domain.movements import (
     ALL_FIELDS,
     CANONICAL_FIELDS,
     KINDS,
@@ -45,7 +44,8 @@ from ledger.movements import (
     MovementRequest,
     movement,
 )
-from ledger.values import LineKey, parse_amount, parse_date, parse_whole
+from ledger.domain.values import LineKey, parse_amount, parse_date, parse_whole
+from ledger.interchange import import_files
 
 # The fields of a kind that came after the first seven (CANONICAL_FIELDS): a column each.
 LATER_FIELDS = tuple(name for name in ALL_FIELDS if name not in CANONICAL_FIELDS)
@@ -84,7 +84,7 @@ class Outcome:
 
 def read_rows(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
     """(row number as the spreadsheet shows it, cells by column) for every data row. The
-    file is checked first, whole (its encoding, or an xlsx's bounds: ledger/import_files.py),
+    file is checked first, whole (its encoding, or an xlsx's bounds: import_files.py),
     so a file that cannot be read is refused before a row is."""
     suffix = path.suffix.lower()
     if suffix == ".csv":

@@ -15,10 +15,10 @@ from collections.abc import Iterable
 from datetime import UTC, date, datetime
 from typing import Any
 
-from ledger import export
-from ledger.export import BALANCE_COLUMNS, MOVEMENT_COLUMNS
-from ledger.movements import ACTIONS
-from ledger.values import KINDS, PROGRAMS, SOURCES
+from ledger.domain.movements import ACTIONS
+from ledger.domain.values import KINDS, PROGRAMS, SOURCES
+from ledger.interchange import export
+from ledger.interchange.export import BALANCE_COLUMNS, MOVEMENT_COLUMNS
 
 BALANCES_PATH = "data/balances.csv"
 MOVEMENTS_PATH = "data/movements.csv"

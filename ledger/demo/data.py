@@ -19,10 +19,10 @@ from collections.abc import Iterator
 from datetime import date, timedelta
 from typing import Any
 
-from ledger import demo_seed000 as seed000
 from ledger.application import BudgetLedger
-from ledger.movements import Disburse, MovementRequest, movement
-from ledger.values import LineKey
+from ledger.demo import seed000
+from ledger.domain.movements import Disburse, MovementRequest, movement
+from ledger.domain.values import LineKey
 
 TY = 10**9  # one tỷ đồng
 NOTE = "demo data (synthetic amounts)"

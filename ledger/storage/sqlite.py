@@ -1,4 +1,4 @@
-"""The SQLite event recorder: the library's, plus the hash chain (ledger/chain.py).
+"""The SQLite event recorder: the library's, plus the hash chain (ledger/storage/chain.py).
 
 Each event's digest is computed and stored in the transaction that stores the event. The
 first insert takes SQLite's write lock, so no other writer can append between reading the
@@ -14,7 +14,7 @@ from uuid import UUID
 from eventsourcing.persistence import StoredEvent
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor
 
-from ledger.chain import CHAIN_TABLE, GENESIS, link
+from ledger.storage.chain import CHAIN_TABLE, GENESIS, link
 
 
 class LedgerSQLiteRecorder(SQLiteApplicationRecorder):

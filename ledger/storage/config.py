@@ -6,8 +6,8 @@ import os
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from ledger.errors import InvalidInput
-from ledger.settings import (
+from ledger.domain.errors import InvalidInput
+from ledger.storage.settings import (
     CONNECTION_WAIT_S,
     LEDGER_POOL_OVERFLOW,
     LEDGER_POOL_SIZE,
@@ -44,8 +44,8 @@ def persistence_environment(database: str) -> dict[str, str]:
     path.parent.mkdir(parents=True, exist_ok=True)
     return {
         "PERSISTENCE_MODULE": "eventsourcing.sqlite",
-        # The library's recorder plus the hash chain (ledger/chain.py).
-        "APPLICATION_RECORDER_TOPIC": "ledger.sqlite:LedgerSQLiteRecorder",
+        # The library's recorder plus the hash chain (ledger/storage/chain.py).
+        "APPLICATION_RECORDER_TOPIC": "ledger.storage.sqlite:LedgerSQLiteRecorder",
         "SQLITE_DBNAME": str(path),
         # Writers from other processes wait this long for SQLite's write lock.
         "SQLITE_LOCK_TIMEOUT": str(LOCK_WAIT_S),
@@ -63,10 +63,10 @@ def _postgres_environment(url: str) -> dict[str, str]:
         )
     host = parts.hostname or query.get("host", ["localhost"])[0]
     return {
-        # The library's, its pool set to outlive the database's restarts (ledger/postgres.py).
-        "PERSISTENCE_MODULE": "ledger.postgres:LedgerPostgresFactory",
-        # One statement and one commit per movement, table lock included (ledger/postgres.py).
-        "APPLICATION_RECORDER_TOPIC": "ledger.postgres:LedgerApplicationRecorder",
+        # The library's, its pool set to outlive the database's restarts (postgres.py).
+        "PERSISTENCE_MODULE": "ledger.storage.postgres:LedgerPostgresFactory",
+        # One statement and one commit per movement, table lock included (postgres.py).
+        "APPLICATION_RECORDER_TOPIC": "ledger.storage.postgres:LedgerApplicationRecorder",
         "POSTGRES_DBNAME": dbname,
         "POSTGRES_HOST": host,
         "POSTGRES_PORT": str(parts.port or query.get("port", ["5432"])[0]),

@@ -7,15 +7,15 @@ from collections.abc import Iterator, Sequence
 from typing import Any, Protocol
 from uuid import UUID
 
-from ledger.chain import GENESIS, StoredRow, Verified, link, verify
-from ledger.limits import LOG_POSITION_MAX
-from ledger.storage import log_tables
+from ledger.domain.limits import LOG_POSITION_MAX
+from ledger.storage.chain import GENESIS, StoredRow, Verified, link, verify
+from ledger.storage.log import log_tables
 
 PAGE_ROWS = 5000
 
 
 class Store(Protocol):
-    """What is needed of a connection (projections.sql.ViewStore provides it)."""
+    """What is needed of a connection (ledger.storage.sql.ViewStore provides it)."""
 
     postgres: bool
 

@@ -1,5 +1,5 @@
 """How many connections the ledger holds and how long it waits: every pool size, timeout and
-retry wait, in one place (as ledger/limits.py holds every bound), with the relations between
+retry wait, in one place (as ledger/domain/limits.py holds every bound), with the relations between
 them asserted. The modules that open connections read them from here; none writes its own."""
 
 from __future__ import annotations
@@ -10,11 +10,11 @@ from __future__ import annotations
 # exclusive lock on PostgreSQL's events table that keeps ids in commit order; never forever.
 # A read model's SQLite connection and the backup's reader wait as long.
 LOCK_WAIT_S = 10
-# How long an import's transaction may wait on its own client (see ledger/postgres.py lock_in):
+# How long an import's transaction may wait on its own client (see postgres.py lock_in):
 # PostgreSQL's idle-in-transaction timeout is raised to this for that transaction only.
 IMPORT_IDLE_S = 60
 
-# -- Waiting for the database (see ledger/availability.py) ------------------------------------
+# -- Waiting for the database (see availability.py) ------------------------------------------
 
 # How long a caller waits for a pooled connection before the request fails: long enough to
 # ride out a restart (the server is back within a second or two), short enough that a client
@@ -37,7 +37,7 @@ RECONNECT_S = 1.0
 # What a 503 tells a client to wait before sending the request again (Retry-After).
 RETRY_AFTER_S = 5
 # The library's retry of a recorder's call on PostgreSQL: a connection lost under it, a lock
-# wait that timed out (ledger/postgres.py ``retried``).
+# wait that timed out (ledger/storage/postgres.py ``retried``).
 ATTEMPTS = 10
 ATTEMPT_WAIT_S = 0.2
 

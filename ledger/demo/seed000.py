@@ -23,8 +23,8 @@ from collections.abc import Iterator
 from datetime import date
 from typing import Any
 
-from ledger.movements import MovementRequest, movement
-from ledger.values import LineKey
+from ledger.domain.movements import MovementRequest, movement
+from ledger.domain.values import LineKey
 
 TY = 10**9
 MILLION = 10**6

@@ -9,8 +9,8 @@ from dataclasses import dataclass, fields, replace
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
-from ledger import limits
-from ledger.errors import InvalidInput
+from ledger.domain import limits
+from ledger.domain.errors import InvalidInput
 
 PROGRAMS = {
     "NTM": "xây dựng nông thôn mới (new rural areas)",

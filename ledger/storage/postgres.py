@@ -13,7 +13,7 @@ command's fast-forward) with the library's query, rendered once per shape. Every
 (tables, notifications, subscriptions) is the library's.
 
 ``LedgerPostgresFactory`` is the library's factory with its pool set to outlive the
-database's restarts (see ledger/availability.py).
+database's restarts (see ledger/storage/availability.py).
 """
 
 from __future__ import annotations
@@ -41,8 +41,8 @@ from psycopg.rows import tuple_row
 from psycopg.sql import SQL, Composed, Identifier
 from psycopg_pool import PoolTimeout
 
-from ledger.chain import CHAIN_TABLE
-from ledger.settings import (
+from ledger.storage.chain import CHAIN_TABLE
+from ledger.storage.settings import (
     ATTEMPT_WAIT_S,
     ATTEMPTS,
     CONNECT_TIMEOUT_S,
@@ -92,7 +92,7 @@ class LedgerApplicationRecorder(PostgresApplicationRecorder):
                 "(position bigint PRIMARY KEY, digest bytea NOT NULL)"
             ).format(schema=schema, chain=chain)
         )
-        # The hash chain (ledger/chain.py) is computed here, under the table lock that orders
+        # The hash chain (chain.py) is computed here, under the table lock that orders
         # the log, in the statement that inserts the events: both commit or neither does.
         self.sql_create_statements.append(
             SQL(
@@ -101,7 +101,7 @@ class LedgerApplicationRecorder(PostgresApplicationRecorder):
                 "  states bytea[]) "
                 "RETURNS SETOF bigint LANGUAGE plpgsql "
                 # It runs with its owner's rights, so a hardened application role (see
-                # ledger/hardening.py) may call it without holding the rights LOCK TABLE needs.
+                # hardening.py) may call it without holding the rights LOCK TABLE needs.
                 "SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $BODY$ "
                 "DECLARE previous bytea; topic_bytes bytea; r record; "
                 "BEGIN "
@@ -322,8 +322,8 @@ class LedgerSnapshotRecorder(PostgresAggregateRecorder):
 class LedgerPostgresFactory(PostgresFactory):
     """The library's factory, its connection pool made to outlive the database's restarts:
     a connection is checked before it is handed out (POSTGRES_PRE_PING, set in
-    ledger/config.py) and replaced if a restart killed it; a lost connection is sought again
-    for RECONNECT_S, then whenever a caller asks (see ledger/settings.py); one attempt to
+    ledger/storage/config.py) and replaced if a restart killed it; a lost connection is sought again
+    for RECONNECT_S, then whenever a caller asks (see ledger/storage/settings.py); one attempt to
     connect gives up after CONNECT_TIMEOUT_S. Snapshots go through a recorder with the same
     retry as the log's."""
 

@@ -10,7 +10,7 @@ from uuid import UUID
 
 from eventsourcing.postgres import PostgresAggregateRecorder
 
-from ledger.storage import events_table
+from ledger.storage.log import events_table
 
 COLUMNS = "originator_id, originator_version, topic, state"
 

@@ -6,7 +6,7 @@ say everything else the ledger, its exports and its edges know of the kind (the 
 carries, its effect on each line it touches, its Vietnamese name, its hledger counter-account,
 the role that may record it, its API path and help), and whose ``post`` reads, checks and
 changes the aggregates it moves. Every other table of the kinds is derived from ``KINDS``;
-adding a kind means a class here, its posting on ``BudgetLine`` (ledger/lines.py), and tests.
+adding a kind means a class here, its posting on ``BudgetLine`` (ledger/domain/lines.py), and tests.
 docs/decisions.md (§10) says why typed commands rather than one table keyed by a string.
 
 A command is checked whole on construction, so one that exists is valid. ``MovementRequest``
@@ -34,11 +34,17 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 
-from ledger import limits
-from ledger.errors import InsufficientFunds, InvalidInput, NothingToDo, NotRelated, UnknownMovement
-from ledger.holders import Holder
-from ledger.lines import BudgetLine
-from ledger.values import (
+from ledger.domain import limits
+from ledger.domain.errors import (
+    InsufficientFunds,
+    InvalidInput,
+    NothingToDo,
+    NotRelated,
+    UnknownMovement,
+)
+from ledger.domain.holders import Holder
+from ledger.domain.lines import BudgetLine
+from ledger.domain.values import (
     LineKey,
     check_amount,
     check_code,
@@ -79,7 +85,7 @@ MISSING = {
 }
 # Fields other than citations, in the order their absence or presence is refused.
 SHAPE_FIELDS = ("line", "reverses", "counterpart", "amount_vnd", "until")
-# hledger's counter-account of an adjustment (ledger/hledger.py names the others).
+# hledger's counter-account of an adjustment (ledger/interchange/hledger.py names the others).
 APPROPRIATION = "appropriation"
 # The API's roles, lowest first; a kind names the lowest that may record it.
 ROLES = ("viewer", "clerk", "approver", "admin")

@@ -18,8 +18,8 @@ from typing import Any, ClassVar
 
 from eventsourcing.domain import Aggregate
 
-from ledger import limits
-from ledger.errors import (
+from ledger.domain import limits
+from ledger.domain.errors import (
     InsufficientFunds,
     InvalidInput,
     InvariantViolation,
@@ -27,7 +27,7 @@ from ledger.errors import (
     NothingToDo,
     PastDeadline,
 )
-from ledger.values import LineKey, available_vnd, format_vnd
+from ledger.domain.values import LineKey, available_vnd, format_vnd
 
 
 def _iso(day: date) -> str:

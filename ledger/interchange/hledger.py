@@ -35,8 +35,8 @@ from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
-from ledger.export import ACTION_LABELS
-from ledger.movements import APPROPRIATION, KINDS, REFERENCE_FIELDS
+from ledger.domain.movements import APPROPRIATION, KINDS, REFERENCE_FIELDS
+from ledger.interchange.export import ACTION_LABELS
 
 COMMODITY = "VND"
 FIGURES = ("available", "disbursed", "lapsed")
@@ -75,7 +75,7 @@ def amount(value_vnd: int) -> str:
 
 
 def journal_text(entries: Iterable[dict[str, Any]], *, title: str) -> str:
-    """The whole journal from ``ledger.audit.history`` entries (unfiltered by line, so each
+    """The whole journal from ``ledger.domain.audit.history`` entries (unfiltered by line, so each
     line's running balance is whole)."""
     chunks = [_header(title)]
     day_end: dict[tuple[str, date], int] = {}

@@ -7,9 +7,9 @@ from datetime import datetime
 
 from eventsourcing.domain import Aggregate
 
-from ledger import limits
-from ledger.errors import InvalidInput, InvariantViolation, NotRelated
-from ledger.values import LEVELS, holder_id
+from ledger.domain import limits
+from ledger.domain.errors import InvalidInput, InvariantViolation, NotRelated
+from ledger.domain.values import LEVELS, holder_id
 
 
 class Holder(Aggregate):

@@ -8,14 +8,14 @@ from typing import Any
 
 from eventsourcing.postgres import PostgresAggregateRecorder, PostgresApplicationRecorder
 
-from ledger.chain import CHAIN_TABLE
+from ledger.storage.chain import CHAIN_TABLE
 
 
 @dataclass(frozen=True)
 class LogTables:
     events: str  # the events table, schema-qualified on PostgreSQL
     position: str  # its column that is the log position
-    chain: str  # the hash chain's table (ledger/chain.py)
+    chain: str  # the hash chain's table (ledger/storage/chain.py)
     postgres: bool
 
 

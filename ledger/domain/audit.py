@@ -14,10 +14,10 @@ from collections.abc import Collection, Iterable
 from datetime import date, datetime
 from typing import Any
 
-from ledger.journal import Posting, fold, postings
-from ledger.lines import BudgetLine
-from ledger.movements import KINDS, REFERENCE_FIELDS, Disburse, Reverse
-from ledger.values import LineKey, format_vnd
+from ledger.domain.journal import Posting, fold, postings
+from ledger.domain.lines import BudgetLine
+from ledger.domain.movements import KINDS, REFERENCE_FIELDS, Disburse, Reverse
+from ledger.domain.values import LineKey, format_vnd
 
 
 def order(effective_date: date, available_change_vnd: int, position: int) -> tuple[Any, ...]:

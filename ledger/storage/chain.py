@@ -11,8 +11,8 @@ encoding of its content and the digest of the event before it in the log's order
                          || len(state) || state )      4 bytes big-endian, then the stored bytes
 
 The digests live in table ``ledger_chain`` (position, digest). The writers compute them: the
-PostgreSQL insert function in SQL (ledger/postgres.py), the SQLite recorder in Python
-(ledger/sqlite.py), both under the lock that orders the log. ``verify`` recomputes the chain
+PostgreSQL insert function in SQL (ledger/storage/postgres.py), the SQLite recorder in Python
+(ledger/storage/sqlite.py), both under the lock that orders the log. ``verify`` recomputes the chain
 from the stored events; the head digest, kept outside the system, proves later that the log
 still holds exactly that prefix. The encoding is versioned by its table: a change would be a
 new table, never a silent change of this one.

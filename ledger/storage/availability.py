@@ -4,7 +4,7 @@ Every PostgreSQL connection comes from a pool that checks it before handing it o
 connection killed by a server restart is replaced, never used), waits at most
 CONNECTION_WAIT_S for one, and keeps trying to reconnect while callers ask: the process
 outlives the database's restarts and answers again as soon as the database does. The waits
-are settings (ledger/settings.py).
+are settings (ledger/storage/settings.py).
 """
 
 from __future__ import annotations

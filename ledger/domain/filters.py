@@ -1,5 +1,5 @@
 """What a read asks for: which lines, counted at which date, as known at which time. The CLI's
-options and the API's query parameters are read here alike, by the rules of ledger/values.py."""
+options and the API's query parameters are read here alike, by the rules of values.py."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from ledger.values import (
+from ledger.domain.values import (
     LINE_FIELDS,
     check_code,
     check_kind,

@@ -1,7 +1,7 @@
 """Insert-only storage on PostgreSQL: a login role for the application that can append to the
 event log but can neither update nor delete it.
 
-The insert-only triggers (ledger/postgres.py) already refuse UPDATE, DELETE and TRUNCATE on the
+The insert-only triggers (postgres.py) already refuse UPDATE, DELETE and TRUNCATE on the
 log for every role. ``harden`` adds the second wall: the application role holds no UPDATE,
 DELETE or TRUNCATE right on the log at all, and appends only through the insert function (which
 runs with its owner's rights, takes the lock and writes the hash chain). It keeps full rights
@@ -14,9 +14,9 @@ from typing import Any
 
 from psycopg import sql
 
-from ledger.chain import CHAIN_TABLE
-from ledger.errors import InvalidInput
-from ledger.values import check_code
+from ledger.domain.errors import InvalidInput
+from ledger.domain.values import check_code
+from ledger.storage.chain import CHAIN_TABLE
 
 
 def harden(connection: Any, recorder: Any, role: str, password: str | None) -> None:

@@ -17,8 +17,8 @@ import psycopg
 from psycopg.pq import ExecStatus
 from psycopg_pool import ConnectionPool, PoolTimeout
 
-from ledger.config import is_postgres
-from ledger.settings import (
+from ledger.storage.config import is_postgres
+from ledger.storage.settings import (
     CONNECT_TIMEOUT_S,
     CONNECTION_WAIT_S,
     DOWN_WAIT_S,
@@ -59,7 +59,7 @@ class ViewStore:
     killed: a thread takes one for a statement, or for a whole ``transaction()``, or from
     its first statement until ``release()`` after ``keep()`` (a request of the API), and
     gives it back. While the database is down, taking one fails after CONNECTION_WAIT_S with
-    psycopg_pool's PoolTimeout (see ledger/availability.py). On SQLite each thread has its
+    psycopg_pool's PoolTimeout (see ledger/storage/availability.py). On SQLite each thread has its
     own plain connection to the file."""
 
     def __init__(self, database: str, *, connections_max: int = READ_MODEL_CONNECTIONS_MAX) -> None:
