@@ -137,33 +137,15 @@ class EventsEndpoint(MethodView):
         """The audit feed: every stored event after a log position, in log order, for
         systems that follow the ledger. Needs a token without a scope."""
         require_unscoped("the audit feed")
-        ledger = services().ledger
-        head = ledger.head_position()
-        notifications = (
-            ledger.recorder.select_notifications(
-                start=args["after"] + 1, limit=args["limit"], stop=head
-            )
-            if args["after"] < head
-            else []
-        )
-        events = []
-        for notification in notifications:
-            event = ledger.mapper.to_domain_event(notification)
-            data = {
-                name: value
-                for name, value in event.__dict__.items()
-                if name not in ("originator_id", "originator_version", "timestamp")
+        head, found = services().ledger.audit_feed(args["after"], args["limit"])
+        events = [
+            {
+                **event,
+                "recorded_at": event["recorded_at"].isoformat(),
+                "data": _jsonable(event["data"]),
             }
-            events.append(
-                {
-                    "position": notification.id,
-                    "topic": notification.topic,
-                    "aggregate_id": str(notification.originator_id),
-                    "aggregate_version": notification.originator_version,
-                    "recorded_at": getattr(event, "timestamp").isoformat(),  # noqa: B009
-                    "data": _jsonable(data),
-                }
-            )
+            for event in found
+        ]
         next_after = events[-1]["position"] if events else args["after"]
         return {"events": events, "next_after": next_after, "head": head}
 

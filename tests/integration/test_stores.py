@@ -123,3 +123,23 @@ def test_a_replay_from_another_process_answers_the_first_receipt(
         other.close()
     assert again == first
     assert state(stored_ledger) == before
+
+
+def test_the_audit_feed_pages_through_the_log_in_order(stored_ledger: BudgetLedger) -> None:
+    worked_example(stored_ledger)
+    head = stored_ledger.head_position()
+    seen: list[int] = []
+    after = 0
+    while True:
+        answered_head, page = stored_ledger.audit_feed(after, 7)
+        assert answered_head == head
+        if not page:
+            break
+        assert len(page) <= 7
+        seen += [event["position"] for event in page]
+        after = page[-1]["position"]
+    assert seen == sorted(seen) and seen[-1] == head
+    first = stored_ledger.audit_feed(0, 1)[1][0]
+    assert first["topic"].startswith("budget_ledger:") and first["recorded_at"].tzinfo
+    assert "originator_id" not in first["data"] and first["aggregate_version"] == 1
+    assert stored_ledger.audit_feed(head, 10) == (head, [])
