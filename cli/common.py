@@ -29,7 +29,7 @@ from ledger.domain.values import (
     parse_whole,
     read_amount,
 )
-from ledger.interchange.export import spreadsheet_text, xlsx_value
+from ledger.interchange.export import csv_cell, xlsx_value
 from ledger.storage.availability import DATABASE_ERRORS, is_unavailable, unavailable_reason
 from ledger.storage.config import DATABASE_ENVVAR, default_database
 
@@ -297,7 +297,7 @@ def emit(
         writer = csv.writer(buffer, lineterminator="\n")
         writer.writerow([name for name, _ in columns])
         for row in rows:
-            writer.writerow([_csv_cell(row.get(name)) for name, _ in columns])
+            writer.writerow([csv_cell(row.get(name)) for name, _ in columns])
         click.echo(buffer.getvalue(), nl=False)
         return
     table = Table(title=title, show_lines=False)
@@ -348,16 +348,6 @@ def write_xlsx(
             elif name.endswith("_pct"):
                 cell.number_format = "0.00%"
     workbook.save(path)
-
-
-def _csv_cell(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, (date, datetime)):
-        return value.isoformat()
-    if isinstance(value, (int, float)):
-        return str(value)
-    return spreadsheet_text(str(value))
 
 
 def vietnamese_number(value: float, decimals: int) -> str:

@@ -204,6 +204,8 @@ def spreadsheet_text(text: str) -> str:
 
 
 def csv_cell(value: Any) -> str:
+    """A value as a CSV cell, for the exports and the CLI's ``--format csv`` alike: blank for
+    none, ``true``/``false``, ISO dates, two decimals for a rate, text neutralised."""
     if value is None:
         return ""
     if isinstance(value, bool):
