@@ -1,4 +1,4 @@
-"""The worked example of domain.md and helpers to drive a ledger in tests."""
+"""The worked example of docs/worked-example.md and helpers to drive a ledger in tests."""
 
 from __future__ import annotations
 
@@ -55,7 +55,7 @@ def record(
 
 
 def worked_example(ledger: BudgetLedger) -> None:
-    """domain.md's example: one line, GNBV/DTPT/NSTW/2024, amounts in tỷ."""
+    """docs/worked-example.md's example: one line, GNBV/DTPT/NSTW/2024, amounts in tỷ."""
     register_tree(ledger)
     record(ledger, "adjust", "w1", date(2024, 1, 2), LINE, amount_vnd=500 * TY)
     record(ledger, "allocate", "w2", date(2024, 1, 5), LINE, counterpart="49", amount_vnd=400 * TY)
