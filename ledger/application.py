@@ -3,12 +3,10 @@ check their rules, and saves every resulting event in one transaction, or nothin
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import random
 import time
 from collections.abc import Iterator
-from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -63,7 +61,6 @@ LINE_TOPICS = sorted(
 A = TypeVar("A")
 
 # A batch (an import) plans many movements against aggregates held here, before saving any.
-_WORKING_SET: ContextVar[dict[UUID, Any] | None] = ContextVar("working_set", default=None)
 
 
 @dataclass(frozen=True)
@@ -282,9 +279,16 @@ class BudgetLedger(Application[UUID]):
             )
         return prior.receipt()
 
-    def _plan(self, request: MovementRequest, actor: str, at: datetime) -> list[Any]:
-        """Read, check and change the aggregates of one movement; save nothing."""
-        posted = request.post(_Books(self), at)
+    def _plan(
+        self,
+        request: MovementRequest,
+        actor: str,
+        at: datetime,
+        held: dict[UUID, Any] | None = None,
+    ) -> list[Any]:
+        """Read, check and change the aggregates of one movement; save nothing. ``held``: a
+        batch's own aggregates, read before the store's (see ``Batch``)."""
+        posted = request.post(_Books(self, held), at)
         movement = self._movement(request, actor, posted.amount_vnd, posted.lines, at)
         return [movement, *posted.lines, *posted.others]
 
@@ -297,46 +301,10 @@ class BudgetLedger(Application[UUID]):
         ]
         return Movement.record(request, actor=actor, amount_vnd=amount, lines=lines, recorded_at=at)
 
-    @contextlib.contextmanager
-    def working_set(self) -> Iterator[dict[UUID, Any]]:
-        """Plan many movements in a row, each seeing the ones before, saving none: aggregates
-        are read fresh from the store once, then kept (and changed) here. For imports."""
-        working: dict[UUID, Any] = {}
-        token = _WORKING_SET.set(working)
-        try:
-            yield working
-        finally:
-            _WORKING_SET.reset(token)
-
-    def plan(self, request: MovementRequest, *, actor: str, at: datetime) -> list[Any]:
-        """Inside ``working_set()``: check one movement against the working aggregates and
-        change them; returns every aggregate it changed (the Movement first), whose pending
-        events the caller saves or drops. Raises a LedgerError, as record() would."""
-        working = _WORKING_SET.get()
-        assert working is not None, "plan() runs inside working_set()"
-        aggregates = self._plan(request, check_actor(actor), at)
-        for aggregate in aggregates[1:]:
-            working[aggregate.id] = aggregate
-        return aggregates
-
-    def load(self, aggregate_ids: list[UUID]) -> None:
-        """Inside ``working_set()``: read these aggregates (those not held yet) into it, each
-        from its latest snapshot and the events after it, in two queries for the lot; one
-        not found is left to be read (or found missing) one by one, as before. An import
-        reads its lines this way: one by one, a line cost a few milliseconds on PostgreSQL."""
-        working = _WORKING_SET.get()
-        assert working is not None, "load() runs inside working_set()"
-        wanted = sorted({i for i in aggregate_ids if i not in working})
-        if not wanted:
-            return
-        found: dict[UUID, Any] = {}
-        assert self.snapshots is not None
-        for row in batch_reads.latest_events(self.snapshots.recorder, wanted):
-            self._mutate(found, row)
-        after = [(i, found[i].version if i in found else 0) for i in wanted]
-        for row in batch_reads.events_after(self.recorder, after):
-            self._mutate(found, row)
-        working.update(found)
+    def batch(self) -> Batch:
+        """A batch of movements planned in a row, each seeing the ones before, none saved
+        (an import's; see ``Batch``)."""
+        return Batch(self)
 
     def _mutate(self, aggregates: dict[UUID, Any], row: Any) -> None:
         """Apply a stored event (or snapshot), a row of the store, to the aggregate it is of."""
@@ -506,12 +474,13 @@ class BudgetLedger(Application[UUID]):
                 return
             start = page[-1].id + 1
 
-    def _find(self, cls: type[A], aggregate_id: UUID) -> A | None:
+    def _find(
+        self, cls: type[A], aggregate_id: UUID, held: dict[UUID, Any] | None = None
+    ) -> A | None:
         """Read an aggregate: this process's cached copy brought up to the store's version
-        (see ``env``), or, inside ``working_set()``, the batch's own copy."""
-        working = _WORKING_SET.get()
-        if working is not None and aggregate_id in working:
-            found = working[aggregate_id]
+        (see ``env``), or a batch's own copy (``held``), which then keeps what is read."""
+        if held is not None and aggregate_id in held:
+            found = held[aggregate_id]
             assert isinstance(found, cls), (aggregate_id, type(found))
             return found
         try:
@@ -519,12 +488,12 @@ class BudgetLedger(Application[UUID]):
         except AggregateNotFoundError:
             return None
         assert isinstance(aggregate, cls), (aggregate_id, type(aggregate))
-        if working is not None:
-            working[aggregate_id] = aggregate
+        if held is not None:
+            held[aggregate_id] = aggregate
         return aggregate
 
-    def _existing_line(self, key: LineKey) -> BudgetLine:
-        line = self._find(BudgetLine, key.line_id)
+    def _existing_line(self, key: LineKey, held: dict[UUID, Any] | None = None) -> BudgetLine:
+        line = self._find(BudgetLine, key.line_id, held)
         if line is None:
             self.get_holder(key.holder)
             raise InsufficientFunds(
@@ -533,8 +502,10 @@ class BudgetLedger(Application[UUID]):
             )
         return line
 
-    def _line_or_open(self, key: LineKey, at: datetime) -> BudgetLine:
-        line = self._find(BudgetLine, key.line_id)
+    def _line_or_open(
+        self, key: LineKey, at: datetime, held: dict[UUID, Any] | None = None
+    ) -> BudgetLine:
+        line = self._find(BudgetLine, key.line_id, held)
         if line is None:
             self.get_holder(key.holder)
             line = BudgetLine.open(key, recorded_at=at)
@@ -574,23 +545,61 @@ class BudgetLedger(Application[UUID]):
 
 
 class _Books:
-    """What a movement reads (``ledger.movements.Books``), from this ledger: each aggregate
-    up to the store's version, or the batch's own copy inside ``working_set()``."""
+    """What a movement reads (``ledger.domain.movements.Books``), from this ledger: each
+    aggregate up to the store's version, or a batch's own copy (``held``)."""
 
-    def __init__(self, ledger: BudgetLedger) -> None:
+    def __init__(self, ledger: BudgetLedger, held: dict[UUID, Any] | None = None) -> None:
         self.ledger = ledger
+        self.held = held
 
     def holder(self, code: str) -> Holder:
         return self.ledger.get_holder(code)
 
     def existing_line(self, key: LineKey) -> BudgetLine:
-        return self.ledger._existing_line(key)
+        return self.ledger._existing_line(key, self.held)
 
     def line_or_open(self, key: LineKey, at: datetime) -> BudgetLine:
-        return self.ledger._line_or_open(key, at)
+        return self.ledger._line_or_open(key, at, self.held)
 
     def movement(self, movement_id: str) -> Movement | None:
-        return self.ledger._find(Movement, movement_aggregate_id(movement_id))
+        return self.ledger._find(Movement, movement_aggregate_id(movement_id), self.held)
+
+
+class Batch:
+    """Many movements planned in a row, each seeing the ones before, none saved: the
+    aggregates they touch are read from the store once, then kept (and changed) here, in
+    ``aggregates``. An import plans its rows in one; the caller saves or drops the events."""
+
+    def __init__(self, ledger: BudgetLedger) -> None:
+        self.ledger = ledger
+        self.aggregates: dict[UUID, Any] = {}
+
+    def plan(self, request: MovementRequest, *, actor: str, at: datetime) -> list[Any]:
+        """Check one movement against the batch's aggregates and change them; returns every
+        aggregate it changed (the Movement first), whose pending events the caller saves or
+        drops. Raises a LedgerError, as record() would."""
+        aggregates = self.ledger._plan(request, check_actor(actor), at, self.aggregates)
+        for aggregate in aggregates[1:]:
+            self.aggregates[aggregate.id] = aggregate
+        return aggregates
+
+    def load(self, aggregate_ids: list[UUID]) -> None:
+        """Read these aggregates (those not held yet) into the batch, each from its latest
+        snapshot and the events after it, in two queries for the lot; one not found is left
+        to be read (or found missing) one by one. An import reads its lines this way: one by
+        one, a line cost a few milliseconds on PostgreSQL."""
+        wanted = sorted({i for i in aggregate_ids if i not in self.aggregates})
+        if not wanted:
+            return
+        ledger = self.ledger
+        found: dict[UUID, Any] = {}
+        assert ledger.snapshots is not None
+        for row in batch_reads.latest_events(ledger.snapshots.recorder, wanted):
+            ledger._mutate(found, row)
+        after = [(i, found[i].version if i in found else 0) for i in wanted]
+        for row in batch_reads.events_after(ledger.recorder, after):
+            ledger._mutate(found, row)
+        self.aggregates.update(found)
 
 
 def _wait_before_retry(attempt: int) -> None:

@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
-from ledger.application import BudgetLedger, check_actor, utc_now
+from ledger.application import Batch, BudgetLedger, check_actor, utc_now
 from ledger.domain.errors import InvalidInput, LedgerError
 from ledger.domain.lines import BudgetLine
 from ledger.domain.movements import (
@@ -298,7 +298,9 @@ class Importer:
         changed: set[UUID] = set()  # the lines (and reversed payments) the rows changed
         recorder: Any = self.ledger.recorder
         rows = read_rows(path)  # a file that cannot be read is refused before the lock
-        with closing(SeenRows()) as seen, self.ledger.working_set() as working:
+        batch = self.ledger.batch()
+        working = batch.aggregates
+        with closing(SeenRows()) as seen:
             chunks = self._chunks(rows, seen, outcome, progress)
             try:
                 with recorder.datastore.transaction(commit=True) as cursor:
@@ -306,7 +308,7 @@ class Importer:
                     # changes it before this transaction ends.
                     recorder.lock_in(cursor)
                     for chunk in chunks:
-                        events = self._chunk(chunk, seen, outcome)
+                        events = self._chunk(chunk, batch, seen, outcome)
                         if outcome.bad:
                             raise _Refused
                         if events:
@@ -318,7 +320,7 @@ class Importer:
             except _Refused:
                 pass
             for chunk in chunks:
-                self._chunk(chunk, seen, outcome)
+                self._chunk(chunk, batch, seen, outcome)
             lines = [working[i] for i in changed if isinstance(working[i], BudgetLine)]
         if not outcome.bad:
             outcome.events = outcome.written
@@ -353,11 +355,15 @@ class Importer:
             progress(outcome.rows)
 
     def _chunk(
-        self, chunk: list[tuple[int, MovementRequest]], seen: SeenRows, outcome: Outcome
+        self,
+        chunk: list[tuple[int, MovementRequest]],
+        batch: Batch,
+        seen: SeenRows,
+        outcome: Outcome,
     ) -> list[Any]:
         """Check and plan a chunk's rows against the working lines; their events, in order."""
         recorded = self.ledger.recorded_movements([request.aggregate_id for _, request in chunk])
-        self.ledger.load([line_id for _, request in chunk for line_id in request.line_ids()])
+        batch.load([line_id for _, request in chunk for line_id in request.line_ids()])
         events: list[Any] = []
         for number, request in chunk:
             fingerprint = request.fingerprint()
@@ -385,7 +391,7 @@ class Importer:
                 outcome.already += 1
             else:
                 try:
-                    aggregates = self.ledger.plan(request, actor=self.actor, at=utc_now())
+                    aggregates = batch.plan(request, actor=self.actor, at=utc_now())
                 except LedgerError as error:
                     self._bad(outcome, number, error)
                     continue
