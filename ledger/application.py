@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import random
+import sqlite3
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -99,20 +100,40 @@ def open_ledger(database: str, *, create: bool = False, check: bool = True) -> B
         )
     env = persistence_environment(database)
     env["CREATE_TABLE"] = "yes" if create else "no"
-    ledger = BudgetLedger(env=env, database=database)
-    if not create and check:
-        try:
-            ledger.head_position()
-        except PersistenceError as error:
-            ledger.close()
-            if is_unavailable(error):
-                raise
-            raise NoLedger(
-                f"{describe(database)} holds no ledger ({str(error).strip()})",
-                field="database",
-                database=database,
-            ) from None
+    try:
+        ledger = BudgetLedger(env=env, database=database)
+    except sqlite3.DatabaseError as error:
+        raise _not_sqlite(database, error) from None
+    if create or not check:
+        return ledger
+    try:
+        ledger.head_position()
+    except sqlite3.DatabaseError as error:
+        ledger.close()
+        raise _not_sqlite(database, error) from None
+    except PersistenceError as error:
+        ledger.close()
+        if is_unavailable(error):
+            raise
+        raise NoLedger(
+            f"{describe(database)} holds no ledger ({str(error).strip()})",
+            field="database",
+            database=database,
+        ) from None
     return ledger
+
+
+def _not_sqlite(database: str, error: sqlite3.DatabaseError) -> Exception:
+    """SQLite's own 'file is not a database' (a typo naming a spreadsheet, say): refused with
+    the file untouched, not as a traceback. Its OperationalError (a lock held past the wait)
+    is another matter, passed on as it is."""
+    if isinstance(error, sqlite3.OperationalError):
+        return error
+    return NoLedger(
+        f"{describe(database)} is not a SQLite database ({error}); check the path",
+        field="database",
+        database=database,
+    )
 
 
 def utc_now() -> datetime:

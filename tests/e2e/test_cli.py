@@ -321,3 +321,17 @@ def test_a_refusal_on_the_command_line_names_the_command_or_option_that_helps(
     early = tree.run("lapse", *LINE, "--holder", "505", "--date", "2024-12-01", expect=FAILS)
     assert "refused (past-deadline)" in early.output
     assert "budget-ledger extend" not in early.output  # an extension would not help
+
+
+@pytest.mark.parametrize("command", [["balance"], ["init"], ["history"]])
+def test_a_file_that_is_not_a_ledger_is_refused_in_one_line(
+    tmp_path: Path, command: list[str]
+) -> None:
+    """A --database path to a file that is not SQLite (a typo naming a spreadsheet, say):
+    one line saying so, never a traceback, and the file untouched."""
+    path = tmp_path / "bao-cao.xlsx"
+    path.write_bytes(b"PK\x03\x04 not a database")
+    result = Cli(str(path)).run(*command, expect=1)
+    assert "is not a SQLite database" in result.output, result.output
+    assert "Traceback" not in result.output and len(result.output.strip().splitlines()) == 1
+    assert path.read_bytes() == b"PK\x03\x04 not a database"
