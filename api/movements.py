@@ -20,8 +20,7 @@ from api import schemas
 from api.auth import caller, in_scope, require_any_in_scope, require_scope, services
 from api.extensions import Blueprint
 from ledger.domain.errors import MovementIdConflict, UnknownMovement
-from ledger.domain.movements import KINDS, MovementRequest, Reverse
-from ledger.domain.values import LineKey
+from ledger.domain.movements import KINDS, Movement, MovementRequest, Reverse
 
 blp = Blueprint("movements", __name__, description="Record movements of money.")
 
@@ -97,10 +96,14 @@ for movement_kind in KINDS.values():
     register(movement_kind)
 
 
+def _holders(found: Movement) -> list[str]:
+    """The holder of each line a recorded movement touched, in its receipt's order."""
+    return [entry["line"]["holder"] for entry in found.lines]
+
+
 def _readable(movement_id: str) -> bool:
     """Whether the caller may read the recorded movement (it touches a line in scope)."""
-    found = services().ledger.get_movement(movement_id)
-    return any(in_scope(LineKey(**entry["line"]).holder) for entry in found.lines)
+    return any(in_scope(holder) for holder in _holders(services().ledger.get_movement(movement_id)))
 
 
 @blp.route("/movements/<string:movement_id>")
@@ -116,7 +119,7 @@ class MovementView(MethodView):
             found = services().ledger.get_movement(movement_id)
         except UnknownMovement:
             abort(404, description=f"no movement has id {movement_id}")
-        holders = [LineKey(**entry["line"]).holder for entry in found.lines]
+        holders = _holders(found)
         require_any_in_scope(f"movement {movement_id}", holders)
         receipt = found.receipt()
         for entry, holder in zip(receipt["lines"], holders, strict=True):
