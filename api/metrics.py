@@ -24,9 +24,9 @@ from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 
 from api.errors import PROBLEM_CONTENT_TYPE
+from api.server import MULTIPROCESS_ENVVAR
 from projections.runner import ReadModelState
 
-MULTIPROCESS_ENVVAR = "PROMETHEUS_MULTIPROC_DIR"
 # Seconds; a balance read takes a few milliseconds, a report or an import's worth of
 # movements up to seconds.
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
