@@ -11,7 +11,6 @@ from flask import current_app, g, request
 
 from api.services import Services
 from api.tokens import FAILURE_WINDOW_S, FAILURES_MAX, Token
-from ledger.domain.holders import ancestors
 from projections.runner import ReadModelState
 
 # Paths anyone may read: health checks, the API's own description, the problem types and
@@ -130,9 +129,9 @@ def require_unscoped(what: str) -> None:
 
 
 def in_scope(holder: str) -> bool:
-    """Walk up from ``holder`` to the top; raises UnknownHolder (422) for an unknown code.
-    Holders never change parent, and the ledger keeps them in its cache."""
+    """Whether the caller's scope covers ``holder`` (below it now or ever, or passed to it by
+    succession: ``BudgetLedger.within``); raises UnknownHolder (422) for an unknown code."""
     scope = caller().scope
     ledger = services().ledger
     code = ledger.get_holder(holder).code
-    return scope is None or scope in ancestors(code, ledger.parent_of)
+    return scope is None or ledger.within(code, scope)

@@ -28,17 +28,21 @@ from eventsourcing.utils import EnvType
 from ledger.domain import limits
 from ledger.domain.errors import (
     Busy,
+    HolderEnded,
     InsufficientFunds,
     InvalidInput,
+    InvariantViolation,
     LedgerError,
     MovementIdConflict,
     NoLedger,
+    NotRelated,
     UnknownHolder,
     UnknownMovement,
 )
-from ledger.domain.holders import Holder, ancestors, check_depth, subtree_of
+from ledger.domain.holders import Holder, ancestors, check_depth, subtree_of, up_edges
 from ledger.domain.lines import BudgetLine
 from ledger.domain.movements import Lapse, Movement, MovementRequest
+from ledger.domain.succession import check_alive, settle
 from ledger.domain.values import (
     LineKey,
     check_code,
@@ -46,12 +50,19 @@ from ledger.domain.values import (
     check_text,
     holder_id,
     movement_aggregate_id,
+    today_in_vietnam,
 )
 from ledger.storage import batch_reads
 from ledger.storage.availability import is_unavailable
 from ledger.storage.config import describe, is_postgres, persistence_environment
 
 SCAN_PAGE_SIZE = 1000
+HOLDER_TOPICS = [
+    Holder.Registered.TOPIC,
+    Holder.Moved.TOPIC,
+    Holder.Renamed.TOPIC,
+    Holder.Ended.TOPIC,
+]
 # Every event class of a line: an event class nested in BudgetLine, with its stable topic.
 LINE_TOPICS = sorted(
     value.TOPIC
@@ -169,10 +180,6 @@ class BudgetLedger(Application[UUID]):
         same database."""
         super().__init__(env)
         self._database = database
-        # Holders, once registered, never change: those found are kept here, without the
-        # repository's copy and fast-forward query on each read (a scope check reads a few
-        # per request). Bounded by the holders that exist.
-        self._holders: dict[str, Holder] = {}
 
     @property
     def database(self) -> str | None:
@@ -185,7 +192,14 @@ class BudgetLedger(Application[UUID]):
     # -- Holders ---------------------------------------------------------------------------
 
     def register_holder(
-        self, code: str, name: str, level: str, parent: str | None, *, actor: str
+        self,
+        code: str,
+        name: str,
+        level: str,
+        parent: str | None,
+        *,
+        actor: str,
+        since: date | None = None,
     ) -> Holder:
         code = check_code(code, field="code")
         name_text = check_text(name, field="name", length_max=limits.NAME_LENGTH_MAX, required=True)
@@ -194,45 +208,145 @@ class BudgetLedger(Application[UUID]):
         parent_holder = self.get_holder(check_code(parent, field="parent")) if parent else None
         existing = self._find(Holder, holder_id(code))
         if existing is not None:
-            same = (existing.name, existing.level, existing.parent) == (
+            # As first registered: a holder moved or renamed since is the same holder.
+            same = (existing.names[0][1], existing.level, existing.placements[0][1]) == (
                 name_text,
                 level,
                 parent_holder.code if parent_holder else None,
-            )
+            ) and (since is None or since == existing.since)
             if same:
                 return existing
+            if existing.ended_on is not None:
+                raise InvalidInput(
+                    f"holder {code} ended on {existing.ended_on.isoformat()} into "
+                    f"{existing.successor}; a code that ended is never registered again",
+                    field="code",
+                )
             raise InvalidInput(
                 f"holder {code} is already registered as {existing.name!r} ({existing.level}, "
                 f"under {existing.parent or 'nobody'}); codes are never reused",
                 field="code",
             )
         if parent_holder is not None:
+            if parent_holder.ended_on is not None or not parent_holder.begun_by(
+                since or parent_holder.since or date.min
+            ):
+                raise HolderEnded(
+                    f"holder {parent_holder.code} does not exist "
+                    f"{'on ' + since.isoformat() if since else 'throughout'}; place {code} under "
+                    "one that does",
+                    field="parent",
+                    code=parent_holder.code,
+                )
             check_depth(ancestors(parent_holder.code, self.parent_of))
         holder = Holder.register(
-            code, name_text, level, parent_holder, actor=check_actor(actor), recorded_at=utc_now()
+            code,
+            name_text,
+            level,
+            parent_holder,
+            actor=check_actor(actor),
+            recorded_at=utc_now(),
+            since=since,
         )
         try:
             self.save(holder)
         except IntegrityError:
-            return self.register_holder(code, name, level, parent, actor=actor)
+            return self.register_holder(code, name, level, parent, actor=actor, since=since)
         return holder
 
+    def move_holder(
+        self, code: str, parent: str, day: date, *, decision: str, actor: str
+    ) -> Holder:
+        """From ``day`` ``code`` (and its subtree) sits under ``parent``."""
+        decision_text = self._decision(decision)
+        holder = self.get_holder(check_code(code, field="code"))
+        new_parent = self.get_holder(check_code(parent, field="parent"))
+        if new_parent.ended_by(day) or not new_parent.begun_by(day):
+            raise HolderEnded(
+                f"holder {new_parent.code} does not exist on {day.isoformat()}",
+                field="parent",
+                code=new_parent.code,
+            )
+        if holder.code in ancestors(new_parent.code, self.parent_of):
+            raise NotRelated(
+                f"{new_parent.code} sits under {holder.code}; a holder cannot move below itself",
+                field="parent",
+            )
+        check_depth(ancestors(new_parent.code, self.parent_of))
+        holder.move(new_parent, day, decision=decision_text, actor=check_actor(actor), at=utc_now())
+        self.save(holder)
+        return holder
+
+    def rename_holder(
+        self, code: str, name: str, day: date, *, decision: str, actor: str
+    ) -> Holder:
+        decision_text = self._decision(decision)
+        name_text = check_text(name, field="name", length_max=limits.NAME_LENGTH_MAX, required=True)
+        assert name_text is not None
+        holder = self.get_holder(check_code(code, field="code"))
+        holder.rename(
+            name_text, day, decision=decision_text, actor=check_actor(actor), at=utc_now()
+        )
+        self.save(holder)
+        return holder
+
+    @staticmethod
+    def _decision(decision: str) -> str:
+        text = check_text(
+            decision, field="decision", length_max=limits.REFERENCE_LENGTH_MAX, required=True
+        )
+        assert text is not None
+        return text
+
     def get_holder(self, code: str) -> Holder:
-        holder = self._holders.get(code) or self._find(Holder, holder_id(code))
-        if holder is not None:
-            self._holders[code] = holder
+        """The holder as it stands in the store (read through the process's cache, brought up
+        to the store's version: holders move, are renamed and end)."""
+        holder = self._find(Holder, holder_id(code))
         if holder is None:
             raise UnknownHolder(f"no holder has code {code}", field="holder", code=code)
         return holder
 
     def parent_of(self, code: str) -> str | None:
-        """The code of ``code``'s parent (None for the root); UnknownHolder if none has it."""
+        """The code of ``code``'s parent now (None for the root); UnknownHolder if none has it."""
         return self.get_holder(code).parent
 
-    def subtree(self, code: str) -> set[str]:
-        """The codes of ``code`` and every holder below it."""
+    def within(self, code: str, scope: str) -> bool:
+        """Whether ``code`` is ``scope`` or lies below it at any time, or passed to it (or to a
+        holder below it) by succession: what a token scoped to ``scope`` may read."""
+        seen: set[str] = set()
+        frontier = [self.get_holder(code).code]
+        while frontier:
+            current = frontier.pop()
+            if current == scope:
+                return True
+            if current in seen:
+                continue
+            seen.add(current)
+            holder = self.get_holder(current)
+            above = {entry[1] for entry in holder.placements if entry[1] is not None}
+            if holder.successor is not None:
+                above.add(holder.successor)
+            frontier.extend(above - seen)
+        return False
+
+    def holders(self) -> dict[str, Holder]:
+        """Every holder with its whole life (registration, moves, renames, end), by code, in
+        one pass over the log."""
+        found: dict[UUID, Any] = {}
+        for notification in self._notifications(HOLDER_TOPICS):
+            event: Any = self.mapper.to_domain_event(notification)
+            found[event.originator_id] = event.mutate(found.get(event.originator_id))
+        return {holder.code: holder for holder in found.values()}
+
+    def tree_on(self, day: date) -> dict[str, str | None]:
+        """The tree as it stood on ``day``, through successions (see ``up_edges``)."""
+        return up_edges(self.holders(), day)
+
+    def subtree(self, code: str, day: date | None = None) -> set[str]:
+        """The codes of ``code`` and every holder below it on ``day`` (default today),
+        predecessors included: an ended holder sits under its successor."""
         root = self.get_holder(check_code(code, field="holder")).code
-        return subtree_of(((h.code, h.parent) for h in self.list_holders()), root)
+        return subtree_of(self.tree_on(day or today_in_vietnam()).items(), root)
 
     def list_holders(self) -> list[HolderInfo]:
         holders = [
@@ -309,16 +423,26 @@ class BudgetLedger(Application[UUID]):
     ) -> list[Any]:
         """Read, check and change the aggregates of one movement; save nothing. ``held``: a
         batch's own aggregates, read before the store's (see ``Batch``)."""
-        posted = request.post(_Books(self, held), at)
-        movement = self._movement(request, actor, posted.amount_vnd, posted.lines, at)
-        return [movement, *posted.lines, *posted.others]
+        books = _Books(self, held, actor)
+        day = request.effective_date
+        check_alive(books, [key.holder for key in request.named_lines()], day)
+        posted = request.post(books, at)
+        if request.effects:  # a line movement's own lines (a reversal's is its payment's)
+            check_alive(
+                books, [line.key.holder for line in posted.lines[: len(request.effects)]], day
+            )
+        touched = [*posted.lines, *settle(books, posted.lines, request.movement_id, at)]
+        touched = list({id(line): line for line in touched}.values())
+        movement = self._movement(request, actor, posted.amount_vnd, touched, at)
+        return [movement, *touched, *posted.others]
 
     @staticmethod
     def _movement(
         request: MovementRequest, actor: str, amount: int, touched: list[BudgetLine], at: datetime
     ) -> Movement:
         lines = [
-            {"line": line.key.as_dict(), "available_vnd": line.available_vnd} for line in touched
+            _line_entry(line, request.movement_id, default=index < len(request.effects))
+            for index, line in enumerate(touched)
         ]
         return Movement.record(request, actor=actor, amount_vnd=amount, lines=lines, recorded_at=at)
 
@@ -569,17 +693,69 @@ class _Books:
     """What a movement reads (``ledger.domain.movements.Books``), from this ledger: each
     aggregate up to the store's version, or a batch's own copy (``held``)."""
 
-    def __init__(self, ledger: BudgetLedger, held: dict[UUID, Any] | None = None) -> None:
+    def __init__(
+        self, ledger: BudgetLedger, held: dict[UUID, Any] | None = None, actor: str = ""
+    ) -> None:
         self.ledger = ledger
-        self.held = held
+        # The aggregates this movement read: a line it touches twice (a succession passing
+        # two holders' lines to one) is one object. A batch's own held aggregates, if any.
+        self.held: dict[UUID, Any] = held if held is not None else {}
+        self.actor = actor
+        # The holders this movement read or registered (``registered``), each read once.
+        self.holders: dict[str, Holder] = {}
+        self.registered: set[str] = set()
 
     def holder(self, code: str) -> Holder:
-        return self.ledger.get_holder(code)
+        found = self.holders.get(code)
+        if found is None:
+            found = self.ledger._find(Holder, holder_id(code), self.held)
+            if found is None:
+                raise UnknownHolder(f"no holder has code {code}", field="holder", code=code)
+            self.holders[code] = found
+        return found
+
+    def parent_on(self, code: str, day: date) -> str | None:
+        parent = self.holder(code).parent_on(day)
+        for _ in range(limits.HOLDER_DEPTH_MAX * 4):
+            if parent is None:
+                return None
+            above = self.holder(parent)
+            if not above.ended_by(day) or above.successor is None:
+                return parent
+            parent = above.successor
+        raise InvariantViolation(f"the successions above {code} form a cycle")
+
+    def new_holder(
+        self, code: str, name: str, level: str, parent: str, *, since: date, at: datetime
+    ) -> Holder:
+        parent_holder = self.holder(parent)
+        if parent_holder.ended_by(since) or not parent_holder.begun_by(since):
+            raise HolderEnded(
+                f"holder {parent} does not exist on {since.isoformat()}; place the new holder "
+                "under one that does",
+                field="parent",
+                code=parent,
+            )
+        check_depth(ancestors(parent, lambda c: self.parent_on(c, since)))
+        holder = Holder.register(
+            code, name, level, parent_holder, actor=self.actor, recorded_at=at, since=since
+        )
+        self.holders[code] = holder
+        self.registered.add(code)
+        return holder
+
+    def line_keys_of(self, holders: list[str]) -> list[LineKey]:
+        wanted = set(holders)
+        return [key for key in self.ledger.list_line_keys() if key.holder in wanted]
 
     def existing_line(self, key: LineKey) -> BudgetLine:
         return self.ledger._existing_line(key, self.held)
 
     def line_or_open(self, key: LineKey, at: datetime) -> BudgetLine:
+        if key.holder in self.registered:  # registered by this movement: no lines yet
+            return self.ledger._find(BudgetLine, key.line_id, self.held) or BudgetLine.open(
+                key, recorded_at=at
+            )
         return self.ledger._line_or_open(key, at, self.held)
 
     def movement(self, movement_id: str) -> Movement | None:
@@ -621,6 +797,40 @@ class Batch:
         for row in batch_reads.events_after(ledger.recorder, after):
             ledger._mutate(found, row)
         self.aggregates.update(found)
+
+
+def _line_entry(line: BudgetLine, movement_id: str, *, default: bool) -> dict[str, Any]:
+    """A line's entry in its movement's record: the line and its available amount after.
+    The kind's own posting on it (``default``: the first, see the kind's ``effects``) is
+    implied; any other posting the movement made on it (a succession's, what passed on
+    after a late movement) is listed, and so is its extension when the movement changed it,
+    so that the journal recomputes every figure from the movements alone."""
+    entry: dict[str, Any] = {"line": line.key.as_dict(), "available_vnd": line.available_vnd}
+    events = [
+        event
+        for event in line.pending_events
+        if isinstance(event, BudgetLine.Posted) and event.movement_id == movement_id
+    ]
+    others = []
+    for event in events[1:] if default else events:
+        if isinstance(event, BudgetLine.ExtensionGiven | BudgetLine.ExtensionTaken):
+            entry["extension"] = {
+                "until": event.until.isoformat(),
+                "extended_vnd": event.extended_vnd,
+            }
+        elif event.effect:
+            others.append(
+                {
+                    "effective_date": event.effective_date.isoformat(),
+                    "amount_vnd": event.amount_vnd,
+                    "changes": {
+                        name: unit * event.amount_vnd for name, unit in event.effect.items()
+                    },
+                }
+            )
+    if others:
+        entry["postings"] = others
+    return entry
 
 
 def _wait_before_retry(attempt: int) -> None:

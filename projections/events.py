@@ -20,29 +20,35 @@ from eventsourcing.persistence import Mapper
 from ledger.domain.errors import InvariantViolation
 from ledger.domain.lines import BudgetLine
 
-# The four stored figures, in the order of an effect below.
-FIGURES = ("assigned_vnd", "allocated_on_vnd", "disbursed_vnd", "lapsed_vnd")
+# The stored figures, in the order of an effect below.
+FIGURES = (
+    "assigned_vnd",
+    "allocated_on_vnd",
+    "disbursed_vnd",
+    "lapsed_vnd",
+    "passed_on_vnd",
+    "received_vnd",
+)
 EXTENDED = BudgetLine.Extended.TOPIC
-# How each posting changes the four stored figures, per unit of its amount (each posting
-# class's ``effect``); an extension changes none and is read apart.
-EFFECTS: dict[str, tuple[int, int, int, int]] = {
-    posting.TOPIC: (
-        posting.effect.get("assigned_vnd", 0),
-        posting.effect.get("allocated_on_vnd", 0),
-        posting.effect.get("disbursed_vnd", 0),
-        posting.effect.get("lapsed_vnd", 0),
-    )
+# The postings that change a line's extension (its deadline and extended amount), none of
+# its figures: read apart, each as the line's extension after it.
+EXTENSIONS = frozenset([EXTENDED, BudgetLine.ExtensionGiven.TOPIC, BudgetLine.ExtensionTaken.TOPIC])
+# How each posting changes the stored figures, per unit of its amount (each posting class's
+# ``effect``).
+EFFECTS: dict[str, tuple[int, ...]] = {
+    posting.TOPIC: tuple(posting.effect.get(name, 0) for name in FIGURES)
     for posting in BudgetLine.postings()
-    if posting.TOPIC != EXTENDED
+    if posting.TOPIC not in EXTENSIONS
 }
 assert all(set(p.effect) <= set(FIGURES) for p in BudgetLine.postings())
 OPENED = "budget_ledger:BudgetLine.Opened"
 REGISTERED = "budget_ledger:Holder.Registered"
-TOPICS = frozenset([*EFFECTS, EXTENDED, OPENED, REGISTERED])
+TOPICS = frozenset([*EFFECTS, *EXTENSIONS, OPENED, REGISTERED])
 
 
 class Posting(NamedTuple):
-    """A posting or an extension of one line. ``until_day`` is 0 except for extensions."""
+    """A posting or an extension of one line. ``until_day`` is 0 except for extensions, whose
+    ``amount_vnd`` is the line's extended amount after them."""
 
     position: int
     topic: str
@@ -111,7 +117,7 @@ def decode(position: int, originator_id: Any, topic: str, state: bytes) -> Event
         )
     if topic == REGISTERED:
         return Registered(position, data["code"], data["parent"])
-    if topic not in EFFECTS and topic != EXTENDED:
+    if topic not in EFFECTS and topic not in EXTENSIONS:
         raise InvariantViolation(f"the balances read model does not read {topic}")
     return Posting(
         position,
@@ -119,9 +125,9 @@ def decode(position: int, originator_id: Any, topic: str, state: bytes) -> Event
         str(originator_id),
         data["movement_id"],
         _day(data["effective_date"]),
-        data["amount_vnd"],
+        data["extended_vnd"] if topic in EXTENSIONS and topic != EXTENDED else data["amount_vnd"],
         clock_text_of(data["timestamp"]["_data_"]),
-        _day(data["until"]) if topic == EXTENDED else 0,
+        _day(data["until"]) if topic in EXTENSIONS else 0,
     )
 
 

@@ -85,8 +85,8 @@ def progress(
             counted.append((label, node, kind))
     values = reader.values_many([node for _, node, _ in counted], as_of, position)
     for label, node, kind in counted:
-        assigned, allocated_on, disbursed, _ = values[node]
-        tallies[label].add("current", kind, assigned - allocated_on, disbursed)
+        assigned, allocated_on, disbursed, _, passed_on, _ = values[node]
+        tallies[label].add("current", kind, assigned - allocated_on - passed_on, disbursed)
     for node, program, kind, source, line_holder in reader.extended_lines(year):
         branch = _branch(parents, scope, line_holder)
         if branch is None:

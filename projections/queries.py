@@ -11,14 +11,16 @@ from projections.balances.reader import BalancesReader
 from projections.runner import Projections
 
 
-def _figures(values: tuple[int, int, int, int]) -> dict[str, int]:
-    assigned, allocated_on, disbursed, lapsed = values
+def _figures(values: tuple[int, ...]) -> dict[str, int]:
+    assigned, allocated_on, disbursed, lapsed, passed_on, received = values
     return {
         "assigned_vnd": assigned,
         "allocated_on_vnd": allocated_on,
         "disbursed_vnd": disbursed,
         "lapsed_vnd": lapsed,
-        "available_vnd": available_vnd(assigned, allocated_on, disbursed, lapsed),
+        "passed_on_vnd": passed_on,
+        "received_vnd": received,
+        "available_vnd": available_vnd(assigned, allocated_on, disbursed, lapsed, passed_on),
     }
 
 
@@ -70,6 +72,8 @@ def subtree_balances(
                 "allocated_on_vnd": 0,
                 "disbursed_vnd": figures["disbursed_vnd"],
                 "lapsed_vnd": figures["lapsed_vnd"],
+                "passed_on_vnd": figures["passed_on_vnd"],
+                "received_vnd": figures["received_vnd"],
                 "available_vnd": figures["available_vnd"],
                 "extended_vnd": None,
                 "deadline": None,

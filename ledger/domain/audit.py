@@ -16,7 +16,7 @@ from typing import Any
 
 from ledger.domain.journal import Posting, fold, postings
 from ledger.domain.lines import BudgetLine
-from ledger.domain.movements import KINDS, REFERENCE_FIELDS, Disburse, Reverse
+from ledger.domain.movements import RECORDED_KINDS, REFERENCE_FIELDS, Disburse, Reverse
 from ledger.domain.values import LineKey, format_vnd
 
 
@@ -118,7 +118,7 @@ def _entry(movement: dict[str, Any], posting: Posting, available_vnd: int) -> di
         "until": request.get("until"),
         "note": request.get("note"),
         "line": posting.line.as_dict(),
-        "amount_vnd": movement["amount_vnd"],
+        "amount_vnd": posting.amount_vnd,
         "available_before_vnd": available_vnd - posting.available_change_vnd,
         "available_change_vnd": posting.available_change_vnd,
         "available_after_vnd": available_vnd,
@@ -137,7 +137,7 @@ def check(journal: Iterable[tuple[int, dict[str, Any]]], lines: Iterable[BudgetL
     problems = _check_reversals(movements)
     adjusted: dict[tuple[str, str, str, int], int] = defaultdict(int)
     for _, movement in movements:
-        if KINDS[movement["action"]].brings_money_in:
+        if RECORDED_KINDS[movement["action"]].brings_money_in:
             adjusted[LineKey(**movement["lines"][0]["line"]).group] += movement["amount_vnd"]
     held: dict[tuple[str, str, str, int], int] = defaultdict(int)
     for line in lines:

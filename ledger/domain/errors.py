@@ -54,6 +54,13 @@ class NotRelated(LedgerError):
     rule = "holders-not-related"
 
 
+class HolderEnded(LedgerError):
+    """The holder ended at a succession before the movement's effective date (or had not
+    begun by it): its lines take nothing effective from that day; its successor's do."""
+
+    rule = "holder-ended"
+
+
 class InsufficientFunds(LedgerError):
     """The movement would make a line's available amount negative on some date."""
 

@@ -2,26 +2,77 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from datetime import datetime
+from collections.abc import Callable, Iterable, Mapping
+from datetime import date, datetime
+from typing import Any, Protocol
 
 from eventsourcing.domain import Aggregate
 
 from ledger.domain import limits
-from ledger.domain.errors import InvalidInput, InvariantViolation, NotRelated
+from ledger.domain.errors import HolderEnded, InvalidInput, InvariantViolation, NotRelated
 from ledger.domain.values import LEVELS, holder_id
 
 
 class Holder(Aggregate):
+    """A holder and its life: registered (from ``since``, or always), moved under other
+    parents and renamed from given dates, and ended at a succession (``ended_on``: the first
+    day it no longer exists; ``successor``: who took its lines). Parents and names are kept
+    as dated histories, so the tree and its names can be read as they stood on any day."""
+
     TOPIC = "budget_ledger:Holder"
 
     class Registered(Aggregate.Created):
         TOPIC = "budget_ledger:Holder.Registered"
+        # 2: ``since`` (holders registered before it existed always existed).
+        class_version = 2
         code: str
         name: str
         level: str
         parent: str | None
         actor: str
+        since: date | None
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["since"] = None
+
+    class Moved(Aggregate.Event):
+        """From ``effective_date`` the holder sits under ``parent``."""
+
+        TOPIC = "budget_ledger:Holder.Moved"
+        effective_date: date
+        parent: str
+        decision: str
+        actor: str
+
+        def apply(self, holder: Holder) -> None:
+            holder.placements = _dated(holder.placements, self.effective_date, self.parent)
+            holder.parent = holder.placements[-1][1]
+
+    class Renamed(Aggregate.Event):
+        TOPIC = "budget_ledger:Holder.Renamed"
+        effective_date: date
+        name: str
+        decision: str
+        actor: str
+
+        def apply(self, holder: Holder) -> None:
+            holder.names = _dated(holder.names, self.effective_date, self.name)
+            holder.name = holder.names[-1][1]
+
+    class Ended(Aggregate.Event):
+        """The holder ends at the start of ``effective_date``; ``successor`` takes its lines
+        (the movement ``movement_id`` records what passed)."""
+
+        TOPIC = "budget_ledger:Holder.Ended"
+        effective_date: date
+        successor: str
+        decision: str
+        movement_id: str
+
+        def apply(self, holder: Holder) -> None:
+            holder.ended_on = self.effective_date
+            holder.successor = self.successor
 
     class Created(Aggregate.Created):
         """The library's default creation event; never used here, but every event class
@@ -29,12 +80,107 @@ class Holder(Aggregate):
 
         TOPIC = "budget_ledger:Holder.Created"
 
-    def __init__(self, code: str, name: str, level: str, parent: str | None, actor: str) -> None:
+    def __init__(
+        self,
+        code: str,
+        name: str,
+        level: str,
+        parent: str | None,
+        actor: str,
+        since: date | None = None,
+    ) -> None:
         self.code = code
         self.name = name
         self.level = level
+        # The parent and name in force on the latest date of their histories; each history
+        # is [[ISO date or "" (from the start), value], ...] in date order.
         self.parent = parent
         self.actor = actor
+        self.since = since
+        self.placements: list[list[Any]] = [[_start(since), parent]]
+        self.names: list[list[Any]] = [[_start(since), name]]
+        self.ended_on: date | None = None
+        self.successor: str | None = None
+
+    # -- As it stood on a day ----------------------------------------------------------------
+
+    def parent_on(self, day: date) -> str | None:
+        """Its own parent on ``day`` (an ended parent's successor is the tree's business:
+        see ``up_edges``)."""
+        parent = _value_on(self.placements, day)
+        return None if parent is None else str(parent)
+
+    def name_on(self, day: date) -> str:
+        return str(_value_on(self.names, day))
+
+    def begun_by(self, day: date) -> bool:
+        return self.since is None or self.since <= day
+
+    def ended_by(self, day: date) -> bool:
+        return self.ended_on is not None and self.ended_on <= day
+
+    def move(self, parent: Holder, day: date, *, decision: str, actor: str, at: datetime) -> None:
+        check_placement(self.level, parent)
+        self._require_alive(day, "moved")
+        if parent.code == self.parent_on(day):
+            raise InvalidInput(
+                f"{self.code} already sits under {parent.code} on {day.isoformat()}",
+                field="parent",
+            )
+        self.trigger_event(
+            self.Moved,
+            effective_date=day,
+            parent=parent.code,
+            decision=decision,
+            actor=actor,
+            timestamp=at,
+        )
+
+    def rename(self, name: str, day: date, *, decision: str, actor: str, at: datetime) -> None:
+        self._require_alive(day, "renamed")
+        if name == self.name_on(day):
+            raise InvalidInput(
+                f"{self.code} is already named {name!r} on {day.isoformat()}", field="name"
+            )
+        self.trigger_event(
+            self.Renamed,
+            effective_date=day,
+            name=name,
+            decision=decision,
+            actor=actor,
+            timestamp=at,
+        )
+
+    def end(
+        self, day: date, successor: str, *, decision: str, movement_id: str, at: datetime
+    ) -> None:
+        self._require_alive(day, "ended")
+        self.trigger_event(
+            self.Ended,
+            effective_date=day,
+            successor=successor,
+            decision=decision,
+            movement_id=movement_id,
+            timestamp=at,
+        )
+
+    def _require_alive(self, day: date, what: str) -> None:
+        if self.ended_on is not None:
+            raise HolderEnded(
+                f"holder {self.code} ended on {self.ended_on.isoformat()} into "
+                f"{self.successor}; it cannot be {what}",
+                field="effective_date",
+                code=self.code,
+                successor=self.successor,
+            )
+        if not self.begun_by(day):
+            assert self.since is not None
+            raise HolderEnded(
+                f"holder {self.code} exists from {self.since.isoformat()}; it cannot be "
+                f"{what} on {day.isoformat()}",
+                field="effective_date",
+                code=self.code,
+            )
 
     @classmethod
     def register(
@@ -46,6 +192,7 @@ class Holder(Aggregate):
         *,
         actor: str,
         recorded_at: datetime,
+        since: date | None = None,
     ) -> Holder:
         check_placement(level, parent)
         return cls._create(
@@ -56,8 +203,71 @@ class Holder(Aggregate):
             level=level,
             parent=parent.code if parent else None,
             actor=actor,
+            since=since,
             timestamp=recorded_at,
         )
+
+
+def _start(since: date | None) -> str:
+    return since.isoformat() if since is not None else ""
+
+
+def _dated(history: list[list[Any]], day: date, value: Any) -> list[list[Any]]:
+    """``history`` with ``value`` in force from ``day`` (replacing one from the same day)."""
+    key = day.isoformat()
+    kept = [entry for entry in history if entry[0] != key]
+    return sorted([*kept, [key, value]], key=lambda entry: str(entry[0]))
+
+
+def _value_on(history: list[list[Any]], day: date) -> Any:
+    key = day.isoformat()
+    found = history[0][1]
+    for start, value in history:
+        if start <= key:
+            found = value
+    return found
+
+
+class Life(Protocol):
+    """What the tree needs of a holder to place it on a day (``Holder``, ``HolderInfo``)."""
+
+    code: str
+    successor: str | None
+
+    def parent_on(self, day: date) -> str | None: ...
+
+    def begun_by(self, day: date) -> bool: ...
+
+    def ended_by(self, day: date) -> bool: ...
+
+
+def up_edges(holders: Mapping[str, Life], day: date) -> dict[str, str | None]:
+    """The tree as it stood on ``day``, through successions: each holder that had begun by
+    then, with the holder above it. A holder ended by ``day`` sits under its successor (its
+    figures count there: the successor holds its lines from then on), and a holder whose
+    parent had ended sits under that parent's successor (and so on, successions chain). A
+    holder's subtree on ``day`` (``subtree_of`` over these pairs) is then what it holds with
+    everything that passed to it."""
+
+    def alive(code: str | None) -> str | None:
+        for _ in range(limits.HOLDER_DEPTH_MAX * 4):
+            if code is None:
+                return None
+            holder = holders[code]
+            if not holder.ended_by(day) or holder.successor is None:
+                return code
+            code = holder.successor
+        raise InvariantViolation(f"the successions from {code} form a cycle")
+
+    edges: dict[str, str | None] = {}
+    for code, holder in holders.items():
+        if not holder.begun_by(day):
+            continue
+        if holder.ended_by(day):
+            edges[code] = alive(holder.successor)
+        else:
+            edges[code] = alive(holder.parent_on(day))
+    return edges
 
 
 # The levels each level may sit under. Communes sit under districts, and under provinces

@@ -9,13 +9,22 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from ledger.domain.movements import KINDS, Extend
+from ledger.domain.movements import RECORDED_KINDS, Extend
 from ledger.domain.values import LineKey
 
 # For each action, the change to each figure of the lines it touched, per unit of amount:
 # index 0 is the line (or the giving side), index 1 the receiving side (each kind's ``effects``).
-EFFECTS = {action: kind.effects for action, kind in KINDS.items()}
-FIGURES = ("assigned_vnd", "allocated_on_vnd", "disbursed_vnd", "lapsed_vnd")
+# A line touched beyond those, or changed more than that, lists its other postings itself
+# (``postings`` in its entry of the movement's ``lines``: see ``Movement.Recorded``).
+EFFECTS = {action: kind.effects for action, kind in RECORDED_KINDS.items()}
+FIGURES = (
+    "assigned_vnd",
+    "allocated_on_vnd",
+    "disbursed_vnd",
+    "lapsed_vnd",
+    "passed_on_vnd",
+    "received_vnd",
+)
 
 
 @dataclass(frozen=True)
@@ -26,6 +35,7 @@ class Posting:
     line: LineKey
     effective_date: date
     changes: dict[str, int]
+    amount_vnd: int
 
     @property
     def available_change_vnd(self) -> int:
@@ -38,22 +48,39 @@ class Posting:
             - c.get("allocated_on_vnd", 0)
             - c.get("disbursed_vnd", 0)
             - c.get("lapsed_vnd", 0)
+            - c.get("passed_on_vnd", 0)
         )
 
 
 def postings(position: int, movement: dict[str, Any]) -> Iterator[Posting]:
     """The postings of one recorded movement (the state of a ``Movement.Recorded`` event)."""
     effects = EFFECTS[movement["action"]]
-    assert len(effects) == len(movement["lines"])
-    for effect, touched in zip(effects, movement["lines"], strict=True):
-        yield Posting(
-            movement_id=movement["movement_id"],
-            action=movement["action"],
-            position=position,
-            line=LineKey(**touched["line"]),
-            effective_date=date.fromisoformat(movement["request"]["effective_date"]),
-            changes={name: unit * movement["amount_vnd"] for name, unit in effect.items()},
-        )
+    assert len(effects) <= len(movement["lines"])
+    day = date.fromisoformat(movement["request"]["effective_date"])
+    for index, touched in enumerate(movement["lines"]):
+        key = LineKey(**touched["line"])
+        if index < len(effects):
+            yield Posting(
+                movement_id=movement["movement_id"],
+                action=movement["action"],
+                position=position,
+                line=key,
+                effective_date=day,
+                changes={
+                    name: unit * movement["amount_vnd"] for name, unit in effects[index].items()
+                },
+                amount_vnd=movement["amount_vnd"],
+            )
+        for other in touched.get("postings", ()):
+            yield Posting(
+                movement_id=movement["movement_id"],
+                action=movement["action"],
+                position=position,
+                line=key,
+                effective_date=date.fromisoformat(other["effective_date"]),
+                changes=dict(other["changes"]),
+                amount_vnd=other["amount_vnd"],
+            )
 
 
 @dataclass
@@ -70,7 +97,13 @@ class JournalLine:
     def available_vnd(self) -> int:
         # Independent of ledger.values.available_vnd on purpose (see Posting above).
         f = self.figures
-        return f["assigned_vnd"] - f["allocated_on_vnd"] - f["disbursed_vnd"] - f["lapsed_vnd"]
+        return (
+            f["assigned_vnd"]
+            - f["allocated_on_vnd"]
+            - f["disbursed_vnd"]
+            - f["lapsed_vnd"]
+            - f["passed_on_vnd"]
+        )
 
 
 def fold(movements: Iterable[tuple[int, dict[str, Any]]]) -> dict[LineKey, JournalLine]:
@@ -87,6 +120,14 @@ def fold(movements: Iterable[tuple[int, dict[str, Any]]]) -> dict[LineKey, Journ
             if movement["action"] == Extend.action:
                 line.extended_vnd = movement["amount_vnd"]
                 line.deadline = date.fromisoformat(movement["request"]["until"])
+        for touched in movement["lines"]:
+            extension = touched.get("extension")
+            if extension is not None:
+                line = lines.setdefault(
+                    LineKey(**touched["line"]), JournalLine(LineKey(**touched["line"]))
+                )
+                line.extended_vnd = extension["extended_vnd"]
+                line.deadline = date.fromisoformat(extension["until"])
     for line in lines.values():
         if line.deadline is None:
             line.deadline = line.key.base_deadline

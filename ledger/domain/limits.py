@@ -69,6 +69,10 @@ LOG_POSITION_MAX = 2**63 - 1
 # up the tree ends within it; a longer walk means the stored tree is broken (a cycle).
 HOLDER_DEPTH_MAX = 16
 
+# One succession ends at most this many holders (a national reorganisation is many
+# successions, one per new unit: the most old communes merged into one is about a dozen).
+SUCCESSION_HOLDERS_MAX = 1000
+
 # The audit feed (GET /events) answers at most this many events per page.
 EVENTS_PAGE_MAX = 1000
 EVENTS_PAGE_DEFAULT = 100

@@ -36,6 +36,11 @@ def _iso(day: date) -> str:
 
 class BudgetLine(Aggregate):
     TOPIC = "budget_ledger:BudgetLine"
+    # Figures added after lines were first stored: a snapshot taken before them has none,
+    # and these class defaults stand in for them.
+    passed_on_vnd = 0
+    received_vnd = 0
+    ended_on: str | None = None
 
     class Opened(Aggregate.Created):
         TOPIC = "budget_ledger:BudgetLine.Opened"
@@ -149,6 +154,68 @@ class BudgetLine(Aggregate):
             line.lapsed_vnd += self.amount_vnd
             line._shift(self.effective_date, -self.amount_vnd)
 
+    class PassedOn(Posted):
+        """At its holder's succession (``effective_date`` is the day the holder ended) the
+        line passed what it had available to the successor's line of the same key. Negative:
+        a movement before that day, recorded after it, took money the succession had passed
+        on, which then shrinks by it (``settle`` in ledger/domain/succession.py)."""
+
+        TOPIC = "budget_ledger:BudgetLine.PassedOn"
+        effect = {"passed_on_vnd": 1}
+        to_holder: str
+
+        def apply(self, line: BudgetLine) -> None:
+            line.passed_on_vnd += self.amount_vnd
+            line.ended_on = _iso(self.effective_date)
+            line._shift(self.effective_date, -self.amount_vnd)
+
+    class SuccessionReceived(Posted):
+        """The line's share of what a predecessor's line of the same key passed on to it
+        (negative when that shrinks: see ``PassedOn``); counted in what it was assigned."""
+
+        TOPIC = "budget_ledger:BudgetLine.SuccessionReceived"
+        effect = {"assigned_vnd": 1, "received_vnd": 1}
+        from_holder: str
+
+        def apply(self, line: BudgetLine) -> None:
+            line.assigned_vnd += self.amount_vnd
+            line.received_vnd += self.amount_vnd
+            line._shift(self.effective_date, self.amount_vnd)
+
+    class ExtensionGiven(Posted):
+        """``amount_vnd`` of the line's extended money left it with a movement (allocation,
+        reallocation, succession): it may no longer be paid late from here, but from the
+        receiving line (``ExtensionTaken``). ``until`` and ``extended_vnd`` are the line's
+        deadline and extended amount after it, for the read models that never apply."""
+
+        TOPIC = "budget_ledger:BudgetLine.ExtensionGiven"
+        effect = {}
+        to_holder: str
+        until: date
+        extended_vnd: int
+
+        def apply(self, line: BudgetLine) -> None:
+            for extension in line.extensions:
+                extension[1] -= min(self.amount_vnd, extension[1] - extension[2])
+
+    class ExtensionTaken(Posted):
+        """``amount_vnd`` of extended money came in with a movement, payable until ``until``
+        (the giving line's deadline); ``extended_vnd`` is the line's extended amount after."""
+
+        TOPIC = "budget_ledger:BudgetLine.ExtensionTaken"
+        effect = {}
+        from_holder: str
+        until: date
+        extended_vnd: int
+
+        def apply(self, line: BudgetLine) -> None:
+            until = _iso(self.until)
+            for extension in line.extensions:
+                if extension[0] <= until:
+                    extension[1] += self.amount_vnd
+            if not line.extensions or line.extensions[-1][0] < until:
+                line.extensions.append([until, self.amount_vnd, 0])
+
     @classmethod
     def postings(cls) -> list[type[BudgetLine.Posted]]:
         """Every kind of posting a line stores (each event class below ``Posted``)."""
@@ -171,6 +238,10 @@ class BudgetLine(Aggregate):
         self.allocated_on_vnd = 0
         self.disbursed_vnd = 0
         self.lapsed_vnd = 0
+        self.passed_on_vnd = 0
+        self.received_vnd = 0
+        # The day its holder ended (ISO), once the line passed its money to a successor.
+        self.ended_on: str | None = None
         # ISO date -> net change of the available amount on that effective date.
         self.available_change_by_day: dict[str, int] = {}
         # One entry per extension, oldest first: [until (ISO), amount_vnd extended,
@@ -211,7 +282,11 @@ class BudgetLine(Aggregate):
     @property
     def available_vnd(self) -> int:
         return available_vnd(
-            self.assigned_vnd, self.allocated_on_vnd, self.disbursed_vnd, self.lapsed_vnd
+            self.assigned_vnd,
+            self.allocated_on_vnd,
+            self.disbursed_vnd,
+            self.lapsed_vnd,
+            self.passed_on_vnd,
         )
 
     @property
@@ -231,6 +306,8 @@ class BudgetLine(Aggregate):
             "allocated_on_vnd": self.allocated_on_vnd,
             "disbursed_vnd": self.disbursed_vnd,
             "lapsed_vnd": self.lapsed_vnd,
+            "passed_on_vnd": self.passed_on_vnd,
+            "received_vnd": self.received_vnd,
             "available_vnd": self.available_vnd,
             "extended_vnd": self.extended_vnd,
             "deadline": self.deadline,
@@ -238,9 +315,12 @@ class BudgetLine(Aggregate):
 
     def available_from(self, day: date) -> tuple[int, date]:
         """The lowest available amount on ``day`` or any later date, and the first date it
-        is reached. The amount only changes on the days in the map, so those are checked."""
+        is reached. The amount only changes on the days in the map, so those are checked.
+        A line whose holder has ended is checked up to the day before it ended: from then on
+        its money is its successor's, checked there (ledger/domain/succession.py)."""
         days = sorted(self.available_change_by_day)
         start = _iso(day)
+        horizon = self.ended_on if self.ended_on is not None and start < self.ended_on else None
         running = 0
         lowest: int | None = None
         lowest_day = day
@@ -248,13 +328,32 @@ class BudgetLine(Aggregate):
             if key > start and lowest is None:
                 lowest = running
             running += self.available_change_by_day[key]
-            if key >= start and (lowest is None or running < lowest):
+            counted = horizon is None or key < horizon
+            if counted and key >= start and (lowest is None or running < lowest):
                 lowest, lowest_day = running, date.fromisoformat(key)
         if lowest is None:
             lowest = running
         if running != self.available_vnd:
             raise InvariantViolation(f"line {self.key.label}: daily changes disagree with figures")
         return lowest, lowest_day
+
+    def available_on(self, day: date) -> int:
+        """The available amount at the end of ``day``."""
+        end = _iso(day)
+        return sum(change for key, change in self.available_change_by_day.items() if key <= end)
+
+    def postings_from(self, day: date) -> str | None:
+        """The first effective date on or after ``day`` with a posting, if any (ISO)."""
+        start = _iso(day)
+        later = [key for key in self.available_change_by_day if key >= start]
+        return min(later) if later else None
+
+    def extension_room_vnd(self) -> int:
+        """What the latest extension still lets be paid after the deadline before it."""
+        if not self.extensions:
+            return 0
+        _, extended_vnd, paid_late_vnd = self.extensions[-1]
+        return max(0, int(extended_vnd) - int(paid_late_vnd))
 
     def lowest_available(self) -> tuple[int, date]:
         """The lowest available amount on any date, and the first date it is reached."""
@@ -460,6 +559,87 @@ class BudgetLine(Aggregate):
         self._post(self.Lapsed, movement_id, day, amount_vnd, at)
         return amount_vnd
 
+    # -- Money that keeps its deadline when it moves -----------------------------------------
+
+    def check_can_take_extension(self, until: date) -> None:
+        """Extended money payable until ``until`` can come in: the line's deadlines either
+        include ``until`` or all fall before it (then ``until`` becomes its deadline)."""
+        untils = [date.fromisoformat(extension[0]) for extension in self.extensions]
+        if until not in untils and any(later > until for later in untils):
+            raise InvalidInput(
+                f"line {self.key.label} is extended to {', '.join(map(_iso, untils))}; money "
+                f"extended until {until.isoformat()} cannot join it. Extend the line to "
+                f"{until.isoformat()} first",
+                field="until",
+            )
+
+    def give_extension(
+        self, movement_id: str, day: date, amount_vnd: int, at: datetime, *, to_holder: str
+    ) -> None:
+        assert 0 < amount_vnd <= self.extension_room_vnd()
+        after = [list(extension) for extension in self.extensions]
+        for extension in after:
+            extension[1] -= min(amount_vnd, extension[1] - extension[2])
+        self._post(
+            self.ExtensionGiven,
+            movement_id,
+            day,
+            amount_vnd,
+            at,
+            to_holder=to_holder,
+            until=self.deadline,
+            extended_vnd=int(after[-1][1]),
+        )
+
+    def take_extension(
+        self,
+        movement_id: str,
+        day: date,
+        amount_vnd: int,
+        at: datetime,
+        *,
+        from_holder: str,
+        until: date,
+    ) -> None:
+        assert amount_vnd > 0
+        self.check_can_take_extension(until)
+        latest = self.extensions[-1] if self.extensions else None
+        if latest is not None and latest[0] == _iso(until):
+            extended_after = int(latest[1]) + amount_vnd
+        else:
+            extended_after = amount_vnd
+        self._post(
+            self.ExtensionTaken,
+            movement_id,
+            day,
+            amount_vnd,
+            at,
+            from_holder=from_holder,
+            until=until,
+            extended_vnd=extended_after,
+        )
+
+    # -- Succession ------------------------------------------------------------------------
+
+    def pass_on(
+        self, movement_id: str, day: date, amount_vnd: int, at: datetime, *, to_holder: str
+    ) -> None:
+        """Pass ``amount_vnd`` (negative: take back) to the successor's line on ``day``, the
+        day this line's holder ended. No window check: a succession ends every line of its
+        holder, whatever its year."""
+        self._require_figure_room(self.passed_on_vnd, amount_vnd)
+        self._post(self.PassedOn, movement_id, day, amount_vnd, at, to_holder=to_holder)
+
+    def receive_succession(
+        self, movement_id: str, day: date, amount_vnd: int, at: datetime, *, from_holder: str
+    ) -> None:
+        self._require_figure_room(self.assigned_vnd, amount_vnd)
+        if amount_vnd < 0:
+            self._require_available(-amount_vnd, day)
+        self._post(
+            self.SuccessionReceived, movement_id, day, amount_vnd, at, from_holder=from_holder
+        )
+
     def _post(
         self,
         event_class: type[BudgetLine.Posted],
@@ -481,3 +661,34 @@ class BudgetLine(Aggregate):
         )
         if self.lowest_available()[0] < 0:
             raise InvariantViolation(f"line {self.key.label} went negative")
+
+
+def extended_part(giver: BudgetLine, receiver: BudgetLine, amount_vnd: int) -> int:
+    """How much of ``amount_vnd`` leaving ``giver`` for ``receiver`` is extended money: as
+    much of it as the giver's latest extension still lets be paid late. Money keeps its
+    deadline when it moves, so that part goes with its deadline; refused (before anything
+    changes) when the receiving line's own deadlines cannot take it."""
+    carried = min(amount_vnd, giver.extension_room_vnd())
+    if carried > 0:
+        receiver.check_can_take_extension(giver.deadline)
+    return max(0, carried)
+
+
+def carry_extension(
+    giver: BudgetLine,
+    receiver: BudgetLine,
+    movement_id: str,
+    day: date,
+    carried_vnd: int,
+    at: datetime,
+) -> None:
+    """Move ``carried_vnd`` of extended money (``extended_part``) from giver to receiver:
+    the giver's extended amount shrinks by it and the receiver's grows, with the giver's
+    deadline, so no figure counts it twice."""
+    if carried_vnd <= 0:
+        return
+    until = giver.deadline
+    giver.give_extension(movement_id, day, carried_vnd, at, to_holder=receiver.holder)
+    receiver.take_extension(
+        movement_id, day, carried_vnd, at, from_holder=giver.holder, until=until
+    )

@@ -43,7 +43,7 @@ from ledger.domain.errors import (
     UnknownMovement,
 )
 from ledger.domain.holders import Holder
-from ledger.domain.lines import BudgetLine
+from ledger.domain.lines import BudgetLine, carry_extension, extended_part
 from ledger.domain.values import (
     LineKey,
     check_amount,
@@ -99,13 +99,27 @@ class Posted:
 
     amount_vnd: int
     lines: list[BudgetLine]
-    others: list[Movement] = dataclasses.field(default_factory=list)
+    others: list[Aggregate] = dataclasses.field(default_factory=list)
 
 
 class Books(Protocol):
     """What a movement reads, always up to the store's version (``BudgetLedger`` provides it)."""
 
     def holder(self, code: str) -> Holder: ...
+
+    def parent_on(self, code: str, day: date) -> str | None:
+        """``code``'s parent on ``day``, an ended parent replaced by its successor."""
+        ...
+
+    def new_holder(
+        self, code: str, name: str, level: str, parent: str, *, since: date, at: datetime
+    ) -> Holder:
+        """A holder registered by this movement (saved with it)."""
+        ...
+
+    def line_keys_of(self, holders: list[str]) -> list[LineKey]:
+        """Every line that exists of these holders."""
+        ...
 
     def existing_line(self, key: LineKey) -> BudgetLine:
         """The line; refused (InsufficientFunds) if it has never received money."""
@@ -434,17 +448,21 @@ class Allocate(MovementRequest):
     def post(self, books: Books, at: datetime) -> Posted:
         giver = books.holder(self.line.holder)
         receiver = books.holder(self.counterpart)
-        if receiver.parent != giver.code:
+        parent = books.parent_on(receiver.code, self.effective_date)
+        if parent != giver.code:
             raise NotRelated(
-                f"{receiver.code} is not a direct child of {giver.code} (its parent is "
-                f"{receiver.parent or 'nobody'}); allocate to a child, or reallocate",
+                f"{receiver.code} is not a direct child of {giver.code} on "
+                f"{self.effective_date.isoformat()} (its parent is {parent or 'nobody'}); "
+                "allocate to a child, or reallocate",
                 field="to_holder",
             )
         source = books.existing_line(self.line)
         target = books.line_or_open(self.line.with_holder(receiver.code), at)
         mid, day, amount = self.movement_id, self.effective_date, self.amount_vnd
+        carried = extended_part(source, target, amount)
         source.allocate(mid, day, amount, at, to_holder=receiver.code)
         target.receive_allocation(mid, day, amount, at, from_holder=giver.code)
+        carry_extension(source, target, mid, day, carried, at)
         return Posted(amount, [source, target])
 
 
@@ -475,8 +493,10 @@ class Reallocate(MovementRequest):
         source = books.existing_line(self.line)
         target = books.line_or_open(self.line.with_holder(receiver.code), at)
         mid, day, amount = self.movement_id, self.effective_date, self.amount_vnd
+        carried = extended_part(source, target, amount)
         source.reallocate_out(mid, day, amount, at, to_holder=receiver.code)
         target.reallocate_in(mid, day, amount, at, from_holder=giver.code)
+        carry_extension(source, target, mid, day, carried, at)
         return Posted(amount, [source, target])
 
 
@@ -645,6 +665,97 @@ def _check_kinds() -> None:
 
 
 _check_kinds()
+
+
+@dataclass(frozen=True, kw_only=True)
+class Succeed(MovementRequest):
+    """A succession (kế thừa): the holders ``from_holders`` end at the start of
+    ``effective_date`` and ``to_holder`` takes every line they hold, each whole to its line of
+    the same key (program, kind, source, year, project), with any running extension.
+    ``to_holder`` may be one of them (it then goes on), an existing holder, or a new one
+    registered here (``name``, ``level``, ``parent``). Recorded like a movement (one id, once),
+    but not one of KINDS: it moves no single line, and the edges have their own commands
+    for it (``units succeed``, ``POST /successions``). See ledger/domain/succession.py."""
+
+    from_holders: tuple[str, ...]
+    to_holder: str
+    decision: str
+    name: str | None = None
+    level: str | None = None
+    parent: str | None = None
+
+    action = "succeed"
+    reference = "decision"
+    label = "kế thừa (sắp xếp đơn vị hành chính)"
+    effects = ()
+    role = "approver"
+    endpoint = "/successions"
+    summary = "End holders and pass every line they hold to their successor."
+    help = {
+        "from_holders": "The holders that end.",
+        "to_holder": "The successor: one of them, an existing holder, or a new one.",
+        "decision": DECISION_HELP,
+    }
+
+    def __post_init__(self) -> None:
+        from ledger.domain.values import check_level
+
+        check_movement_id(self.movement_id)
+        decision = check_text(
+            self.decision,
+            field="decision",
+            length_max=limits.REFERENCE_LENGTH_MAX,
+            required=True,
+        )
+        object.__setattr__(self, "decision", decision)
+        note = check_text(
+            self.note,
+            field="note",
+            length_max=limits.NOTE_LENGTH_MAX,
+            required=False,
+            multiline=True,
+        )
+        object.__setattr__(self, "note", note)
+        if not self.from_holders:
+            raise InvalidInput("name the holders that end", field="from_holders", missing=True)
+        if len(self.from_holders) > limits.SUCCESSION_HOLDERS_MAX:
+            raise InvalidInput(
+                f"at most {limits.SUCCESSION_HOLDERS_MAX} holders end in one succession",
+                field="from_holders",
+            )
+        olds = tuple(
+            dict.fromkeys(check_code(code, field="from_holders") for code in self.from_holders)
+        )
+        object.__setattr__(self, "from_holders", olds)
+        into = check_code(self.to_holder, field="to_holder")
+        object.__setattr__(self, "to_holder", into)
+        if olds == (into,):
+            raise InvalidInput(
+                f"{into} cannot succeed itself; name the holders that end", field="to_holder"
+            )
+        if self.name is not None:
+            name = check_text(
+                self.name, field="name", length_max=limits.NAME_LENGTH_MAX, required=True
+            )
+            object.__setattr__(self, "name", name)
+        if self.level is not None:
+            object.__setattr__(self, "level", check_level(self.level))
+        if self.parent is not None:
+            object.__setattr__(self, "parent", check_code(self.parent, field="parent"))
+
+    def canonical(self) -> dict[str, Any]:
+        content = super().canonical()
+        content["from_holders"] = list(self.from_holders)
+        return content
+
+    def post(self, books: Books, at: datetime) -> Posted:
+        from ledger.domain.succession import succeed
+
+        return succeed(self, books, at)
+
+
+# Every kind a recorded movement may be of: the line movements, and successions.
+RECORDED_KINDS: dict[str, type[MovementRequest]] = {**KINDS, Succeed.action: Succeed}
 
 
 def movement(action: str, **given: Any) -> MovementRequest:

@@ -378,11 +378,16 @@ LINE_FIELDS: tuple[str, ...] = tuple(field.name for field in fields(LineKey))
 
 
 def available_vnd(
-    assigned_vnd: int, allocated_on_vnd: int, disbursed_vnd: int, lapsed_vnd: int
+    assigned_vnd: int,
+    allocated_on_vnd: int,
+    disbursed_vnd: int,
+    lapsed_vnd: int,
+    passed_on_vnd: int = 0,
 ) -> int:
-    """A line's available amount from its four stored figures: what it was assigned, less
-    what it allocated on to its children, disbursed, and returned when it lapsed."""
-    return assigned_vnd - allocated_on_vnd - disbursed_vnd - lapsed_vnd
+    """A line's available amount from its stored figures: what it was assigned (what it
+    received by succession included), less what it allocated on to its children, disbursed,
+    returned when it lapsed, and passed on to its holder's successor."""
+    return assigned_vnd - allocated_on_vnd - disbursed_vnd - lapsed_vnd - passed_on_vnd
 
 
 def holder_id(code: str) -> uuid.UUID:

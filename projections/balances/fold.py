@@ -13,19 +13,38 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from projections.balances.schema import BLOCK_DAYS, ERA_BLOCKS
-from projections.events import EFFECTS, EXTENDED, Posting
+from projections.events import EFFECTS, EXTENSIONS, Posting
 
-Values = tuple[int, int, int, int]  # the four FIGURES: assigned, allocated on, disbursed, lapsed
-ZERO = (0, 0, 0, 0)
+# The FIGURES: assigned, allocated on, disbursed, lapsed, passed on, received.
+Values = tuple[int, int, int, int, int, int]
+ZERO = (0, 0, 0, 0, 0, 0)
 SubtreeKey = tuple[str, str, str, str, int]  # holder, program, kind, source, year
 
 
 def values_of(row: Sequence[Any]) -> Values:
-    return (int(row[0]), int(row[1]), int(row[2]), int(row[3]))
+    return (int(row[0]), int(row[1]), int(row[2]), int(row[3]), int(row[4]), int(row[5]))
 
 
 def add(left: Values, right: Values) -> Values:
-    return (left[0] + right[0], left[1] + right[1], left[2] + right[2], left[3] + right[3])
+    return (
+        left[0] + right[0],
+        left[1] + right[1],
+        left[2] + right[2],
+        left[3] + right[3],
+        left[4] + right[4],
+        left[5] + right[5],
+    )
+
+
+def _scaled(unit: tuple[int, ...], amount: int) -> Values:
+    return (
+        unit[0] * amount,
+        unit[1] * amount,
+        unit[2] * amount,
+        unit[3] * amount,
+        unit[4] * amount,
+        unit[5] * amount,
+    )
 
 
 class NodeState:
@@ -103,7 +122,7 @@ class Fold:
         rows = Rows()
         group: list[Posting] = []
         for posting in postings:
-            if posting.topic == EXTENDED:
+            if posting.topic in EXTENSIONS:
                 self._flush(group, nodes_of, rows)
                 group = []
                 self._extend(posting, nodes_of[posting.line_id][0], rows)
@@ -125,7 +144,7 @@ class Fold:
         if len(group) == 1:  # most movements: every node gets the same change
             posting = group[0]
             unit, amount = EFFECTS[posting.topic], posting.amount_vnd
-            change = (unit[0] * amount, unit[1] * amount, unit[2] * amount, unit[3] * amount)
+            change = _scaled(unit, amount)
             if change != ZERO:
                 for node in nodes_of[posting.line_id]:
                     self._version(node, posting.day, position, change, rows)
@@ -133,7 +152,7 @@ class Fold:
             changes: dict[tuple[int, int], Values] = {}
             for posting in group:
                 unit, amount = EFFECTS[posting.topic], posting.amount_vnd
-                change = (unit[0] * amount, unit[1] * amount, unit[2] * amount, unit[3] * amount)
+                change = _scaled(unit, amount)
                 for node in nodes_of[posting.line_id]:
                     key = (node, posting.day)
                     changes[key] = add(changes.get(key, ZERO), change)
@@ -167,14 +186,21 @@ class Fold:
         eras, keys = state.eras, state.era_keys
         if node in self.unwritten:
             rows.subtrees.extend((node, *key) for key in self.unwritten.pop(node))
-        c0, c1, c2, c3 = change  # add() inlined below: a call costs as much as the sum
+        c0, c1, c2, c3, c4, c5 = change  # add() inlined below: a call costs as much as the sum
         block = day // BLOCK_DAYS
         total = state.days.get(day)
         if total is None:
             total = change
             rows.day_starts.append((node, block, day, position))
         else:
-            total = (total[0] + c0, total[1] + c1, total[2] + c2, total[3] + c3)
+            total = (
+                total[0] + c0,
+                total[1] + c1,
+                total[2] + c2,
+                total[3] + c3,
+                total[4] + c4,
+                total[5] + c5,
+            )
         state.days[day] = total
         rows.days.append((node, block, day, position, *total))
         total = state.blocks.get(block)
@@ -182,7 +208,14 @@ class Fold:
             total = change
             rows.block_starts.append((node, block, position))
         else:
-            total = (total[0] + c0, total[1] + c1, total[2] + c2, total[3] + c3)
+            total = (
+                total[0] + c0,
+                total[1] + c1,
+                total[2] + c2,
+                total[3] + c3,
+                total[4] + c4,
+                total[5] + c5,
+            )
         state.blocks[block] = total
         rows.blocks.append((node, block, position, *total))
         era = block // ERA_BLOCKS
@@ -195,11 +228,25 @@ class Fold:
             keys.insert(index, era)
             rows.era_starts.append((node, era, position))
         else:
-            value = (value[0] + c0, value[1] + c1, value[2] + c2, value[3] + c3)
+            value = (
+                value[0] + c0,
+                value[1] + c1,
+                value[2] + c2,
+                value[3] + c3,
+                value[4] + c4,
+                value[5] + c5,
+            )
         eras[era] = value
         rows.eras.append((node, era, position, *value))
         if keys[-1] != era:  # back-dated into an earlier era: every later era moves too
             for later in keys[bisect_right(keys, era) :]:
                 value = eras[later]
-                value = eras[later] = (value[0] + c0, value[1] + c1, value[2] + c2, value[3] + c3)
+                value = eras[later] = (
+                    value[0] + c0,
+                    value[1] + c1,
+                    value[2] + c2,
+                    value[3] + c3,
+                    value[4] + c4,
+                    value[5] + c5,
+                )
                 rows.eras.append((node, later, position, *value))

@@ -13,12 +13,15 @@ from ledger.domain.limits import LOG_POSITION_MAX
 from ledger.domain.values import LINE_FIELDS
 from ledger.storage.sql import ViewStore
 from projections.balances.fold import ZERO, Values, add, values_of
-from projections.balances.schema import BLOCK_DAYS, ERA_BLOCKS, FIGURES, chunks, tables
-from projections.events import clock_text
+from projections.balances.schema import BLOCK_DAYS, ERA_BLOCKS, chunks, tables
+from projections.events import FIGURES, clock_text
 
 # The fields of a line's identity that ``lines`` filters on, in its order.
 COLUMNS = ", ".join(LINE_FIELDS)
 GROUP_FIELDS = ("program", "kind", "source", "year")
+# An extension row (node, position, until_day, amount_vnd) in the columns of a figures row
+# (node, *FIGURES): zeros in the columns it lacks.
+PADDING = ", ".join(["0"] * (len(FIGURES) - 3))
 
 
 def _keep_latest(
@@ -167,7 +170,8 @@ class BalancesReader:
             figures, parameters = self._values_statement(chunk, as_of, position)
             extended, more = self._extensions_statement(chunk, as_of, position)
             rows = self.store.execute(
-                f"SELECT 0, v.* FROM ({figures}) v UNION ALL SELECT 1, x.*, 0 FROM ({extended}) x",
+                f"SELECT 0, v.* FROM ({figures}) v UNION ALL SELECT 1, x.*, {PADDING}"
+                f" FROM ({extended}) x",
                 (*parameters, *more),
             )
             for part, node, *values_or_extension in rows:

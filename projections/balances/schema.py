@@ -7,11 +7,12 @@ from collections.abc import Iterable
 from typing import Any
 
 from ledger.storage.sql import ViewStore
+from projections.events import FIGURES
 
 NAME = "balances"
 # The shape of the tables. A generation stores the layout it was built with; one built with
 # another is rebuilt from the log when the projections are opened (see docs/projections.md).
-LAYOUT = 4
+LAYOUT = 5
 BLOCK_DAYS = 32
 # Cumulative figures are kept per era, not per block, so that a back-dated posting rewrites
 # the later eras of its nodes rather than every later block: at 1,000,000 events of
@@ -19,7 +20,6 @@ BLOCK_DAYS = 32
 # but make queries read more block totals: with 16 blocks the rebuild ran 15% faster there,
 # and a line's query took 3 ms instead of 1.7 ms (p50), a province's report 22 ms instead of 14.
 ERA_BLOCKS = 8
-FIGURES = ("assigned_vnd", "allocated_on_vnd", "disbursed_vnd", "lapsed_vnd")
 TABLES = (
     "days",
     "blocks",

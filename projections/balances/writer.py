@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from ledger.domain.holders import ancestors
 from ledger.storage.sql import Insert, ViewStore
 from projections.balances.fold import Fold, NodeState, Rows, SubtreeKey, values_of
-from projections.balances.schema import BLOCK_DAYS, FIGURES, BalancesSchema, chunks, tables
-from projections.events import EXTENDED, Event, Opened, Posting, Registered
+from projections.balances.schema import BLOCK_DAYS, BalancesSchema, chunks, tables
+from projections.events import EXTENSIONS, FIGURES, Event, Opened, Posting, Registered
 
 
 @dataclass(frozen=True)
@@ -275,7 +275,7 @@ class BalancesWriter:
         nodes: set[int] = set()
         pairs: set[tuple[int, int]] = set()
         for posting in postings:
-            if posting.topic == EXTENDED:
+            if posting.topic in EXTENSIONS:
                 continue
             block = posting.day // BLOCK_DAYS
             for node in nodes_of[posting.line_id]:

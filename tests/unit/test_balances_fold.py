@@ -51,9 +51,12 @@ def test_a_posting_writes_one_version_of_its_day_block_and_era_on_each_of_its_no
     day = ERA * ERA_DAYS + 40  # the second block of the era
     rows = fold(posting(7, DISBURSED, "A", 500, day=day))
     block = day // BLOCK_DAYS
-    assert rows.days == [(1, block, day, 7, 0, 0, 500, 0), (3, block, day, 7, 0, 0, 500, 0)]
-    assert rows.blocks == [(1, block, 7, 0, 0, 500, 0), (3, block, 7, 0, 0, 500, 0)]
-    assert rows.eras == [(1, ERA, 7, 0, 0, 500, 0), (3, ERA, 7, 0, 0, 500, 0)]
+    assert rows.days == [
+        (1, block, day, 7, 0, 0, 500, 0, 0, 0),
+        (3, block, day, 7, 0, 0, 500, 0, 0, 0),
+    ]
+    assert rows.blocks == [(1, block, 7, 0, 0, 500, 0, 0, 0), (3, block, 7, 0, 0, 500, 0, 0, 0)]
+    assert rows.eras == [(1, ERA, 7, 0, 0, 500, 0, 0, 0), (3, ERA, 7, 0, 0, 500, 0, 0, 0)]
     assert rows.day_starts == [(1, block, day, 7), (3, block, day, 7)]
     assert rows.block_starts == [(1, block, 7), (3, block, 7)]
     assert rows.era_starts == [(1, ERA, 7), (3, ERA, 7)]
@@ -66,8 +69,11 @@ def test_a_later_posting_on_the_same_day_writes_the_days_new_total_and_no_start(
     fold(posting(1, ADJUSTED, "A", 1000), into=state)
     rows = fold(posting(2, DISBURSED, "A", 300), into=state)
     day, block = ERA * ERA_DAYS, ERA * ERA_BLOCKS
-    assert rows.days == [(1, block, day, 2, 1000, 0, 300, 0), (3, block, day, 2, 1000, 0, 300, 0)]
-    assert rows.eras == [(1, ERA, 2, 1000, 0, 300, 0), (3, ERA, 2, 1000, 0, 300, 0)]
+    assert rows.days == [
+        (1, block, day, 2, 1000, 0, 300, 0, 0, 0),
+        (3, block, day, 2, 1000, 0, 300, 0, 0, 0),
+    ]
+    assert rows.eras == [(1, ERA, 2, 1000, 0, 300, 0, 0, 0), (3, ERA, 2, 1000, 0, 300, 0, 0, 0)]
     assert rows.day_starts == rows.block_starts == rows.era_starts == []
 
 
@@ -78,7 +84,7 @@ def test_a_move_inside_a_subtree_is_one_version_of_each_line_and_none_of_the_sub
     )
     day, block = ERA * ERA_DAYS, ERA * ERA_BLOCKS
     assert [row[:4] for row in rows.days] == [(1, block, day, 5), (2, block, day, 5)]
-    assert [row[4:] for row in rows.days] == [(-200, 0, 0, 0), (200, 0, 0, 0)]
+    assert [row[4:] for row in rows.days] == [(-200, 0, 0, 0, 0, 0), (200, 0, 0, 0, 0, 0)]
     assert {row[0] for row in rows.eras} == {1, 2}  # the district's node 3: nothing
     assert rows.clock == [(5, "2024-05-01T10:00:05.000000+00:00")]  # one version
 
@@ -88,13 +94,13 @@ def test_a_back_dated_posting_moves_every_later_era_of_its_nodes() -> None:
     fold(posting(1, ADJUSTED, "A", 100, day=(ERA + 1) * ERA_DAYS), into=state)
     rows = fold(posting(2, ADJUSTED, "A", 30, day=ERA * ERA_DAYS + 5), into=state)
     assert [row for row in rows.eras if row[0] == 1] == [
-        (1, ERA, 2, 30, 0, 0, 0),  # the earlier era's first version: the change alone
-        (1, ERA + 1, 2, 130, 0, 0, 0),  # cumulative through the later era's end
+        (1, ERA, 2, 30, 0, 0, 0, 0, 0),  # the earlier era's first version: the change alone
+        (1, ERA + 1, 2, 130, 0, 0, 0, 0, 0),  # cumulative through the later era's end
     ]
     assert rows.era_starts == [(1, ERA, 2), (3, ERA, 2)]
     # An era that starts after both: everything before it, plus its own change.
     rows = fold(posting(3, DISBURSED, "A", 4, day=(ERA + 3) * ERA_DAYS), into=state)
-    assert [row for row in rows.eras if row[0] == 1] == [(1, ERA + 3, 3, 130, 0, 4, 0)]
+    assert [row for row in rows.eras if row[0] == 1] == [(1, ERA + 3, 3, 130, 0, 4, 0, 0, 0)]
 
 
 def test_the_clock_never_goes_back_along_the_log() -> None:

@@ -22,13 +22,15 @@ from ledger.domain.movements import (
     Extend,
     MovementRequest,
     Reverse,
+    Succeed,
     movement,
 )
 from ledger.domain.values import LineKey
 from ledger.interchange.export import ACTION_LABELS
 from ledger.interchange.hledger import COUNTER_FIGURE
 from projections.events import EFFECTS as POSTING_EFFECTS
-from tests.story import LINE, TAY_GIANG, TY, record, worked_example
+from projections.events import FIGURES as POSTING_FIGURES
+from tests.story import DONG_GIANG, LINE, TAY_GIANG, TY, record, worked_example
 
 # The tables as they were written out by hand before the kinds had one definition each.
 LABELS_BEFORE = {
@@ -91,8 +93,10 @@ def test_the_roles_write_what_they_wrote_before() -> None:
 
 
 def test_the_read_model_reads_each_posting_as_before() -> None:
+    """The four figures the read model had before issue 14 added ``passed_on_vnd`` and
+    ``received_vnd`` (zero for every posting that existed then)."""
     for topic, effect in POSTING_EFFECTS_BEFORE.items():
-        assert POSTING_EFFECTS[topic] == effect, topic
+        assert POSTING_EFFECTS[topic] == (*effect, 0, 0), topic
 
 
 def test_each_posting_declares_what_applying_it_does(memory_ledger: BudgetLedger) -> None:
@@ -102,6 +106,25 @@ def test_each_posting_declares_what_applying_it_does(memory_ledger: BudgetLedger
     extend = {"until": date(2025, 12, 31), "amount_vnd": 20 * TY}
     record(memory_ledger, "extend", "e", date(2025, 1, 20), TAY_GIANG, **extend)
     record(memory_ledger, "lapse", "l", date(2026, 1, 1), TAY_GIANG)
+    # Extended money moving (with its deadline), then a succession passing lines on.
+    record(memory_ledger, "extend", "e2", date(2025, 1, 20), DONG_GIANG, **extend)
+    record(
+        memory_ledger,
+        "reallocate",
+        "r",
+        date(2025, 3, 1),
+        DONG_GIANG,
+        counterpart="504",
+        amount_vnd=5 * TY,
+    )
+    succession = Succeed(
+        movement_id="s",
+        effective_date=date(2026, 2, 1),
+        from_holders=("504", "505"),
+        to_holder="49",
+        decision="NQ 1670/NQ-UBTVQH15",
+    )
+    memory_ledger.record(succession, actor="tester")
     seen: set[str] = set()
     lines: dict[Any, BudgetLine] = {}
     topics = sorted(posting.TOPIC for posting in BudgetLine.postings())
@@ -116,7 +139,7 @@ def test_each_posting_declares_what_applying_it_does(memory_ledger: BudgetLedger
             continue
         seen.add(notification.topic)
         after = line.figures()
-        for figure in ("assigned_vnd", "allocated_on_vnd", "disbursed_vnd", "lapsed_vnd"):
+        for figure in POSTING_FIGURES:
             change = event.effect.get(figure, 0) * event.amount_vnd
             assert after[figure] - before[figure] == change, (notification.topic, figure)
     assert seen == set(topics)

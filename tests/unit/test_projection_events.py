@@ -64,9 +64,11 @@ def test_decoded_events_say_what_the_mapper_says(memory_ledger: BudgetLedger) ->
 
 def test_no_event_the_read_model_decodes_has_an_upcast() -> None:
     # decode() reads stored JSON as it is: an upcast added to one of these classes must be
-    # added to projections/events.py too.
+    # added to projections/events.py too. Holder.Registered v2 only added ``since``, which
+    # decode reads with a default (a v1 event has none).
+    handled = {"budget_ledger:Holder.Registered": 2}
     for topic in TOPICS:
-        assert getattr(resolve_topic(topic), "class_version", 1) == 1, topic
+        assert getattr(resolve_topic(topic), "class_version", 1) == handled.get(topic, 1), topic
 
 
 def test_clock_text_of_a_stored_time_is_its_clock_text() -> None:

@@ -49,6 +49,8 @@ def test_worked_example_gives_the_figures_of_its_docs(ledger: BudgetLedger) -> N
         "allocated_on_vnd": 0,
         "disbursed_vnd": 50 * TY,
         "lapsed_vnd": 0,
+        "passed_on_vnd": 0,
+        "received_vnd": 0,
         "available_vnd": 50 * TY,
         "extended_vnd": 0,
         "deadline": date(2025, 1, 31),
