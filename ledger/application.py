@@ -501,10 +501,11 @@ class BudgetLedger(Application[UUID]):
 
     def _plan_close_year(self, year: int, day: date, actor: str, at: datetime) -> list[Any]:
         aggregates: list[Any] = []
+        books = _Books(self, None, actor)
         for key in self.list_line_keys(year=year):
-            if key.base_deadline > day:
-                continue
-            line = self._existing_line(key)
+            if key.base_deadline > day or books.holder(key.holder).ended_by(day):
+                continue  # an ended holder's line holds nothing from its end
+            line = books.existing_line(key)
             if line.lapsable_vnd(day) <= 0:
                 continue
             request = Lapse(
@@ -514,8 +515,10 @@ class BudgetLedger(Application[UUID]):
                 note=f"close-year {year} on {day.isoformat()}",
             )
             amount = line.lapse(request.movement_id, day, at)
-            aggregates += [self._movement(request, actor, amount, [line], at), line]
-        return aggregates
+            # A line whose holder ends later passes on less (see succession.settle).
+            touched = [line, *settle(books, [line], request.movement_id, at)]
+            aggregates += [self._movement(request, actor, amount, touched, at), *touched]
+        return list({id(aggregate): aggregate for aggregate in aggregates}.values())
 
     # -- Queries ---------------------------------------------------------------------------
 
@@ -654,6 +657,8 @@ class BudgetLedger(Application[UUID]):
         if line is None:
             self.get_holder(key.holder)
             line = BudgetLine.open(key, recorded_at=at)
+            if held is not None:  # opened once, however often the movement asks for it
+                held[key.line_id] = line
         return line
 
     def _keep_lines(self, aggregates: list[Any]) -> None:
@@ -753,9 +758,11 @@ class _Books:
 
     def line_or_open(self, key: LineKey, at: datetime) -> BudgetLine:
         if key.holder in self.registered:  # registered by this movement: no lines yet
-            return self.ledger._find(BudgetLine, key.line_id, self.held) or BudgetLine.open(
-                key, recorded_at=at
-            )
+            line = self.held.get(key.line_id)
+            if line is None:
+                line = self.held[key.line_id] = BudgetLine.open(key, recorded_at=at)
+            assert isinstance(line, BudgetLine)
+            return line
         return self.ledger._line_or_open(key, at, self.held)
 
     def movement(self, movement_id: str) -> Movement | None:
@@ -799,6 +806,16 @@ class Batch:
         self.aggregates.update(found)
 
 
+# The postings a movement may make besides its kind's own: moving extended money, and
+# passing on at a succession.
+CARRIED = (
+    BudgetLine.ExtensionGiven,
+    BudgetLine.ExtensionTaken,
+    BudgetLine.PassedOn,
+    BudgetLine.SuccessionReceived,
+)
+
+
 def _line_entry(line: BudgetLine, movement_id: str, *, default: bool) -> dict[str, Any]:
     """A line's entry in its movement's record: the line and its available amount after.
     The kind's own posting on it (``default``: the first, see the kind's ``effects``) is
@@ -811,8 +828,11 @@ def _line_entry(line: BudgetLine, movement_id: str, *, default: bool) -> dict[st
         for event in line.pending_events
         if isinstance(event, BudgetLine.Posted) and event.movement_id == movement_id
     ]
+    if default:  # the kind's own posting: the first that is not a succession's or carry's
+        own = next(i for i, event in enumerate(events) if not isinstance(event, CARRIED))
+        events = events[:own] + events[own + 1 :]
     others = []
-    for event in events[1:] if default else events:
+    for event in events:
         if isinstance(event, BudgetLine.ExtensionGiven | BudgetLine.ExtensionTaken):
             entry["extension"] = {
                 "until": event.until.isoformat(),

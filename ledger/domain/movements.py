@@ -521,9 +521,14 @@ class Disburse(MovementRequest):
     }
 
     def post(self, books: Books, at: datetime) -> Posted:
+        from ledger.domain.succession import reclaim_extension
+
         line = books.existing_line(self.line)
+        reclaimed = reclaim_extension(
+            books, line, self.effective_date, self.amount_vnd, self.movement_id, at
+        )
         line.disburse(self.movement_id, self.effective_date, self.amount_vnd, at)
-        return Posted(self.amount_vnd, [line])
+        return Posted(self.amount_vnd, [line, *reclaimed])
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -203,6 +203,35 @@ def settle(
     return _unique(changed)
 
 
+def reclaim_extension(
+    books: Books, line: BudgetLine, day: date, amount_vnd: int, movement_id: str, at: datetime
+) -> list[BudgetLine]:
+    """A payment confirmed late, dated before its holder ended and after the line's ordinary
+    deadline, is paid under the extension that passed on with the line at the succession:
+    take back from the successor's line what of that extension the payment needs (then
+    ``settle`` takes back the money). Returns the successor's line if it changed."""
+    if line.ended_on is None or day >= date.fromisoformat(line.ended_on):
+        return []
+    if day <= line.key.base_deadline:
+        return []
+    needed = amount_vnd - line.extension_room_vnd()
+    holder = books.holder(line.key.holder)
+    if needed <= 0 or holder.successor is None:
+        return []
+    successor = books.existing_line(line.key.with_holder(holder.successor))
+    taken = min(needed, successor.extension_room_vnd())
+    if taken <= 0:
+        return []
+    until = successor.deadline
+    line.check_can_take_extension(until)
+    ended_on = date.fromisoformat(line.ended_on)
+    successor.give_extension(movement_id, ended_on, taken, at, to_holder=line.key.holder)
+    line.take_extension(
+        movement_id, ended_on, taken, at, from_holder=successor.key.holder, until=until
+    )
+    return [successor]
+
+
 def _successor_short(
     line: BudgetLine, target: BudgetLine, taken_vnd: int, day: date, lowest: int, on: date
 ) -> Exception:
