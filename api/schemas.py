@@ -341,6 +341,13 @@ class BalanceSchema(ma.Schema):
     allocated_on_vnd = fields.Integer(required=True)
     disbursed_vnd = fields.Integer(required=True)
     lapsed_vnd = fields.Integer(required=True)
+    passed_on_vnd = fields.Integer(
+        required=True, metadata={"description": "Passed to its holder's successor."}
+    )
+    received_vnd = fields.Integer(
+        required=True,
+        metadata={"description": "Received by succession (counted in assigned_vnd)."},
+    )
     available_vnd = fields.Integer(required=True)
     extended_vnd = fields.Integer(required=True, allow_none=True)
     deadline = fields.Date(required=True, allow_none=True)
