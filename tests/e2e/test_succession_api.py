@@ -258,3 +258,26 @@ def test_a_new_successor_is_registered_from_the_day(books: Api) -> None:
     life = books.ok(books.get("/holders/506", "auditor"))
     assert life["since"] == DAY and [p["code"] for p in life["predecessors"]] == ["504", "505"]
     assert LINE["program"] == books.balances("admin", as_of=DAY)["506"]["program"]
+
+
+def test_a_holder_registered_from_a_day_and_moves_within_the_scope(books: Api) -> None:
+    body = {"code": "20309", "name": "Xã Mới", "level": "commune", "parent": "505"}
+    made = books.ok(books.post("/holders", "approver-505", {**body, "since": DAY}), 201)
+    assert made["since"] == DAY and made["ended_on"] is None
+    assert "20309" not in {
+        h["code"] for h in books.ok(books.get("/holders", "auditor", as_of="2024-06-30"))
+    }
+    before = state(books)
+    outside = books.post(
+        "/holders/20309/moves",
+        "approver-505",
+        {"parent": "504", "effective_date": "2024-08-01", "decision": "D"},
+    )
+    assert outside.status_code == 403, outside.get_json()
+    assert state(books) == before
+    inside = books.post(
+        "/holders/20309/moves",
+        "approver-49",
+        {"parent": "504", "effective_date": "2024-08-01", "decision": "D"},
+    )
+    assert inside.status_code == 201, inside.get_json()

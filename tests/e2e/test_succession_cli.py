@@ -259,3 +259,19 @@ def test_the_readme_reorganisation_runs_after_the_tour(database: str) -> None:
     assert tree["BQL-505"]["parent"] == "20308"
     assert set(tree) == {"TW", "48", "20308", "BQL-505"}
     assert "OK" in cli.check()
+
+
+def test_nothing_is_placed_under_an_ended_holder_or_before_a_holder_begins(books: Cli) -> None:
+    books.run("units", "succeed", "505", "--into", "49", "--date", DAY, "--decision", DECISION)
+    books.unit("20309", "Xã Mới", "commune", parent="49", date="2024-08-01")
+    before = state(books)
+    under_ended = books.unit("20310", "Xã Khác", "commune", parent="505", expect=1)
+    assert "refused (holder-ended): parent: holder 505 does not exist" in under_ended.output
+    line = ["--program", "GNBV", "--kind", "DTPT", "--source", "NSTW", "--year", "2024"]
+    early = books.run(
+        "allocate", *line, "--from", "49", "--to", "20309", "--amount", str(TY),
+        "--decision", "QĐ 9", "--date", DAY, expect=1,
+    )  # fmt: skip
+    assert "holder 20309 exists from 2024-08-01" in early.output
+    assert len(early.output.strip().splitlines()) == 1
+    assert state(books) == before
