@@ -130,7 +130,8 @@ def succeed(
     """The holders OLD end at the start of --date and --into succeeds to every line they
     hold, each whole to its line of the same key, with any running extension."""
     request = Succeed(
-        movement_id=movement_id or SUCCESSION_ID_PREFIX + "0",
+        # A stand-in until the content gives the id (an empty --id is refused, not derived).
+        movement_id=SUCCESSION_ID_PREFIX + "0" if movement_id is None else movement_id,
         effective_date=day,
         note=note,
         from_holders=olds,

@@ -206,6 +206,7 @@ BAD = [
         "already",
     ),
     (["rename", "505", "--name", "X", "--date", DAY, "--decision", ""], FAILS, "decision"),
+    (["succeed", "505", "--into", "49", "--date", DAY, "--decision", "D", "--id", ""], 1, "id"),
     (["show", "777"], 1, "units list"),
     (["list", "--as-of", "yesterday"], 2, "--as-of"),
 ]
