@@ -40,6 +40,13 @@ RULES: dict[type[errors.LedgerError], Problem] = {
         "An allocation goes from a holder to one of its direct children; a reallocation "
         "between two holders of the same line.",
     ),
+    errors.HolderEnded: Problem(
+        409,
+        "Holder ended",
+        "The holder ended at a succession before the effective date (or had not begun by "
+        "it): nothing effective from then is recorded on its lines; record it on its "
+        "successor's (the detail names it, links.successor shows it).",
+    ),
     errors.InsufficientFunds: Problem(
         409,
         "Available amount would be negative",
@@ -134,7 +141,11 @@ REMEDY_LINKS: dict[str, dict[str, str]] = {"extend": {"extensions": "/extensions
 
 
 def links(error: errors.LedgerError) -> dict[str, str] | None:
-    """The resources that help with ``error``, by name, or None."""
+    """The resources that help with ``error``, by name, or None: for holder-ended, the
+    holder's life and its successor's."""
+    if error.rule == errors.HolderEnded.rule:
+        named = {"holder": error.values.get("code"), "successor": error.values.get("successor")}
+        return {name: f"/holders/{code}" for name, code in named.items() if code} or None
     return LINKS.get(error.rule) or REMEDY_LINKS.get(error.values.get("remedy", ""))
 
 

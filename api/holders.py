@@ -1,4 +1,7 @@
-"""Holders (đơn vị): register one, list them, look one up; within the token's scope."""
+"""Holders (đơn vị): register one, list the tree as it stood on a day, look one up with its
+life, move and rename one from a dated decision; and successions (``POST /successions``),
+which end holders and pass their lines on. Within the token's scope (``in_scope``: below the
+scope holder at any time, or passed to it by succession)."""
 
 from __future__ import annotations
 
@@ -8,12 +11,14 @@ from flask import abort
 from flask.views import MethodView
 
 from api import schemas
-from api.auth import caller, in_scope, require_scope, require_unscoped, require_write, services
+from api.auth import caller, require_scope, require_unscoped, require_write, services
 from api.extensions import Blueprint
+from api.movements import IDEMPOTENCY_HEADER, REFUSALS, save
 from ledger.domain.errors import UnknownHolder
-from ledger.domain.values import check_code
+from ledger.domain.movements import Succeed
+from ledger.domain.values import check_code, today_in_vietnam
 
-blp = Blueprint("holders", __name__, description="The tree of holders.")
+blp = Blueprint("holders", __name__, description="The tree of holders and its life.")
 
 
 def as_dict(holder: Any) -> dict[str, Any]:
@@ -24,24 +29,42 @@ def as_dict(holder: Any) -> dict[str, Any]:
         "parent": holder.parent,
         "actor": holder.actor,
         "registered_at": getattr(holder, "registered_at", None) or holder.created_on,
+        "since": holder.since,
+        "ended_on": holder.ended_on,
+        "successor": holder.successor,
     }
+
+
+def life(code: str) -> dict[str, Any]:
+    """``code`` with its life (``BudgetLedger.holder_life``), as ``HolderLifeSchema``."""
+    found = services().ledger.holder_life(code)
+    registered = found.pop("registered")
+    return {**found, "actor": registered["actor"], "registered_at": registered["recorded_at"]}
 
 
 @blp.route("/holders")
 class HoldersEndpoint(MethodView):
+    @blp.arguments(schemas.HoldersQuerySchema(), location="query")
     @blp.response(200, schemas.HolderSchema(many=True))
-    def get(self) -> Any:
-        """Every holder within the token's scope, by code."""
-        return [
-            as_dict(holder) for holder in services().ledger.list_holders() if in_scope(holder.code)
-        ]
+    def get(self, query: dict[str, Any]) -> Any:
+        """The holders within the token's scope as they stood on ``as_of`` (default today),
+        by code: each with its name and the holder above it then, through successions (a
+        holder whose parent ended sits under the parent's successor). ``all``: also the
+        holders ended by then, with ``ended_on`` and ``successor``."""
+        ledger = services().ledger
+        rows = ledger.holders_on(query.get("as_of") or today_in_vietnam(), ended=query["all"])
+        scope = caller().scope
+        if scope is None:
+            return rows
+        every = ledger.holders()
+        return [row for row in rows if ledger.within(row["code"], scope, every)]
 
     @blp.arguments(schemas.HolderRequestSchema())
     @blp.response(201, schemas.HolderSchema, description="Registered (or already so).")
     @blp.alt_response(422, response="UNPROCESSABLE_ENTITY")
     def post(self, body: dict[str, Any]) -> Any:
-        """Register a holder under its parent; registering the same holder again changes
-        nothing, a code is never given to a second holder."""
+        """Register a holder under its parent (from ``since``, or always); registering the
+        same holder again changes nothing, a code is never given to a second holder."""
         require_write("holder")
         parent = body.get("parent")
         if parent:
@@ -49,20 +72,87 @@ class HoldersEndpoint(MethodView):
         else:
             require_unscoped("a holder without a parent")
         holder = services().ledger.register_holder(
-            body["code"], body["name"], body["level"], parent, actor=caller().name
+            body["code"],
+            body["name"],
+            body["level"],
+            parent,
+            actor=caller().name,
+            since=body.get("since"),
         )
         return as_dict(holder), 201, {"Location": f"/holders/{holder.code}"}
 
 
 @blp.route("/holders/<string:code>")
 class HolderEndpoint(MethodView):
-    @blp.response(200, schemas.HolderSchema)
+    @blp.response(200, schemas.HolderLifeSchema)
     @blp.alt_response(404, response="NOT_FOUND")
     def get(self, code: str) -> Any:
-        """One holder."""
+        """One holder and its life: registration, moves, renames and end with their dates
+        and decisions, and its predecessors (the holders that ended into it)."""
         try:
             holder = services().ledger.get_holder(code.strip().upper())
         except UnknownHolder:
             abort(404, description=f"no holder has code {code}")
         require_scope(holder.code)
-        return as_dict(holder)
+        return life(holder.code)
+
+
+@blp.route("/holders/<string:code>/moves")
+class HolderMovesEndpoint(MethodView):
+    @blp.arguments(schemas.HolderMoveSchema())
+    @blp.response(201, schemas.HolderLifeSchema, description="Moved; the holder's life.")
+    @blp.alt_response(409, response="CONFLICT")
+    @blp.alt_response(422, response="UNPROCESSABLE_ENTITY")
+    def post(self, body: dict[str, Any], code: str) -> Any:
+        """From ``effective_date`` the holder (and everything below it) sits under
+        ``parent``. Both must lie in the token's scope."""
+        require_write("holder")
+        holder = check_code(code, field="code")
+        require_scope(holder, check_code(body["parent"], field="parent"))
+        services().ledger.move_holder(
+            holder,
+            body["parent"],
+            body["effective_date"],
+            decision=body["decision"],
+            actor=caller().name,
+        )
+        return life(holder), 201, {"Location": f"/holders/{holder}"}
+
+
+@blp.route("/holders/<string:code>/renames")
+class HolderRenamesEndpoint(MethodView):
+    @blp.arguments(schemas.HolderRenameSchema())
+    @blp.response(201, schemas.HolderLifeSchema, description="Renamed; the holder's life.")
+    @blp.alt_response(409, response="CONFLICT")
+    @blp.alt_response(422, response="UNPROCESSABLE_ENTITY")
+    def post(self, body: dict[str, Any], code: str) -> Any:
+        """From ``effective_date`` the holder is called ``name``."""
+        require_write("holder")
+        holder = check_code(code, field="code")
+        require_scope(holder)
+        services().ledger.rename_holder(
+            holder,
+            body["name"],
+            body["effective_date"],
+            decision=body["decision"],
+            actor=caller().name,
+        )
+        return life(holder), 201, {"Location": f"/holders/{holder}"}
+
+
+@blp.route(Succeed.endpoint)
+class SuccessionsEndpoint(MethodView):
+    @blp.arguments(schemas.SuccessionSchema())
+    @blp.response(201, schemas.ReceiptSchema, description="Recorded (or replayed).")
+    @blp.alt_response(409, response="CONFLICT", description=REFUSALS[409])
+    @blp.alt_response(422, response="UNPROCESSABLE_ENTITY", description=REFUSALS[422])
+    @blp.alt_response(503, response="SERVICE_UNAVAILABLE", description=REFUSALS[503])
+    @blp.doc(parameters=[IDEMPOTENCY_HEADER])
+    def post(self, succession: Succeed) -> Any:
+        """A succession: the holders ``from_holders`` end at the start of
+        ``effective_date`` and ``to_holder`` (one of them, an existing holder, or a new one
+        given ``name``, ``level`` and ``parent``) takes every line they hold, each whole to
+        its line of the same key with any running extension. Approver or admin, without a
+        scope. Idempotent by ``movement_id`` like every movement."""
+        # The role and the scope were checked as the body was loaded (SuccessionSchema).
+        return save(succession)

@@ -52,6 +52,12 @@ def holders_of(movement: MovementRequest) -> list[str]:
 def record(movement: MovementRequest) -> Any:
     # The role was checked as the body was loaded (schemas.MovementSchema.command).
     require_scope(*holders_of(movement))
+    return save(movement)
+
+
+def save(movement: MovementRequest) -> Any:
+    """Record a movement whose role and scope were checked: 201 with its receipt, or the
+    first answer again (with Idempotent-Replayed) when it was recorded before."""
     try:
         receipt, replayed = services().ledger.record(movement, actor=caller().name)
     except MovementIdConflict:

@@ -15,10 +15,10 @@ import marshmallow as ma
 from flask import request
 from marshmallow import fields, validate
 
-from api.auth import require_write
+from api.auth import require_unscoped, require_write
 from ledger.domain import limits
 from ledger.domain.errors import InvalidInput
-from ledger.domain.movements import MovementRequest
+from ledger.domain.movements import MovementRequest, Succeed
 from ledger.domain.values import (
     KINDS,
     LEVELS,
@@ -243,6 +243,36 @@ def movement_schema(kind: type[MovementRequest]) -> type[MovementSchema]:
     return type(name, (base,), attributes)
 
 
+class SuccessionSchema(MovementSchema):
+    """``POST /successions``: the holders ``from_holders`` end at the start of
+    ``effective_date`` and ``to_holder`` takes every line they hold."""
+
+    movement_kind = Succeed
+
+    from_holders = fields.List(
+        Text(validate=CODE),
+        required=True,
+        validate=validate.Length(min=1, max=limits.SUCCESSION_HOLDERS_MAX),
+        metadata={"description": Succeed.help["from_holders"]},
+    )
+    to_holder = code_field(Succeed.help["to_holder"], required=True)
+    decision = reference(Succeed.help["decision"])
+    name = Text(
+        validate=validate.Length(min=1, max=limits.NAME_LENGTH_MAX),
+        metadata={"description": "A new successor's name (with level and parent)."},
+    )
+    level = Text(validate=validate.OneOf(LEVELS), metadata={"description": "A new successor's."})
+    parent = code_field("A new successor's parent.")
+
+    @ma.post_load
+    def command(self, data: dict[str, Any], **kwargs: Any) -> MovementRequest:
+        # A succession rearranges the tree beyond any one subtree: a token without a scope
+        # only (docs/decisions.md §16), told (403) before anything the ledger would say.
+        require_write(Succeed.action)
+        require_unscoped("a succession")
+        return Succeed.from_edge({**data, "movement_id": idempotency_key(data)})
+
+
 class LineSchema(ma.Schema):
     program = fields.String(required=True)
     kind = fields.String(required=True)
@@ -282,15 +312,79 @@ class HolderRequestSchema(Schema):
     name = Text(required=True, validate=validate.Length(min=1, max=limits.NAME_LENGTH_MAX))
     level = Text(required=True, validate=validate.OneOf(LEVELS))
     parent = code_field("The holder above it (none for the centre or a province).", allow_none=True)
+    since = Day(
+        allow_none=True,
+        metadata={"description": "The day it exists from (default: it always existed)."},
+    )
 
 
 class HolderSchema(ma.Schema):
+    """A holder as it stood on a day (``as_of``, default today): its name and the holder
+    above it then, through successions."""
+
     code = fields.String(required=True)
     name = fields.String(required=True)
     level = fields.String(required=True)
     parent = fields.String(required=True, allow_none=True)
     actor = fields.String(required=True)
     registered_at = fields.DateTime(required=True)
+    since = fields.Date(
+        allow_none=True,
+        metadata={"description": "The day it exists from (null: it always existed)."},
+    )
+    ended_on = fields.Date(
+        allow_none=True, metadata={"description": "The first day it no longer existed."}
+    )
+    successor = fields.String(
+        allow_none=True, metadata={"description": "Who took its lines when it ended."}
+    )
+
+
+class HoldersQuerySchema(Schema):
+    as_of = Day(metadata={"description": "The tree as it stood on this day (default: today)."})
+    all = fields.Boolean(
+        load_default=False,
+        metadata={"description": "Also the holders ended by then, with their successor."},
+    )
+
+
+class HolderChangeSchema(ma.Schema):
+    change = fields.String(required=True, metadata={"description": "moved, renamed or ended."})
+    effective_date = fields.Date(required=True)
+    parent = fields.String(allow_none=True)
+    name = fields.String(allow_none=True)
+    successor = fields.String(allow_none=True)
+    decision = fields.String(required=True)
+    movement_id = fields.String(allow_none=True, metadata={"description": "An end's succession."})
+    actor = fields.String(allow_none=True)
+    recorded_at = fields.DateTime(required=True)
+
+
+class PredecessorSchema(ma.Schema):
+    code = fields.String(required=True)
+    name = fields.String(required=True)
+    ended_on = fields.Date(required=True)
+    decision = fields.String(required=True)
+    movement_id = fields.String(required=True)
+
+
+class HolderLifeSchema(HolderSchema):
+    """A holder and its life: registration, moves, renames, end; and who ended into it."""
+
+    changes = fields.List(fields.Nested(HolderChangeSchema), required=True)
+    predecessors = fields.List(fields.Nested(PredecessorSchema), required=True)
+
+
+class HolderMoveSchema(Schema):
+    parent = code_field("The holder it sits under from effective_date.", required=True)
+    effective_date = Day(required=True)
+    decision = reference("The decision cited, number and date.")
+
+
+class HolderRenameSchema(Schema):
+    name = Text(required=True, validate=validate.Length(min=1, max=limits.NAME_LENGTH_MAX))
+    effective_date = Day(required=True)
+    decision = reference("The decision cited, number and date.")
 
 
 # -- Queries -------------------------------------------------------------------------------

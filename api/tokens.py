@@ -22,7 +22,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from ledger.domain.errors import InvalidInput
-from ledger.domain.movements import KINDS
+from ledger.domain.movements import KINDS, RECORDED_KINDS
 from ledger.domain.movements import ROLES as ROLES
 from ledger.domain.values import VIETNAM_TIME, check_code, check_text, today_in_vietnam
 from ledger.storage.sql import ViewStore
@@ -53,10 +53,10 @@ HOLDER_ROLE = "approver"
 
 
 def _writes(role: str) -> frozenset[str]:
-    """What ``role`` may write: the movements whose kind names it or a lower role, and
-    holders from HOLDER_ROLE up."""
+    """What ``role`` may write: the movements (successions included) whose kind names it or
+    a lower role, and holders (register, move, rename) from HOLDER_ROLE up."""
     rank = ROLES.index(role)
-    writes = {action for action, kind in KINDS.items() if ROLES.index(kind.role) <= rank}
+    writes = {action for action, kind in RECORDED_KINDS.items() if ROLES.index(kind.role) <= rank}
     if ROLES.index(HOLDER_ROLE) <= rank:
         writes.add("holder")
     return frozenset(writes)

@@ -47,6 +47,8 @@ HINTS = {
     "with 'budget-ledger units add'",
     "no-ledger": "{message}; create one with 'budget-ledger init --database {database}' or "
     "check the path",
+    "holder-ended": "{message}; 'budget-ledger units show {code}' shows its life, "
+    "'budget-ledger units show {successor}' its successor's",
 }
 # The command that records the movement a refusal names as its remedy.
 REMEDIES = {"extend": "budget-ledger extend"}
@@ -64,7 +66,10 @@ def with_hint(error: LedgerError) -> str:
     command or option that helps."""
     message = error.message
     if error.rule in HINTS:
-        message = HINTS[error.rule].format(message=message, **error.values)
+        try:
+            message = HINTS[error.rule].format(message=message, **error.values)
+        except KeyError:  # the refusal lacks a value the hint names (a holder not yet begun)
+            pass
     elif error.values.get("remedy") in REMEDIES:
         message = f"{message} ({REMEDIES[error.values['remedy']]})"
     elif error.values.get("missing") and error.field in OPTIONS:

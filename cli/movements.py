@@ -90,22 +90,12 @@ def record(
             "effective_date": effective_date if effective_date is not None else today_in_vietnam(),
         }
     )
-    try:
-        receipt, replayed = ledger.record(request, actor=resolve_actor(actor))
-    except DATABASE_ERRORS as error:
-        if not is_unavailable(error):
-            raise
-        # The id it was sent with, which a retry must reuse (the user may not know it).
-        raise Unavailable(error, request.movement_id if generated else None) from None
+    receipt, replayed = submit(ledger, request, actor, generated=generated)
     if output_format == "json":
         click.echo(to_json({**receipt, "replayed": replayed}))
         return
     if replayed:
-        click.echo(
-            f"movement {receipt['movement_id']} was already recorded on "
-            f"{receipt['recorded_at']} with the same content; nothing new was recorded.",
-            err=True,
-        )
+        said_replayed(receipt)
     elif generated:
         click.echo(f"movement id: {receipt['movement_id']} (keep it to reverse or to retry)")
     rows = [
@@ -128,6 +118,28 @@ def record(
         ("available_vnd", "available after (đồng)"),
     ]
     emit(rows, columns, "table", title="Recorded" if not replayed else "Already recorded")
+
+
+def submit(
+    ledger: BudgetLedger, request: MovementRequest, actor: str | None, *, generated: bool
+) -> tuple[dict[str, Any], bool]:
+    """Record ``request``: its receipt and whether it replayed one recorded before. A database
+    that does not answer is exit code 75, naming the id to retry with if it was ``generated``
+    (the user may not know it)."""
+    try:
+        return ledger.record(request, actor=resolve_actor(actor))
+    except DATABASE_ERRORS as error:
+        if not is_unavailable(error):
+            raise
+        raise Unavailable(error, request.movement_id if generated else None) from None
+
+
+def said_replayed(receipt: dict[str, Any]) -> None:
+    click.echo(
+        f"movement {receipt['movement_id']} was already recorded on "
+        f"{receipt['recorded_at']} with the same content; nothing new was recorded.",
+        err=True,
+    )
 
 
 def kind_options(kind: type[MovementRequest]) -> list[Callable[[Any], Any]]:

@@ -9,7 +9,7 @@ import sqlite3
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 from uuid import UUID
@@ -71,6 +71,8 @@ LINE_TOPICS = sorted(
 )
 
 A = TypeVar("A")
+# What each later event of a holder's life is called in ``holder_life``.
+CHANGES: dict[type, str] = {Holder.Moved: "moved", Holder.Renamed: "renamed", Holder.Ended: "ended"}
 
 # A batch (an import) plans many movements against aggregates held here, before saving any.
 
@@ -310,11 +312,13 @@ class BudgetLedger(Application[UUID]):
         """The code of ``code``'s parent now (None for the root); UnknownHolder if none has it."""
         return self.get_holder(code).parent
 
-    def within(self, code: str, scope: str) -> bool:
+    def within(self, code: str, scope: str, holders: dict[str, Holder] | None = None) -> bool:
         """Whether ``code`` is ``scope`` or lies below it at any time, or passed to it (or to a
-        holder below it) by succession: what a token scoped to ``scope`` may read."""
+        holder below it) by succession: what a token scoped to ``scope`` may read.
+        ``holders``: every holder in hand (``holders()``), to ask of many codes at once."""
+        get_holder = holders.__getitem__ if holders is not None else self.get_holder
         seen: set[str] = set()
-        frontier = [self.get_holder(code).code]
+        frontier = [get_holder(code).code]
         while frontier:
             current = frontier.pop()
             if current == scope:
@@ -322,12 +326,71 @@ class BudgetLedger(Application[UUID]):
             if current in seen:
                 continue
             seen.add(current)
-            holder = self.get_holder(current)
+            holder = get_holder(current)
             above = {entry[1] for entry in holder.placements if entry[1] is not None}
             if holder.successor is not None:
                 above.add(holder.successor)
             frontier.extend(above - seen)
         return False
+
+    def holder_life(self, code: str) -> dict[str, Any]:
+        """One holder's life as recorded: its registration, each move, rename and its end
+        (dated, with the decision), and its predecessors (the holders that ended into it)."""
+        holder = self.get_holder(check_code(code, field="holder"))
+        changes: list[dict[str, Any]] = []
+        registered: dict[str, Any] = {}
+        for event in self.events.get(holder.id):
+            at = getattr(event, "timestamp")  # noqa: B009
+            if isinstance(event, Holder.Registered):
+                registered = {
+                    "since": event.since,
+                    "name": event.name,
+                    "level": event.level,
+                    "parent": event.parent,
+                    "actor": event.actor,
+                    "recorded_at": at,
+                }
+            elif isinstance(event, Holder.Moved | Holder.Renamed | Holder.Ended):
+                change = CHANGES[type(event)]
+                changes.append(
+                    {
+                        "change": change,
+                        "effective_date": event.effective_date,
+                        "parent": getattr(event, "parent", None),
+                        "name": getattr(event, "name", None),
+                        "successor": getattr(event, "successor", None),
+                        "decision": event.decision,
+                        "movement_id": getattr(event, "movement_id", None),
+                        "actor": getattr(event, "actor", None),
+                        "recorded_at": at,
+                    }
+                )
+        predecessors = []
+        for other in sorted(self.holders().values(), key=lambda h: h.code):
+            if other.successor != holder.code:
+                continue
+            ended = [e for e in self.events.get(other.id) if isinstance(e, Holder.Ended)][-1]
+            predecessors.append(
+                {
+                    "code": other.code,
+                    "name": other.name,
+                    "ended_on": other.ended_on,
+                    "decision": ended.decision,
+                    "movement_id": ended.movement_id,
+                }
+            )
+        return {
+            "code": holder.code,
+            "name": holder.name,
+            "level": holder.level,
+            "parent": holder.parent,
+            "since": holder.since,
+            "ended_on": holder.ended_on,
+            "successor": holder.successor,
+            "registered": registered,
+            "changes": sorted(changes, key=lambda c: (c["effective_date"], c["recorded_at"])),
+            "predecessors": predecessors,
+        }
 
     def holders(self) -> dict[str, Holder]:
         """Every holder with its whole life (registration, moves, renames, end), by code, in
@@ -337,6 +400,38 @@ class BudgetLedger(Application[UUID]):
             event: Any = self.mapper.to_domain_event(notification)
             found[event.originator_id] = event.mutate(found.get(event.originator_id))
         return {holder.code: holder for holder in found.values()}
+
+    def holders_on(self, day: date, *, ended: bool = False) -> list[dict[str, Any]]:
+        """The holders as they stood on ``day``, by code: each with its name then and the
+        holder above it then (through successions, see ``up_edges``); ``ended``: also those
+        ended by then, under the parent they last had, with their end and successor.
+        ``units list`` and ``GET /holders`` answer these rows."""
+        found = self.holders()
+        edges = up_edges(found, day)
+        rows = []
+        for code in sorted(found):
+            holder = found[code]
+            gone = holder.ended_by(day)
+            if code not in edges or (gone and not ended):
+                continue
+            parent = edges[code]
+            if gone:
+                assert holder.ended_on is not None
+                parent = holder.parent_on(holder.ended_on - timedelta(days=1))
+            rows.append(
+                {
+                    "code": holder.code,
+                    "name": holder.name_on(day),
+                    "level": holder.level,
+                    "parent": parent,
+                    "since": holder.since,
+                    "ended_on": holder.ended_on if gone else None,
+                    "successor": holder.successor if gone else None,
+                    "registered_at": holder.created_on,
+                    "actor": holder.actor,
+                }
+            )
+        return rows
 
     def tree_on(self, day: date) -> dict[str, str | None]:
         """The tree as it stood on ``day``, through successions (see ``up_edges``)."""

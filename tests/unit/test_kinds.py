@@ -88,8 +88,11 @@ def test_the_tables_derived_from_a_kind_say_what_they_said_before(action: str) -
         assert (action in WRITES[role]) == (action in writes), role
 
 
-def test_the_roles_write_what_they_wrote_before() -> None:
-    assert {role: set(writes) for role, writes in WRITES.items()} == WRITES_BEFORE
+def test_the_roles_write_what_they_wrote_before_and_approvers_successions() -> None:
+    # Issue 14: a succession is recorded by an approver or an admin, like a reallocation.
+    succeed = {"approver": {"succeed"}, "admin": {"succeed"}}
+    expected = {role: writes | succeed.get(role, set()) for role, writes in WRITES_BEFORE.items()}
+    assert {role: set(writes) for role, writes in WRITES.items()} == expected
 
 
 def test_the_read_model_reads_each_posting_as_before() -> None:
