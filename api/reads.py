@@ -21,6 +21,7 @@ from projections.queries import descendants, line_balances, subtree_balances
 
 blp = Blueprint("reads", __name__, description="Balances, reports, the audit trail and feed.")
 
+
 def aware(value: datetime | None) -> datetime | None:
     """A time without an offset is Vietnam time, as on the command line."""
     if value is not None and value.tzinfo is None:
