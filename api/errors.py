@@ -31,6 +31,12 @@ RULES: dict[type[errors.LedgerError], Problem] = {
     errors.UnknownHolder: Problem(
         422, "Unknown holder", "No holder has this code; register it first (POST /holders)."
     ),
+    errors.ProgramNotValid: Problem(
+        422,
+        "Program not valid",
+        "No program with this code is registered for the line's plan year; the valid ones "
+        "are named (GET /programs; register one with POST /programs).",
+    ),
     errors.UnknownMovement: Problem(
         422, "Unknown movement", "No movement has this id (reversals name a disbursement)."
     ),

@@ -22,9 +22,9 @@ from ledger.domain.movements import MovementRequest
 from ledger.domain.values import (
     KINDS,
     LEVELS,
-    PROGRAMS,
     SOURCES,
     check_characters,
+    check_program,
     parse_date,
     parse_moment,
     parse_whole,
@@ -61,6 +61,15 @@ class Text(fields.String):
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
         text = super()._deserialize(value, attr, data, **kwargs)
         return _read(check_characters, text, field=attr or "", multiline=self.multiline)
+
+
+class ProgramCode(Text):
+    """A program's code as ledger/domain/values.py spells it (upper-cased); whether a program
+    has it for the line's plan year is the ledger's to say (422 ``program-not-valid``)."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
+        text = super()._deserialize(value, attr, data, **kwargs)
+        return _read(check_program, text, field=attr or "")
 
 
 class Whole(fields.Integer):
@@ -186,7 +195,10 @@ def idempotency_key(body: dict[str, Any]) -> str:
 
 
 class LineFieldsSchema(MovementSchema):
-    program = Text(required=True, validate=validate.OneOf(sorted(PROGRAMS)))
+    program = ProgramCode(
+        required=True,
+        metadata={"description": "A program registered for the plan year (GET /programs)."},
+    )
     kind = Text(required=True, validate=validate.OneOf(sorted(KINDS)))
     source = Text(required=True, validate=validate.OneOf(sorted(SOURCES)))
     year = Whole(
@@ -313,7 +325,7 @@ class TimeQuestionSchema(Schema):
 class LineFilterSchema(Schema):
     """Any of a line's identity fields, to choose lines."""
 
-    program = Text(validate=validate.OneOf(sorted(PROGRAMS)))
+    program = ProgramCode(metadata={"description": "A program's code (GET /programs)."})
     kind = Text(validate=validate.OneOf(sorted(KINDS)))
     source = Text(validate=validate.OneOf(sorted(SOURCES)))
     year = Whole(validate=validate.Range(min=limits.YEAR_MIN, max=limits.YEAR_MAX))

@@ -44,6 +44,8 @@ DATE_MAX = date(YEAR_MAX + LINE_YEARS_AFTER_MAX, 12, 31)
 assert date.min < DATE_MIN - timedelta(days=2) and DATE_MAX + timedelta(days=2) < date.max
 
 CODE_LENGTH_MAX = 32
+# A program code heads every line's label and report row: short, like NTM or MTQG2635.
+PROGRAM_CODE_LENGTH_MAX = 16
 NAME_LENGTH_MAX = 200
 REFERENCE_LENGTH_MAX = 200
 NOTE_LENGTH_MAX = 1000
