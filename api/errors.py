@@ -134,7 +134,10 @@ API_PROBLEMS: dict[str, Problem] = {
 
 # The API's way on from a refusal, by rule: resources that help (the problem's ``type``
 # says what the rule means). The ledger's message names codes and fields only.
-LINKS: dict[str, dict[str, str]] = {"unknown-holder": {"holders": "/holders"}}
+LINKS: dict[str, dict[str, str]] = {
+    "unknown-holder": {"holders": "/holders"},
+    "program-not-valid": {"programs": "/programs"},
+}
 # Where to record the movement a refusal names as its remedy.
 REMEDY_LINKS: dict[str, dict[str, str]] = {"extend": {"extensions": "/extensions"}}
 

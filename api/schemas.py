@@ -305,6 +305,44 @@ class HolderSchema(ma.Schema):
     registered_at = fields.DateTime(required=True)
 
 
+# -- Programs ------------------------------------------------------------------------------
+
+
+class ProgramRequestSchema(Schema):
+    code = ProgramCode(
+        required=True,
+        metadata={"description": "Letters and digits, e.g. MTQG2635. Never reused."},
+    )
+    name = Text(required=True, validate=validate.Length(min=1, max=limits.NAME_LENGTH_MAX))
+    from_year = Whole(
+        strict=True,
+        required=True,
+        validate=validate.Range(min=limits.YEAR_MIN, max=limits.YEAR_MAX),
+        metadata={"description": "The first plan year its lines may have."},
+    )
+    to_year = Whole(
+        strict=True,
+        allow_none=True,
+        validate=validate.Range(min=limits.YEAR_MIN, max=limits.YEAR_MAX),
+        metadata={"description": "The last plan year its lines may have; none: open-ended."},
+    )
+    decision = reference("The decision approving it, e.g. NQ 257/2025/QH15.")
+
+
+class ProgramSchema(ma.Schema):
+    code = fields.String(required=True)
+    name = fields.String(required=True)
+    from_year = fields.Integer(required=True)
+    to_year = fields.Integer(required=True, allow_none=True)
+    decision = fields.String(required=True)
+    actor = fields.String(
+        required=True,
+        allow_none=True,
+        metadata={"description": "Null for a built-in program a ledger has not recorded."},
+    )
+    registered_at = fields.DateTime(required=True, allow_none=True)
+
+
 # -- Queries -------------------------------------------------------------------------------
 
 

@@ -1,11 +1,15 @@
 """Programs as a finance officer registers and uses them: ``budget-ledger programs add`` and
-``programs list``; a line of 2026 on the merged 2026-2035 program is recorded, one on NTM is
-refused, nothing recorded."""
+``programs list``, and ``POST /programs``/``GET /programs`` with the roles that may; a line of
+2026 on the merged 2026-2035 program is recorded, one on NTM is refused, nothing recorded."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
+from api import create_app
+from api.services import Services
 from ledger.application import open_ledger
 from tests.e2e.cli_story import TY, Cli, quang_nam
 
@@ -117,3 +121,86 @@ def test_adding_a_program_again_records_nothing_and_other_terms_are_refused(
     assert "Invalid value for '--from-year'" in foreign.output
     assert head(database) == before
     assert [p["code"] for p in tree.json("programs", "list")] == ["DTTS", "GNBV", MERGED, "NTM"]
+
+
+ROLES = {
+    "admin": ("admin", None),
+    "approver": ("approver", None),
+    "approver-49": ("approver", "49"),
+    "clerk": ("clerk", None),
+    "viewer-505": ("viewer", "505"),
+}
+BODY = {
+    "code": MERGED,
+    "name": MERGED_NAME,
+    "from_year": 2026,
+    "to_year": 2035,
+    "decision": "NQ 257/2025/QH15",
+}
+
+
+def test_the_api_registers_programs_for_approvers_and_lists_them_to_anyone(
+    services: Services,
+) -> None:
+    ledger = services.ledger
+    for code, name, level, parent in (
+        ("TW", "Trung ương", "central", None),
+        ("49", "Tỉnh Quảng Nam", "province", "TW"),
+        ("505", "Huyện Đông Giang", "district", "49"),
+    ):
+        ledger.register_holder(code, name, level, parent, actor="setup")
+    tokens = services.tokens()
+    secrets = {name: tokens.create(name, role, scope)[1] for name, (role, scope) in ROLES.items()}
+    app = create_app(services=services)
+    app.config["TESTING"] = True
+    client = app.test_client()
+
+    def call(method: str, path: str, who: str, body: Any = None) -> Any:
+        headers = {"Authorization": f"Bearer {secrets[who]}"}
+        return client.open(path, method=method, json=body, headers=headers)
+
+    def adjust(program: str, who: str = "admin") -> Any:
+        body = {
+            "program": program, "kind": "DTPT", "source": "NSTW", "year": 2026,
+            "holder": "TW", "amount_vnd": 5 * TY, "decision": "QĐ 1",
+            "effective_date": "2026-01-05", "movement_id": f"a-{program}",
+        }  # fmt: skip
+        return call("POST", "/adjustments", who, body)
+
+    before = ledger.head_position()
+    for who in ("clerk", "viewer-505", "approver-49"):
+        assert call("POST", "/programs", who, BODY).status_code == 403, who
+    refused = adjust(MERGED)
+    assert refused.status_code == 422
+    problem = refused.get_json()
+    assert (problem["rule"], problem["type"]) == (
+        "program-not-valid",
+        "/problems/program-not-valid",
+    )
+    assert list(problem["errors"]) == ["program"] and problem["links"] == {"programs": "/programs"}
+    assert ledger.head_position() == before
+
+    created = call("POST", "/programs", "approver", BODY)
+    assert created.status_code == 201, created.get_json()
+    assert created.get_json() | {"registered_at": None} == BODY | {
+        "actor": "approver",
+        "registered_at": None,
+    }
+    assert call("POST", "/programs", "admin", BODY).status_code == 200  # already so
+    other = call("POST", "/programs", "admin", BODY | {"to_year": None})
+    assert (other.status_code, other.get_json()["rule"]) == (422, "invalid-input")
+    malformed = call("POST", "/programs", "admin", BODY | {"code": "MTQG/2635", "to_year": "2035"})
+    assert malformed.status_code == 422 and set(malformed.get_json()["errors"]) == {
+        "code",
+        "to_year",
+    }
+
+    listed = call("GET", "/programs", "viewer-505")
+    assert listed.status_code == 200
+    assert [p["code"] for p in listed.get_json()] == ["DTTS", "GNBV", MERGED, "NTM"]
+
+    assert adjust(MERGED).status_code == 201
+    ntm = adjust("NTM")
+    assert (ntm.status_code, ntm.get_json()["rule"]) == (422, "program-not-valid")
+    assert f"for 2026 the valid programs are: {MERGED}" in ntm.get_json()["detail"]
+    assert adjust("N-T-M").status_code == 422  # not a program code: the schema's refusal
