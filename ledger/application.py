@@ -190,7 +190,7 @@ class BudgetLedger(Application[UUID]):
         # repository's copy and fast-forward query on each read (a scope check reads a few
         # per request). Bounded by the holders that exist.
         self._holders: dict[str, Holder] = {}
-        # Programs never change either: those found recorded are kept the same way.
+        # Programs never change either: those found are kept the same way.
         self._programs: dict[str, ProgramInfo] = {}
 
     @property
@@ -313,13 +313,16 @@ class BudgetLedger(Application[UUID]):
         return len(programs)
 
     def get_program(self, code: str) -> ProgramInfo | None:
-        """The program with this code (a built-in one, recorded or not), or None."""
+        """The program with this code (a built-in one, recorded or not), or None. Kept once
+        found, a built-in one not recorded too (its terms are the same recorded or not): a
+        ledger made before the registry reads no store for its lines' programs."""
         program = self._programs.get(code)
         if program is None:
             found = self._find(Program, program_id(code))
-            if found is not None:
-                program = self._programs[code] = found.info
-        return program or BUILT_IN.get(code)
+            program = found.info if found is not None else BUILT_IN.get(code)
+            if program is not None:
+                self._programs[code] = program
+        return program
 
     def list_programs(self) -> list[ProgramInfo]:
         recorded = (
