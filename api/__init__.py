@@ -11,7 +11,7 @@ from typing import Any
 
 from flask import Flask
 
-from api import holders, logs, meta, movements, reads
+from api import holders, logs, meta, movements, programs, reads
 from api.auth import Forbidden, TooManyAttempts, Unauthenticated, authenticate
 from api.extensions import LedgerApi, LedgerJSONProvider
 from api.services import Services, bootstrap
@@ -20,7 +20,7 @@ from ledger.storage.availability import DATABASE_ERRORS
 from ledger.storage.config import default_database
 
 TITLE = "Budget Ledger"
-BLUEPRINTS = (movements.blp, holders.blp, reads.blp, meta.blp)
+BLUEPRINTS = (movements.blp, holders.blp, programs.blp, reads.blp, meta.blp)
 
 
 def create_app(database: str | None = None, *, services: Services | None = None) -> Flask:

@@ -31,6 +31,12 @@ RULES: dict[type[errors.LedgerError], Problem] = {
     errors.UnknownHolder: Problem(
         422, "Unknown holder", "No holder has this code; register it first (POST /holders)."
     ),
+    errors.ProgramNotValid: Problem(
+        422,
+        "Program not valid",
+        "No program with this code is registered for the line's plan year; the valid ones "
+        "are named (GET /programs; register one with POST /programs).",
+    ),
     errors.UnknownMovement: Problem(
         422, "Unknown movement", "No movement has this id (reversals name a disbursement)."
     ),
@@ -135,7 +141,10 @@ API_PROBLEMS: dict[str, Problem] = {
 
 # The API's way on from a refusal, by rule: resources that help (the problem's ``type``
 # says what the rule means). The ledger's message names codes and fields only.
-LINKS: dict[str, dict[str, str]] = {"unknown-holder": {"holders": "/holders"}}
+LINKS: dict[str, dict[str, str]] = {
+    "unknown-holder": {"holders": "/holders"},
+    "program-not-valid": {"programs": "/programs"},
+}
 # Where to record the movement a refusal names as its remedy.
 REMEDY_LINKS: dict[str, dict[str, str]] = {"extend": {"extensions": "/extensions"}}
 

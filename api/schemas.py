@@ -22,9 +22,9 @@ from ledger.domain.movements import MovementRequest, Succeed
 from ledger.domain.values import (
     KINDS,
     LEVELS,
-    PROGRAMS,
     SOURCES,
     check_characters,
+    check_program,
     parse_date,
     parse_moment,
     parse_whole,
@@ -61,6 +61,15 @@ class Text(fields.String):
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
         text = super()._deserialize(value, attr, data, **kwargs)
         return _read(check_characters, text, field=attr or "", multiline=self.multiline)
+
+
+class ProgramCode(Text):
+    """A program's code as ledger/domain/values.py spells it (upper-cased); whether a program
+    has it for the line's plan year is the ledger's to say (422 ``program-not-valid``)."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
+        text = super()._deserialize(value, attr, data, **kwargs)
+        return _read(check_program, text, field=attr or "")
 
 
 class Whole(fields.Integer):
@@ -186,7 +195,10 @@ def idempotency_key(body: dict[str, Any]) -> str:
 
 
 class LineFieldsSchema(MovementSchema):
-    program = Text(required=True, validate=validate.OneOf(sorted(PROGRAMS)))
+    program = ProgramCode(
+        required=True,
+        metadata={"description": "A program registered for the plan year (GET /programs)."},
+    )
     kind = Text(required=True, validate=validate.OneOf(sorted(KINDS)))
     source = Text(required=True, validate=validate.OneOf(sorted(SOURCES)))
     year = Whole(
@@ -387,6 +399,44 @@ class HolderRenameSchema(Schema):
     decision = reference("The decision cited, number and date.")
 
 
+# -- Programs ------------------------------------------------------------------------------
+
+
+class ProgramRequestSchema(Schema):
+    code = ProgramCode(
+        required=True,
+        metadata={"description": "Letters and digits, e.g. MTQG2635. Never reused."},
+    )
+    name = Text(required=True, validate=validate.Length(min=1, max=limits.NAME_LENGTH_MAX))
+    from_year = Whole(
+        strict=True,
+        required=True,
+        validate=validate.Range(min=limits.YEAR_MIN, max=limits.YEAR_MAX),
+        metadata={"description": "The first plan year its lines may have."},
+    )
+    to_year = Whole(
+        strict=True,
+        allow_none=True,
+        validate=validate.Range(min=limits.YEAR_MIN, max=limits.YEAR_MAX),
+        metadata={"description": "The last plan year its lines may have; none: open-ended."},
+    )
+    decision = reference("The decision approving it, e.g. NQ 257/2025/QH15.")
+
+
+class ProgramSchema(ma.Schema):
+    code = fields.String(required=True)
+    name = fields.String(required=True)
+    from_year = fields.Integer(required=True)
+    to_year = fields.Integer(required=True, allow_none=True)
+    decision = fields.String(required=True)
+    actor = fields.String(
+        required=True,
+        allow_none=True,
+        metadata={"description": "Null for a built-in program a ledger has not recorded."},
+    )
+    registered_at = fields.DateTime(required=True, allow_none=True)
+
+
 # -- Queries -------------------------------------------------------------------------------
 
 
@@ -407,7 +457,7 @@ class TimeQuestionSchema(Schema):
 class LineFilterSchema(Schema):
     """Any of a line's identity fields, to choose lines."""
 
-    program = Text(validate=validate.OneOf(sorted(PROGRAMS)))
+    program = ProgramCode(metadata={"description": "A program's code (GET /programs)."})
     kind = Text(validate=validate.OneOf(sorted(KINDS)))
     source = Text(validate=validate.OneOf(sorted(SOURCES)))
     year = Whole(validate=validate.Range(min=limits.YEAR_MIN, max=limits.YEAR_MAX))

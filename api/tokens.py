@@ -50,15 +50,20 @@ TOKEN_PREFIX = "blt_"
 NAME_LENGTH_MAX = 100
 # The lowest role that may register a holder.
 HOLDER_ROLE = "approver"
+# The lowest role that may register a program.
+PROGRAM_ROLE = "approver"
 
 
 def _writes(role: str) -> frozenset[str]:
     """What ``role`` may write: the movements (successions included) whose kind names it or
-    a lower role, and holders (register, move, rename) from HOLDER_ROLE up."""
+    a lower role, holders (register, move, rename) from HOLDER_ROLE up and programs from
+    PROGRAM_ROLE up."""
     rank = ROLES.index(role)
     writes = {action for action, kind in RECORDED_KINDS.items() if ROLES.index(kind.role) <= rank}
     if ROLES.index(HOLDER_ROLE) <= rank:
         writes.add("holder")
+    if ROLES.index(PROGRAM_ROLE) <= rank:
+        writes.add("program")
     return frozenset(writes)
 
 

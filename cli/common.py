@@ -45,6 +45,8 @@ EXIT_UNAVAILABLE = 75
 HINTS = {
     "unknown-holder": "{message}; list them with 'budget-ledger units list' or register it "
     "with 'budget-ledger units add'",
+    "program-not-valid": "{message}; list them with 'budget-ledger programs list' or register "
+    "one with 'budget-ledger programs add'",
     "no-ledger": "{message}; create one with 'budget-ledger init --database {database}' or "
     "check the path",
     "holder-ended": "{message}; 'budget-ledger units show {code}' shows its life, "
@@ -242,7 +244,11 @@ def line_options(func: F) -> F:
     """--program --kind --source --year --project: the identity of a line but its holder."""
     for option in reversed(
         [
-            click.option("--program", required=True, help="NTM, GNBV or DTTS."),
+            click.option(
+                "--program",
+                required=True,
+                help="A program registered for the plan year (budget-ledger programs list).",
+            ),
             click.option("--kind", required=True, help="DTPT (investment) or SN (recurrent)."),
             click.option("--source", required=True, help="NSTW, NSDP or KHAC."),
             click.option("--year", type=YEAR, required=True, help="The plan year, e.g. 2024."),

@@ -216,7 +216,12 @@ def _write_datapackage(
             [(name, name) for name, _ in export.MOVEMENT_COLUMNS],
         ),
         "datapackage.json": export_json(
-            datapackage.descriptor(as_of=day, known_at=moment, created=datetime.now(UTC))
+            datapackage.descriptor(
+                as_of=day,
+                known_at=moment,
+                created=datetime.now(UTC),
+                programs=[program.code for program in ledger.list_programs()],
+            )
         ),
     }
     if output.suffix == ".zip":

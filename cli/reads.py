@@ -20,7 +20,7 @@ from projections.queries import line_balances, subtree_balances
 def filter_options(func: Any) -> Any:
     for option in reversed(
         [
-            click.option("--program", default=None, help="NTM, GNBV or DTTS."),
+            click.option("--program", default=None, help="A program's code, e.g. NTM."),
             click.option("--kind", default=None, help="DTPT or SN."),
             click.option("--source", default=None, help="NSTW, NSDP or KHAC."),
             click.option("--year", type=YEAR, default=None, help="Plan year."),

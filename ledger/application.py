@@ -42,6 +42,14 @@ from ledger.domain.errors import (
 from ledger.domain.holders import Holder, ancestors, check_depth, subtree_of, up_edges
 from ledger.domain.lines import BudgetLine
 from ledger.domain.movements import Lapse, Movement, MovementRequest
+from ledger.domain.programs import (
+    BUILT_IN,
+    BUILT_IN_ACTOR,
+    Program,
+    ProgramInfo,
+    not_valid,
+    registry,
+)
 from ledger.domain.succession import check_alive, settle
 from ledger.domain.values import (
     LineKey,
@@ -50,6 +58,7 @@ from ledger.domain.values import (
     check_text,
     holder_id,
     movement_aggregate_id,
+    program_id,
     today_in_vietnam,
 )
 from ledger.storage import batch_reads
@@ -117,7 +126,15 @@ def open_ledger(database: str, *, create: bool = False, check: bool = True) -> B
         ledger = BudgetLedger(env=env, database=database)
     except sqlite3.DatabaseError as error:
         raise _not_sqlite(database, error) from None
-    if create or not check:
+    if create:
+        # A new ledger starts with its registry: the built-in programs, recorded.
+        try:
+            ledger.record_built_in_programs()
+        except sqlite3.DatabaseError as error:
+            ledger.close()
+            raise _not_sqlite(database, error) from None
+        return ledger
+    if not check:
         return ledger
     try:
         ledger.head_position()
@@ -182,6 +199,8 @@ class BudgetLedger(Application[UUID]):
         same database."""
         super().__init__(env)
         self._database = database
+        # Programs never change: those found are kept here.
+        self._programs: dict[str, ProgramInfo] = {}
 
     @property
     def database(self) -> str | None:
@@ -456,6 +475,84 @@ class BudgetLedger(Application[UUID]):
             for _, state in self._scan(Holder.Registered)
         ]
         return sorted(holders, key=lambda h: h.code)
+
+    # -- Programs --------------------------------------------------------------------------
+
+    def register_program(
+        self,
+        code: str,
+        name: str,
+        from_year: int | str,
+        to_year: int | str | None,
+        decision: str,
+        *,
+        actor: str,
+    ) -> tuple[ProgramInfo, bool]:
+        """Register a program for plan years ``from_year`` to ``to_year`` (None: open-ended);
+        returns it and whether it was recorded now. The same terms again record nothing;
+        other terms under a registered code are refused (InvalidInput)."""
+        asked = ProgramInfo.parse(code, name, from_year, to_year, decision)
+        actor = check_actor(actor)
+        existing = self.get_program(asked.code)
+        if existing is not None:
+            existing.check_same(asked)
+            return existing, False
+        program = Program.register(asked, actor=actor, recorded_at=utc_now())
+        try:
+            self.save(program)
+        except IntegrityError:  # registered meanwhile: the same, or refused
+            return self.register_program(code, name, from_year, to_year, decision, actor=actor)
+        return program.info, True
+
+    def record_built_in_programs(self) -> int:
+        """Record the built-in programs this ledger has not recorded (a new ledger's, or one
+        made before the registry existed), all in one transaction; returns how many."""
+        at = utc_now()
+        programs = [
+            Program.register(terms, actor=BUILT_IN_ACTOR, recorded_at=at)
+            for terms in BUILT_IN.values()
+            if self._find(Program, program_id(terms.code)) is None
+        ]
+        if not programs:
+            return 0
+        try:
+            self.save(*programs)
+        except IntegrityError:  # another process recorded them meanwhile
+            return 0
+        return len(programs)
+
+    def get_program(self, code: str) -> ProgramInfo | None:
+        """The program with this code (a built-in one, recorded or not), or None. Kept once
+        found, a built-in one not recorded too (its terms are the same recorded or not): a
+        ledger made before the registry reads no store for its lines' programs."""
+        program = self._programs.get(code)
+        if program is None:
+            found = self._find(Program, program_id(code))
+            program = found.info if found is not None else BUILT_IN.get(code)
+            if program is not None:
+                self._programs[code] = program
+        return program
+
+    def list_programs(self) -> list[ProgramInfo]:
+        recorded = (
+            ProgramInfo(
+                state["code"],
+                state["name"],
+                state["from_year"],
+                state["to_year"],
+                state["decision"],
+                actor=state["actor"],
+                registered_at=state["timestamp"],
+            )
+            for _, state in self._scan(Program.Registered)
+        )
+        return registry(recorded)
+
+    def check_program(self, key: LineKey) -> None:
+        """A line's program is registered for its plan year (ProgramNotValid otherwise)."""
+        program = self.get_program(key.program)
+        if program is None or not program.valid_for(key.year):
+            raise not_valid(key.program, key.year, program, self.list_programs())
 
     # -- Movements -------------------------------------------------------------------------
 
@@ -739,6 +836,7 @@ class BudgetLedger(Application[UUID]):
         line = self._find(BudgetLine, key.line_id, held)
         if line is None:
             self.get_holder(key.holder)
+            self.check_program(key)
             raise InsufficientFunds(
                 f"line {key.label} has never received money; allocate or adjust it first",
                 field="amount_vnd",
@@ -751,6 +849,7 @@ class BudgetLedger(Application[UUID]):
         line = self._find(BudgetLine, key.line_id, held)
         if line is None:
             self.get_holder(key.holder)
+            self.check_program(key)
             line = BudgetLine.open(key, recorded_at=at)
             if held is not None:  # opened once, however often the movement asks for it
                 held[key.line_id] = line

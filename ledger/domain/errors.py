@@ -44,6 +44,12 @@ class UnknownHolder(LedgerError):
     rule = "unknown-holder"
 
 
+class ProgramNotValid(LedgerError):
+    """No program with this code is registered for the line's plan year."""
+
+    rule = "program-not-valid"
+
+
 class UnknownMovement(LedgerError):
     rule = "unknown-movement"
 

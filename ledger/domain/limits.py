@@ -14,8 +14,10 @@ AMOUNT_VND_MAX = 10**15
 
 # A line lives within a bounded window of effective dates: from 1 January of the year before
 # its plan year (decisions assigning a plan are signed late in the year before) to 31 December
-# of plan year + LINE_YEARS_AFTER_MAX. NQ 257/2025/QH15 carries 2021 funds to the end of 2026,
-# five years on; seven leaves room for one more such resolution.
+# of plan year + LINE_YEARS_AFTER_MAX. National Assembly resolutions carry funds years on
+# (NQ 104/2023/QH15 and NQ 108/2023/QH15 let 2022 and 2023 MTQG funds be spent in 2024), and
+# capital of 2021-2025 was carried into 2026 (a 2021 line paying five years on); seven leaves
+# room for more. NQ 257/2025/QH15 is not one of them: it approves the merged 2026-2035 program.
 LINE_YEARS_BEFORE_MAX = 1
 LINE_YEARS_AFTER_MAX = 7
 LINE_DAYS_MAX = 366 * (LINE_YEARS_BEFORE_MAX + 1 + LINE_YEARS_AFTER_MAX)
@@ -42,6 +44,8 @@ DATE_MAX = date(YEAR_MAX + LINE_YEARS_AFTER_MAX, 12, 31)
 assert date.min < DATE_MIN - timedelta(days=2) and DATE_MAX + timedelta(days=2) < date.max
 
 CODE_LENGTH_MAX = 32
+# A program code heads every line's label and report row: short, like NTM or MTQG2635.
+PROGRAM_CODE_LENGTH_MAX = 16
 NAME_LENGTH_MAX = 200
 REFERENCE_LENGTH_MAX = 200
 NOTE_LENGTH_MAX = 1000

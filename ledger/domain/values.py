@@ -12,6 +12,8 @@ from typing import Any
 from ledger.domain import limits
 from ledger.domain.errors import InvalidInput
 
+# The three national target programs of 2021-2025, by code: the program registry's built-in
+# programs (ledger/domain/programs.py), which every ledger holds; others are registered.
 PROGRAMS = {
     "NTM": "xây dựng nông thôn mới (new rural areas)",
     "GNBV": "giảm nghèo bền vững (sustainable poverty reduction)",
@@ -38,6 +40,9 @@ VIETNAM_TIME = timezone(timedelta(hours=7), "ICT")
 NAMESPACE = uuid.UUID("6f0c9a52-3d1e-4b8e-9a57-1c2b7d4e8f10")
 
 _CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+# A program code is a word of capitals and digits (NTM, MTQG2635): it is the first part of
+# every line's label and of its hledger account, which use '/' and ':' between parts.
+_PROGRAM_CODE = re.compile(r"[A-Z][A-Z0-9]*")
 _MOVEMENT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]*$")
 # Digits are ASCII 0-9 only, written out: ``\d``, ``str.isdigit`` and ``int()`` also take
 # full-width (１２３) and Arabic-Indic (١٢٣) digits, which a clerk's keyboard never meant.
@@ -79,8 +84,17 @@ def _choice(field: str, value: str, choices: dict[str, str]) -> str:
     return candidate
 
 
-def check_program(value: str) -> str:
-    return _choice("program", value, PROGRAMS)
+def check_program(value: str, *, field: str = "program") -> str:
+    """A program code's spelling, upper-cased; whether a program has it, and for which plan
+    years, is the registry's to say (ledger/domain/programs.py)."""
+    code = value.strip().upper()
+    if len(code) > limits.PROGRAM_CODE_LENGTH_MAX or not _PROGRAM_CODE.fullmatch(code):
+        raise InvalidInput(
+            f"{value!r} is not a program code: use 1 to {limits.PROGRAM_CODE_LENGTH_MAX} "
+            "letters and digits, starting with a letter (e.g. NTM, MTQG2635)",
+            field=field,
+        )
+    return code
 
 
 def check_kind(value: str) -> str:
@@ -110,10 +124,10 @@ def parse_whole(value: int | str, *, field: str, example: str) -> int:
     return int(text)
 
 
-def check_year(value: int | str) -> int:
-    year = parse_whole(value, field="year", example="a year such as 2024")
+def check_year(value: int | str, *, field: str = "year") -> int:
+    year = parse_whole(value, field=field, example="a year such as 2024")
     if not limits.YEAR_MIN <= year <= limits.YEAR_MAX:
-        raise InvalidInput(f"{year} is outside {limits.YEAR_MIN}..{limits.YEAR_MAX}", field="year")
+        raise InvalidInput(f"{year} is outside {limits.YEAR_MIN}..{limits.YEAR_MAX}", field=field)
     return year
 
 
@@ -392,6 +406,10 @@ def available_vnd(
 
 def holder_id(code: str) -> uuid.UUID:
     return uuid.uuid5(NAMESPACE, f"holder:{code}")
+
+
+def program_id(code: str) -> uuid.UUID:
+    return uuid.uuid5(NAMESPACE, f"program:{code}")
 
 
 def movement_aggregate_id(movement_id: str) -> uuid.UUID:

@@ -11,12 +11,12 @@ the JSON API); their titles are the Vietnamese headers of the CSV export.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
 from ledger.domain.movements import ACTIONS
-from ledger.domain.values import KINDS, PROGRAMS, SOURCES
+from ledger.domain.values import KINDS, SOURCES
 from ledger.interchange import export
 from ledger.interchange.export import BALANCE_COLUMNS, MOVEMENT_COLUMNS
 
@@ -33,8 +33,9 @@ _TYPES = {
     "recorded_at": "datetime",
     "year": "year",
 }
+# The codes each field may hold; a program's are the ledger's registered programs, given to
+# ``descriptor``.
 _ENUMS = {
-    "program": sorted(PROGRAMS),
     "kind": sorted(KINDS),
     "source": sorted(SOURCES),
     "action": list(ACTIONS),
@@ -64,7 +65,7 @@ _DESCRIPTIONS = {
 }
 
 
-def field(name: str, title: str) -> dict[str, Any]:
+def field(name: str, title: str, enums: dict[str, list[str]]) -> dict[str, Any]:
     descriptor: dict[str, Any] = {"name": name, "title": title}
     if name.endswith("_vnd"):
         descriptor["type"] = "integer"
@@ -75,8 +76,9 @@ def field(name: str, title: str) -> dict[str, Any]:
     constraints: dict[str, Any] = {}
     if name in _REQUIRED:
         constraints["required"] = True
-    if name in _ENUMS:
-        constraints["enum"] = _ENUMS[name]
+    enum = enums.get(name)
+    if enum is not None:
+        constraints["enum"] = enum
     if constraints:
         descriptor["constraints"] = constraints
     if name in _DESCRIPTIONS:
@@ -97,9 +99,12 @@ def movement_rows(
     return rows
 
 
-def descriptor(*, as_of: date, known_at: datetime | None, created: datetime) -> dict[str, Any]:
+def descriptor(
+    *, as_of: date, known_at: datetime | None, created: datetime, programs: Sequence[str]
+) -> dict[str, Any]:
     """``datapackage.json`` for the two resources written at BALANCES_PATH and
-    MOVEMENTS_PATH."""
+    MOVEMENTS_PATH; ``programs``: the codes of the ledger's programs."""
+    enums = {**_ENUMS, "program": sorted(programs)}
     known = f", as recorded by {known_at.isoformat()}" if known_at else ""
     return {
         "profile": "tabular-data-package",
@@ -120,6 +125,7 @@ def descriptor(*, as_of: date, known_at: datetime | None, created: datetime) -> 
                 BALANCES_PATH,
                 f"One row per budget line: its figures on {as_of.isoformat()} (inclusive){known}.",
                 BALANCE_COLUMNS,
+                enums,
             ),
             _resource(
                 "movements",
@@ -127,6 +133,7 @@ def descriptor(*, as_of: date, known_at: datetime | None, created: datetime) -> 
                 f"Every movement effective on or before {as_of.isoformat()}{known}, one row per "
                 "line it touched, oldest effective date first.",
                 MOVEMENT_COLUMNS,
+                enums,
                 # A movement touches at most two lines, of different holders.
                 primary_key=["movement_id", "holder"],
             ),
@@ -140,9 +147,10 @@ def _resource(
     path: str,
     description: str,
     columns: Iterable[tuple[str, str]],
+    enums: dict[str, list[str]],
     primary_key: list[str] | None = None,
 ) -> dict[str, Any]:
-    schema: dict[str, Any] = {"fields": [field(n, title) for n, title in columns]}
+    schema: dict[str, Any] = {"fields": [field(n, title, enums) for n, title in columns]}
     if primary_key:
         schema["primaryKey"] = primary_key
     return {

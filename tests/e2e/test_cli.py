@@ -97,7 +97,8 @@ def test_a_refused_movement_exits_non_zero_and_records_nothing(tree: Cli) -> Non
         result = refused()
         assert "refused" in result.output and "Nothing was recorded" in result.output
     result = tree.adjust("TW", 5, decision="Q", line=unknown_program, expect=FAILS)
-    assert "valid codes are NTM" in result.output
+    assert "refused (program-not-valid): program: no program has code XYZ" in result.output
+    assert "for 2024 the valid programs are: DTTS" in result.output
     assert tree.out("balance", "--format", "json") == before
 
 

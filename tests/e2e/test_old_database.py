@@ -118,3 +118,36 @@ def test_a_movement_recorded_on_the_old_ledger_chains_on(old_ledger: Cli) -> Non
     history = old_ledger.history(holder="504")
     assert history[-1]["movement_id"] == "pay-504-2"
     assert history[-1]["position"] > 55
+
+
+def test_the_old_ledger_holds_the_built_in_programs_without_having_recorded_them(
+    old_ledger: Cli,
+) -> None:
+    """Made before programs were data, it records no registration: the three built-in
+    programs are its programs (valid up to 2025, no actor), its lines go on, and the merged
+    program is registered on it like on any other."""
+    programs = old_ledger.json("programs", "list")
+    assert [(p["code"], p["to_year"], p["actor"]) for p in programs] == [
+        ("DTTS", 2025, None),
+        ("GNBV", 2025, None),
+        ("NTM", 2025, None),
+    ]
+    ntm_2026 = ("--program", "NTM", "--kind", "DTPT", "--source", "NSTW", "--year", "2026")
+    refused = old_ledger.adjust("TW", 5, decision="Q", date="2026-01-05", line=ntm_2026, expect=1)
+    assert "program NTM is valid for plan years up to 2025" in refused.output
+    assert old_ledger.out("digest").strip() == answered("digest")  # nothing was recorded
+
+    old_ledger.run(
+        "programs", "add", "MTQG2635", "Chương trình MTQG giai đoạn 2026-2035",
+        "--from-year", "2026", "--to-year", "2035", "--decision", "NQ 257/2025/QH15",
+    )  # fmt: skip
+    merged_2026 = ("--program", "MTQG2635", *ntm_2026[2:])
+    old_ledger.adjust("TW", 5, decision="Q", date="2026-01-05", line=merged_2026)
+    assert [p["code"] for p in old_ledger.json("programs", "list")] == [
+        "DTTS",
+        "GNBV",
+        "MTQG2635",
+        "NTM",
+    ]
+    old_ledger.run("verify", "--against", answered("digest"))
+    old_ledger.check()

@@ -77,3 +77,31 @@ def test_the_readme_api_example_works(database: str) -> None:
         assert rows[0]["disbursed_vnd"] == 5 * 10**9
     finally:
         app.extensions["budget_ledger"].close()
+
+
+def test_the_readme_registers_the_merged_program_as_written(database: str) -> None:
+    text = README.read_text(encoding="utf-8")
+    section = text.split("## Programs, and the merged program of 2026-2035", 1)[1]
+    block = section.split("```sh", 1)[1].split("```", 1)[0]
+    commands = [
+        shlex.split(raw.split("  #", 1)[0])[1:]
+        for raw in block.splitlines()
+        if raw.startswith("budget-ledger ")
+    ]
+    assert [words[:2] for words in commands] == [
+        ["programs", "add"],
+        ["programs", "list"],
+        ["adjust", "--program"],
+    ]
+    cli = Cli(database).init()
+    cli.unit("TW", "Trung ương", "central")
+    for args in commands:
+        cli.run(*args)
+    (row,) = cli.balance(program="MTQG2635")
+    assert (row["year"], row["available_vnd"]) == (2026, 70 * 10**9)
+    ntm = ["--program", "NTM", *commands[2][3:]]  # the same line, on NTM
+    refused = cli.run("adjust", *ntm, expect=1)
+    assert "refused (program-not-valid): program: program NTM is valid for plan years up to " in (
+        refused.output
+    )
+    assert "for 2026 the valid programs are: MTQG2635 (Chương trình MTQG " in refused.output

@@ -164,7 +164,9 @@ def test_hledger_transactions_carry_ids_decisions_and_assertions(
 
 def test_the_datapackage_descriptor_describes_its_csv_files() -> None:
     created = datetime(2025, 1, 1, 8, 0, tzinfo=UTC)
-    descriptor = datapackage.descriptor(as_of=date(2024, 12, 31), known_at=None, created=created)
+    descriptor = datapackage.descriptor(
+        as_of=date(2024, 12, 31), known_at=None, created=created, programs=["NTM", "MTQG2635"]
+    )
     assert json.loads(json.dumps(descriptor)) == descriptor
     assert descriptor["profiles"] == {"fiscal": "*", "tabular": "*"}
     resources = {resource["name"]: resource for resource in descriptor["resources"]}
@@ -180,6 +182,14 @@ def test_the_datapackage_descriptor_describes_its_csv_files() -> None:
         for field in resource["schema"]["fields"]:
             assert field["type"] in allowed, field
             assert field["title"], field
+    # A line's program is one of the ledger's registered programs, whichever they are.
+    programs = [
+        field["constraints"]["enum"]
+        for resource in resources.values()
+        for field in resource["schema"]["fields"]
+        if field["name"] == "program"
+    ]
+    assert programs == [["MTQG2635", "NTM"]] * 2
     model = descriptor["model"]
     for measure in model["measures"].values():
         assert measure["currency"] == "VND" and measure["source"] in names["balances"]

@@ -22,7 +22,7 @@ def test_only_the_fields_given_filter_and_each_is_checked() -> None:
 
 @pytest.mark.parametrize(
     ("field", "value"),
-    [("program", "XYZ"), ("kind", "ABC"), ("source", "?"), ("year", "1999"), ("holder", "a b")],
+    [("program", "N-T-M"), ("kind", "ABC"), ("source", "?"), ("year", "1999"), ("holder", "a b")],
 )
 def test_a_filter_that_no_line_can_have_is_refused_naming_its_field(field: str, value: str) -> None:
     with pytest.raises(InvalidInput) as refused:

@@ -64,8 +64,8 @@ APPROVER_WRITES = {"disburse", "reverse", "allocate", "adjust", "reallocate", "e
 WRITES_BEFORE = {
     "viewer": set(),
     "clerk": {"disburse", "reverse"},
-    "approver": APPROVER_WRITES | {"holder"},
-    "admin": APPROVER_WRITES | {"holder"},
+    "approver": APPROVER_WRITES | {"holder", "program"},  # programs: since issue 14
+    "admin": APPROVER_WRITES | {"holder", "program"},
 }
 POSTING_EFFECTS_BEFORE = {
     "budget_ledger:BudgetLine.Adjusted": (1, 0, 0, 0),

@@ -1,0 +1,43 @@
+"""Programs: the codes a line may name, each for its plan years; list them, register one."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+from flask.views import MethodView
+
+from api import schemas
+from api.auth import caller, require_unscoped, require_write, services
+from api.extensions import Blueprint
+
+blp = Blueprint("programs", __name__, description="The programs and their plan years.")
+
+
+@blp.route("/programs")
+class ProgramsEndpoint(MethodView):
+    @blp.response(200, schemas.ProgramSchema(many=True))
+    def get(self) -> Any:
+        """Every program, by code, with the plan years its lines may have."""
+        return [asdict(program) for program in services().ledger.list_programs()]
+
+    @blp.arguments(schemas.ProgramRequestSchema())
+    @blp.response(201, schemas.ProgramSchema, description="Registered now.")
+    @blp.alt_response(200, schema=schemas.ProgramSchema, description="Already so registered.")
+    @blp.alt_response(422, response="UNPROCESSABLE_ENTITY")
+    def post(self, body: dict[str, Any]) -> Any:
+        """Register a program for plan years from_year to to_year (none: open-ended);
+        registering it again the same way records nothing, a code is never given to other
+        terms. A program covers the whole ledger: an approver or admin token without a
+        scope."""
+        require_write("program")
+        require_unscoped("a program")
+        program, recorded = services().ledger.register_program(
+            body["code"],
+            body["name"],
+            body["from_year"],
+            body.get("to_year"),
+            body["decision"],
+            actor=caller().name,
+        )
+        return asdict(program), 201 if recorded else 200
