@@ -753,10 +753,15 @@ class _Books:
 
     def line_or_open(self, key: LineKey, at: datetime) -> BudgetLine:
         if key.holder in self.registered:  # registered by this movement: no lines yet
-            return self.ledger._find(BudgetLine, key.line_id, self.held) or BudgetLine.open(
+            line = self.ledger._find(BudgetLine, key.line_id, self.held) or BudgetLine.open(
                 key, recorded_at=at
             )
-        return self.ledger._line_or_open(key, at, self.held)
+        else:
+            line = self.ledger._line_or_open(key, at, self.held)
+        # A line opened here is read again as this one object: a succession passing two
+        # holders' lines of one key opens their successor's line once.
+        self.held[line.id] = line
+        return line
 
     def movement(self, movement_id: str) -> Movement | None:
         return self.ledger._find(Movement, movement_aggregate_id(movement_id), self.held)

@@ -10,7 +10,8 @@ from typing import Any
 
 from ledger.application import BudgetLedger
 from ledger.domain.audit import check, history
-from tests.story import DONG_GIANG, LINE, TAY_GIANG, record, register_tree
+from tests.story import DONG_GIANG, LINE, TAY_GIANG, TY, record, register_tree
+from tests.succession_story import EXPECTED, succession_example
 
 DAY = date(2024, 3, 10)
 
@@ -90,3 +91,19 @@ def test_every_line_and_filter_sees_the_same_order(memory_ledger: BudgetLedger) 
         "504": 70,
         "505": 100,
     }
+
+
+def test_a_succession_of_two_holders_into_a_new_one_checks_out(
+    memory_ledger: BudgetLedger,
+) -> None:
+    # Both predecessors hold a line of each key: the new holder's line is opened once.
+    succession_example(memory_ledger)
+    assert check(memory_ledger.journal(), memory_ledger.list_lines()) == []
+    for key, expected in EXPECTED.items():
+        line = memory_ledger.get_line(key)
+        assert line is not None, key
+        got = line.figures()
+        assert {n: got[n] for n in expected} == {
+            n: v * TY if isinstance(v, int) else v for n, v in expected.items()
+        }, key
+
