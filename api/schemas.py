@@ -429,6 +429,16 @@ class HistoryEntrySchema(ma.Schema):
     note = fields.String(required=True, allow_none=True)
     line = fields.Nested(LineSchema, required=True)
     amount_vnd = fields.Integer(required=True)
+    changes = fields.Dict(
+        keys=fields.String(),
+        values=fields.Integer(),
+        required=True,
+        metadata={
+            "description": "What the row did to each figure of its line, in đồng: "
+            "passed_on_vnd on a line whose holder ended, assigned_vnd and received_vnd on "
+            "its successor's."
+        },
+    )
     available_before_vnd = fields.Integer(required=True)
     available_change_vnd = fields.Integer(required=True)
     available_after_vnd = fields.Integer(required=True)

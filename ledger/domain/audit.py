@@ -119,6 +119,9 @@ def _entry(movement: dict[str, Any], posting: Posting, available_vnd: int) -> di
         "note": request.get("note"),
         "line": posting.line.as_dict(),
         "amount_vnd": posting.amount_vnd,
+        # What the posting did to each figure of the line (a succession's rows: passed_on_vnd
+        # on the line that ended, assigned_vnd and received_vnd on its successor's).
+        "changes": dict(posting.changes),
         "available_before_vnd": available_vnd - posting.available_change_vnd,
         "available_change_vnd": posting.available_change_vnd,
         "available_after_vnd": available_vnd,

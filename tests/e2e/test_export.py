@@ -19,8 +19,10 @@ from typing import Any
 import pytest
 from openpyxl import load_workbook
 
+from ledger.application import open_ledger
 from ledger.interchange.export import MOVEMENT_COLUMNS, PROGRESS_TOTAL_LABEL
-from tests.e2e.cli_story import Cli, Option
+from tests.e2e.cli_story import TY, Cli, Option
+from tests.succession_story import ENDED_ON, succession_example
 
 HEADERS = dict(MOVEMENT_COLUMNS)
 # Dates around the demo's deadlines, extensions and lapses: before anything, mid-year, the
@@ -294,3 +296,35 @@ def test_misuse_is_refused_before_anything_is_written(database: str, tmp_path: P
     cli.run("export", "--format", "datapackage", "--output", str(taken), expect=2)
     assert (taken / "keep.txt").read_text(encoding="utf-8") == "mine"
     assert sorted(path.name for path in taken.iterdir()) == ["keep.txt"]
+
+
+@needs_hledger
+def test_hledger_balances_equal_the_ledgers_across_a_succession(
+    database: str, tmp_path: Path
+) -> None:
+    cli = Cli(database).init()
+    ledger = open_ledger(database)
+    try:
+        succession_example(ledger)
+    finally:
+        ledger.close()
+    journal = tmp_path / "ledger.journal"
+    cli.export(format="hledger", output=str(journal))
+    # hledger re-checks every balance assertion, the lines that ended and their successor's
+    # on the day of the succession included.
+    subprocess.run(["hledger", "-f", str(journal), "check"], check=True, timeout=120)
+    for day in (date(2025, 6, 30), ENDED_ON, date(2025, 8, 1), date(2025, 12, 31)):
+        found = hledger_balances(journal, day + timedelta(days=1))
+        expected: dict[str, int] = defaultdict(int)
+        for row in balances(cli, day):
+            line = ":".join(part for part in identity(row) if part)
+            for figure in ("available", "disbursed", "lapsed"):
+                if row[f"{figure}_vnd"]:
+                    expected[f"{line}:{figure}"] = row[f"{figure}_vnd"]
+        appropriated = {
+            name: amount for name, amount in found.items() if name.startswith("appropriation:")
+        }
+        assert {k: v for k, v in found.items() if k not in appropriated} == expected, day
+        assert -sum(appropriated.values()) == sum(expected.values())
+    assert found["GNBV:DTPT:NSTW:2024:506:available"] == 70 * TY
+    assert "GNBV:DTPT:NSTW:2025:504:available" not in found
