@@ -22,6 +22,7 @@ from openpyxl import load_workbook
 from ledger.application import open_ledger
 from ledger.interchange.export import MOVEMENT_COLUMNS, PROGRESS_TOTAL_LABEL
 from tests.e2e.cli_story import TY, Cli, Option
+from tests.story import LINE, record, register_tree
 from tests.succession_story import ENDED_ON, succession_example
 
 HEADERS = dict(MOVEMENT_COLUMNS)
@@ -328,3 +329,22 @@ def test_hledger_balances_equal_the_ledgers_across_a_succession(
         assert -sum(appropriated.values()) == sum(expected.values())
     assert found["GNBV:DTPT:NSTW:2024:506:available"] == 70 * TY
     assert "GNBV:DTPT:NSTW:2025:504:available" not in found
+
+
+def test_exports_name_a_renamed_holder_by_its_name_now(database: str) -> None:
+    cli = Cli(database).init()
+    ledger = open_ledger(database)
+    try:
+        register_tree(ledger)
+        record(ledger, "adjust", "w1", date(2024, 1, 2), LINE, amount_vnd=500 * TY)
+        record(
+            ledger, "allocate", "w2", date(2024, 1, 5), LINE, counterpart="49", amount_vnd=400 * TY
+        )
+        ledger.rename_holder(
+            "49", "Thành phố Đà Nẵng", date(2025, 7, 1), decision="NQ 202/2025/QH15", actor="tester"
+        )
+    finally:
+        ledger.close()
+    for what in ("movements", "balances"):
+        text = cli.export(format="csv", what=what, holder="49", as_of="2025-12-31")
+        assert "Thành phố Đà Nẵng" in text and "Tỉnh Quảng Nam" not in text, what
