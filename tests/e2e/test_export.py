@@ -348,3 +348,39 @@ def test_exports_name_a_renamed_holder_by_its_name_now(database: str) -> None:
     for what in ("movements", "balances"):
         text = cli.export(format="csv", what=what, holder="49", as_of="2025-12-31")
         assert "Thành phố Đà Nẵng" in text and "Tỉnh Quảng Nam" not in text, what
+
+
+def test_the_fiscal_data_package_reads_back_across_a_succession(
+    database: str, tmp_path: Path
+) -> None:
+    cli = Cli(database).init()
+    ledger = open_ledger(database)
+    try:
+        succession_example(ledger)
+    finally:
+        ledger.close()
+    day = date(2025, 12, 31)
+    output = tmp_path / "package"
+    cli.export(format="datapackage", output=str(output), as_of=day.isoformat())
+    descriptor = json.loads((output / "datapackage.json").read_text(encoding="utf-8"))
+    tables = {}
+    for resource in descriptor["resources"]:
+        text = (output / resource["path"]).read_text(encoding="utf-8")
+        reader = csv.DictReader(io.StringIO(text, newline=""))
+        assert reader.fieldnames == [field["name"] for field in resource["schema"]["fields"]]
+        tables[resource["name"]] = list(reader)
+        for field in resource["schema"]["fields"]:
+            allowed = field.get("constraints", {}).get("enum")
+            if allowed:
+                assert {row[field["name"]] for row in tables[resource["name"]]} <= set(allowed)
+    expected = {identity(row): row for row in balances(cli, day)}
+    for row in tables["balances"]:
+        for name in ("assigned_vnd", "received_vnd", "passed_on_vnd", "available_vnd"):
+            assert int(row[name]) == expected[identity(row)][name], (name, row)
+    assert {row["holder"]: int(row["passed_on_vnd"]) for row in tables["balances"]}["504"] > 0
+    names = {name: name for name in ("program", "kind", "source", "year", "holder", "project")}
+    names |= {"available_change_vnd": "available_change_vnd"}
+    names |= {"available_after_vnd": "available_after_vnd"}
+    from_movements = available_from_movements(tables["movements"], names)
+    assert from_movements == {key: row["available_vnd"] for key, row in expected.items()}
+    assert "succeed" in {row["action"] for row in tables["movements"]}
