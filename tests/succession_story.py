@@ -122,3 +122,27 @@ EXPECTED = {
     },
     LINE_2025.with_holder(SUCCESSOR): {"received_vnd": 110, "available_vnd": 110},
 }  # fmt: skip
+
+
+def chained(ledger: BudgetLedger) -> None:
+    """After ``succession_example``: 506 ends in turn into the province on 1/10/2025, then a
+    payment of 504 effective 25/6 arrives, which takes back from what 504 passed to 506 on
+    1/7 and from what 506 passed to 49 on 1/10."""
+    ledger.record(
+        Succeed(
+            movement_id="s2",
+            effective_date=date(2025, 10, 1),
+            from_holders=(SUCCESSOR,),
+            to_holder="49",
+            decision="NQ 2/2025",
+        ),
+        actor="tester",
+    )
+    record(
+        ledger,
+        "disburse",
+        "late3",
+        date(2025, 6, 25),
+        LINE_2025.with_holder("504"),
+        amount_vnd=5 * TY,
+    )

@@ -23,7 +23,7 @@ from ledger.application import open_ledger
 from ledger.interchange.export import MOVEMENT_COLUMNS, PROGRESS_TOTAL_LABEL
 from tests.e2e.cli_story import TY, Cli, Option
 from tests.story import LINE, record, register_tree
-from tests.succession_story import ENDED_ON, succession_example
+from tests.succession_story import ENDED_ON, chained, succession_example
 
 HEADERS = dict(MOVEMENT_COLUMNS)
 # Dates around the demo's deadlines, extensions and lapses: before anything, mid-year, the
@@ -307,6 +307,7 @@ def test_hledger_balances_equal_the_ledgers_across_a_succession(
     ledger = open_ledger(database)
     try:
         succession_example(ledger)
+        chained(ledger)  # and on into the province, with a payment before both ends
     finally:
         ledger.close()
     journal = tmp_path / "ledger.journal"
@@ -314,7 +315,13 @@ def test_hledger_balances_equal_the_ledgers_across_a_succession(
     # hledger re-checks every balance assertion, the lines that ended and their successor's
     # on the day of the succession included.
     subprocess.run(["hledger", "-f", str(journal), "check"], check=True, timeout=120)
-    for day in (date(2025, 6, 30), ENDED_ON, date(2025, 8, 1), date(2025, 12, 31)):
+    for day in (
+        date(2025, 6, 30),
+        ENDED_ON,
+        date(2025, 8, 1),
+        date(2025, 10, 1),
+        date(2025, 12, 31),
+    ):
         found = hledger_balances(journal, day + timedelta(days=1))
         expected: dict[str, int] = defaultdict(int)
         for row in balances(cli, day):
@@ -327,8 +334,9 @@ def test_hledger_balances_equal_the_ledgers_across_a_succession(
         }
         assert {k: v for k, v in found.items() if k not in appropriated} == expected, day
         assert -sum(appropriated.values()) == sum(expected.values())
-    assert found["GNBV:DTPT:NSTW:2024:506:available"] == 70 * TY
+    assert found["GNBV:DTPT:NSTW:2024:49:available"] == (150 + 70) * TY
     assert "GNBV:DTPT:NSTW:2025:504:available" not in found
+    assert "GNBV:DTPT:NSTW:2025:506:available" not in found
 
 
 def test_exports_name_a_renamed_holder_by_its_name_now(database: str) -> None:

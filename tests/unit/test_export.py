@@ -15,11 +15,11 @@ from typing import Any
 import pytest
 
 from ledger.application import BudgetLedger
-from ledger.domain.audit import history
+from ledger.domain.audit import check, history
 from ledger.domain.values import LineKey
 from ledger.interchange import datapackage, export, hledger
 from tests.story import DONG_GIANG, LINE, TAY_GIANG, TY, figures, record, worked_example
-from tests.succession_story import EXPECTED, succession_example
+from tests.succession_story import EXPECTED, LINE_2025, chained, succession_example
 
 PROJECT_LINE = LineKey("DTTS", "SN", "NSTW", 2024, "TW", "DA4.TDA1")
 
@@ -343,3 +343,37 @@ def test_succession_rows_name_the_succession_in_vietnamese(
     ]
     assert {row["action"] for row in package_rows} <= set(field["constraints"]["enum"])
     assert "succeed" in field["constraints"]["enum"]
+
+
+def test_a_late_movement_through_chained_successions_is_a_transaction_per_date(
+    memory_ledger: BudgetLedger,
+) -> None:
+    # 506 ends in turn into the province on 1/10/2025; then a payment of 504 effective
+    # 25/6 arrives: it takes back from what 504 passed to 506 on 1/7, and from what 506
+    # passed to 49 on 1/10.
+    succession_example(memory_ledger)
+    chained(memory_ledger)
+    assert check(memory_ledger.journal(), memory_ledger.list_lines()) == []
+    entries = history(memory_ledger.journal())
+    text = hledger.journal_text(entries, title="test")
+    late = [chunk for chunk in _transactions(text) if "(late3)" in chunk]
+    assert [chunk[:10] for chunk in late] == ["2025-06-25", "2025-07-01", "2025-10-01"]
+    assert [_postings(chunk) for chunk in late[1:]] == [
+        {
+            "GNBV:DTPT:NSTW:2025:504:available": 5 * TY,
+            "GNBV:DTPT:NSTW:2025:506:available": -5 * TY,
+        },
+        {
+            "GNBV:DTPT:NSTW:2025:506:available": 5 * TY,
+            "GNBV:DTPT:NSTW:2025:49:available": -5 * TY,
+        },
+    ]
+    balances: dict[str, int] = defaultdict(int)
+    for chunk in _transactions(text):
+        for account, amount in _postings(chunk).items():
+            balances[account] += amount
+    for line in memory_ledger.list_lines():
+        assert balances.get(hledger.account(line.key.as_dict(), "available"), 0) == (
+            line.available_vnd
+        ), line.key
+    assert figures(memory_ledger, LINE_2025.with_holder("49"))["received_vnd"] == 105 * TY
