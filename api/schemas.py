@@ -411,7 +411,9 @@ class HistoryQuerySchema(LineFilterSchema):
 
 
 class HistoryEntrySchema(ma.Schema):
-    """One (movement, line touched), as ``budget-ledger history --format json``."""
+    """One posting of a movement on a line it touched, as ``budget-ledger history --format
+    json`` (a succession, or a movement recorded after a holder it touched ended, may have
+    two on one line, on two dates)."""
 
     position = fields.Integer(required=True)
     movement_id = fields.String(required=True)

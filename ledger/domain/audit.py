@@ -43,9 +43,11 @@ def history(
     holders: Collection[str] | None = None,
     **line_filters: Any,
 ) -> list[dict[str, Any]]:
-    """One entry per (movement, line touched) matching the filters, oldest effective date
-    first, within a day credits before debits (``order``), ties in the order recorded, with
-    the line's available amount before and after.
+    """One entry per posting (a movement's on each line it touched; a succession's on each
+    line that ended and each that received, and what a movement recorded late changed in
+    what passed on, dated the day the holder ended) matching the filters, oldest effective
+    date first, within a day credits before debits (``order``), ties in the order recorded,
+    with what it changed (``changes``) and the line's available amount before and after.
 
     ``holders`` keeps lines of those holders (a subtree); ``recorded_from``/``recorded_to``
     keep movements recorded in that closed range; ``actor`` and ``decision`` match exactly
