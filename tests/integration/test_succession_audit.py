@@ -288,6 +288,10 @@ def test_the_audit_feed_and_the_history_answer_with_the_new_events(succeeded: Se
     assert succession["request"]["from_holders"] == ["504", "505"]
     assert all("postings" in entry for entry in succession["lines"])
 
+    recorded = client.get("/movements/s1", headers=headers)
+    assert recorded.status_code == 200, recorded.get_json()
+    assert len(recorded.get_json()["lines"]) == 6  # four lines passed on to two
+
     answer = client.get(f"/history?holder={SUCCESSOR}", headers=headers)
     assert answer.status_code == 200, answer.get_json()
     entries = answer.get_json()["entries"]
