@@ -562,7 +562,9 @@ class HistoryQuerySchema(LineFilterSchema):
 
 
 class HistoryEntrySchema(ma.Schema):
-    """One (movement, line touched), as ``budget-ledger history --format json``."""
+    """One posting of a movement on a line it touched, as ``budget-ledger history --format
+    json`` (a succession, or a movement recorded after a holder it touched ended, may have
+    two on one line, on two dates)."""
 
     position = fields.Integer(required=True)
     movement_id = fields.String(required=True)
@@ -580,6 +582,16 @@ class HistoryEntrySchema(ma.Schema):
     note = fields.String(required=True, allow_none=True)
     line = fields.Nested(LineSchema, required=True)
     amount_vnd = fields.Integer(required=True)
+    changes = fields.Dict(
+        keys=fields.String(),
+        values=fields.Integer(),
+        required=True,
+        metadata={
+            "description": "What the row did to each figure of its line, in đồng: "
+            "passed_on_vnd on a line whose holder ended, assigned_vnd and received_vnd on "
+            "its successor's."
+        },
+    )
     available_before_vnd = fields.Integer(required=True)
     available_change_vnd = fields.Integer(required=True)
     available_after_vnd = fields.Integer(required=True)

@@ -173,7 +173,8 @@ def _entries(
 
 
 def _holder_names(ledger: BudgetLedger) -> dict[str, str]:
-    return {holder.code: holder.name for holder in ledger.list_holders()}
+    """Each holder's name now (a holder renamed since it was registered: its new name)."""
+    return {code: holder.name for code, holder in ledger.holders().items()}
 
 
 def _hledger(ledger: BudgetLedger, day: date | None, moment: datetime | None) -> str:

@@ -43,9 +43,11 @@ def history(
     holders: Collection[str] | None = None,
     **line_filters: Any,
 ) -> list[dict[str, Any]]:
-    """One entry per (movement, line touched) matching the filters, oldest effective date
-    first, within a day credits before debits (``order``), ties in the order recorded, with
-    the line's available amount before and after.
+    """One entry per posting (a movement's on each line it touched; a succession's on each
+    line that ended and each that received, and what a movement recorded late changed in
+    what passed on, dated the day the holder ended) matching the filters, oldest effective
+    date first, within a day credits before debits (``order``), ties in the order recorded,
+    with what it changed (``changes``) and the line's available amount before and after.
 
     ``holders`` keeps lines of those holders (a subtree); ``recorded_from``/``recorded_to``
     keep movements recorded in that closed range; ``actor`` and ``decision`` match exactly
@@ -119,6 +121,9 @@ def _entry(movement: dict[str, Any], posting: Posting, available_vnd: int) -> di
         "note": request.get("note"),
         "line": posting.line.as_dict(),
         "amount_vnd": posting.amount_vnd,
+        # What the posting did to each figure of the line (a succession's rows: passed_on_vnd
+        # on the line that ended, assigned_vnd and received_vnd on its successor's).
+        "changes": dict(posting.changes),
         "available_before_vnd": available_vnd - posting.available_change_vnd,
         "available_change_vnd": posting.available_change_vnd,
         "available_after_vnd": available_vnd,

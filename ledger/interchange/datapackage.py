@@ -15,7 +15,7 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
-from ledger.domain.movements import ACTIONS
+from ledger.domain.movements import RECORDED_KINDS
 from ledger.domain.values import KINDS, SOURCES
 from ledger.interchange import export
 from ledger.interchange.export import BALANCE_COLUMNS, MOVEMENT_COLUMNS
@@ -38,7 +38,7 @@ _TYPES = {
 _ENUMS = {
     "kind": sorted(KINDS),
     "source": sorted(SOURCES),
-    "action": list(ACTIONS),
+    "action": list(RECORDED_KINDS),
 }
 _REQUIRED = {
     "as_of",
@@ -56,12 +56,16 @@ _REQUIRED = {
 _DESCRIPTIONS = {
     "recorded_at": "When the ledger recorded the movement, UTC.",
     "amount_vnd": "The movement's amount: signed for an adjustment; for an extension the "
-    "amount allowed after the previous deadline; otherwise the money moved.",
+    "amount allowed after the previous deadline; for a row of a succession (and for what a "
+    "movement before a holder ended changed in what its line passed on) the amount passed on "
+    "or received by that line, negative when taken back; otherwise the money moved.",
     "available_change_vnd": "The change to this line's available amount.",
     "available_after_vnd": "This line's available amount after the movement, in effective-date "
     "order; within a day the line's credits before its debits, then in the order recorded.",
     "allocated_on_vnd": "Assigned on to holders below.",
     "extended_vnd": "What may still be paid after the base deadline.",
+    "received_vnd": "Received from predecessors' lines by succession, counted in assigned.",
+    "passed_on_vnd": "Passed on to the successor's line when the holder ended.",
 }
 
 
@@ -131,11 +135,12 @@ def descriptor(
                 "movements",
                 MOVEMENTS_PATH,
                 f"Every movement effective on or before {as_of.isoformat()}{known}, one row per "
-                "line it touched, oldest effective date first.",
+                "posting on a line it touched, oldest effective date first.",
+                # No primary key: a succession touches many lines, one line may get two
+                # rows of one movement (what it passed on, on a later date) and two
+                # predecessors' lines may pass to the same line in one succession.
                 MOVEMENT_COLUMNS,
                 enums,
-                # A movement touches at most two lines, of different holders.
-                primary_key=["movement_id", "holder"],
             ),
         ],
         "model": model(),
@@ -148,11 +153,8 @@ def _resource(
     description: str,
     columns: Iterable[tuple[str, str]],
     enums: dict[str, list[str]],
-    primary_key: list[str] | None = None,
 ) -> dict[str, Any]:
     schema: dict[str, Any] = {"fields": [field(n, title, enums) for n, title in columns]}
-    if primary_key:
-        schema["primaryKey"] = primary_key
     return {
         "name": name,
         "path": path,
@@ -190,6 +192,8 @@ def model() -> dict[str, Any]:
             "allocated_on": measure("allocated_on_vnd"),
             "disbursed": measure("disbursed_vnd", direction="expenditure", phase="executed"),
             "lapsed": measure("lapsed_vnd"),
+            "passed_on": measure("passed_on_vnd"),
+            "received": measure("received_vnd"),
             "available": measure("available_vnd"),
             "extended": measure("extended_vnd"),
         },

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from ledger.domain.movements import KINDS
+from ledger.domain.movements import RECORDED_KINDS
 from ledger.domain.values import VIETNAM_TIME
 
 Columns = Sequence[tuple[str, str]]
@@ -28,8 +28,9 @@ CSV_BOM = "\ufeff"
 # return: some read the next character as the cell's first). OWASP's CSV injection rule.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
-# How finance offices name the movements (the words of the decisions themselves).
-ACTION_LABELS = {action: kind.label for action, kind in KINDS.items()}
+# How finance offices name the movements (the words of the decisions themselves), every kind
+# a recorded movement may be of: successions too.
+ACTION_LABELS = {action: kind.label for action, kind in RECORDED_KINDS.items()}
 
 LINE_COLUMNS: list[tuple[str, str]] = [
     ("program", "Chương trình"),
@@ -61,9 +62,11 @@ BALANCE_COLUMNS: list[tuple[str, str]] = [
     ("as_of", "Ngày số liệu"),
     *LINE_COLUMNS,
     ("assigned_vnd", "Được giao (đồng)"),
+    ("received_vnd", "Trong đó nhận kế thừa từ đơn vị cũ (đồng)"),
     ("allocated_on_vnd", "Đã giao tiếp cho đơn vị dưới (đồng)"),
     ("disbursed_vnd", "Đã giải ngân (đồng)"),
     ("lapsed_vnd", "Đã hủy dự toán (đồng)"),
+    ("passed_on_vnd", "Đã chuyển cho đơn vị kế thừa (đồng)"),
     ("available_vnd", "Số dư khả dụng (đồng)"),
     ("extended_vnd", "Được kéo dài (đồng)"),
     ("deadline", "Hạn giải ngân"),

@@ -9,11 +9,18 @@ line has one):
 - ``appropriation:LINE``: the counter-account of adjustments, the only movements that bring
   money in from outside (negative: the source of funds).
 
-So ``LINE`` itself totals assigned − allocated on (= available + disbursed + lapsed), each
-program's accounts total what entered it, and every transaction balances to zero, as hledger
-requires: allocations and reallocations move ``available`` between two lines; a disbursement
-moves it from ``available`` to ``disbursed``, a reversal back; a lapse to ``lapsed``; an
-extension moves nothing (a zero posting names its line).
+So ``LINE`` itself totals assigned − allocated on − passed on (= available + disbursed +
+lapsed), each program's accounts total what entered it, and every transaction balances to
+zero, as hledger requires: allocations and reallocations move ``available`` between two
+lines; a disbursement moves it from ``available`` to ``disbursed``, a reversal back; a lapse
+to ``lapsed``; an extension moves nothing (a zero posting names its line), and neither does
+extended money carried with an allocation, a reallocation or a succession (it changes a
+deadline, not an amount). A succession moves ``available`` from each line of the holders
+that ended to its successor's line of the same key, all in one transaction (one decision,
+one date: the lines it passes balance each other). A movement effective before a holder
+ended but recorded after (a late treasury confirmation) is two transactions under its id:
+its own, on its date, and what it changed in what passed on, on the day the holder ended
+(its lines' ``available`` to and from the successor's, balancing each other).
 
 Transactions are dated by effective date; within a day, those that only add to lines come
 first, then those that move money between lines, then those that only take from lines, each
@@ -35,15 +42,18 @@ from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
-from ledger.domain.movements import APPROPRIATION, KINDS, REFERENCE_FIELDS
+from ledger.domain.movements import APPROPRIATION, RECORDED_KINDS, REFERENCE_FIELDS, Succeed
 from ledger.interchange.export import ACTION_LABELS
 
 COMMODITY = "VND"
 FIGURES = ("available", "disbursed", "lapsed")
 
-# Where each action's counter-posting goes (None: the movement's two lines balance each other,
-# or nothing moves).
-COUNTER_FIGURE = {action: kind.counter_figure for action, kind in KINDS.items()}
+# Where each action's counter-posting goes (None: the movement's lines balance each other, or
+# nothing moves). A posting that passes money on by succession, or receives it, has none
+# whatever the action: the other line's posting balances it (``by_succession``).
+COUNTER_FIGURE = {action: kind.counter_figure for action, kind in RECORDED_KINDS.items()}
+# What the figures a succession changes are named in a history entry's ``changes``.
+SUCCESSION_FIGURES = ("passed_on_vnd", "received_vnd")
 assert all(figure in (*FIGURES, APPROPRIATION, None) for figure in COUNTER_FIGURE.values())
 
 _SPACES = re.compile(r"\s+")
@@ -79,14 +89,16 @@ def journal_text(entries: Iterable[dict[str, Any]], *, title: str) -> str:
     line's running balance is whole)."""
     chunks = [_header(title)]
     day_end: dict[tuple[str, date], int] = {}
-    movements: dict[int, list[dict[str, Any]]] = {}
+    # One transaction per movement and effective date: a movement's postings all share its
+    # date but what it changed in what a succession passed on, dated the day the holder ended.
+    movements: dict[tuple[int, date], list[dict[str, Any]]] = {}
     for entry in entries:
         # history runs each line's figures in effective-date order, so its last entry of a
         # line and day holds the line's balance at the end of that day.
         day_end[(line_account(entry["line"]), entry["effective_date"])] = entry[
             "available_after_vnd"
         ]
-        movements.setdefault(entry["position"], []).append(entry)
+        movements.setdefault((entry["position"], entry["effective_date"]), []).append(entry)
     transactions = sorted(
         (sorted(group, key=lambda entry: entry["line"]["holder"]) for group in movements.values()),
         key=lambda group: (group[0]["effective_date"], _takes(group), group[0]["position"]),
@@ -94,14 +106,14 @@ def journal_text(entries: Iterable[dict[str, Any]], *, title: str) -> str:
     # The assertion goes on each line's last posting of the day in the file's order.
     asserted: dict[int, dict[str, int]] = {}
     seen: set[tuple[str, date]] = set()
-    for group in reversed(transactions):
-        for entry in group:
+    for index in reversed(range(len(transactions))):
+        for entry in transactions[index]:
             key = (line_account(entry["line"]), entry["effective_date"])
             if key not in seen:
                 seen.add(key)
-                asserted.setdefault(entry["position"], {})[key[0]] = day_end[key]
-    for group in transactions:
-        chunks.append(transaction(group, asserted.get(group[0]["position"], {})))
+                asserted.setdefault(index, {})[key[0]] = day_end[key]
+    for index, group in enumerate(transactions):
+        chunks.append(transaction(group, asserted.get(index, {})))
     return "\n".join(chunks)
 
 
@@ -126,23 +138,46 @@ def _header(title: str) -> str:
 
 
 def transaction(entries: list[dict[str, Any]], asserted: dict[str, int]) -> str:
-    """One movement: its header, its tags, and the postings on each line it touched;
-    ``asserted`` maps the line accounts whose balance is asserted after it to that balance."""
+    """One movement on one date: its header, its tags, and the postings on each line it
+    touched; ``asserted`` maps the line accounts whose balance is asserted after it to that
+    balance."""
     first = entries[0]
     assert all(entry["movement_id"] == first["movement_id"] for entry in entries)
     action = first["action"]
-    description = ACTION_LABELS[action] + (f": {first['reference']}" if first["reference"] else "")
+    description = ACTION_LABELS[action]
+    if action != Succeed.action and all(by_succession(entry) for entry in entries):
+        # A late movement's change to what passed on: a succession's posting, by its cause.
+        description = f"{ACTION_LABELS[Succeed.action]}, theo {description}"
+    if first["reference"]:
+        description += f": {first['reference']}"
     lines = [
         f"{first['effective_date'].isoformat()} ({first['movement_id']}) {clean(description)}",
         *(f"    ; {name}: {tag_value(value)}" for name, value in tags(first)),
     ]
-    for entry in entries:
-        lines += postings(entry, asserted.get(line_account(entry["line"])))
-    total_vnd = sum(entry["available_change_vnd"] for entry in entries)
-    # Only a kind that brings money in changes the money inside the ledger (its
-    # counter-posting balances it).
-    assert KINDS[action].brings_money_in or COUNTER_FIGURE[action] is not None or total_vnd == 0
+    # A line posted twice here (two predecessors' lines passing to it) is asserted once,
+    # after its last posting.
+    last = {line_account(entry["line"]): index for index, entry in enumerate(entries)}
+    for index, entry in enumerate(entries):
+        here = line_account(entry["line"])
+        lines += postings(entry, asserted.get(here) if last[here] == index else None)
+    # The postings without a counter-posting move money between lines: they balance.
+    unbalanced_vnd = sum(
+        entry["available_change_vnd"] for entry in entries if counter_figure(entry) is None
+    )
+    assert unbalanced_vnd == 0, (first["movement_id"], unbalanced_vnd)
     return "\n".join(lines) + "\n"
+
+
+def by_succession(entry: dict[str, Any]) -> bool:
+    """Whether the posting passed money on to a successor's line or received it (or took
+    it back): the other line's posting in the same transaction balances it."""
+    return any(name in entry["changes"] for name in SUCCESSION_FIGURES)
+
+
+def counter_figure(entry: dict[str, Any]) -> str | None:
+    """Where the entry's counter-posting goes, on its own line (None: another line's
+    posting in the transaction balances it, or nothing moves)."""
+    return None if by_succession(entry) else COUNTER_FIGURE[entry["action"]]
 
 
 def postings(entry: dict[str, Any], asserted_vnd: int | None) -> list[str]:
@@ -153,7 +188,7 @@ def postings(entry: dict[str, Any], asserted_vnd: int | None) -> list[str]:
     if asserted_vnd is not None:
         available += f" = {amount(asserted_vnd)}"
     result = [available]
-    counter = COUNTER_FIGURE[entry["action"]]
+    counter = counter_figure(entry)
     if counter is not None:
         result.append(f"    {account(line, counter)}  {amount(-change_vnd)}")
     return result
@@ -170,7 +205,8 @@ def tags(entry: dict[str, Any]) -> list[tuple[str, Any]]:
         (name, entry[name]) for name in ("reverses", "until", "note") if entry.get(name) is not None
     ]
     # The amount the ledger worked out, where the request could leave it out.
-    if KINDS[entry["action"]].resolves_amount():
+    kind = RECORDED_KINDS[entry["action"]]
+    if "amount_vnd" in kind.field_names() and kind.resolves_amount():
         found.append(("amount", entry["amount_vnd"]))
     found += [("actor", entry["actor"]), ("recorded", entry["recorded_at"].isoformat())]
     return found

@@ -156,9 +156,15 @@ class Fold:
                 for node in nodes_of[posting.line_id]:
                     key = (node, posting.day)
                     changes[key] = add(changes.get(key, ZERO), change)
+            blocks, eras = len(rows.blocks), len(rows.eras)
             for (node, day), change in changes.items():
                 if change != ZERO:
                     self._version(node, day, position, change, rows)
+            # A movement may post on two days of one node (a late payment, and on the day
+            # its holder ended what passed on): one version of each block and era it
+            # touched, the last written, which holds both.
+            _keep_last(rows.blocks, blocks)
+            _keep_last(rows.eras, eras)
         self._tick(position, group[-1].recorded_at, rows)
 
     def _extend(self, posting: Posting, node: int, rows: Rows) -> None:
@@ -250,3 +256,12 @@ class Fold:
                     value[5] + c5,
                 )
                 rows.eras.append((node, later, position, *value))
+
+
+def _keep_last(table: list[tuple[int, ...]], start: int) -> None:
+    """Of the rows added since ``start`` with the same (node, block or era, position), keep
+    the last: the values are totals, so it holds every change before it."""
+    added = table[start:]
+    last = {row[:3]: index for index, row in enumerate(added)}
+    if len(last) < len(added):
+        table[start:] = [row for index, row in enumerate(added) if last[row[:3]] == index]

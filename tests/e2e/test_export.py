@@ -19,8 +19,11 @@ from typing import Any
 import pytest
 from openpyxl import load_workbook
 
+from ledger.application import open_ledger
 from ledger.interchange.export import MOVEMENT_COLUMNS, PROGRESS_TOTAL_LABEL
-from tests.e2e.cli_story import Cli, Option
+from tests.e2e.cli_story import TY, Cli, Option
+from tests.story import LINE, record, register_tree
+from tests.succession_story import ENDED_ON, chained, succession_example
 
 HEADERS = dict(MOVEMENT_COLUMNS)
 # Dates around the demo's deadlines, extensions and lapses: before anything, mid-year, the
@@ -294,3 +297,98 @@ def test_misuse_is_refused_before_anything_is_written(database: str, tmp_path: P
     cli.run("export", "--format", "datapackage", "--output", str(taken), expect=2)
     assert (taken / "keep.txt").read_text(encoding="utf-8") == "mine"
     assert sorted(path.name for path in taken.iterdir()) == ["keep.txt"]
+
+
+@needs_hledger
+def test_hledger_balances_equal_the_ledgers_across_a_succession(
+    database: str, tmp_path: Path
+) -> None:
+    cli = Cli(database).init()
+    ledger = open_ledger(database)
+    try:
+        succession_example(ledger)
+        chained(ledger)  # and on into the province, with a payment before both ends
+    finally:
+        ledger.close()
+    journal = tmp_path / "ledger.journal"
+    cli.export(format="hledger", output=str(journal))
+    # hledger re-checks every balance assertion, the lines that ended and their successor's
+    # on the day of the succession included.
+    subprocess.run(["hledger", "-f", str(journal), "check"], check=True, timeout=120)
+    for day in (
+        date(2025, 6, 30),
+        ENDED_ON,
+        date(2025, 8, 1),
+        date(2025, 10, 1),
+        date(2025, 12, 31),
+    ):
+        found = hledger_balances(journal, day + timedelta(days=1))
+        expected: dict[str, int] = defaultdict(int)
+        for row in balances(cli, day):
+            line = ":".join(part for part in identity(row) if part)
+            for figure in ("available", "disbursed", "lapsed"):
+                if row[f"{figure}_vnd"]:
+                    expected[f"{line}:{figure}"] = row[f"{figure}_vnd"]
+        appropriated = {
+            name: amount for name, amount in found.items() if name.startswith("appropriation:")
+        }
+        assert {k: v for k, v in found.items() if k not in appropriated} == expected, day
+        assert -sum(appropriated.values()) == sum(expected.values())
+    assert found["GNBV:DTPT:NSTW:2024:49:available"] == (150 + 70) * TY
+    assert "GNBV:DTPT:NSTW:2025:504:available" not in found
+    assert "GNBV:DTPT:NSTW:2025:506:available" not in found
+
+
+def test_exports_name_a_renamed_holder_by_its_name_now(database: str) -> None:
+    cli = Cli(database).init()
+    ledger = open_ledger(database)
+    try:
+        register_tree(ledger)
+        record(ledger, "adjust", "w1", date(2024, 1, 2), LINE, amount_vnd=500 * TY)
+        record(
+            ledger, "allocate", "w2", date(2024, 1, 5), LINE, counterpart="49", amount_vnd=400 * TY
+        )
+        ledger.rename_holder(
+            "49", "Thành phố Đà Nẵng", date(2025, 7, 1), decision="NQ 202/2025/QH15", actor="tester"
+        )
+    finally:
+        ledger.close()
+    for what in ("movements", "balances"):
+        text = cli.export(format="csv", what=what, holder="49", as_of="2025-12-31")
+        assert "Thành phố Đà Nẵng" in text and "Tỉnh Quảng Nam" not in text, what
+
+
+def test_the_fiscal_data_package_reads_back_across_a_succession(
+    database: str, tmp_path: Path
+) -> None:
+    cli = Cli(database).init()
+    ledger = open_ledger(database)
+    try:
+        succession_example(ledger)
+    finally:
+        ledger.close()
+    day = date(2025, 12, 31)
+    output = tmp_path / "package"
+    cli.export(format="datapackage", output=str(output), as_of=day.isoformat())
+    descriptor = json.loads((output / "datapackage.json").read_text(encoding="utf-8"))
+    tables = {}
+    for resource in descriptor["resources"]:
+        text = (output / resource["path"]).read_text(encoding="utf-8")
+        reader = csv.DictReader(io.StringIO(text, newline=""))
+        assert reader.fieldnames == [field["name"] for field in resource["schema"]["fields"]]
+        tables[resource["name"]] = list(reader)
+        for field in resource["schema"]["fields"]:
+            allowed = field.get("constraints", {}).get("enum")
+            if allowed:
+                assert {row[field["name"]] for row in tables[resource["name"]]} <= set(allowed)
+    expected = {identity(row): row for row in balances(cli, day)}
+    for row in tables["balances"]:
+        for name in ("assigned_vnd", "received_vnd", "passed_on_vnd", "available_vnd"):
+            assert int(row[name]) == expected[identity(row)][name], (name, row)
+    assert {row["holder"]: int(row["passed_on_vnd"]) for row in tables["balances"]}["504"] > 0
+    names = {name: name for name in ("program", "kind", "source", "year", "holder", "project")}
+    names |= {"available_change_vnd": "available_change_vnd"}
+    names |= {"available_after_vnd": "available_after_vnd"}
+    from_movements = available_from_movements(tables["movements"], names)
+    assert from_movements == {key: row["available_vnd"] for key, row in expected.items()}
+    assert "succeed" in {row["action"] for row in tables["movements"]}

@@ -132,3 +132,39 @@ def test_a_posting_of_nothing_writes_only_the_clock() -> None:
     rows = fold(posting(6, DISBURSED, "A", 0))
     assert rows.clock == [(6, "2024-05-01T10:00:06.000000+00:00")]
     assert rows.days == rows.blocks == rows.eras == rows.day_starts == []
+
+
+def test_a_movement_posting_on_two_days_of_a_line_writes_one_version_of_each_block_and_era() -> (
+    None
+):
+    # A payment confirmed late, on day D − 10, and what it took back from what its line had
+    # passed on to its successor, on D (the day the holder ended): one movement, one line,
+    # two days of one block and one era.
+    ended = ERA * ERA_DAYS + 50  # the era's second block holds it and ten days before
+    passed_on = "budget_ledger:BudgetLine.PassedOn"
+    received = "budget_ledger:BudgetLine.SuccessionReceived"
+    rows = fold(
+        posting(7, ADJUSTED, "A", 100, day=ended - 30),
+        posting(8, passed_on, "A", 100, day=ended, movement="s"),
+        posting(9, received, "B", 100, day=ended, movement="s"),
+        posting(10, DISBURSED, "A", 15, day=ended - 10, movement="late"),
+        posting(11, passed_on, "A", -15, day=ended, movement="late"),
+        posting(12, received, "B", -15, day=ended, movement="late"),
+    )
+    for table in (rows.blocks, rows.eras):
+        keys = [row[:3] for row in table]
+        assert len(keys) == len(set(keys)), table
+    block = (ended - 10) // BLOCK_DAYS
+    assert block == ended // BLOCK_DAYS
+    # Line A after the late movement (one version, at its last posting): in the block of
+    # both days, paid 15 and passed on 85; in the era, with the 100 assigned before.
+    assert [row for row in rows.blocks if row[:3] == (1, block, 12)] == [
+        (1, block, 12, 0, 0, 15, 0, 85, 0)
+    ]
+    assert [row for row in rows.eras if row[:3] == (1, ERA, 12)] == [
+        (1, ERA, 12, 100, 0, 15, 0, 85, 0)
+    ]
+    # The district's subtree: 100 came in, 15 paid, what passed on moved within it.
+    assert [row for row in rows.eras if row[:3] == (3, ERA, 12)] == [
+        (3, ERA, 12, 200 - 15, 0, 15, 0, 85, 85)
+    ]

@@ -15,10 +15,11 @@ from typing import Any
 import pytest
 
 from ledger.application import BudgetLedger
-from ledger.domain.audit import history
+from ledger.domain.audit import check, history
 from ledger.domain.values import LineKey
 from ledger.interchange import datapackage, export, hledger
 from tests.story import DONG_GIANG, LINE, TAY_GIANG, TY, figures, record, worked_example
+from tests.succession_story import EXPECTED, LINE_2025, chained, succession_example
 
 PROJECT_LINE = LineKey("DTTS", "SN", "NSTW", 2024, "TW", "DA4.TDA1")
 
@@ -253,3 +254,139 @@ def test_control_characters_show_as_their_symbols_in_a_workbook() -> None:
     assert export.xlsx_value("KB\x1b[31m 1\x00\x7f") == "KB\u241b[31m 1\u2400\x7f"
     assert export.xlsx_value("a\tb\nc\rd") == "a\tb\nc\rd"
     assert export.xlsx_value("\x1b=1") == "\u241b=1"  # a symbol, not a formula start
+
+
+@pytest.fixture
+def succession_entries(memory_ledger: BudgetLedger) -> list[dict[str, Any]]:
+    succession_example(memory_ledger)
+    return history(memory_ledger.journal())
+
+
+def _transactions(text: str) -> list[str]:
+    return [chunk for chunk in text.split("\n\n") if chunk[:4].isdigit()]
+
+
+def _postings(chunk: str) -> dict[str, int]:
+    found: dict[str, int] = defaultdict(int)
+    for line in chunk.splitlines()[1:]:
+        if not line.strip().startswith(";"):
+            account, amount = line.split()[:2]
+            found[account] += int(amount)
+    return dict(found)
+
+
+def test_a_succession_is_one_transaction_between_the_two_lines_accounts(
+    succession_entries: list[dict[str, Any]],
+) -> None:
+    text = hledger.journal_text(succession_entries, title="test")
+    transactions = _transactions(text)
+    balances: dict[str, int] = defaultdict(int)
+    for chunk in transactions:
+        postings = _postings(chunk)
+        assert sum(postings.values()) == 0, chunk
+        for account, amount in postings.items():
+            balances[account] += amount
+    (succession,) = [chunk for chunk in transactions if "(s1)" in chunk]
+    assert succession.startswith(
+        "2025-07-01 (s1) kế thừa (sắp xếp đơn vị hành chính): NQ 1/2025/UBTVQH15\n"
+    )
+    assert "    ; decision: NQ 1/2025/UBTVQH15" in succession
+    # Each line passed moves its available amount to the successor's line of the same key;
+    # nothing is disbursed, lapsed or appropriated; the extension it carried moves no amount.
+    assert _postings(succession) == {
+        "GNBV:DTPT:NSTW:2024:504:available": -30 * TY,
+        "GNBV:DTPT:NSTW:2024:505:available": -50 * TY,
+        "GNBV:DTPT:NSTW:2024:506:available": 80 * TY,
+        "GNBV:DTPT:NSTW:2025:504:available": -60 * TY,
+        "GNBV:DTPT:NSTW:2025:505:available": -60 * TY,
+        "GNBV:DTPT:NSTW:2025:506:available": 120 * TY,
+    }
+    # The successor's line is posted twice (from 504 and from 505): asserted once, after both.
+    # (The 2025 lines are asserted later that day, after the late movements' transactions.)
+    assert succession.count("GNBV:DTPT:NSTW:2024:506:available") == 2
+    assert "506:available  30000000000 VND\n" in succession
+    assert "506:available  50000000000 VND = 80000000000 VND" in succession
+    assert succession.count("= ") == 3
+    # The late payment: its own transaction on its date, and what it took back from what had
+    # passed on, on the day 504 ended, between the two lines.
+    late = [chunk for chunk in transactions if "(late1)" in chunk]
+    assert [chunk[:10] for chunk in late] == ["2025-06-20", "2025-07-01"]
+    assert _postings(late[0]) == {
+        "GNBV:DTPT:NSTW:2025:504:available": -15 * TY,
+        "GNBV:DTPT:NSTW:2025:504:disbursed": 15 * TY,
+    }
+    assert late[1].startswith(
+        "2025-07-01 (late1) kế thừa (sắp xếp đơn vị hành chính), theo giải ngân: REF late1\n"
+    )
+    assert _postings(late[1]) == {
+        "GNBV:DTPT:NSTW:2025:504:available": 15 * TY,
+        "GNBV:DTPT:NSTW:2025:506:available": -15 * TY,
+    }
+    # Every line ends where the ledger says it does; what came in stays in.
+    for key, expected in EXPECTED.items():
+        account = hledger.account(key.as_dict(), "available")
+        assert balances.get(account, 0) == expected["available_vnd"] * TY, account
+    assert balances["appropriation:GNBV:DTPT:NSTW:2025:TW"] == -300 * TY
+
+
+def test_succession_rows_name_the_succession_in_vietnamese(
+    succession_entries: list[dict[str, Any]],
+) -> None:
+    rows = export.movement_rows(succession_entries, {"506": "Huyện Đông Tây Giang"})
+    succession = [row for row in rows if row["movement_id"] == "s1"]
+    assert len(succession) == 8  # four lines passed on, four postings received
+    assert {row["action"] for row in succession} == {"kế thừa (sắp xếp đơn vị hành chính)"}
+    assert {row["holder_name"] for row in succession if row["holder"] == "506"} == {
+        "Huyện Đông Tây Giang"
+    }
+    text = export.csv_text(rows, export.MOVEMENT_COLUMNS)
+    assert "kế thừa (sắp xếp đơn vị hành chính)" in text
+    package_rows = datapackage.movement_rows(succession_entries, {})
+    (field,) = [
+        field
+        for resource in datapackage.descriptor(
+            as_of=date(2025, 12, 31),
+            known_at=None,
+            created=datetime(2026, 1, 1, tzinfo=UTC),
+            programs=["GNBV"],
+        )["resources"]
+        if resource["name"] == "movements"
+        for field in resource["schema"]["fields"]
+        if field["name"] == "action"
+    ]
+    assert {row["action"] for row in package_rows} <= set(field["constraints"]["enum"])
+    assert "succeed" in field["constraints"]["enum"]
+
+
+def test_a_late_movement_through_chained_successions_is_a_transaction_per_date(
+    memory_ledger: BudgetLedger,
+) -> None:
+    # 506 ends in turn into the province on 1/10/2025; then a payment of 504 effective
+    # 25/6 arrives: it takes back from what 504 passed to 506 on 1/7, and from what 506
+    # passed to 49 on 1/10.
+    succession_example(memory_ledger)
+    chained(memory_ledger)
+    assert check(memory_ledger.journal(), memory_ledger.list_lines()) == []
+    entries = history(memory_ledger.journal())
+    text = hledger.journal_text(entries, title="test")
+    late = [chunk for chunk in _transactions(text) if "(late3)" in chunk]
+    assert [chunk[:10] for chunk in late] == ["2025-06-25", "2025-07-01", "2025-10-01"]
+    assert [_postings(chunk) for chunk in late[1:]] == [
+        {
+            "GNBV:DTPT:NSTW:2025:504:available": 5 * TY,
+            "GNBV:DTPT:NSTW:2025:506:available": -5 * TY,
+        },
+        {
+            "GNBV:DTPT:NSTW:2025:506:available": 5 * TY,
+            "GNBV:DTPT:NSTW:2025:49:available": -5 * TY,
+        },
+    ]
+    balances: dict[str, int] = defaultdict(int)
+    for chunk in _transactions(text):
+        for account, amount in _postings(chunk).items():
+            balances[account] += amount
+    for line in memory_ledger.list_lines():
+        assert balances.get(hledger.account(line.key.as_dict(), "available"), 0) == (
+            line.available_vnd
+        ), line.key
+    assert figures(memory_ledger, LINE_2025.with_holder("49"))["received_vnd"] == 105 * TY

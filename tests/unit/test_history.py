@@ -10,7 +10,8 @@ from typing import Any
 
 from ledger.application import BudgetLedger
 from ledger.domain.audit import check, history
-from tests.story import DONG_GIANG, LINE, TAY_GIANG, record, register_tree
+from tests.story import DONG_GIANG, LINE, TAY_GIANG, TY, record, register_tree
+from tests.succession_story import ENDED_ON, EXPECTED, SUCCESSOR, succession_example
 
 DAY = date(2024, 3, 10)
 
@@ -90,3 +91,58 @@ def test_every_line_and_filter_sees_the_same_order(memory_ledger: BudgetLedger) 
         "504": 70,
         "505": 100,
     }
+
+
+def test_a_succession_of_two_holders_into_a_new_one_checks_out(
+    memory_ledger: BudgetLedger,
+) -> None:
+    # Both predecessors hold a line of each key: the new holder's line is opened once.
+    succession_example(memory_ledger)
+    assert check(memory_ledger.journal(), memory_ledger.list_lines()) == []
+    for key, expected in EXPECTED.items():
+        line = memory_ledger.get_line(key)
+        assert line is not None, key
+        got = line.figures()
+        assert {n: got[n] for n in expected} == {
+            n: v * TY if isinstance(v, int) else v for n, v in expected.items()
+        }, key
+
+
+def test_a_succession_shows_on_both_lines_with_their_running_figures(
+    memory_ledger: BudgetLedger,
+) -> None:
+    succession_example(memory_ledger)
+    whole = history(memory_ledger.journal())
+    assert running_figures_problems(whole) == []
+
+    # The 2025 line that ended: its payment confirmed late sits before the day it ended, the
+    # succession and what the late movements changed in what passed on sit on that day.
+    ended = history(memory_ledger.journal(), holder="504", year=2025)
+    assert [
+        (e["movement_id"], e["effective_date"], e["changes"], e["available_after_vnd"] // TY)
+        for e in ended
+    ] == [
+        ("d25", date(2025, 1, 15), {"assigned_vnd": 60 * TY}, 60),
+        ("late1", date(2025, 6, 20), {"disbursed_vnd": 15 * TY}, 45),
+        ("late1", ENDED_ON, {"passed_on_vnd": -15 * TY}, 60),  # the day's credit first ...
+        ("s1", ENDED_ON, {"passed_on_vnd": 60 * TY}, 0),  # ... then its debit
+    ]
+    # The successor's line: what it received, by the succession and by each late movement.
+    received = history(memory_ledger.journal(), holder=SUCCESSOR, year=2025)
+    assert [
+        (e["movement_id"], e["amount_vnd"] // TY, e["available_after_vnd"] // TY) for e in received
+    ] == [
+        ("s1", 60, 60),
+        ("s1", 60, 120),
+        ("late2", 5, 125),  # credits first on the day, each in the order recorded
+        ("late1", -15, 110),
+    ]
+    assert all(e["action"] == "disburse" for e in received if e["movement_id"] == "late1")
+    # A filter by decision finds the succession on every line it touched, and nothing else.
+    by_decision = history(memory_ledger.journal(), decision="NQ 1/2025/UBTVQH15")
+    assert {e["movement_id"] for e in by_decision} == {"s1"}
+    assert {(e["line"]["holder"], e["line"]["year"]) for e in by_decision} == {
+        (holder, year) for holder in ("504", "505", SUCCESSOR) for year in (2024, 2025)
+    }
+    # The subtree of the province holds the successor and its predecessors.
+    assert SUCCESSOR in memory_ledger.subtree("49") >= {"504", "505"}
