@@ -753,10 +753,15 @@ class _Books:
 
     def line_or_open(self, key: LineKey, at: datetime) -> BudgetLine:
         if key.holder in self.registered:  # registered by this movement: no lines yet
-            return self.ledger._find(BudgetLine, key.line_id, self.held) or BudgetLine.open(
+            line = self.ledger._find(BudgetLine, key.line_id, self.held) or BudgetLine.open(
                 key, recorded_at=at
             )
-        return self.ledger._line_or_open(key, at, self.held)
+        else:
+            line = self.ledger._line_or_open(key, at, self.held)
+        # Held, so that a line opened here is the one a second predecessor's line of the
+        # same key passes to (two opened copies would both be saved as its first version).
+        self.held[line.id] = line
+        return line
 
     def movement(self, movement_id: str) -> Movement | None:
         return self.ledger._find(Movement, movement_aggregate_id(movement_id), self.held)
