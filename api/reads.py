@@ -55,7 +55,9 @@ class BalancesEndpoint(MethodView):
                 raise InvalidInput(
                     "subtree rolls up a holder's subtree: give holder", field="holder"
                 )
-            rows = subtree_balances(projections, filters["holder"], filters, day, known_at)
+            rows = subtree_balances(
+                projections, filters["holder"], filters, day, known_at, restated=asked.restated
+            )
         else:
             rows = line_balances(projections, filters, day, known_at)
             allowed = scope_holders(projections.reader())
@@ -83,12 +85,25 @@ class ProgressEndpoint(MethodView):
             if start is None or end is None:
                 raise InvalidInput("period=month needs from and to", field="from")
             rows = monthly(
-                projections, start=start, end=end, known_at=known_at, by=args["by"], holder=holder
+                projections,
+                start=start,
+                end=end,
+                known_at=known_at,
+                by=args["by"],
+                holder=holder,
+                restated=asked.restated,
             )
             day = None
         else:
             day = asked.as_of
-            rows = progress(projections, as_of=day, known_at=known_at, by=args["by"], holder=holder)
+            rows = progress(
+                projections,
+                as_of=day,
+                known_at=known_at,
+                by=args["by"],
+                holder=holder,
+                restated=asked.restated,
+            )
         return {
             "as_of": day,
             "known_at": known_at,

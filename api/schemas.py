@@ -321,10 +321,24 @@ class LineFilterSchema(Schema):
     project = code_field("Component-project code.")
 
 
-class BalanceQuerySchema(LineFilterSchema, TimeQuestionSchema):
+class RestatedSchema(Schema):
+    restated = fields.Boolean(
+        load_default=False,
+        metadata={
+            "description": "Read any date through today's holder tree (a holder's "
+            "predecessors counted in it even before they ended), to compare years under the "
+            "new map; without it, the tree as it stood on as_of."
+        },
+    )
+
+
+class BalanceQuerySchema(LineFilterSchema, TimeQuestionSchema, RestatedSchema):
     subtree = fields.Boolean(
         load_default=False,
-        metadata={"description": "Roll holder's whole subtree up; moves inside it cancel."},
+        metadata={
+            "description": "Roll holder's whole subtree up (predecessors included); moves "
+            "inside it cancel."
+        },
     )
 
 
@@ -341,6 +355,13 @@ class BalanceSchema(ma.Schema):
     allocated_on_vnd = fields.Integer(required=True)
     disbursed_vnd = fields.Integer(required=True)
     lapsed_vnd = fields.Integer(required=True)
+    passed_on_vnd = fields.Integer(
+        required=True, metadata={"description": "What it passed to a successor."}
+    )
+    received_vnd = fields.Integer(
+        required=True,
+        metadata={"description": "What it received by succession (counted in assigned_vnd)."},
+    )
     available_vnd = fields.Integer(required=True)
     extended_vnd = fields.Integer(required=True, allow_none=True)
     deadline = fields.Date(required=True, allow_none=True)
@@ -352,7 +373,7 @@ class BalancesSchema(ma.Schema):
     balances = fields.List(fields.Nested(BalanceSchema), required=True)
 
 
-class ProgressQuerySchema(TimeQuestionSchema):
+class ProgressQuerySchema(TimeQuestionSchema, RestatedSchema):
     by = Text(load_default="holder", validate=validate.OneOf(BY))
     holder = code_field("Whose subtree (default: the token's scope, or the root).")
     period = Text(validate=validate.OneOf(["month"]))

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from ledger.domain.holders import subtree_of
+from ledger.domain.holders import up_edges
 from ledger.domain.values import LineKey, available_vnd
+from projections.balances.fold import ZERO, Values, add
 from projections.balances.reader import BalancesReader
 from projections.runner import Projections
+from projections.tree import HolderLife, cover, ever_within, lives, members, tree_day
 
 
 def _figures(values: tuple[int, ...]) -> dict[str, int]:
@@ -44,22 +48,73 @@ def line_balances(
     return rows
 
 
+@dataclass(frozen=True)
+class Tree:
+    """The holders as the books stood at a log position, and their tree on ``day``."""
+
+    holders: dict[str, HolderLife]
+    day: date
+    edges: dict[str, str | None]
+
+
+def tree_at(reader: BalancesReader, position: int | None, as_of: date, *, restated: bool) -> Tree:
+    """The tree a read on ``as_of`` walks: of the holder changes recorded by ``position``,
+    as it stood on ``as_of`` (or today's, ``restated``: see ``tree_day``)."""
+    holders = lives(reader.holder_changes(position))
+    day = tree_day(as_of, restated=restated)
+    return Tree(holders, day, up_edges(holders, day))
+
+
+def labelled_nodes(
+    reader: BalancesReader, tree: Tree, labels: dict[str, str], filters: Mapping[str, Any]
+) -> list[tuple[Any, ...]]:
+    """(label, node, program, kind, source, year) of the nodes that add up, per label and
+    group, to the lines of the holders ``labels`` names (see ``cover``)."""
+    subtrees, own = cover(labels, tree.holders)
+    whole = dict((code, label) for label, code in subtrees)
+    alone = dict((code, label) for label, code in own)
+    found = [(whole[holder], *rest) for holder, *rest in reader.subtree_nodes(list(whole), filters)]
+    found += [(alone[holder], *rest) for holder, *rest in reader.line_nodes(list(alone), filters)]
+    return found
+
+
 def subtree_balances(
     projections: Projections,
     holder: str,
     filters: dict[str, Any],
     as_of: date,
     known_at: datetime | None,
+    *,
+    restated: bool = False,
 ) -> list[dict[str, Any]]:
-    """One row per program/kind/source/year in ``holder``'s subtree: moves inside it cancel,
-    so ``assigned_vnd`` is what entered it from outside (its plan)."""
+    """One row per program/kind/source/year in ``holder``'s subtree on ``as_of`` (as the tree
+    stood that day, or through today's with ``restated``), its predecessors included.
+
+    Moves inside the subtree cancel: ``assigned_vnd`` is what entered it from outside (its
+    plan), ``allocated_on_vnd`` is 0, ``received_vnd`` what came in by succession from
+    holders outside it, ``passed_on_vnd`` what it passed to a successor outside it. A
+    succession between two holders of the subtree is inside it: from the succession's day
+    the predecessor sits under its successor, so it is one of the subtree's holders exactly
+    when ``holder`` (alive on the tree's day) lies above it; all it passed on then stayed
+    inside. When ``holder`` itself has ended, its subtree is itself. Available is the sum of
+    the lines' available amounts either way."""
     reader = projections.reader()
     position = reader.position_at(known_at)
+    tree = tree_at(reader, position, as_of, restated=restated)
+    if holder not in tree.holders:
+        return []
+    labels = members(tree.edges, holder)
+    sums: dict[tuple[Any, ...], Values] = {}
+    nodes = labelled_nodes(reader, tree, labels, filters)
+    values = reader.values_many([node for _, node, *_ in nodes], as_of, position)
+    for _, node, *group in nodes:
+        key = tuple(group)
+        sums[key] = add(sums.get(key, ZERO), values[node])
+    alive = not tree.holders[holder].ended_by(tree.day)
     rows = []
-    groups = reader.subtree_groups(holder, filters)
-    values = reader.values_many([node for node, *_ in groups], as_of, position)
-    for node, program, kind, source, year in groups:
-        figures = _figures(values[node])
+    for (program, kind, source, year), summed in sorted(sums.items()):
+        figures = _figures(summed)
+        inside = figures["passed_on_vnd"] if alive else 0
         rows.append(
             {
                 "program": program,
@@ -68,12 +123,12 @@ def subtree_balances(
                 "year": year,
                 "holder": holder,
                 "project": None,
-                "assigned_vnd": figures["assigned_vnd"] - figures["allocated_on_vnd"],
+                "assigned_vnd": figures["assigned_vnd"] - figures["allocated_on_vnd"] - inside,
                 "allocated_on_vnd": 0,
                 "disbursed_vnd": figures["disbursed_vnd"],
                 "lapsed_vnd": figures["lapsed_vnd"],
-                "passed_on_vnd": figures["passed_on_vnd"],
-                "received_vnd": figures["received_vnd"],
+                "passed_on_vnd": figures["passed_on_vnd"] - inside,
+                "received_vnd": figures["received_vnd"] - inside,
                 "available_vnd": figures["available_vnd"],
                 "extended_vnd": None,
                 "deadline": None,
@@ -83,4 +138,6 @@ def subtree_balances(
 
 
 def descendants(reader: BalancesReader, holder: str) -> set[str]:
-    return subtree_of(reader.parents().items(), holder)
+    """``holder`` and every holder that ever sat below it or passed its lines to it (or to
+    one below it), as far as the read model knows."""
+    return ever_within(lives(reader.holder_changes(None)), holder)

@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from projections.balances.schema import BLOCK_DAYS, ERA_BLOCKS
-from projections.events import EFFECTS, EXTENSIONS, Posting
+from projections.events import EFFECTS, EXTENSIONS, HolderChange, Posting
 
 # The FIGURES: assigned, allocated on, disbursed, lapsed, passed on, received.
 Values = tuple[int, int, int, int, int, int]
@@ -116,13 +116,21 @@ class Fold:
         self.unwritten.clear()
         self.clock = None
 
-    def apply(self, postings: Sequence[Posting], nodes_of: Mapping[str, Sequence[int]]) -> Rows:
+    def apply(
+        self, postings: Sequence[Posting | HolderChange], nodes_of: Mapping[str, Sequence[int]]
+    ) -> Rows:
         """The rows of ``postings``, in log order; ``nodes_of`` gives each line's nodes (its
-        own first, then its ancestors' subtrees). Postings of one movement are one version."""
+        own first, then its ancestors' subtrees). Postings of one movement are one version.
+        A change of a holder's life changes no figure but is a version of the clock: the
+        tree as the books stood at a time is read from the holder changes recorded by then."""
         rows = Rows()
         group: list[Posting] = []
         for posting in postings:
-            if posting.topic in EXTENSIONS:
+            if isinstance(posting, HolderChange):
+                self._flush(group, nodes_of, rows)
+                group = []
+                self._tick(posting.position, posting.recorded_at, rows)
+            elif posting.topic in EXTENSIONS:
                 self._flush(group, nodes_of, rows)
                 group = []
                 self._extend(posting, nodes_of[posting.line_id][0], rows)

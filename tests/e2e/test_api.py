@@ -170,6 +170,8 @@ def test_the_worked_example_over_http(api: Api) -> None:
         "allocated_on_vnd": 0,
         "disbursed_vnd": 50 * TY,
         "lapsed_vnd": 0,
+        "passed_on_vnd": 0,
+        "received_vnd": 0,
         "available_vnd": 50 * TY,
         "extended_vnd": 0,
         "deadline": "2025-01-31",

@@ -456,7 +456,7 @@ def test_a_leaf_that_gets_a_child_later_has_its_child_in_its_subtree(
     try:
         projections.catch_up(batch_events_max=2)
         reader = projections.reader()
-        [(node, *_)] = reader.subtree_groups("505", {})
+        [(_, node, *_)] = reader.subtree_nodes(["505"], {})
         assert node not in {line[0] for line in reader.lines({})}
         check_against_brute_force(projections, journal, queries)
         projections.rebuild(batch_events_max=2)
