@@ -47,6 +47,14 @@ def _scaled(unit: tuple[int, ...], amount: int) -> Values:
     )
 
 
+def _last_of_each(rows: list[tuple[int, ...]]) -> list[tuple[int, ...]]:
+    """The rows of one version, the last of each (node, block or era) only, in order."""
+    last = {row[:2]: index for index, row in enumerate(rows)}
+    if len(last) == len(rows):
+        return rows
+    return [row for index, row in enumerate(rows) if last[row[:2]] == index]
+
+
 class NodeState:
     """The latest values of one node: per era, and per block and day of the blocks loaded,
     with the era keys kept sorted so that finding the ones after a date is a bisection."""
@@ -164,9 +172,16 @@ class Fold:
                 for node in nodes_of[posting.line_id]:
                     key = (node, posting.day)
                     changes[key] = add(changes.get(key, ZERO), change)
+            blocks_from, eras_from = len(rows.blocks), len(rows.eras)
             for (node, day), change in changes.items():
                 if change != ZERO:
                     self._version(node, day, position, change, rows)
+            # A movement may post on two days of one node (a late payment before its
+            # holder ended, and what passed on at the end changing with it): each day's
+            # version rewrites its block and era and the later eras, so a block or era can
+            # be written twice at this position. Its last row holds both changes.
+            rows.blocks[blocks_from:] = _last_of_each(rows.blocks[blocks_from:])
+            rows.eras[eras_from:] = _last_of_each(rows.eras[eras_from:])
         self._tick(position, group[-1].recorded_at, rows)
 
     def _extend(self, posting: Posting, node: int, rows: Rows) -> None:
