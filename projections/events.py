@@ -85,7 +85,7 @@ class HolderChange(NamedTuple):
     successor)."""
 
     position: int
-    holder_id: str  # the aggregate's id: only a registration names the code
+    holder_id: str  # the aggregate's id (32 hex digits): only a registration names the code
     code: str  # "" but in a registration
     change: str
     day: int
@@ -134,7 +134,8 @@ def decode(position: int, originator_id: Any, topic: str, state: bytes) -> Event
         )
     change = HOLDER_CHANGES.get(topic)
     if change is not None:
-        return _holder_change(position, str(originator_id), change, data)
+        # The id as 32 hex digits, whichever way the store gives it (text or UUID).
+        return _holder_change(position, str(originator_id).replace("-", ""), change, data)
     if topic not in EFFECTS and topic not in EXTENSIONS:
         raise InvariantViolation(f"the balances read model does not read {topic}")
     return Posting(

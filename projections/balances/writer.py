@@ -364,7 +364,7 @@ class BalancesWriter:
                     f"SELECT code, parent FROM {self.t['holders']} WHERE change = 'registered'"
                 )
             )
-            self.codes = {str(holder_id(code)): code for code in self.parents}
+            self.codes = {holder_id(code).hex: code for code in self.parents}
         return self.parents
 
     def _ancestors(self, holder: str) -> list[str]:

@@ -61,7 +61,7 @@ def test_decoded_events_say_what_the_mapper_says(memory_ledger: BudgetLedger) ->
         event = memory_ledger.mapper.to_domain_event(n)
         got = decode(n.id, n.originator_id, n.topic, n.state)
         if isinstance(got, HolderChange):
-            assert got.holder_id == str(event.originator_id)
+            assert got.holder_id == event.originator_id.hex
             assert got.recorded_at == clock_text(event.timestamp)
             if got.change == "registered":
                 assert (got.code, got.parent, got.name) == (event.code, event.parent, event.name)  # type: ignore[attr-defined]
