@@ -17,9 +17,9 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from ledger.domain.errors import InvalidInput, UnknownHolder
-from projections.queries import labelled_nodes, tree_at
+from projections.queries import scope_nodes, scope_of, tree_at
 from projections.runner import Projections
-from projections.tree import members, root_of
+from projections.tree import root_of
 
 BY = ("holder", "program", "kind", "source")
 KINDS = ("DTPT", "SN")
@@ -66,7 +66,7 @@ def progress(
         raise InvalidInput(f"must be one of {', '.join(BY)}", field="by")
     reader = projections.reader()
     position = reader.position_at(known_at)
-    tree = tree_at(reader, position, as_of, restated=restated)
+    tree = tree_at(projections, position, as_of, restated=restated)
     scope = holder or root_of(tree.edges)
     if scope is None:
         raise InvalidInput("name the holder to report on", field="holder", missing=True)
@@ -76,8 +76,9 @@ def progress(
     tallies: dict[str, Tally] = defaultdict(Tally)
     # Each holder of scope's subtree on the tree's day with its row: the child of scope it
     # lies under (scope's own lines are scope's row), or scope for every one.
-    labels = members(tree.edges, scope, by_child=by == "holder")
-    counted = labelled_nodes(reader, tree, labels, {"year": year})
+    rows = scope_of(projections, tree, scope, by_child=by == "holder")
+    labels = rows.labels
+    counted = scope_nodes(reader, rows, {"year": year})
     values = reader.values_many([node for _, node, *_ in counted], as_of, position)
     for label, node, program, kind, source, _ in counted:
         assigned, allocated_on, disbursed, _, passed_on, _ = values[node]

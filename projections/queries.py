@@ -50,29 +50,57 @@ def line_balances(
 
 @dataclass(frozen=True)
 class Tree:
-    """The holders as the books stood at a log position, and their tree on ``day``."""
+    """The holders as the books stood at a log position (``key``: the generation and the
+    position of the last holder change by then), and their tree on ``day``."""
 
+    key: tuple[int, int]
     holders: dict[str, HolderLife]
     day: date
     edges: dict[str, str | None]
 
 
-def tree_at(reader: BalancesReader, position: int | None, as_of: date, *, restated: bool) -> Tree:
+@dataclass(frozen=True)
+class Scope:
+    """A holder's subtree in a tree: each member with its row's label, and the nodes to
+    read (see ``cover``): (label, holder) of the static subtrees read whole and of the
+    holders whose own lines are read."""
+
+    labels: dict[str, str]
+    subtrees: list[tuple[str, str]]
+    own_lines: list[tuple[str, str]]
+
+
+def tree_at(projections: Projections, position: int | None, as_of: date, *, restated: bool) -> Tree:
     """The tree a read on ``as_of`` walks: of the holder changes recorded by ``position``,
     as it stood on ``as_of`` (or today's, ``restated``: see ``tree_day``)."""
-    holders = lives(reader.holder_changes(position))
+    reader = projections.reader()
+    head = reader.holder_changes_head(position)
+    key = (reader.generation, head)
+    trees = projections.trees
+    holders = trees.lives_at(key, lambda: reader.holder_changes(head))
     day = tree_day(as_of, restated=restated)
-    return Tree(holders, day, up_edges(holders, day))
+    edges = trees.remember((*key, day), lambda: up_edges(holders, day))
+    return Tree(key, holders, day, edges)
 
 
-def labelled_nodes(
-    reader: BalancesReader, tree: Tree, labels: dict[str, str], filters: Mapping[str, Any]
+def scope_of(projections: Projections, tree: Tree, holder: str, *, by_child: bool = False) -> Scope:
+    """``holder``'s members in ``tree`` (labelled by the child of ``holder`` each lies under
+    when ``by_child``) and the nodes that add up to them."""
+
+    def compute() -> Scope:
+        labels = members(tree.edges, holder, by_child=by_child)
+        return Scope(labels, *cover(labels, tree.holders))
+
+    return projections.trees.remember((*tree.key, tree.day, holder, by_child), compute)
+
+
+def scope_nodes(
+    reader: BalancesReader, scope: Scope, filters: Mapping[str, Any]
 ) -> list[tuple[Any, ...]]:
     """(label, node, program, kind, source, year) of the nodes that add up, per label and
-    group, to the lines of the holders ``labels`` names (see ``cover``)."""
-    subtrees, own = cover(labels, tree.holders)
-    whole = dict((code, label) for label, code in subtrees)
-    alone = dict((code, label) for label, code in own)
+    group, to the lines of the scope's members, narrowed by the group fields of ``filters``."""
+    whole = dict((code, label) for label, code in scope.subtrees)
+    alone = dict((code, label) for label, code in scope.own_lines)
     found = [(whole[holder], *rest) for holder, *rest in reader.subtree_nodes(list(whole), filters)]
     found += [(alone[holder], *rest) for holder, *rest in reader.line_nodes(list(alone), filters)]
     return found
@@ -100,12 +128,11 @@ def subtree_balances(
     the lines' available amounts either way."""
     reader = projections.reader()
     position = reader.position_at(known_at)
-    tree = tree_at(reader, position, as_of, restated=restated)
+    tree = tree_at(projections, position, as_of, restated=restated)
     if holder not in tree.holders:
         return []
-    labels = members(tree.edges, holder)
     sums: dict[tuple[Any, ...], Values] = {}
-    nodes = labelled_nodes(reader, tree, labels, filters)
+    nodes = scope_nodes(reader, scope_of(projections, tree, holder), filters)
     values = reader.values_many([node for _, node, *_ in nodes], as_of, position)
     for _, node, *group in nodes:
         key = tuple(group)

@@ -14,12 +14,14 @@ predecessor province (see docs/projections.md, "Reading through the reorganisati
 from __future__ import annotations
 
 from bisect import bisect_right
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import date
+from typing import Any, TypeVar
 
-from ledger.domain.holders import ancestors, subtree_of, up_edges
+from ledger.domain.holders import ancestors, subtree_of
 from ledger.domain.values import today_in_vietnam
 
+T = TypeVar("T")
 # A holder change row as the reader gives it: code, change, day (ordinal, 0: from the start),
 # parent (or successor), name.
 ChangeRow = tuple[str, str, int, str | None, str | None]
@@ -169,6 +171,43 @@ def ever_within(holders: Mapping[str, HolderLife], scope: str) -> set[str]:
     return found
 
 
-def tree_on(holders: Mapping[str, HolderLife], day: date) -> dict[str, str | None]:
-    """The tree as it stood on ``day``, through successions."""
-    return up_edges(holders, day)
+class Trees:
+    """Holders' lives, and what reads derive from them (the tree of a day, a scope's
+    members and cover), kept between the reads of one process. A generation's holder
+    changes only grow, in log order, so (generation, position of the last holder change a
+    read sees) names its lives, and everything derived is a function of that key and the
+    read's own terms. Reading and placing 10,000 holders costs about 60 ms and covering the
+    centre's children about 100 ms, far more than a province's figures."""
+
+    LIVES_MAX = 4
+    DERIVED_MAX = 64
+
+    def __init__(self) -> None:
+        self.lives: dict[tuple[int, int], dict[str, HolderLife]] = {}
+        self.derived: dict[tuple[Any, ...], Any] = {}
+
+    def lives_at(
+        self, key: tuple[int, int], read: Callable[[], Iterable[ChangeRow]]
+    ) -> dict[str, HolderLife]:
+        """The lives of ``key`` (generation, position of the last holder change), read by
+        ``read`` when not held."""
+        found = self.lives.pop(key, None)
+        if found is None:
+            found = lives(read())
+        self.lives[key] = found  # the newest last: the oldest goes first
+        _bound(self.lives, self.LIVES_MAX)
+        return found
+
+    def remember(self, key: tuple[Any, ...], compute: Callable[[], T]) -> T:
+        """``compute()``, once per ``key`` (which starts with the lives' key)."""
+        found: T | None = self.derived.pop(key, None)
+        if found is None:
+            found = compute()
+        self.derived[key] = found
+        _bound(self.derived, self.DERIVED_MAX)
+        return found
+
+
+def _bound(held: dict[Any, Any], count_max: int) -> None:
+    while len(held) > count_max:
+        del held[next(iter(held))]

@@ -96,6 +96,15 @@ class BalancesReader:
             )
         return found
 
+    def holder_changes_head(self, position: int | None) -> int:
+        """The position of the last holder change recorded at or before ``position`` (0:
+        none): the lives a read sees are those of this position."""
+        row = self.store.one(
+            f"SELECT max(position) FROM {self.t['holders']} WHERE position <= ?",
+            (position if position is not None else LOG_POSITION_MAX,),
+        )
+        return int(row[0]) if row and row[0] is not None else 0
+
     def holder_changes(self, position: int | None) -> list[tuple[Any, ...]]:
         """(code, change, day, parent, name) of every change of a holder's life recorded at
         or before ``position`` (everything when None), in log order."""

@@ -105,7 +105,7 @@ def create_statements(generation: int) -> tuple[list[str], list[str]]:
         "subtrees": "holder, program, kind, source, year",
         "splits": "node",
     }
-    plain = {"clock": "recorded_at, position", "lines": "holder"}
+    plain = {"clock": "recorded_at, position", "lines": "holder", "holders": "position"}
     index_statements = [
         f"CREATE UNIQUE INDEX IF NOT EXISTS {t[name]}_key ON {t[name]} ({columns})"
         for name, columns in unique.items()
