@@ -47,6 +47,12 @@ class BalancesEndpoint(MethodView):
         a date, as the books stood at a time."""
         asked = read_filters(args)
         filters, day, known_at = asked.lines, asked.as_of, asked.known_at
+        if asked.restated and not asked.subtree:
+            raise InvalidInput(
+                "restated reads a subtree through today's holder tree: give holder and "
+                "subtree=true",
+                field="restated",
+            )
         if "holder" in filters:
             require_scope(filters["holder"])
         projections = services().current_projections(read_model())

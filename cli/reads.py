@@ -78,6 +78,10 @@ def balance(
     given = {"as_of": as_of, "known_at": known_at, "subtree": subtree, "restated": restated}
     asked = read_filters({**filters, **given})
     chosen, day, moment = asked.lines, asked.as_of, asked.known_at
+    if asked.restated and not asked.subtree:
+        raise click.UsageError(
+            "--restated reads a subtree through today's holder tree: give --holder and --subtree"
+        )
     with read_models(services) as projections:
         if asked.subtree:
             if "holder" not in chosen:

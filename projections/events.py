@@ -2,7 +2,7 @@
 
 Going through the library's mapper built a domain event object per event, with a Python hook
 on every JSON object and a topic lookup: about a tenth of a rebuild (cProfile, 100,000
-events). The read model needs a few fields of four kinds of event, so it parses the JSON with
+events). The read model needs a few fields of a few kinds of event, so it parses the JSON with
 the plain C decoder and keeps those fields only. This relies on what the ledger configures:
 the JSON transcoder with no cipher and no compressor (``check_mapper``), and event classes
 with no upcasts (``tests/unit/test_projection_events.py`` fails when one gets a

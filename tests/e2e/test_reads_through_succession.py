@@ -82,6 +82,12 @@ def test_progress_compares_2024_with_2025_under_the_new_map(merged: Cli) -> None
     assert "through today's holder tree" in table
 
 
+def test_restated_without_a_subtree_is_refused_in_one_line(merged: Cli) -> None:
+    refused = merged.run("balance", "--holder", "48", "--restated", expect=2)
+    assert "give --holder and --subtree" in refused.output
+    assert "Traceback" not in refused.output
+
+
 def test_the_api_reads_restated_too(merged: Cli, services: Services) -> None:
     # ``services`` opens the same database (the ``database`` fixture) as the CLI wrote.
     secret = services.tokens().create("auditor", "viewer", None)[1]
@@ -104,3 +110,7 @@ def test_the_api_reads_restated_too(merged: Cli, services: Services) -> None:
     assert rows == {"TW": 50, "48": 450, "TOTAL": 500}
     refused = client.get("/balances", query_string={**query, "restated": "maybe"}, headers=headers)
     assert refused.status_code == 422
+    lines_only = {"holder": "48", "restated": "true"}
+    refused = client.get("/balances", query_string=lines_only, headers=headers)
+    assert refused.status_code == 422
+    assert "give holder and subtree=true" in refused.get_json()["detail"]
