@@ -12,7 +12,7 @@ from ledger.domain.values import LineKey, available_vnd
 from projections.balances.fold import ZERO, Values, add
 from projections.balances.reader import BalancesReader
 from projections.runner import Projections
-from projections.tree import HolderLife, cover, ever_within, lives, members, tree_day
+from projections.tree import HolderLife, cover, ever_within, members, tree_day
 
 
 def _figures(values: tuple[int, ...]) -> dict[str, int]:
@@ -73,14 +73,20 @@ class Scope:
 def tree_at(projections: Projections, position: int | None, as_of: date, *, restated: bool) -> Tree:
     """The tree a read on ``as_of`` walks: of the holder changes recorded by ``position``,
     as it stood on ``as_of`` (or today's, ``restated``: see ``tree_day``)."""
+    key, holders = _lives(projections, position)
+    day = tree_day(as_of, restated=restated)
+    edges = projections.trees.remember((*key, day), lambda: up_edges(holders, day))
+    return Tree(key, holders, day, edges)
+
+
+def _lives(
+    projections: Projections, position: int | None
+) -> tuple[tuple[int, int], dict[str, HolderLife]]:
+    """The holders' lives as recorded by ``position``, and their key (see ``Trees``)."""
     reader = projections.reader()
     head = reader.holder_changes_head(position)
     key = (reader.generation, head)
-    trees = projections.trees
-    holders = trees.lives_at(key, lambda: reader.holder_changes(head))
-    day = tree_day(as_of, restated=restated)
-    edges = trees.remember((*key, day), lambda: up_edges(holders, day))
-    return Tree(key, holders, day, edges)
+    return key, projections.trees.lives_at(key, lambda: reader.holder_changes(head))
 
 
 def scope_of(projections: Projections, tree: Tree, holder: str, *, by_child: bool = False) -> Scope:
@@ -164,7 +170,9 @@ def subtree_balances(
     return rows
 
 
-def descendants(reader: BalancesReader, holder: str) -> set[str]:
+def descendants(projections: Projections, holder: str) -> set[str]:
     """``holder`` and every holder that ever sat below it or passed its lines to it (or to
-    one below it), as far as the read model knows."""
-    return ever_within(lives(reader.holder_changes(None)), holder)
+    one below it), as far as the read model knows: what a token scoped to ``holder``
+    reads."""
+    key, holders = _lives(projections, None)
+    return projections.trees.remember((*key, "ever", holder), lambda: ever_within(holders, holder))
