@@ -24,9 +24,27 @@ DUMP = DATA / "ledger-before-issue-13.sql"
 ANSWERS = DATA / "before-issue-13"
 
 
+# What later code added to the answers (issue 14): the passed-on and received figures of a
+# line, 0 on the old ledger, which had no successions; and a registration's ``since``
+# (Holder.Registered v2), None in the audit feed's upcast old events. The rest of each answer
+# is as it was.
+ADDED = {"passed_on_vnd": 0, "received_vnd": 0, "since": None}
+
+
 def answered(name: str) -> Any:
     """What the code before issue 13 answered, kept as ``before-issue-13/<name>.json``."""
     return json.loads((ANSWERS / f"{name}.json").read_text(encoding="utf-8"))
+
+
+def as_before(answer: Any) -> Any:
+    """``answer`` without what was added since (each with its value on an old ledger)."""
+    if isinstance(answer, list):
+        return [as_before(item) for item in answer]
+    if isinstance(answer, dict):
+        for name, value in ADDED.items():
+            assert answer.get(name, value) == value, (name, answer)
+        return {key: as_before(item) for key, item in answer.items() if key not in ADDED}
+    return answer
 
 
 @pytest.fixture
@@ -60,10 +78,12 @@ def test_the_old_ledger_answers_as_it_did(old_ledger: Cli, rebuilt: bool) -> Non
         old_ledger.run("projections", "rebuild")
 
     for name, args in answered("questions").items():
-        assert json.loads(old_ledger.out(*args)) == answered(name), name
-    # The old tables were read as they are (same names and layout), not started over.
+        assert as_before(json.loads(old_ledger.out(*args))) == answered(name), name
+    # The old tables (generation 2) had an older layout than issue 14's (holders' lives,
+    # passed-on and received figures): opened, they were started over from the events as
+    # generation 3 (and a rebuild made 4), at the same head.
     status = json.loads(old_ledger.out("projections", "status", "--format", "json"))
-    generation = 3 if rebuilt else 2
+    generation = 4 if rebuilt else 3
     assert [(s["generation"], s["state"], s["position"]) for s in status] == [
         (generation, "active", 55)
     ]
@@ -76,7 +96,7 @@ def test_the_old_ledger_answers_as_it_did(old_ledger: Cli, rebuilt: bool) -> Non
         for name, path in answered("api-questions").items():
             response = client.get(path, headers=headers)
             assert response.status_code == 200, (path, response.get_json())
-            assert response.get_json() == answered(name), name
+            assert as_before(response.get_json()) == answered(name), name
     finally:
         app.extensions["budget_ledger"].close()
 
