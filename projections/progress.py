@@ -1,8 +1,10 @@
 """The disbursement-progress report (tình hình giải ngân), from the balances read model.
 
-For a report date D in year Y, per row (a holder's subtree, or a program, kind or source):
-- this year's capital: lines of plan year Y; plan is what entered the row from outside
-  (assigned − allocated on, so moves inside cancel), disbursed is everything paid from them;
+For a report date D in year Y, per row (a holder's subtree on D, its predecessors included,
+or a program, kind or source):
+- this year's capital: lines of plan year Y; plan is what entered the row from outside and did
+  not pass on out of it (assigned − allocated on − passed on, so allocations and successions
+  inside cancel), disbursed is everything paid from them;
 - earlier years' capital extended into Y: lines of plan years before Y whose extension (as of D)
   runs into Y; plan is the extended amount, disbursed is what they paid from 1 January Y;
 - both side by side for investment (DTPT) and recurrent (SN) capital, and combined.
@@ -76,9 +78,9 @@ def progress(
     tallies: dict[str, Tally] = defaultdict(Tally)
     # Each holder of scope's subtree on the tree's day with its row: the child of scope it
     # lies under (scope's own lines are scope's row), or scope for every one.
-    rows = scope_of(projections, tree, scope, by_child=by == "holder")
-    labels = rows.labels
-    counted = scope_nodes(reader, rows, {"year": year})
+    scoped = scope_of(projections, tree, scope, by_child=by == "holder")
+    labels = scoped.labels
+    counted = scope_nodes(reader, scoped, {"year": year})
     values = reader.values_many([node for _, node, *_ in counted], as_of, position)
     for label, node, program, kind, source, _ in counted:
         assigned, allocated_on, disbursed, _, passed_on, _ = values[node]
