@@ -15,9 +15,9 @@ from ledger.domain.audit import history
 from ledger.domain.errors import InvalidInput
 from ledger.domain.filters import line_filters, read_filters
 from ledger.domain.values import VIETNAM_TIME
-from projections.balances.reader import BalancesReader
 from projections.progress import monthly, progress
 from projections.queries import descendants, line_balances, subtree_balances
+from projections.runner import Projections
 
 blp = Blueprint("reads", __name__, description="Balances, reports, the audit trail and feed.")
 
@@ -29,13 +29,14 @@ def aware(value: datetime | None) -> datetime | None:
     return value
 
 
-def scope_holders(reader: BalancesReader | None = None) -> set[str] | None:
-    """The codes a scoped token may read (from the read model's holders, ``reader`` if the
-    caller already has it up to date), or None for the whole ledger."""
+def scope_holders(projections: Projections | None = None) -> set[str] | None:
+    """The codes a scoped token may read (from the read model's holders, through
+    ``projections`` if the caller already has them up to date), or None for the whole
+    ledger."""
     scope = caller().scope
     if scope is None:
         return None
-    return descendants(reader or services().current_projections(read_model()).reader(), scope)
+    return descendants(projections or services().current_projections(read_model()), scope)
 
 
 @blp.route("/balances")
@@ -47,6 +48,12 @@ class BalancesEndpoint(MethodView):
         a date, as the books stood at a time."""
         asked = read_filters(args)
         filters, day, known_at = asked.lines, asked.as_of, asked.known_at
+        if asked.restated and not asked.subtree:
+            raise InvalidInput(
+                "restated reads a subtree through today's holder tree: give holder and "
+                "subtree=true",
+                field="restated",
+            )
         if "holder" in filters:
             require_scope(filters["holder"])
         projections = services().current_projections(read_model())
@@ -55,10 +62,12 @@ class BalancesEndpoint(MethodView):
                 raise InvalidInput(
                     "subtree rolls up a holder's subtree: give holder", field="holder"
                 )
-            rows = subtree_balances(projections, filters["holder"], filters, day, known_at)
+            rows = subtree_balances(
+                projections, filters["holder"], filters, day, known_at, restated=asked.restated
+            )
         else:
             rows = line_balances(projections, filters, day, known_at)
-            allowed = scope_holders(projections.reader())
+            allowed = scope_holders(projections)
             if allowed is not None:
                 rows = [row for row in rows if row["holder"] in allowed]
         return {"as_of": day, "known_at": known_at, "balances": rows}
@@ -83,12 +92,25 @@ class ProgressEndpoint(MethodView):
             if start is None or end is None:
                 raise InvalidInput("period=month needs from and to", field="from")
             rows = monthly(
-                projections, start=start, end=end, known_at=known_at, by=args["by"], holder=holder
+                projections,
+                start=start,
+                end=end,
+                known_at=known_at,
+                by=args["by"],
+                holder=holder,
+                restated=asked.restated,
             )
             day = None
         else:
             day = asked.as_of
-            rows = progress(projections, as_of=day, known_at=known_at, by=args["by"], holder=holder)
+            rows = progress(
+                projections,
+                as_of=day,
+                known_at=known_at,
+                by=args["by"],
+                holder=holder,
+                restated=asked.restated,
+            )
         return {
             "as_of": day,
             "known_at": known_at,

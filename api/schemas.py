@@ -279,7 +279,7 @@ class SuccessionSchema(MovementSchema):
     @ma.post_load
     def command(self, data: dict[str, Any], **kwargs: Any) -> MovementRequest:
         # A succession rearranges the tree beyond any one subtree: a token without a scope
-        # only (docs/decisions.md §16), told (403) before anything the ledger would say.
+        # only (docs/decisions.md §15), told (403) before anything the ledger would say.
         require_write(Succeed.action)
         require_unscoped("a succession")
         return Succeed.from_edge({**data, "movement_id": idempotency_key(data)})
@@ -465,10 +465,24 @@ class LineFilterSchema(Schema):
     project = code_field("Component-project code.")
 
 
-class BalanceQuerySchema(LineFilterSchema, TimeQuestionSchema):
+class RestatedSchema(Schema):
+    restated = fields.Boolean(
+        load_default=False,
+        metadata={
+            "description": "Read any date through today's holder tree (a holder's "
+            "predecessors counted in it even before they ended), to compare years under the "
+            "new map; without it, the tree as it stood on as_of."
+        },
+    )
+
+
+class BalanceQuerySchema(LineFilterSchema, TimeQuestionSchema, RestatedSchema):
     subtree = fields.Boolean(
         load_default=False,
-        metadata={"description": "Roll holder's whole subtree up; moves inside it cancel."},
+        metadata={
+            "description": "Roll holder's whole subtree up (predecessors included); moves "
+            "inside it cancel."
+        },
     )
 
 
@@ -503,7 +517,7 @@ class BalancesSchema(ma.Schema):
     balances = fields.List(fields.Nested(BalanceSchema), required=True)
 
 
-class ProgressQuerySchema(TimeQuestionSchema):
+class ProgressQuerySchema(TimeQuestionSchema, RestatedSchema):
     by = Text(load_default="holder", validate=validate.OneOf(BY))
     holder = code_field("Whose subtree (default: the token's scope, or the root).")
     period = Text(validate=validate.OneOf(["month"]))

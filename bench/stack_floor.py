@@ -52,6 +52,8 @@ def create_floor_app() -> Flask:
                 "allocated_on_vnd": 0,
                 "disbursed_vnd": 0,
                 "lapsed_vnd": 0,
+                "passed_on_vnd": 0,
+                "received_vnd": 0,
                 "available_vnd": 1000 * 10**9,
                 "extended_vnd": 0,
                 "deadline": date(2026, 1, 31),

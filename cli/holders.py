@@ -164,7 +164,7 @@ def succeed(
 
 def succession_id(request: Succeed) -> str:
     """A movement id made from the succession's content (everything but the id): the same
-    command run again gives the same id and is recorded once (docs/decisions.md §16)."""
+    command run again gives the same id and is recorded once (docs/decisions.md §15)."""
     content = {k: v for k, v in request.canonical().items() if k != "movement_id"}
     encoded = json.dumps(content, sort_keys=True, ensure_ascii=False).encode("utf-8")
     return SUCCESSION_ID_PREFIX + hashlib.sha256(encoded).hexdigest()[:24]

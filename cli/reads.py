@@ -16,6 +16,13 @@ from ledger.domain.filters import line_filters, read_filters
 from ledger.domain.values import LINE_FIELDS, parse_moment
 from projections.queries import line_balances, subtree_balances
 
+restated_option = click.option(
+    "--restated",
+    is_flag=True,
+    help="Read any date through today's holder tree (a holder's predecessors counted in "
+    "it even before they ended), to compare years under the new map.",
+)
+
 
 def filter_options(func: Any) -> Any:
     for option in reversed(
@@ -50,8 +57,12 @@ def filter_options(func: Any) -> Any:
     "ISO, Vietnam time unless an offset is given.",
 )
 @click.option(
-    "--subtree", is_flag=True, help="Roll --holder's whole subtree up: moves inside it cancel."
+    "--subtree",
+    is_flag=True,
+    help="Roll --holder's whole subtree up (as the tree stood on --as-of, predecessors "
+    "included): moves inside it cancel.",
 )
+@restated_option
 @format_option
 @with_services
 def balance(
@@ -59,18 +70,26 @@ def balance(
     as_of: str | None,
     known_at: str | None,
     subtree: bool,
+    restated: bool,
     output_format: str,
     **filters: Any,
 ) -> None:
     """One row per line with its derived figures at a date, as the books stood at a time."""
-    asked = read_filters({**filters, "as_of": as_of, "known_at": known_at, "subtree": subtree})
+    given = {"as_of": as_of, "known_at": known_at, "subtree": subtree, "restated": restated}
+    asked = read_filters({**filters, **given})
     chosen, day, moment = asked.lines, asked.as_of, asked.known_at
+    if asked.restated and not asked.subtree:
+        raise click.UsageError(
+            "--restated reads a subtree through today's holder tree: give --holder and --subtree"
+        )
     with read_models(services) as projections:
         if asked.subtree:
             if "holder" not in chosen:
                 raise click.UsageError("--subtree rolls up a holder's subtree: give --holder")
             services.ledger.get_holder(chosen["holder"])
-            rows = subtree_balances(projections, chosen["holder"], chosen, day, moment)
+            rows = subtree_balances(
+                projections, chosen["holder"], chosen, day, moment, restated=asked.restated
+            )
         else:
             rows = line_balances(projections, chosen, day, moment)
     columns = [(name, name) for name in LINE_FIELDS] + [
@@ -78,6 +97,7 @@ def balance(
         ("allocated_on_vnd", "allocated on"),
         ("disbursed_vnd", "disbursed"),
         ("lapsed_vnd", "lapsed"),
+        ("passed_on_vnd", "passed on"),
         ("available_vnd", "available"),
         ("extended_vnd", "extended"),
         ("deadline", "deadline"),

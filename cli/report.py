@@ -9,6 +9,7 @@ import click
 from api.services import Services
 from cli.common import DATE, TIME, emit, unit_option, with_services
 from cli.projections import read_models
+from cli.reads import restated_option
 from ledger.domain.filters import read_filters
 from ledger.domain.values import parse_date
 from projections.progress import BY, monthly, progress
@@ -53,7 +54,12 @@ def report() -> None:
     show_default=True,
     help="One row per child holder, or per program, kind or source.",
 )
-@click.option("--holder", default=None, help="Whose subtree (default: the root).")
+@click.option(
+    "--holder",
+    default=None,
+    help="Whose subtree (default: the root), as the tree stood on the report date.",
+)
+@restated_option
 @click.option(
     "--period",
     type=click.Choice(["month"]),
@@ -78,6 +84,7 @@ def progress_command(
     known_at: str | None,
     by: str,
     holder: str | None,
+    restated: bool,
     period: str | None,
     start: str | None,
     end: str | None,
@@ -101,15 +108,20 @@ def progress_command(
                 known_at=moment,
                 by=by,
                 holder=scope,
+                restated=restated,
             )
             columns = [("as_of", "as of")] + columns
             title = f"Disbursement progress, month by month, {start} to {end}"
         else:
             day = asked.as_of
-            rows = progress(projections, as_of=day, known_at=moment, by=by, holder=scope)
+            rows = progress(
+                projections, as_of=day, known_at=moment, by=by, holder=scope, restated=restated
+            )
             title = f"Disbursement progress on {day.isoformat()}"
     if moment:
         title += f", as known at {moment.isoformat()}"
+    if restated:
+        title += ", through today's holder tree"
     average: Any = rows[-1]["average_pct"] if rows else None
     unit_name = {"dong": "đồng", "trieu": "triệu đồng", "ty": "tỷ đồng"}[unit]
     emit(rows, columns, output_format, title=f"{title} ({unit_name})", unit=unit, output=output)

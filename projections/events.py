@@ -2,7 +2,7 @@
 
 Going through the library's mapper built a domain event object per event, with a Python hook
 on every JSON object and a topic lookup: about a tenth of a rebuild (cProfile, 100,000
-events). The read model needs a few fields of four kinds of event, so it parses the JSON with
+events). The read model needs a few fields of a few kinds of event, so it parses the JSON with
 the plain C decoder and keeps those fields only. This relies on what the ledger configures:
 the JSON transcoder with no cipher and no compressor (``check_mapper``), and event classes
 with no upcasts (``tests/unit/test_projection_events.py`` fails when one gets a
@@ -43,7 +43,14 @@ EFFECTS: dict[str, tuple[int, ...]] = {
 assert all(set(p.effect) <= set(FIGURES) for p in BudgetLine.postings())
 OPENED = "budget_ledger:BudgetLine.Opened"
 REGISTERED = "budget_ledger:Holder.Registered"
-TOPICS = frozenset([*EFFECTS, *EXTENSIONS, OPENED, REGISTERED])
+# A holder's life: what the tree reads to place it on any day (see HolderChange).
+HOLDER_CHANGES = {
+    REGISTERED: "registered",
+    "budget_ledger:Holder.Moved": "moved",
+    "budget_ledger:Holder.Renamed": "renamed",
+    "budget_ledger:Holder.Ended": "ended",
+}
+TOPICS = frozenset([*EFFECTS, *EXTENSIONS, OPENED, *HOLDER_CHANGES])
 
 
 class Posting(NamedTuple):
@@ -71,13 +78,23 @@ class Opened(NamedTuple):
     project: str | None
 
 
-class Registered(NamedTuple):
+class HolderChange(NamedTuple):
+    """One event of a holder's life: ``registered`` (``day``: its ``since``, 0 when it always
+    existed; ``parent`` and ``name``), ``moved`` (``parent`` from ``day``), ``renamed``
+    (``name`` from ``day``) or ``ended`` (at the start of ``day``; ``parent`` is the
+    successor)."""
+
     position: int
-    code: str
+    holder_id: str  # the aggregate's id (32 hex digits): only a registration names the code
+    code: str  # "" but in a registration
+    change: str
+    day: int
     parent: str | None
+    name: str | None
+    recorded_at: str  # clock text
 
 
-Event = Posting | Opened | Registered
+Event = Posting | Opened | HolderChange
 
 
 def clock_text(moment: datetime) -> str:
@@ -115,8 +132,10 @@ def decode(position: int, originator_id: Any, topic: str, state: bytes) -> Event
             data["holder"],
             data["project"],
         )
-    if topic == REGISTERED:
-        return Registered(position, data["code"], data["parent"])
+    change = HOLDER_CHANGES.get(topic)
+    if change is not None:
+        # The id as 32 hex digits, whichever way the store gives it (text or UUID).
+        return _holder_change(position, str(originator_id).replace("-", ""), change, data)
     if topic not in EFFECTS and topic not in EXTENSIONS:
         raise InvariantViolation(f"the balances read model does not read {topic}")
     return Posting(
@@ -129,6 +148,22 @@ def decode(position: int, originator_id: Any, topic: str, state: bytes) -> Event
         clock_text_of(data["timestamp"]["_data_"]),
         _day(data["until"]) if topic in EXTENSIONS else 0,
     )
+
+
+def _holder_change(position: int, holder: str, change: str, data: dict[str, Any]) -> HolderChange:
+    recorded_at = clock_text_of(data["timestamp"]["_data_"])
+    if change == "registered":
+        # A Holder.Registered of version 1 has no ``since``: it always existed.
+        since = data.get("since")
+        day = _day(since) if since else 0
+        return HolderChange(
+            position, holder, data["code"], change, day, data["parent"], data["name"], recorded_at
+        )
+    # The other changes name their holder by its aggregate's id only (the writer knows the
+    # code from the registration).
+    day = _day(data["effective_date"])
+    value = data.get("parent") if change == "moved" else data.get("successor")
+    return HolderChange(position, holder, "", change, day, value, data.get("name"), recorded_at)
 
 
 def check_mapper(mapper: Mapper[Any]) -> None:

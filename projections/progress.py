@@ -1,8 +1,10 @@
 """The disbursement-progress report (tình hình giải ngân), from the balances read model.
 
-For a report date D in year Y, per row (a holder's subtree, or a program, kind or source):
-- this year's capital: lines of plan year Y; plan is what entered the row from outside
-  (assigned − allocated on, so moves inside cancel), disbursed is everything paid from them;
+For a report date D in year Y, per row (a holder's subtree on D, its predecessors included,
+or a program, kind or source):
+- this year's capital: lines of plan year Y; plan is what entered the row from outside and did
+  not pass on out of it (assigned − allocated on − passed on, so allocations and successions
+  inside cancel), disbursed is everything paid from them;
 - earlier years' capital extended into Y: lines of plan years before Y whose extension (as of D)
   runs into Y; plan is the extended amount, disbursed is what they paid from 1 January Y;
 - both side by side for investment (DTPT) and recurrent (SN) capital, and combined.
@@ -17,8 +19,9 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from ledger.domain.errors import InvalidInput, UnknownHolder
-from ledger.domain.holders import ancestors
+from projections.queries import scope_nodes, scope_of, tree_at
 from projections.runner import Projections
+from projections.tree import root_of
 
 BY = ("holder", "program", "kind", "source")
 KINDS = ("DTPT", "SN")
@@ -56,39 +59,38 @@ def progress(
     known_at: datetime | None,
     by: str = "holder",
     holder: str | None = None,
+    restated: bool = False,
 ) -> list[dict[str, Any]]:
-    """The report's rows, then a last row ``TOTAL``; each row flags ``below_average``."""
+    """The report's rows, then a last row ``TOTAL``; each row flags ``below_average``. The
+    rows follow the tree as it stood on ``as_of`` (today's with ``restated``), through
+    successions: a holder's predecessors count in its row."""
     if by not in BY:
         raise InvalidInput(f"must be one of {', '.join(BY)}", field="by")
     reader = projections.reader()
     position = reader.position_at(known_at)
-    parents = reader.parents()
-    scope = holder or _root(parents)
-    if scope not in parents:
+    tree = tree_at(projections, position, as_of, restated=restated)
+    scope = holder or root_of(tree.edges)
+    if scope is None:
+        raise InvalidInput("name the holder to report on", field="holder", missing=True)
+    if scope not in tree.holders:
         raise UnknownHolder(f"no holder has code {scope}", field="holder", code=scope)
     year = as_of.year
     tallies: dict[str, Tally] = defaultdict(Tally)
-    this_year = {"year": year}
-    # (row label, node, kind) of every node counted in this year's capital.
-    counted: list[tuple[str, int, str]] = []
-    if by == "holder":
-        own = reader.lines({"holder": scope, "year": year})
-        counted += [(scope, node, kind) for node, _, kind, *_ in own]
-        for child in sorted(code for code, parent in parents.items() if parent == scope):
-            counted += [
-                (child, node, kind)
-                for node, _, kind, _, _ in reader.subtree_groups(child, this_year)
-            ]
-    else:
-        for node, program, kind, source, _ in reader.subtree_groups(scope, this_year):
-            label = {"program": program, "kind": kind, "source": source}[by]
-            counted.append((label, node, kind))
-    values = reader.values_many([node for _, node, _ in counted], as_of, position)
-    for label, node, kind in counted:
+    # Each holder of scope's subtree on the tree's day with its row: the child of scope it
+    # lies under (scope's own lines are scope's row), or scope for every one.
+    scoped = scope_of(projections, tree, scope, by_child=by == "holder")
+    labels = scoped.labels
+    counted = scope_nodes(reader, scoped, {"year": year})
+    values = reader.values_many([node for _, node, *_ in counted], as_of, position)
+    for label, node, program, kind, source, _ in counted:
         assigned, allocated_on, disbursed, _, passed_on, _ = values[node]
-        tallies[label].add("current", kind, assigned - allocated_on - passed_on, disbursed)
+        dimension = {"holder": label, "program": program, "kind": kind, "source": source}
+        # What entered the row from outside and did not pass on out of it: inside the row,
+        # allocations and successions add and take the same amounts.
+        plan = assigned - allocated_on - passed_on
+        tallies[dimension[by]].add("current", kind, plan, disbursed)
     for node, program, kind, source, line_holder in reader.extended_lines(year):
-        branch = _branch(parents, scope, line_holder)
+        branch = labels.get(line_holder)
         if branch is None:
             continue
         extension = reader.extension(node, as_of, position)
@@ -142,13 +144,16 @@ def monthly(
     known_at: datetime | None,
     by: str = "holder",
     holder: str | None = None,
+    restated: bool = False,
 ) -> list[dict[str, Any]]:
     """The same report at the end of each month from ``start`` to ``end`` (and at ``end``)."""
     if end < start:
         raise InvalidInput("is before the first month asked for (from)", field="to")
     rows = []
     for day in month_ends(start, end):
-        for row in progress(projections, as_of=day, known_at=known_at, by=by, holder=holder):
+        for row in progress(
+            projections, as_of=day, known_at=known_at, by=by, holder=holder, restated=restated
+        ):
             rows.append({"as_of": day, **row})
     return rows
 
@@ -161,20 +166,3 @@ def month_ends(start: date, end: date) -> list[date]:
         days.append(min(following - timedelta(days=1), end))
         month = following
     return days
-
-
-def _branch(parents: dict[str, str | None], scope: str, holder: str) -> str | None:
-    """The row ``holder`` counts in: ``scope`` itself, the child of ``scope`` it lies under,
-    or None when it lies outside ``scope``'s subtree."""
-    chain = ancestors(holder, parents.__getitem__)
-    if scope not in chain:
-        return None
-    below = chain.index(scope) - 1
-    return chain[below] if below >= 0 else scope
-
-
-def _root(parents: dict[str, str | None]) -> str:
-    roots = [code for code, parent in parents.items() if parent is None]
-    if len(roots) != 1:
-        raise InvalidInput("name the holder to report on", field="holder", missing=True)
-    return str(roots[0])

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from ledger.domain.holders import subtree_of
+from ledger.domain.holders import up_edges
 from ledger.domain.values import LineKey, available_vnd
+from projections.balances.fold import ZERO, Values, add
 from projections.balances.reader import BalancesReader
 from projections.runner import Projections
+from projections.tree import HolderLife, cover, ever_within, members, tree_day
 
 
 def _figures(values: tuple[int, ...]) -> dict[str, int]:
@@ -44,22 +48,106 @@ def line_balances(
     return rows
 
 
+@dataclass(frozen=True)
+class Tree:
+    """The holders as the books stood at a log position (``key``: the generation and the
+    position of the last holder change by then), and their tree on ``day``."""
+
+    key: tuple[int, int]
+    holders: dict[str, HolderLife]
+    day: date
+    edges: dict[str, str | None]
+
+
+@dataclass(frozen=True)
+class Scope:
+    """A holder's subtree in a tree: each member with its row's label, and the nodes to
+    read (see ``cover``): (label, holder) of the static subtrees read whole and of the
+    holders whose own lines are read."""
+
+    labels: dict[str, str]
+    subtrees: list[tuple[str, str]]
+    own_lines: list[tuple[str, str]]
+
+
+def tree_at(projections: Projections, position: int | None, as_of: date, *, restated: bool) -> Tree:
+    """The tree a read on ``as_of`` walks: of the holder changes recorded by ``position``,
+    as it stood on ``as_of`` (or today's, ``restated``: see ``tree_day``)."""
+    key, holders = _lives(projections, position)
+    day = tree_day(as_of, restated=restated)
+    edges = projections.trees.remember((*key, day), lambda: up_edges(holders, day))
+    return Tree(key, holders, day, edges)
+
+
+def _lives(
+    projections: Projections, position: int | None
+) -> tuple[tuple[int, int], dict[str, HolderLife]]:
+    """The holders' lives as recorded by ``position``, and their key (see ``Trees``)."""
+    reader = projections.reader()
+    head = reader.holder_changes_head(position)
+    key = (reader.generation, head)
+    return key, projections.trees.lives_at(key, lambda: reader.holder_changes(head))
+
+
+def scope_of(projections: Projections, tree: Tree, holder: str, *, by_child: bool = False) -> Scope:
+    """``holder``'s members in ``tree`` (labelled by the child of ``holder`` each lies under
+    when ``by_child``) and the nodes that add up to them."""
+
+    def compute() -> Scope:
+        labels = members(tree.edges, holder, by_child=by_child)
+        return Scope(labels, *cover(labels, tree.holders))
+
+    return projections.trees.remember((*tree.key, tree.day, holder, by_child), compute)
+
+
+def scope_nodes(
+    reader: BalancesReader, scope: Scope, filters: Mapping[str, Any]
+) -> list[tuple[Any, ...]]:
+    """(label, node, program, kind, source, year) of the nodes that add up, per label and
+    group, to the lines of the scope's members, narrowed by the group fields of ``filters``."""
+    whole = dict((code, label) for label, code in scope.subtrees)
+    alone = dict((code, label) for label, code in scope.own_lines)
+    found = [(whole[holder], *rest) for holder, *rest in reader.subtree_nodes(list(whole), filters)]
+    found += [(alone[holder], *rest) for holder, *rest in reader.line_nodes(list(alone), filters)]
+    return found
+
+
 def subtree_balances(
     projections: Projections,
     holder: str,
     filters: dict[str, Any],
     as_of: date,
     known_at: datetime | None,
+    *,
+    restated: bool = False,
 ) -> list[dict[str, Any]]:
-    """One row per program/kind/source/year in ``holder``'s subtree: moves inside it cancel,
-    so ``assigned_vnd`` is what entered it from outside (its plan)."""
+    """One row per program/kind/source/year in ``holder``'s subtree on ``as_of`` (as the tree
+    stood that day, or through today's with ``restated``), its predecessors included.
+
+    Moves inside the subtree cancel: ``assigned_vnd`` is what entered it from outside (its
+    plan), ``allocated_on_vnd`` is 0, ``received_vnd`` what came in by succession from
+    holders outside it, ``passed_on_vnd`` what it passed to a successor outside it. A
+    succession between two holders of the subtree is inside it: from the succession's day
+    the predecessor sits under its successor, so it is one of the subtree's holders exactly
+    when ``holder`` (alive on the tree's day) lies above it; all it passed on then stayed
+    inside. When ``holder`` itself has ended, its subtree is itself. Available is the sum of
+    the lines' available amounts either way."""
     reader = projections.reader()
     position = reader.position_at(known_at)
+    tree = tree_at(projections, position, as_of, restated=restated)
+    if holder not in tree.holders:
+        return []
+    sums: dict[tuple[Any, ...], Values] = {}
+    nodes = scope_nodes(reader, scope_of(projections, tree, holder), filters)
+    values = reader.values_many([node for _, node, *_ in nodes], as_of, position)
+    for _, node, *group in nodes:
+        key = tuple(group)
+        sums[key] = add(sums.get(key, ZERO), values[node])
+    alive = not tree.holders[holder].ended_by(tree.day)
     rows = []
-    groups = reader.subtree_groups(holder, filters)
-    values = reader.values_many([node for node, *_ in groups], as_of, position)
-    for node, program, kind, source, year in groups:
-        figures = _figures(values[node])
+    for (program, kind, source, year), summed in sorted(sums.items()):
+        figures = _figures(summed)
+        inside = figures["passed_on_vnd"] if alive else 0
         rows.append(
             {
                 "program": program,
@@ -68,12 +156,12 @@ def subtree_balances(
                 "year": year,
                 "holder": holder,
                 "project": None,
-                "assigned_vnd": figures["assigned_vnd"] - figures["allocated_on_vnd"],
+                "assigned_vnd": figures["assigned_vnd"] - figures["allocated_on_vnd"] - inside,
                 "allocated_on_vnd": 0,
                 "disbursed_vnd": figures["disbursed_vnd"],
                 "lapsed_vnd": figures["lapsed_vnd"],
-                "passed_on_vnd": figures["passed_on_vnd"],
-                "received_vnd": figures["received_vnd"],
+                "passed_on_vnd": figures["passed_on_vnd"] - inside,
+                "received_vnd": figures["received_vnd"] - inside,
                 "available_vnd": figures["available_vnd"],
                 "extended_vnd": None,
                 "deadline": None,
@@ -82,5 +170,9 @@ def subtree_balances(
     return rows
 
 
-def descendants(reader: BalancesReader, holder: str) -> set[str]:
-    return subtree_of(reader.parents().items(), holder)
+def descendants(projections: Projections, holder: str) -> set[str]:
+    """``holder`` and every holder that ever sat below it or passed its lines to it (or to
+    one below it), as far as the read model knows: what a token scoped to ``holder``
+    reads."""
+    key, holders = _lives(projections, None)
+    return projections.trees.remember((*key, "ever", holder), lambda: ever_within(holders, holder))

@@ -26,6 +26,7 @@ from projections.balances.schema import LAYOUT, NAME, BalancesSchema
 from projections.balances.writer import BalancesWriter
 from projections.events import TOPICS, check_mapper, decode
 from projections.generations import Leftover, RebuildRefused, generation_tables, rebuild_lock
+from projections.tree import Trees
 
 BATCH_EVENTS_MAX = 2000
 # A rebuild fills tables nobody reads yet, so it takes bigger bites: fewer statements and
@@ -82,6 +83,8 @@ class Projections:
                 if self._needs_start():
                     self._start_over()
         self._readers: dict[int, BalancesReader] = {}
+        # Holders' lives and trees the reads of this process walked (see Trees).
+        self.trees = Trees()
         self._writers: dict[int, BalancesWriter] = {}
         # The active generation as a caller last read it (``use``), so that its queries do
         # not each read it again; None: read it when asked.

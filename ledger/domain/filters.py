@@ -41,21 +41,25 @@ def line_filters(given: Mapping[str, Any]) -> dict[str, Any]:
 class ReadFilters:
     """Lines matching ``lines`` (or, with ``subtree``, the holder's subtree rolled up), counting
     movements effective on or before ``as_of`` as recorded at or before ``known_at`` (None:
-    everything recorded)."""
+    everything recorded); a subtree as the tree stood on ``as_of``, or through today's tree
+    with ``restated``."""
 
     lines: dict[str, Any]
     as_of: date
     known_at: datetime | None
     subtree: bool = False
+    restated: bool = False
 
 
 def read_filters(given: Mapping[str, Any]) -> ReadFilters:
     """The filters of a read from its options or query parameters: the line fields, ``as_of``
-    (default: today in Vietnam), ``known_at`` and ``subtree``; text or values already read."""
+    (default: today in Vietnam), ``known_at``, ``subtree`` and ``restated``; text or values
+    already read."""
     as_of, known_at = given.get("as_of"), given.get("known_at")
     return ReadFilters(
         lines=line_filters(given),
         as_of=parse_date(as_of, field="as_of") if as_of else today_in_vietnam(),
         known_at=parse_moment(known_at, field="known_at") if known_at else None,
         subtree=bool(given.get("subtree")),
+        restated=bool(given.get("restated")),
     )

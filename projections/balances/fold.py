@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from projections.balances.schema import BLOCK_DAYS, ERA_BLOCKS
-from projections.events import EFFECTS, EXTENSIONS, Posting
+from projections.events import EFFECTS, EXTENSIONS, HolderChange, Posting
 
 # The FIGURES: assigned, allocated on, disbursed, lapsed, passed on, received.
 Values = tuple[int, int, int, int, int, int]
@@ -45,6 +45,14 @@ def _scaled(unit: tuple[int, ...], amount: int) -> Values:
         unit[4] * amount,
         unit[5] * amount,
     )
+
+
+def _last_of_each(rows: list[tuple[int, ...]]) -> list[tuple[int, ...]]:
+    """The rows of one version, the last of each (node, block or era) only, in order."""
+    last = {row[:2]: index for index, row in enumerate(rows)}
+    if len(last) == len(rows):
+        return rows
+    return [row for index, row in enumerate(rows) if last[row[:2]] == index]
 
 
 class NodeState:
@@ -116,13 +124,21 @@ class Fold:
         self.unwritten.clear()
         self.clock = None
 
-    def apply(self, postings: Sequence[Posting], nodes_of: Mapping[str, Sequence[int]]) -> Rows:
+    def apply(
+        self, postings: Sequence[Posting | HolderChange], nodes_of: Mapping[str, Sequence[int]]
+    ) -> Rows:
         """The rows of ``postings``, in log order; ``nodes_of`` gives each line's nodes (its
-        own first, then its ancestors' subtrees). Postings of one movement are one version."""
+        own first, then its ancestors' subtrees). Postings of one movement are one version.
+        A change of a holder's life changes no figure but is a version of the clock: the
+        tree as the books stood at a time is read from the holder changes recorded by then."""
         rows = Rows()
         group: list[Posting] = []
         for posting in postings:
-            if posting.topic in EXTENSIONS:
+            if isinstance(posting, HolderChange):
+                self._flush(group, nodes_of, rows)
+                group = []
+                self._tick(posting.position, posting.recorded_at, rows)
+            elif posting.topic in EXTENSIONS:
                 self._flush(group, nodes_of, rows)
                 group = []
                 self._extend(posting, nodes_of[posting.line_id][0], rows)
@@ -156,15 +172,16 @@ class Fold:
                 for node in nodes_of[posting.line_id]:
                     key = (node, posting.day)
                     changes[key] = add(changes.get(key, ZERO), change)
-            blocks, eras = len(rows.blocks), len(rows.eras)
+            blocks_from, eras_from = len(rows.blocks), len(rows.eras)
             for (node, day), change in changes.items():
                 if change != ZERO:
                     self._version(node, day, position, change, rows)
-            # A movement may post on two days of one node (a late payment, and on the day
-            # its holder ended what passed on): one version of each block and era it
-            # touched, the last written, which holds both.
-            _keep_last(rows.blocks, blocks)
-            _keep_last(rows.eras, eras)
+            # A movement may post on two days of one node (a late payment before its
+            # holder ended, and what passed on at the end changing with it): each day's
+            # version rewrites its block and era and the later eras, so a block or era can
+            # be written twice at this position. Its last row holds both changes.
+            rows.blocks[blocks_from:] = _last_of_each(rows.blocks[blocks_from:])
+            rows.eras[eras_from:] = _last_of_each(rows.eras[eras_from:])
         self._tick(position, group[-1].recorded_at, rows)
 
     def _extend(self, posting: Posting, node: int, rows: Rows) -> None:
@@ -256,12 +273,3 @@ class Fold:
                     value[5] + c5,
                 )
                 rows.eras.append((node, later, position, *value))
-
-
-def _keep_last(table: list[tuple[int, ...]], start: int) -> None:
-    """Of the rows added since ``start`` with the same (node, block or era, position), keep
-    the last: the values are totals, so it holds every change before it."""
-    added = table[start:]
-    last = {row[:3]: index for index, row in enumerate(added)}
-    if len(last) < len(added):
-        table[start:] = [row for index, row in enumerate(added) if last[row[:3]] == index]

@@ -53,20 +53,66 @@ class BalancesReader:
             [filters[name] for name in names],
         )
 
-    def subtree_groups(self, holder: str, filters: Mapping[str, Any]) -> list[tuple[Any, ...]]:
-        """(node, program, kind, source, year) of every group with postings in ``holder``'s
-        subtree, narrowed by the program, kind, source and year in ``filters``."""
-        names = [name for name in GROUP_FIELDS if filters.get(name) is not None]
-        return self.store.execute(
-            f"SELECT node, program, kind, source, year FROM {self.t['subtrees']} WHERE holder = ?"
-            + "".join(f" AND {name} = ?" for name in names)
-            + " ORDER BY program, kind, source, year",
-            [holder, *(filters[name] for name in names)],
+    def subtree_nodes(
+        self, holders: Sequence[str], filters: Mapping[str, Any]
+    ) -> list[tuple[Any, ...]]:
+        """(holder, node, program, kind, source, year) of every group with postings in the
+        static subtree of each of ``holders`` (the tree they were registered in), narrowed
+        by the program, kind, source and year in ``filters``."""
+        return self._by_holder(
+            f"SELECT holder, node, program, kind, source, year FROM {self.t['subtrees']}",
+            GROUP_FIELDS,
+            holders,
+            filters,
         )
 
-    def parents(self) -> dict[str, str | None]:
-        """Every holder's parent (None for a root), by code."""
-        return dict(self.store.execute(f"SELECT code, parent FROM {self.t['holders']}"))
+    def line_nodes(
+        self, holders: Sequence[str], filters: Mapping[str, Any]
+    ) -> list[tuple[Any, ...]]:
+        """(holder, node, program, kind, source, year) of every line of each of ``holders``,
+        narrowed by the program, kind, source and year in ``filters``."""
+        return self._by_holder(
+            f"SELECT holder, node, program, kind, source, year FROM {self.t['lines']}",
+            GROUP_FIELDS,
+            holders,
+            filters,
+        )
+
+    def _by_holder(
+        self,
+        select: str,
+        names: Sequence[str],
+        holders: Sequence[str],
+        filters: Mapping[str, Any],
+    ) -> list[tuple[Any, ...]]:
+        chosen = [name for name in names if filters.get(name) is not None]
+        narrow = "".join(f" AND {name} = ?" for name in chosen)
+        found: list[tuple[Any, ...]] = []
+        for chunk in chunks(sorted(set(holders))):
+            marks = ", ".join("?" for _ in chunk)
+            found += self.store.execute(
+                f"{select} WHERE holder IN ({marks}){narrow}",
+                [*chunk, *(filters[name] for name in chosen)],
+            )
+        return found
+
+    def holder_changes_head(self, position: int | None) -> int:
+        """The position of the last holder change recorded at or before ``position`` (0:
+        none): the lives a read sees are those of this position."""
+        row = self.store.one(
+            f"SELECT max(position) FROM {self.t['holders']} WHERE position <= ?",
+            (position if position is not None else LOG_POSITION_MAX,),
+        )
+        return int(row[0]) if row and row[0] is not None else 0
+
+    def holder_changes(self, position: int | None) -> list[tuple[Any, ...]]:
+        """(code, change, day, parent, name) of every change of a holder's life recorded at
+        or before ``position`` (everything when None), in log order."""
+        return self.store.execute(
+            f"SELECT code, change, day, parent, name FROM {self.t['holders']}"
+            " WHERE position <= ? ORDER BY position",
+            (position if position is not None else LOG_POSITION_MAX,),
+        )
 
     def extended_lines(self, year: int) -> list[tuple[Any, ...]]:
         """(node, program, kind, source, holder) of every line of a plan year before

@@ -12,7 +12,7 @@ from projections.events import FIGURES
 NAME = "balances"
 # The shape of the tables. A generation stores the layout it was built with; one built with
 # another is rebuilt from the log when the projections are opened (see docs/projections.md).
-LAYOUT = 5
+LAYOUT = 6
 BLOCK_DAYS = 32
 # Cumulative figures are kept per era, not per block, so that a back-dated posting rewrites
 # the later eras of its nodes rather than every later block: at 1,000,000 events of
@@ -77,7 +77,11 @@ def create_statements(generation: int) -> tuple[list[str], list[str]]:
         f"{create} {t['lines']} (line_id TEXT NOT NULL, node INTEGER NOT NULL, "
         "program TEXT NOT NULL, kind TEXT NOT NULL, source TEXT NOT NULL, year INTEGER NOT NULL, "
         "holder TEXT NOT NULL, project TEXT, position BIGINT NOT NULL)",
-        f"{create} {t['holders']} (code TEXT NOT NULL, parent TEXT, position BIGINT NOT NULL)",
+        # One row per event of a holder's life (events.HolderChange): registered (the
+        # parent it was registered under: the subtrees' static tree), moved, renamed, ended
+        # (``parent``: the successor); ``day`` is an ordinal, 0 for "from the start".
+        f"{create} {t['holders']} (code TEXT NOT NULL, position BIGINT NOT NULL, "
+        "change TEXT NOT NULL, day INTEGER NOT NULL, parent TEXT, name TEXT)",
         f"{create} {t['clock']} (position BIGINT NOT NULL, recorded_at TEXT NOT NULL)",
         f"{create} {t['subtrees']} (node INTEGER NOT NULL, holder TEXT NOT NULL, "
         "program TEXT NOT NULL, kind TEXT NOT NULL, source TEXT NOT NULL, year INTEGER NOT NULL)",
@@ -96,12 +100,12 @@ def create_statements(generation: int) -> tuple[list[str], list[str]]:
         "era_starts": "node, era",
         "extensions": "node, position",
         "lines": "line_id",
-        "holders": "code",
+        "holders": "code, position",
         "clock": "position",
         "subtrees": "holder, program, kind, source, year",
         "splits": "node",
     }
-    plain = {"clock": "recorded_at, position", "lines": "holder"}
+    plain = {"clock": "recorded_at, position", "lines": "holder", "holders": "position"}
     index_statements = [
         f"CREATE UNIQUE INDEX IF NOT EXISTS {t[name]}_key ON {t[name]} ({columns})"
         for name, columns in unique.items()

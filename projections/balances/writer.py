@@ -12,10 +12,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from ledger.domain.holders import ancestors
+from ledger.domain.values import holder_id
 from ledger.storage.sql import Insert, ViewStore
 from projections.balances.fold import Fold, NodeState, Rows, SubtreeKey, values_of
 from projections.balances.schema import BLOCK_DAYS, BalancesSchema, chunks, tables
-from projections.events import EXTENSIONS, FIGURES, Event, Opened, Posting, Registered
+from projections.events import EXTENSIONS, FIGURES, Event, HolderChange, Opened, Posting
 
 
 @dataclass(frozen=True)
@@ -40,7 +41,10 @@ class BalancesWriter:
         self.schema = BalancesSchema(store, generation)
         self.t = tables(generation)
         self.fold = Fold()
+        # Each holder's parent at registration (the static tree of the subtree nodes), and
+        # each holder's code by its aggregate id.
         self.parents: dict[str, str | None] | None = None
+        self.codes: dict[str, str] = {}
         self.lines: dict[str, LineInfo] | None = None
         self.line_of_node: dict[int, str] = {}  # the line id of each node of ``lines``
         self.subtrees: dict[SubtreeKey, int] | None = None
@@ -81,6 +85,7 @@ class BalancesWriter:
         self.fold.forget()
         self.line_nodes.clear()
         self.parents = None
+        self.codes = {}
         self.lines = None
         self.line_of_node = {}
         self.uncopied = False
@@ -97,6 +102,7 @@ class BalancesWriter:
             return
         self._directory(events)
         postings = [event for event in events if type(event) is Posting]
+        clocked = [event for event in events if not isinstance(event, Opened)]
         # Every line's nodes first: a subtree that a second line enters now gets a node of
         # its own, before this batch writes anything. A split forgets the nodes of the line
         # whose node the subtree shared: they are found again (with no split) below.
@@ -112,7 +118,7 @@ class BalancesWriter:
             self._copy_splits()
         if not self.complete:
             self._prefetch(postings, nodes_of)
-        self._write(self.fold.apply(postings, nodes_of))
+        self._write(self.fold.apply(clocked, nodes_of))
 
     def _write(self, rows: Rows) -> None:
         subtree_columns = ("node", "holder", "program", "kind", "source", "year")
@@ -136,14 +142,19 @@ class BalancesWriter:
             self.store.insert_many(table, columns, batch, plain=plain)
 
     def _directory(self, events: list[Event]) -> None:
-        """Record the holders registered and the lines opened in this batch."""
+        """Record the holders' changes and the lines opened in this batch."""
         lines = self._line_directory()
         parents = self._parent_directory()
         holder_rows, line_rows = [], []
         for event in events:
-            if type(event) is Registered:
-                holder_rows.append((event.code, event.parent, event.position))
-                parents[event.code] = event.parent
+            if type(event) is HolderChange:
+                code = event.code or self.codes[event.holder_id]
+                holder_rows.append(
+                    (code, event.position, event.change, event.day, event.parent, event.name)
+                )
+                if event.change == "registered":
+                    parents[code] = event.parent
+                    self.codes[event.holder_id] = code
             elif type(event) is Opened:
                 node = self._number()
                 self.line_of_node[node] = event.line_id
@@ -163,7 +174,9 @@ class BalancesWriter:
                         event.position,
                     )
                 )
-        self.store.insert_many(self.t["holders"], ("code", "parent", "position"), holder_rows)
+        self.store.insert_many(
+            self.t["holders"], ("code", "position", "change", "day", "parent", "name"), holder_rows
+        )
         self.store.insert_many(
             self.t["lines"],
             (
@@ -346,7 +359,12 @@ class BalancesWriter:
 
     def _parent_directory(self) -> dict[str, str | None]:
         if self.parents is None:
-            self.parents = dict(self.store.execute(f"SELECT code, parent FROM {self.t['holders']}"))
+            self.parents = dict(
+                self.store.execute(
+                    f"SELECT code, parent FROM {self.t['holders']} WHERE change = 'registered'"
+                )
+            )
+            self.codes = {holder_id(code).hex: code for code in self.parents}
         return self.parents
 
     def _ancestors(self, holder: str) -> list[str]:

@@ -29,25 +29,8 @@ ANSWERS = DATA / "before-issue-13"
 
 
 def answered(name: str) -> Any:
-    """What the code before issue 13 answered, kept as ``before-issue-13/<name>.json``, with
-    what issue 14 added: two figures in every balance (nothing passed on or received by
-    succession in a ledger from before successions: zero), and ``since`` in a holder's
-    registration as the audit feed shows it (upcast from version 1: None, always existed)."""
-    return _with_succession_figures(
-        json.loads((ANSWERS / f"{name}.json").read_text(encoding="utf-8"))
-    )
-
-
-def _with_succession_figures(answer: Any) -> Any:
-    if isinstance(answer, list):
-        return [_with_succession_figures(item) for item in answer]
-    if isinstance(answer, dict):
-        if "lapsed_vnd" in answer and "available_vnd" in answer:
-            answer = {**answer, "passed_on_vnd": 0, "received_vnd": 0}
-        if answer.get("topic") == "budget_ledger:Holder.Registered":
-            answer = {**answer, "data": {**answer["data"], "since": None}}
-        return {key: _with_succession_figures(value) for key, value in answer.items()}
-    return answer
+    """What the code before issue 13 answered, kept as ``before-issue-13/<name>.json``."""
+    return json.loads((ANSWERS / f"{name}.json").read_text(encoding="utf-8"))
 
 
 # What answers gained since (issue 14): names may be added, never changed or taken away. On a

@@ -7,6 +7,7 @@ import os
 import time
 import uuid
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -16,13 +17,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ledger.application import BudgetLedger, open_ledger
+from ledger.application import HOLDER_TOPICS, BudgetLedger, open_ledger
 from ledger.domain.errors import LedgerError
-from ledger.domain.journal import EFFECTS
-from ledger.domain.movements import MovementRequest
+from ledger.domain.holders import Holder, subtree_of, up_edges
+from ledger.domain.journal import FIGURES, postings
+from ledger.domain.movements import MovementRequest, Succeed
 from ledger.domain.values import LineKey
 from projections.balances.schema import tables
-from projections.queries import descendants, line_balances, subtree_balances
+from projections.queries import line_balances, subtree_balances
 from projections.runner import Projections
 from tests.conftest import POSTGRES_ENVVAR
 from tests.properties.test_random_histories import FUNDING, days, movement, to_request
@@ -46,6 +48,14 @@ step = st.one_of(
     ),
     st.tuples(st.just("disburse"), days, NEWCOMERS, st.none(), st.integers(1, 10**6)),
     st.tuples(st.just("register"), days, st.none(), st.none(), st.none()),
+    # A holder ends into another (refused, as a user's would be, when it cannot).
+    st.tuples(
+        st.just("succeed"),
+        days,
+        st.sampled_from(["504", "505", "5051", "110"]),
+        st.sampled_from(["49", "505", "504", "12"]),
+        st.none(),
+    ),
 )
 QUERY_DAYS = st.integers(min_value=-5, max_value=520).map(
     lambda n: date(2024, 1, 1) + timedelta(days=n)
@@ -57,40 +67,64 @@ def brute_force(
 ) -> dict[LineKey, dict[str, Any]]:
     lines: dict[LineKey, dict[str, Any]] = defaultdict(
         lambda: {
-            "assigned_vnd": 0,
-            "allocated_on_vnd": 0,
-            "disbursed_vnd": 0,
-            "lapsed_vnd": 0,
+            **dict.fromkeys(FIGURES, 0),
             "extended_vnd": 0,
             "deadline": None,
         }
     )
     clock = None
-    for _, recorded in journal:
+    for position, recorded in journal:
         clock = recorded["timestamp"] if clock is None else max(clock, recorded["timestamp"])
-        keys = [LineKey(**touched["line"]) for touched in recorded["lines"]]
-        for key in keys:
-            lines[key]  # every line touched exists, even with nothing yet counted
+        for touched in recorded["lines"]:
+            lines[LineKey(**touched["line"])]  # every line touched exists, even with nothing yet
         if known_at is not None and clock > known_at:
             continue
-        request = recorded["request"]
-        if date.fromisoformat(request["effective_date"]) > as_of:
+        for posting in postings(position, recorded):
+            if posting.effective_date > as_of:
+                continue
+            for name, change in posting.changes.items():
+                lines[posting.line][name] += change
+        if date.fromisoformat(recorded["request"]["effective_date"]) > as_of:
             continue
-        for effect, key in zip(EFFECTS[recorded["action"]], keys, strict=True):
-            for name, unit in effect.items():
-                lines[key][name] += unit * recorded["amount_vnd"]
         if recorded["action"] == "extend":
-            lines[keys[0]]["extended_vnd"] = recorded["amount_vnd"]
-            lines[keys[0]]["deadline"] = date.fromisoformat(request["until"])
+            key = LineKey(**recorded["lines"][0]["line"])
+            lines[key]["extended_vnd"] = recorded["amount_vnd"]
+            lines[key]["deadline"] = date.fromisoformat(recorded["request"]["until"])
+        for touched in recorded["lines"]:
+            extension = touched.get("extension")
+            if extension is not None:
+                key = LineKey(**touched["line"])
+                lines[key]["extended_vnd"] = extension["extended_vnd"]
+                lines[key]["deadline"] = date.fromisoformat(extension["until"])
     for key, figures in lines.items():
         figures["available_vnd"] = (
             figures["assigned_vnd"]
             - figures["allocated_on_vnd"]
             - figures["disbursed_vnd"]
             - figures["lapsed_vnd"]
+            - figures["passed_on_vnd"]
         )
         figures["deadline"] = figures["deadline"] or key.base_deadline
     return lines
+
+
+def holder_lives(ledger: BudgetLedger) -> Callable[[datetime | None], dict[str, Holder]]:
+    """Every holder as known at a time (None: now), replayed from its own events."""
+    events = [
+        ledger.mapper.to_domain_event(notification)
+        for notification in ledger.recorder.select_notifications(
+            start=1, limit=100_000, topics=HOLDER_TOPICS
+        )
+    ]
+
+    def known(at: datetime | None) -> dict[str, Holder]:
+        found: dict[Any, Any] = {}
+        for event in events:
+            if at is None or event.timestamp <= at:
+                found[event.originator_id] = event.mutate(found.get(event.originator_id))
+        return {holder.code: holder for holder in found.values()}
+
+    return known
 
 
 def fresh_database(store: str, tmp: str) -> tuple[str, Any]:
@@ -131,6 +165,19 @@ def record_step(
         code, parent = LATE_HOLDER
         ledger.register_holder(code, "Ban QLDA", "agency", parent, actor="t")
         return None
+    if action == "succeed":
+        try:
+            succession = Succeed(
+                movement_id=f"s{number}",
+                effective_date=day,
+                from_holders=(holder,),
+                to_holder=other,
+                decision="NQ",
+            )
+            ledger.record(succession, actor="hypothesis")
+        except LedgerError:
+            pass
+        return None
     holder, _, project = (holder or "").partition(":")
     if isinstance(other, str):
         other = other.partition(":")[0]
@@ -148,6 +195,7 @@ def check_against_brute_force(
     projections: Projections,
     journal: list[tuple[int, dict[str, Any]]],
     queries: list[tuple[date, int]],
+    lives: Callable[[datetime | None], dict[str, Holder]],
 ) -> None:
     """Every line's figures and the subtrees of every holder, brute force against the read
     model, at each (date, pick of a known-at time)."""
@@ -169,9 +217,10 @@ def check_against_brute_force(
         assert set(got) == set(expected)
         for key, figures in expected.items():
             assert {n: got[key][n] for n in figures} == figures, (key, as_of, known_at)
-        reader = projections.reader()
+        known = lives(known_at)
         for holder in ("TW", "49", "12", "505", "504", LATE_HOLDER[0]):
-            members = descendants(reader, holder)
+            # The tree as it stood on the date, as known then, through successions.
+            members = subtree_of(up_edges(known, as_of).items(), holder)
             rows = {
                 (row["program"], row["kind"], row["source"], row["year"]): row
                 for row in subtree_balances(projections, holder, {}, as_of, known_at)
@@ -188,6 +237,14 @@ def check_against_brute_force(
                 for name in ("disbursed_vnd", "lapsed_vnd", "available_vnd"):
                     got_figure = rows[group][name] if group in rows else 0
                     assert got_figure == sum(f[name] for f in inside), (holder, group, name)
+                if group in rows:
+                    row = rows[group]
+                    assert row["available_vnd"] == (
+                        row["assigned_vnd"]
+                        - row["disbursed_vnd"]
+                        - row["lapsed_vnd"]
+                        - row["passed_on_vnd"]
+                    )
 
 
 @pytest.mark.parametrize("store", ["sqlite", "postgres"])
@@ -218,9 +275,9 @@ def test_read_model_equals_brute_force_at_any_date_and_time(
         # history: copied at once by a catch-up, after indexing by a rebuild.
         projections.catch_up(batch_events_max=batch)
         journal = list(ledger.journal())
-        check_against_brute_force(projections, journal, queries)
+        check_against_brute_force(projections, journal, queries, holder_lives(ledger))
         projections.rebuild(batch_events_max=batch)
-        check_against_brute_force(projections, journal, queries)
+        check_against_brute_force(projections, journal, queries, holder_lives(ledger))
     finally:
         if projections is not None:
             projections.close()
@@ -443,24 +500,36 @@ def test_a_leaf_that_gets_a_child_later_has_its_child_in_its_subtree(
         ("allocate", date(2024, 2, 1), "505", "5051", 2000),
         ("disburse", date(2024, 4, 1), "5051", None, 500),
         ("disburse", date(2024, 3, 1), "505", None, 70),
+        # Then the agency and a district end into others: the trees of later days differ.
+        ("succeed", date(2024, 4, 15), "5051", "505", None),
+        ("succeed", date(2024, 4, 20), "504", "49", None),
+        ("disburse", date(2024, 2, 1), "504", None, 30),  # late, before 504 ended
     ]
     for number, step_ in enumerate(later, start=100):
         record_step(stored_ledger, number, step_, [])
+    assert stored_ledger.get_holder("504").successor == "49"
+    assert stored_ledger.get_holder("5051").successor == "505"
     journal = list(stored_ledger.journal())
     queries = [
         (day, pick)
-        for day in (date(2024, 1, 1), date(2024, 2, 15), date(2024, 3, 15), date(2024, 5, 1))
+        for day in (
+            date(2024, 1, 1),
+            date(2024, 2, 15),
+            date(2024, 3, 15),
+            date(2024, 4, 15),
+            date(2024, 5, 1),
+        )
         for pick in range(1, len(journal) + 1)
     ]
     projections = Projections(stored_ledger, database)
     try:
         projections.catch_up(batch_events_max=2)
         reader = projections.reader()
-        [(node, *_)] = reader.subtree_groups("505", {})
+        [(_, node, *_)] = reader.subtree_nodes(["505"], {})
         assert node not in {line[0] for line in reader.lines({})}
-        check_against_brute_force(projections, journal, queries)
+        check_against_brute_force(projections, journal, queries, holder_lives(stored_ledger))
         projections.rebuild(batch_events_max=2)
-        check_against_brute_force(projections, journal, queries)
+        check_against_brute_force(projections, journal, queries, holder_lives(stored_ledger))
         rows = subtree_balances(projections, "505", {}, date(2024, 5, 1), None)
         assert rows[0]["disbursed_vnd"] == 1000 + 500 + 70
     finally:

@@ -168,3 +168,35 @@ def test_a_movement_posting_on_two_days_of_a_line_writes_one_version_of_each_blo
     assert [row for row in rows.eras if row[:3] == (3, ERA, 12)] == [
         (3, ERA, 12, 200 - 15, 0, 15, 0, 85, 85)
     ]
+
+
+def test_a_movement_posting_on_two_days_of_a_node_writes_each_block_and_era_once() -> None:
+    # A payment recorded late on a line whose holder has since ended: the payment on its
+    # day, and what passed on at the end changing with it, on a later day of the same block
+    # and era, in one movement (one version).
+    passed_on = "budget_ledger:BudgetLine.PassedOn"
+    paid_day = ERA * ERA_DAYS + 3
+    ended_day = paid_day + 10
+    fold_ = Fold()
+    fold(posting(1, ADJUSTED, "A", 1000, day=paid_day - 1), into=fold_)
+    rows = fold(
+        posting(2, DISBURSED, "A", 300, day=paid_day, movement="late"),
+        posting(3, passed_on, "A", -300, day=ended_day, movement="late"),
+        into=fold_,
+    )
+    block = paid_day // BLOCK_DAYS
+    assert [row[:3] for row in rows.days] == [
+        (1, block, paid_day),
+        (3, block, paid_day),
+        (1, block, ended_day),
+        (3, block, ended_day),
+    ]
+    # assigned 1000, disbursed 300, passed on -300: once per node, with both changes.
+    assert rows.blocks == [
+        (1, block, 3, 1000, 0, 300, 0, -300, 0),
+        (3, block, 3, 1000, 0, 300, 0, -300, 0),
+    ]
+    assert rows.eras == [
+        (1, ERA, 3, 1000, 0, 300, 0, -300, 0),
+        (3, ERA, 3, 1000, 0, 300, 0, -300, 0),
+    ]
