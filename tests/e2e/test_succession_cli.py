@@ -116,12 +116,6 @@ def test_nothing_effective_from_the_day_is_recorded_on_an_ended_holder(
     assert state(books) == before
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="core: the balances read model writes the late payment's two postings on one line "
-    "(Disbursed, then PassedOn of -1 tỷ) at one (node, block, position): UNIQUE constraint "
-    "failed: balances_blocks (projections/balances/writer.py); the ledger records it",
-)
 def test_a_movement_before_the_day_is_still_recorded_on_the_ended_holder(books: Cli) -> None:
     books.run("units", "succeed", "505", "--into", "49", "--date", DAY, "--decision", DECISION)
     books.disburse("505", TY, voucher="KB late", date="2024-06-30")
