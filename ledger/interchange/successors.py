@@ -4,9 +4,11 @@ Read here, every row checked, into what a reorganisation records (``reorganise.p
 that is wrong is a ``BadRow`` naming its column and what to do, and a list with one records
 nothing.
 
-The list maps each old commune to one successor. A commune given twice with two different
-successors (part of it went elsewhere) is a bad row: a split is a succession to one successor
-followed by the reallocations the dividing decision orders (README.md).
+The old district may be left blank (both cells): a list made after 2025, when districts were
+gone, names communes under their provinces. The list maps each old commune to one successor.
+A commune given twice with two different successors (part of it went elsewhere) is a bad row:
+a split is a succession to one successor followed by the reallocations the dividing decision
+orders (README.md).
 
 ``SHIPPED``: the 2025 list for Lai Châu (106 communes into 38) and Quảng Nam's nine mountain
 districts (into Đà Nẵng), from the Statistics Office's list as packaged in the MIT-licensed
@@ -89,6 +91,8 @@ def read_successors(source: Source) -> tuple[Successors, list[BadRow]]:
             _add(found, number, units, bad)
         if len(bad) >= ERRORS_MAX:
             break
+    if found.rows == 0:
+        raise InvalidInput("the list has no rows; give one row per old commune", field="file")
     if len(bad) < ERRORS_MAX:
         bad += _roles(found)
     return found, sorted(bad, key=lambda b: b.row)
@@ -140,6 +144,11 @@ def _units(number: int, cells: dict[str, str], bad: list[BadRow]) -> list[tuple[
     units: list[tuple[str, str]] = []
     before = len(bad)
     for code_column, name_column in UNITS:
+        if code_column == "old_district_code" and not (
+            cells.get(code_column) or cells.get(name_column)
+        ):
+            units.append(("", ""))  # none: a list after 2025, when districts were gone
+            continue
         try:
             code = check_code(cells.get(code_column, ""), field=code_column)
         except LedgerError as error:
@@ -165,20 +174,24 @@ def _add(found: Successors, number: int, units: list[tuple[str, str]], bad: list
     checks = [
         (found.old_provinces, Unit(province, province_name, None, new_province, number)),
         (found.old_districts, Unit(district, district_name, province, new_province, number)),
-        (found.old_communes, Unit(commune, commune_name, district, new_commune, number)),
+        (
+            found.old_communes,
+            Unit(commune, commune_name, district or province, new_commune, number),
+        ),
         (found.new_provinces, Unit(new_province, new_province_name, None, None, number)),
         (found.new_communes, Unit(new_commune, new_commune_name, new_province, None, number)),
     ]
     problems = [
         BadRow(number, column, problem)
         for (table, unit), (column, _) in zip(checks, UNITS, strict=True)
-        if (problem := _disagreement(table.get(unit.code), unit, column)) is not None
+        if unit.code and (problem := _disagreement(table.get(unit.code), unit, column))
     ]
     if problems:
         bad += problems
         return
     for table, unit in checks:
-        table.setdefault(unit.code, unit)
+        if unit.code:
+            table.setdefault(unit.code, unit)
     olds = found.new_communes[new_commune].olds
     if commune not in olds:
         olds.append(commune)

@@ -246,3 +246,28 @@ def test_the_shipped_list_makes_lai_chau_38_communes(stored_ledger: BudgetLedger
     assert holders["12"].ended_on is None
     again = reorganise(ledger, SHIPPED, day=D, decision=DECISION, actor="t")
     assert (again.recorded, again.already) == (0, done.successions)
+
+
+def test_successions_chain_into_a_later_list_without_districts(
+    stored_ledger: BudgetLedger, tmp_path: Path
+) -> None:
+    """Units below standard merge again from 2026: a later list names no districts."""
+    ledger = stored_ledger
+    old_books(ledger)
+    run(ledger, write(tmp_path / "2025.csv", LIST))
+    later = [
+        ("91", "Tỉnh A B", "", "", "91101", "Xã Một Hai", "91", "Tỉnh A B", "91101", "Xã Một Hai"),
+        ("91", "Tỉnh A B", "", "", "91205", "Xã Ba Bốn", "91", "Tỉnh A B", "91101", "Xã Một Hai"),
+    ]  # fmt: skip
+    day = date(2026, 1, 1)
+    done = reorganise(
+        ledger, write(tmp_path / "2026.csv", later), day=day, decision="NQ 2", actor="t"
+    )
+    assert (done.bad, done.recorded, done.registered, done.lines_passed) == ([], 1, 0, 1)
+    assert available(ledger, line("91101")) == (80 + 30) * TY
+    holders = ledger.holders()
+    assert (holders["91205"].ended_on, holders["91205"].successor) == (day, "91101")
+    # 91201 ended into 91205, which ended into 91101: it sits under 91101 from then on.
+    assert ledger.tree_on(day)["91201"] == "91101"
+    assert ledger.tree_on(date(2025, 12, 31))["91201"] == "91205"
+    assert check_ledger(ledger.journal(), ledger.replay_lines()) == []

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from datetime import date
 
+import pytest
+
+from ledger.domain.errors import InvalidInput
 from ledger.interchange.reorganise import successions
 from ledger.interchange.successors import COLUMNS, read_successors
 
@@ -105,3 +108,8 @@ def test_a_code_that_ends_is_never_a_successor() -> None:
     found = bad_of(*GOOD, again, back)
     assert (6, "new_commune_code") in found
     assert (7, "new_province_code") in found
+
+
+def test_a_list_without_rows_is_refused() -> None:
+    with pytest.raises(InvalidInput, match="no rows"):
+        read_successors([])
