@@ -95,6 +95,7 @@ def reorganise(
     steps = successions(found, day, text, bad)
     outcome.successions = len(steps)
     if bad:
+        bad.sort(key=lambda b: b.row)
         return outcome
     recorder: Any = ledger.recorder
     try:
@@ -112,7 +113,6 @@ def reorganise(
     # Once committed: a line that took many postings here would replay them all on its
     # next read.
     ledger.snapshot(many)
-    outcome.bad.sort(key=lambda b: b.row)
     return outcome
 
 
@@ -393,10 +393,14 @@ class _Tree:
         self._bad(
             unit,
             column,
-            f"{unit.code} is registered as a {holder.level} ({holder.name}), not a {level}; "
+            f"{unit.code} is registered as {_a(holder.level)} ({holder.name}), not a {level}; "
             "check the code",
         )
         return False
 
     def _bad(self, unit: Unit, column: str, reason: str) -> None:
         self.outcome.bad.append(BadRow(unit.row, column or None, reason))
+
+
+def _a(level: str) -> str:
+    return f"an {level}" if level[0] in "aeiou" else f"a {level}"

@@ -271,3 +271,17 @@ def test_successions_chain_into_a_later_list_without_districts(
     assert ledger.tree_on(day)["91201"] == "91101"
     assert ledger.tree_on(date(2025, 12, 31))["91201"] == "91205"
     assert check_ledger(ledger.journal(), ledger.replay_lines()) == []
+
+
+def test_a_code_the_ledger_holds_at_another_level_is_a_bad_row(
+    stored_ledger: BudgetLedger, tmp_path: Path
+) -> None:
+    old_books(stored_ledger)
+    stored_ledger.register_holder("92101", "Ban quản lý dự án", "agency", "TW", actor="t")
+    before = state(stored_ledger)
+    done = run(stored_ledger, write(tmp_path / "list.csv", LIST))
+    assert [(bad.row, bad.field) for bad in done.bad] == [(5, "old_commune_code")]
+    assert (
+        "92101 is registered as an agency (Ban quản lý dự án), not a commune" in done.bad[0].reason
+    )
+    assert state(stored_ledger) == before
