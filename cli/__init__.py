@@ -16,6 +16,7 @@ from cli import (
     programs,
     projections,
     reads,
+    reorganise,
     report,
     serve,
     tokens,
@@ -63,3 +64,4 @@ for command in (
     serve.serve,
 ):
     main.add_command(command)
+holders.holders.add_command(reorganise.reorganise_command)

@@ -612,10 +612,12 @@ class BudgetLedger(Application[UUID]):
         actor: str,
         at: datetime,
         held: dict[UUID, Any] | None = None,
+        line_keys: dict[str, set[LineKey]] | None = None,
     ) -> list[Any]:
         """Read, check and change the aggregates of one movement; save nothing. ``held``: a
-        batch's own aggregates, read before the store's (see ``Batch``)."""
-        books = _Books(self, held, actor)
+        batch's own aggregates, read before the store's (see ``Batch``); ``line_keys``: a
+        batch's index of every line by holder, if it read one."""
+        books = _Books(self, held, actor, line_keys)
         day = request.effective_date
         check_alive(books, [key.holder for key in request.named_lines()], day)
         posted = request.post(books, at)
@@ -901,9 +903,16 @@ class _Books:
     aggregate up to the store's version, or a batch's own copy (``held``)."""
 
     def __init__(
-        self, ledger: BudgetLedger, held: dict[UUID, Any] | None = None, actor: str = ""
+        self,
+        ledger: BudgetLedger,
+        held: dict[UUID, Any] | None = None,
+        actor: str = "",
+        line_keys: dict[str, set[LineKey]] | None = None,
     ) -> None:
         self.ledger = ledger
+        # Every line's key by holder, read once by a batch (``Batch.index_lines``), or None:
+        # each succession then scans the keys of every line in the log.
+        self.line_keys = line_keys
         # The aggregates this movement read: a line it touches twice (a succession passing
         # two holders' lines to one) is one object. A batch's own held aggregates, if any.
         self.held: dict[UUID, Any] = held if held is not None else {}
@@ -952,6 +961,8 @@ class _Books:
         return holder
 
     def line_keys_of(self, holders: list[str]) -> list[LineKey]:
+        if self.line_keys is not None:
+            return sorted(key for code in set(holders) for key in self.line_keys.get(code, ()))
         wanted = set(holders)
         return [key for key in self.ledger.list_line_keys() if key.holder in wanted]
 
@@ -959,7 +970,10 @@ class _Books:
         return self.ledger._existing_line(key, self.held)
 
     def line_or_open(self, key: LineKey, at: datetime) -> BudgetLine:
-        if key.holder in self.registered:  # registered by this movement: no lines yet
+        # A holder registered by this movement has no lines yet; with a batch's index, a key
+        # it does not list has none either (the batch holds the write lock): no read.
+        unknown = self.line_keys is not None and key not in self.line_keys.get(key.holder, ())
+        if key.holder in self.registered or unknown:
             line = self.held.get(key.line_id)
             if line is None:
                 line = self.held[key.line_id] = BudgetLine.open(key, recorded_at=at)
@@ -979,15 +993,31 @@ class Batch:
     def __init__(self, ledger: BudgetLedger) -> None:
         self.ledger = ledger
         self.aggregates: dict[UUID, Any] = {}
+        # Every line's key by holder (``index_lines``), kept up to date as lines open.
+        self.line_keys: dict[str, set[LineKey]] | None = None
 
     def plan(self, request: MovementRequest, *, actor: str, at: datetime) -> list[Any]:
         """Check one movement against the batch's aggregates and change them; returns every
         aggregate it changed (the Movement first), whose pending events the caller saves or
         drops. Raises a LedgerError, as record() would."""
-        aggregates = self.ledger._plan(request, check_actor(actor), at, self.aggregates)
+        aggregates = self.ledger._plan(
+            request, check_actor(actor), at, self.aggregates, self.line_keys
+        )
         for aggregate in aggregates[1:]:
             self.aggregates[aggregate.id] = aggregate
+            if self.line_keys is not None and isinstance(aggregate, BudgetLine):
+                self.line_keys.setdefault(aggregate.key.holder, set()).add(aggregate.key)
         return aggregates
+
+    def index_lines(self) -> None:
+        """Read the key of every line in the log once, by holder, for the successions this
+        batch plans: a succession finds its holders' lines here, not by scanning every
+        line's key in the log (which, for a reorganisation of thousands of communes, is a
+        scan per succession). Only under the write lock: a line opened by another writer
+        after the index was read would be missed."""
+        self.line_keys = {}
+        for key in self.ledger.list_line_keys():
+            self.line_keys.setdefault(key.holder, set()).add(key)
 
     def load(self, aggregate_ids: list[UUID]) -> None:
         """Read these aggregates (those not held yet) into the batch, each from its latest
