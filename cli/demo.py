@@ -42,8 +42,10 @@ def default_demo_database() -> str:
 )
 @pass_session
 def demo(session: Session, database: str | None) -> None:
-    """Load a small realistic data set (Quảng Nam's mountain districts, two programs, 2024)
-    and print its balances. Loading it again records nothing twice."""
+    """Load a small realistic data set (Quảng Nam's mountain districts and Lai Châu, two
+    programs, 2024; their 2025, reorganised on 1/7/2025 into Đà Nẵng and Lai Châu's new
+    communes; the merged program's 2026) and print a progress report. Loading it again
+    records nothing twice."""
     database = database or default_demo_database()
     with refusals():
         services = session.open(database, create=True)
@@ -74,5 +76,10 @@ def demo(session: Session, database: str | None) -> None:
             "balance --holder 12 --subtree --as-of 2024-09-17 --year 2024",
             "history --holder 505 --program GNBV --kind DTPT",
             "history --decision 'QĐ 1850/QĐ-UBND 20/08/2024'",
+            "units list --as-of 2025-06-30",
+            "units show 505",
+            "report progress --holder 48 --as-of 2025-12-31 --unit ty",
+            "report progress --holder 48 --as-of 2024-12-31 --restated --unit ty",
+            "balance --holder 48 --subtree --program MTQG2635 --year 2026",
         ):
             click.echo(f"  budget-ledger {example} --database {database}")

@@ -697,10 +697,9 @@ class BudgetLedger(Application[UUID]):
         aggregates: list[Any] = []
         books = _Books(self, None, actor)
         for key in self.list_line_keys(year=year):
-            if key.base_deadline > day or books.holder(key.holder).ended_by(day):
-                continue  # an ended holder's line holds nothing from its end
-            line = books.existing_line(key)
-            if line.lapsable_vnd(day) <= 0:
+            if key.base_deadline > day or books.holder(key.holder).ended_on is not None:
+                # A holder that ended passed its lines on whole, their extensions with them:
+                # what they could no longer pay lapses on its successor's lines.
                 continue
             request = Lapse(
                 movement_id=_close_year_movement_id(key, day),
@@ -708,9 +707,13 @@ class BudgetLedger(Application[UUID]):
                 line=key,
                 note=f"close-year {year} on {day.isoformat()}",
             )
+            if books.movement(request.movement_id) is not None:
+                continue  # lapsed by close-year on this day already
+            line = books.existing_line(key)
+            if line.lapsable_vnd(day) <= 0:
+                continue
             amount = line.lapse(request.movement_id, day, at)
-            # A line whose holder ends later passes on less (see succession.settle).
-            touched = [line, *settle(books, [line], request.movement_id, at)]
+            touched = [line]
             aggregates += [self._movement(request, actor, amount, touched, at), *touched]
         return list({id(aggregate): aggregate for aggregate in aggregates}.values())
 

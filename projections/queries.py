@@ -94,7 +94,8 @@ def scope_of(projections: Projections, tree: Tree, holder: str, *, by_child: boo
     when ``by_child``) and the nodes that add up to them."""
 
     def compute() -> Scope:
-        labels = members(tree.edges, holder, by_child=by_child)
+        ended = {code for code, life in tree.holders.items() if life.ended_by(tree.day)}
+        labels = members(tree.edges, holder, by_child=by_child, ended=ended)
         return Scope(labels, *cover(labels, tree.holders))
 
     return projections.trees.remember((*tree.key, tree.day, holder, by_child), compute)

@@ -14,7 +14,7 @@ predecessor province (see docs/projections.md, "Reading through the reorganisati
 from __future__ import annotations
 
 from bisect import bisect_right
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Container, Iterable, Mapping
 from datetime import date
 from typing import Any, TypeVar
 
@@ -100,17 +100,25 @@ def root_of(edges: Mapping[str, str | None]) -> str | None:
 
 
 def members(
-    edges: Mapping[str, str | None], scope: str, *, by_child: bool = False
+    edges: Mapping[str, str | None],
+    scope: str,
+    *,
+    by_child: bool = False,
+    ended: Container[str] = (),
 ) -> dict[str, str]:
     """``scope``'s subtree on the tree's day, each member with its label: ``scope`` for all,
-    or (``by_child``) the child of ``scope`` it lies under (``scope`` itself for ``scope``)."""
+    or (``by_child``) the child of ``scope`` it lies under (``scope`` itself for ``scope``).
+    A holder ``ended`` by the tree's day is no row of its own: it counts in the row of the
+    holder it passed to (a district ended into its province counts in the province's own
+    row, an old commune in its new commune's row), since it no longer exists on that day."""
     found = subtree_of(edges.items(), scope)
     if not by_child:
         return dict.fromkeys(found, scope)
     labels = {scope: scope}
     for code in found - {scope}:
         chain = ancestors(code, edges.__getitem__)
-        labels[code] = chain[chain.index(scope) - 1]
+        below = [holder for holder in chain[: chain.index(scope)] if holder not in ended]
+        labels[code] = below[-1] if below else scope
     return labels
 
 

@@ -20,9 +20,12 @@ from datetime import date, timedelta
 from typing import Any
 
 from ledger.application import BudgetLedger
-from ledger.demo import seed000
+from ledger.demo import seed000, year2025
+from ledger.domain.errors import InvalidInput
 from ledger.domain.movements import Disburse, MovementRequest, movement
 from ledger.domain.values import LineKey
+from ledger.interchange.reorganise import reorganise
+from ledger.interchange.successors import SHIPPED
 
 TY = 10**9  # one tỷ đồng
 NOTE = "demo data (synthetic amounts)"
@@ -195,12 +198,41 @@ def extension_movements() -> Iterator[MovementRequest]:
 
 
 def load(ledger: BudgetLedger, *, actor: str) -> tuple[int, int]:
-    """Load the demo; returns (movements recorded now, movements already there)."""
-    for code, name, level, parent in [*HOLDERS, *seed000.HOLDERS]:
+    """Load the demo; returns (movements recorded now, movements already there): 2024, then
+    2025 up to the reorganisation of 1/7/2025 from the shipped list of successors, the rest
+    of 2025, and the merged program's 2026 (ledger/demo/year2025.py)."""
+    for code, name, level, parent in [*HOLDERS, *year2025.MORE_HOLDERS, *seed000.HOLDERS]:
         ledger.register_holder(code, name, level, parent, actor=actor)
-    recorded = replayed = 0
-    for request in [*movements(), *extension_movements(), *seed000.movements()]:
-        _, was_replayed = ledger.record(request, actor=actor)
-        replayed += was_replayed
-        recorded += not was_replayed
-    return recorded, replayed
+    counts = [0, 0]
+
+    def record(requests: Iterator[MovementRequest]) -> None:
+        for request in requests:
+            _, was_replayed = ledger.record(request, actor=actor)
+            counts[was_replayed] += 1
+
+    record(movements())
+    record(extension_movements())
+    record(seed000.movements())
+    record(year2025.before_reorganisation())
+    # What 2023 and 2024 lines could no longer pay returns to the budget (their extended
+    # parts stay), before the reorganisation passes the rest on.
+    for year in (2023, 2024):
+        lapsed = ledger.close_year(year, year2025.YEAR_CLOSED_ON, actor=actor)
+        counts[0] += len(lapsed)
+    outcome = reorganise(
+        ledger,
+        SHIPPED,
+        day=year2025.REORGANISED_ON,
+        decision=year2025.REORGANISATION,
+        actor=actor,
+    )
+    if outcome.bad:
+        raise InvalidInput(f"the demo's reorganisation was refused: {outcome.bad[0]}")
+    counts[0] += outcome.recorded
+    counts[1] += outcome.already
+    record(year2025.late_june_payment())
+    record(year2025.after_reorganisation())
+    code, name = year2025.MERGED_PROGRAM
+    ledger.register_program(code, name, 2026, 2035, year2025.MERGED_DECISION, actor=actor)
+    record(year2025.year_2026())
+    return counts[0], counts[1]

@@ -2,9 +2,9 @@
 
 - 2025: Quảng Nam's nine mountain districts get their 2025 plan and pay through the first
   half of the year; Nam Giang's (510) 2024 investment funds are extended into 2025.
-- 1/7/2025: the shipped list of successors (ledger/demo/data/admin-units-2025-successors.csv)
-  reorganises those districts into Đà Nẵng (48) and Lai Châu (12) into its new communes; each
-  district's lines pass to the new province with their extensions (``REORGANISATION``).
+- 1/7/2025: the shipped list of successors (ledger/interchange/data/, ``successors.SHIPPED``)
+  reorganises those districts and their communes into Đà Nẵng (48), and Lai Châu (12) into its
+  new communes; each district's lines pass to its province with their extensions.
 - A June payment of Đông Giang (505) confirmed by the treasury in July: recorded after the
   succession, dated before it, so what Đông Giang passed on shrinks by it.
 - Đà Nẵng allocates what it received to new communes, which pay until November; it pays
@@ -29,7 +29,12 @@ TY = 10**9
 MILLION = 10**6
 NOTE = "demo data (synthetic amounts)"
 REORGANISED_ON = date(2025, 7, 1)
-REORGANISATION = "NQ 1645/NQ-UBTVQH15 (Đà Nẵng), NQ 1670/NQ-UBTVQH15 (Lai Châu)"
+# The day the demo closes 2023 and 2024 (``budget-ledger close-year``): after the ordinary
+# deadline of 31/1/2025 and Nam Giang's extension, before the reorganisation.
+YEAR_CLOSED_ON = date(2025, 2, 3)
+REORGANISATION = (
+    "NQ 202/2025/QH15; NQ 1670/NQ-UBTVQH15 (Lai Châu) và NQ của UBTVQH về xã, phường TP Đà Nẵng"
+)
 # The three mountain districts of seed 002 not in the 2024 demo, registered for 2025.
 MORE_HOLDERS = [
     ("509", "Huyện Quế Sơn", "district", "49"),

@@ -147,10 +147,10 @@ def test_a_province_s_subtree_is_the_same_before_and_after_its_districts_end_int
     assert figures(lines["505"]) == (100, 0, 100, 0, 0)
     assert figures(lines["49"]) == (460, 30, 0, 160, 230)
     assert lines["49"]["allocated_on_vnd"] == 200 * TY
-    # Progress: the districts' rows keep what they paid before D; the total is the union's.
+    # Progress: from D the districts no longer exist; what they had and paid counts in the
+    # province's own row, and the total is the union's.
     assert progress_rows(projections, "49", AFTER) == {
-        "49": (260, 30),
-        "504": (40, 40),
+        "49": (300, 70),
         "TOTAL": (300, 70),
     }
     assert progress_rows(projections, "49", BEFORE) == {
@@ -349,7 +349,9 @@ def test_extended_money_that_moves_is_counted_once_before_and_after_a_succession
     projections = services.current_projections()
     after = extended(AFTER)
     assert after["TOTAL"] == (100, 60, 60.0)
-    assert after["49"] == (40, 0, 0.0)  # what 504 had left of its extension, passed on
-    assert after["505"] == (60, 60, 100.0)
+    # The districts no longer exist: their extended money (504's 40 left, passed on; 505's
+    # 60, paid) counts in the province's own row.
+    assert after["49"] == (100, 60, 60.0)
+    assert "505" not in after and "504" not in after
     [line] = line_balances(projections, {"holder": "49", "year": 2024}, AFTER, None)
     assert (line["extended_vnd"], line["deadline"]) == (40 * TY, until)

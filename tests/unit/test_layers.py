@@ -13,7 +13,7 @@ MAY_IMPORT = {
     "ledger/domain": set(),
     "ledger/storage": {"ledger.domain"},
     "ledger/interchange": {"ledger.domain", "ledger.application", "ledger.storage"},
-    "ledger/demo": {"ledger.domain", "ledger.application"},
+    "ledger/demo": {"ledger.domain", "ledger.application", "ledger.interchange"},
     "projections": {"ledger"},
     "api": {"ledger", "projections"},
     "cli": {"ledger", "projections", "api"},

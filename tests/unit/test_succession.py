@@ -388,3 +388,19 @@ def test_a_late_payment_under_an_extension_passed_on_takes_it_back(
     assert (old["disbursed_vnd"], old["passed_on_vnd"], old["extended_vnd"]) == (30, 70, 30)
     assert (province["received_vnd"], province["extended_vnd"]) == (70, 70)
     assert check(extended.journal(), extended.replay_lines()) == []
+
+
+def test_close_year_leaves_an_ended_holder_s_lines_to_its_successor(
+    extended: BudgetLedger,
+) -> None:
+    # 505's 50 was never extended; 504's 100 was. 505 ends into 49 on 1/7/2025, and then
+    # 2024 is closed as of 3/2/2025 (recorded late): nothing lapses on 505's line (it passed
+    # on whole); run again, nothing more.
+    succeed(extended, "505", into="49")
+    extended.close_year(2024, date(2025, 2, 3), actor="tester")
+    assert figures(extended, DONG_GIANG)["lapsed_vnd"] == 0
+    assert figures(extended, TAY_GIANG)["available_vnd"] == 100  # extended: kept
+    before = everything(extended)
+    assert extended.close_year(2024, date(2025, 2, 3), actor="tester") == []
+    assert everything(extended) == before
+    assert check(extended.journal(), extended.replay_lines()) == []
