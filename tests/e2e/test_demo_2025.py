@@ -5,6 +5,8 @@ beside 2025), and the merged program's 2026 lines."""
 
 from __future__ import annotations
 
+import shlex
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -80,3 +82,15 @@ def test_the_merged_program_holds_2026(demo: Cli) -> None:
     ntm_2026 = ("--program", "NTM", "--kind", "DTPT", "--source", "NSTW", "--year", "2026")
     refused = demo.adjust("TW", 1, decision="QĐ thử", date="2026-01-05", line=ntm_2026, expect=1)
     assert "MTQG2635" in refused.output
+
+
+def test_the_readme_s_reading_across_commands_run_on_the_demo(demo: Cli) -> None:
+    text = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    section = text.split("### Reading across it, on the demo", 1)[1]
+    block = section.split("```sh", 1)[1].split("```", 1)[0]
+    commands = [line.split("#", 1)[0] for line in block.splitlines() if line.strip()]
+    assert len(commands) == 6
+    for command in commands:
+        words = shlex.split(command)
+        assert words[0] == "budget-ledger"
+        demo.run(*words[1:])
