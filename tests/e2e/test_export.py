@@ -51,6 +51,13 @@ def balances(cli: Cli, day: date, **filters: Option) -> list[dict[str, Any]]:
     return cli.balance(as_of=day.isoformat(), **filters)
 
 
+def touched(row: dict[str, Any]) -> bool:
+    """Whether a balance row's line had any movement by its date (the demo's lines of later
+    plan years are listed at zero before their first movement, which no export row shows)."""
+    figures = ("assigned_vnd", "allocated_on_vnd", "disbursed_vnd", "lapsed_vnd")
+    return any(int(row[name]) for name in figures)
+
+
 def identity(row: dict[str, Any]) -> tuple[str, ...]:
     names = ("program", "kind", "source", "year", "holder", "project")
     return tuple(str(row[name] or "") for name in names)
@@ -77,7 +84,11 @@ def test_movements_as_csv_and_xlsx_sum_to_the_balances(demo: Cli, tmp_path: Path
     assert rows and all(row["Đơn vị"] == "505" for row in rows)
     assert all(date.fromisoformat(row["Ngày hiệu lực"]) <= day for row in rows)
     assert {row["Tên đơn vị"] for row in rows} == {"Huyện Đông Giang"}
-    expected = {identity(row): row["available_vnd"] for row in balances(demo, day, holder="505")}
+    expected = {
+        identity(row): row["available_vnd"]
+        for row in balances(demo, day, holder="505")
+        if touched(row)
+    }
     assert available_from_movements(rows, _names()) == expected
 
     path = tmp_path / "movements.xlsx"
@@ -193,7 +204,9 @@ def test_the_fiscal_data_package_reads_back_to_the_balances(
     names |= {"available_change_vnd": "available_change_vnd"}
     names |= {"available_after_vnd": "available_after_vnd"}
     from_movements = available_from_movements(tables["movements"], names)
-    assert from_movements == {key: row["available_vnd"] for key, row in expected.items()}
+    assert from_movements == {
+        key: row["available_vnd"] for key, row in expected.items() if touched(row)
+    }
     assert all(row["recorded_at"].endswith("Z") for row in tables["movements"])
 
 
