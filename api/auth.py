@@ -5,7 +5,7 @@ whose tokens keep failing is made to wait (429), counted in the database across 
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from flask import current_app, g, request
 
@@ -100,14 +100,20 @@ def require_write(action: str, source: str | None = None) -> Token:
     return token
 
 
-def require_scope(*holders: str) -> None:
-    """Every holder named must lie in the token's scope (the scope holder or below it)."""
+def require_scope(*holders: str, on: date | None = None) -> None:
+    """Every holder named must lie in the token's scope (the scope holder or below it). With
+    ``on`` (a write effective that day) in the tree as it stood that day: a token scoped to a
+    holder that has ended writes nothing below it from its end, and one scoped to a commune's
+    old district nothing on the commune once it moved away. Without it (a read), anything ever
+    below the scope or passed to it (``in_scope``)."""
     for holder in holders:
-        if not in_scope(holder):
+        allowed = in_scope(holder) if on is None else written_in_scope(holder, on)
+        if not allowed:
             token = caller()
+            when = f" on {on.isoformat()}" if on is not None else ""
             raise Forbidden(
                 f"holder {holder} is outside the scope of token {token.name!r} "
-                f"(holder {token.scope} and below)"
+                f"(holder {token.scope} and below{when})"
             )
 
 
@@ -126,6 +132,14 @@ def require_unscoped(what: str) -> None:
     token = caller()
     if token.scope is not None:
         raise Forbidden(f"{what} covers the whole ledger; it needs a token without a scope")
+
+
+def written_in_scope(holder: str, day: date) -> bool:
+    """Whether the caller's scope covers ``holder`` in the tree of ``day`` (for writes)."""
+    scope = caller().scope
+    ledger = services().ledger
+    code = ledger.get_holder(holder).code
+    return scope is None or ledger.within_on(code, scope, day)
 
 
 def in_scope(holder: str) -> bool:

@@ -108,7 +108,7 @@ class HolderMovesEndpoint(MethodView):
         ``parent``. Both must lie in the token's scope."""
         require_write("holder")
         holder = check_code(code, field="code")
-        require_scope(holder, check_code(body["parent"], field="parent"))
+        require_scope(holder, check_code(body["parent"], field="parent"), on=body["effective_date"])
         services().ledger.move_holder(
             holder,
             body["parent"],
@@ -129,7 +129,7 @@ class HolderRenamesEndpoint(MethodView):
         """From ``effective_date`` the holder is called ``name``."""
         require_write("holder")
         holder = check_code(code, field="code")
-        require_scope(holder)
+        require_scope(holder, on=body["effective_date"])
         services().ledger.rename_holder(
             holder,
             body["name"],

@@ -51,7 +51,7 @@ def holders_of(movement: MovementRequest) -> list[str]:
 
 def record(movement: MovementRequest) -> Any:
     # The role was checked as the body was loaded (schemas.MovementSchema.command).
-    require_scope(*holders_of(movement))
+    require_scope(*holders_of(movement), on=movement.effective_date)
     return save(movement)
 
 

@@ -411,6 +411,26 @@ class BudgetLedger(Application[UUID]):
             "predecessors": predecessors,
         }
 
+    def within_on(self, code: str, scope: str, day: date) -> bool:
+        """Whether ``code`` sits at or below ``scope`` in the tree as it stood on ``day``:
+        what a token scoped to ``scope`` may write effective that day. A holder ended by
+        ``day`` is no longer there (its successor is), so it covers nothing below it from
+        then (its own lines are its own; the ledger refuses them from its end)."""
+        current: str | None = self.get_holder(code).code
+        if current == scope:
+            return True  # its own lines: the ledger says whether it still exists that day
+        for _ in range(limits.HOLDER_DEPTH_MAX * 4):
+            if current is None:
+                return False
+            holder = self.get_holder(current)
+            if holder.ended_by(day) and holder.successor is not None:
+                current = holder.successor
+                continue
+            if current == scope:
+                return True
+            current = holder.parent_on(day)
+        raise InvariantViolation(f"the tree above {code} on {day.isoformat()} forms a cycle")
+
     def holders(self) -> dict[str, Holder]:
         """Every holder with its whole life (registration, moves, renames, end), by code, in
         one pass over the log."""

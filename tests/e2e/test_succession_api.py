@@ -142,6 +142,28 @@ def test_a_token_scoped_to_an_ended_holder_reads_but_writes_nothing_from_the_day
     assert state(books) == before
 
 
+def test_a_token_scoped_to_an_ended_holder_writes_nothing_below_it_from_the_day(
+    books: Api,
+) -> None:
+    # 20308 sits under 504; 504 ends into 505. From DAY 20308 sits under 505: a token scoped
+    # to 504 no longer covers it for writes effective from DAY (it still reads it).
+    commune = {"code": "20308", "name": "Xã A Ting", "level": "commune", "parent": "504"}
+    books.ok(books.post("/holders", "admin", commune), 201)
+    given = move("a1", "2024-06-01", from_holder="504", to_holder="20308", amount_vnd=10 * TY)
+    books.ok(books.post("/allocations", "admin", {**given, "decision": "QĐ 7"}), 201)
+    books.ok(books.post("/successions", "admin", succession()), 201)
+    before = state(books)
+    late = move("c3", "2024-08-01", holder="20308", amount_vnd=TY, voucher="KB 10")
+    refused = books.post("/disbursements", "clerk-504", late)
+    assert refused.status_code == 403, refused.get_json()
+    assert "on 2024-08-01" in refused.get_json()["detail"]
+    assert state(books) == before
+    assert books.ok(books.get("/balances", "clerk-504", holder="20308"))["balances"]
+    # A payment dated before the end is still the old district's to record.
+    early = move("c4", "2024-06-15", holder="20308", amount_vnd=TY, voucher="KB 11")
+    books.ok(books.post("/disbursements", "clerk-504", early), 201)
+
+
 def test_the_tree_as_it_stood_moves_and_renames(books: Api) -> None:
     books.ok(
         books.post(
