@@ -575,6 +575,12 @@ class Reverse(MovementRequest):
                 field="amount_vnd",
             )
         line = books.existing_line(original.line_key)
+        # Money taken back after its holder ended comes back to the holder's successor (on
+        # through later successions): the old line holds nothing from the end.
+        holder = books.holder(line.key.holder)
+        while holder.ended_by(self.effective_date) and holder.successor is not None:
+            holder = books.holder(holder.successor)
+            line = books.line_or_open(line.key.with_holder(holder.code), at)
         line.reverse_disbursement(
             self.movement_id,
             self.effective_date,

@@ -404,3 +404,15 @@ def test_close_year_leaves_an_ended_holder_s_lines_to_its_successor(
     assert extended.close_year(2024, date(2025, 2, 3), actor="tester") == []
     assert everything(extended) == before
     assert check(extended.journal(), extended.replay_lines()) == []
+
+
+def test_a_payment_taken_back_after_its_holder_ended_comes_back_to_the_successor(
+    ledger: BudgetLedger,
+) -> None:
+    succeed(ledger, "504", into="49")
+    province_before = figures(ledger, P25)["available_vnd"]
+    record(ledger, "reverse", "back", date(2025, 7, 25), reverses="e", amount_vnd=20, reason="x")
+    assert figures(ledger, A25)["disbursed_vnd"] == 120  # the old line keeps its past
+    assert figures(ledger, P25)["disbursed_vnd"] == -20
+    assert figures(ledger, P25)["available_vnd"] == province_before + 20
+    assert check(ledger.journal(), ledger.replay_lines()) == []
