@@ -94,6 +94,7 @@ def balance(
             rows = line_balances(projections, chosen, day, moment)
     columns = [(name, name) for name in LINE_FIELDS] + [
         ("assigned_vnd", "assigned"),
+        ("received_vnd", "of which received"),
         ("allocated_on_vnd", "allocated on"),
         ("disbursed_vnd", "disbursed"),
         ("lapsed_vnd", "lapsed"),

@@ -734,9 +734,9 @@ class Succeed(MovementRequest):
                 f"at most {limits.SUCCESSION_HOLDERS_MAX} holders end in one succession",
                 field="from_holders",
             )
-        olds = tuple(
-            dict.fromkeys(check_code(code, field="from_holders") for code in self.from_holders)
-        )
+        # In code order, once each: the same succession whatever order its holders are named
+        # in (its fingerprint, and an id made from its content, are then the same).
+        olds = tuple(sorted({check_code(code, field="from_holders") for code in self.from_holders}))
         object.__setattr__(self, "from_holders", olds)
         into = check_code(self.to_holder, field="to_holder")
         object.__setattr__(self, "to_holder", into)

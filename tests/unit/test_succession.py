@@ -416,3 +416,21 @@ def test_a_payment_taken_back_after_its_holder_ended_comes_back_to_the_successor
     assert figures(ledger, P25)["disbursed_vnd"] == -20
     assert figures(ledger, P25)["available_vnd"] == province_before + 20
     assert check(ledger.journal(), ledger.replay_lines()) == []
+
+
+def test_a_succession_is_the_same_whatever_order_its_holders_are_named_in() -> None:
+    one = Succeed(
+        movement_id="s",
+        effective_date=D,
+        from_holders=("505", "504", "505"),
+        to_holder="49",
+        decision="NQ",
+    )
+    other = Succeed(
+        movement_id="s",
+        effective_date=D,
+        from_holders=("504", "505"),
+        to_holder="49",
+        decision="NQ",
+    )
+    assert one.from_holders == ("504", "505") and one.fingerprint() == other.fingerprint()
