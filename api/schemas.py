@@ -582,7 +582,14 @@ class HistoryEntrySchema(ma.Schema):
 
     position = fields.Integer(required=True)
     movement_id = fields.String(required=True)
-    action = fields.String(required=True)
+    action = fields.String(
+        required=True,
+        metadata={
+            "description": "What the posting is: its movement's action, or succeed for what "
+            "passed on at a succession (a late movement's row on the day a holder ended)."
+        },
+    )
+    movement_action = fields.String(required=True, metadata={"description": "Its movement's."})
     effective_date = fields.Date(required=True)
     recorded_at = fields.DateTime(required=True)
     actor = fields.String(required=True)

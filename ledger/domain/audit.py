@@ -110,7 +110,8 @@ def _entry(movement: dict[str, Any], posting: Posting, available_vnd: int) -> di
     return {
         "position": posting.position,
         "movement_id": movement["movement_id"],
-        "action": movement["action"],
+        "action": posting.action,
+        "movement_action": movement["action"],
         "effective_date": posting.effective_date,
         "recorded_at": recorded_at,
         "actor": movement["actor"],

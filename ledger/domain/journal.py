@@ -74,13 +74,27 @@ def postings(position: int, movement: dict[str, Any]) -> Iterator[Posting]:
         for other in touched.get("postings", ()):
             yield Posting(
                 movement_id=movement["movement_id"],
-                action=movement["action"],
+                action=_action_of(other["changes"], movement["action"]),
                 position=position,
                 line=key,
                 effective_date=date.fromisoformat(other["effective_date"]),
                 changes=dict(other["changes"]),
                 amount_vnd=other["amount_vnd"],
             )
+
+
+# The figures a succession's postings change: a movement's other postings that change only
+# these are its succession's part (what passed on growing or shrinking with it), read as such.
+SUCCESSION_FIGURES = frozenset(["passed_on_vnd", "received_vnd", "assigned_vnd"])
+
+
+def _action_of(changes: dict[str, int], action: str) -> str:
+    """The action a movement's other posting is read as: ``succeed`` for what passed on at a
+    succession (a late payment's second row, on the day its holder ended), else its own."""
+    succession = set(changes) <= SUCCESSION_FIGURES and bool(
+        {"passed_on_vnd", "received_vnd"} & set(changes)
+    )
+    return "succeed" if succession else action
 
 
 @dataclass

@@ -42,7 +42,7 @@ from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
-from ledger.domain.movements import APPROPRIATION, RECORDED_KINDS, REFERENCE_FIELDS, Succeed
+from ledger.domain.movements import APPROPRIATION, RECORDED_KINDS, REFERENCE_FIELDS
 from ledger.interchange.export import ACTION_LABELS
 
 COMMODITY = "VND"
@@ -145,9 +145,9 @@ def transaction(entries: list[dict[str, Any]], asserted: dict[str, int]) -> str:
     assert all(entry["movement_id"] == first["movement_id"] for entry in entries)
     action = first["action"]
     description = ACTION_LABELS[action]
-    if action != Succeed.action and all(by_succession(entry) for entry in entries):
+    if first["movement_action"] != action:
         # A late movement's change to what passed on: a succession's posting, by its cause.
-        description = f"{ACTION_LABELS[Succeed.action]}, theo {description}"
+        description = f"{description}, theo {ACTION_LABELS[first['movement_action']]}"
     if first["reference"]:
         description += f": {first['reference']}"
     lines = [

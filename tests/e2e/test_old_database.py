@@ -37,7 +37,7 @@ def answered(name: str) -> Any:
 # ledger without successions the new figures are 0, a holder registered before dates were
 # kept has none, and each history row says what it did to its line.
 ADDED = {"passed_on_vnd": 0, "received_vnd": 0, "since": None}
-ADDED_SHAPES = {"changes": dict}
+ADDED_SHAPES = {"changes": dict, "movement_action": str}
 
 
 def differences(now: Any, before: Any, where: str = "") -> list[str]:

@@ -137,7 +137,11 @@ def test_a_succession_shows_on_both_lines_with_their_running_figures(
         ("late2", 5, 125),  # credits first on the day, each in the order recorded
         ("late1", -15, 110),
     ]
-    assert all(e["action"] == "disburse" for e in received if e["movement_id"] == "late1")
+    assert all(
+        (e["action"], e["movement_action"]) == ("succeed", "disburse")
+        for e in received
+        if e["movement_id"] == "late1"
+    )
     # A filter by decision finds the succession on every line it touched, and nothing else.
     by_decision = history(memory_ledger.journal(), decision="NQ 1/2025/UBTVQH15")
     assert {e["movement_id"] for e in by_decision} == {"s1"}
