@@ -762,7 +762,7 @@ class BudgetLedger(Application[UUID]):
             )
             if all(value is None or getattr(key, name) == value for name, value in filters.items()):
                 keys.append(key)
-        return sorted(keys)
+        return sorted(keys, key=lambda key: key.order)
 
     def list_lines(self, **filters: Any) -> list[BudgetLine]:
         lines = [self.get_line(key) for key in self.list_line_keys(**filters)]
@@ -786,7 +786,7 @@ class BudgetLedger(Application[UUID]):
             line = event.mutate(line)
             assert isinstance(line, BudgetLine)
             lines[event.originator_id] = line
-        return sorted(lines.values(), key=lambda line: line.key)
+        return sorted(lines.values(), key=lambda line: line.key.order)
 
     def journal(self) -> Iterator[tuple[int, dict[str, Any]]]:
         """Every recorded movement in log order, as (position, event state)."""
@@ -985,7 +985,8 @@ class _Books:
 
     def line_keys_of(self, holders: list[str]) -> list[LineKey]:
         if self.line_keys is not None:
-            return sorted(key for code in set(holders) for key in self.line_keys.get(code, ()))
+            keys = [key for code in set(holders) for key in self.line_keys.get(code, ())]
+            return sorted(keys, key=lambda key: key.order)
         wanted = set(holders)
         return [key for key in self.ledger.list_line_keys() if key.holder in wanted]
 

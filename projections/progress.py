@@ -19,7 +19,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from ledger.domain.errors import InvalidInput, UnknownHolder
-from projections.queries import scope_nodes, scope_of, tree_at
+from projections.queries import require_alive, require_begun, scope_nodes, scope_of, tree_at
 from projections.runner import Projections
 from projections.tree import root_of
 
@@ -74,6 +74,8 @@ def progress(
         raise InvalidInput("name the holder to report on", field="holder", missing=True)
     if scope not in tree.holders:
         raise UnknownHolder(f"no holder has code {scope}", field="holder", code=scope)
+    require_begun(tree, scope)
+    require_alive(tree, scope)
     year = as_of.year
     tallies: dict[str, Tally] = defaultdict(Tally)
     # Each holder of scope's subtree on the tree's day with its row: the child of scope it

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+from ledger.domain.errors import InvalidInput
 from ledger.domain.holders import up_edges
 from ledger.domain.values import LineKey, available_vnd
 from projections.balances.fold import ZERO, Values, add
@@ -89,6 +90,32 @@ def _lives(
     return key, projections.trees.lives_at(key, lambda: reader.holder_changes(head))
 
 
+def require_begun(tree: Tree, holder: str) -> None:
+    """``holder`` existed on the tree's day: a holder registered from a later day (a merged
+    province, a new commune) had nothing then, and a read of it says so instead of zeros."""
+    life = tree.holders[holder]
+    if holder not in tree.edges and not life.begun_by(tree.day):
+        since = date.fromordinal(life.since).isoformat()
+        raise InvalidInput(
+            f"holder {holder} exists from {since}; read a date from then, or add --restated "
+            "(API restated=true) to read earlier dates through today's tree",
+            field="holder",
+        )
+
+
+def require_alive(tree: Tree, holder: str) -> None:
+    """``holder`` had not ended by the tree's day: a report on it would show nothing, its
+    lines being its successor's from its end."""
+    life = tree.holders[holder]
+    if life.ended_on is not None and life.ended_by(tree.day):
+        raise InvalidInput(
+            f"holder {holder} ended on {life.ended_on.isoformat()} into {life.successor}: "
+            f"report on {life.successor}, or on {holder} at a date before "
+            f"{life.ended_on.isoformat()}",
+            field="holder",
+        )
+
+
 def scope_of(projections: Projections, tree: Tree, holder: str, *, by_child: bool = False) -> Scope:
     """``holder``'s members in ``tree`` (labelled by the child of ``holder`` each lies under
     when ``by_child``) and the nodes that add up to them."""
@@ -138,6 +165,7 @@ def subtree_balances(
     tree = tree_at(projections, position, as_of, restated=restated)
     if holder not in tree.holders:
         return []
+    require_begun(tree, holder)
     sums: dict[tuple[Any, ...], Values] = {}
     nodes = scope_nodes(reader, scope_of(projections, tree, holder), filters)
     values = reader.values_many([node for _, node, *_ in nodes], as_of, position)

@@ -210,6 +210,6 @@ def _compare(recomputed: dict[LineKey, Any], lines: list[BudgetLine]) -> list[st
                     f"line {line.key.label}: {name} is {value} on the line but {expected[name]} "
                     "in the journal of movements"
                 )
-    for key in sorted(set(recomputed) - {line.key for line in lines}):
+    for key in sorted(set(recomputed) - {line.key for line in lines}, key=lambda k: k.order):
         problems.append(f"line {key.label}: appears in the journal but was never opened")
     return problems

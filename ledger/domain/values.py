@@ -358,6 +358,12 @@ class LineKey:
         return uuid.uuid5(NAMESPACE, f"line:{self.label}")
 
     @property
+    def order(self) -> tuple[str, str, str, int, str, str]:
+        """Where the line sorts: by its identity, a line without a project before those of
+        its projects (None does not compare with text, so keys are never sorted as they are)."""
+        return (self.program, self.kind, self.source, self.year, self.holder, self.project or "")
+
+    @property
     def label(self) -> str:
         parts = [self.program, self.kind, self.source, str(self.year), self.holder]
         if self.project:

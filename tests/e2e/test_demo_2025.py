@@ -94,3 +94,13 @@ def test_the_readme_s_reading_across_commands_run_on_the_demo(demo: Cli) -> None
         words = shlex.split(command)
         assert words[0] == "budget-ledger"
         demo.run(*words[1:])
+
+
+def test_a_report_on_a_holder_that_did_not_exist_that_day_says_so(demo: Cli) -> None:
+    ended = demo.run("report", "progress", "--holder", "49", "--as-of", "2025-12-31", expect=1)
+    assert "holder 49 ended on 2025-07-01 into 48: report on 48" in ended.output
+    early = demo.run("report", "progress", "--holder", "48", "--as-of", "2025-06-30", expect=1)
+    assert "holder 48 exists from 2025-07-01" in early.output and "--restated" in early.output
+    subtree = demo.run("balance", "--holder", "48", "--subtree", "--as-of", "2025-06-30", expect=1)
+    assert "holder 48 exists from 2025-07-01" in subtree.output
+    assert len(subtree.output.strip().splitlines()) == 1
