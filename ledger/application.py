@@ -1089,9 +1089,14 @@ def _line_entry(line: BudgetLine, movement_id: str, *, default: bool) -> dict[st
         events = events[:own] + events[own + 1 :]
     others = []
     for event in events:
-        if isinstance(event, BudgetLine.ExtensionGiven | BudgetLine.ExtensionTaken):
+        if isinstance(event, BudgetLine.ExtensionGiven):
             entry["extension"] = {
                 "until": event.until.isoformat(),
+                "extended_vnd": event.extended_vnd,
+            }
+        elif isinstance(event, BudgetLine.ExtensionTaken):
+            entry["extension"] = {
+                "until": event.deadline.isoformat(),
                 "extended_vnd": event.extended_vnd,
             }
         elif event.effect:

@@ -30,6 +30,9 @@ FIGURES = (
     "received_vnd",
 )
 EXTENDED = BudgetLine.Extended.TOPIC
+# Extended money that came in: its row's deadline is the line's after it (``deadline``), not
+# the money's (``until``).
+TAKEN = BudgetLine.ExtensionTaken.TOPIC
 # The postings that change a line's extension (its deadline and extended amount), none of
 # its figures: read apart, each as the line's extension after it.
 EXTENSIONS = frozenset([EXTENDED, BudgetLine.ExtensionGiven.TOPIC, BudgetLine.ExtensionTaken.TOPIC])
@@ -146,7 +149,7 @@ def decode(position: int, originator_id: Any, topic: str, state: bytes) -> Event
         _day(data["effective_date"]),
         data["extended_vnd"] if topic in EXTENSIONS and topic != EXTENDED else data["amount_vnd"],
         clock_text_of(data["timestamp"]["_data_"]),
-        _day(data["until"]) if topic in EXTENSIONS else 0,
+        _day(data["deadline" if topic == TAKEN else "until"]) if topic in EXTENSIONS else 0,
     )
 
 

@@ -200,21 +200,37 @@ class BudgetLine(Aggregate):
 
     class ExtensionTaken(Posted):
         """``amount_vnd`` of extended money came in with a movement, payable until ``until``
-        (the giving line's deadline); ``extended_vnd`` is the line's extended amount after."""
+        (the giving line's deadline); ``deadline`` and ``extended_vnd`` are the line's
+        deadline and extended amount after it, for the read models that never apply."""
 
         TOPIC = "budget_ledger:BudgetLine.ExtensionTaken"
         effect = {}
         from_holder: str
         until: date
+        deadline: date
         extended_vnd: int
 
         def apply(self, line: BudgetLine) -> None:
+            # Each entry caps what may be paid after the deadline before it: the money may
+            # be paid in every period up to ``until``, so it adds to those entries' caps.
             until = _iso(self.until)
-            for extension in line.extensions:
+            entries = line.extensions
+            later = [index for index, extension in enumerate(entries) if extension[0] > until]
+            known = any(extension[0] == until for extension in entries)
+            for extension in entries:
                 if extension[0] <= until:
                     extension[1] += self.amount_vnd
-            if not line.extensions or line.extensions[-1][0] < until:
-                line.extensions.append([until, self.amount_vnd, 0])
+            if known:
+                return
+            if not later:  # a deadline after all of the line's: a new last period
+                entries.append([until, self.amount_vnd, 0])
+                return
+            # Between two of its deadlines: the period up to ``until`` takes this money with
+            # what the next period's cap allowed; the next period now starts at ``until`` and
+            # keeps its cap and its count of late payments (which may count some paid before
+            # ``until``: it can only allow less, never more).
+            following = entries[later[0]]
+            entries.insert(later[0], [until, int(following[1]) + self.amount_vnd, following[2]])
 
     @classmethod
     def postings(cls) -> list[type[BudgetLine.Posted]]:
@@ -562,14 +578,13 @@ class BudgetLine(Aggregate):
     # -- Money that keeps its deadline when it moves -----------------------------------------
 
     def check_can_take_extension(self, until: date) -> None:
-        """Extended money payable until ``until`` can come in: the line's deadlines either
-        include ``until`` or all fall before it (then ``until`` becomes its deadline)."""
+        """Extended money payable until ``until`` can come in: its deadline becomes one of the
+        line's, within the most deadlines a line keeps."""
         untils = [date.fromisoformat(extension[0]) for extension in self.extensions]
-        if until not in untils and any(later > until for later in untils):
+        if until not in untils and len(untils) >= limits.EXTENSIONS_MAX:
             raise InvalidInput(
-                f"line {self.key.label} is extended to {', '.join(map(_iso, untils))}; money "
-                f"extended until {until.isoformat()} cannot join it. Extend the line to "
-                f"{until.isoformat()} first",
+                f"line {self.key.label} already has {len(untils)} deadlines, the most the "
+                f"ledger keeps; money extended until {until.isoformat()} cannot join it",
                 field="until",
             )
 
@@ -604,10 +619,12 @@ class BudgetLine(Aggregate):
         assert amount_vnd > 0
         self.check_can_take_extension(until)
         latest = self.extensions[-1] if self.extensions else None
-        if latest is not None and latest[0] == _iso(until):
+        if latest is None or latest[0] < _iso(until):
+            extended_after = amount_vnd  # its deadline is the line's new last one
+        elif latest[0] == _iso(until):
             extended_after = int(latest[1]) + amount_vnd
         else:
-            extended_after = amount_vnd
+            extended_after = int(latest[1])  # payable until an earlier deadline only
         self._post(
             self.ExtensionTaken,
             movement_id,
@@ -616,6 +633,7 @@ class BudgetLine(Aggregate):
             at,
             from_holder=from_holder,
             until=until,
+            deadline=max(self.deadline, until),
             extended_vnd=extended_after,
         )
 

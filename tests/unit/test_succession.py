@@ -346,28 +346,23 @@ def test_extended_money_passes_with_its_deadline_at_a_succession(extended: Budge
     assert check(extended.journal(), extended.replay_lines()) == []
 
 
-def test_extended_money_cannot_join_a_line_extended_to_another_date(extended: BudgetLedger) -> None:
-    record(
-        extended,
-        "extend",
-        "e2",
-        date(2025, 1, 20),
-        DONG_GIANG,
-        until=date(2026, 6, 30),
-        amount_vnd=50,
-    )
+def test_extended_money_joins_a_line_extended_to_a_later_date_with_its_own_deadline(
+    extended: BudgetLedger,
+) -> None:
+    # 505 has its own 50 extended to 30/6/2026; 60 of 504's money extended to 31/12/2025
+    # comes in: both may be paid in 2025, only 505's own 50 after 31/12/2025.
+    later = {"until": date(2026, 6, 30), "amount_vnd": 50}
+    record(extended, "extend", "e2", date(2025, 1, 20), DONG_GIANG, **later)
+    moved = {"counterpart": "505", "amount_vnd": 60}
+    record(extended, "reallocate", "r", date(2025, 3, 1), TAY_GIANG, **moved)
+    assert figures(extended, DONG_GIANG)["deadline"] == date(2026, 6, 30)
+    record(extended, "disburse", "p1", date(2025, 6, 1), DONG_GIANG, amount_vnd=100, voucher="K")
     before = everything(extended)
-    with pytest.raises(InvalidInput, match="Extend the line to 2025-12-31"):
-        record(
-            extended,
-            "reallocate",
-            "r",
-            date(2025, 3, 1),
-            TAY_GIANG,
-            counterpart="505",
-            amount_vnd=60,
-        )
+    with pytest.raises(Exception, match="extended"):
+        record(extended, "disburse", "p2", date(2026, 2, 1), DONG_GIANG, amount_vnd=11, voucher="K")
     assert everything(extended) == before
+    record(extended, "disburse", "p3", date(2026, 2, 1), DONG_GIANG, amount_vnd=10, voucher="K")
+    assert check(extended.journal(), extended.replay_lines()) == []
 
 
 def test_money_that_is_not_extended_moves_without_a_deadline(memory_ledger: BudgetLedger) -> None:
