@@ -121,7 +121,7 @@ class Holder(Aggregate):
 
     def move(self, parent: Holder, day: date, *, decision: str, actor: str, at: datetime) -> None:
         check_placement(self.level, parent)
-        self._require_alive(day, "moved")
+        self.require_alive(day, "moved")
         if parent.code == self.parent_on(day):
             raise InvalidInput(
                 f"{self.code} already sits under {parent.code} on {day.isoformat()}",
@@ -137,7 +137,7 @@ class Holder(Aggregate):
         )
 
     def rename(self, name: str, day: date, *, decision: str, actor: str, at: datetime) -> None:
-        self._require_alive(day, "renamed")
+        self.require_alive(day, "renamed")
         if name == self.name_on(day):
             raise InvalidInput(
                 f"{self.code} is already named {name!r} on {day.isoformat()}", field="name"
@@ -154,7 +154,7 @@ class Holder(Aggregate):
     def end(
         self, day: date, successor: str, *, decision: str, movement_id: str, at: datetime
     ) -> None:
-        self._require_alive(day, "ended")
+        self.require_alive(day, "ended")
         self.trigger_event(
             self.Ended,
             effective_date=day,
@@ -164,7 +164,7 @@ class Holder(Aggregate):
             timestamp=at,
         )
 
-    def _require_alive(self, day: date, what: str) -> None:
+    def require_alive(self, day: date, what: str) -> None:
         if self.ended_on is not None:
             raise HolderEnded(
                 f"holder {self.code} ended on {self.ended_on.isoformat()} into "

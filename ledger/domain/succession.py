@@ -32,23 +32,8 @@ def succeed(request: Succeed, books: Books, at: datetime) -> Posted:
     into = _successor(request, books, at)
     ending = [holder for holder in olds if holder.code != into.code]
     _check_into(into, ending, books, day)
-    for holder in ending:
-        if holder.ended_on is not None:
-            raise HolderEnded(
-                f"holder {holder.code} already ended on {holder.ended_on.isoformat()} into "
-                f"{holder.successor}",
-                field="from_holders",
-                code=holder.code,
-                successor=holder.successor,
-            )
-        if not holder.begun_by(day):
-            assert holder.since is not None
-            raise HolderEnded(
-                f"holder {holder.code} exists from {holder.since.isoformat()}; it cannot end "
-                f"on {day.isoformat()}",
-                field="effective_date",
-                code=holder.code,
-            )
+    for holder in ending:  # guards first: nothing changes before every holder may end
+        holder.require_alive(day, "ended")
     touched: list[BudgetLine] = []
     passed_vnd = 0
     for key in books.line_keys_of([holder.code for holder in ending]):
