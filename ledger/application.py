@@ -380,7 +380,7 @@ class BudgetLedger(Application[UUID]):
                         "successor": getattr(event, "successor", None),
                         "decision": event.decision,
                         "movement_id": getattr(event, "movement_id", None),
-                        "actor": getattr(event, "actor", None),
+                        "actor": getattr(event, "actor", None) or self._succession_actor(event),
                         "recorded_at": at,
                     }
                 )
@@ -410,6 +410,14 @@ class BudgetLedger(Application[UUID]):
             "changes": sorted(changes, key=lambda c: (c["effective_date"], c["recorded_at"])),
             "predecessors": predecessors,
         }
+
+    def _succession_actor(self, event: Any) -> str | None:
+        """Who recorded a holder's end: the actor of its succession (the end's own event
+        names the movement, which names the actor)."""
+        if not isinstance(event, Holder.Ended):
+            return None
+        movement = self._find(Movement, movement_aggregate_id(event.movement_id))
+        return movement.actor if movement is not None else None
 
     def within_on(self, code: str, scope: str, day: date) -> bool:
         """Whether ``code`` sits at or below ``scope`` in the tree as it stood on ``day``:

@@ -30,6 +30,7 @@ def total(rows: list[dict[str, Any]]) -> dict[str, Any]:
 def test_the_districts_and_communes_ended_into_their_successors(demo: Cli) -> None:
     district = demo.json("units", "show", "505")
     assert (district["ended_on"], district["successor"]) == ("2025-07-01", "48")
+    assert district["changes"][0]["actor"] == "demo"  # who recorded the reorganisation
     before = {row["code"] for row in demo.json("units", "list", "--as-of", "2025-06-30")}
     after = {row["code"] for row in demo.json("units", "list", "--as-of", "2025-07-01")}
     assert {"49", "504", "505", "110"} <= before and "48" not in before
