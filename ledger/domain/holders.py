@@ -121,7 +121,7 @@ class Holder(Aggregate):
 
     def move(self, parent: Holder, day: date, *, decision: str, actor: str, at: datetime) -> None:
         check_placement(self.level, parent)
-        self.require_alive(day, "moved")
+        self.require_exists(day, "moved")
         if parent.code == self.parent_on(day):
             raise InvalidInput(
                 f"{self.code} already sits under {parent.code} on {day.isoformat()}",
@@ -137,7 +137,7 @@ class Holder(Aggregate):
         )
 
     def rename(self, name: str, day: date, *, decision: str, actor: str, at: datetime) -> None:
-        self.require_alive(day, "renamed")
+        self.require_exists(day, "renamed")
         if name == self.name_on(day):
             raise InvalidInput(
                 f"{self.code} is already named {name!r} on {day.isoformat()}", field="name"
@@ -154,7 +154,7 @@ class Holder(Aggregate):
     def end(
         self, day: date, successor: str, *, decision: str, movement_id: str, at: datetime
     ) -> None:
-        self.require_alive(day, "ended")
+        self.require_exists(day, "ended")
         self.trigger_event(
             self.Ended,
             effective_date=day,
@@ -164,20 +164,35 @@ class Holder(Aggregate):
             timestamp=at,
         )
 
-    def require_alive(self, day: date, what: str) -> None:
-        if self.ended_on is not None:
+    def require_exists(self, day: date, what: str | None = None) -> None:
+        """Refuse (HolderEnded) unless the holder exists on ``day``: begun by then and not
+        ended. ``what``: a change of the holder itself ("moved", "ended"), which an ended
+        holder no longer takes whatever the day; None: a movement on its lines effective
+        ``day``, which its lines take until the day it ended."""
+        if self.ended_on is not None and (what is not None or self.ended_on <= day):
+            if what is None:
+                refusal = (
+                    f"its lines pass to {self.successor}: record this on "
+                    f"{self.successor}'s line instead"
+                )
+            else:
+                refusal = f"into {self.successor}; it cannot be {what}"
             raise HolderEnded(
-                f"holder {self.code} ended on {self.ended_on.isoformat()} into "
-                f"{self.successor}; it cannot be {what}",
+                f"holder {self.code} ended on {self.ended_on.isoformat()}"
+                f"{'; ' if what is None else ' '}{refusal}",
                 field="effective_date",
                 code=self.code,
                 successor=self.successor,
             )
         if not self.begun_by(day):
             assert self.since is not None
+            refusal = (
+                "nothing is recorded on its lines before that"
+                if what is None
+                else f"it cannot be {what} on {day.isoformat()}"
+            )
             raise HolderEnded(
-                f"holder {self.code} exists from {self.since.isoformat()}; it cannot be "
-                f"{what} on {day.isoformat()}",
+                f"holder {self.code} exists from {self.since.isoformat()}; {refusal}",
                 field="effective_date",
                 code=self.code,
             )

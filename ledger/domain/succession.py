@@ -33,7 +33,7 @@ def succeed(request: Succeed, books: Books, at: datetime) -> Posted:
     ending = [holder for holder in olds if holder.code != into.code]
     _check_into(into, ending, books, day)
     for holder in ending:  # guards first: nothing changes before every holder may end
-        holder.require_alive(day, "ended")
+        holder.require_exists(day, "ended")
     touched: list[BudgetLine] = []
     passed_vnd = 0
     for key in books.line_keys_of([holder.code for holder in ending]):
@@ -139,24 +139,7 @@ def check_alive(books: Books, codes: list[str], day: date) -> None:
     """The holders whose lines a movement asks to change (effective ``day``) exist on that
     day: nothing is recorded on an ended holder's lines from the day it ended."""
     for code in codes:
-        holder = books.holder(code)
-        if holder.ended_by(day):
-            assert holder.ended_on is not None
-            raise HolderEnded(
-                f"holder {holder.code} ended on {holder.ended_on.isoformat()}; its lines pass "
-                f"to {holder.successor}: record this on {holder.successor}'s line instead",
-                field="effective_date",
-                code=holder.code,
-                successor=holder.successor,
-            )
-        if not holder.begun_by(day):
-            assert holder.since is not None
-            raise HolderEnded(
-                f"holder {holder.code} exists from {holder.since.isoformat()}; nothing is "
-                f"recorded on its lines before that",
-                field="effective_date",
-                code=holder.code,
-            )
+        books.holder(code).require_exists(day)
 
 
 def settle(
