@@ -74,3 +74,45 @@ def list_programs(ledger: BudgetLedger, output_format: str) -> None:
         ("actor", "by"),
     ]
     emit(rows, columns, output_format, title="Programs")
+
+
+@programs.command("ratio")
+@click.argument("code")
+@click.option("--year", type=YEAR, required=True, help="The plan year it applies to, e.g. 2024.")
+@click.option(
+    "--percent",
+    required=True,
+    help="Local counterpart funds (NSĐP) required per 100 of central funds (NSTW), e.g. 10 "
+    "or 10,5.",
+)
+@click.option(
+    "--decision", type=TEXT, required=True, help="The decision that sets it, e.g. QĐ 1719/QĐ-TTg."
+)
+@actor_option
+@with_ledger
+def ratio(
+    ledger: BudgetLedger, code: str, year: int, percent: str, decision: str, actor: str | None
+) -> None:
+    """Record the counterpart-fund ratio program CODE requires for plan year --year; the
+    progress report then shows each row's NSĐP against what the ratio requires. The same
+    ratio again records nothing; a new one for the same year replaces it from now on."""
+    ratio_bp, recorded = ledger.set_counterpart_ratio(
+        code, year, percent, decision, actor=resolve_actor(actor)
+    )
+    said = "" if recorded else " (already in force; nothing recorded)"
+    shown = f"{ratio_bp / 100:.2f}".rstrip("0").rstrip(".").replace(".", ",")
+    click.echo(f"program {code} {year}: NSĐP at least {shown}% of NSTW ({decision}){said}")
+
+
+@programs.command("ratios")
+@click.option("--year", type=YEAR, required=True, help="The plan year, e.g. 2024.")
+@format_option
+@with_ledger
+def ratios(ledger: BudgetLedger, year: int, output_format: str) -> None:
+    """The counterpart-fund ratios recorded for plan year --year."""
+    rows = [
+        {"program": code, "year": year, "ratio_pct": pct}
+        for code, pct in sorted(ledger.counterpart_ratios(year).items())
+    ]
+    columns = [("program", "program"), ("year", "plan year"), ("ratio_pct", "NSĐP / NSTW")]
+    emit(rows, columns, output_format, title=f"Counterpart-fund ratios, {year}")

@@ -48,6 +48,7 @@ from ledger.domain.programs import (
     Program,
     ProgramInfo,
     not_valid,
+    parse_ratio,
     registry,
 )
 from ledger.domain.succession import check_alive, settle
@@ -55,7 +56,9 @@ from ledger.domain.values import (
     LineKey,
     check_code,
     check_level,
+    check_program,
     check_text,
+    check_year,
     holder_id,
     movement_aggregate_id,
     program_id,
@@ -575,6 +578,49 @@ class BudgetLedger(Application[UUID]):
             for _, state in self._scan(Program.Registered)
         )
         return registry(recorded)
+
+    def set_counterpart_ratio(
+        self, code: str, year: int | str, ratio: str | int | float, decision: str, *, actor: str
+    ) -> tuple[int, bool]:
+        """Record that program ``code`` asks, for plan year ``year``, local counterpart funds
+        (NSĐP) of ``ratio`` percent of its central funds (NSTW); returns the ratio in
+        hundredths of a percent and whether it was recorded now (the same ratio again records
+        nothing). A built-in program not yet recorded is recorded first."""
+        program_code = check_program(code, field="program")
+        plan_year = check_year(year, field="year")
+        ratio_bp = parse_ratio(ratio)
+        decision_text = check_text(
+            decision, field="decision", length_max=limits.REFERENCE_LENGTH_MAX, required=True
+        )
+        assert decision_text is not None
+        actor = check_actor(actor)
+        terms = self.get_program(program_code)
+        if terms is None:
+            raise not_valid(program_code, plan_year, None, self.list_programs())
+        if not terms.valid_for(plan_year):
+            raise InvalidInput(
+                f"program {program_code} is valid for plan years {terms.years}, not {plan_year}",
+                field="year",
+            )
+        self.record_built_in_programs()
+        program = self._find(Program, program_id(program_code))
+        assert program is not None, program_code
+        recorded = program.set_ratio(
+            plan_year, ratio_bp, decision=decision_text, actor=actor, at=utc_now()
+        )
+        if recorded:
+            self.save(program)
+        return ratio_bp, recorded
+
+    def counterpart_ratios(self, year: int) -> dict[str, float]:
+        """Each program's required counterpart ratio (percent) for plan year ``year``, as
+        last recorded; programs with none recorded are absent."""
+        codes = {program_id(program.code): program.code for program in self.list_programs()}
+        found: dict[str, float] = {}
+        for _, state in self._scan(Program.RatioSet):
+            if state["year"] == year:
+                found[codes[state["originator_id"]]] = state["ratio_bp"] / 100
+        return found
 
     def check_program(self, key: LineKey) -> None:
         """A line's program is registered for its plan year (ProgramNotValid otherwise)."""

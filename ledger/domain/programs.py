@@ -5,6 +5,7 @@ registered, never changes, and its code is never given to another program (the m
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -104,6 +105,27 @@ BUILT_IN = {
 }
 # Who records them in a new ledger: the ledger itself, not a person.
 BUILT_IN_ACTOR = "budget-ledger init"
+# The highest counterpart ratio a program may ask: ten times its central funds.
+RATIO_BP_MAX = 100_000
+
+
+def parse_ratio(text: str | int | float, *, field: str = "ratio") -> int:
+    """A counterpart ratio as people write it, a percentage with up to two decimals ("10",
+    "10,5", "10.25"), in hundredths of a percent (1050 for 10,5%)."""
+    match = re.fullmatch(r"\s*(\d{1,4})(?:[.,](\d{1,2}))?\s*%?\s*", str(text))
+    if match is None:
+        raise InvalidInput(
+            f"{text!r} is not a percentage: write it as 10 or 10,5 (NSĐP per 100 of NSTW)",
+            field=field,
+        )
+    whole, fraction = match.group(1), (match.group(2) or "").ljust(2, "0")
+    ratio_bp = int(whole) * 100 + int(fraction)
+    if ratio_bp > RATIO_BP_MAX:
+        raise InvalidInput(
+            f"{text!r} is above 1000%: a program asks at most ten times its central funds",
+            field=field,
+        )
+    return ratio_bp
 
 
 class Program(Aggregate):
@@ -124,6 +146,20 @@ class Program(Aggregate):
 
         TOPIC = "budget_ledger:Program.Created"
 
+    class RatioSet(Aggregate.Event):
+        """From plan year ``year`` the program asks local counterpart funds (NSĐP) of at
+        least ``ratio_bp`` hundredths of a percent of its central funds (NSTW), by
+        ``decision``. A later one for the same year replaces it."""
+
+        TOPIC = "budget_ledger:Program.RatioSet"
+        year: int
+        ratio_bp: int
+        decision: str
+        actor: str
+
+        def apply(self, program: Program) -> None:
+            program.ratios = {**getattr(program, "ratios", {}), self.year: self.ratio_bp}
+
     def __init__(
         self, code: str, name: str, from_year: int, to_year: int | None, decision: str, actor: str
     ) -> None:
@@ -133,6 +169,7 @@ class Program(Aggregate):
         self.to_year = to_year
         self.decision = decision
         self.actor = actor
+        self.ratios: dict[int, int] = {}
 
     @classmethod
     def register(cls, terms: ProgramInfo, *, actor: str, recorded_at: datetime) -> Program:
@@ -148,6 +185,32 @@ class Program(Aggregate):
             actor=actor,
             timestamp=recorded_at,
         )
+
+    def set_ratio(
+        self, year: int, ratio_bp: int, *, decision: str, actor: str, at: datetime
+    ) -> bool:
+        """Record the counterpart ratio of plan year ``year``; False (nothing recorded) when
+        the same ratio is already in force for that year."""
+        if not self.valid_for(year):
+            raise InvalidInput(
+                f"program {self.code} is valid for plan years {self.info.years}, not {year}",
+                field="year",
+            )
+        assert 0 <= ratio_bp <= RATIO_BP_MAX, ratio_bp
+        if self.ratios.get(year) == ratio_bp:
+            return False
+        self.trigger_event(
+            self.RatioSet,
+            year=year,
+            ratio_bp=ratio_bp,
+            decision=decision,
+            actor=actor,
+            timestamp=at,
+        )
+        return True
+
+    def valid_for(self, year: int) -> bool:
+        return self.from_year <= year and (self.to_year is None or year <= self.to_year)
 
     @property
     def info(self) -> ProgramInfo:

@@ -204,3 +204,29 @@ def test_the_api_registers_programs_for_approvers_and_lists_them_to_anyone(
     assert (ntm.status_code, ntm.get_json()["rule"]) == (422, "program-not-valid")
     assert f"for 2026 the valid programs are: {MERGED}" in ntm.get_json()["detail"]
     assert adjust("N-T-M").status_code == 422  # not a program code: the schema's refusal
+
+
+def test_a_counterpart_ratio_is_recorded_once_and_bad_ones_change_nothing(
+    tree: Cli, database: str
+) -> None:
+    ratio = ("programs", "ratio", "GNBV", "--year", "2024", "--decision", "QĐ 90/QĐ-TTg")
+    said = tree.out(*ratio, "--percent", "10,5")
+    assert said == "program GNBV 2024: NSĐP at least 10,5% of NSTW (QĐ 90/QĐ-TTg)\n"
+    before = head(database)
+    again = tree.out(*ratio, "--percent", "10.50")
+    assert again.endswith("(already in force; nothing recorded)\n")
+    for percent, told in [
+        ("mười", "ratio: 'mười' is not a percentage"),
+        ("2000", "ratio: '2000' is above 1000%"),
+    ]:
+        refused = tree.run(*ratio, "--percent", percent, expect=1)
+        assert told in refused.output and "Nothing was recorded." in refused.output
+    late = tree.run(
+        "programs", "ratio", "GNBV", "--year", "2030", "--percent", "10", "--decision", "Q",
+        expect=1,
+    )  # fmt: skip
+    assert "year: program GNBV is valid for plan years up to 2025, not 2030" in late.output
+    assert head(database) == before
+    assert tree.json("programs", "ratios", "--year", "2024") == [
+        {"program": "GNBV", "year": 2024, "ratio_pct": 10.5}
+    ]
