@@ -29,7 +29,8 @@ from ledger.domain.values import (
     parse_moment,
     parse_whole,
 )
-from projections.progress import BY
+from projections.progress import LEVELS as REPORT_LEVELS
+from projections.progress import NEAR_DAYS, PERIODS, PLAN_STAGES
 
 # A JSON integer longer than this is kept as a LongNumber, never converted (api/extensions.py).
 NUMBER_DIGITS_MAX = 100
@@ -518,27 +519,84 @@ class BalancesSchema(ma.Schema):
 
 
 class ProgressQuerySchema(TimeQuestionSchema, RestatedSchema):
-    by = Text(load_default="holder", validate=validate.OneOf(BY))
+    by = Text(
+        load_default="holder",
+        metadata={
+            "description": "Rows per level, several separated by commas and grouped in that "
+            f"order with subtotals: {', '.join(REPORT_LEVELS)} (e.g. program,holder)."
+        },
+    )
     holder = code_field("Whose subtree (default: the token's scope, or the root).")
-    period = Text(validate=validate.OneOf(["month"]))
-    start = Day(data_key="from", metadata={"description": "First month of period."})
-    end = Day(data_key="to", metadata={"description": "Last date of period."})
+    plan = Text(
+        load_default="assigned",
+        validate=validate.OneOf(PLAN_STAGES),
+        metadata={"description": "The plan a rate divides by: assigned, or allocated in detail."},
+    )
+    period = Text(
+        validate=validate.OneOf(PERIODS),
+        metadata={
+            "description": "The period's movement (month, fortnight or week ending on as_of); "
+            "with from and to (month only): the report at each month's end."
+        },
+    )
+    start = Day(data_key="from", metadata={"description": "First month of a series."})
+    end = Day(data_key="to", metadata={"description": "Last date of a series."})
+    target = fields.Float(
+        validate=validate.Range(min=0, max=100, min_inclusive=False),
+        metadata={"description": "A year-end target rate: rows that cannot reach it are flagged."},
+    )
+    reference = fields.List(
+        Text(validate=validate.Length(min=3, max=100)),
+        load_default=list,
+        metadata={"description": 'Outside rates beside the report\'s, e.g. "cả nước=32".'},
+    )
+    near = Whole(
+        load_default=NEAR_DAYS,
+        validate=validate.Range(min=0, max=3660),
+        metadata={"description": "Days within which a deadline is near."},
+    )
+    lang = Text(load_default="vi", validate=validate.OneOf(["vi", "en"]))
 
 
 def _progress_row_fields() -> dict[str, fields.Field[Any]]:
-    """The same fields as ``budget-ledger report progress --format json``: one row per child
-    holder (or program, kind, source), then ``TOTAL``; with period=month, ``as_of`` too."""
+    """The same fields as ``budget-ledger report progress --format json``: one row per
+    group and member of the grouping (``path``, ``row_kind``), then ``TOTAL``; with a
+    series, ``as_of`` too."""
     found: dict[str, fields.Field[Any]] = {
         "as_of": fields.Date(),
-        "holder": fields.String(),
-        "program": fields.String(),
-        "kind": fields.String(),
-        "source": fields.String(),
+        "row_kind": fields.String(required=True),
+        "path": fields.List(fields.String(), required=True),
+        "stt": fields.String(required=True),
+        "code": fields.String(required=True, allow_none=True),
+        "name": fields.String(required=True),
     }
-    for column in ("_dtpt", "_sn", "_current", "_extended", ""):
+    for level in REPORT_LEVELS:
+        found[level] = fields.String()
+    for column in ("_central", "_dtpt", "_sn", "_current", "_extended", ""):
         found[f"plan{column}_vnd"] = fields.Integer(required=True)
         found[f"disbursed{column}_vnd"] = fields.Integer(required=True)
         found[f"rate{column}_pct"] = fields.Float(required=True, allow_none=True)
+    for name in (
+        "unspent_vnd",
+        "proposed_extension_vnd",
+        "proposed_lapse_vnd",
+        "plan_assigned_vnd",
+        "plan_allocated_vnd",
+        "allocated_all_count",
+        "rows_count",
+        "plan_current_central_vnd",
+        "counterpart_vnd",
+    ):
+        found[name] = fields.Integer(required=True)
+    for name in ("allocated_pct", "counterpart_pct"):
+        found[name] = fields.Float(required=True, allow_none=True)
+    found["counterpart_required_vnd"] = fields.Integer(required=True, allow_none=True)
+    found["counterpart_short"] = fields.Boolean(required=True)
+    for name in ("disbursed_period_vnd", "disbursed_previous_period_vnd"):
+        found[name] = fields.Integer()
+    for name in ("rate_previous_pct", "rate_change_pct", "projected_rate_pct"):
+        found[name] = fields.Float(allow_none=True)
+    found["off_target"] = fields.Boolean()
     found["average_pct"] = fields.Float(required=True, allow_none=True)
     found["below_average"] = fields.Boolean(required=True, allow_none=True)
     return found
@@ -547,11 +605,35 @@ def _progress_row_fields() -> dict[str, fields.Field[Any]]:
 ProgressRowSchema = ma.Schema.from_dict(_progress_row_fields(), name="ProgressRowSchema")
 
 
+class ProgressPeriodSchema(ma.Schema):
+    kind = fields.String(required=True)
+    start = fields.Date(required=True)
+    previous_start = fields.Date(required=True)
+
+
+class ProgressReferenceSchema(ma.Schema):
+    label = fields.String(required=True)
+    rate_pct = fields.Float(required=True)
+
+
+class ProgressColumnSchema(ma.Schema):
+    key = fields.String(required=True)
+    header = fields.String(required=True)
+
+
 class ProgressSchema(ma.Schema):
     as_of = fields.Date(allow_none=True)
     known_at = fields.DateTime(required=True, allow_none=True)
     by = fields.String(required=True)
     holder = fields.String(required=True, allow_none=True)
+    plan = fields.String()
+    period = fields.Nested(ProgressPeriodSchema, allow_none=True)
+    target_pct = fields.Float(allow_none=True)
+    average_pct = fields.Float(allow_none=True)
+    references = fields.List(fields.Nested(ProgressReferenceSchema))
+    title = fields.String()
+    columns = fields.List(fields.Nested(ProgressColumnSchema))
+    notes = fields.List(fields.String())
     rows = fields.List(fields.Nested(ProgressRowSchema), required=True)
 
 

@@ -6,27 +6,25 @@ from datetime import date
 
 import click
 
-from cli.common import emit, refusals
-from cli.projections import read_models
+from cli.common import refusals
+from cli.report import print_document, progress_document
 from cli.session import Session, pass_session
 from ledger.demo import data as demo_data
 from ledger.demo import seed000
 from ledger.domain.audit import check
 from ledger.storage.config import DATABASE_ENVVAR, data_directory, describe
-from projections.progress import progress
+from projections.progress import NEAR_DAYS
 
 REPORT_DAY = date(2024, 9, 17)
-SUMMARY = [
-    ("plan_dtpt_vnd", "plan ĐTPT"),
-    ("rate_dtpt_pct", "% ĐTPT"),
-    ("plan_sn_vnd", "plan SN"),
-    ("rate_sn_pct", "% SN"),
-    ("plan_extended_vnd", "of which extended"),
-    ("plan_vnd", "plan"),
-    ("disbursed_vnd", "disbursed"),
-    ("rate_pct", "%"),
-    ("below_average", "vs average"),
-]
+# Seed 000: the meeting compared the province with the national average, 32%.
+NATIONAL_REFERENCE = "cả nước=32"
+ISSUER = "SỞ TÀI CHÍNH TỈNH LAI CHÂU"
+PLACE = "Lai Châu"
+# Seed 000's report as the province's finance office files it (the demo prints it).
+SEED000_FILE = (
+    "--holder 12 --as-of 17/09/2024 --by program --unit ty "
+    f"--reference '{NATIONAL_REFERENCE}' --issuer '{ISSUER}'"
+)
 
 
 def default_demo_database() -> str:
@@ -53,26 +51,35 @@ def demo(session: Session, database: str | None) -> None:
         click.echo(f"Loading the demo into {describe(database)} ...")
         recorded, replayed = demo_data.load(ledger, actor="demo")
         click.echo(f"{recorded} movements recorded, {replayed} already there.")
-        with read_models(services) as projections:
-            for by in ("program", "holder"):
-                rows = progress(
-                    projections, as_of=REPORT_DAY, known_at=None, by=by, holder=seed000.PROVINCE
-                )
-                emit(
-                    rows,
-                    [(by, by), *SUMMARY],
-                    "table",
-                    unit="ty",
-                    title=f"Lai Châu (seed 000): disbursement progress on "
-                    f"{REPORT_DAY.isoformat()}, by {by} (tỷ đồng)",
-                )
+        found, filed = progress_document(
+            services,
+            as_of=REPORT_DAY,
+            known_at=None,
+            holder=seed000.PROVINCE,
+            restated=False,
+            by="program",
+            plan_stage="assigned",
+            period=None,
+            target=None,
+            references=(NATIONAL_REFERENCE,),
+            near_days=NEAR_DAYS,
+            lang="vi",
+            issuer=ISSUER,
+            place=PLACE,
+            unit="ty",
+        )
+        click.echo()
+        print_document(filed)
+        click.echo()
         problems = check(ledger.journal(), ledger.replay_lines())
         if problems:
             raise click.ClickException("; ".join(problems))
         click.echo("check: OK (money conserved, nothing overdrawn on any date)")
         click.echo("\nTry:")
         for example in (
-            "report progress --holder 12 --as-of 2024-09-17 --by holder --unit ty",
+            "report progress --holder 12 --as-of 17/09/2024 --by program,holder --unit ty",
+            f"report progress {SEED000_FILE} --format xlsx --output bao-cao-17-09-2024.xlsx",
+            f"report progress {SEED000_FILE} --format pdf --output bao-cao-17-09-2024.pdf",
             "balance --holder 12 --subtree --as-of 2024-09-17 --year 2024",
             "history --holder 505 --program GNBV --kind DTPT",
             "history --decision 'QĐ 1850/QĐ-UBND 20/08/2024'",

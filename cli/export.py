@@ -17,12 +17,13 @@ from api.services import Services
 from cli.common import DATE, TEXT, TIME, with_services, write_xlsx
 from cli.projections import read_models
 from cli.reads import filter_options
+from cli.report import progress_document, write_document
 from ledger.application import BudgetLedger
 from ledger.domain.audit import history
 from ledger.domain.filters import line_filters
 from ledger.domain.values import check_code, parse_date, parse_moment, today_in_vietnam
 from ledger.interchange import datapackage, export, hledger
-from projections.progress import BY, progress
+from projections.progress import BY, NEAR_DAYS
 from projections.queries import line_balances
 
 FORMATS = ("csv", "xlsx", "hledger", "datapackage")
@@ -118,6 +119,9 @@ def export_command(
         _write_datapackage(services, Path(output), chosen, day or today_in_vietnam(), moment)
         click.echo(f"wrote {output}")
         return
+    if what == "progress":
+        _progress(services, output_format, output, chosen, decision, day, moment, by)
+        return
     rows, columns, title = _table(services, what or "movements", chosen, decision, day, moment, by)
     if output_format == "csv":
         _write_text(output, export.CSV_BOM + export.csv_text(rows, columns))
@@ -151,14 +155,43 @@ def _table(
         with read_models(services) as projections:
             balances = line_balances(projections, filters, day, moment)
         return export.balance_rows(balances, day, names), export.BALANCE_COLUMNS, "Số dư"
-    assert what == "progress", what
+    raise AssertionError(what)
+
+
+def _progress(
+    services: Services,
+    output_format: str,
+    output: str | None,
+    filters: dict[str, Any],
+    decision: str | None,
+    day: date | None,
+    moment: datetime | None,
+    by: str,
+) -> None:
+    """The progress report, exactly as ``report progress --format csv|xlsx`` writes it."""
+    if decision:
+        raise click.UsageError("--decision applies to --what movements")
     if set(filters) - {"holder"}:
         raise click.UsageError("--what progress takes --holder (whose subtree), not line filters")
     scope = check_code(filters["holder"], field="holder") if "holder" in filters else None
-    with read_models(services) as projections:
-        report = progress(projections, as_of=day, known_at=moment, by=by, holder=scope)
-    rows = export.progress_rows(report, day, by, names)
-    return rows, export.progress_columns(by), "Tình hình giải ngân"
+    found, filed = progress_document(
+        services,
+        as_of=day or today_in_vietnam(),
+        known_at=moment,
+        holder=scope,
+        restated=False,
+        by=by,
+        plan_stage="assigned",
+        period=None,
+        target=None,
+        references=(),
+        near_days=NEAR_DAYS,
+        lang="vi",
+        issuer=None,
+        place=None,
+        unit="trieu",
+    )
+    write_document(found, filed, output_format, "standard", output)
 
 
 def _entries(

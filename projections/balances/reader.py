@@ -78,6 +78,17 @@ class BalancesReader:
             filters,
         )
 
+    def lines_of(self, holders: Sequence[str], filters: Mapping[str, Any]) -> list[tuple[Any, ...]]:
+        """(holder, node, program, kind, source, year, project) of every line of each of
+        ``holders``, narrowed by the program, kind, source and year in ``filters``: what a
+        read by component project needs (a subtree node sums over projects)."""
+        return self._by_holder(
+            f"SELECT holder, node, program, kind, source, year, project FROM {self.t['lines']}",
+            GROUP_FIELDS,
+            holders,
+            filters,
+        )
+
     def _by_holder(
         self,
         select: str,
@@ -115,10 +126,10 @@ class BalancesReader:
         )
 
     def extended_lines(self, year: int) -> list[tuple[Any, ...]]:
-        """(node, program, kind, source, holder) of every line of a plan year before
-        ``year`` that has an extension, whenever recorded and effective."""
+        """(node, program, kind, source, holder, project) of every line of a plan year
+        before ``year`` that has an extension, whenever recorded and effective."""
         return self.store.execute(
-            f"SELECT DISTINCT l.node, l.program, l.kind, l.source, l.holder"
+            f"SELECT DISTINCT l.node, l.program, l.kind, l.source, l.holder, l.project"
             f" FROM {self.t['extensions']} e JOIN {self.t['lines']} l ON l.node = e.node"
             " WHERE l.year < ?",
             (year,),

@@ -204,6 +204,38 @@ def test_the_worked_example_over_http(api: Api) -> None:
     assert {row["as_of"] for row in monthly["rows"]} >= {"2024-01-31", "2024-03-31"}
 
 
+def test_the_filed_report_over_http_is_the_cli_s(api: Api) -> None:
+    worked_example(api)
+    report = api.ok(
+        api.get(
+            "/reports/progress",
+            "auditor",
+            as_of="2024-06-10",
+            holder="49",
+            by="holder",
+            period="fortnight",
+            target="95",
+            reference="cả nước=32",
+        )
+    )
+    assert report["period"] == {
+        "kind": "fortnight",
+        "start": "2024-05-28",
+        "previous_start": "2024-05-14",
+    }
+    assert report["references"] == [{"label": "cả nước", "rate_pct": 32.0}]
+    keys = [column["key"] for column in report["columns"]]
+    assert keys[:2] == ["plan_central_vnd", "plan_vnd"] and "disbursed_period_vnd" in keys
+    assert report["columns"][0]["header"] == "NSTW (Thủ tướng giao)"
+    assert any(note.startswith("Tham chiếu: cả nước 32,00%") for note in report["notes"])
+    total = report["rows"][-1]
+    assert total["holder"] == "TOTAL" and total["row_kind"] == "total"
+    assert (total["plan_central_vnd"], total["disbursed_period_vnd"]) == (400 * TY, 120 * TY)
+    # 42.5% by 10 June (day 162 of 366) is on pace for 96.02% by year end: not below 95.
+    assert (total["projected_rate_pct"], total["off_target"]) == (96.02, False)
+    assert [row["stt"] for row in report["rows"]] == ["1", "2", "3", ""]
+
+
 def test_extension_and_lapse_over_http(api: Api) -> None:
     worked_example(api)
     extension = move(
@@ -465,6 +497,13 @@ def test_a_note_keeps_its_newlines_and_tabs(api: Api) -> None:
         ("/history", {"recorded_to": "9999-12-31T23:59:59-12:00"}, "recorded_to"),
         ("/history", {"decision": "QĐ\x00"}, "decision"),
         ("/history", {"actor": "bob\x1b[31m"}, "actor"),
+        ("/reports/progress", {"by": "district"}, "by"),
+        ("/reports/progress", {"by": "holder,holder"}, "by"),
+        ("/reports/progress", {"plan": "detailed"}, "plan"),
+        ("/reports/progress", {"period": "quarter"}, "period"),
+        ("/reports/progress", {"target": "0"}, "target"),
+        ("/reports/progress", {"reference": "cả nước"}, "reference"),
+        ("/reports/progress", {"near": "-1"}, "near"),
         ("/events", {"after": "１"}, "after"),
         ("/events", {"after": "9" * 9999}, "after"),
     ],

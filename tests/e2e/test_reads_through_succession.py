@@ -79,7 +79,7 @@ def test_progress_compares_2024_with_2025_under_the_new_map(merged: Cli) -> None
         "TOTAL": (500, 80),
     }
     table = merged.out("report", "progress", "--holder", "TW", "--as-of", END_2024, "--restated")
-    assert "through today's holder tree" in table
+    assert "theo địa giới hiện nay" in table
 
 
 def test_restated_without_a_subtree_is_refused_in_one_line(merged: Cli) -> None:
