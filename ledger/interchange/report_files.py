@@ -4,7 +4,7 @@ PDF to sign and send (``write_pdf``, in ``report_pdf.py``) and CSV in the dialec
 machine that opens it (``csv_text``); and the plain tables' workbook (``write_table_xlsx``:
 movements, balances, any command's ``--format xlsx``).
 
-Units (docs/decisions.md §20): the workbook and the PDF show amounts in the document's unit,
+Units (docs/decisions.md §23): the workbook and the PDF show amounts in the document's unit,
 the workbook's cells holding the exact figure (đồng / scale) so its sums stay exact; CSV keeps
 whole đồng, machine data, in both dialects, its headers naming the unit. Every text cell goes
 through ``ledger.interchange.export``'s rules: text never becomes a formula; the only formulas
