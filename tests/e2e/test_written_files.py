@@ -1,7 +1,8 @@
-"""``export --format xlsx`` writes a table an office can work in: the header frozen and
-filtered, columns as wide as what they show (the names wider than the numbers), dates as
-dd/mm/yyyy, the sheet named without cutting a word. The rendering does not depend on the
-store, so this runs on SQLite only."""
+"""Files as a user gets them on disk. ``export --format xlsx`` writes a table an office can
+work in: the header frozen and filtered, columns as wide as what they show (the names wider
+than the numbers), dates as dd/mm/yyyy, the sheet named without cutting a word. The report's
+files open as what they say they are: CSV with the byte-order mark Excel needs, a workbook,
+a PDF. The rendering does not depend on the store, so this runs on SQLite only."""
 
 from __future__ import annotations
 
@@ -13,7 +14,9 @@ from openpyxl import load_workbook
 from openpyxl.worksheet.worksheet import Worksheet
 
 from ledger.interchange.export import BALANCE_COLUMNS, MOVEMENT_COLUMNS
+from ledger.interchange.report_files import write_csv, write_pdf, write_xlsx
 from tests.e2e.cli_story import Cli
+from tests.report_sample import sample_document
 
 
 @pytest.fixture(scope="module")
@@ -68,3 +71,15 @@ def test_balances_workbook_shows_deadlines_as_dates(demo: Cli, tmp_path: Path) -
     assert deadlines and all(cell.number_format == "dd/mm/yyyy" for cell in deadlines)
     assert {cell.value.date() for cell in deadlines} >= {date(2024, 12, 31)}
     assert sheet["A2"].number_format == "dd/mm/yyyy"
+
+
+def test_the_report_files_open_as_what_they_are(tmp_path: Path) -> None:
+    document = sample_document()
+    write_csv(document, tmp_path / "bao-cao.csv", "vn")
+    raw = (tmp_path / "bao-cao.csv").read_bytes()
+    assert raw.startswith("\ufeffSTT;Loại dòng;Mã;Tên;".encode())
+    assert raw.count(b"\r\n") == len(document.rows) + 1
+    write_xlsx(document, tmp_path / "bao-cao.xlsx")
+    assert sheet_of(tmp_path / "bao-cao.xlsx")["A4"].value == document.title
+    write_pdf(document, str(tmp_path / "bao-cao.pdf"))
+    assert (tmp_path / "bao-cao.pdf").read_bytes().startswith(b"%PDF-")
