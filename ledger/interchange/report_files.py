@@ -260,6 +260,8 @@ class _Layout:
         self.letters = {
             column.key: _letter(index) for index, column in enumerate(document.columns, start=3)
         }
+        for column in document.columns:
+            assert column.ratio is None or set(column.ratio) <= set(self.letters), column
         self.banded = any(column.band for column in document.columns)
         self.decimals = UNIT_DECIMALS[document.unit]
         self.widths = [6.0, self._label_width()] + [
