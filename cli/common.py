@@ -28,12 +28,16 @@ from ledger.domain.values import (
     parse_moment,
     parse_whole,
     read_amount,
+    vietnamese_number,
 )
-from ledger.interchange.export import csv_cell, xlsx_value
+from ledger.interchange.export import csv_cell
+from ledger.interchange.report_files import write_table_xlsx
 from ledger.storage.availability import DATABASE_ERRORS, is_unavailable, unavailable_reason
 from ledger.storage.config import DATABASE_ENVVAR, default_database
 
 F = TypeVar("F", bound=Callable[..., Any])
+# The plain tables' workbook (ledger/interchange/report_files.py), by the name commands import.
+write_xlsx = write_table_xlsx
 
 FORMATS = click.Choice(["table", "json", "csv"])
 UNITS = {"dong": (1, 0), "trieu": (10**6, 2), "ty": (10**9, 3)}
@@ -322,49 +326,6 @@ def emit(
         # Piped or captured output has no width to fit: keep rows on one line.
         console = Console(width=200)
     console.print(table)
-
-
-def write_xlsx(
-    path: str, rows: Sequence[dict[str, Any]], columns: Sequence[tuple[str, str]], title: str
-) -> None:
-    """Amounts as whole-đồng numbers, rates as percentages, dates as dates; text as text
-    cells, neutralised (``ledger.interchange.export.xlsx_value``), never a formula."""
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
-
-    workbook = Workbook()
-    sheet = workbook.active
-    assert sheet is not None
-    sheet.title = title[:31]
-    sheet.append([header for _, header in columns])
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-    for row in rows:
-        values = []
-        for name, _ in columns:
-            value = xlsx_value(row.get(name))
-            if name.endswith("_pct") and isinstance(value, (int, float)):
-                value = value / 100
-            values.append(value)
-        sheet.append(values)
-        for cell in sheet[sheet.max_row]:
-            if isinstance(cell.value, str):
-                cell.data_type = "s"  # openpyxl would make text that begins with = a formula
-    for index, (name, _) in enumerate(columns, start=1):
-        letter = sheet.cell(row=1, column=index).column_letter
-        sheet.column_dimensions[letter].width = max(12, len(columns[index - 1][1]) + 2)
-        for cell in sheet[letter][1:]:
-            if name.endswith("_vnd"):
-                cell.number_format = "#,##0"
-            elif name.endswith("_pct"):
-                cell.number_format = "0.00%"
-    workbook.save(path)
-
-
-def vietnamese_number(value: float, decimals: int) -> str:
-    """1234567.891 -> 1.234.567,891 (Vietnamese grouping and decimal comma)."""
-    text = f"{value:,.{decimals}f}"
-    return text.replace(",", " ").replace(".", ",").replace(" ", ".")
 
 
 def _table_cell(name: str, value: Any, unit: str = "dong") -> str:

@@ -72,6 +72,12 @@ def format_vnd(amount_vnd: int) -> str:
     return f"{amount_vnd:,} đồng".replace(",", ".")
 
 
+def vietnamese_number(value: float, decimals: int) -> str:
+    """1234567.891 -> 1.234.567,891 (Vietnamese grouping and decimal comma)."""
+    text = f"{value:,.{decimals}f}"
+    return text.replace(",", " ").replace(".", ",").replace(" ", ".")
+
+
 def today_in_vietnam() -> date:
     return datetime.now(VIETNAM_TIME).date()
 
