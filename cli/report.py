@@ -16,6 +16,7 @@ from ledger.domain.errors import InvalidInput
 from ledger.domain.filters import read_filters
 from ledger.domain.values import today_in_vietnam
 from ledger.interchange.document import Document
+from ledger.interchange.export import CSV_BOM
 from projections.progress import (
     LEVELS,
     NEAR_DAYS,
@@ -259,6 +260,12 @@ def write_document(
         write(filed, output)
         click.echo(f"wrote {output}")
         return
+    if output_format == "csv" and output is not None:
+        from ledger.interchange import report_files
+
+        report_files.write_csv(filed, output, dialect)
+        click.echo(f"wrote {output}")
+        return
     if output_format == "json":
         # The rows, as this command has always printed them (scripts read an array); the
         # API's body adds what was asked, the columns and the notes around them.
@@ -266,7 +273,9 @@ def write_document(
     else:
         from ledger.interchange import report_files
 
-        text = report_files.csv_text(filed, dialect)
+        # Excel reads a file as UTF-8 only after a byte-order mark: standard output may
+        # well be redirected into one.
+        text = CSV_BOM + report_files.csv_text(filed, dialect)
     if output is None:
         click.echo(text, nl=False)
         return

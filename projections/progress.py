@@ -375,6 +375,7 @@ def _rows(
             for index, source in enumerate((now, before, earlier)):
                 if path in source:
                     summed[index].merge(source[path])
+    groups[()]  # the total row, which a report has even with nothing in it
     full_plan = {path: now[path].plan("allocated") == now[path].plan("assigned") for path in kept}
     rows = []
     for path in sorted(groups, key=lambda key: (key, len(key))):

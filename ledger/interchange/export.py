@@ -1,5 +1,6 @@
-"""The tables finance offices exchange: movements, balances and the progress report, with the
-Vietnamese column headers those offices use, as rows and as CSV text.
+"""The tables finance offices exchange: movements and balances, with the Vietnamese column
+headers those offices use, as rows and as CSV text (the progress report is a Document of its
+own: ledger/interchange/report_files.py).
 
 Everything here is pure: it shapes rows that ``history``, the balances read model and the
 progress report already computed, so an export can never disagree with the ledger's own
@@ -72,42 +73,6 @@ BALANCE_COLUMNS: list[tuple[str, str]] = [
     ("deadline", "Hạn giải ngân"),
 ]
 
-# The progress report's dimension column, by what its rows are.
-PROGRESS_BY_HEADERS = {
-    "holder": "Đơn vị",
-    "program": "Chương trình",
-    "kind": "Loại vốn",
-    "source": "Nguồn vốn",
-}
-PROGRESS_TOTAL_LABEL = "Tổng cộng"
-PROGRESS_FIGURE_COLUMNS: list[tuple[str, str]] = [
-    ("plan_dtpt_vnd", "Kế hoạch vốn ĐTPT (đồng)"),
-    ("disbursed_dtpt_vnd", "Giải ngân vốn ĐTPT (đồng)"),
-    ("rate_dtpt_pct", "Tỷ lệ giải ngân ĐTPT (%)"),
-    ("plan_sn_vnd", "Kế hoạch vốn SN (đồng)"),
-    ("disbursed_sn_vnd", "Giải ngân vốn SN (đồng)"),
-    ("rate_sn_pct", "Tỷ lệ giải ngân SN (%)"),
-    ("plan_current_vnd", "Kế hoạch vốn năm nay (đồng)"),
-    ("disbursed_current_vnd", "Giải ngân vốn năm nay (đồng)"),
-    ("rate_current_pct", "Tỷ lệ giải ngân vốn năm nay (%)"),
-    ("plan_extended_vnd", "Vốn các năm trước kéo dài sang (đồng)"),
-    ("disbursed_extended_vnd", "Giải ngân vốn kéo dài (đồng)"),
-    ("rate_extended_pct", "Tỷ lệ giải ngân vốn kéo dài (%)"),
-    ("plan_vnd", "Tổng kế hoạch (đồng)"),
-    ("disbursed_vnd", "Tổng giải ngân (đồng)"),
-    ("rate_pct", "Tỷ lệ giải ngân chung (%)"),
-    ("below_average", "Thấp hơn bình quân"),
-]
-
-
-def progress_columns(by: str) -> list[tuple[str, str]]:
-    assert by in PROGRESS_BY_HEADERS, by
-    label = [(by, PROGRESS_BY_HEADERS[by])]
-    if by == "holder":
-        label.append(("holder_name", "Tên đơn vị"))
-    return [("as_of", "Ngày báo cáo"), *label, *PROGRESS_FIGURE_COLUMNS]
-
-
 def recorded_known_by(
     journal: Iterable[tuple[int, dict[str, Any]]], known_at: datetime | None
 ) -> Iterator[tuple[int, dict[str, Any]]]:
@@ -163,27 +128,6 @@ def balance_rows(
     return [
         {"as_of": as_of, **row, "holder_name": holder_names.get(row["holder"])} for row in balances
     ]
-
-
-def progress_rows(
-    report: Iterable[dict[str, Any]], as_of: date, by: str, holder_names: dict[str, str]
-) -> list[dict[str, Any]]:
-    """The progress report's rows (``projections.progress.progress``), dated, with the total
-    row named in Vietnamese and the below-average flag as the ``x`` offices mark by hand."""
-    rows = []
-    for row in report:
-        label = row[by]
-        total = label == "TOTAL"
-        shaped = {
-            **row,
-            "as_of": as_of,
-            by: PROGRESS_TOTAL_LABEL if total else label,
-            "below_average": "x" if row["below_average"] else "",
-        }
-        if by == "holder":
-            shaped["holder_name"] = None if total else holder_names.get(label)
-        rows.append(shaped)
-    return rows
 
 
 def csv_text(rows: Iterable[dict[str, Any]], columns: Columns) -> str:

@@ -20,8 +20,8 @@ import pytest
 from openpyxl import load_workbook
 
 from ledger.application import open_ledger
-from ledger.interchange.export import MOVEMENT_COLUMNS, PROGRESS_TOTAL_LABEL
-from tests.e2e.cli_story import TY, Cli, Option
+from ledger.interchange.export import MOVEMENT_COLUMNS
+from tests.e2e.cli_story import TY, Cli, Option, options
 from tests.story import LINE, record, register_tree
 from tests.succession_story import ENDED_ON, chained, succession_example
 
@@ -115,39 +115,32 @@ def _names() -> dict[str, str]:
     }
 
 
-def test_progress_as_csv_and_xlsx_match_the_report(demo: Cli, tmp_path: Path) -> None:
-    report = demo.progress(holder="12", as_of="2024-09-17", by="program")
-    text = demo.export(format="csv", what="progress", holder="12", as_of="2024-09-17", by="program")
-    rows = list(csv.DictReader(io.StringIO(text.removeprefix("\ufeff"), newline="")))
-    assert [row["Chương trình"] for row in rows] == [
-        PROGRESS_TOTAL_LABEL if r["program"] == "TOTAL" else r["program"] for r in report
-    ]
-    for row, expected in zip(rows, report, strict=True):
-        assert row["Ngày báo cáo"] == "2024-09-17"
-        assert int(row["Tổng kế hoạch (đồng)"]) == expected["plan_vnd"]
-        assert int(row["Tổng giải ngân (đồng)"]) == expected["disbursed_vnd"]
-        assert int(row["Kế hoạch vốn ĐTPT (đồng)"]) == expected["plan_dtpt_vnd"]
-        assert float(row["Tỷ lệ giải ngân chung (%)"]) == expected["rate_pct"]
-        assert int(row["Vốn các năm trước kéo dài sang (đồng)"]) == expected["plan_extended_vnd"]
-    total = rows[-1]
-    assert round(float(total["Tỷ lệ giải ngân ĐTPT (%)"]), 1) == 78.5  # seed 000
-    assert round(float(total["Tỷ lệ giải ngân SN (%)"]), 1) == 29.4
+def test_progress_export_is_the_report_s_own_file(demo: Cli, tmp_path: Path) -> None:
+    """``export --what progress`` writes exactly what ``report progress`` writes, and its
+    figures are the report's JSON rows (the total first, as filed)."""
+    asked = {"holder": "12", "as_of": "2024-09-17", "by": "program"}
+    report = demo.progress(**asked)
+    exported = demo.export(format="csv", what="progress", **asked)
+    assert exported == demo.out("report", "progress", "--format", "csv", *options(**asked))
+    rows = list(csv.DictReader(io.StringIO(exported.removeprefix("\ufeff"), newline="")))
+    in_print_order = [report[-1], *report[:-1]]
+    assert [row["Mã"] for row in rows] == ["", *(r["program"] for r in report[:-1])]
+    assert rows[0]["Tên"] == "Tổng cộng" and rows[0]["Loại dòng"] == "tổng cộng"
+    for row, expected in zip(rows, in_print_order, strict=True):
+        assert int(row["Tổng (NSTW + NSĐP) (đồng)"]) == expected["plan_vnd"]
+        assert int(row["Lũy kế tổng (đồng)"]) == expected["disbursed_vnd"]
+        assert float(row["So KH địa phương giao (%)"]) == expected["rate_pct"]
+        assert int(row["Vốn năm trước kéo dài (đồng)"]) == expected["plan_extended_vnd"]
+    assert round(float(rows[0]["ĐTPT (%)"]), 1) == 78.5  # seed 000
+    assert round(float(rows[0]["SN (%)"]), 1) == 29.4
 
-    path = tmp_path / "progress.xlsx"
-    demo.export(format="xlsx", what="progress", output=str(path), holder="12", as_of="2024-09-17")
-    sheet = load_workbook(path).active
-    assert sheet is not None
-    values = list(sheet.iter_rows(values_only=True))
-    header = list(values[0])
-    by_holder = demo.progress(holder="12", as_of="2024-09-17")
-    assert len(values) - 1 == len(by_holder)
-    for row, expected in zip(values[1:], by_holder, strict=True):
-        assert row[header.index("Đơn vị")] in (expected["holder"], PROGRESS_TOTAL_LABEL)
-        assert row[header.index("Tổng kế hoạch (đồng)")] == expected["plan_vnd"]
-        assert row[header.index("Thấp hơn bình quân")] in (
-            ("x",) if expected["below_average"] else (None, "")
-        )
-    assert values[-1][header.index("Tổng kế hoạch (đồng)")] == 556_100_000_000
+    exported_xlsx, reported_xlsx = tmp_path / "export.xlsx", tmp_path / "report.xlsx"
+    demo.export(format="xlsx", what="progress", output=str(exported_xlsx), **asked)
+    demo.run("report", "progress", *options(**asked, format="xlsx", output=str(reported_xlsx)))
+    exported_cells = list(load_workbook(exported_xlsx).active.iter_rows(values_only=True))
+    reported_cells = list(load_workbook(reported_xlsx).active.iter_rows(values_only=True))
+    # The signing line carries today's date in both: everything else is the same.
+    assert exported_cells == reported_cells
 
 
 def test_balances_as_csv_match_the_balance_command(demo: Cli) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -67,18 +68,32 @@ def test_as_of_a_date_and_as_known_at_a_time(database: str) -> None:
     assert disbursed("2024-01-01") == 0
 
 
-def test_progress_as_xlsx_and_month_by_month(demo: Cli, tmp_path: Path) -> None:
-    path = tmp_path / "progress.xlsx"
-    xlsx = options(holder="12", as_of="2024-09-17", format="xlsx", output=str(path))
-    demo.run("report", "progress", *xlsx)
-    sheet = load_workbook(path).active
+def test_the_filed_report_in_every_format_and_month_by_month(demo: Cli, tmp_path: Path) -> None:
+    asked = options(holder="12", as_of="17/09/2024", by="program,holder", reference="cả nước=32")
+    rows = demo.progress(holder="12", as_of="2024-09-17", by="program,holder")
+    total = rows[-1]
+    assert total["program"] == "TOTAL" and total["rate_pct"] == 53.94
+    groups = [row for row in rows if row["row_kind"] == "group"]
+    assert [row["program"] for row in groups] == ["DTTS", "GNBV"]
+    assert sum(row["plan_vnd"] for row in groups) == total["plan_vnd"] == 556_100_000_000
+    # --output writes every format to the file, and says so (csv and json too).
+    for output_format in ("csv", "json", "xlsx", "pdf"):
+        path = tmp_path / f"report.{output_format}"
+        said = demo.out(
+            "report", "progress", *asked, "--format", output_format, "--output", str(path)
+        )
+        assert said == f"wrote {path}\n" and path.stat().st_size > 0
+    assert json.loads((tmp_path / "report.json").read_text(encoding="utf-8")) == rows
+    sheet = load_workbook(tmp_path / "report.xlsx").active
     assert sheet is not None
-    header = [cell.value for cell in sheet[1]]
-    last = [cell.value for cell in sheet[sheet.max_row]]
-    assert last[0] == "TOTAL" and last[header.index("plan, all")] == 556_100_000_000
-    months = demo.progress(
-        holder="12", period="month", from_="2024-01-01", to="2024-09-17", by="program"
-    )
+    texts = [cell.value for row in sheet.iter_rows() for cell in row if isinstance(cell.value, str)]
+    assert "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM" in texts and "Đơn vị tính: triệu đồng" in texts
+    assert any(text.startswith("Tham chiếu: cả nước 32,00%") for text in texts)
+    table = demo.out("report", "progress", *asked, "--unit", "ty")
+    assert "ĐẾN NGÀY 17/9/2024" in table and "53,94%" in table and "Đơn vị tính: tỷ đồng" in table
+    refused = demo.run("report", "progress", "--by", "district", expect=1)
+    assert "by: 'district': must be one or more of holder, program" in refused.output
+    months = demo.progress(holder="12", from_="2024-01-01", to="2024-09-17", by="program")
     totals = [row for row in months if row["program"] == "TOTAL"]
     assert [row["as_of"] for row in totals][-2:] == ["2024-08-31", "2024-09-17"]
     paid = [row["disbursed_vnd"] for row in totals]

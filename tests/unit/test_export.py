@@ -91,20 +91,6 @@ def test_csv_reads_back_to_the_same_figures(entries: list[dict[str, Any]]) -> No
     assert last["505"] == 0 and last["504"] == 30 * TY and last["TWDA4.TDA1"] == 7 * TY
 
 
-def test_progress_rows_name_the_total_and_mark_rows_below_average() -> None:
-    report = [
-        {"holder": "505", "rate_pct": 10.0, "below_average": True, "plan_vnd": 1},
-        {"holder": "TOTAL", "rate_pct": 20.0, "below_average": False, "plan_vnd": 2},
-    ]
-    rows = export.progress_rows(report, date(2024, 9, 17), "holder", {"505": "Đông Giang"})
-    assert [row["holder"] for row in rows] == ["505", "Tổng cộng"]
-    assert [row["below_average"] for row in rows] == ["x", ""]
-    assert rows[0]["holder_name"] == "Đông Giang" and rows[1]["holder_name"] is None
-    text = export.csv_text(rows, export.progress_columns("holder"))
-    assert text.splitlines()[1].startswith("2024-09-17,505,Đông Giang,")
-    assert "10.00" in text.splitlines()[1]
-
-
 def test_known_at_keeps_only_what_was_recorded_by_then(memory_ledger: BudgetLedger) -> None:
     worked_example(memory_ledger)
     journal = list(memory_ledger.journal())
