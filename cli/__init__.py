@@ -41,7 +41,10 @@ def main(ctx: click.Context) -> None:
     """An event-sourced ledger for public investment and national-target-program funds.
 
     Every command takes --database (or BUDGET_LEDGER_DATABASE): a SQLite file path or a
-    postgresql:// URL. Amounts are whole đồng.
+    postgresql:// URL. Amounts are whole đồng. Dates are dd/mm/yyyy, day first as
+    Vietnamese offices write them (17/09/2024, 1/7/2025: never month first), or yyyy-mm-dd;
+    times are a date and HH:MM[:SS] (17/09/2024 14:00, 2024-09-17T14:00), Vietnam time
+    unless an offset is given. With --format json, errors are JSON on stderr too.
     """
     # The command's services, opened from its --database when it first asks (cli/session.py).
     ctx.ensure_object(Session)

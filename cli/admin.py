@@ -85,7 +85,13 @@ def init(
 
 @click.command("close-year")
 @click.argument("year")
-@click.option("--date", "day_text", type=DATE, required=True, help="The closing date, YYYY-MM-DD.")
+@click.option(
+    "--date",
+    "day_text",
+    type=DATE,
+    required=True,
+    help="The closing date, dd/mm/yyyy or yyyy-mm-dd.",
+)
 @actor_option
 @click.option("--format", "output_format", type=click.Choice(["table", "json"]), default="table")
 @with_ledger

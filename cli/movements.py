@@ -43,7 +43,7 @@ def movement_options(func: Callable[..., Any]) -> Callable[..., Any]:
                 "effective_date",
                 type=DATE,
                 default=None,
-                help="Effective date, YYYY-MM-DD (default: today in Vietnam).",
+                help="Effective date, dd/mm/yyyy or yyyy-mm-dd (default: today in Vietnam).",
             ),
             click.option(
                 "--id",
@@ -158,7 +158,7 @@ def kind_options(kind: type[MovementRequest]) -> list[Callable[[Any], Any]]:
     if "reverses" in names:
         options.append(click.option("--of", "reverses", required=True, help=kind.help["reverses"]))
     if "until" in names:
-        help_text = kind.help["until"].removesuffix(".") + ", YYYY-MM-DD."
+        help_text = kind.help["until"].removesuffix(".") + ", dd/mm/yyyy or yyyy-mm-dd."
         options.append(click.option("--until", type=DATE, required=True, help=help_text))
     if "amount_vnd" in names:
         required = "amount_vnd" in kind.required_fields()
