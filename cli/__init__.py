@@ -21,7 +21,10 @@ from cli import (
     serve,
     tokens,
 )
+from cli.common import asks_json, show_json
 from cli.session import Session
+
+JSON_ERRORS = "budget-ledger.json-errors"
 
 
 class Commands(click.Group):
@@ -32,6 +35,21 @@ class Commands(click.Group):
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         return super().get_command(ctx, self.ALIASES.get(cmd_name, cmd_name))
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        ctx.meta[JSON_ERRORS] = asks_json(args)
+        return super().parse_args(ctx, args)
+
+    def invoke(self, ctx: click.Context) -> object:
+        """Errors as JSON on stderr when the command line asks for --format json (exit codes
+        unchanged), whichever command and whenever found: reading the options or running."""
+        try:
+            return super().invoke(ctx)
+        except click.ClickException as error:
+            if not ctx.meta.get(JSON_ERRORS):
+                raise
+            show_json(error)
+            ctx.exit(error.exit_code)
 
 
 @click.group("budget-ledger", cls=Commands)

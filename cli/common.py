@@ -18,6 +18,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
+from api.errors import API_PROBLEMS, all_problems, problem_type, rule_problem
 from api.services import Services
 from cli.session import Session, pass_session
 from ledger.domain.errors import InvalidInput, LedgerError
@@ -163,6 +164,53 @@ class Unavailable(click.ClickException):
             "have been recorded; sent again with the same movement id (--id) it is recorded "
             "at most once."
         )
+
+
+def asks_json(args: Sequence[str]) -> bool:
+    """Whether a command line asks for ``--format json``, read from its words: an error may be
+    found before the option is parsed (a bad --as-of written before it)."""
+    for index, word in enumerate(args):
+        if word == "--":
+            return False
+        if word == "--format=json" or (
+            word == "--format" and args[index + 1 : index + 2] == ["json"]
+        ):
+            return True
+    return False
+
+
+def error_document(error: click.ClickException) -> dict[str, Any]:
+    """An error as JSON, with the keys of the API's problem bodies (api/errors.py): ``type``,
+    ``title``, ``detail`` (the line the text would print), ``rule``, ``errors`` ``{field:
+    [message]}`` when one field is at fault; and the command's ``exit_code``."""
+    field: str | None = None
+    said = error.message
+    if isinstance(error, Refused):
+        rule, title = error.error.rule, rule_problem(error.error).title
+        field, said = error.error.field, error.error.message
+    elif isinstance(error, Unavailable):
+        rule, title = "unavailable", API_PROBLEMS["unavailable"].title
+    elif isinstance(error, click.BadParameter):
+        rule, title = InvalidInput.rule, rule_problem(InvalidInput("")).title
+        field = error.param.opts[0] if error.param is not None and error.param.opts else None
+    elif isinstance(error, click.UsageError):
+        rule, title = "usage", "Malformed command line"
+    else:
+        rule, title = "failed", "Failed"
+    body: dict[str, Any] = {"title": title, "detail": error.format_message(), "rule": rule}
+    if rule in all_problems():
+        body = {"type": problem_type(rule), **body}  # what the API answers for the rule
+    if field:
+        body["errors"] = {field: [said]}
+    if isinstance(error, Unavailable) and error.movement_id:
+        body["movement_id"] = error.movement_id
+    body["exit_code"] = error.exit_code
+    return {"error": body}
+
+
+def show_json(error: click.ClickException) -> None:
+    """``error_document`` on stderr, one line, for a command asked for ``--format json``."""
+    click.echo(json.dumps(error_document(error), ensure_ascii=False), err=True)
 
 
 def database_option(func: F) -> F:
