@@ -31,7 +31,12 @@ from ledger.domain.values import (
     read_amount,
 )
 from ledger.interchange.export import csv_cell, xlsx_value
-from ledger.storage.availability import DATABASE_ERRORS, is_unavailable, unavailable_reason
+from ledger.storage.availability import (
+    DATABASE_ERRORS,
+    is_unavailable,
+    unavailable_reason,
+    unreachable_reason,
+)
 from ledger.storage.config import DATABASE_ENVVAR, default_database
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -147,8 +152,12 @@ class Unavailable(click.ClickException):
 
     exit_code = EXIT_UNAVAILABLE
 
-    def __init__(self, error: BaseException, movement_id: str | None = None) -> None:
-        super().__init__(unavailable_reason(error))
+    def __init__(
+        self, error: BaseException, movement_id: str | None = None, database: str | None = None
+    ) -> None:
+        """``database``: name it (PostgreSQL's host and port, and why it cannot be reached)."""
+        reason = unreachable_reason(database, error) if database else unavailable_reason(error)
+        super().__init__(reason)
         self.movement_id = movement_id
 
     def format_message(self) -> str:
@@ -253,8 +262,9 @@ def resolve_actor(actor: str | None) -> str:
 
 
 @contextmanager
-def refusals() -> Iterator[None]:
-    """Refusals as exit code 1, a database that does not answer as exit code 75."""
+def refusals(database: str | None = None) -> Iterator[None]:
+    """Refusals as exit code 1, a database that does not answer as exit code 75 (naming
+    ``database``'s host and port when it is PostgreSQL)."""
     try:
         yield
     except LedgerError as error:
@@ -262,7 +272,7 @@ def refusals() -> Iterator[None]:
     except DATABASE_ERRORS as error:
         if not is_unavailable(error):
             raise
-        raise Unavailable(error) from None
+        raise Unavailable(error, database=database) from None
 
 
 def with_services(func: F) -> F:
@@ -271,7 +281,7 @@ def with_services(func: F) -> F:
     answer to 75."""
 
     def wrapper(session: Session, /, database: str | None, **kwargs: Any) -> Any:
-        with refusals():
+        with refusals(database or default_database()):
             return func(services=session.open(database), **kwargs)
 
     return database_option(functools.wraps(func)(pass_session(wrapper)))  # type: ignore[return-value]

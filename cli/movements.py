@@ -131,7 +131,9 @@ def submit(
     except DATABASE_ERRORS as error:
         if not is_unavailable(error):
             raise
-        raise Unavailable(error, request.movement_id if generated else None) from None
+        raise Unavailable(
+            error, request.movement_id if generated else None, database=ledger.database
+        ) from None
 
 
 def said_replayed(receipt: dict[str, Any]) -> None:

@@ -106,3 +106,4 @@ def test_an_unreachable_database_is_json_with_exit_code_75() -> None:
     error = error_of(result.stderr)
     assert error["rule"] == "unavailable"
     assert error["type"] == "/problems/unavailable"
+    assert "cannot reach PostgreSQL at 127.0.0.1:1" in error["detail"]
