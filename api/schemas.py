@@ -86,22 +86,25 @@ class Whole(fields.Integer):
 
 
 class Day(fields.Date):
-    """YYYY-MM-DD in ASCII digits within the ledger's calendar (ledger/domain/values.py)."""
+    """YYYY-MM-DD in ASCII digits within the ledger's calendar (ledger/domain/values.py): ISO
+    only, where the command line and import files also take dd/mm/yyyy (docs/decisions.md
+    §21)."""
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
         if not isinstance(value, str):
             raise self.make_error("invalid")
-        return _read(parse_date, value, field=attr or "")
+        return _read(parse_date, value, field=attr or "", iso_only=True)
 
 
 class Moment(fields.DateTime):
-    """A time as the CLI reads it (ledger/domain/values.py): ISO 8601, Vietnam time without an
-    offset, a bare date for the end of that day, within the ledger's calendar."""
+    """A time by ledger/domain/values.py's rule: ISO 8601 only (the CLI also takes dd/mm/yyyy
+    HH:MM), Vietnam time without an offset, a bare date for the end of that day, within the
+    ledger's calendar."""
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
         if not isinstance(value, str):
             raise self.make_error("invalid")
-        return _read(parse_moment, value, field=attr or "")
+        return _read(parse_moment, value, field=attr or "", iso_only=True)
 
 
 CODE = validate.Length(min=1, max=limits.CODE_LENGTH_MAX)

@@ -64,7 +64,7 @@ def init(
     database = database or default_database()
     if app_role and not is_postgres(database):
         raise click.UsageError("--app-role hardens a PostgreSQL ledger; this is a SQLite file")
-    with refusals():
+    with refusals(database):
         # The one command that creates a ledger; the others refuse a database without one.
         services = session.open(database, create=True)
         create_tables(services)
@@ -85,7 +85,13 @@ def init(
 
 @click.command("close-year")
 @click.argument("year")
-@click.option("--date", "day_text", type=DATE, required=True, help="The closing date, YYYY-MM-DD.")
+@click.option(
+    "--date",
+    "day_text",
+    type=DATE,
+    required=True,
+    help="The closing date, dd/mm/yyyy or yyyy-mm-dd.",
+)
 @actor_option
 @click.option("--format", "output_format", type=click.Choice(["table", "json"]), default="table")
 @with_ledger
@@ -95,7 +101,7 @@ def close_year(
     """Lapse, on --date, what every line of plan year YEAR can no longer pay: all of a line
     past its deadline, and the part an extension did not carry of an extended one. All in one
     transaction; running it again lapses nothing twice."""
-    with refusals():
+    with refusals(ledger.database):
         receipts = ledger.close_year(
             check_year(year), parse_date(day_text, field="date"), actor=resolve_actor(actor)
         )

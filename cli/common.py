@@ -18,6 +18,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
+from api.errors import API_PROBLEMS, all_problems, problem_type, rule_problem
 from api.services import Services
 from cli.session import Session, pass_session
 from ledger.domain.errors import InvalidInput, LedgerError
@@ -32,7 +33,12 @@ from ledger.domain.values import (
 )
 from ledger.interchange.export import csv_cell
 from ledger.interchange.report_files import write_table_xlsx
-from ledger.storage.availability import DATABASE_ERRORS, is_unavailable, unavailable_reason
+from ledger.storage.availability import (
+    DATABASE_ERRORS,
+    is_unavailable,
+    unavailable_reason,
+    unreachable_reason,
+)
 from ledger.storage.config import DATABASE_ENVVAR, default_database
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -150,8 +156,12 @@ class Unavailable(click.ClickException):
 
     exit_code = EXIT_UNAVAILABLE
 
-    def __init__(self, error: BaseException, movement_id: str | None = None) -> None:
-        super().__init__(unavailable_reason(error))
+    def __init__(
+        self, error: BaseException, movement_id: str | None = None, database: str | None = None
+    ) -> None:
+        """``database``: name it (PostgreSQL's host and port, and why it cannot be reached)."""
+        reason = unreachable_reason(database, error) if database else unavailable_reason(error)
+        super().__init__(reason)
         self.movement_id = movement_id
 
     def format_message(self) -> str:
@@ -167,6 +177,53 @@ class Unavailable(click.ClickException):
             "have been recorded; sent again with the same movement id (--id) it is recorded "
             "at most once."
         )
+
+
+def asks_json(args: Sequence[str]) -> bool:
+    """Whether a command line asks for ``--format json``, read from its words: an error may be
+    found before the option is parsed (a bad --as-of written before it)."""
+    for index, word in enumerate(args):
+        if word == "--":
+            return False
+        if word == "--format=json" or (
+            word == "--format" and args[index + 1 : index + 2] == ["json"]
+        ):
+            return True
+    return False
+
+
+def error_document(error: click.ClickException) -> dict[str, Any]:
+    """An error as JSON, with the keys of the API's problem bodies (api/errors.py): ``type``,
+    ``title``, ``detail`` (the line the text would print), ``rule``, ``errors`` ``{field:
+    [message]}`` when one field is at fault; and the command's ``exit_code``."""
+    field: str | None = None
+    said = error.message
+    if isinstance(error, Refused):
+        rule, title = error.error.rule, rule_problem(error.error).title
+        field, said = error.error.field, error.error.message
+    elif isinstance(error, Unavailable):
+        rule, title = "unavailable", API_PROBLEMS["unavailable"].title
+    elif isinstance(error, click.BadParameter):
+        rule, title = InvalidInput.rule, rule_problem(InvalidInput("")).title
+        field = error.param.opts[0] if error.param is not None and error.param.opts else None
+    elif isinstance(error, click.UsageError):
+        rule, title = "usage", "Malformed command line"
+    else:
+        rule, title = "failed", "Failed"
+    body: dict[str, Any] = {"title": title, "detail": error.format_message(), "rule": rule}
+    if rule in all_problems():
+        body = {"type": problem_type(rule), **body}  # what the API answers for the rule
+    if field:
+        body["errors"] = {field: [said]}
+    if isinstance(error, Unavailable) and error.movement_id:
+        body["movement_id"] = error.movement_id
+    body["exit_code"] = error.exit_code
+    return {"error": body}
+
+
+def show_json(error: click.ClickException) -> None:
+    """``error_document`` on stderr, one line, for a command asked for ``--format json``."""
+    click.echo(json.dumps(error_document(error), ensure_ascii=False), err=True)
 
 
 def database_option(func: F) -> F:
@@ -209,8 +266,9 @@ def resolve_actor(actor: str | None) -> str:
 
 
 @contextmanager
-def refusals() -> Iterator[None]:
-    """Refusals as exit code 1, a database that does not answer as exit code 75."""
+def refusals(database: str | None = None) -> Iterator[None]:
+    """Refusals as exit code 1, a database that does not answer as exit code 75 (naming
+    ``database``'s host and port when it is PostgreSQL)."""
     try:
         yield
     except LedgerError as error:
@@ -218,7 +276,7 @@ def refusals() -> Iterator[None]:
     except DATABASE_ERRORS as error:
         if not is_unavailable(error):
             raise
-        raise Unavailable(error) from None
+        raise Unavailable(error, database=database) from None
 
 
 def with_services(func: F) -> F:
@@ -227,7 +285,7 @@ def with_services(func: F) -> F:
     answer to 75."""
 
     def wrapper(session: Session, /, database: str | None, **kwargs: Any) -> Any:
-        with refusals():
+        with refusals(database or default_database()):
             return func(services=session.open(database), **kwargs)
 
     return database_option(functools.wraps(func)(pass_session(wrapper)))  # type: ignore[return-value]

@@ -45,7 +45,7 @@ def demo(session: Session, database: str | None) -> None:
     communes; the merged program's 2026) and print a progress report. Loading it again
     records nothing twice."""
     database = database or default_demo_database()
-    with refusals():
+    with refusals(database):
         services = session.open(database, create=True)
         ledger = services.ledger
         click.echo(f"Loading the demo into {describe(database)} ...")

@@ -68,8 +68,8 @@ TABLES = ("movements", "balances", "progress")
     "known_at",
     type=TIME,
     default=None,
-    help="Only what was recorded at or before this time (default: now); ISO, Vietnam time "
-    "unless an offset is given.",
+    help="Only what was recorded at or before this time (default: now); dd/mm/yyyy HH:MM or "
+    "ISO, Vietnam time unless an offset is given.",
 )
 @click.option(
     "--by",

@@ -46,7 +46,9 @@ def decision_option(func: F) -> F:
 
 
 def day_option(what: str) -> Callable[[F], F]:
-    return click.option("--date", "day", type=DATE, required=True, help=f"{what}, YYYY-MM-DD.")
+    return click.option(
+        "--date", "day", type=DATE, required=True, help=f"{what}: dd/mm/yyyy or yyyy-mm-dd."
+    )
 
 
 @holders.command("add")
@@ -59,7 +61,7 @@ def day_option(what: str) -> Callable[[F], F]:
     "since",
     type=DATE,
     default=None,
-    help="The day it exists from, YYYY-MM-DD (default: it always existed).",
+    help="The day it exists from, dd/mm/yyyy or yyyy-mm-dd (default: it always existed).",
 )
 @actor_option
 @with_ledger
@@ -223,7 +225,7 @@ def rename(
     "as_of",
     type=DATE,
     default=None,
-    help="The tree as it stood on this day, YYYY-MM-DD (default: today in Vietnam).",
+    help="The tree as it stood on this day, dd/mm/yyyy or yyyy-mm-dd (default: today in Vietnam).",
 )
 @click.option("--all", "show_all", is_flag=True, help="Also the holders ended by then.")
 @format_option

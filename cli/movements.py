@@ -43,7 +43,7 @@ def movement_options(func: Callable[..., Any]) -> Callable[..., Any]:
                 "effective_date",
                 type=DATE,
                 default=None,
-                help="Effective date, YYYY-MM-DD (default: today in Vietnam).",
+                help="Effective date, dd/mm/yyyy or yyyy-mm-dd (default: today in Vietnam).",
             ),
             click.option(
                 "--id",
@@ -131,7 +131,9 @@ def submit(
     except DATABASE_ERRORS as error:
         if not is_unavailable(error):
             raise
-        raise Unavailable(error, request.movement_id if generated else None) from None
+        raise Unavailable(
+            error, request.movement_id if generated else None, database=ledger.database
+        ) from None
 
 
 def said_replayed(receipt: dict[str, Any]) -> None:
@@ -158,7 +160,7 @@ def kind_options(kind: type[MovementRequest]) -> list[Callable[[Any], Any]]:
     if "reverses" in names:
         options.append(click.option("--of", "reverses", required=True, help=kind.help["reverses"]))
     if "until" in names:
-        help_text = kind.help["until"].removesuffix(".") + ", YYYY-MM-DD."
+        help_text = kind.help["until"].removesuffix(".") + ", dd/mm/yyyy or yyyy-mm-dd."
         options.append(click.option("--until", type=DATE, required=True, help=help_text))
     if "amount_vnd" in names:
         required = "amount_vnd" in kind.required_fields()

@@ -54,7 +54,7 @@ def filter_options(func: Any) -> Any:
     type=TIME,
     default=None,
     help="Count only what was recorded at or before this time (default: now); "
-    "ISO, Vietnam time unless an offset is given.",
+    "dd/mm/yyyy HH:MM or ISO, Vietnam time unless an offset is given.",
 )
 @click.option(
     "--subtree",
@@ -124,7 +124,8 @@ def balance(
     "recorded_from",
     type=TIME,
     default=None,
-    help="Only movements recorded at or after this time (ISO; Vietnam time unless an offset).",
+    help="Only movements recorded at or after this time (dd/mm/yyyy HH:MM or ISO; Vietnam "
+    "time unless an offset).",
 )
 @click.option(
     "--recorded-to",

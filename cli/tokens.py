@@ -31,8 +31,8 @@ def tokens() -> None:
     "expires_text",
     default=None,
     metavar="DATE",
-    help="The last day the token works (YYYY-MM-DD, through midnight Vietnam time); "
-    "default: until revoked.",
+    help="The last day the token works (dd/mm/yyyy or yyyy-mm-dd, through midnight Vietnam "
+    "time); default: until revoked.",
 )
 @with_services
 def create(

@@ -4,6 +4,7 @@ check their rules, and saves every resulting event in one transaction, or nothin
 from __future__ import annotations
 
 import hashlib
+import os
 import random
 import sqlite3
 import time
@@ -119,10 +120,8 @@ def open_ledger(database: str, *, create: bool = False, check: bool = True) -> B
     that a database holding no ledger is refused here (NoLedger); a database that does not
     answer raises its error (see ledger.availability.is_unavailable). ``check=False`` opens without
     touching the database (a server worker, which must start while the database is down)."""
-    if not create and not is_postgres(database) and not Path(database).expanduser().exists():
-        raise NoLedger(
-            f"there is no ledger at {describe(database)}", field="database", database=database
-        )
+    if not is_postgres(database):
+        _check_sqlite_path(database, create=create)
     env = persistence_environment(database)
     env["CREATE_TABLE"] = "yes" if create else "no"
     try:
@@ -156,16 +155,43 @@ def open_ledger(database: str, *, create: bool = False, check: bool = True) -> B
     return ledger
 
 
+def _check_sqlite_path(database: str, *, create: bool) -> None:
+    """A SQLite path the ledger can open, or NoLedger saying what is wrong with it: nothing
+    there (only ``init`` makes one), a directory, a file this user may not read or write.
+    Only a missing file gets the command line's hint to create one (the ``database`` value)."""
+    path = Path(database).expanduser()
+    if path.is_dir():
+        raise NoLedger(
+            f"{describe(database)} is a directory; give the ledger's file (e.g. "
+            f"{path / 'ledger.sqlite3'})",
+            field="database",
+        )
+    if not path.exists():
+        if not create:
+            raise NoLedger(
+                f"there is no ledger at {describe(database)}", field="database", database=database
+            )
+        return
+    wanted = os.R_OK if not create else os.R_OK | os.W_OK
+    if not os.access(path, wanted):
+        raise NoLedger(
+            f"cannot open {describe(database)}: permission denied; run as a user who may "
+            "read and write it, or check the path",
+            field="database",
+        )
+
+
 def _not_sqlite(database: str, error: sqlite3.DatabaseError) -> Exception:
     """SQLite's own 'file is not a database' (a typo naming a spreadsheet, say): refused with
-    the file untouched, not as a traceback. Its OperationalError (a lock held past the wait)
-    is another matter, passed on as it is."""
+    the file untouched, not as a traceback, and without the hint to create a ledger there
+    (it would overwrite nothing, but it is never what was meant). Its OperationalError (a
+    lock held past the wait) is another matter, passed on as it is."""
     if isinstance(error, sqlite3.OperationalError):
         return error
     return NoLedger(
-        f"{describe(database)} is not a SQLite database ({error}); check the path",
+        f"{describe(database)} is not a ledger: it is not a SQLite database ({error}); give "
+        "the ledger's .sqlite3 file or a postgresql:// URL",
         field="database",
-        database=database,
     )
 
 

@@ -52,6 +52,9 @@ _MOVEMENT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]*$")
 _WHOLE = re.compile(r"[0-9]+")
 _AMOUNT = re.compile(r"(-?)([0-9]+|[0-9]{1,3}(?:\.[0-9]{3})+)")
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+# A date as Vietnamese offices write it: day first, always (17/09/2024, 1/7/2025), the year in
+# four digits; then, for a time, what ISO writes after the date (" 14:00", " 14:00:30+07").
+_DAY_FIRST = re.compile(r"([0-9]{1,2})/([0-9]{1,2})/([0-9]{4})(?:([T ])(.*))?", re.DOTALL)
 _MOMENT = re.compile(
     r"[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]{1,6})?)?"
     r"(?:Z|[+-][0-9]{2}(?::?[0-9]{2})?)?"
@@ -252,49 +255,79 @@ def check_in_calendar(day: date, *, field: str) -> date:
     return day
 
 
-def parse_date(value: date | str, *, field: str) -> date:
-    """A date written YYYY-MM-DD in ASCII digits, real, within the ledger's calendar. Empty
-    is refused: a command that means today leaves the option out."""
+# The two ways a date may be written where people write it (the command line, import files);
+# the API, a machine interface, takes ISO only (docs/decisions.md §21).
+DATE_FORMS = "dd/mm/yyyy, day first (17/09/2024), or yyyy-mm-dd (2024-09-17)"
+TIME_FORMS = (
+    "dd/mm/yyyy HH:MM[:SS] (17/09/2024 16:30, Vietnam time), yyyy-mm-ddTHH:MM[:SS] "
+    "(2024-09-17T16:30, or 2024-09-17T09:30+00:00 with an offset), or a bare date for the end "
+    "of that day"
+)
+
+
+def _from_day_first(text: str) -> str:
+    """``17/09/2024 16:30`` written as ISO (``2024-09-17T16:30``); other text as it is. Only
+    the order changes: whether it is a real date is ISO's to say."""
+    found = _DAY_FIRST.fullmatch(text)
+    if found is None:
+        return text
+    day, month, year, separator, rest = found.groups()
+    iso = f"{year}-{int(month):02d}-{int(day):02d}"
+    return iso if separator is None else f"{iso}T{rest}"
+
+
+def parse_date(value: date | str, *, field: str, iso_only: bool = False) -> date:
+    """A date written dd/mm/yyyy (day first, as Vietnamese offices write it; d/m/yyyy too)
+    or yyyy-mm-dd, in ASCII digits, real, within the ledger's calendar; ``iso_only``: only
+    yyyy-mm-dd (the API). Empty is refused: a command that means today leaves the option
+    out."""
+    forms = "YYYY-MM-DD (e.g. 2024-09-17)" if iso_only else DATE_FORMS
     if isinstance(value, datetime):
-        raise InvalidInput("must be a date (YYYY-MM-DD), not a timestamp", field=field)
+        raise InvalidInput(f"must be a date ({forms}), not a timestamp", field=field)
     if isinstance(value, date):
         return check_in_calendar(value, field=field)
     text = value.strip() if isinstance(value, str) else ""
     if not text:
-        raise InvalidInput("is empty; write a date as YYYY-MM-DD (e.g. 2024-09-17)", field=field)
+        raise InvalidInput(f"is empty; write a date as {forms}", field=field)
     try:
-        if not _DATE.fullmatch(text):
+        iso = text if iso_only else _from_day_first(text)
+        if not _DATE.fullmatch(iso):
             raise ValueError(text)
-        day = date.fromisoformat(text)
+        day = date.fromisoformat(iso)
     except ValueError:
         raise InvalidInput(
-            f"{value!r} is not a real date; write it as YYYY-MM-DD in ASCII digits "
-            "(e.g. 2024-09-17)",
+            f"{value!r} is not a real date; write it as {forms}, in ASCII digits",
             field=field,
         ) from None
     return check_in_calendar(day, field=field)
 
 
-def parse_moment(value: datetime | str, *, field: str) -> datetime:
-    """A point in time: ISO 8601 with or without an offset (without one it is Vietnam time);
-    a bare date means the end of that day in Vietnam. Within the ledger's calendar, so it
-    converts to any time zone."""
+def parse_moment(value: datetime | str, *, field: str, iso_only: bool = False) -> datetime:
+    """A point in time: ISO 8601 with or without an offset (without one it is Vietnam time),
+    or (unless ``iso_only``) the same with the date written dd/mm/yyyy and a space before the
+    time; a bare date means the end of that day in Vietnam. Within the ledger's calendar, so
+    it converts to any time zone."""
     if isinstance(value, datetime):
         moment = value
     else:
         text = value.strip() if isinstance(value, str) else ""
+        iso = text if iso_only else _from_day_first(text)
         try:
-            if _DATE.fullmatch(text):
-                moment = datetime.combine(date.fromisoformat(text), datetime.max.time())
-            elif _MOMENT.fullmatch(text):
-                moment = datetime.fromisoformat(text)
+            if _DATE.fullmatch(iso):
+                moment = datetime.combine(date.fromisoformat(iso), datetime.max.time())
+            elif _MOMENT.fullmatch(iso):
+                moment = datetime.fromisoformat(iso)
             else:
                 raise ValueError(text)
         except ValueError:
+            forms = (
+                "2024-09-17T16:30 (Vietnam time), 2024-09-17T09:30+00:00, or 2024-09-17 for "
+                "the end of that day"
+                if iso_only
+                else TIME_FORMS
+            )
             raise InvalidInput(
-                f"{value!r} is not a time; write it as 2024-09-17T16:30 (Vietnam time), "
-                "2024-09-17T09:30+00:00, or 2024-09-17 for the end of that day, in ASCII digits",
-                field=field,
+                f"{value!r} is not a time; write it as {forms}, in ASCII digits", field=field
             ) from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=VIETNAM_TIME)

@@ -14,6 +14,9 @@ import sqlite3
 import psycopg
 from eventsourcing import persistence
 
+from ledger.storage.config import is_postgres, persistence_environment
+from ledger.storage.settings import CONNECTION_WAIT_S
+
 # Errors that may say the database does not answer; ``is_unavailable`` tells which do.
 # (psycopg_pool's PoolTimeout, "no connection within the wait", is a psycopg.OperationalError;
 # the library raises its own errors from psycopg's and sqlite3's.)
@@ -49,3 +52,40 @@ def unavailable_reason(error: BaseException) -> str:
     """The first line of what the driver said, for an operator's message."""
     text = str(error).strip() or type(error).__name__
     return text.splitlines()[0]
+
+
+def unreachable_reason(database: str, error: BaseException) -> str:
+    """What the operator is told of a database that does not answer: for PostgreSQL, where
+    (host and port) and why, from one direct connection attempt (the pool only says it got
+    no connection in time), e.g. "cannot reach PostgreSQL at localhost:5999: connection
+    refused; is the server running?"; otherwise, or if that attempt now succeeds, what the
+    driver said (``unavailable_reason``)."""
+    if not is_postgres(database):
+        return unavailable_reason(error)
+    env = persistence_environment(database)
+    where = f"{env['POSTGRES_HOST']}:{env['POSTGRES_PORT']}"
+    try:
+        connection = psycopg.connect(
+            host=env["POSTGRES_HOST"],
+            port=env["POSTGRES_PORT"],
+            dbname=env["POSTGRES_DBNAME"],
+            user=env["POSTGRES_USER"],
+            password=env["POSTGRES_PASSWORD"],
+            connect_timeout=CONNECTION_WAIT_S,
+        )
+    except psycopg.Error as refused:
+        return f"cannot reach PostgreSQL at {where}: {_why(refused)}"
+    connection.close()
+    return f"PostgreSQL at {where}: {unavailable_reason(error)}"
+
+
+def _why(error: psycopg.Error) -> str:
+    """libpq's reason, without the address it repeats: 'connection refused; is the server
+    running?', 'could not translate host name ...', 'password authentication failed ...'."""
+    text = unavailable_reason(error)
+    text = text.rsplit(" failed: ", 1)[-1].removeprefix("connection is bad: ")
+    text = text.removeprefix("FATAL:").strip()
+    reason = text[:1].lower() + text[1:]
+    if reason.startswith("connection refused"):
+        return f"{reason}; is the server running?"
+    return reason

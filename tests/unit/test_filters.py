@@ -56,6 +56,8 @@ def test_a_read_takes_text_as_the_cli_gives_it_and_values_as_the_api_does() -> N
         moment,
         True,
     )
+    # Text as the command line gives it: day first as offices write it, or ISO.
+    assert read_filters({"as_of": "17/09/2024"}).as_of == date(2024, 9, 17)
     with pytest.raises(InvalidInput) as refused:
-        read_filters({"as_of": "17/09/2024"})
+        read_filters({"as_of": "31/09/2024"})
     assert refused.value.field == "as_of"

@@ -97,6 +97,75 @@ def test_a_date_is_yyyy_mm_dd_in_ascii_within_the_ledger_s_calendar(text: str) -
 
 
 @pytest.mark.parametrize(
+    ("text", "day"),
+    [
+        ("17/09/2024", date(2024, 9, 17)),
+        ("1/7/2025", date(2025, 7, 1)),
+        ("01/07/2025", date(2025, 7, 1)),  # day first, always: never 7 January
+        (" 5/2/2024 ", date(2024, 2, 5)),
+        ("29/02/2024", date(2024, 2, 29)),
+    ],
+)
+def test_a_date_may_be_written_day_first_as_offices_write_it(text: str, day: date) -> None:
+    assert parse_date(text, field="as_of") == day
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "31/02/2024",
+        "29/02/2023",
+        "17/13/2024",
+        "2024-13-01",
+        "17/09/24",  # a two-digit year: which century is a guess
+        "17-09-2024",
+        "17.09.2024",
+        "１７/09/2024",
+        "09/17/2024",  # month first, as an American would: there is no 17th month
+        "17/09/2024 10:00",  # a time where a date is asked
+        "/09/2024",
+    ],
+)
+def test_a_wrong_date_is_refused_showing_both_forms(text: str) -> None:
+    with pytest.raises(InvalidInput) as refused:
+        parse_date(text, field="as_of")
+    assert refused.value.field == "as_of"
+    assert "dd/mm/yyyy" in refused.value.message
+    assert "yyyy-mm-dd" in refused.value.message
+
+
+def test_the_api_s_dates_and_times_are_iso_only() -> None:
+    for text in ("17/09/2024", "1/7/2025"):
+        with pytest.raises(InvalidInput) as refused:
+            parse_date(text, field="as_of", iso_only=True)
+        assert "dd/mm/yyyy" not in refused.value.message
+    with pytest.raises(InvalidInput):
+        parse_moment("17/09/2024 14:00", field="known_at", iso_only=True)
+    assert parse_date("2024-09-17", field="as_of", iso_only=True) == date(2024, 9, 17)
+
+
+@pytest.mark.parametrize(
+    ("text", "iso"),
+    [
+        ("17/09/2024 14:00", "2024-09-17T14:00"),
+        ("17/9/2024 14:00:30", "2024-09-17T14:00:30"),
+        ("17/09/2024", "2024-09-17"),  # the end of that day
+        ("17/09/2024 07:00+00:00", "2024-09-17T07:00+00:00"),
+    ],
+)
+def test_a_time_may_be_written_day_first_as_the_iso_time_it_means(text: str, iso: str) -> None:
+    assert parse_moment(text, field="known_at") == parse_moment(iso, field="known_at")
+
+
+@pytest.mark.parametrize("text", ["31/02/2024 10:00", "17/09/2024 25:00", "17/09/2024 10"])
+def test_a_wrong_time_is_refused_showing_the_forms(text: str) -> None:
+    with pytest.raises(InvalidInput) as refused:
+        parse_moment(text, field="known_at")
+    assert "dd/mm/yyyy HH:MM" in refused.value.message
+    assert "2024-09-17T16:30" in refused.value.message
+
+
+@pytest.mark.parametrize(
     "text",
     [
         "0001-01-01T00:00",  # UTC would be year 0: OverflowError
