@@ -73,6 +73,7 @@ BALANCE_COLUMNS: list[tuple[str, str]] = [
     ("deadline", "Hạn giải ngân"),
 ]
 
+
 def recorded_known_by(
     journal: Iterable[tuple[int, dict[str, Any]]], known_at: datetime | None
 ) -> Iterator[tuple[int, dict[str, Any]]]:
