@@ -340,8 +340,9 @@ def _series(
             restated=restated,
             **{**options, "period": None},
         )
-        for row in filed.rows:
-            rows.append({"as_of": day, "stt": row.stt, "label": row.label, **row.values})
+        labels = [row.label for row in filed.rows[1:] + filed.rows[:1]]
+        for label, row in zip(labels, json_body(found, filed)["rows"], strict=True):
+            rows.append({"as_of": day, "label": label, **row})
     assert filed is not None
     columns = [("as_of", "Ngày"), ("label", "Nội dung")]
     columns += [(column.key, column.header(filed.lang)) for column in filed.columns]
