@@ -124,6 +124,7 @@ def close_year(
         [("line", "line"), ("movement_id", "movement"), ("lapsed_vnd", "lapsed")],
         "table",
         title=f"Lapsed on {day_text} (đồng)",
+        formats=None,
     )
     total = sum(r["amount_vnd"] for r in receipts)
     click.echo(f"{len(receipts)} line(s) lapsed, {format_vnd(total)} in all")

@@ -15,21 +15,18 @@ from datetime import date, datetime
 from typing import Any, TypeVar
 
 import click
-from rich.console import Console
-from rich.table import Table
 
 from api.errors import API_PROBLEMS, all_problems, problem_type, rule_problem
 from api.services import Services
 from cli.session import Session, pass_session
+from cli.tables import UNITS, Kind, TableColumn, print_table
 from ledger.domain.errors import InvalidInput, LedgerError
 from ledger.domain.values import (
     check_characters,
-    format_vnd,
     parse_date,
     parse_moment,
     parse_whole,
     read_amount,
-    vietnamese_number,
 )
 from ledger.interchange.export import csv_cell
 from ledger.interchange.report_files import write_table_xlsx
@@ -46,7 +43,8 @@ F = TypeVar("F", bound=Callable[..., Any])
 write_xlsx = write_table_xlsx
 
 FORMATS = click.Choice(["table", "json", "csv"])
-UNITS = {"dong": (1, 0), "trieu": (10**6, 2), "ty": (10**9, 3)}
+# A flag's mark in a table, by column key (others: "x").
+FLAG_MARKS = {"below_average": "▼ below"}
 EXIT_UNAVAILABLE = 75
 
 
@@ -347,15 +345,19 @@ def unit_option(default: str) -> Callable[[F], F]:
 
 def emit(
     rows: Sequence[dict[str, Any]],
-    columns: Sequence[tuple[str, str]],
+    given: Sequence[tuple[str, str] | TableColumn],
     output_format: str,
     *,
     title: str | None = None,
     unit: str = "dong",
     output: str | None = None,
+    formats: str | None = "csv|json",
 ) -> None:
-    """Print rows as a terminal table (amounts grouped), a JSON array, or CSV; or write an
-    .xlsx workbook to ``output``."""
+    """Print rows as a terminal table (``cli/tables.py``: fitted to the terminal, no number
+    cut), a JSON array, or CSV; or write an .xlsx workbook to ``output``. A column is a
+    (key, header) pair, its kind read from its key and cells (``table_columns``), or a
+    TableColumn; ``formats`` names the command's other --format choices (None: none)."""
+    columns = [(c.key, c.header) if isinstance(c, TableColumn) else c for c in given]
     if output_format == "xlsx":
         if not output:
             raise click.UsageError("--format xlsx writes a file: give --output FILE.xlsx")
@@ -373,33 +375,39 @@ def emit(
             writer.writerow([csv_cell(row.get(name)) for name, _ in columns])
         click.echo(buffer.getvalue(), nl=False)
         return
-    table = Table(title=title, show_lines=False)
-    for name, header in columns:
-        numeric = name.endswith(("_vnd", "_pct"))
-        table.add_column(header, justify="right" if numeric else "left")
-    for row in rows:
-        table.add_row(*[_table_cell(name, row.get(name), unit) for name, _ in columns])
-    console = Console()
-    if not console.is_terminal:
-        # Piped or captured output has no width to fit: keep rows on one line.
-        console = Console(width=200)
-    console.print(table)
+    print_table(rows, table_columns(given, rows), title=title, unit=unit, formats=formats)
 
 
-def _table_cell(name: str, value: Any, unit: str = "dong") -> str:
-    if value is None:
-        return ""
+def table_columns(
+    columns: Sequence[tuple[str, str] | TableColumn], rows: Sequence[dict[str, Any]]
+) -> list[TableColumn]:
+    """The terminal table's columns: a (key, header) pair's kind is read from its key
+    (``_vnd`` an amount, ``_pct`` a rate) or else from its cells' type."""
+    return [
+        column
+        if isinstance(column, TableColumn)
+        else TableColumn(
+            column[0],
+            column[1],
+            _kind(column[0], rows),
+            mark=FLAG_MARKS.get(column[0], "x"),
+        )
+        for column in columns
+    ]
+
+
+def _kind(name: str, rows: Sequence[dict[str, Any]]) -> Kind:
+    if name.endswith("_vnd"):
+        return "vnd"
+    if name.endswith("_pct"):
+        return "pct"
+    value = next((row[name] for row in rows if row.get(name) is not None), None)
     if isinstance(value, bool):
-        return "▼ below" if value else ""
-    if name.endswith("_vnd") and isinstance(value, int):
-        scale, decimals = UNITS[unit]
-        if scale == 1:
-            return format_vnd(value).removesuffix(" đồng")
-        return vietnamese_number(value / scale, decimals)
-    if name.endswith("_pct") and isinstance(value, float):
-        return vietnamese_number(value, 2) + "%"
+        return "flag"
     if isinstance(value, datetime):
-        return value.strftime("%Y-%m-%d %H:%M:%S")
+        return "time"
     if isinstance(value, date):
-        return value.isoformat()
-    return str(value)
+        return "date"
+    if isinstance(value, int):
+        return "count"
+    return "text"

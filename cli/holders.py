@@ -26,6 +26,7 @@ from cli.common import (
     with_ledger,
 )
 from cli.movements import WRITE_FORMATS, said_replayed, submit
+from cli.tables import display_date
 from ledger.application import BudgetLedger
 from ledger.domain.movements import Succeed
 from ledger.domain.values import LEVELS, format_vnd, today_in_vietnam
@@ -161,7 +162,7 @@ def succeed(
     )
     if passed:
         columns = [("line", "line"), ("passed_on_vnd", "passed on (đồng)"), ("to", "to")]
-        emit(passed, columns, "table", title="Passed on")
+        emit(passed, columns, "table", title="Passed on", formats=None)
 
 
 def succession_id(request: Succeed) -> str:
@@ -246,7 +247,7 @@ def list_holders(
         ("registered_at", "registered (UTC)"),
         ("actor", "by"),
     ]
-    emit(rows, columns, output_format, title=f"Holders on {day.isoformat()}")
+    emit(rows, columns, output_format, title=f"Holders on {display_date(day)}")
 
 
 @holders.command("show")
@@ -269,7 +270,7 @@ def show(ledger: BudgetLedger, code: str, output_format: str) -> None:
         return
     end = f", ended on {life['ended_on']} into {life['successor']}" if life["ended_on"] else ""
     click.echo(f"holder {life['code']} {life['name']} ({life['level']}){end}")
-    emit(life_rows(life), LIFE_COLUMNS, "table", title=f"Life of {life['code']}")
+    emit(life_rows(life), LIFE_COLUMNS, "table", title=f"Life of {life['code']}", formats="json")
 
 
 LIFE_COLUMNS = [

@@ -117,7 +117,8 @@ def record(
         ("amount_vnd", "amount (đồng)"),
         ("available_vnd", "available after (đồng)"),
     ]
-    emit(rows, columns, "table", title="Recorded" if not replayed else "Already recorded")
+    title = "Already recorded" if replayed else "Recorded"
+    emit(rows, columns, "table", title=title, formats=None)
 
 
 def submit(

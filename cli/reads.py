@@ -9,12 +9,40 @@ import click
 from api.services import Services
 from cli.common import DATE, TEXT, TIME, YEAR, emit, format_option, with_ledger, with_services
 from cli.projections import read_models
+from cli.tables import TableColumn, display_date, display_time
 from ledger.application import BudgetLedger
 from ledger.domain.audit import check as check_ledger
 from ledger.domain.audit import history as ledger_history
 from ledger.domain.filters import line_filters, read_filters
 from ledger.domain.values import LINE_FIELDS, parse_moment
 from projections.queries import line_balances, subtree_balances
+
+# The balance's figures; a narrow terminal leaves out the optional ones first.
+BALANCE_FIGURES = [
+    TableColumn("assigned_vnd", "assigned", "vnd"),
+    TableColumn("received_vnd", "of which received", "vnd", optional=True),
+    TableColumn("allocated_on_vnd", "allocated on", "vnd", optional=True),
+    TableColumn("disbursed_vnd", "disbursed", "vnd"),
+    TableColumn("lapsed_vnd", "lapsed", "vnd", optional=True),
+    TableColumn("passed_on_vnd", "passed on", "vnd", optional=True),
+    TableColumn("available_vnd", "available", "vnd"),
+    TableColumn("extended_vnd", "extended", "vnd", optional=True),
+    TableColumn("deadline", "deadline", "date", optional=True),
+]
+
+# The audit trail's columns: who and when, and the figure before, give way first.
+HISTORY_COLUMNS = [
+    TableColumn("effective_date", "effective", "date"),
+    TableColumn("recorded_at", "recorded (UTC)", "time", optional=True),
+    TableColumn("actor", "actor", optional=True),
+    TableColumn("action", "movement"),
+    TableColumn("movement_id", "id", optional=True),
+    TableColumn("reference", "decision / voucher"),
+    TableColumn("line", "line"),
+    TableColumn("available_before_vnd", "available before", "vnd", optional=True),
+    TableColumn("available_change_vnd", "change", "vnd"),
+    TableColumn("available_after_vnd", "available after", "vnd"),
+]
 
 restated_option = click.option(
     "--restated",
@@ -92,22 +120,19 @@ def balance(
             )
         else:
             rows = line_balances(projections, chosen, day, moment)
-    columns = [(name, name) for name in LINE_FIELDS] + [
-        ("assigned_vnd", "assigned"),
-        ("received_vnd", "of which received"),
-        ("allocated_on_vnd", "allocated on"),
-        ("disbursed_vnd", "disbursed"),
-        ("lapsed_vnd", "lapsed"),
-        ("passed_on_vnd", "passed on"),
-        ("available_vnd", "available"),
-        ("extended_vnd", "extended"),
-        ("deadline", "deadline"),
-    ]
+    columns: list[tuple[str, str] | TableColumn] = [(name, name) for name in LINE_FIELDS]
+    if output_format == "table":
+        # One label for the line, as history writes it: six columns of codes would leave
+        # a narrow terminal no room for the figures.
+        for row in rows:
+            row["line"] = "/".join(str(row[name]) for name in LINE_FIELDS if row[name] is not None)
+        columns = [TableColumn("line", "line")]
+    columns += BALANCE_FIGURES
     if output_format == "table" and not rows:
         click.echo("No lines match.")
         return
-    known = f", as known at {moment.isoformat()}" if moment else ""
-    emit(rows, columns, output_format, title=f"Balances on {day.isoformat()}{known} (đồng)")
+    known = f", as known at {display_time(moment)}" if moment else ""
+    emit(rows, columns, output_format, title=f"Balances on {display_date(day)}{known} (đồng)")
 
 
 @click.command("history")
@@ -168,22 +193,10 @@ def history(
     if output_format != "json":
         for entry in entries:
             entry["line"] = "/".join(str(v) for v in entry["line"].values() if v is not None)
-    columns = [
-        ("effective_date", "effective"),
-        ("recorded_at", "recorded (UTC)"),
-        ("actor", "actor"),
-        ("action", "movement"),
-        ("movement_id", "id"),
-        ("reference", "decision / voucher"),
-        ("line", "line"),
-        ("available_before_vnd", "available before"),
-        ("available_change_vnd", "change"),
-        ("available_after_vnd", "available after"),
-    ]
     if output_format == "table" and not entries:
         click.echo("No movements match.")
         return
-    emit(entries, columns, output_format, title="History (đồng)")
+    emit(entries, HISTORY_COLUMNS, output_format, title="History (đồng)")
 
 
 def check_rules(ledger: BudgetLedger, *, failed: str) -> None:
