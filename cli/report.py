@@ -12,6 +12,7 @@ from api.services import Services
 from cli.common import DATE, TEXT, TIME, emit, to_json, with_services
 from cli.projections import read_models
 from cli.reads import restated_option
+from cli.tables import TableColumn, print_table
 from ledger.domain.errors import InvalidInput
 from ledger.domain.filters import read_filters
 from ledger.domain.values import today_in_vietnam
@@ -285,25 +286,23 @@ def write_document(
 
 
 def print_document(filed: Document) -> None:
-    """The document as a terminal table: the title, the unit, the rows and the notes."""
-    columns = [
-        ("stt", "STT" if filed.lang == "vi" else "No."),
-        ("label", "Nội dung" if filed.lang == "vi" else "Item"),
+    """The document as a terminal table: the title, the unit, the rows (totals in bold) and
+    the notes. A narrow terminal leaves out the optional columns first (print_table)."""
+    label = "Nội dung" if filed.lang == "vi" else "Item"
+    columns = [TableColumn("label", label, "text")]
+    columns += [
+        TableColumn(column.key, column.header(filed.lang), column.kind, column.optional)
+        for column in filed.columns
     ]
-    for column in filed.columns:
-        key = column.key if column.kind in ("vnd", "pct") else f"{column.key}_text"
-        columns.append((key, column.header(filed.lang)))
-    rows = []
-    for row in filed.rows:
-        shaped: dict[str, Any] = {"stt": row.stt, "label": row.label, **row.values}
-        for column in filed.columns:
-            if column.kind == "flag":
-                shaped[f"{column.key}_text"] = "x" if row.values.get(column.key) else ""
-            elif column.kind in ("count", "text"):
-                shaped[f"{column.key}_text"] = row.values.get(column.key)
-        rows.append(shaped)
+    rows = [
+        {**row.values, "label": f"{row.stt}. {row.label}" if row.stt else row.label}
+        for row in filed.rows
+    ]
+    bold = [index for index, row in enumerate(filed.rows) if row.kind != "detail"]
     title = f"{filed.title}\n{filed.subtitle or ''}\n{filed.unit_line}"
-    emit(rows, columns, "table", title=title, unit=filed.unit)
+    print_table(
+        rows, columns, title=title, unit=filed.unit, formats="csv|xlsx|pdf|json", bold_rows=bold
+    )
     for note in filed.notes:
         click.echo(note)
 
