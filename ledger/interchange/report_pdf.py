@@ -232,13 +232,12 @@ def _header_spans(document: Document, banded: bool) -> list[tuple[Any, ...]]:
 
 
 def _column_widths(document: Document, width: float) -> tuple[float, list[float]]:
-    """The font size and the columns' widths: the largest size (at most 9 pt, less the more
-    columns there are) at which every figure fits whole and the label keeps a usable width;
+    """The font size and the columns' widths: the largest size (at most 9 pt) at which every
+    figure fits whole and the label keeps a usable width;
     what is left goes to the label, up to what its longest name needs, then to the figures."""
     from reportlab.pdfbase.pdfmetrics import stringWidth
 
-    count = len(document.columns) + 2
-    size = min(FONT_SIZE_MAX_PT, max(FONT_SIZE_MIN_PT, 13.0 - count * 0.5))
+    size = FONT_SIZE_MAX_PT
     lang = document.lang
     while True:
         pad = 2 * _padding(size) + 1
