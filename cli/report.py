@@ -285,9 +285,9 @@ def write_document(
     click.echo(f"wrote {output}")
 
 
-def print_document(filed: Document) -> None:
-    """The document as a terminal table: the title, the unit, the rows (totals in bold) and
-    the notes. A narrow terminal leaves out the optional columns first (print_table)."""
+def document_table(filed: Document) -> tuple[list[dict[str, Any]], list[TableColumn], list[int]]:
+    """The document as the terminal shows it: rows (the label with its number first), the
+    columns, and the rows to print in bold (totals and groups)."""
     label = "Nội dung" if filed.lang == "vi" else "Item"
     columns = [TableColumn("label", label, "text")]
     columns += [
@@ -299,6 +299,13 @@ def print_document(filed: Document) -> None:
         for row in filed.rows
     ]
     bold = [index for index, row in enumerate(filed.rows) if row.kind != "detail"]
+    return rows, columns, bold
+
+
+def print_document(filed: Document) -> None:
+    """The document as a terminal table: the title, the unit, the rows (totals in bold) and
+    the notes. A narrow terminal leaves out the optional columns first (print_table)."""
+    rows, columns, bold = document_table(filed)
     title = f"{filed.title}\n{filed.subtitle or ''}\n{filed.unit_line}"
     print_table(
         rows, columns, title=title, unit=filed.unit, formats="csv|xlsx|pdf|json", bold_rows=bold

@@ -35,9 +35,14 @@ def _plan_columns(year: int) -> list[Column]:
     return [
         plan("plan_central_vnd", "NSTW (Thủ tướng giao)", "Central (NSTW)"),
         plan("plan_vnd", "Tổng (NSTW + NSĐP)", "Total (NSTW + NSĐP)"),
-        plan("plan_dtpt_vnd", "Trong đó: ĐTPT", "of which investment", True),
-        plan("plan_sn_vnd", "Trong đó: SN", "of which recurrent", True),
-        plan("plan_extended_vnd", "Vốn năm trước kéo dài", "Extended from earlier years", True),
+        plan("plan_dtpt_vnd", "KH ĐTPT", "Plan, investment", True),
+        plan("plan_sn_vnd", "KH SN", "Plan, recurrent", True),
+        plan(
+            "plan_extended_vnd",
+            "KH vốn năm trước kéo dài",
+            "Plan extended from earlier years",
+            True,
+        ),
     ]
 
 
@@ -51,14 +56,18 @@ def _disbursed_columns(report: Report) -> list[Column]:
     if report.period:
         start = vietnamese_date(report.period.start)
         columns.append(
-            paid("disbursed_period_vnd", f"Trong kỳ (từ {start})", f"In the period (from {start})")
+            paid(
+                "disbursed_period_vnd",
+                f"GN trong kỳ (từ {start})",
+                f"Disbursed in the period (from {start})",
+            )
         )
     return columns + [
-        paid("disbursed_central_vnd", "Lũy kế NSTW", "Cumulative, central"),
-        paid("disbursed_vnd", "Lũy kế tổng", "Cumulative, total"),
-        paid("disbursed_dtpt_vnd", "Trong đó: ĐTPT", "of which investment", True),
-        paid("disbursed_sn_vnd", "Trong đó: SN", "of which recurrent", True),
-        paid("disbursed_extended_vnd", "Vốn kéo dài", "Extended capital", True),
+        paid("disbursed_central_vnd", "GN lũy kế NSTW", "Disbursed, central"),
+        paid("disbursed_vnd", "GN lũy kế tổng", "Disbursed, total"),
+        paid("disbursed_dtpt_vnd", "GN ĐTPT", "Disbursed, investment", True),
+        paid("disbursed_sn_vnd", "GN SN", "Disbursed, recurrent", True),
+        paid("disbursed_extended_vnd", "GN vốn kéo dài", "Disbursed, extended", True),
     ]
 
 
@@ -69,11 +78,11 @@ def _rate_columns(report: Report) -> list[Column]:
         return Column(key, vi, en, "pct", ratio, band, band_en, optional)
 
     columns = [
-        rate("rate_central_pct", "So KH TTg giao", "Of central plan", ("disbursed_central_vnd", "plan_central_vnd")),
-        rate("rate_pct", "So KH địa phương giao", "Of local plan", ("disbursed_vnd", "plan_vnd")),
-        rate("rate_dtpt_pct", "ĐTPT", "Investment", ("disbursed_dtpt_vnd", "plan_dtpt_vnd"), True),
-        rate("rate_sn_pct", "SN", "Recurrent", ("disbursed_sn_vnd", "plan_sn_vnd"), True),
-        rate("rate_extended_pct", "Vốn kéo dài", "Extended", ("disbursed_extended_vnd", "plan_extended_vnd"), True),
+        rate("rate_central_pct", "Tỷ lệ so KH TTg giao", "Rate of the central plan", ("disbursed_central_vnd", "plan_central_vnd")),
+        rate("rate_pct", "Tỷ lệ so KH địa phương giao", "Rate of the local plan", ("disbursed_vnd", "plan_vnd")),
+        rate("rate_dtpt_pct", "Tỷ lệ ĐTPT", "Rate, investment", ("disbursed_dtpt_vnd", "plan_dtpt_vnd"), True),
+        rate("rate_sn_pct", "Tỷ lệ SN", "Rate, recurrent", ("disbursed_sn_vnd", "plan_sn_vnd"), True),
+        rate("rate_extended_pct", "Tỷ lệ vốn kéo dài", "Rate, extended", ("disbursed_extended_vnd", "plan_extended_vnd"), True),
     ]  # fmt: skip
     if report.period:
         columns.append(
@@ -92,7 +101,7 @@ def _rate_columns(report: Report) -> list[Column]:
 def _remaining_columns() -> list[Column]:
     band, band_en = "Chưa giải ngân", "Undisbursed"
     return [
-        Column("unspent_vnd", "Tổng", "Total", "vnd", band=band, band_en=band_en),
+        Column("unspent_vnd", "Chưa giải ngân", "Undisbursed", "vnd", band=band, band_en=band_en),
         Column(
             "proposed_extension_vnd",
             "Đề nghị kéo dài",
@@ -118,10 +127,10 @@ def _counterpart_columns() -> list[Column]:
     band, band_en = "Vốn đối ứng NSĐP", "Counterpart funds (NSĐP)"
     return [
         Column("plan_current_central_vnd", "KH NSTW năm nay", "Central plan this year", "vnd", band=band, band_en=band_en, optional=True),
-        Column("counterpart_vnd", "Đã bố trí", "Planned", "vnd", band=band, band_en=band_en),
-        Column("counterpart_required_vnd", "Phải bố trí", "Required", "vnd", band=band, band_en=band_en),
+        Column("counterpart_vnd", "NSĐP đã bố trí", "NSĐP planned", "vnd", band=band, band_en=band_en),
+        Column("counterpart_required_vnd", "NSĐP phải bố trí", "NSĐP required", "vnd", band=band, band_en=band_en),
         Column("counterpart_pct", "Tỷ lệ đối ứng (%)", "Ratio (%)", "pct", ("counterpart_vnd", "plan_current_central_vnd"), band, band_en, True),
-        Column("counterpart_short", "Thiếu", "Short", "flag", band=band, band_en=band_en),
+        Column("counterpart_short", "Thiếu vốn đối ứng", "Counterpart short", "flag", band=band, band_en=band_en),
     ]  # fmt: skip
 
 
@@ -130,7 +139,7 @@ def _allocation_columns() -> list[Column]:
     return [
         Column("plan_assigned_vnd", "KH được giao", "Assigned", "vnd", band=band, band_en=band_en),
         Column("plan_allocated_vnd", "Đã giao chi tiết", "Allocated", "vnd", band=band, band_en=band_en),
-        Column("allocated_pct", "Tỷ lệ (%)", "Rate (%)", "pct", ("plan_allocated_vnd", "plan_assigned_vnd"), band, band_en),
+        Column("allocated_pct", "Tỷ lệ giao chi tiết (%)", "Allocated (%)", "pct", ("plan_allocated_vnd", "plan_assigned_vnd"), band, band_en),
         Column("allocated_all_count", "Số đơn vị giao hết", "Units fully allocated", "count", band=band, band_en=band_en),
     ]  # fmt: skip
 

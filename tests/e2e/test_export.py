@@ -128,11 +128,11 @@ def test_progress_export_is_the_report_s_own_file(demo: Cli, tmp_path: Path) -> 
     assert rows[0]["Tên"] == "Tổng cộng" and rows[0]["Loại dòng"] == "tổng cộng"
     for row, expected in zip(rows, in_print_order, strict=True):
         assert int(row["Tổng (NSTW + NSĐP) (đồng)"]) == expected["plan_vnd"]
-        assert int(row["Lũy kế tổng (đồng)"]) == expected["disbursed_vnd"]
-        assert float(row["So KH địa phương giao (%)"]) == expected["rate_pct"]
-        assert int(row["Vốn năm trước kéo dài (đồng)"]) == expected["plan_extended_vnd"]
-    assert round(float(rows[0]["ĐTPT (%)"]), 1) == 78.5  # seed 000
-    assert round(float(rows[0]["SN (%)"]), 1) == 29.4
+        assert int(row["GN lũy kế tổng (đồng)"]) == expected["disbursed_vnd"]
+        assert float(row["Tỷ lệ so KH địa phương giao (%)"]) == expected["rate_pct"]
+        assert int(row["KH vốn năm trước kéo dài (đồng)"]) == expected["plan_extended_vnd"]
+    assert round(float(rows[0]["Tỷ lệ ĐTPT (%)"]), 1) == 78.5  # seed 000
+    assert round(float(rows[0]["Tỷ lệ SN (%)"]), 1) == 29.4
 
     exported_xlsx, reported_xlsx = tmp_path / "export.xlsx", tmp_path / "report.xlsx"
     demo.export(format="xlsx", what="progress", output=str(exported_xlsx), **asked)
