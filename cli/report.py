@@ -3,16 +3,18 @@ as the files a finance office files (CSV, xlsx, PDF) — one report, one set of 
 
 from __future__ import annotations
 
+import textwrap
 from datetime import date, datetime
 from typing import Any
 
 import click
+from rich.console import Console
 
 from api.services import Services
 from cli.common import DATE, TEXT, TIME, emit, to_json, with_services
 from cli.projections import read_models
 from cli.reads import restated_option
-from cli.tables import TableColumn, print_table
+from cli.tables import TableColumn, print_table, terminal_width
 from ledger.domain.errors import InvalidInput
 from ledger.domain.filters import read_filters
 from ledger.domain.values import today_in_vietnam
@@ -310,8 +312,9 @@ def print_document(filed: Document) -> None:
     print_table(
         rows, columns, title=title, unit=filed.unit, formats="csv|xlsx|pdf|json", bold_rows=bold
     )
+    width = terminal_width(Console())
     for note in filed.notes:
-        click.echo(note)
+        click.echo(textwrap.fill(note, width=width) if width else note)
 
 
 def _series(

@@ -63,7 +63,7 @@ def _disbursed_columns(report: Report) -> list[Column]:
             )
         )
     return columns + [
-        paid("disbursed_central_vnd", "GN lũy kế NSTW", "Disbursed, central"),
+        paid("disbursed_central_vnd", "GN lũy kế NSTW", "Disbursed, central", True),
         paid("disbursed_vnd", "GN lũy kế tổng", "Disbursed, total"),
         paid("disbursed_dtpt_vnd", "GN ĐTPT", "Disbursed, investment", True),
         paid("disbursed_sn_vnd", "GN SN", "Disbursed, recurrent", True),
