@@ -37,7 +37,23 @@ def answered(name: str) -> Any:
 # ledger without successions the new figures are 0, a holder registered before dates were
 # kept has none, and each history row says what it did to its line.
 ADDED = {"passed_on_vnd": 0, "received_vnd": 0, "since": None}
-ADDED_SHAPES = {"changes": dict, "movement_action": str}
+ADDED_SHAPES: dict[str, Any] = {"changes": dict, "movement_action": str}
+# What issue 15 added to the progress report's rows (the old keys answer as before).
+ADDED_SHAPES.update(
+    dict.fromkeys(
+        [
+            "row_kind", "path", "stt", "code", "name", "plan_central_vnd",
+            "disbursed_central_vnd", "rate_central_pct", "unspent_vnd", "proposed_extension_vnd",
+            "proposed_lapse_vnd", "plan_assigned_vnd", "plan_allocated_vnd", "allocated_pct",
+            "allocated_all_count", "rows_count", "plan_current_central_vnd", "counterpart_vnd",
+            "counterpart_pct", "counterpart_required_vnd", "counterpart_short",
+            # GET /reports/progress's body around the rows
+            "plan", "period", "target_pct", "average_pct", "references", "title", "columns",
+            "notes",
+        ],
+        (int, float, bool, str, list, type(None)),
+    )
+)  # fmt: skip
 
 
 def differences(now: Any, before: Any, where: str = "") -> list[str]:
