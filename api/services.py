@@ -17,16 +17,19 @@ from __future__ import annotations
 import threading
 
 from api.tokens import Found, TokenStore
-from ledger.application import BudgetLedger, open_ledger
+from ledger.application import BudgetLedger, Clock, open_ledger, utc_now
 from ledger.storage.integrity import Log
 from ledger.storage.sql import ViewStore
 from projections.runner import Projections, ReadModelState
 
 
-def bootstrap(database: str, *, create: bool = False, check: bool = True) -> Services:
+def bootstrap(
+    database: str, *, create: bool = False, check: bool = True, clock: Clock = utc_now
+) -> Services:
     """The services of the ledger at ``database`` (a SQLite path or a postgresql:// URL).
-    ``create`` and ``check`` are ``open_ledger``'s: only ``budget-ledger init`` and the demo
-    create; a server worker does not check, so that it starts while the database is down."""
+    ``create``, ``check`` and ``clock`` are ``open_ledger``'s: only ``budget-ledger init`` and
+    the demo create; a server worker does not check, so that it starts while the database is
+    down; only the demo gives a clock."""
     if not check:
         # A server worker: it starts whether or not the database answers (the server
         # checked, once, that it holds a ledger), so that a worker restarted while the
@@ -36,7 +39,7 @@ def bootstrap(database: str, *, create: bool = False, check: bool = True) -> Ser
         # first request that needs it.
         assert not create
         return Services(database=database)
-    return Services(open_ledger(database, create=create, check=check))
+    return Services(open_ledger(database, create=create, check=check, clock=clock))
 
 
 class Services:

@@ -11,6 +11,7 @@ from cli.report import print_document, progress_document
 from cli.session import Session, pass_session
 from ledger.demo import data as demo_data
 from ledger.demo import seed000
+from ledger.demo.clock import DemoClock
 from ledger.domain.audit import check
 from ledger.storage.config import DATABASE_ENVVAR, data_directory, describe
 from projections.progress import NEAR_DAYS
@@ -46,7 +47,9 @@ def demo(session: Session, database: str | None) -> None:
     records nothing twice."""
     database = database or default_demo_database()
     with refusals(database):
-        services = session.open(database, create=True)
+        # The demo's movements are recorded at the times the treasury would have confirmed
+        # them (ledger/demo/clock.py), the ledger's own programs when the demo begins.
+        services = session.open(database, create=True, clock=DemoClock())
         ledger = services.ledger
         click.echo(f"Loading the demo into {describe(database)} ...")
         recorded, replayed = demo_data.load(ledger, actor="demo")

@@ -12,6 +12,7 @@ from __future__ import annotations
 import click
 
 from api.services import Services, bootstrap
+from ledger.application import Clock, utc_now
 from ledger.storage.config import default_database
 
 
@@ -19,13 +20,16 @@ class Session:
     def __init__(self) -> None:
         self._services: Services | None = None
 
-    def open(self, database: str | None, *, create: bool = False) -> Services:
+    def open(
+        self, database: str | None, *, create: bool = False, clock: Clock = utc_now
+    ) -> Services:
         """The services of ``database`` (default: the default ledger), made on first use.
         ``create``: make the ledger's tables (``init`` and ``demo``); every other command
-        refuses a database that holds no ledger."""
+        refuses a database that holds no ledger. ``clock``: the demo's (see
+        ``BudgetLedger.now``)."""
         database = database or default_database()
         if self._services is None:
-            self._services = bootstrap(database, create=create)
+            self._services = bootstrap(database, create=create, clock=clock)
             # Closed when the command ends, whatever it raised.
             click.get_current_context().call_on_close(self.close)
         assert self._services.database == database, "one command line, one database"

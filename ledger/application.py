@@ -8,7 +8,7 @@ import os
 import random
 import sqlite3
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -111,7 +111,18 @@ class DateAsISO(Transcoding):
         return date.fromisoformat(data)
 
 
-def open_ledger(database: str, *, create: bool = False, check: bool = True) -> BudgetLedger:
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+# Where a ledger takes the time each write records: the real clock (``utc_now``), or the
+# demo's (``ledger.demo.clock``), the one caller that gives another (docs/decisions.md §20).
+Clock = Callable[[], datetime]
+
+
+def open_ledger(
+    database: str, *, create: bool = False, check: bool = True, clock: Clock = utc_now
+) -> BudgetLedger:
     """Open the ledger stored at ``database`` (a SQLite path or a postgresql:// URL).
 
     Only ``create=True`` (``budget-ledger init``, the demo) creates tables: concurrent
@@ -119,13 +130,14 @@ def open_ledger(database: str, *, create: bool = False, check: bool = True) -> B
     in a path must not silently start an empty ledger. ``check``: read the log's head now, so
     that a database holding no ledger is refused here (NoLedger); a database that does not
     answer raises its error (see ledger.availability.is_unavailable). ``check=False`` opens without
-    touching the database (a server worker, which must start while the database is down)."""
+    touching the database (a server worker, which must start while the database is down).
+    ``clock``: see ``BudgetLedger.now``; only the demo gives one."""
     if not is_postgres(database):
         _check_sqlite_path(database, create=create)
     env = persistence_environment(database)
     env["CREATE_TABLE"] = "yes" if create else "no"
     try:
-        ledger = BudgetLedger(env=env, database=database)
+        ledger = BudgetLedger(env=env, database=database, clock=clock)
     except sqlite3.DatabaseError as error:
         raise _not_sqlite(database, error) from None
     if create:
@@ -195,10 +207,6 @@ def _not_sqlite(database: str, error: sqlite3.DatabaseError) -> Exception:
     )
 
 
-def utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
 def check_actor(actor: str) -> str:
     text = check_text(actor, field="actor", length_max=limits.ACTOR_LENGTH_MAX, required=True)
     assert text is not None
@@ -222,18 +230,45 @@ class BudgetLedger(Application[UUID]):
         "AGGREGATE_CACHE_FASTFORWARD": "y",
     }
 
-    def __init__(self, env: EnvType | None = None, *, database: str | None = None) -> None:
+    def __init__(
+        self, env: EnvType | None = None, *, database: str | None = None, clock: Clock = utc_now
+    ) -> None:
         """``database``: where it is stored (a SQLite path or a postgresql:// URL, as
         ``open_ledger`` was given), None for a ledger in memory; the read models live in the
-        same database."""
+        same database. ``clock``: where ``now`` takes the time each write records."""
         super().__init__(env)
         self._database = database
+        self._clock = clock
         # Programs never change: those found are kept here.
         self._programs: dict[str, ProgramInfo] = {}
 
     @property
     def database(self) -> str | None:
         return self._database
+
+    @property
+    def clock(self) -> Clock:
+        """Where ``now`` takes the time (given when the ledger was opened; never changed)."""
+        return self._clock
+
+    def now(self) -> datetime:
+        """The time a write records (its events' timestamp, which ``--known-at`` reads): the
+        ledger's clock, never later than the real time. The clock is the real one except
+        for the demo, whose builder sets the times the treasury would have confirmed its
+        movements at (ledger/demo/clock.py); no command or request can set a recorded time,
+        so an auditor can trust it (docs/decisions.md §20)."""
+        at = self._clock()
+        assert at.tzinfo is not None, "a recorded time is an aware time"
+        return min(at.astimezone(UTC), utc_now())
+
+    def last_recorded_at(self) -> datetime | None:
+        """When the log's last event was recorded (None: the log is empty)."""
+        head = self.head_position()
+        if not head:
+            return None
+        [notification] = self.recorder.select_notifications(start=head, limit=1)
+        at: datetime = getattr(self.mapper.to_domain_event(notification), "timestamp")  # noqa: B009
+        return at
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
@@ -295,7 +330,7 @@ class BudgetLedger(Application[UUID]):
             level,
             parent_holder,
             actor=check_actor(actor),
-            recorded_at=utc_now(),
+            recorded_at=self.now(),
             since=since,
         )
         try:
@@ -323,7 +358,9 @@ class BudgetLedger(Application[UUID]):
                 field="parent",
             )
         check_depth(ancestors(new_parent.code, self.parent_of))
-        holder.move(new_parent, day, decision=decision_text, actor=check_actor(actor), at=utc_now())
+        holder.move(
+            new_parent, day, decision=decision_text, actor=check_actor(actor), at=self.now()
+        )
         self.save(holder)
         return holder
 
@@ -335,7 +372,7 @@ class BudgetLedger(Application[UUID]):
         assert name_text is not None
         holder = self.get_holder(check_code(code, field="code"))
         holder.rename(
-            name_text, day, decision=decision_text, actor=check_actor(actor), at=utc_now()
+            name_text, day, decision=decision_text, actor=check_actor(actor), at=self.now()
         )
         self.save(holder)
         return holder
@@ -554,7 +591,7 @@ class BudgetLedger(Application[UUID]):
         if existing is not None:
             existing.check_same(asked)
             return existing, False
-        program = Program.register(asked, actor=actor, recorded_at=utc_now())
+        program = Program.register(asked, actor=actor, recorded_at=self.now())
         try:
             self.save(program)
         except IntegrityError:  # registered meanwhile: the same, or refused
@@ -564,7 +601,7 @@ class BudgetLedger(Application[UUID]):
     def record_built_in_programs(self) -> int:
         """Record the built-in programs this ledger has not recorded (a new ledger's, or one
         made before the registry existed), all in one transaction; returns how many."""
-        at = utc_now()
+        at = self.now()
         programs = [
             Program.register(terms, actor=BUILT_IN_ACTOR, recorded_at=at)
             for terms in BUILT_IN.values()
@@ -632,7 +669,7 @@ class BudgetLedger(Application[UUID]):
         program = self._find(Program, program_id(program_code))
         assert program is not None, program_code
         recorded = program.set_ratio(
-            plan_year, ratio_bp, decision=decision_text, actor=actor, at=utc_now()
+            plan_year, ratio_bp, decision=decision_text, actor=actor, at=self.now()
         )
         if recorded:
             self.save(program)
@@ -663,7 +700,7 @@ class BudgetLedger(Application[UUID]):
         under the same id with the same content (then nothing new is recorded)."""
         actor = check_actor(actor)
         for attempt in range(limits.COMMAND_ATTEMPTS_MAX):
-            recorded_at = utc_now()
+            recorded_at = self.now()
             try:
                 # Every aggregate is read up to the store's version (see ``env``), so a
                 # refusal is never made on a stale copy.
@@ -780,7 +817,7 @@ class BudgetLedger(Application[UUID]):
         are saved in one transaction; a line with nothing to lapse is left alone."""
         actor = check_actor(actor)
         for attempt in range(limits.COMMAND_ATTEMPTS_MAX):
-            at = utc_now()
+            at = self.now()
             aggregates = self._plan_close_year(year, day, actor, at)
             if not aggregates:
                 return []

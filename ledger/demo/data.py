@@ -9,20 +9,24 @@ appropriation, the province's counterpart funds, allocations to districts, a yea
 treasury-confirmed payments (many recorded back-dated), a reallocation from a district that
 cannot spend to one that can, a reversal, and 2023 funds extended into 2024 under
 NQ 104/2023/QH15. The amounts are synthetic (no report gives them per district) and every
-movement says so in its note. Movement ids are fixed, so loading it again records nothing.
+movement says so in its note; so are the times each is recorded at, when the office or the
+treasury would have recorded it (``clock.py``). Movement ids are fixed, so loading it again
+records nothing.
 """
 
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
-from datetime import date, timedelta
+from collections.abc import Callable, Iterator
+from datetime import date, datetime, timedelta
+from functools import partial
 from typing import Any
 
 from ledger.application import BudgetLedger
 from ledger.demo import seed000, year2025
+from ledger.demo.clock import DemoClock, confirmed_at, office
 from ledger.domain.errors import InvalidInput
-from ledger.domain.movements import Disburse, MovementRequest, movement
+from ledger.domain.movements import Disburse, MovementRequest, Reverse, movement
 from ledger.domain.values import LineKey
 from ledger.interchange.reorganise import reorganise
 from ledger.interchange.successors import SHIPPED
@@ -197,42 +201,78 @@ def extension_movements() -> Iterator[MovementRequest]:
         )
 
 
+# When the demo's steps that are not movements of a list are recorded (see ledger/demo/clock.py).
+CLOSED_AT = office(year2025.YEAR_CLOSED_ON, 8)
+REORGANISED_AT = office(year2025.REORGANISED_ON, 7, 30)
+# Đông Giang's payment of 27/6/2025, confirmed by the treasury in July.
+LATE_JUNE_CONFIRMED_AT = office(date(2025, 7, 8), 9, 30)
+# The merged program, registered the morning its 2026 plan is recorded.
+MERGED_PROGRAM_AT = office(date(2026, 1, 5), 8)
+
+
 def load(ledger: BudgetLedger, *, actor: str) -> tuple[int, int]:
     """Load the demo; returns (movements recorded now, movements already there): 2024, then
     2025 up to the reorganisation of 1/7/2025 from the shipped list of successors, the rest
-    of 2025, and the merged program's 2026 (ledger/demo/year2025.py)."""
+    of 2025, and the merged program's 2026 (ledger/demo/year2025.py).
+
+    ``ledger`` is opened with a ``DemoClock``: every step is recorded at the time the office
+    or the treasury would have recorded it (ledger/demo/clock.py), in the order of those
+    times, so that the log reads as the books were kept and ``--known-at`` shows them as
+    they stood."""
+    clock = ledger.clock
+    assert isinstance(clock, DemoClock), "open the demo's ledger with its clock, DemoClock"
+    clock.set(ledger.last_recorded_at())
     for code, name, level, parent in [*HOLDERS, *year2025.MORE_HOLDERS, *seed000.HOLDERS]:
         ledger.register_holder(code, name, level, parent, actor=actor)
     counts = [0, 0]
+    steps: list[tuple[datetime, Callable[[], None]]] = []
 
-    def record(requests: Iterator[MovementRequest]) -> None:
+    def record(request: MovementRequest) -> None:
+        _, was_replayed = ledger.record(request, actor=actor)
+        counts[was_replayed] += 1
+
+    def movements_of(requests: Iterator[MovementRequest], at: datetime | None = None) -> None:
+        paid: dict[str, datetime] = {}
         for request in requests:
-            _, was_replayed = ledger.record(request, actor=actor)
-            counts[was_replayed] += 1
+            reverses = request.reverses if isinstance(request, Reverse) else None
+            when = at or confirmed_at(request, paid.get(reverses or ""))
+            paid[request.movement_id] = when
+            steps.append((when, partial(record, request)))
 
-    record(movements())
-    record(extension_movements())
-    record(seed000.movements())
-    record(year2025.before_reorganisation())
+    def close_year(year: int) -> None:
+        counts[0] += len(ledger.close_year(year, year2025.YEAR_CLOSED_ON, actor=actor))
+
+    def reorganise_units() -> None:
+        outcome = reorganise(
+            ledger,
+            SHIPPED,
+            day=year2025.REORGANISED_ON,
+            decision=year2025.REORGANISATION,
+            actor=actor,
+        )
+        if outcome.bad:
+            raise InvalidInput(f"the demo's reorganisation was refused: {outcome.bad[0]}")
+        counts[0] += outcome.recorded
+        counts[1] += outcome.already
+
+    def register_merged_program() -> None:
+        code, name = year2025.MERGED_PROGRAM
+        ledger.register_program(code, name, 2026, 2035, year2025.MERGED_DECISION, actor=actor)
+
+    movements_of(movements())
+    movements_of(extension_movements())
+    movements_of(seed000.movements())
+    movements_of(year2025.before_reorganisation())
     # What 2023 and 2024 lines could no longer pay returns to the budget (their extended
     # parts stay), before the reorganisation passes the rest on.
-    for year in (2023, 2024):
-        lapsed = ledger.close_year(year, year2025.YEAR_CLOSED_ON, actor=actor)
-        counts[0] += len(lapsed)
-    outcome = reorganise(
-        ledger,
-        SHIPPED,
-        day=year2025.REORGANISED_ON,
-        decision=year2025.REORGANISATION,
-        actor=actor,
-    )
-    if outcome.bad:
-        raise InvalidInput(f"the demo's reorganisation was refused: {outcome.bad[0]}")
-    counts[0] += outcome.recorded
-    counts[1] += outcome.already
-    record(year2025.late_june_payment())
-    record(year2025.after_reorganisation())
-    code, name = year2025.MERGED_PROGRAM
-    ledger.register_program(code, name, 2026, 2035, year2025.MERGED_DECISION, actor=actor)
-    record(year2025.year_2026())
+    steps += [(CLOSED_AT, partial(close_year, 2023)), (CLOSED_AT, partial(close_year, 2024))]
+    steps.append((REORGANISED_AT, reorganise_units))
+    movements_of(year2025.late_june_payment(), LATE_JUNE_CONFIRMED_AT)
+    movements_of(year2025.after_reorganisation())
+    steps.append((MERGED_PROGRAM_AT, register_merged_program))
+    movements_of(year2025.year_2026())
+    # In the order recorded (a stable sort: steps of one time keep the order above).
+    for at, step in sorted(steps, key=lambda entry: entry[0]):
+        clock.set(at)
+        step()
     return counts[0], counts[1]

@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
-from ledger.application import Batch, BudgetLedger, check_actor, utc_now
+from ledger.application import Batch, BudgetLedger, check_actor
 from ledger.domain.errors import InvalidInput, LedgerError
 from ledger.domain.lines import BudgetLine
 from ledger.domain.movements import (
@@ -391,7 +391,7 @@ class Importer:
                 outcome.already += 1
             else:
                 try:
-                    aggregates = batch.plan(request, actor=self.actor, at=utc_now())
+                    aggregates = batch.plan(request, actor=self.actor, at=self.ledger.now())
                 except LedgerError as error:
                     self._bad(outcome, number, error)
                     continue

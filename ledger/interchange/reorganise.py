@@ -32,7 +32,7 @@ from datetime import date
 from typing import Any
 from uuid import UUID
 
-from ledger.application import Batch, BudgetLedger, check_actor, utc_now
+from ledger.application import Batch, BudgetLedger, check_actor
 from ledger.domain import limits
 from ledger.domain.errors import LedgerError
 from ledger.domain.holders import Holder
@@ -264,7 +264,7 @@ def _plan_chunk(batch: Batch, chunk: list[Step], actor: str, outcome: Outcome) -
     events: list[Any] = []
     for step in chunk:
         try:
-            aggregates = batch.plan(step.request, actor=actor, at=utc_now())
+            aggregates = batch.plan(step.request, actor=actor, at=batch.ledger.now())
         except LedgerError as error:
             outcome.bad.append(BadRow(step.row, step.column, error.message))
             continue
@@ -337,11 +337,15 @@ class _Tree:
                     self.day,
                     decision=self.decision,
                     actor=self.actor,
-                    at=utc_now(),
+                    at=self.batch.ledger.now(),
                 )
             if holder.name_on(self.day) != unit.name:
                 holder.rename(
-                    unit.name, self.day, decision=self.decision, actor=self.actor, at=utc_now()
+                    unit.name,
+                    self.day,
+                    decision=self.decision,
+                    actor=self.actor,
+                    at=self.batch.ledger.now(),
                 )
         except LedgerError as error:
             self._bad(unit, column, error.message)
@@ -376,7 +380,7 @@ class _Tree:
                 level,
                 parent,
                 actor=self.actor,
-                recorded_at=utc_now(),
+                recorded_at=self.batch.ledger.now(),
                 since=since,
             )
         except LedgerError as error:
