@@ -26,11 +26,12 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from ledger.domain.errors import InvalidInput
 from ledger.domain.movements import RECORDED_KINDS, Movement, MovementRequest, Succeed
-from ledger.domain.values import LineKey, parse_date, read_amount
+from ledger.domain.values import VIETNAM_TIME, LineKey, parse_date, parse_moment, read_amount
 from ledger.interchange.export import MOVEMENT_COLUMNS
 
 # The export's headers, as read (NFC, case-folded), to its column names.
@@ -42,6 +43,7 @@ REQUIRED = ("effective_date", "recorded_at", "movement_id", "action", "program",
             "source", "year", "holder", "amount_vnd", "available_change_vnd")  # fmt: skip
 # A column only the export has: a file with it is read as an export.
 MARK = "available_change_vnd"
+LAST = datetime.max.replace(tzinfo=VIETNAM_TIME)
 KIND_BY_LABEL = {kind.label.casefold(): kind for kind in RECORDED_KINDS.values()}
 
 
@@ -98,8 +100,18 @@ def _of_day(rows: list[tuple[int, dict[str, str]]]) -> Iterator[Exported]:
         movement_id = cells.get("movement_id", "")
         grouped.setdefault(movement_id, Exported(movement_id, [])).rows.append((number, cells))
     yield from sorted(
-        grouped.values(), key=lambda m: (min(c.get("recorded_at", "") for _, c in m.rows), m.number)
+        grouped.values(), key=lambda m: (min(_recorded(c) for _, c in m.rows), m.number)
     )
+
+
+def _recorded(cells: dict[str, str]) -> datetime:
+    """When a row's movement was recorded, as the export wrote it or as a spreadsheet saved
+    it again (``01/12/2026 08:00``); a time that cannot be read sorts last (the order only
+    matters between movements of one day that need each other)."""
+    try:
+        return parse_moment(cells.get("recorded_at", ""), field="recorded_at")
+    except InvalidInput:
+        return LAST
 
 
 def matches(recorded: Movement, exported: Exported) -> bool:

@@ -72,6 +72,10 @@ def test_a_day_s_movements_come_in_the_order_recorded() -> None:
             amount_vnd="5", available_change_vnd="-5", effective_date="2024-01-11"),
     ]  # fmt: skip
     assert [m.movement_id for m in exported.movements(iter(rows))] == ["early", "late", "next-day"]
+    # Saved again by a spreadsheet, day first: the same order (not the text's).
+    rows[0][1]["recorded_at"] = "01/12/2026 09:00"
+    rows[1][1]["recorded_at"] = "30/11/2026 23:00"
+    assert [m.movement_id for m in exported.movements(iter(rows))] == ["early", "late", "next-day"]
 
 
 def test_a_lapse_takes_no_amount_and_a_reversal_no_line() -> None:
