@@ -157,9 +157,13 @@ def _xlsx_rows(path: Path, sheet_name: str | None) -> Iterator[tuple[int, dict[s
             # workbook's close (a header refused would leave it open).
             with closing(sheet.iter_rows(values_only=True)) as rows:
                 header = _header([str(cell or "") for cell in next(rows, ())])
+                timed = {index for index, name in enumerate(header) if name == "recorded_at"}
                 number = 1
                 for number, cells in enumerate(rows, start=2):
-                    values = [_cell_text(cell) for cell in cells]
+                    values = [
+                        _cell_text(cell, keep_time=index in timed)
+                        for index, cell in enumerate(cells)
+                    ]
                     if any(values):
                         yield number, dict(zip(header, values, strict=False))
         finally:
@@ -181,11 +185,13 @@ _XLSX_ERRORS = (
 )  # fmt: skip
 
 
-def _cell_text(cell: Any) -> str:
+def _cell_text(cell: Any, *, keep_time: bool = False) -> str:
+    """A cell as text; a date-time cell as its date, but where the time is the point (the
+    export's recorded time, which orders a day's movements)."""
     if cell is None:
         return ""
     if isinstance(cell, datetime):
-        return cell.date().isoformat()
+        return cell.isoformat() if keep_time else cell.date().isoformat()
     if isinstance(cell, float) and cell.is_integer():
         return str(int(cell))
     return str(cell).strip()

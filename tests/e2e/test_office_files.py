@@ -99,13 +99,14 @@ def test_the_ledger_s_own_export_imported_back_records_nothing_new(
     assert cli.history() == before
 
 
+@pytest.mark.parametrize("form", ["csv", "xlsx"])
 def test_an_export_imported_into_a_fresh_ledger_gives_the_same_balances(
-    database: str, tmp_path: Path
+    database: str, tmp_path: Path, form: str
 ) -> None:
     """Exported from a ledger on SQLite, imported into a fresh one on each store."""
     source = worked_example(funded(quang_nam(Cli(str(tmp_path / "source.sqlite3")).init())))
-    path = tmp_path / "so-cai.csv"
-    source.export(what="movements", format="csv", output=str(path))
+    path = tmp_path / f"so-cai.{form}"
+    source.export(what="movements", format=form, output=str(path))
     fresh = quang_nam(Cli(database).init())
     result = fresh.run("import", str(path))
     assert "recorded" in result.output and "bad" not in result.output

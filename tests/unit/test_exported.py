@@ -109,3 +109,13 @@ def test_a_movement_the_rows_do_not_show_whole_is_refused(
 ) -> None:
     with pytest.raises(InvalidInput, match=refusal):
         exported.request(exported.Exported(rows[0][1]["movement_id"], rows))
+
+
+def test_a_workbook_s_recorded_time_keeps_its_time_and_other_dates_their_day() -> None:
+    from datetime import datetime
+
+    from ledger.interchange.importer import _cell_text
+
+    moment = datetime(2026, 12, 1, 9, 30)
+    assert _cell_text(moment, keep_time=True) == "2026-12-01T09:30:00"
+    assert _cell_text(moment) == "2026-12-01"
