@@ -4,32 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import click
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-from cli.common import TEXT, BadValue, actor_option, resolve_actor, with_ledger
+from cli.common import TEXT, FileToRead, actor_option, resolve_actor, with_ledger
 from ledger.application import BudgetLedger
 from ledger.interchange.importer import Importer, Outcome
 
 
-class ImportFile(click.Path):
-    """A file to read: one that is missing, a directory or unreadable is one line naming it
-    (BadValue, exit 2), without the usage text."""
-
-    def __init__(self) -> None:
-        super().__init__(exists=True, dir_okay=False, readable=True, path_type=Path)
-
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
-        try:
-            return super().convert(value, param, ctx)
-        except click.BadParameter as error:
-            raise BadValue(error.message, ctx=ctx, param=param) from None
-
-
 @click.command("import")
-@click.argument("file", type=ImportFile())
+@click.argument("file", type=FileToRead())
 @click.option(
     "--sheet",
     type=TEXT,
