@@ -12,6 +12,7 @@ import os
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime
+from pathlib import Path
 from typing import Any, TypeVar
 
 import click
@@ -123,6 +124,20 @@ class Value(click.ParamType[Any]):
         try:
             return self._read(value)
         except InvalidInput as error:
+            raise BadValue(error.message, ctx=ctx, param=param) from None
+
+
+class FileToRead(click.Path):
+    """A file the command reads (an import, a list of successors): one that is missing, a
+    directory or unreadable is one line naming it (BadValue, exit 2), without the usage."""
+
+    def __init__(self) -> None:
+        super().__init__(exists=True, dir_okay=False, readable=True, path_type=Path)
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        try:
+            return super().convert(value, param, ctx)
+        except click.BadParameter as error:
             raise BadValue(error.message, ctx=ctx, param=param) from None
 
 

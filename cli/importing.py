@@ -4,40 +4,33 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import click
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-from cli.common import BadValue, actor_option, resolve_actor, with_ledger
+from cli.common import TEXT, FileToRead, actor_option, resolve_actor, with_ledger
 from ledger.application import BudgetLedger
 from ledger.interchange.importer import Importer, Outcome
 
 
-class ImportFile(click.Path):
-    """A file to read: one that is missing, a directory or unreadable is one line naming it
-    (BadValue, exit 2), without the usage text."""
-
-    def __init__(self) -> None:
-        super().__init__(exists=True, dir_okay=False, readable=True, path_type=Path)
-
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
-        try:
-            return super().convert(value, param, ctx)
-        except click.BadParameter as error:
-            raise BadValue(error.message, ctx=ctx, param=param) from None
-
-
 @click.command("import")
-@click.argument("file", type=ImportFile())
+@click.argument("file", type=FileToRead())
+@click.option(
+    "--sheet",
+    type=TEXT,
+    default=None,
+    help="The sheet of an .xlsx file to read (default: the first).",
+)
 @actor_option
 @with_ledger
-def import_file(ledger: BudgetLedger, file: Path, actor: str | None) -> None:
-    """Record the movements in FILE (.csv or .xlsx; columns in README.md): every row is
-    checked and all bad rows are reported with their row number; the file is recorded whole,
-    in one transaction, or not at all. Importing it again records nothing twice."""
+def import_file(ledger: BudgetLedger, file: Path, sheet: str | None, actor: str | None) -> None:
+    """Record the movements in FILE (.csv or .xlsx; columns in README.md, or the ledger's
+    own export of movements): every row is checked and all bad rows are reported with their
+    row number; the file is recorded whole, in one transaction, or not at all. Importing it
+    again records nothing twice. CSV: ',' or ';' between cells, UTF-8 (with or without a
+    byte-order mark) or Windows-1258; dates dd/mm/yyyy (day first) or yyyy-mm-dd."""
     importer = Importer(ledger, resolve_actor(actor))
-    done = _with_bar(f"importing {file.name}", lambda tick: importer.run(file, tick))
+    done = _with_bar(f"importing {file.name}", lambda tick: importer.run(file, tick, sheet=sheet))
     if done.bad:
         for bad in done.bad:
             click.echo(str(bad), err=True)

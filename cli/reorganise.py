@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from cli.common import DATE, TEXT, actor_option, resolve_actor, with_ledger
+from cli.common import DATE, TEXT, FileToRead, actor_option, resolve_actor, with_ledger
 from ledger.application import BudgetLedger
 from ledger.interchange.reorganise import Outcome, reorganise
 from ledger.interchange.successors import COLUMNS, SHIPPED
@@ -20,7 +20,7 @@ from ledger.interchange.successors import COLUMNS, SHIPPED
 @click.argument(
     "file",
     required=False,
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    type=FileToRead(),
 )
 @click.option(
     "--shipped",

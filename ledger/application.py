@@ -3,6 +3,7 @@ check their rules, and saves every resulting event in one transaction, or nothin
 
 from __future__ import annotations
 
+import collections
 import hashlib
 import os
 import random
@@ -42,7 +43,7 @@ from ledger.domain.errors import (
 )
 from ledger.domain.holders import Holder, ancestors, check_depth, subtree_of, up_edges
 from ledger.domain.lines import BudgetLine
-from ledger.domain.movements import Lapse, Movement, MovementRequest
+from ledger.domain.movements import Disburse, Lapse, Movement, MovementRequest
 from ledger.domain.programs import (
     BUILT_IN,
     BUILT_IN_ACTOR,
@@ -1136,6 +1137,11 @@ class Batch:
         self.aggregates: dict[UUID, Any] = {}
         # Every line's key by holder (``index_lines``), kept up to date as lines open.
         self.line_keys: dict[str, set[LineKey]] | None = None
+        # The payments planned here, oldest first, kept among ``aggregates`` so that a later
+        # movement of the batch may reverse them: the newest ``payments_held_max`` (none
+        # unless the caller asks; see limits.IMPORT_PAYMENTS_HELD_MAX).
+        self.payments: collections.deque[UUID] = collections.deque()
+        self.payments_held_max = 0
 
     def plan(self, request: MovementRequest, *, actor: str, at: datetime) -> list[Any]:
         """Check one movement against the batch's aggregates and change them; returns every
@@ -1148,6 +1154,11 @@ class Batch:
             self.aggregates[aggregate.id] = aggregate
             if self.line_keys is not None and isinstance(aggregate, BudgetLine):
                 self.line_keys.setdefault(aggregate.key.holder, set()).add(aggregate.key)
+        if request.action == Disburse.action and self.payments_held_max:
+            self.aggregates[aggregates[0].id] = aggregates[0]
+            self.payments.append(aggregates[0].id)
+            if len(self.payments) > self.payments_held_max:
+                self.aggregates.pop(self.payments.popleft(), None)
         return aggregates
 
     def index_lines(self) -> None:

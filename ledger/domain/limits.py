@@ -78,6 +78,12 @@ HOLDER_DEPTH_MAX = 16
 SUCCESSION_HOLDERS_MAX = 1000
 
 # The audit feed (GET /events) answers at most this many events per page.
+# The payments an import keeps in hand after planning them, so that a later row of the same
+# file may reverse them (the ledger's own export holds a payment and its reversal): the
+# newest this many; a reversal of an older payment of the file is refused, as one of a
+# payment never recorded. A payment's Movement is a few kB: tens of MB at most.
+IMPORT_PAYMENTS_HELD_MAX = 10_000
+
 EVENTS_PAGE_MAX = 1000
 EVENTS_PAGE_DEFAULT = 100
 assert EVENTS_PAGE_DEFAULT <= EVENTS_PAGE_MAX

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import itertools
 import json
 import sqlite3
 import zipfile
@@ -34,6 +35,7 @@ from typing import Any
 from uuid import UUID
 
 from ledger.application import Batch, BudgetLedger, check_actor
+from ledger.domain import limits
 from ledger.domain.errors import InvalidInput, LedgerError
 from ledger.domain.lines import BudgetLine
 from ledger.domain.movements import (
@@ -41,11 +43,18 @@ from ledger.domain.movements import (
     CANONICAL_FIELDS,
     KINDS,
     Disburse,
+    Movement,
     MovementRequest,
     movement,
 )
-from ledger.domain.values import LineKey, parse_amount, parse_date, parse_whole
-from ledger.interchange import import_files
+from ledger.domain.values import (
+    LineKey,
+    movement_aggregate_id,
+    parse_amount,
+    parse_date,
+    parse_whole,
+)
+from ledger.interchange import exported, import_files
 
 # The fields of a kind that came after the first seven (CANONICAL_FIELDS): a column each.
 LATER_FIELDS = tuple(name for name in ALL_FIELDS if name not in CANONICAL_FIELDS)
@@ -82,22 +91,29 @@ class Outcome:
     bad: list[BadRow] = field(default_factory=list)
 
 
-def read_rows(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
-    """(row number as the spreadsheet shows it, cells by column) for every data row. The
-    file is checked first, whole (its encoding, or an xlsx's bounds: import_files.py),
-    so a file that cannot be read is refused before a row is."""
+def read_rows(path: Path, sheet: str | None = None) -> Iterator[tuple[int, dict[str, str]]]:
+    """(row number as the spreadsheet shows it, cells by column) for every data row; of an
+    xlsx, those of ``sheet`` (default: the first). The file is checked first, whole (its
+    encoding, or an xlsx's bounds: import_files.py), so a file that cannot be read is
+    refused before a row is."""
     suffix = path.suffix.lower()
     if suffix == ".csv":
+        if sheet is not None:
+            raise InvalidInput(
+                f"{path.name}: --sheet names a sheet of an .xlsx file", field="sheet"
+            )
         return _csv_rows(path, import_files.text_encoding(path))
     if suffix == ".xlsx":
         import_files.check_xlsx(path)
-        return _xlsx_rows(path)
+        return _xlsx_rows(path, sheet)
     raise InvalidInput(f"{path.name}: give a .csv or .xlsx file", field="file")
 
 
 def _csv_rows(path: Path, encoding: str) -> Iterator[tuple[int, dict[str, str]]]:
     with import_files.open_text(path, encoding) as handle:
-        reader = csv.reader(import_files.text_lines(handle, path, encoding))
+        lines = import_files.text_lines(handle, path, encoding)
+        first = next(lines, "")
+        reader = csv.reader(itertools.chain([first], lines), delimiter=_separator(first))
         number = 1
         try:
             header = _header(next(reader, []))
@@ -111,23 +127,45 @@ def _csv_rows(path: Path, encoding: str) -> Iterator[tuple[int, dict[str, str]]]
             ) from None
 
 
-def _xlsx_rows(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
+def _separator(header: str) -> str:
+    """The file's separator, from its header row: ``;`` (what Excel writes as CSV where the
+    comma is the decimal mark, as in Vietnam) when the header holds more of them than
+    commas, else ``,``. No column name holds either."""
+    return ";" if header.count(";") > header.count(",") else ","
+
+
+def _xlsx_rows(path: Path, sheet_name: str | None) -> Iterator[tuple[int, dict[str, str]]]:
     from openpyxl import load_workbook
 
     number = 0  # the last row read; 0 until the header is
     try:
         workbook = load_workbook(path, read_only=True, data_only=True)
         try:
-            sheet = workbook.worksheets[0]
+            if sheet_name is None:
+                sheet = workbook.worksheets[0]
+            elif sheet_name in workbook.sheetnames:
+                sheet = workbook[sheet_name]
+            else:
+                raise InvalidInput(
+                    f"{path.name} has no sheet {sheet_name!r}; its sheets are "
+                    + ", ".join(repr(name) for name in workbook.sheetnames),
+                    field="sheet",
+                )
             # Rows as the file holds them, not padded to the size the sheet declares.
             sheet.reset_dimensions()
-            rows = sheet.iter_rows(values_only=True)
-            header = _header([str(cell or "") for cell in next(rows, ())])
-            number = 1
-            for number, cells in enumerate(rows, start=2):
-                values = [_cell_text(cell) for cell in cells]
-                if any(values):
-                    yield number, dict(zip(header, values, strict=False))
+            # Closed whatever happens: the sheet's reader holds the file open past the
+            # workbook's close (a header refused would leave it open).
+            with closing(sheet.iter_rows(values_only=True)) as rows:
+                header = _header([str(cell or "") for cell in next(rows, ())])
+                timed = {index for index, name in enumerate(header) if name == "recorded_at"}
+                number = 1
+                for number, cells in enumerate(rows, start=2):
+                    values = [
+                        _cell_text(cell, keep_time=index in timed)
+                        for index, cell in enumerate(cells)
+                    ]
+                    if any(values):
+                        yield number, dict(zip(header, values, strict=False))
         finally:
             workbook.close()
     except _XLSX_ERRORS as error:
@@ -147,17 +185,23 @@ _XLSX_ERRORS = (
 )  # fmt: skip
 
 
-def _cell_text(cell: Any) -> str:
+def _cell_text(cell: Any, *, keep_time: bool = False) -> str:
+    """A cell as text; a date-time cell as its date, but where the time is the point (the
+    export's recorded time, which orders a day's movements)."""
     if cell is None:
         return ""
     if isinstance(cell, datetime):
-        return cell.date().isoformat()
+        return cell.isoformat() if keep_time else cell.date().isoformat()
     if isinstance(cell, float) and cell.is_integer():
         return str(int(cell))
     return str(cell).strip()
 
 
 def _header(cells: list[str]) -> list[str]:
+    """The columns the header names: the import's own names, or the headers of the ledger's
+    export of movements (ledger/interchange/exported.py), mapped to that export's names."""
+    if any(exported.header_name(cell) for cell in cells):
+        return _exported_header(cells)
     header = [cell.strip().lower() for cell in cells]
     unknown = [name for name in header if name and name not in COLUMNS]
     if unknown:
@@ -169,6 +213,29 @@ def _header(cells: list[str]) -> list[str]:
     if missing:
         raise InvalidInput(f"the header lacks {', '.join(missing)}", field="file")
     return header
+
+
+def _exported_header(cells: list[str]) -> list[str]:
+    names = [exported.header_name(cell) or "" for cell in cells]
+    unknown = [
+        cell.strip() for cell, name in zip(cells, names, strict=True) if cell.strip() and not name
+    ]
+    if unknown:
+        raise InvalidInput(
+            f"unknown column(s) {', '.join(unknown)} beside the headers of the ledger's export "
+            "of movements; keep the export's columns as written",
+            field="file",
+        )
+    missing = [
+        header
+        for header in exported.required_headers()
+        if exported.header_name(header) not in names
+    ]
+    if missing:
+        raise InvalidInput(
+            f"the header lacks {', '.join(missing)} (a movement is read from them)", field="file"
+        )
+    return names
 
 
 def to_request(cells: dict[str, str], occurrence: Callable[[str], int]) -> MovementRequest:
@@ -281,6 +348,16 @@ class SeenRows:
         self.database.close()
 
 
+# A row of the file: a movement read from the import's columns, or one the ledger's export
+# shows (its rows).
+Item = MovementRequest | exported.Exported
+EXPORTED = "exported"  # what SeenRows keeps for an exported movement's id
+
+
+def _lines(movement: Movement) -> list[LineKey]:
+    return [LineKey(**line["line"]) for line in movement.lines]
+
+
 class _Refused(Exception):
     """A bad row ends the writing: the transaction rolls back, the checking goes on."""
 
@@ -290,18 +367,26 @@ class Importer:
         self.ledger = ledger
         self.actor = check_actor(actor)
 
-    def run(self, path: Path, progress: Progress | None = None) -> Outcome:
+    def run(
+        self, path: Path, progress: Progress | None = None, *, sheet: str | None = None
+    ) -> Outcome:
         """Check every row and record the file whole, in one pass and one transaction; or,
         at the first bad row, roll back whatever was written and go on checking only, so
         that every bad row is reported and nothing is recorded."""
         outcome = Outcome()
         changed: set[UUID] = set()  # the lines (and reversed payments) the rows changed
         recorder: Any = self.ledger.recorder
-        rows = read_rows(path)  # a file that cannot be read is refused before the lock
+        rows = read_rows(path, sheet)  # a file that cannot be read is refused before the lock
+        first = next(rows, None)  # the header read, and the first row
+        is_export = first is not None and exported.MARK in first[1]
         batch = self.ledger.batch()
+        if is_export:
+            # A ledger's history reverses its own payments: keep the file's newest in hand.
+            batch.payments_held_max = limits.IMPORT_PAYMENTS_HELD_MAX
         working = batch.aggregates
         with closing(SeenRows()) as seen:
-            chunks = self._chunks(rows, seen, outcome, progress)
+            rows = itertools.chain([first] if first is not None else [], rows)
+            chunks = self._chunks(rows, is_export, seen, outcome, progress)
             try:
                 with recorder.datastore.transaction(commit=True) as cursor:
                     # The lock first: every line is then read as it stands, and nobody
@@ -321,7 +406,9 @@ class Importer:
                 pass
             for chunk in chunks:
                 self._chunk(chunk, batch, seen, outcome)
-            lines = [working[i] for i in changed if isinstance(working[i], BudgetLine)]
+            lines = [line for i in changed if isinstance(line := working.get(i), BudgetLine)]
+        # In the file's order: an export's rows are checked by movement, a day at a time.
+        outcome.bad.sort(key=lambda bad: bad.row)
         if not outcome.bad:
             outcome.events = outcome.written
             # A line changed by many rows would otherwise replay them all on its next read.
@@ -331,18 +418,28 @@ class Importer:
     def _chunks(
         self,
         rows: Iterator[tuple[int, dict[str, str]]],
+        is_export: bool,
         seen: SeenRows,
         outcome: Outcome,
         progress: Progress | None,
-    ) -> Iterator[list[tuple[int, MovementRequest]]]:
-        """The file's well-formed rows, CHUNK_ROWS at a time; a malformed one is a bad row."""
-        chunk: list[tuple[int, MovementRequest]] = []
-        for number, cells in rows:
-            outcome.rows += 1
-            try:
-                chunk.append((number, to_request(cells, seen.count)))
-            except LedgerError as error:
-                self._bad(outcome, number, error)
+    ) -> Iterator[list[tuple[int, Item]]]:
+        """The file's well-formed rows, CHUNK_ROWS at a time; a malformed one is a bad row.
+        The rows of the ledger's own export come as the movements they show (``Exported``)."""
+        chunk: list[tuple[int, Item]] = []
+        items: Iterator[tuple[int, dict[str, str]] | exported.Exported] = (
+            exported.movements(rows) if is_export else rows
+        )
+        for item in items:
+            if isinstance(item, exported.Exported):
+                outcome.rows += len(item.rows)
+                chunk.append((item.number, item))
+            else:
+                number, cells = item
+                outcome.rows += 1
+                try:
+                    chunk.append((number, to_request(cells, seen.count)))
+                except LedgerError as error:
+                    self._bad(outcome, number, error)
             if len(outcome.bad) >= ERRORS_MAX:
                 break
             if len(chunk) >= CHUNK_ROWS:
@@ -356,13 +453,16 @@ class Importer:
 
     def _chunk(
         self,
-        chunk: list[tuple[int, MovementRequest]],
+        given: list[tuple[int, Item]],
         batch: Batch,
         seen: SeenRows,
         outcome: Outcome,
     ) -> list[Any]:
         """Check and plan a chunk's rows against the working lines; their events, in order."""
-        recorded = self.ledger.recorded_movements([request.aggregate_id for _, request in chunk])
+        recorded = self.ledger.recorded_movements(
+            [movement_aggregate_id(item.movement_id) for _, item in given]
+        )
+        chunk = self._rebuilt(given, recorded, seen, outcome)
         batch.load([line_id for _, request in chunk for line_id in request.line_ids()])
         events: list[Any] = []
         for number, request in chunk:
@@ -399,6 +499,45 @@ class Importer:
                     events.extend(aggregate.collect_events())
                 outcome.recorded += 1
         return events
+
+    def _rebuilt(
+        self,
+        chunk: list[tuple[int, Item]],
+        recorded: dict[UUID, Movement],
+        seen: SeenRows,
+        outcome: Outcome,
+    ) -> list[tuple[int, MovementRequest]]:
+        """The chunk's movements to plan: the import's rows as they are; of an export, those
+        not recorded yet, rebuilt from their rows. An exported movement recorded here (or
+        given on an earlier day of the file: the rows a late movement adds on the day a
+        holder ended) is already recorded, if it is the one the rows show."""
+        requests: list[tuple[int, MovementRequest]] = []
+        for number, item in chunk:
+            if isinstance(item, MovementRequest):
+                requests.append((number, item))
+                continue
+            try:
+                # Under a key no movement id has ('/'), apart from the ids' fingerprints.
+                earlier = seen.first_fingerprint(f"exported/{item.movement_id}", EXPORTED)
+                prior = recorded.get(movement_aggregate_id(item.movement_id))
+                if earlier is not None:
+                    outcome.already += 1
+                elif prior is None:
+                    requests.append((number, exported.request(item)))
+                elif exported.matches(prior, item):
+                    outcome.already += 1
+                else:
+                    outcome.bad.append(
+                        BadRow(
+                            number,
+                            "movement_id",
+                            f"{item.movement_id} was already recorded for a different movement "
+                            f"({prior.action} on {', '.join(k.label for k in _lines(prior))})",
+                        )
+                    )
+            except LedgerError as error:
+                self._bad(outcome, number, error)
+        return requests
 
     def _bad(self, outcome: Outcome, number: int, error: LedgerError) -> None:
         outcome.bad.append(BadRow(number, error.field, error.message))

@@ -38,6 +38,13 @@ def test_an_import_file_that_is_missing_or_a_directory_is_named(
     assert str(tmp_path) in directory and "directory" in directory
 
 
+def test_a_list_of_successors_that_is_missing_is_named(ledger: Cli, tmp_path: Path) -> None:
+    words = ["units", "reorganise", str(tmp_path / "ds.csv"), "--date", "1/7/2025",
+             "--decision", "NQ 1"]  # fmt: skip
+    line = one_line(ledger.run(*words, expect=2))
+    assert "ds.csv" in line and "does not exist" in line
+
+
 @pytest.mark.skipif(AS_ROOT, reason="root reads every file")
 def test_an_import_file_that_cannot_be_read_is_named(ledger: Cli, tmp_path: Path) -> None:
     locked = tmp_path / "khoa.csv"
