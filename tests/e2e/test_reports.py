@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import time
 from datetime import UTC, datetime
@@ -84,6 +86,17 @@ def test_the_filed_report_in_every_format_and_month_by_month(demo: Cli, tmp_path
         )
         assert said == f"wrote {path}\n" and path.stat().st_size > 0
     assert json.loads((tmp_path / "report.json").read_text(encoding="utf-8")) == rows
+    # The Vietnamese-locale dialect: semicolons and decimal commas, the same figures.
+    vn = tmp_path / "report-vn.csv"
+    demo.run(
+        "report", "progress", *asked, "--format", "csv", "--dialect", "vn", "--output", str(vn)
+    )
+    text = vn.read_text(encoding="utf-8")
+    assert text.startswith("\ufeff")
+    read = list(csv.DictReader(io.StringIO(text.removeprefix("\ufeff")), delimiter=";"))
+    assert read[0]["Tên"] == "Tổng cộng"
+    assert read[0]["Tỷ lệ so KH địa phương giao (%)"] == "53,94"
+    assert int(read[0]["Tổng (NSTW + NSĐP) (đồng)"]) == total["plan_vnd"]
     sheet = load_workbook(tmp_path / "report.xlsx").active
     assert sheet is not None
     texts = [cell.value for row in sheet.iter_rows() for cell in row if isinstance(cell.value, str)]
