@@ -1,5 +1,5 @@
 """How many data rows an import file holds, counted before the import reads it, so that its
-progress can be shown against a total: cheaply, without parsing a row (docs/decisions.md §20).
+progress can be shown against a total: cheaply, without parsing a row (docs/decisions.md §22).
 
 - CSV: the line ends in the file's bytes, less the header's: one read of the bytes, no
   decoding (a few milliseconds a megabyte). A cell holding a line break, or a blank line,
