@@ -80,7 +80,9 @@ def progress_bar(description: str, total: int | None, *, unit: str, quiet: bool)
         TaskProgressColumn(),
         TimeRemainingColumn(),
     )
-    with Progress(*columns, console=console, transient=True) as progress:
+    # What the command prints to stdout meanwhile stays on stdout (rich would move it to the
+    # bar's console, stderr): stdout may be a file while stderr is the terminal.
+    with Progress(*columns, console=console, transient=True, redirect_stdout=False) as progress:
         bar = Bar(total, progress)
         bar._task = progress.add_task(description, total=total)
         yield bar
