@@ -6,6 +6,7 @@ from datetime import date
 
 import click
 
+from cli.bars import progress_bar, quiet_option
 from cli.common import refusals
 from cli.report import print_document, progress_document
 from cli.session import Session, pass_session
@@ -39,8 +40,9 @@ def default_demo_database() -> str:
     help="Where to load it [default: a demo.sqlite3 beside the default ledger, so real books "
     f"are never mixed with demo data; {DATABASE_ENVVAR} is not used].",
 )
+@quiet_option
 @pass_session
-def demo(session: Session, database: str | None) -> None:
+def demo(session: Session, database: str | None, quiet: bool) -> None:
     """Load a small realistic data set (Quảng Nam's mountain districts and Lai Châu, two
     programs, 2024; their 2025, reorganised on 1/7/2025 into Đà Nẵng and Lai Châu's new
     communes; the merged program's 2026) and print a progress report. Loading it again
@@ -52,7 +54,8 @@ def demo(session: Session, database: str | None) -> None:
         services = session.open(database, create=True, clock=DemoClock())
         ledger = services.ledger
         click.echo(f"Loading the demo into {describe(database)} ...")
-        recorded, replayed = demo_data.load(ledger, actor="demo")
+        with progress_bar("loading", None, unit="steps", quiet=quiet) as bar:
+            recorded, replayed = demo_data.load(ledger, actor="demo", progress=bar.reach)
         click.echo(f"{recorded} movements recorded, {replayed} already there.")
         found, filed = progress_document(
             services,

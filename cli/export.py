@@ -3,6 +3,7 @@ for hledger, and a Fiscal Data Package. The choices are in docs/export.md."""
 
 from __future__ import annotations
 
+import functools
 import json
 import shutil
 import tempfile
@@ -14,11 +15,12 @@ from typing import Any
 import click
 
 from api.services import Services
+from cli.bars import progress_bar, quiet_option
 from cli.common import DATE, TEXT, TIME, with_services, write_xlsx
 from cli.projections import read_models
 from cli.reads import filter_options
 from cli.report import progress_document, write_document
-from ledger.application import BudgetLedger
+from ledger.application import BudgetLedger, Reached
 from ledger.domain.audit import history
 from ledger.domain.filters import line_filters
 from ledger.domain.values import check_code, parse_date, parse_moment, today_in_vietnam
@@ -78,6 +80,7 @@ TABLES = ("movements", "balances", "progress")
     show_default=True,
     help="Progress rows: one per child of --holder, or per program, kind or source.",
 )
+@quiet_option
 @with_services
 def export_command(
     services: Services,
@@ -88,6 +91,7 @@ def export_command(
     as_of: str | None,
     known_at: str | None,
     by: str,
+    quiet: bool,
     **filters: Any,
 ) -> None:
     """Write movements, balances or the progress report as CSV or xlsx with the Vietnamese
@@ -95,6 +99,9 @@ def export_command(
     Amounts are whole đồng."""
     ledger = services.ledger
     chosen = line_filters(filters)
+    reading = functools.partial(
+        progress_bar, "reading the log", ledger.head_position(), unit="events", quiet=quiet
+    )
     day = parse_date(as_of, field="as_of") if as_of else None
     moment = parse_moment(known_at, field="known_at") if known_at else None
     if output_format in ("xlsx", "datapackage") and not output:
@@ -110,24 +117,33 @@ def export_command(
                 "--format hledger exports every line; filter with hledger's own queries "
                 "(e.g. hledger balance ^GNBV:DTPT)"
             )
-        _write_text(output, _hledger(ledger, day, moment))
+        with reading() as bar:
+            text = _hledger(ledger, day, moment, bar.reach)
+        _write_text(output, text)
         return
     if output_format == "datapackage":
         assert output is not None
         if decision:
             raise click.UsageError("--decision applies to csv and xlsx")
-        _write_datapackage(services, Path(output), chosen, day or today_in_vietnam(), moment)
+        with reading() as bar:
+            _write_datapackage(
+                services, Path(output), chosen, day or today_in_vietnam(), moment, bar.reach
+            )
         click.echo(f"wrote {output}")
         return
     if what == "progress":
         _progress(services, output_format, output, chosen, decision, day, moment, by)
         return
-    rows, columns, title = _table(services, what or "movements", chosen, decision, day, moment, by)
+    with reading() as bar:
+        rows, columns, title = _table(
+            services, what or "movements", chosen, decision, day, moment, by, bar.reach
+        )
     if output_format == "csv":
         _write_text(output, export.CSV_BOM + export.csv_text(rows, columns))
         return
     assert output is not None
-    write_xlsx(output, export.xlsx_rows(rows), columns, title)
+    with progress_bar(f"writing {output}", len(rows), unit="rows", quiet=quiet) as bar:
+        write_xlsx(output, export.xlsx_rows(rows), columns, title, advance=bar.advance)
     click.echo(f"wrote {output}")
 
 
@@ -139,12 +155,13 @@ def _table(
     day: date | None,
     moment: datetime | None,
     by: str,
+    reached: Reached,
 ) -> tuple[list[dict[str, Any]], list[tuple[str, str]], str]:
     ledger = services.ledger
     names = _holder_names(ledger)
     if what == "movements":
         return (
-            export.movement_rows(_entries(ledger, filters, decision, day, moment), names),
+            export.movement_rows(_entries(ledger, filters, decision, day, moment, reached), names),
             export.MOVEMENT_COLUMNS,
             "Nghiệp vụ",
         )
@@ -200,8 +217,9 @@ def _entries(
     decision: str | None,
     day: date | None,
     moment: datetime | None,
+    reached: Reached | None = None,
 ) -> list[dict[str, Any]]:
-    journal = export.recorded_known_by(ledger.journal(), moment)
+    journal = export.recorded_known_by(ledger.journal(reached), moment)
     return export.effective_by(history(journal, decision=decision, **filters), day)
 
 
@@ -210,13 +228,15 @@ def _holder_names(ledger: BudgetLedger) -> dict[str, str]:
     return {code: holder.name for code, holder in ledger.holders().items()}
 
 
-def _hledger(ledger: BudgetLedger, day: date | None, moment: datetime | None) -> str:
+def _hledger(
+    ledger: BudgetLedger, day: date | None, moment: datetime | None, reached: Reached
+) -> str:
     title = "Budget ledger journal"
     if day:
         title += f", movements effective on or before {day.isoformat()}"
     if moment:
         title += f", as recorded by {moment.isoformat()}"
-    return hledger.journal_text(_entries(ledger, {}, None, day, moment), title=title)
+    return hledger.journal_text(_entries(ledger, {}, None, day, moment, reached), title=title)
 
 
 def _write_text(output: str | None, text: str) -> None:
@@ -235,6 +255,7 @@ def _write_datapackage(
     filters: dict[str, Any],
     day: date,
     moment: datetime | None,
+    reached: Reached,
 ) -> None:
     ledger = services.ledger
     names = _holder_names(ledger)
@@ -246,7 +267,7 @@ def _write_datapackage(
             [(name, name) for name, _ in export.BALANCE_COLUMNS],
         ),
         datapackage.MOVEMENTS_PATH: export.csv_text(
-            datapackage.movement_rows(_entries(ledger, filters, None, day, moment), names),
+            datapackage.movement_rows(_entries(ledger, filters, None, day, moment, reached), names),
             [(name, name) for name, _ in export.MOVEMENT_COLUMNS],
         ),
         "datapackage.json": export_json(

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 
 import click
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
+from cli.bars import progress_bar, quiet_option
 from cli.common import TEXT, FileToRead, actor_option, resolve_actor, with_ledger
 from ledger.application import BudgetLedger
-from ledger.interchange.importer import Importer, Outcome
+from ledger.interchange.importer import Importer
+from ledger.interchange.row_count import count_rows
 
 
 @click.command("import")
@@ -22,15 +22,21 @@ from ledger.interchange.importer import Importer, Outcome
     help="The sheet of an .xlsx file to read (default: the first).",
 )
 @actor_option
+@quiet_option
 @with_ledger
-def import_file(ledger: BudgetLedger, file: Path, sheet: str | None, actor: str | None) -> None:
+def import_file(
+    ledger: BudgetLedger, file: Path, sheet: str | None, actor: str | None, quiet: bool
+) -> None:
     """Record the movements in FILE (.csv or .xlsx; columns in README.md, or the ledger's
     own export of movements): every row is checked and all bad rows are reported with their
     row number; the file is recorded whole, in one transaction, or not at all. Importing it
     again records nothing twice. CSV: ',' or ';' between cells, UTF-8 (with or without a
     byte-order mark) or Windows-1258; dates dd/mm/yyyy (day first) or yyyy-mm-dd."""
     importer = Importer(ledger, resolve_actor(actor))
-    done = _with_bar(f"importing {file.name}", lambda tick: importer.run(file, tick, sheet=sheet))
+    # Rows done of the rows the file holds, counted first (ledger/interchange/row_count.py).
+    total = count_rows(file, sheet=sheet)
+    with progress_bar(f"importing {file.name}", total, unit="rows", quiet=quiet) as bar:
+        done = importer.run(file, bar.reach, sheet=sheet)
     if done.bad:
         for bad in done.bad:
             click.echo(str(bad), err=True)
@@ -45,18 +51,6 @@ def import_file(ledger: BudgetLedger, file: Path, sheet: str | None, actor: str 
         f"{done.rows} row(s): {done.recorded} recorded ({done.events} events), "
         f"{done.already} already recorded before"
     )
-
-
-def _with_bar(title: str, run: Callable[[Callable[[int], None]], Outcome]) -> Outcome:
-    columns = (
-        TextColumn("{task.description}"),
-        BarColumn(),
-        TextColumn("{task.completed} rows"),
-        TimeElapsedColumn(),
-    )
-    with Progress(*columns, transient=True) as bar:
-        task = bar.add_task(title, total=None)
-        return run(lambda rows: bar.update(task, completed=rows))
 
 
 COMMANDS = (import_file,)

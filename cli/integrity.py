@@ -5,10 +5,12 @@ from __future__ import annotations
 import click
 
 from api.services import Services
+from cli.bars import progress_bar, quiet_option
 from cli.common import with_services
 from cli.reads import check_rules
 from ledger.domain.errors import InvalidInput
 from ledger.domain.values import parse_whole
+from ledger.storage.chain import Verified
 from ledger.storage.integrity import Log
 
 
@@ -49,13 +51,35 @@ def parse_against(text: str) -> tuple[int, bytes]:
     help="POSITION:DIGEST kept from an earlier 'budget-ledger digest': prove the log still "
     "holds exactly that prefix.",
 )
+@quiet_option
 @with_services
-def verify(services: Services, against_text: str | None) -> None:
+def verify(services: Services, against_text: str | None, quiet: bool) -> None:
     """Recompute the hash chain from every stored event, and the ledger's rules (money
     conserved, nothing overdrawn on any date); exit 1 naming the first position where the
     log was altered, removed or reordered."""
     against = parse_against(against_text) if against_text else None
-    result = stored_log(services).verify(positions=[against[0]] if against else [])
+    log = stored_log(services)
+    head = services.ledger.head_position()
+    # The log is read three times: the chain, then the lines and the movements (check).
+    with progress_bar("verifying", 3 * head, unit="events read", quiet=quiet) as bar:
+        result = log.verify(positions=[against[0]] if against else [], reached=bar.reach)
+        _check_chain(result, against)
+        bar.reach(head)
+        check_rules(
+            services.ledger, failed="the chain holds but {count} rule(s) fail", bar=bar, head=head
+        )
+    click.echo(
+        f"OK: {result.count} events, head position {result.head_position}, "
+        f"digest {result.head_digest.hex()}"
+    )
+    if against is not None:
+        click.echo(f"OK: the log still holds exactly the prefix up to position {against[0]}")
+    click.echo("OK: money is conserved and no line is overdrawn on any date")
+
+
+def _check_chain(result: Verified, against: tuple[int, bytes] | None) -> None:
+    """Exit 1 naming where the chain breaks, or where the log no longer holds the prefix
+    whose digest was kept."""
     if result.finding is not None:
         finding = result.finding
         raise click.ClickException(
@@ -75,14 +99,6 @@ def verify(services: Services, against_text: str | None) -> None:
                 f"the log up to position {position} is not the one whose digest was kept: "
                 f"it now gives {recomputed.hex()}"
             )
-    check_rules(services.ledger, failed="the chain holds but {count} rule(s) fail")
-    click.echo(
-        f"OK: {result.count} events, head position {result.head_position}, "
-        f"digest {result.head_digest.hex()}"
-    )
-    if against is not None:
-        click.echo(f"OK: the log still holds exactly the prefix up to position {against[0]}")
-    click.echo("OK: money is conserved and no line is overdrawn on any date")
 
 
 @click.command("digest")

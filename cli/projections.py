@@ -7,9 +7,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import click
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
 from api.services import Services
+from cli.bars import progress_bar, quiet_option
 from cli.common import emit, format_option, with_services
 from ledger.storage.availability import unavailable_reason
 from projections.generations import Leftover, RebuildRefused
@@ -86,19 +86,14 @@ def follow(services: Services, wait_s_max: float) -> None:
 
 @projections_group.command("rebuild")
 @click.argument("name", required=False, type=click.Choice(["balances"]))
+@quiet_option
 @with_services
-def rebuild(services: Services, name: str | None) -> None:
+def rebuild(services: Services, name: str | None, quiet: bool) -> None:
     """Rebuild read model NAME (default: all) from position zero. Readers keep getting answers
     from the old tables until the new ones have caught up; then they switch. One rebuild runs
     at a time; it first removes what rebuilds that died left behind."""
     projections = services.projections()
     head = services.ledger.head_position()
-    columns = (
-        "[progress.description]{task.description}",
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-    )
 
     def removed(leftover: Leftover) -> None:
         reached = "" if leftover.position is None else f" at log position {leftover.position}"
@@ -108,13 +103,10 @@ def rebuild(services: Services, name: str | None) -> None:
         )
 
     try:
-        with Progress(*columns, transient=False) as bar:
-            task = bar.add_task(f"rebuilding {name or 'balances'}", total=head or 1)
-            generation = projections.rebuild(
-                progress=lambda position, total: bar.update(task, completed=position, total=total),
-                removed=removed,
-            )
-            bar.update(task, completed=bar.tasks[0].total)
+        with progress_bar(
+            f"rebuilding {name or 'balances'}", head, unit="events", quiet=quiet
+        ) as bar:
+            generation = projections.rebuild(progress=bar.reach, removed=removed)
     except RebuildRefused as refused:
         raise click.ClickException(f"refused: {refused}") from None
     click.echo(f"balances rebuilt as generation {generation}, at log position {head} or later")

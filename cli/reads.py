@@ -7,6 +7,7 @@ from typing import Any
 import click
 
 from api.services import Services
+from cli.bars import Bar, progress_bar, quiet_option
 from cli.common import DATE, TEXT, TIME, YEAR, emit, format_option, with_ledger, with_services
 from cli.projections import read_models
 from cli.tables import TableColumn, display_date, display_time
@@ -199,10 +200,14 @@ def history(
     emit(entries, HISTORY_COLUMNS, output_format, title="History (đồng)")
 
 
-def check_rules(ledger: BudgetLedger, *, failed: str) -> None:
+def check_rules(ledger: BudgetLedger, *, failed: str, bar: Bar, head: int) -> None:
     """Recompute the lines from the stored events and check the ledger's rules; print each
-    problem and exit 1 (``failed`` is the message, ``{count}`` the number) if any."""
-    problems = check_ledger(ledger.journal(), ledger.replay_lines())
+    problem and exit 1 (``failed`` is the message, ``{count}`` the number) if any. The log
+    is read twice (the lines, then the movements): ``bar`` goes on by ``head`` for each."""
+    start = bar.done
+    lines = ledger.replay_lines(lambda position: bar.reach(start + position))
+    journal = ledger.journal(lambda position: bar.reach(start + head + position))
+    problems = check_ledger(journal, lines)
     if problems:
         for problem in problems:
             click.echo(f"PROBLEM: {problem}", err=True)
@@ -210,11 +215,14 @@ def check_rules(ledger: BudgetLedger, *, failed: str) -> None:
 
 
 @click.command("check")
+@quiet_option
 @with_ledger
-def check(ledger: BudgetLedger) -> None:
+def check(ledger: BudgetLedger, quiet: bool) -> None:
     """Recompute every line from the recorded events and check the ledger's rules: money is
     conserved, nothing is overdrawn on any date, the journal and the lines agree."""
-    check_rules(ledger, failed="{count} problem(s) found")
+    head = ledger.head_position()
+    with progress_bar("checking", 2 * head, unit="events read", quiet=quiet) as bar:
+        check_rules(ledger, failed="{count} problem(s) found", bar=bar, head=head)
     click.echo(
         f"OK: {len(ledger.list_line_keys())} lines, log position {ledger.head_position()}; "
         "money is conserved and no line is overdrawn on any date."

@@ -3,16 +3,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
 import click
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from cli.bars import progress_bar, quiet_option
 from cli.common import DATE, TEXT, FileToRead, actor_option, resolve_actor, with_ledger
 from ledger.application import BudgetLedger
-from ledger.interchange.reorganise import Outcome, reorganise
+from ledger.interchange.reorganise import reorganise
 from ledger.interchange.successors import COLUMNS, SHIPPED
 
 
@@ -31,6 +30,7 @@ from ledger.interchange.successors import COLUMNS, SHIPPED
 @click.option("--date", "day", required=True, type=DATE, help="The day the new units begin.")
 @click.option("--decision", required=True, type=TEXT, help="The decision cited, number and date.")
 @actor_option
+@quiet_option
 @with_ledger
 def reorganise_command(
     ledger: BudgetLedger,
@@ -39,6 +39,7 @@ def reorganise_command(
     day: date,
     decision: str,
     actor: str | None,
+    quiet: bool,
 ) -> None:
     """Record the reorganisation in FILE, a CSV list of successors (one row per old commune;
     columns: {columns}). Registers the new holders, ends the old communes into the new ones,
@@ -49,12 +50,12 @@ def reorganise_command(
         raise click.UsageError("give FILE or --shipped (the list shipped with the ledger)")
     path = SHIPPED if shipped else file
     assert path is not None
-    done = _with_bar(
-        f"reorganising from {path.name}",
-        lambda tick: reorganise(
-            ledger, path, day=day, decision=decision, actor=resolve_actor(actor), progress=tick
-        ),
-    )
+    with progress_bar(
+        f"reorganising from {path.name}", None, unit="successions", quiet=quiet
+    ) as bar:
+        done = reorganise(
+            ledger, path, day=day, decision=decision, actor=resolve_actor(actor), progress=bar.reach
+        )
     if done.bad:
         for bad in done.bad:
             click.echo(str(bad), err=True)
@@ -78,16 +79,3 @@ def reorganise_command(
 
 assert reorganise_command.help is not None
 reorganise_command.help = reorganise_command.help.replace("{columns}", ", ".join(COLUMNS))
-
-
-def _with_bar(title: str, run: Callable[[Callable[[int, int], None]], Outcome]) -> Outcome:
-    columns = (
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("successions"),
-        TimeElapsedColumn(),
-    )
-    with Progress(*columns, transient=True) as bar:
-        task = bar.add_task(title, total=None)
-        return run(lambda done, total: bar.update(task, completed=done, total=total))

@@ -9,7 +9,7 @@ whole columns, from the right: first those the caller marked ``optional``, then 
 words, then the other figures, never the first column (the row's label); a line under the
 table names what was left out and how to see it. Piped output (not a terminal) has no width
 to fit unless COLUMNS is set: it prints every column on one line per row, for grep and for
-scripts that read tables (docs/decisions.md §20).
+scripts that read tables (docs/decisions.md §22).
 """
 
 from __future__ import annotations

@@ -70,6 +70,9 @@ from ledger.storage import batch_reads
 from ledger.storage.availability import is_unavailable
 from ledger.storage.config import describe, is_postgres, persistence_environment
 
+# A log position a long read has got to (a progress bar's callback; see cli/bars.py).
+Reached = Callable[[int], None]
+
 SCAN_PAGE_SIZE = 1000
 HOLDER_TOPICS = [
     Holder.Registered.TOPIC,
@@ -886,12 +889,13 @@ class BudgetLedger(Application[UUID]):
         lines = [self.get_line(key) for key in self.list_line_keys(**filters)]
         return [line for line in lines if line is not None]
 
-    def replay_lines(self) -> list[BudgetLine]:
+    def replay_lines(self, reached: Reached | None = None) -> list[BudgetLine]:
         """Every line rebuilt from its own stored events in one pass over the log: no
         snapshot, no cache, one sequential read however many lines (verify and check use it:
-        loading each line through the repository costs a query or two per line)."""
+        loading each line through the repository costs a query or two per line).
+        ``reached(position)`` is told how far the pass has got, a page at a time."""
         lines: dict[UUID, BudgetLine] = {}
-        for notification in self._notifications(LINE_TOPICS):
+        for notification in self._notifications(LINE_TOPICS, reached):
             event: Any = self.mapper.to_domain_event(notification)
             line = lines.get(event.originator_id)
             # An event removed from the log behind the ledger's back (verify says where):
@@ -906,9 +910,10 @@ class BudgetLedger(Application[UUID]):
             lines[event.originator_id] = line
         return sorted(lines.values(), key=lambda line: line.key.order)
 
-    def journal(self) -> Iterator[tuple[int, dict[str, Any]]]:
-        """Every recorded movement in log order, as (position, event state)."""
-        yield from self._scan(Movement.Recorded)
+    def journal(self, reached: Reached | None = None) -> Iterator[tuple[int, dict[str, Any]]]:
+        """Every recorded movement in log order, as (position, event state);
+        ``reached(position)`` is told how far the read has got, a page at a time."""
+        yield from self._scan(Movement.Recorded, reached)
 
     def head_position(self) -> int:
         return self.recorder.max_notification_id() or 0
@@ -945,22 +950,27 @@ class BudgetLedger(Application[UUID]):
 
     # -- Helpers ---------------------------------------------------------------------------
 
-    def _scan(self, event_class: type) -> Iterator[tuple[int, dict[str, Any]]]:
+    def _scan(
+        self, event_class: type, reached: Reached | None = None
+    ) -> Iterator[tuple[int, dict[str, Any]]]:
         topic = event_class.TOPIC  # type: ignore[attr-defined]
-        for notification in self._notifications([topic]):
+        for notification in self._notifications([topic], reached):
             event = self.mapper.to_domain_event(notification)
             state = dict(event.__dict__)
             state["timestamp"] = getattr(event, "timestamp")  # noqa: B009
             yield notification.id, state
 
-    def _notifications(self, topics: list[str]) -> Iterator[Any]:
-        """The stored events with these topics, in log order, a page at a time."""
+    def _notifications(self, topics: list[str], reached: Reached | None = None) -> Iterator[Any]:
+        """The stored events with these topics, in log order, a page at a time; once a
+        page is read, ``reached`` is given the last position in it."""
         start = 1
         while True:
             page = self.recorder.select_notifications(
                 start=start, limit=SCAN_PAGE_SIZE, topics=topics
             )
             yield from page
+            if reached is not None and page:
+                reached(page[-1].id)
             if len(page) < SCAN_PAGE_SIZE:
                 return
             start = page[-1].id + 1

@@ -210,7 +210,9 @@ LATE_JUNE_CONFIRMED_AT = office(date(2025, 7, 8), 9, 30)
 MERGED_PROGRAM_AT = office(date(2026, 1, 5), 8)
 
 
-def load(ledger: BudgetLedger, *, actor: str) -> tuple[int, int]:
+def load(
+    ledger: BudgetLedger, *, actor: str, progress: Callable[[int, int], None] | None = None
+) -> tuple[int, int]:
     """Load the demo; returns (movements recorded now, movements already there): 2024, then
     2025 up to the reorganisation of 1/7/2025 from the shipped list of successors, the rest
     of 2025, and the merged program's 2026 (ledger/demo/year2025.py).
@@ -218,7 +220,7 @@ def load(ledger: BudgetLedger, *, actor: str) -> tuple[int, int]:
     ``ledger`` is opened with a ``DemoClock``: every step is recorded at the time the office
     or the treasury would have recorded it (ledger/demo/clock.py), in the order of those
     times, so that the log reads as the books were kept and ``--known-at`` shows them as
-    they stood."""
+    they stood. ``progress(done, total)`` is told of each step done, of all the steps."""
     clock = ledger.clock
     assert isinstance(clock, DemoClock), "open the demo's ledger with its clock, DemoClock"
     clock.set(ledger.last_recorded_at())
@@ -272,7 +274,9 @@ def load(ledger: BudgetLedger, *, actor: str) -> tuple[int, int]:
     steps.append((MERGED_PROGRAM_AT, register_merged_program))
     movements_of(year2025.year_2026())
     # In the order recorded (a stable sort: steps of one time keep the order above).
-    for at, step in sorted(steps, key=lambda entry: entry[0]):
+    for done, (at, step) in enumerate(sorted(steps, key=lambda entry: entry[0]), start=1):
         clock.set(at)
         step()
+        if progress is not None:
+            progress(done, len(steps))
     return counts[0], counts[1]

@@ -20,7 +20,7 @@ import io
 import math
 import re
 import textwrap
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from pathlib import Path
 from typing import IO, Any
@@ -597,12 +597,15 @@ def write_table_xlsx(
     rows: Sequence[dict[str, Any]],
     columns: Sequence[tuple[str, str]],
     title: str,
+    *,
+    advance: Callable[[int], None] | None = None,
 ) -> None:
     """A plain table (movements, balances, any command's ``--format xlsx``): a bold header
     row, frozen, with a filter; columns as wide as what they show; amounts as whole-đồng
     numbers, rates as percentages, dates as dd/mm/yyyy; text as text cells, neutralised
     (``ledger.interchange.export.xlsx_value``), never a formula. Written row by row
-    (openpyxl's write-only mode): an export of 50,000 movements stays in little memory."""
+    (openpyxl's write-only mode): an export of 50,000 movements stays in little memory.
+    ``advance(n)`` is told of the rows written, a thousand at a time (a progress bar's)."""
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
 
@@ -626,7 +629,7 @@ def write_table_xlsx(
         header_cells.append(cell)
     sheet.append(header_cells)
     formats = [_table_format(name) for name, _ in columns]
-    for line in shaped:
+    for number, line in enumerate(shaped, start=1):
         cells = []
         for value, number_format in zip(line, formats, strict=True):
             cell = WriteOnlyCell(sheet, value=value)
@@ -640,6 +643,10 @@ def write_table_xlsx(
                 cell.number_format = number_format
             cells.append(cell)
         sheet.append(cells)
+        if advance is not None and number % 1000 == 0:
+            advance(1000)
+    if advance is not None:
+        advance(len(shaped) % 1000)
     workbook.save(path)
 
 

@@ -3,7 +3,7 @@ and ``init`` (which chains the events of a ledger recorded before the chain exis
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, Protocol
 from uuid import UUID
 
@@ -52,14 +52,22 @@ class Log:
         )[0]
         return max(int(row[0] or 0), int(row[1] or 0))
 
-    def rows(self, after: int = 0, stop: int = LOG_POSITION_MAX) -> Iterator[StoredRow]:
-        """Every stored event after ``after`` up to ``stop``, in log order, page by page."""
+    def rows(
+        self,
+        after: int = 0,
+        stop: int = LOG_POSITION_MAX,
+        reached: Callable[[int], None] | None = None,
+    ) -> Iterator[StoredRow]:
+        """Every stored event after ``after`` up to ``stop``, in log order, page by page;
+        ``reached`` is given the last position of each page once it is read."""
         while True:
             page = self.store.execute(f"{self.events} LIMIT {PAGE_ROWS}", (after, stop))
             for position, aggregate_id, version, topic, state in page:
                 if not isinstance(aggregate_id, UUID):
                     aggregate_id = UUID(str(aggregate_id))
                 yield StoredRow(int(position), aggregate_id, int(version), topic, _bytes(state))
+            if reached is not None and page:
+                reached(int(page[-1][0]))
             if len(page) < PAGE_ROWS:
                 return
             after = int(page[-1][0])
@@ -87,9 +95,14 @@ class Log:
         )
         return (int(rows[0][0]), bytes(rows[0][1])) if rows else (0, GENESIS)
 
-    def verify(self, positions: Sequence[int] = ()) -> Verified:
+    def verify(
+        self, positions: Sequence[int] = (), reached: Callable[[int], None] | None = None
+    ) -> Verified:
+        """Walk the whole log against its chain (``chain.verify``); ``reached(position)``
+        is told how far the walk has got, a page at a time."""
         stop = self.last_position()
-        return verify(self.rows(stop=stop), self.chain(stop=stop), positions=positions)
+        rows = self.rows(stop=stop, reached=reached)
+        return verify(rows, self.chain(stop=stop), positions=positions)
 
     def seal(self) -> int:
         """Chain the events recorded after the chain's last entry (a ledger from before the

@@ -119,3 +119,9 @@ def test_a_demo_table_prints_whole_in_a_narrow_terminal_too(tmp_path: Path) -> N
     printed = shown(database, ["demo"], "80")
     assert "…" not in printed and "check: OK" in printed
     assert max(len(line) for line in printed.splitlines() if "│" in line) <= 80
+
+
+def test_a_terminal_too_narrow_for_a_label_and_a_figure_is_told_to_widen(demo: str) -> None:
+    said = " ".join(shown(demo, COMMANDS["balance"][0], "30").split())
+    assert "┃" not in said and "…" not in said
+    assert "the terminal has 30: widen it" in said and "--format csv|json" in said

@@ -136,3 +136,11 @@ def test_dates_and_times_are_written_day_first_and_text_is_never_markup() -> Non
     assert cell_text(COLUMNS[1], 1_234_567_890, unit="ty") == "1,235"
     assert cell_text(COLUMNS[4], 53.9412) == "53,94%"
     assert cell_text(COLUMNS[-1], True) == "▼ below" and cell_text(COLUMNS[-1], False) == ""
+
+
+def test_rows_asked_for_in_bold_are_bold_on_a_terminal() -> None:
+    buffer = io.StringIO()
+    console = Console(file=buffer, force_terminal=True, color_system="standard", width=200)
+    print_table(ROWS, COLUMNS, width=200, console=console, bold_rows=[1])
+    lines = [line for line in buffer.getvalue().splitlines() if "Huyện" in line]
+    assert "\x1b[1m" not in lines[0] and "\x1b[1m" in lines[1]
