@@ -18,7 +18,7 @@ recorded (``Thời điểm ghi sổ``), as the ledger first checked them.
   rows the file does not hold whole (an export of one holder's lines lacks the other side
   of an allocation): those rows are bad rows, and nothing is recorded.
 
-The choice and its limits: docs/decisions.md §20.
+The choice and its limits: docs/decisions.md §21.
 """
 
 from __future__ import annotations
