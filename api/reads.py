@@ -15,9 +15,7 @@ from ledger.domain.audit import history
 from ledger.domain.errors import InvalidInput
 from ledger.domain.filters import line_filters, read_filters
 from ledger.domain.values import VIETNAM_TIME
-from ledger.interchange.document import Document
-from projections.progress import Asked, Report, month_ends, parse_by, parse_reference
-from projections.progress_document import filed_report, json_body
+from projections.progress_document import Question, filed_report, filed_series, json_body
 from projections.queries import descendants, line_balances, subtree_balances
 from projections.runner import Projections
 
@@ -89,45 +87,28 @@ class ProgressEndpoint(MethodView):
             require_scope(holder)
         ledger = services().ledger
         projections = services().current_projections(read_model())
-        names = {program.code: program.name for program in ledger.list_programs()}
-        references = [parse_reference(text) for text in args["reference"]]
-
-        def filed(day: date, period: str | None) -> tuple[Report, Document]:
-            question = Asked(
-                as_of=day,
-                known_at=asked.known_at,
-                holder=holder,
-                by=parse_by(args["by"]),
-                plan=args["plan"],
-                period=period,
-                target_pct=args.get("target"),
-                restated=asked.restated,
-                near_days=args["near"],
-                ratios=ledger.counterpart_ratios(day.year),
-            )
-            return filed_report(
-                projections,
-                question,
-                program_names=names,
-                references=references,
-                lang=args["lang"],
-            )
-
+        question = Question(
+            as_of=asked.as_of,
+            known_at=asked.known_at,
+            holder=holder,
+            restated=asked.restated,
+            by=args["by"],
+            plan=args["plan"],
+            period=args.get("period"),
+            target=args.get("target"),
+            references=tuple(args["reference"]),
+            near_days=args["near"],
+            year=args.get("year"),
+            lang=args["lang"],
+        )
         start, end = args.get("start"), args.get("end")
         if start is not None or end is not None:
             if start is None or end is None:
                 raise InvalidInput("a series needs both from and to", field="from")
-            if end < start:
-                raise InvalidInput("is before the first month asked for (from)", field="to")
-            if args.get("period") not in (None, "month"):
-                raise InvalidInput("a series (from, to) is month by month", field="period")
-            rows = []
-            body: dict[str, Any] = {}
-            for day in month_ends(start, end):
-                body = json_body(*filed(day, None))
-                rows += [{"as_of": day, **row} for row in body["rows"]]
-            return {**body, "as_of": None, "rows": rows}
-        return json_body(*filed(asked.as_of, args.get("period")))
+            rows, filed = filed_series(projections, ledger, question, start, end)
+            return {"as_of": None, "known_at": asked.known_at, "by": args["by"], "holder": holder,
+                    "title": filed.title, "rows": rows}  # fmt: skip
+        return json_body(*filed_report(projections, ledger, question))
 
 
 @blp.route("/history")

@@ -559,6 +559,10 @@ class ProgressQuerySchema(TimeQuestionSchema, RestatedSchema):
         metadata={"description": "Days within which a deadline is near."},
     )
     lang = Text(load_default="vi", validate=validate.OneOf(["vi", "en"]))
+    year = Whole(
+        validate=validate.Range(min=limits.YEAR_MIN, max=limits.YEAR_MAX),
+        metadata={"description": "The plan year reported on (default: as_of's year)."},
+    )
 
 
 def _progress_row_fields() -> dict[str, fields.Field[Any]]:
@@ -586,7 +590,7 @@ def _progress_row_fields() -> dict[str, fields.Field[Any]]:
         "plan_assigned_vnd",
         "plan_allocated_vnd",
         "allocated_all_count",
-        "rows_count",
+        "units_count",
         "plan_current_central_vnd",
         "counterpart_vnd",
     ):

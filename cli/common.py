@@ -141,6 +141,26 @@ class FileToRead(click.Path):
             raise BadValue(error.message, ctx=ctx, param=param) from None
 
 
+class CannotWrite(click.ClickException):
+    """A file the command writes (an export, a report) that cannot be written: one line
+    naming it and why (exit 1), never a traceback."""
+
+    def __init__(self, path: str, error: OSError) -> None:
+        why = error.strerror or str(error)
+        super().__init__(
+            f"cannot write {path}: {why}; name a file in a folder that exists and you may write to"
+        )
+
+
+def write_text_file(path: str, text: str) -> None:
+    """``text`` to ``path`` as UTF-8, line ends as given; CannotWrite when it cannot be."""
+    try:
+        with open(path, "w", encoding="utf-8", newline="") as file:
+            file.write(text)
+    except OSError as error:
+        raise CannotWrite(path, error) from None
+
+
 class WholeRange(click.IntRange):
     """click.IntRange reading ASCII digits only (int() also reads "８０８０")."""
 

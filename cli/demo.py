@@ -15,7 +15,7 @@ from ledger.demo import seed000
 from ledger.demo.clock import DemoClock
 from ledger.domain.audit import check
 from ledger.storage.config import DATABASE_ENVVAR, data_directory, describe
-from projections.progress import NEAR_DAYS
+from projections.progress_document import Question
 
 REPORT_DAY = date(2024, 9, 17)
 # Seed 000: the meeting compared the province with the national average, 32%.
@@ -57,22 +57,17 @@ def demo(session: Session, database: str | None, quiet: bool) -> None:
         with progress_bar("loading", None, unit="steps", quiet=quiet) as bar:
             recorded, replayed = demo_data.load(ledger, actor="demo", progress=bar.reach)
         click.echo(f"{recorded} movements recorded, {replayed} already there.")
-        found, filed = progress_document(
+        _, filed = progress_document(
             services,
-            as_of=REPORT_DAY,
-            known_at=None,
-            holder=seed000.PROVINCE,
-            restated=False,
-            by="program",
-            plan_stage="assigned",
-            period=None,
-            target=None,
-            references=(NATIONAL_REFERENCE,),
-            near_days=NEAR_DAYS,
-            lang="vi",
-            issuer=ISSUER,
-            place=PLACE,
-            unit="ty",
+            Question(
+                as_of=REPORT_DAY,
+                holder=seed000.PROVINCE,
+                by="program",
+                references=(NATIONAL_REFERENCE,),
+                issuer=ISSUER,
+                place=PLACE,
+                unit="ty",
+            ),
         )
         click.echo()
         print_document(filed)

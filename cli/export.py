@@ -16,7 +16,15 @@ import click
 
 from api.services import Services
 from cli.bars import progress_bar, quiet_option
-from cli.common import DATE, TEXT, TIME, with_services, write_xlsx
+from cli.common import (
+    DATE,
+    TEXT,
+    TIME,
+    CannotWrite,
+    with_services,
+    write_text_file,
+    write_xlsx,
+)
 from cli.projections import read_models
 from cli.reads import filter_options
 from cli.report import progress_document, write_document
@@ -25,7 +33,8 @@ from ledger.domain.audit import history
 from ledger.domain.filters import line_filters
 from ledger.domain.values import check_code, parse_date, parse_moment, today_in_vietnam
 from ledger.interchange import datapackage, export, hledger
-from projections.progress import BY, NEAR_DAYS
+from projections.progress import LEVELS
+from projections.progress_document import Question
 from projections.queries import line_balances
 
 FORMATS = ("csv", "xlsx", "hledger", "datapackage")
@@ -75,10 +84,10 @@ TABLES = ("movements", "balances", "progress")
 )
 @click.option(
     "--by",
-    type=click.Choice(BY),
     default="holder",
     show_default=True,
-    help="Progress rows: one per child of --holder, or per program, kind or source.",
+    help=f"Progress rows, as report progress --by: {', '.join(LEVELS)}, several separated by "
+    "commas (e.g. program,holder).",
 )
 @quiet_option
 @with_services
@@ -126,9 +135,12 @@ def export_command(
         if decision:
             raise click.UsageError("--decision applies to csv and xlsx")
         with reading() as bar:
-            _write_datapackage(
-                services, Path(output), chosen, day or today_in_vietnam(), moment, bar.reach
-            )
+            try:
+                _write_datapackage(
+                    services, Path(output), chosen, day or today_in_vietnam(), moment, bar.reach
+                )
+            except OSError as error:
+                raise CannotWrite(output, error) from None
         click.echo(f"wrote {output}")
         return
     if what == "progress":
@@ -143,7 +155,10 @@ def export_command(
         return
     assert output is not None
     with progress_bar(f"writing {output}", len(rows), unit="rows", quiet=quiet) as bar:
-        write_xlsx(output, export.xlsx_rows(rows), columns, title, advance=bar.advance)
+        try:
+            write_xlsx(output, export.xlsx_rows(rows), columns, title, advance=bar.advance)
+        except OSError as error:
+            raise CannotWrite(output, error) from None
     click.echo(f"wrote {output}")
 
 
@@ -193,20 +208,7 @@ def _progress(
     scope = check_code(filters["holder"], field="holder") if "holder" in filters else None
     found, filed = progress_document(
         services,
-        as_of=day or today_in_vietnam(),
-        known_at=moment,
-        holder=scope,
-        restated=False,
-        by=by,
-        plan_stage="assigned",
-        period=None,
-        target=None,
-        references=(),
-        near_days=NEAR_DAYS,
-        lang="vi",
-        issuer=None,
-        place=None,
-        unit="trieu",
+        Question(as_of=day or today_in_vietnam(), known_at=moment, holder=scope, by=by),
     )
     write_document(found, filed, output_format, "standard", output)
 
@@ -244,8 +246,7 @@ def _write_text(output: str | None, text: str) -> None:
         click.echo(text, nl=False)
         return
     # newline="" keeps the CSV's \r\n line ends exactly as written.
-    with open(output, "w", encoding="utf-8", newline="") as file:
-        file.write(text)
+    write_text_file(output, text)
     click.echo(f"wrote {output}")
 
 

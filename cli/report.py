@@ -4,20 +4,30 @@ as the files a finance office files (CSV, xlsx, PDF) — one report, one set of 
 from __future__ import annotations
 
 import textwrap
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 import click
 from rich.console import Console
 
 from api.services import Services
-from cli.common import DATE, TEXT, TIME, emit, to_json, with_services
+from cli.common import (
+    DATE,
+    TEXT,
+    TIME,
+    YEAR,
+    CannotWrite,
+    emit,
+    to_json,
+    with_services,
+    write_text_file,
+)
 from cli.projections import read_models
 from cli.reads import restated_option
 from cli.tables import TableColumn, print_table, terminal_width
-from ledger.domain.errors import InvalidInput
 from ledger.domain.filters import read_filters
 from ledger.domain.values import today_in_vietnam
+from ledger.interchange import export
 from ledger.interchange.document import Document
 from ledger.interchange.export import CSV_BOM
 from projections.progress import (
@@ -25,13 +35,9 @@ from projections.progress import (
     NEAR_DAYS,
     PERIODS,
     PLAN_STAGES,
-    Asked,
     Report,
-    month_ends,
-    parse_by,
-    parse_reference,
 )
-from projections.progress_document import filed_report, json_body
+from projections.progress_document import Question, filed_report, filed_series, json_body
 
 FORMATS = ("table", "json", "csv", "xlsx", "pdf")
 
@@ -53,8 +59,15 @@ def progress_options(func: Any) -> Any:
                 f"with subtotals: {', '.join(LEVELS)} (e.g. program,project,holder).",
             ),
             click.option(
+                "--year",
+                type=YEAR,
+                default=None,
+                help="The plan year reported on (default: the report date's); a year's "
+                "money is disbursed until 31 January of the next, so --year 2024 --as-of "
+                "31/01/2025 reads 2024's plan at its deadline.",
+            ),
+            click.option(
                 "--plan",
-                "plan_stage",
                 type=click.Choice(PLAN_STAGES),
                 default="assigned",
                 show_default=True,
@@ -163,8 +176,8 @@ def progress_options(func: Any) -> Any:
 @click.option(
     "--output",
     default=None,
-    help="The file to write (needed for xlsx and pdf; json and csv go to standard output "
-    "without it).",
+    help="The file to write csv, json, xlsx or pdf to (needed for xlsx and pdf; csv and json "
+    "go to standard output without it).",
 )
 @with_services
 def progress_command(
@@ -173,8 +186,8 @@ def progress_command(
     known_at: str | None,
     holder: str | None,
     restated: bool,
-    start: str | None,
-    end: str | None,
+    start: date | None,
+    end: date | None,
     output_format: str,
     dialect: str,
     output: str | None,
@@ -185,105 +198,69 @@ def progress_command(
     years' extended capital apart, unspent and what is near its deadline, the table's
     average and the rows below it flagged; with subtotals per level of --by."""
     filters = read_filters({"holder": holder, "as_of": as_of, "known_at": known_at})
-    if start or end:
-        _series(services, filters, restated, start, end, output_format, output, options)
-        return
+    if output_format == "table" and output:
+        raise click.UsageError(
+            "--output writes csv, json, xlsx or pdf: add --format (the table is for the terminal)"
+        )
     if output_format in ("xlsx", "pdf") and not output:
         raise click.UsageError(f"--format {output_format} writes a file: give --output FILE")
-    found, filed = progress_document(
-        services,
+    question = Question(
         as_of=filters.as_of,
         known_at=filters.known_at,
         holder=filters.lines.get("holder"),
         restated=restated,
         **options,
     )
+    if start or end:
+        if not (start and end):
+            raise click.UsageError("a series needs both --from DATE and --to DATE")
+        if output_format in ("xlsx", "pdf"):
+            raise click.UsageError("a series is written as table, json or csv")
+        _series(services, question, start, end, output_format, output)
+        return
+    found, filed = progress_document(services, question)
     write_document(found, filed, output_format, dialect, output)
 
 
-def progress_document(
-    services: Services,
-    *,
-    as_of: date,
-    known_at: datetime | None,
-    holder: str | None,
-    restated: bool,
-    by: str,
-    plan_stage: str,
-    period: str | None,
-    target: float | None,
-    references: tuple[str, ...],
-    near_days: int,
-    lang: str,
-    issuer: str | None,
-    place: str | None,
-    unit: str,
-) -> tuple[Report, Document]:
-    """The report and its document, from the options of ``progress_options``."""
-    asked = Asked(
-        as_of=as_of,
-        known_at=known_at,
-        holder=holder,
-        by=parse_by(by),
-        plan=plan_stage,
-        period=period,
-        target_pct=target,
-        restated=restated,
-        near_days=near_days,
-        ratios=services.ledger.counterpart_ratios(as_of.year),
-    )
-    outside = [parse_reference(text) for text in references]
-    names = {program.code: program.name for program in services.ledger.list_programs()}
+def progress_document(services: Services, question: Question) -> tuple[Report, Document]:
+    """The report and its document (see ``filed_report``), signed today."""
     with read_models(services) as projections:
-        return filed_report(
-            projections,
-            asked,
-            program_names=names,
-            references=outside,
-            lang=lang,
-            unit=unit,
-            issuer=issuer,
-            place=place,
-            signed_on=today_in_vietnam(),
-        )
+        return filed_report(projections, services.ledger, question, signed_on=today_in_vietnam())
 
 
 def write_document(
     found: Report, filed: Document, output_format: str, dialect: str, output: str | None
 ) -> None:
-    """The report in one format: to the terminal, standard output or ``output``."""
+    """The report in one format: to the terminal, standard output or ``output``; a file that
+    cannot be written is one line naming it (nothing half written is left: see
+    ``report_files``)."""
+    from ledger.interchange import report_files
+
     if output_format == "table":
         print_document(filed)
         return
-    if output_format in ("xlsx", "pdf"):
-        from ledger.interchange import report_files
-
-        assert output is not None
-        write = report_files.write_xlsx if output_format == "xlsx" else report_files.write_pdf
-        write(filed, output)
-        click.echo(f"wrote {output}")
-        return
-    if output_format == "csv" and output is not None:
-        from ledger.interchange import report_files
-
-        report_files.write_csv(filed, output, dialect)
-        click.echo(f"wrote {output}")
-        return
-    if output_format == "json":
-        # The rows, as this command has always printed them (scripts read an array); the
-        # API's body adds what was asked, the columns and the notes around them.
-        text = to_json(json_body(found, filed)["rows"]) + "\n"
-    else:
-        from ledger.interchange import report_files
-
-        # Excel reads a file as UTF-8 only after a byte-order mark: standard output may
-        # well be redirected into one.
-        text = CSV_BOM + report_files.csv_text(filed, dialect)
-    if output is None:
-        click.echo(text, nl=False)
-        return
-    with open(output, "w", encoding="utf-8", newline="") as file:
-        file.write(text)
+    try:
+        if output_format in ("xlsx", "pdf"):
+            assert output is not None
+            write = report_files.write_xlsx if output_format == "xlsx" else report_files.write_pdf
+            write(filed, output)
+        elif output_format == "csv" and output is not None:
+            report_files.write_csv(filed, output, dialect)
+        else:
+            if output_format == "json":
+                # The rows, as this command has always printed them (scripts read an array);
+                # the API's body adds what was asked, the columns and the notes around them.
+                text = to_json(json_body(found, filed)["rows"]) + "\n"
+            else:
+                # Excel reads a file as UTF-8 only after a byte-order mark: standard output
+                # may well be redirected into one.
+                text = CSV_BOM + report_files.csv_text(filed, dialect)
+            if output is None:
+                click.echo(text, nl=False)
+                return
+            write_text_file(output, text)
+    except OSError as error:
+        raise CannotWrite(output or "", error) from None
     click.echo(f"wrote {output}")
 
 
@@ -319,43 +296,26 @@ def print_document(filed: Document) -> None:
 
 def _series(
     services: Services,
-    filters: Any,
-    restated: bool,
-    start: str | None,
-    end: str | None,
+    question: Question,
+    start: date,
+    end: date,
     output_format: str,
     output: str | None,
-    options: dict[str, Any],
 ) -> None:
     """The report at each month's end from --from to --to: one table, a row per month and
     row of the report."""
-    if not (start and end):
-        raise click.UsageError("a series needs both --from DATE and --to DATE")
-    if options["period"] not in (None, "month"):
-        raise click.UsageError("a series (--from, --to) is month by month: --period month")
-    if output_format in ("xlsx", "pdf"):
-        raise click.UsageError("a series is written as table, json or csv")
-    first, last = DATE.convert(start, None, None), DATE.convert(end, None, None)
-    if last < first:
-        raise InvalidInput("is before the first month asked for (from)", field="to")
-    rows: list[dict[str, Any]] = []
-    filed: Document | None = None
-    for day in month_ends(first, last):
-        found, filed = progress_document(
-            services,
-            as_of=day,
-            known_at=filters.known_at,
-            holder=filters.lines.get("holder"),
-            restated=restated,
-            **{**options, "period": None},
-        )
-        labels = [row.label for row in filed.rows[1:] + filed.rows[:1]]
-        for label, row in zip(labels, json_body(found, filed)["rows"], strict=True):
-            rows.append({"as_of": day, "label": label, **row})
-    assert filed is not None
-    columns = [("as_of", "Ngày"), ("label", "Nội dung")]
+    with read_models(services) as projections:
+        rows, filed = filed_series(projections, services.ledger, question, start, end)
+    columns = [("as_of", "Ngày"), ("name", "Nội dung")]
     columns += [(column.key, column.header(filed.lang)) for column in filed.columns]
     if output_format == "table":
         emit(rows, columns, "table", title=filed.subtitle, unit=filed.unit)
         return
-    emit(rows, columns, output_format, output=output)
+    if output is None:
+        emit(rows, columns, output_format)
+        return
+    if output_format == "json":
+        write_text_file(output, to_json(rows) + "\n")
+    else:
+        write_text_file(output, CSV_BOM + export.csv_text(rows, columns))
+    click.echo(f"wrote {output}")

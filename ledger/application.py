@@ -679,12 +679,16 @@ class BudgetLedger(Application[UUID]):
             self.save(program)
         return ratio_bp, recorded
 
-    def counterpart_ratios(self, year: int) -> dict[str, float]:
+    def counterpart_ratios(
+        self, year: int, known_at: datetime | None = None
+    ) -> dict[str, float]:
         """Each program's required counterpart ratio (percent) for plan year ``year``, as
-        last recorded; programs with none recorded are absent."""
+        last recorded by ``known_at`` (now when None); programs with none are absent."""
         codes = {program_id(program.code): program.code for program in self.list_programs()}
         found: dict[str, float] = {}
         for _, state in self._scan(Program.RatioSet):
+            if known_at is not None and state["timestamp"] > known_at:
+                break
             if state["year"] == year:
                 found[codes[state["originator_id"]]] = state["ratio_bp"] / 100
         return found

@@ -21,9 +21,10 @@ average with the rows below it flagged. See docs/reports.md.
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -61,6 +62,11 @@ class Asked:
     restated: bool = False
     near_days: int = NEAR_DAYS
     ratios: Mapping[str, float] = field(default_factory=dict)  # program -> required NSĐP %
+    year: int | None = None  # the plan year reported on (default: the report date's year)
+
+    @property
+    def plan_year(self) -> int:
+        return self.year if self.year is not None else self.as_of.year
 
     def __post_init__(self) -> None:
         if not self.by or any(level not in LEVELS for level in self.by):
@@ -77,6 +83,14 @@ class Asked:
             raise InvalidInput("must be a percentage above 0 and at most 100", field="target")
         if not 0 <= self.near_days <= 3660:
             raise InvalidInput("must be a number of days from 0 to 3660", field="near")
+        if self.year is not None and not (
+            self.year <= self.as_of.year <= self.year + 1 and self.as_of >= date(self.year, 1, 1)
+        ):
+            raise InvalidInput(
+                f"{self.year}: a report on a plan year is dated in that year or the next (its "
+                "money is disbursed until 31 January, or later when extended)",
+                field="year",
+            )
 
 
 def parse_by(text: str) -> tuple[str, ...]:
@@ -106,13 +120,17 @@ def parse_reference(text: str) -> tuple[str, float]:
     return label.strip(), value
 
 
+Cell = tuple[str, str, str, str, str]  # vintage, kind, source, program, unit
+
+
 class Cells:
-    """A row's amounts per (vintage, kind, source, program): see ASSIGNED and the others."""
+    """A row's amounts per (vintage, kind, source, program, unit): see ASSIGNED and the
+    others; the unit is the scope or the child of the scope the money lies under."""
 
     def __init__(self) -> None:
-        self.amounts: dict[tuple[str, str, str, str], list[int]] = defaultdict(lambda: [0] * 5)
+        self.amounts: dict[Cell, list[int]] = defaultdict(lambda: [0] * 5)
 
-    def add(self, cell: tuple[str, str, str, str], index: int, amount_vnd: int) -> None:
+    def add(self, cell: Cell, index: int, amount_vnd: int) -> None:
         self.amounts[cell][index] += amount_vnd
 
     def merge(self, other: Cells) -> None:
@@ -129,18 +147,23 @@ class Cells:
         kind: str | None = None,
         source: str | None = None,
         program: str | None = None,
+        unit: str | None = None,
     ) -> int:
         return sum(
             amounts[index]
-            for (v, k, s, p), amounts in self.amounts.items()
+            for (v, k, s, p, u), amounts in self.amounts.items()
             if (vintage is None or v == vintage)
             and (kind is None or k == kind)
             and (source is None or s == source)
             and (program is None or p == program)
+            and (unit is None or u == unit)
         )
 
     def programs(self) -> set[str]:
-        return {program for *_, program in self.amounts}
+        return {cell[3] for cell in self.amounts}
+
+    def units(self) -> set[str]:
+        return {cell[4] for cell in self.amounts}
 
     def plan(self, stage: str, **which: str | None) -> int:
         assigned = self.total(ASSIGNED, **which)
@@ -220,7 +243,7 @@ def report(projections: Projections, asked: Asked) -> Report:
         raise UnknownHolder(f"no holder has code {scope}", field="holder", code=scope)
     require_begun(tree, scope)
     require_alive(tree, scope)
-    year = asked.as_of.year
+    year = asked.plan_year
     period = period_of(asked.period, asked.as_of) if asked.period else None
     reading = _Reading(projections, tree, scope, asked, position)
     now = reading.cells(asked.as_of)
@@ -229,7 +252,7 @@ def report(projections: Projections, asked: Asked) -> Report:
     if period:
         before = reading.cells(period.previous_end)
         earlier = reading.cells(period.previous_start - timedelta(days=1))
-    rows = _rows(asked, tree, year, period, now, before, earlier, reading.root_of_path)
+    rows = _rows(asked, year, period, now, before, earlier)
     return Report(asked, scope, tree, year, period, rows, rows[0]["rate_pct"])
 
 
@@ -246,16 +269,23 @@ class _Reading:
     ) -> None:
         self.reader = projections.reader()
         self.tree, self.scope, self.asked, self.position = tree, scope, asked, position
-        self.year = asked.as_of.year
-        by_holder = "holder" in asked.by
-        scoped = scope_of(projections, tree, scope, by_child=by_holder)
-        self.labels = scoped.labels
+        self.year = asked.plan_year
+        # Each member of the scope's subtree with its unit: the child of the scope it lies
+        # under (the scope for its own lines). The holder level's rows are the units; the
+        # plan stage is read per unit whatever the rows (seed 004's localities).
+        scoped = scope_of(projections, tree, scope, by_child=True)
+        self.units = scoped.labels
         filters = {"year": self.year}
-        # (holder label, node, program, kind, source, project) of this year's lines: the
-        # static subtrees and own lines that cover the members, or every line when the
-        # component project is a level (the subtree nodes sum over projects).
+        # (unit, node, program, kind, source, project) of the plan year's lines: the static
+        # subtrees and own lines that cover the members, or every line when the component
+        # project is a level (the subtree nodes sum over projects).
         if "project" in asked.by:
-            self.current = self._member_lines(filters)
+            self.current = [
+                (self.units[holder], node, program, kind, source, project or NO_PROJECT)
+                for holder, node, program, kind, source, _, project in self.reader.lines_of(
+                    sorted(self.units), filters
+                )
+            ]
         else:
             whole = dict((code, label) for label, code in scoped.subtrees)
             alone = dict((code, label) for label, code in scoped.own_lines)
@@ -270,82 +300,74 @@ class _Reading:
                     list(alone), filters
                 )
             ]
-        # The own lines of each row's root holder that has holders below it: what it holds
-        # there and has not passed down is the part of its plan not yet allocated in detail.
-        roots = set(self.labels.values()) if by_holder else {scope}
+        # A unit with holders below it that keeps money on a line it has allocated from,
+        # neither passed down nor paid, has not yet allocated that part in detail; a unit
+        # that allocates nothing from a line (an investor paying itself) has detailed it all.
+        roots = set(self.units.values())
         parents = {parent for parent in tree.edges.values() if parent is not None}
         self.undistributed = [
-            (holder, node, program, kind, source, project)
+            (holder, node, program, kind, source, project or NO_PROJECT)
             for holder, node, program, kind, source, _, project in self.reader.lines_of(
                 sorted(roots & parents), filters
             )
         ]
         self.extended = [
-            (self.labels[holder], node, program, kind, source, project or NO_PROJECT)
+            (self.units[holder], node, program, kind, source, project or NO_PROJECT)
             for node, program, kind, source, holder, project in self.reader.extended_lines(
                 self.year
             )
-            if holder in self.labels
-        ]
-
-    def _member_lines(self, filters: Mapping[str, Any]) -> list[tuple[Any, ...]]:
-        found = self.reader.lines_of(sorted(self.labels), filters)
-        return [
-            (self.labels[holder], node, program, kind, source, project or NO_PROJECT)
-            for holder, node, program, kind, source, _, project in found
+            if holder in self.units
         ]
 
     def path(
-        self, label: str, program: str, kind: str, source: str, project: str
+        self, unit: str, program: str, kind: str, source: str, project: str
     ) -> tuple[str, ...]:
-        keys = {"holder": label, "program": program, "kind": kind, "source": source}
+        keys = {"holder": unit, "program": program, "kind": kind, "source": source}
         keys["project"] = project
         return tuple(keys[level] for level in self.asked.by)
 
-    def root_of_path(self, path: tuple[str, ...]) -> str:
-        return path[self.asked.by.index("holder")] if "holder" in self.asked.by else self.scope
-
     def cells(self, day: date) -> dict[tuple[str, ...], Cells]:
-        """Each detail row's cells on ``day``, counted from 1 January of the report's year
-        (nothing before it)."""
+        """Each detail row's cells on ``day``, counted from 1 January of the report's plan
+        year (nothing before it)."""
         found: dict[tuple[str, ...], Cells] = defaultdict(Cells)
         if day < date(self.year, 1, 1):
             return found
         reader, position = self.reader, self.position
         nodes = [entry[1] for entry in (*self.current, *self.undistributed)]
         values = reader.values_many(nodes, day, position)
-        # This year's lines have the base deadline (31 January of the next year) unless
+        # The plan year's lines have the base deadline (31 January of the next year) unless
         # extended: near when it falls within the window (see docs/reports.md).
         base_deadline = date(self.year + 1, 1, 31)
         current_near = day <= base_deadline <= day + timedelta(days=self.asked.near_days)
-        for label, node, program, kind, source, project in self.current:
+        for unit, node, program, kind, source, project in self.current:
             assigned, allocated_on, disbursed, _, passed_on, _ = values[node]
-            cells = found[self.path(label, program, kind, source, project)]
+            cells = found[self.path(unit, program, kind, source, project)]
             plan = assigned - allocated_on - passed_on
-            cell = ("current", kind, source, program)
+            cell = ("current", kind, source, program, unit)
             cells.add(cell, ASSIGNED, plan)
             cells.add(cell, DISBURSED, disbursed)
             if current_near:
                 cells.add(cell, NEAR_OPEN, plan - disbursed)
-        for holder, node, program, kind, source, project in self.undistributed:
+        for unit, node, program, kind, source, project in self.undistributed:
             assigned, allocated_on, disbursed, lapsed, passed_on, _ = values[node]
-            label = self.labels.get(holder, holder)
-            cells = found[self.path(label, program, kind, source, project or NO_PROJECT)]
+            if allocated_on == 0:
+                continue
             held = assigned - allocated_on - disbursed - lapsed - passed_on
-            cells.add(("current", kind, source, program), UNDISTRIBUTED, held)
+            cells = found[self.path(unit, program, kind, source, project)]
+            cells.add(("current", kind, source, program, unit), UNDISTRIBUTED, held)
         if self.extended:
             paid = reader.values_many([entry[1] for entry in self.extended], day, position)
             start = reader.values_many(
                 [entry[1] for entry in self.extended], date(self.year - 1, 12, 31), position
             )
-            for label, node, program, kind, source, project in self.extended:
+            for unit, node, program, kind, source, project in self.extended:
                 extension = reader.extension(node, day, position)
                 if extension is None or extension[0] < date(self.year, 1, 1):
                     continue
                 until, extended_vnd = extension
                 disbursed = paid[node][2] - start[node][2]
-                cells = found[self.path(label, program, kind, source, project)]
-                cell = ("extended", kind, source, program)
+                cells = found[self.path(unit, program, kind, source, project)]
+                cell = ("extended", kind, source, program, unit)
                 cells.add(cell, ASSIGNED, extended_vnd)
                 cells.add(cell, DISBURSED, disbursed)
                 if day <= until <= day + timedelta(days=self.asked.near_days):
@@ -353,42 +375,35 @@ class _Reading:
         return found
 
 
+def natural(key: str) -> tuple[Any, ...]:
+    """A code as people sort it: DA2 before DA10, 105 before 1050."""
+    return tuple(int(part) if part.isdigit() else part for part in re.split(r"(\d+)", key))
+
+
 def _rows(
     asked: Asked,
-    tree: Tree,
     year: int,
     period: Period | None,
     now: Mapping[tuple[str, ...], Cells],
     before: Mapping[tuple[str, ...], Cells],
     earlier: Mapping[tuple[str, ...], Cells],
-    root_of_path: Any,
 ) -> list[dict[str, Any]]:
-    """The total, then each group followed by its members, depth first in key order;
-    detail rows with nothing planned or paid are left out."""
-    kept = sorted(
-        path for path, cells in now.items() if cells.total(ASSIGNED) or cells.total(DISBURSED)
-    )
+    """The total, then each group followed by its members, depth first in natural key
+    order; detail rows with nothing planned and nothing paid are left out."""
+    kept = [path for path, cells in now.items() if cells.total(ASSIGNED) or cells.total(DISBURSED)]
     groups: dict[tuple[str, ...], list[Cells]] = defaultdict(lambda: [Cells(), Cells(), Cells()])
+    groups[()]  # the total row, which a report has even with nothing in it
     for path in kept:
         for depth in range(len(path) + 1):
             summed = groups[path[:depth]]
             for index, source in enumerate((now, before, earlier)):
                 if path in source:
                     summed[index].merge(source[path])
-    groups[()]  # the total row, which a report has even with nothing in it
-    full_plan = {path: now[path].plan("allocated") == now[path].plan("assigned") for path in kept}
     rows = []
-    for path in sorted(groups, key=lambda key: (key, len(key))):
+    for path in sorted(groups, key=lambda key: [natural(part) for part in key]):
         cells_now, cells_before, cells_earlier = groups[path]
         kind = "total" if not path else "detail" if len(path) == len(asked.by) else "group"
         row = _figures(asked, year, period, cells_now, cells_before, cells_earlier)
-        members = [kept_path for kept_path in kept if kept_path[: len(path)] == path]
-        row["allocated_all_count"] = sum(
-            1
-            for kept_path in members
-            if "holder" in asked.by and full_plan[kept_path] and now[kept_path].total(ASSIGNED)
-        )
-        row["rows_count"] = len(members)
         row.update(row_kind=kind, path=list(path))
         for level, key in zip(asked.by, path, strict=False):
             row[level] = key
@@ -435,6 +450,15 @@ def _figures(
     row["plan_assigned_vnd"] = assigned
     row["plan_allocated_vnd"] = allocated
     row["allocated_pct"] = rate_pct(assigned, allocated)
+    # The units (the scope and its children) with a plan in the row, and those of them that
+    # have allocated all of it in detail: seed 004's "45/48 localities".
+    planned = [
+        unit for unit in now.units() if now.total(ASSIGNED, vintage="current", unit=unit) > 0
+    ]
+    row["units_count"] = len(planned)
+    row["allocated_all_count"] = sum(
+        1 for unit in planned if now.total(UNDISTRIBUTED, vintage="current", unit=unit) == 0
+    )
     # Counterpart funds: this year's NSĐP plan against the NSTW plan, and the NSĐP each
     # program's required ratio asks of it.
     central = now.total(ASSIGNED, vintage="current", source=CENTRAL)
@@ -501,23 +525,6 @@ def flat_rows(found: Report) -> list[dict[str, Any]]:
     first = found.asked.by[0]
     total = {**found.total, first: "TOTAL"}
     return [*found.rows[1:], total]
-
-
-def monthly(
-    projections: Projections,
-    *,
-    start: date,
-    end: date,
-    asked: Asked,
-) -> list[dict[str, Any]]:
-    """The same report at the end of each month from ``start`` to ``end`` (and at ``end``)."""
-    if end < start:
-        raise InvalidInput("is before the first month asked for (from)", field="to")
-    rows = []
-    for day in month_ends(start, end):
-        for row in flat_rows(report(projections, replace(asked, as_of=day))):
-            rows.append({"as_of": day, **row})
-    return rows
 
 
 def month_ends(start: date, end: date) -> list[date]:

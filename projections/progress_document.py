@@ -7,11 +7,24 @@ ratios the counterpart funds, ``--plan allocated`` the plan stage), never on the
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date
+from dataclasses import dataclass, replace
+from datetime import date, datetime
 from typing import Any
 
+from ledger.application import BudgetLedger
+from ledger.domain.errors import InvalidInput
+from ledger.domain.values import vietnamese_number
 from ledger.interchange.document import Column, Document, Row, roman, vietnamese_date
-from projections.progress import NO_PROJECT, Asked, Report, report
+from projections.progress import (
+    NEAR_DAYS,
+    NO_PROJECT,
+    Asked,
+    Report,
+    month_ends,
+    parse_by,
+    parse_reference,
+    report,
+)
 from projections.runner import Projections
 
 KIND_NAMES = {
@@ -26,14 +39,21 @@ NO_PROJECT_NAME = {"vi": "Không thuộc dự án thành phần", "en": "No comp
 TOTAL_NAME = {"vi": "Tổng cộng", "en": "Total"}
 
 
-def _plan_columns(year: int) -> list[Column]:
-    band, band_en = f"Kế hoạch vốn năm {year}", f"Plan {year}"
+def _plan_columns(year: int, stage: str) -> list[Column]:
+    if stage == "allocated":
+        band, band_en = (
+            f"Kế hoạch vốn năm {year} đã giao chi tiết",
+            f"Plan {year} allocated in detail",
+        )
+    else:
+        band, band_en = f"Kế hoạch vốn năm {year}", f"Plan {year}"
 
     def plan(key: str, vi: str, en: str, optional: bool = False) -> Column:
         return Column(key, vi, en, "vnd", band=band, band_en=band_en, optional=optional)
 
+    central = "NSTW đã giao chi tiết" if stage == "allocated" else "NSTW (Thủ tướng giao)"
     return [
-        plan("plan_central_vnd", "NSTW (Thủ tướng giao)", "Central (NSTW)"),
+        plan("plan_central_vnd", central, "Central (NSTW)"),
         plan("plan_vnd", "Tổng (NSTW + NSĐP)", "Total (NSTW + NSĐP)"),
         plan("plan_dtpt_vnd", "KH ĐTPT", "Plan, investment", True),
         plan("plan_sn_vnd", "KH SN", "Plan, recurrent", True),
@@ -141,13 +161,15 @@ def _allocation_columns() -> list[Column]:
         Column("plan_allocated_vnd", "Đã giao chi tiết", "Allocated", "vnd", band=band, band_en=band_en),
         Column("allocated_pct", "Tỷ lệ giao chi tiết (%)", "Allocated (%)", "pct", ("plan_allocated_vnd", "plan_assigned_vnd"), band, band_en),
         Column("allocated_all_count", "Số đơn vị giao hết", "Units fully allocated", "count", band=band, band_en=band_en),
+        Column("units_count", "Số đơn vị", "Units", "count", band=band, band_en=band_en),
     ]  # fmt: skip
 
 
 def columns_of(report: Report) -> list[Column]:
     """The report's columns, the same in every format, from what was asked."""
     asked = report.asked
-    columns = _plan_columns(report.year) + _disbursed_columns(report) + _rate_columns(report)
+    columns = _plan_columns(report.year, asked.plan)
+    columns += _disbursed_columns(report) + _rate_columns(report)
     columns += _remaining_columns()
     if asked.ratios:
         columns += _counterpart_columns()
@@ -236,35 +258,37 @@ def notes(report: Report, lang: str) -> list[str]:
     below = sum(1 for row in details if row["below_average"])
     if average is not None:
         if lang == "en":
-            found.append(f"Average rate: {_pct(average)}; {below} of {len(details)} rows below it.")
+            found.append(
+                f"Average rate: {_pct(average, lang)}; {below} of {len(details)} rows below it."
+            )
         else:
             found.append(
-                f"Tỷ lệ giải ngân bình quân: {_pct(average)}; {below}/{len(details)} dòng thấp hơn "
+                f"Tỷ lệ giải ngân bình quân: {_pct(average, lang)}; {below}/{len(details)} dòng thấp hơn "
                 "bình quân."
             )
     for label, rate in report.references:
-        own = _pct(average) if average is not None else "-"
+        own = _pct(average, lang) if average is not None else "-"
         if lang == "en":
-            found.append(f"Reference: {label} {_pct(rate)} (this report: {own}).")
+            found.append(f"Reference: {label} {_pct(rate, lang)} (this report: {own}).")
         else:
-            found.append(f"Tham chiếu: {label} {_pct(rate)} (báo cáo này: {own}).")
-    if asked.plan == "allocated" and "holder" in asked.by:
+            found.append(f"Tham chiếu: {label} {_pct(rate, lang)} (báo cáo này: {own}).")
+    if asked.plan == "allocated":
         allocated = total["plan_allocated_vnd"]
-        count, rows = total["allocated_all_count"], total["rows_count"]
+        count, rows = total["allocated_all_count"], total["units_count"]
         rate = total["allocated_pct"]
         if lang == "en":
             found.append(
                 f"{count}/{rows} units have allocated all of their plan in detail; allocated in "
-                f"detail {_amount(allocated)} đồng, {_pct(rate)} of the plan assigned."
+                f"detail {_amount(allocated, lang)} đồng, {_pct(rate, lang)} of the plan assigned."
             )
         else:
             found.append(
                 f"{count}/{rows} đơn vị đã giao chi tiết hết kế hoạch; đã giao chi tiết "
-                f"{_amount(allocated)} đồng, đạt {_pct(rate)} kế hoạch được giao."
+                f"{_amount(allocated, lang)} đồng, đạt {_pct(rate, lang)} kế hoạch được giao."
             )
     if asked.target_pct is not None:
         off = sum(1 for row in details if row.get("off_target"))
-        target = _pct(asked.target_pct)
+        target = _pct(asked.target_pct, lang)
         if lang == "en":
             found.append(
                 f"Target {target}: {off} of {len(details)} rows cannot reach it at their pace so far."
@@ -331,12 +355,14 @@ def _stt(depth: int, levels: int, number: int) -> str:
     return "-"
 
 
-def _pct(value: float | None) -> str:
-    return "-" if value is None else f"{value:.2f}".replace(".", ",") + "%"
+def _pct(value: float | None, lang: str = "vi") -> str:
+    if value is None:
+        return "-"
+    return (f"{value:.2f}" if lang == "en" else vietnamese_number(value, 2)) + "%"
 
 
-def _amount(value_vnd: int) -> str:
-    return f"{value_vnd:,}".replace(",", ".")
+def _amount(value_vnd: int, lang: str = "vi") -> str:
+    return f"{value_vnd:,}" if lang == "en" else vietnamese_number(value_vnd, 0)
 
 
 def json_body(report: Report, found: Document) -> dict[str, Any]:
@@ -377,28 +403,80 @@ def json_body(report: Report, found: Document) -> dict[str, Any]:
     }
 
 
+@dataclass(frozen=True)
+class Question:
+    """A progress report as the CLI, the API and the exports ask it: the report's options
+    (``Asked`` less what the ledger supplies) and the document's."""
+
+    as_of: date
+    known_at: datetime | None = None
+    holder: str | None = None
+    restated: bool = False
+    by: str = "holder"
+    plan: str = "assigned"
+    period: str | None = None
+    target: float | None = None
+    references: tuple[str, ...] = ()
+    near_days: int = NEAR_DAYS
+    year: int | None = None
+    lang: str = "vi"
+    unit: str = "trieu"
+    issuer: str | None = None
+    place: str | None = None
+
+
 def filed_report(
     projections: Projections,
-    asked: Asked,
+    ledger: BudgetLedger,
+    question: Question,
     *,
-    program_names: Mapping[str, str],
-    references: list[tuple[str, float]],
-    lang: str = "vi",
-    unit: str = "trieu",
-    issuer: str | None = None,
-    place: str | None = None,
     signed_on: date | None = None,
 ) -> tuple[Report, Document]:
-    """The report and its document: the one path of the CLI, the API and the exports."""
+    """The report and its document: the one path of the CLI, the API and the exports. The
+    counterpart ratios are those recorded by ``known_at``, as the rest of the books."""
+    references = [parse_reference(text) for text in question.references]
+    plan_year = question.year if question.year is not None else question.as_of.year
+    asked = Asked(
+        as_of=question.as_of,
+        known_at=question.known_at,
+        holder=question.holder,
+        by=parse_by(question.by),
+        plan=question.plan,
+        period=question.period,
+        target_pct=question.target,
+        restated=question.restated,
+        near_days=question.near_days,
+        ratios=ledger.counterpart_ratios(plan_year, question.known_at),
+        year=question.year,
+    )
     found = report(projections, asked)
     found.references.extend(references)
+    names = {program.code: program.name for program in ledger.list_programs()}
     filed = document(
         found,
-        program_names=program_names,
-        lang=lang,
-        unit=unit,
-        issuer=issuer,
-        place=place,
+        program_names=names,
+        lang=question.lang,
+        unit=question.unit,
+        issuer=question.issuer,
+        place=question.place,
         signed_on=signed_on,
     )
     return found, filed
+
+
+def filed_series(
+    projections: Projections, ledger: BudgetLedger, question: Question, start: date, end: date
+) -> tuple[list[dict[str, Any]], Document]:
+    """The report at each month's end from ``start`` to ``end`` (and at ``end``): the JSON
+    rows of each, with ``as_of``, and the last month's document (its columns and labels)."""
+    if end < start:
+        raise InvalidInput("is before the first month asked for (from)", field="to")
+    if question.period not in (None, "month"):
+        raise InvalidInput("a series (from, to) is month by month", field="period")
+    rows: list[dict[str, Any]] = []
+    filed: Document | None = None
+    for day in month_ends(start, end):
+        found, filed = filed_report(projections, ledger, replace(question, as_of=day, period=None))
+        rows += [{"as_of": day, **row} for row in json_body(found, filed)["rows"]]
+    assert filed is not None
+    return rows, filed

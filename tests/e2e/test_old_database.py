@@ -45,7 +45,7 @@ ADDED_SHAPES.update(
             "row_kind", "path", "stt", "code", "name", "plan_central_vnd",
             "disbursed_central_vnd", "rate_central_pct", "unspent_vnd", "proposed_extension_vnd",
             "proposed_lapse_vnd", "plan_assigned_vnd", "plan_allocated_vnd", "allocated_pct",
-            "allocated_all_count", "rows_count", "plan_current_central_vnd", "counterpart_vnd",
+            "allocated_all_count", "units_count", "plan_current_central_vnd", "counterpart_vnd",
             "counterpart_pct", "counterpart_required_vnd", "counterpart_short",
             # GET /reports/progress's body around the rows
             "plan", "period", "target_pct", "average_pct", "references", "title", "columns",

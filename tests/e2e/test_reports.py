@@ -121,3 +121,39 @@ def test_projection_status_and_rebuild(demo: Cli) -> None:
     assert [(s["generation"], s["active"], s["behind"]) for s in status] == [(2, True, 0)]
     after = demo.out(*report)
     assert after == before
+
+
+def test_a_report_that_cannot_be_written_is_one_line(demo: Cli, tmp_path: Path) -> None:
+    asked = ("report", "progress", "--holder", "12", "--as-of", "17/09/2024")
+    missing = tmp_path / "no-such-folder" / "report"
+    for output_format in ("csv", "json", "xlsx", "pdf"):
+        target = f"{missing}.{output_format}"
+        refused = demo.run(*asked, "--format", output_format, "--output", target, expect=1)
+        said = (
+            f"cannot write {target}: No such file or directory; name a file in a folder that "
+            "exists and you may write to"
+        )
+        if output_format == "json":  # errors are JSON too when JSON is asked for
+            assert json.loads(refused.output)["error"]["detail"] == said
+        else:
+            assert refused.output.strip().splitlines() == [f"Error: {said}"]
+    folder = demo.run(*asked, "--format", "pdf", "--output", str(tmp_path), expect=1)
+    assert "Traceback" not in folder.output and f"cannot write {tmp_path}" in folder.output
+    table = demo.run(*asked, "--output", str(tmp_path / "t.txt"), expect=2)
+    assert "--output writes csv, json, xlsx or pdf: add --format" in table.output
+    assert not (tmp_path / "t.txt").exists() and not missing.parent.exists()
+    exported = demo.export(
+        format="csv", what="progress", holder="12", as_of="2024-09-17", by="program,holder"
+    )
+    assert exported == demo.out(*asked, "--by", "program,holder", "--format", "csv")
+
+
+def test_an_export_that_cannot_be_written_is_one_line(demo: Cli, tmp_path: Path) -> None:
+    target = str(tmp_path / "no-such-folder" / "out")
+    for output_format, what in [("csv", "movements"), ("xlsx", "balances"), ("xlsx", "progress")]:
+        refused = demo.run(
+            "export", "--format", output_format, "--what", what, "--output", target, expect=1
+        )
+        assert refused.output.startswith(f"Error: cannot write {target}: No such file"), what
+    package = demo.run("export", "--format", "datapackage", "--output", f"{target}.zip", expect=1)
+    assert package.output.startswith(f"Error: cannot write {target}.zip")

@@ -17,7 +17,7 @@ from click.testing import CliRunner
 from cli.reads import BALANCE_FIGURES, HISTORY_COLUMNS
 from cli.report import document_table, progress_document
 from cli.tables import TableColumn, cell_text
-from projections.progress import NEAR_DAYS
+from projections.progress_document import Question
 from tests.e2e.cli_story import Cli
 
 COMMANDS = {
@@ -34,11 +34,7 @@ def report_table(database: str) -> tuple[list[dict[str, Any]], list[TableColumn]
 
     services = bootstrap(database)
     try:
-        _, filed = progress_document(
-            services, as_of=date(2024, 9, 17), known_at=None, holder="12", restated=False,
-            by="holder", plan_stage="assigned", period=None, target=None, references=(),
-            near_days=NEAR_DAYS, lang="vi", issuer=None, place=None, unit="trieu",
-        )  # fmt: skip
+        _, filed = progress_document(services, Question(as_of=date(2024, 9, 17), holder="12"))
     finally:
         services.close()
     rows, columns, _ = document_table(filed)

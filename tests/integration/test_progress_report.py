@@ -82,8 +82,70 @@ def test_the_plan_stage_allocated_counts_what_was_passed_down(books: Services) -
     assert allocated.total["allocated_pct"] == round(100 * 320 / 480, 2)
     assert tys(allocated.total, "plan_vnd") == (320,)
     assert allocated.total["rate_pct"] == round(100 * 185 / 320, 2)
-    assert (allocated.total["allocated_all_count"], allocated.total["rows_count"]) == (2, 3)
+    # Units (the province and its districts) with a plan, and those that allocated it all.
+    assert (allocated.total["allocated_all_count"], allocated.total["units_count"]) == (2, 3)
     assert rows_by(allocated)[("505",)]["plan_vnd"] == rows_by(assigned)[("505",)]["plan_vnd"]
+    # The stage is read per unit whatever the rows: the total is the same by any grouping,
+    # and a program's row counts the units that hold it.
+    for by in ("program", "kind", "source", "project,holder", "program,holder"):
+        other = read(books, plan="allocated", by=parse_by(by))
+        figures = ("plan_vnd", "plan_allocated_vnd", "allocated_all_count", "units_count")
+        assert [other.total[name] for name in figures] == [
+            allocated.total[name] for name in figures
+        ], by
+    programs = rows_by(read(books, plan="allocated", by=("program",)))
+    assert (programs[("GNBV",)]["allocated_all_count"], programs[("GNBV",)]["units_count"]) == (
+        2,
+        3,
+    )
+    assert (programs[("NTM",)]["allocated_all_count"], programs[("NTM",)]["units_count"]) == (1, 1)
+
+
+def test_a_unit_that_pays_itself_has_detailed_what_it_holds(books: Services) -> None:
+    # Tây Giang pays from a line it never allocated from: it is an investor, its plan is
+    # all detailed even though holders may sit below it; the province, which allocates,
+    # keeps what it has not passed down as not yet detailed.
+    ledger = books.ledger
+    ledger.register_holder("50401", "Xã A Xan", "commune", "504", actor="tester")
+    found = read(books, plan="allocated")
+    assert (
+        rows_by(found)[("504",)]["plan_allocated_vnd"]
+        == rows_by(found)[("504",)]["plan_assigned_vnd"]
+    )
+
+
+def test_january_reads_last_year_s_plan_at_its_deadline(books: Services) -> None:
+    # On 15/1/2025 the 2024 plan is still being disbursed (until 31/1): --year 2024 reads it,
+    # its undisbursed money near its deadline proposed for extension.
+    january = read(books, as_of=date(2025, 1, 15), year=2024)
+    december = read(books, as_of=date(2024, 12, 31))
+    assert january.year == 2024 and january.total["plan_vnd"] == december.total["plan_vnd"]
+    assert january.total["proposed_extension_vnd"] == (
+        january.total["plan_vnd"] - january.total["disbursed_vnd"]
+    )
+    assert read(books, as_of=date(2025, 1, 15)).total["plan_vnd"] == 0  # 2025's: none
+    for year, day in [(2023, date(2025, 1, 15)), (2024, date(2023, 12, 31))]:
+        with pytest.raises(InvalidInput) as refused:
+            Asked(as_of=day, year=year)
+        assert refused.value.field == "year"
+
+
+def test_component_projects_sort_as_people_number_them(books: Services) -> None:
+    ledger = books.ledger
+    for number, project in enumerate(["DA10", "DA2"], start=1):
+        line = LineKey("NTM", "SN", "NSTW", 2024, "49", project)
+        record(ledger, "adjust", f"q{number}", date(2024, 2, 1), line, amount_vnd=TY)
+    found = read(books, by=("project",))
+    assert [row["path"] for row in found.rows] == [[], [""], ["DA1"], ["DA2"], ["DA10"]]
+
+
+def test_counterpart_ratios_as_the_books_stood(books: Services) -> None:
+    ledger = books.ledger
+    ledger.set_counterpart_ratio("GNBV", 2024, "10", "QĐ 1", actor="tester")
+    between = ledger.now()
+    ledger.set_counterpart_ratio("GNBV", 2024, "20", "QĐ 2", actor="tester")
+    assert ledger.counterpart_ratios(2024, between) == {"GNBV": 10.0}
+    assert ledger.counterpart_ratios(2024) == {"GNBV": 20.0}
 
 
 def test_counterpart_funds_against_the_recorded_ratio(books: Services) -> None:
