@@ -96,9 +96,26 @@ class Refused(click.ClickException):
     def __init__(self, error: LedgerError) -> None:
         super().__init__(with_hint(error))
         self.error = error
+        self.reads_only = _reads_only()
 
     def format_message(self) -> str:
-        return f"refused ({self.error.rule}): {self.message}. Nothing was recorded."
+        said = f"refused ({self.error.rule}): {self.message}."
+        return said if self.reads_only else f"{said} Nothing was recorded."
+
+
+# The commands that only read: a refusal of theirs has nothing to say about recording.
+READ_COMMANDS = {
+    "balance", "history", "check", "verify", "export", "report progress", "units list",
+    "units show", "programs list", "programs ratios", "projections status", "tokens list",
+}  # fmt: skip
+
+
+def _reads_only() -> bool:
+    ctx = click.get_current_context(silent=True)
+    if ctx is None:
+        return False
+    words = ctx.command_path.split()[1:]  # without the program's own name
+    return " ".join(words) in READ_COMMANDS
 
 
 class BadValue(click.BadParameter):
