@@ -287,7 +287,13 @@ def print_document(filed: Document) -> None:
     rows, columns, bold = document_table(filed)
     title = f"{filed.title}\n{filed.subtitle or ''}\n{filed.unit_line}"
     print_table(
-        rows, columns, title=title, unit=filed.unit, formats="csv|xlsx|pdf|json", bold_rows=bold
+        rows,
+        columns,
+        title=title,
+        unit=filed.unit,
+        formats="csv|xlsx|pdf|json",
+        bold_rows=bold,
+        lang=filed.lang,
     )
     width = terminal_width(Console())
     for note in filed.notes:

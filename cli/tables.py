@@ -26,7 +26,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from ledger.domain.values import format_vnd, vietnamese_number
+from ledger.domain.values import format_vnd, grouped_number
 
 # vnd: whole đồng, shown in the table's unit; pct: a percentage; count: a whole number
 # written plainly (a year, a log position); date: dd/mm/yyyy; time: dd/mm/yyyy HH:MM:SS;
@@ -64,20 +64,20 @@ class Fit:
     needed: int
 
 
-def cell_text(column: TableColumn, value: Any, unit: str = "dong") -> str:
-    """A cell as the table writes it: amounts grouped in the unit, rates with a comma,
-    dates and times as dd/mm/yyyy (JSON and CSV keep ISO)."""
+def cell_text(column: TableColumn, value: Any, unit: str = "dong", lang: str = "vi") -> str:
+    """A cell as the table writes it: amounts grouped in the unit, rates with a comma (in
+    English, the English way), dates and times as dd/mm/yyyy (JSON and CSV keep ISO)."""
     if value is None:
         return ""
     if column.kind == "flag":
         return column.mark if value else ""
     if column.kind == "vnd" and isinstance(value, int):
         scale, decimals = UNITS[unit]
-        if scale == 1:
+        if scale == 1 and lang == "vi":
             return format_vnd(value).removesuffix(" đồng")
-        return vietnamese_number(value / scale, decimals)
+        return grouped_number(value / scale, decimals, lang)
     if column.kind == "pct" and isinstance(value, (int, float)):
-        return vietnamese_number(value, 2) + "%"
+        return grouped_number(value, 2, lang) + "%"
     if isinstance(value, datetime):
         return display_time(value)
     if isinstance(value, date):
@@ -176,6 +176,7 @@ def print_table(
     bold_rows: Sequence[int] = (),
     width: int | None = None,
     console: Console | None = None,
+    lang: str = "vi",
 ) -> None:
     """Print ``rows`` (cells by column key) as a table that fits the terminal (``width``:
     the console's, see ``terminal_width``) without cutting a number. ``formats`` names the
@@ -184,7 +185,9 @@ def print_table(
     console = console or Console(highlight=False)
     if width is None:
         width = terminal_width(console)
-    cells = [[cell_text(column, row.get(column.key), unit) for column in columns] for row in rows]
+    cells = [
+        [cell_text(column, row.get(column.key), unit, lang) for column in columns] for row in rows
+    ]
     laid = fit(columns, cells, width)
     see = f" or use --format {formats}" if formats else ""
     if not laid.kept:

@@ -679,9 +679,7 @@ class BudgetLedger(Application[UUID]):
             self.save(program)
         return ratio_bp, recorded
 
-    def counterpart_ratios(
-        self, year: int, known_at: datetime | None = None
-    ) -> dict[str, float]:
+    def counterpart_ratios(self, year: int, known_at: datetime | None = None) -> dict[str, float]:
         """Each program's required counterpart ratio (percent) for plan year ``year``, as
         last recorded by ``known_at`` (now when None); programs with none are absent."""
         codes = {program_id(program.code): program.code for program in self.list_programs()}

@@ -13,7 +13,7 @@ from typing import Any
 
 from ledger.application import BudgetLedger
 from ledger.domain.errors import InvalidInput
-from ledger.domain.values import vietnamese_number
+from ledger.domain.values import grouped_number
 from ledger.interchange.document import Column, Document, Row, roman, vietnamese_date
 from projections.progress import (
     NEAR_DAYS,
@@ -356,13 +356,11 @@ def _stt(depth: int, levels: int, number: int) -> str:
 
 
 def _pct(value: float | None, lang: str = "vi") -> str:
-    if value is None:
-        return "-"
-    return (f"{value:.2f}" if lang == "en" else vietnamese_number(value, 2)) + "%"
+    return "-" if value is None else grouped_number(value, 2, lang) + "%"
 
 
 def _amount(value_vnd: int, lang: str = "vi") -> str:
-    return f"{value_vnd:,}" if lang == "en" else vietnamese_number(value_vnd, 0)
+    return grouped_number(value_vnd, 0, lang)
 
 
 def json_body(report: Report, found: Document) -> dict[str, Any]:

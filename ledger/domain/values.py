@@ -81,6 +81,13 @@ def vietnamese_number(value: float, decimals: int) -> str:
     return text.replace(",", " ").replace(".", ",").replace(" ", ".")
 
 
+def grouped_number(value: float, decimals: int, lang: str = "vi") -> str:
+    """A figure as people of ``lang`` read it: 1.234.567,89 in Vietnamese, 1,234,567.89 in
+    English (where a decimal comma would read as a thousands separator). Every table, file
+    and note of the ledger writes figures through here."""
+    return f"{value:,.{decimals}f}" if lang == "en" else vietnamese_number(value, decimals)
+
+
 def today_in_vietnam() -> date:
     return datetime.now(VIETNAM_TIME).date()
 

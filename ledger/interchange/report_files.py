@@ -25,7 +25,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import IO, Any
 
-from ledger.domain.values import vietnamese_number
+from ledger.domain.values import grouped_number
 from ledger.interchange.document import (
     NATIONAL_HEADING,
     SIGNATURES,
@@ -129,9 +129,7 @@ def figure_text(document: Document, column: Column, value: Any) -> str:
         number, decimals = value / document.scale, UNIT_DECIMALS[document.unit]
     elif column.kind == "pct":
         decimals = 2
-    text = (
-        f"{number:,.{decimals}f}" if document.lang == "en" else vietnamese_number(number, decimals)
-    )
+    text = grouped_number(number, decimals, document.lang)
     return text + "%" if column.kind == "pct" else text
 
 

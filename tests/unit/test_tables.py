@@ -135,6 +135,10 @@ def test_dates_and_times_are_written_day_first_and_text_is_never_markup() -> Non
     assert cell_text(COLUMNS[1], 1_234_567) == "1.234.567"
     assert cell_text(COLUMNS[1], 1_234_567_890, unit="ty") == "1,235"
     assert cell_text(COLUMNS[4], 53.9412) == "53,94%"
+    # In English, the English way: a decimal comma would read as a thousands separator.
+    assert cell_text(COLUMNS[1], 1_234_567_890, unit="ty", lang="en") == "1.235"
+    assert cell_text(COLUMNS[1], 1_234_567, lang="en") == "1,234,567"
+    assert cell_text(COLUMNS[4], 53.9412, lang="en") == "53.94%"
     assert cell_text(COLUMNS[-1], True) == "▼ below" and cell_text(COLUMNS[-1], False) == ""
 
 
