@@ -25,6 +25,7 @@ import hashlib
 import itertools
 import json
 import sqlite3
+import unicodedata
 import zipfile
 from collections.abc import Callable, Iterator
 from contextlib import closing
@@ -215,8 +216,21 @@ def _header(cells: list[str]) -> list[str]:
     return header
 
 
+# An office's own file in the export's Vietnamese words may name columns the export has not
+# (it shows an allocation as two rows; an office writes one, with the receiver).
+OFFICE_HEADERS = {"đơn vị nhận": "to_holder", "lý do": "reason", "căn cứ": "basis"}
+
+
+def _office_name(cell: str) -> str | None:
+    return OFFICE_HEADERS.get(unicodedata.normalize("NFC", cell).strip().casefold())
+
+
 def _exported_header(cells: list[str]) -> list[str]:
-    names = [exported.header_name(cell) or "" for cell in cells]
+    """The columns of a file with the export's Vietnamese headers: the ledger's own export
+    (it has the export's own columns, ``exported.MARK``), read as movements; or an office's
+    own list of movements in the same words (a date, the movement, its line and amount, the
+    decision or voucher), read row by row as any import file."""
+    names = [exported.header_name(cell) or _office_name(cell) or "" for cell in cells]
     unknown = [
         cell.strip() for cell, name in zip(cells, names, strict=True) if cell.strip() and not name
     ]
@@ -226,6 +240,10 @@ def _exported_header(cells: list[str]) -> list[str]:
             "of movements; keep the export's columns as written",
             field="file",
         )
+    if exported.MARK not in names:
+        if "effective_date" not in names:
+            raise InvalidInput("the header lacks Ngày hiệu lực (the movement's date)", field="file")
+        return names
     missing = [
         header
         for header in exported.required_headers()
@@ -246,6 +264,9 @@ def to_request(cells: dict[str, str], occurrence: Callable[[str], int]) -> Movem
         return cells.get(name) or None
 
     action = (text("action") or Disburse.action).lower()
+    labelled = exported.KIND_BY_LABEL.get(action.casefold())
+    if action not in KINDS and labelled is not None:  # "Giải ngân", as offices name it
+        action = labelled.action
     holder, program = text("holder"), text("program")
     line = None
     if program is not None or holder is not None:
@@ -276,6 +297,11 @@ def to_request(cells: dict[str, str], occurrence: Callable[[str], int]) -> Movem
     # Only when given: a row's derived id hashes ``fields``, and a file imported again must
     # derive the ids it derived before these columns existed.
     fields |= {name: _later(action, name, text(name)) for name in LATER_FIELDS if text(name)}
+    # The export's one column "Số quyết định / chứng từ" is the decision or the voucher, as
+    # the movement cites.
+    reference, kind = text("reference"), KINDS.get(action)
+    if reference and kind is not None and kind.reference and not fields.get(kind.reference):
+        fields[kind.reference] = reference
     movement_id = text("movement_id") or _derived_id(fields, occurrence)
     return movement(movement_id=movement_id, **fields)
 

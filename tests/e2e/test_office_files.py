@@ -207,3 +207,42 @@ def test_a_reversal_finds_only_the_file_s_newest_payments(
     monkeypatch.setattr("ledger.domain.limits.IMPORT_PAYMENTS_HELD_MAX", 2)
     fresh.run("import", str(path))
     assert fresh.balance(holder="505") == source.balance(holder="505")
+
+
+VIETNAMESE_HEADER = (
+    "Ngày hiệu lực;Nghiệp vụ;Chương trình;Loại vốn;Nguồn vốn;Năm kế hoạch;Đơn vị;Tên đơn vị;"
+    "Đơn vị nhận;Số tiền (đồng);Số quyết định / chứng từ;Ghi chú"
+)
+VIETNAMESE_ROWS = [
+    "17/09/2024;Giải ngân;GNBV;DTPT;NSTW;2024;505;Huyện Đông Giang;;2.500.000.000;KB 0201;"
+    "Xác nhận KBNN tháng 9",
+    "1/7/2024;giao vốn;GNBV;DTPT;NSTW;2024;49;Tỉnh Quảng Nam;504;5.000.000.000;"
+    "QĐ 1204/QĐ-UBND;Bổ sung kế hoạch",
+]
+
+
+def test_an_office_s_own_list_in_the_export_s_vietnamese_words_is_recorded(
+    cli: Cli, tmp_path: Path
+) -> None:
+    """Not an export (no recorded times, no ids): an office's list of movements with the
+    export's Vietnamese headers, one row per movement, the receiver in "Đơn vị nhận", and
+    "Số quyết định / chứng từ" read as the decision or the voucher the movement cites."""
+    path = tmp_path / "danh-sach.csv"
+    path.write_bytes(windows_1258("\r\n".join([VIETNAMESE_HEADER, *VIETNAMESE_ROWS]) + "\r\n"))
+    result = cli.run("import", str(path))
+    assert "2 recorded" in result.output, result.output
+    paid = [e for e in cli.history(holder="505") if e["reference"] == "KB 0201"]
+    assert [(e["action"], e["effective_date"]) for e in paid] == [("disburse", "2024-09-17")]
+    allocated = cli.history(decision="QĐ 1204/QĐ-UBND")
+    assert {e["line"]["holder"] for e in allocated} == {"49", "504"}
+    assert "nothing new was recorded" in cli.out("import", str(path))
+    # A list without the movement's date is refused whole, in one line.
+    undated = tmp_path / "khong-ngay.csv"
+    undated.write_text(
+        "\n".join([VIETNAMESE_HEADER.replace("Ngày hiệu lực;", ""), "Giải ngân"]),
+        encoding="utf-8",
+    )
+    before = cli.history()
+    refused = cli.run("import", str(undated), expect=1)
+    assert "the header lacks Ngày hiệu lực" in refused.output
+    assert cli.history() == before
