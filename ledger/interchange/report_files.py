@@ -18,9 +18,12 @@ from __future__ import annotations
 import csv
 import io
 import math
+import os
 import re
+import tempfile
 import textwrap
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
 from typing import IO, Any
@@ -175,7 +178,10 @@ def csv_text(document: Document, dialect: str = "standard") -> str:
 
 def write_csv(document: Document, path: str | Path, dialect: str = "standard") -> None:
     """``csv_text`` to a file, UTF-8 with the byte-order mark Excel needs to read it as such."""
-    Path(path).write_text(CSV_BOM + csv_text(document, dialect), encoding="utf-8", newline="")
+    text = CSV_BOM + csv_text(document, dialect)
+    with _written(path) as target:
+        assert isinstance(target, str)
+        Path(target).write_text(text, encoding="utf-8", newline="")
 
 
 def _csv_header(column: Column, lang: str) -> str:
@@ -214,10 +220,30 @@ def write_pdf(document: Document, path: str | Path | IO[bytes]) -> None:
     """The report as a PDF, landscape A4 (``report_pdf.py``: reportlab, imported on use)."""
     from ledger.interchange.report_pdf import render_pdf
 
-    render_pdf(document, path)
+    with _written(path) as target:
+        render_pdf(document, target)
 
 
 # ------------------------------------------------------------------------- the workbook
+
+
+@contextmanager
+def _written(path: str | Path | IO[bytes]) -> Iterator[str | IO[bytes]]:
+    """Where to write ``path``: a new file beside it, moved into place once whole, so a
+    folder that cannot be written to fails before any work and a failure leaves nothing
+    half written (an open file object is written as it is)."""
+    if not isinstance(path, (str, Path)):
+        yield path
+        return
+    target = Path(path)
+    handle, temp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
+    os.close(handle)
+    try:
+        yield temp
+        os.replace(temp, target)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
 
 
 def write_xlsx(document: Document, path: str | Path | IO[bytes]) -> None:
@@ -243,7 +269,8 @@ def write_xlsx(document: Document, path: str | Path | IO[bytes]) -> None:
     sheet.freeze_panes = f"C{first_data}"
     sheet.auto_filter.ref = f"A{first_data - 1}:{layout.last}{max(last_data, first_data - 1)}"
     _print_setup(sheet, document.lang, f"{header_first}:{first_data - 1}")
-    workbook.save(path)
+    with _written(path) as target:
+        workbook.save(target)
 
 
 class _Layout:
@@ -591,6 +618,19 @@ def _print_setup(sheet: Any, lang: str, title_rows: str) -> None:
 
 
 def write_table_xlsx(
+    path: str | Path | IO[bytes],
+    rows: Sequence[dict[str, Any]],
+    columns: Sequence[tuple[str, str]],
+    title: str,
+    *,
+    advance: Callable[[int], None] | None = None,
+) -> None:
+    """``_table_xlsx`` into ``path`` whole, or nothing (see ``_written``)."""
+    with _written(path) as target:
+        _table_xlsx(target, rows, columns, title, advance=advance)
+
+
+def _table_xlsx(
     path: str | Path | IO[bytes],
     rows: Sequence[dict[str, Any]],
     columns: Sequence[tuple[str, str]],
