@@ -435,7 +435,9 @@ def _xlsx_header(sheet: Any, document: Document, layout: _Layout, first: int) ->
         for index, width in enumerate(layout.widths, start=1):
             value = sheet.cell(row=row, column=index).value
             if isinstance(value, str) and (row == last or bands[index - 1] is None):
-                lines = max(lines, len(textwrap.wrap(value, max(int(width) - 1, 1))))
+                # Bold header text takes about a fifth more room than the width's characters.
+                fits = max(int((width - 1) * 0.8), 1)
+                lines = max(lines, len(textwrap.wrap(value, fits)))
         if row == first and last > first:
             lines = max(1, math.ceil(lines / 2))  # a header merged down shares both rows
         sheet.row_dimensions[row].height = 15 * lines + 2
