@@ -13,6 +13,7 @@ from typing import Any
 
 from ledger.application import BudgetLedger
 from ledger.domain.errors import InvalidInput
+from ledger.domain.programs import display_name
 from ledger.domain.values import grouped_number
 from ledger.interchange.document import Column, Document, Row, roman, vietnamese_date
 from projections.progress import (
@@ -449,7 +450,7 @@ def filed_report(
     )
     found = report(projections, asked)
     found.references.extend(references)
-    names = {program.code: program.name for program in ledger.list_programs()}
+    names = {p.code: display_name(p, question.lang) for p in ledger.list_programs()}
     filed = document(
         found,
         program_names=names,

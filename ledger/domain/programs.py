@@ -225,6 +225,18 @@ class Program(Aggregate):
         )
 
 
+def display_name(program: ProgramInfo, lang: str) -> str:
+    """A program's name in a report of one language: a built-in program's name is
+    bilingual ("giảm nghèo bền vững (sustainable poverty reduction)"), and a Vietnamese
+    report shows its Vietnamese part, an English one its English part; a registered
+    program's name is shown as registered."""
+    built_in = BUILT_IN.get(program.code)
+    if built_in is None or program.name != built_in.name:
+        return program.name
+    vietnamese, _, english = program.name.partition(" (")
+    return english.removesuffix(")") if lang == "en" and english else vietnamese
+
+
 def registry(recorded: Iterable[ProgramInfo]) -> list[ProgramInfo]:
     """Every program of a ledger, by code: those it recorded, and the built-in ones it has
     not (a ledger made before the registry existed recorded none)."""

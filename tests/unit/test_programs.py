@@ -12,7 +12,7 @@ import pytest
 from ledger.application import BudgetLedger
 from ledger.domain import limits
 from ledger.domain.errors import InvalidInput, ProgramNotValid
-from ledger.domain.programs import BUILT_IN, ProgramInfo, registry
+from ledger.domain.programs import BUILT_IN, ProgramInfo, display_name, registry
 from ledger.domain.values import LineKey, check_program, holder_id, program_id
 from tests.story import LINE, TY, record, register_tree, state
 
@@ -206,3 +206,11 @@ def test_every_movement_that_opens_a_line_checks_its_program(ledger: BudgetLedge
 def test_a_program_s_id_never_collides_with_a_holder_s() -> None:
     assert program_id("NTM") != holder_id("NTM")
     assert program_id("NTM") == program_id("NTM") != program_id("GNBV")
+
+
+def test_a_report_shows_a_built_in_program_s_name_in_its_own_language() -> None:
+    poverty = BUILT_IN["GNBV"]
+    assert display_name(poverty, "vi") == "giảm nghèo bền vững"
+    assert display_name(poverty, "en") == "sustainable poverty reduction"
+    merged = ProgramInfo.parse("MTQG2635", "Chương trình MTQG (2026-2035)", 2026, 2035, "NQ 257")
+    assert display_name(merged, "vi") == display_name(merged, "en") == merged.name
