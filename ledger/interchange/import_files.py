@@ -22,11 +22,13 @@ stream, for what would make it expensive to hold. Past a limit the file is refus
 from __future__ import annotations
 
 import codecs
+import csv
+import itertools
 import re
 import unicodedata
 import zipfile
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, Any
 from xml.parsers import expat
@@ -150,6 +152,38 @@ def text_lines(handle: IO[str], path: Path, encoding: str) -> Iterator[str]:
                 "a row of an import file is a movement: check the file's line ends",
             )
         yield unicodedata.normalize("NFC", line) if encoding == WINDOWS_1258 else line
+
+
+def csv_records(
+    path: Path, header: Callable[[list[str]], list[str]]
+) -> Iterator[tuple[int, dict[str, str]]]:
+    """A CSV file's rows as (row number, {column: cell}), its encoding detected, its
+    separator told from the header row (``separator``), the header read by ``header``
+    (which names the columns or refuses); blank rows skipped, a row that is not CSV refused
+    naming it. The one reader of the import and of the list of successors."""
+    encoding = text_encoding(path)
+    with open_text(path, encoding) as handle:
+        lines = text_lines(handle, path, encoding)
+        first = next(lines, "")
+        reader = csv.reader(itertools.chain([first], lines), delimiter=separator(first))
+        number = 1
+        try:
+            names = header(next(reader, []))
+            for number, cells in enumerate(reader, start=2):
+                if any(cell.strip() for cell in cells):
+                    yield number, dict(zip(names, (c.strip() for c in cells), strict=False))
+        except csv.Error as error:
+            raise InvalidInput(
+                f"{path.name}: row {number + 1} is not CSV ({error}); check its quotes",
+                field="file",
+            ) from None
+
+
+def separator(header: str) -> str:
+    """A CSV file's separator, from its header row: ``;`` (what Excel writes as CSV where the
+    comma is the decimal mark, as in Vietnam) when the header holds more of them than
+    commas, else ``,``. No column name holds either."""
+    return ";" if header.count(";") > header.count(",") else ","
 
 
 def check_xlsx(path: Path) -> None:

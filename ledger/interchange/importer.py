@@ -20,7 +20,6 @@ recorded with different content is a bad row.
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import itertools
 import json
@@ -103,36 +102,11 @@ def read_rows(path: Path, sheet: str | None = None) -> Iterator[tuple[int, dict[
             raise InvalidInput(
                 f"{path.name}: --sheet names a sheet of an .xlsx file", field="sheet"
             )
-        return _csv_rows(path, import_files.text_encoding(path))
+        return import_files.csv_records(path, _header)
     if suffix == ".xlsx":
         import_files.check_xlsx(path)
         return _xlsx_rows(path, sheet)
     raise InvalidInput(f"{path.name}: give a .csv or .xlsx file", field="file")
-
-
-def _csv_rows(path: Path, encoding: str) -> Iterator[tuple[int, dict[str, str]]]:
-    with import_files.open_text(path, encoding) as handle:
-        lines = import_files.text_lines(handle, path, encoding)
-        first = next(lines, "")
-        reader = csv.reader(itertools.chain([first], lines), delimiter=_separator(first))
-        number = 1
-        try:
-            header = _header(next(reader, []))
-            for number, cells in enumerate(reader, start=2):
-                if any(cell.strip() for cell in cells):
-                    yield number, dict(zip(header, (c.strip() for c in cells), strict=False))
-        except csv.Error as error:
-            raise InvalidInput(
-                f"{path.name}: row {number + 1} is not CSV ({error}); check its quotes",
-                field="file",
-            ) from None
-
-
-def _separator(header: str) -> str:
-    """The file's separator, from its header row: ``;`` (what Excel writes as CSV where the
-    comma is the decimal mark, as in Vietnam) when the header holds more of them than
-    commas, else ``,``. No column name holds either."""
-    return ";" if header.count(";") > header.count(",") else ","
 
 
 def _xlsx_rows(path: Path, sheet_name: str | None) -> Iterator[tuple[int, dict[str, str]]]:

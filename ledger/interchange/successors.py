@@ -17,9 +17,9 @@ districts (into Đà Nẵng), from the Statistics Office's list as packaged in t
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 from ledger.domain import limits
@@ -109,20 +109,7 @@ def _rows(source: Source) -> Iterator[tuple[int, dict[str, str]]]:
 def _csv_rows(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
     if path.suffix.lower() != ".csv":
         raise InvalidInput(f"{path.name}: give the list as a .csv file", field="file")
-    encoding = import_files.text_encoding(path)
-    with import_files.open_text(path, encoding) as handle:
-        reader = csv.reader(import_files.text_lines(handle, path, encoding))
-        number = 1
-        try:
-            header = _header(path, next(reader, []))
-            for number, cells in enumerate(reader, start=2):
-                if any(cell.strip() for cell in cells):
-                    yield number, dict(zip(header, (c.strip() for c in cells), strict=False))
-        except csv.Error as error:
-            raise InvalidInput(
-                f"{path.name}: row {number + 1} is not CSV ({error}); check its quotes",
-                field="file",
-            ) from None
+    yield from import_files.csv_records(path, partial(_header, path))
 
 
 def _header(path: Path, cells: list[str]) -> list[str]:

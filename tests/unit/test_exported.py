@@ -12,7 +12,8 @@ from ledger.domain.movements import Allocate, Lapse, Reverse
 from ledger.domain.values import LineKey
 from ledger.interchange import exported
 from ledger.interchange.export import MOVEMENT_COLUMNS
-from ledger.interchange.importer import _header, _separator
+from ledger.interchange.import_files import separator as _separator
+from ledger.interchange.importer import _header
 
 LINE = {"program": "GNBV", "kind": "DTPT", "source": "NSTW", "year": "2024"}
 
