@@ -200,14 +200,6 @@ def period_of(kind: str, as_of: date) -> Period:
 
 
 @dataclass
-class Line:
-    """A report row's figures on one day."""
-
-    path: tuple[str, ...]
-    cells: Cells
-
-
-@dataclass
 class Report:
     """The report's rows (in print order: the total, then each group before its members)
     with their figures, and what was asked."""
@@ -268,7 +260,7 @@ class _Reading:
         position: int | None,
     ) -> None:
         self.reader = projections.reader()
-        self.tree, self.scope, self.asked, self.position = tree, scope, asked, position
+        self.asked, self.position = asked, position
         self.year = asked.plan_year
         # Each member of the scope's subtree with its unit: the child of the scope it lies
         # under (the scope for its own lines). The holder level's rows are the units; the

@@ -627,67 +627,57 @@ def write_table_xlsx(
     *,
     advance: Callable[[int], None] | None = None,
 ) -> None:
-    """``_table_xlsx`` into ``path`` whole, or nothing (see ``_written``)."""
-    with _written(path) as target:
-        _table_xlsx(target, rows, columns, title, advance=advance)
-
-
-def _table_xlsx(
-    path: str | Path | IO[bytes],
-    rows: Sequence[dict[str, Any]],
-    columns: Sequence[tuple[str, str]],
-    title: str,
-    *,
-    advance: Callable[[int], None] | None = None,
-) -> None:
     """A plain table (movements, balances, any command's ``--format xlsx``): a bold header
     row, frozen, with a filter; columns as wide as what they show; amounts as whole-đồng
     numbers, rates as percentages, dates as dd/mm/yyyy; text as text cells, neutralised
     (``ledger.interchange.export.xlsx_value``), never a formula. Written row by row
     (openpyxl's write-only mode): an export of 50,000 movements stays in little memory.
     ``advance(n)`` is told of the rows written, a thousand at a time (a progress bar's)."""
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
+    # Into a new file beside the target from the start: a folder that cannot be written
+    # fails before openpyxl has begun its rows (see ``_written``).
+    with _written(path) as target:
+        from openpyxl import Workbook
+        from openpyxl.cell import WriteOnlyCell
 
-    styles = _styles()
-    shaped = [[_table_value(name, row.get(name)) for name, _ in columns] for row in rows]
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(sheet_title(title))
-    for index, (_, header) in enumerate(columns, start=1):
-        lengths = [len(header)] + [_table_shown(line[index - 1]) for line in shaped]
-        sheet.column_dimensions[_letter(index)].width = float(min(max(lengths) + 2, 60))
-    last = _letter(max(len(columns), 1))
-    sheet.freeze_panes = "A2"
-    sheet.auto_filter.ref = f"A1:{last}{len(shaped) + 1}"
-    _print_setup(sheet, "vi", "1:1")
-    header_cells = []
-    for _, header in columns:
-        cell = WriteOnlyCell(sheet, value=xlsx_value(header))
-        cell.data_type = "s"
-        cell.font = styles["bold"]
-        cell.alignment = styles["center"]
-        header_cells.append(cell)
-    sheet.append(header_cells)
-    formats = [_table_format(name) for name, _ in columns]
-    for number, line in enumerate(shaped, start=1):
-        cells = []
-        for value, number_format in zip(line, formats, strict=True):
-            cell = WriteOnlyCell(sheet, value=value)
-            if isinstance(value, str):
-                cell.data_type = "s"
-            elif isinstance(value, datetime):
-                cell.number_format = "dd/mm/yyyy hh:mm:ss"
-            elif isinstance(value, date):
-                cell.number_format = "dd/mm/yyyy"
-            elif number_format and isinstance(value, (int, float)):
-                cell.number_format = number_format
-            cells.append(cell)
-        sheet.append(cells)
-        if advance is not None and number % 1000 == 0:
-            advance(1000)
-    if advance is not None:
-        advance(len(shaped) % 1000)
-    workbook.save(path)
+        styles = _styles()
+        shaped = [[_table_value(name, row.get(name)) for name, _ in columns] for row in rows]
+        workbook = Workbook(write_only=True)
+        sheet = workbook.create_sheet(sheet_title(title))
+        for index, (_, header) in enumerate(columns, start=1):
+            lengths = [len(header)] + [_table_shown(line[index - 1]) for line in shaped]
+            sheet.column_dimensions[_letter(index)].width = float(min(max(lengths) + 2, 60))
+        last = _letter(max(len(columns), 1))
+        sheet.freeze_panes = "A2"
+        sheet.auto_filter.ref = f"A1:{last}{len(shaped) + 1}"
+        _print_setup(sheet, "vi", "1:1")
+        header_cells = []
+        for _, header in columns:
+            cell = WriteOnlyCell(sheet, value=xlsx_value(header))
+            cell.data_type = "s"
+            cell.font = styles["bold"]
+            cell.alignment = styles["center"]
+            header_cells.append(cell)
+        sheet.append(header_cells)
+        formats = [_table_format(name) for name, _ in columns]
+        for number, line in enumerate(shaped, start=1):
+            cells = []
+            for value, number_format in zip(line, formats, strict=True):
+                cell = WriteOnlyCell(sheet, value=value)
+                if isinstance(value, str):
+                    cell.data_type = "s"
+                elif isinstance(value, datetime):
+                    cell.number_format = "dd/mm/yyyy hh:mm:ss"
+                elif isinstance(value, date):
+                    cell.number_format = "dd/mm/yyyy"
+                elif number_format and isinstance(value, (int, float)):
+                    cell.number_format = number_format
+                cells.append(cell)
+            sheet.append(cells)
+            if advance is not None and number % 1000 == 0:
+                advance(1000)
+        if advance is not None:
+            advance(len(shaped) % 1000)
+        workbook.save(target)
 
 
 def _table_value(name: str, value: Any) -> Any:
