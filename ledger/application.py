@@ -4,6 +4,8 @@ check their rules, and saves every resulting event in one transaction, or nothin
 from __future__ import annotations
 
 import collections
+import contextlib
+import contextvars
 import hashlib
 import os
 import random
@@ -211,6 +213,25 @@ def _not_sqlite(database: str, error: sqlite3.DatabaseError) -> Exception:
     )
 
 
+# Set while a write runs as a dry run: every check runs, ``save`` records nothing.
+_DRY_RUN: contextvars.ContextVar[bool] = contextvars.ContextVar("dry_run", default=False)
+
+
+_W = TypeVar("_W")
+
+
+def dry_runnable(write: Callable[..., _W]) -> Callable[..., _W]:
+    """Give a write a ``dry_run`` keyword: with it, every check runs and nothing is saved."""
+
+    def run(self: BudgetLedger, *args: Any, dry_run: bool = False, **kwargs: Any) -> _W:
+        with self.dry(dry_run):
+            return write(self, *args, **kwargs)
+
+    run.__doc__ = write.__doc__
+    run.__name__ = write.__name__
+    return run
+
+
 def check_actor(actor: str) -> str:
     text = check_text(actor, field="actor", length_max=limits.ACTOR_LENGTH_MAX, required=True)
     assert text is not None
@@ -280,6 +301,7 @@ class BudgetLedger(Application[UUID]):
 
     # -- Holders ---------------------------------------------------------------------------
 
+    @dry_runnable
     def register_holder(
         self,
         code: str,
@@ -343,6 +365,7 @@ class BudgetLedger(Application[UUID]):
             return self.register_holder(code, name, level, parent, actor=actor, since=since)
         return holder
 
+    @dry_runnable
     def move_holder(
         self, code: str, parent: str, day: date, *, decision: str, actor: str
     ) -> Holder:
@@ -368,6 +391,7 @@ class BudgetLedger(Application[UUID]):
         self.save(holder)
         return holder
 
+    @dry_runnable
     def rename_holder(
         self, code: str, name: str, day: date, *, decision: str, actor: str
     ) -> Holder:
@@ -576,6 +600,7 @@ class BudgetLedger(Application[UUID]):
 
     # -- Programs --------------------------------------------------------------------------
 
+    @dry_runnable
     def register_program(
         self,
         code: str,
@@ -646,6 +671,7 @@ class BudgetLedger(Application[UUID]):
         )
         return registry(recorded)
 
+    @dry_runnable
     def set_counterpart_ratio(
         self, code: str, year: int | str, ratio: str | int | float, decision: str, *, actor: str
     ) -> tuple[int, bool]:
@@ -697,8 +723,62 @@ class BudgetLedger(Application[UUID]):
         if program is None or not program.valid_for(key.year):
             raise not_valid(key.program, key.year, program, self.list_programs())
 
+    # -- Dry runs --------------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def dry(self, dry_run: bool = True) -> Iterator[None]:
+        """While in it (if ``dry_run``), every write plans and checks as usual against the
+        store's current state, and ``save`` records nothing: the one place a dry run differs."""
+        token = _DRY_RUN.set(dry_run or _DRY_RUN.get())
+        try:
+            yield
+        finally:
+            _DRY_RUN.reset(token)
+
+    @property
+    def is_dry_run(self) -> bool:
+        return _DRY_RUN.get()
+
+    def save(self, *objs: Any, **kwargs: Any) -> Any:
+        if _DRY_RUN.get():
+            return []
+        return super().save(*objs, **kwargs)
+
+    def preview(self, request: MovementRequest, *, actor: str) -> list[dict[str, Any]]:
+        """What a movement would do to each line it touches, recording nothing: for each line,
+        its available amount before and after at the end of the effective date and of every
+        later date with a posting on the line (where a back-dated movement changes what was
+        available). Refuses as ``record`` would."""
+        planned = self._plan(request, check_actor(actor), self.now())
+        day = request.effective_date
+        shown: list[dict[str, Any]] = []
+        for line in planned:
+            if not isinstance(line, BudgetLine):
+                continue
+            before = self.get_line(line.key)
+            days = {day} | {
+                date.fromisoformat(key)
+                for key in line.available_change_by_day
+                if key >= day.isoformat()
+            }
+            shown.append(
+                {
+                    "line": line.key.as_dict(),
+                    "dates": [
+                        {
+                            "date": d,
+                            "before_vnd": before.available_on(d) if before is not None else 0,
+                            "after_vnd": line.available_on(d),
+                        }
+                        for d in sorted(days)
+                    ],
+                }
+            )
+        return shown
+
     # -- Movements -------------------------------------------------------------------------
 
+    @dry_runnable
     def record(self, request: MovementRequest, *, actor: str) -> tuple[dict[str, Any], bool]:
         """Record one movement whole, or refuse it and record nothing.
 
@@ -817,6 +897,7 @@ class BudgetLedger(Application[UUID]):
         assert self.snapshots is not None
         self.snapshots.put([Snapshot.take(line) for line in lines])
 
+    @dry_runnable
     def close_year(self, year: int, day: date, *, actor: str) -> list[dict[str, Any]]:
         """Lapse, on ``day``, what every line of plan year ``year`` can no longer pay: all of
         a line past its deadline, the part not extended of an extended one. All the lapses
@@ -1029,6 +1110,8 @@ class BudgetLedger(Application[UUID]):
         cache's copy is fast-forwarded in place by later reads, under the library's lock).
         Only lines: they are what later commands read again (a movement is read again only
         by a reversal or a replay), and movements would push lines out of the cache."""
+        if _DRY_RUN.get():
+            return
         assert self.snapshots is not None
         cache = self.repository.cache  # None when AGGREGATE_CACHE_MAXSIZE is set empty
         for aggregate in aggregates:
