@@ -207,10 +207,10 @@ class TokenStore:
                 field="expires",
             )
         expires_at = expiry(expires) if expires is not None else None
-        if self.store.one(f"SELECT 1 FROM {TABLE} WHERE name = ?", (text,)) is not None:
+        if self._taken(text):
             raise InvalidInput(
-                f"a token named {text!r} exists or existed; names are never reused (the "
-                "events it recorded carry it), choose another",
+                f"a token or person named {text!r} exists or existed; names are never reused "
+                "(the events recorded under it carry it), choose another",
                 field="name",
             )
         secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
@@ -221,6 +221,17 @@ class TokenStore:
             (text, role, scope, digest(secret), created_at, expires_at),
         )
         return Token(text, role, scope, created_at, None, expires_at), secret
+
+    def _taken(self, name: str) -> bool:
+        """Whether a token or a person (api/people.py) has or had this name: an event's
+        actor names one of them, never two."""
+        from api.people import PEOPLE_TABLE  # people build on tokens, not the reverse
+
+        if self.store.one(f"SELECT 1 FROM {TABLE} WHERE name = ?", (name,)) is not None:
+            return True
+        return self.store.table_exists(PEOPLE_TABLE) and bool(
+            self.store.one(f"SELECT 1 FROM {PEOPLE_TABLE} WHERE name = ?", (name,))
+        )
 
     def list(self) -> list[Token]:
         rows = self.store.execute(

@@ -20,6 +20,7 @@ from cli import (
     report,
     serve,
     tokens,
+    users,
 )
 from cli.common import asks_json, show_json
 from cli.session import Session
@@ -82,6 +83,7 @@ for command in (
     demo.demo,
     export.export_command,
     tokens.tokens,
+    users.users,
     serve.serve,
 ):
     main.add_command(command)

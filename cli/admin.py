@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from api.people import create_tables as create_people_tables
 from api.services import Services
 from api.tokens import create_table as create_token_table
 from cli.common import (
@@ -38,6 +39,7 @@ def create_tables(services: Services) -> None:
     services.projections()
     with services.store.schema_change():
         create_token_table(services.store)
+        create_people_tables(services.store)
 
 
 @click.command("init")

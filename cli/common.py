@@ -107,6 +107,7 @@ class Refused(click.ClickException):
 READ_COMMANDS = {
     "balance", "history", "check", "verify", "export", "report progress", "units list",
     "units show", "programs list", "programs ratios", "projections status", "tokens list",
+    "users list",
 }  # fmt: skip
 
 
