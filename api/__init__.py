@@ -7,13 +7,16 @@ may hand it the services they made with ``bootstrap`` instead.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import Flask
+from werkzeug.wrappers import Response
 
-from api import holders, logs, meta, movements, programs, reads
-from api.auth import Forbidden, TooManyAttempts, Unauthenticated, authenticate
+from api import holders, logs, meta, movements, programs, reads, web
+from api.auth import Forbidden, SignInNeeded, TooManyAttempts, Unauthenticated, authenticate
 from api.extensions import LedgerApi, LedgerJSONProvider
+from api.people import IDLE_TIMEOUT_S
 from api.services import Services, bootstrap
 from ledger.domain.errors import LedgerError
 from ledger.storage.availability import DATABASE_ERRORS
@@ -35,6 +38,8 @@ def create_app(database: str | None = None, *, services: Services | None = None)
         OPENAPI_SWAGGER_UI_URL="/docs/assets/",
         # No validator badge: it would call out to validator.swagger.io.
         OPENAPI_SWAGGER_UI_CONFIG={"validatorUrl": None},
+        # A signed-in page unused this long needs signing in again (api/people.py).
+        WEB_IDLE_TIMEOUT_S=IDLE_TIMEOUT_S,
         API_SPEC_OPTIONS={
             "info": {
                 "description": "An event-sourced ledger for public investment and "
@@ -56,6 +61,8 @@ def create_app(database: str | None = None, *, services: Services | None = None)
     for blueprint in BLUEPRINTS:
         api.register_blueprint(blueprint)
     app.add_url_rule("/docs/assets/<path:filename>", "docs_asset", meta.docs_asset)
+    # The pages: a plain Flask blueprint, not part of the API's OpenAPI document.
+    app.register_blueprint(web.blp)
     # A request takes one connection for the read models (if it needs one) and keeps it to
     # its end: taken and checked once, not for every statement.
     app.before_request(services.store.keep)
@@ -72,14 +79,24 @@ def create_app(database: str | None = None, *, services: Services | None = None)
 
 
 def _register_error_handlers(app: Flask, api: LedgerApi) -> None:
-    app.register_error_handler(LedgerError, api.handle_refusal)
-    for error in DATABASE_ERRORS:
-        app.register_error_handler(error, api.handle_database_error)
-    app.register_error_handler(Unauthenticated, api.handle_unauthenticated)
-    app.register_error_handler(Forbidden, api.handle_forbidden)
-    app.register_error_handler(TooManyAttempts, api.handle_too_many_attempts)
+    handlers: list[tuple[Any, Callable[[Any], Response]]] = [
+        (LedgerError, api.handle_refusal),
+        *((error, api.handle_database_error) for error in DATABASE_ERRORS),
+        (Unauthenticated, api.handle_unauthenticated),
+        (Forbidden, api.handle_forbidden),
+        (TooManyAttempts, api.handle_too_many_attempts),
+        (Exception, api.handle_unexpected),
+    ]
+    for error, handler in handlers:
+        app.register_error_handler(error, _pages_too(handler))
+    app.register_error_handler(SignInNeeded, lambda _: web.errors.to_sign_in())
 
-    def unexpected(error: Exception) -> Any:
-        return api.handle_unexpected(error)
 
-    app.register_error_handler(Exception, unexpected)
+def _pages_too(handler: Callable[[Any], Response]) -> Callable[[Any], Response]:
+    """The API's answer to a refusal; on a page, the same status and message as a page."""
+
+    def handle(error: Any) -> Response:
+        answer = handler(error)
+        return web.errors.error_page(answer) if web.errors.wants_page() else answer
+
+    return handle

@@ -18,6 +18,14 @@ from projections.runner import ReadModelState
 OPEN_PREFIXES = ("/health", "/openapi.json", "/docs", "/problems/", "/metrics")
 
 
+# The pages anyone may open: the sign-in page and the pages' own files.
+OPEN_PAGES = ("web.login_form", "web.login", "web.static")
+
+
+class SignInNeeded(Exception):
+    """A page asked for without a live session: the browser goes to the sign-in page."""
+
+
 class Unauthenticated(Exception):
     """No token, a malformed one, or one that is unknown, revoked or expired: 401."""
 
@@ -43,6 +51,16 @@ def authenticate() -> None:
     """``before_request``: put the caller's token in ``g.token`` or refuse with 401."""
     if request.path.startswith(OPEN_PREFIXES) or request.method == "OPTIONS":
         return
+    if request.endpoint in OPEN_PAGES:
+        return
+    if "Authorization" not in request.headers:
+        # A person signed in to the pages: the same views, the same checks.
+        from api.web.session import person_from_cookie
+
+        if person_from_cookie(services()):
+            return
+        if request.blueprint == "web":
+            raise SignInNeeded()
     header = request.headers.get("Authorization", "")
     scheme, _, secret = header.partition(" ")
     if scheme.lower() != "bearer" or not secret.strip():

@@ -1,0 +1,370 @@
+"""The pages' views: sign-in, sign-out, the progress page and its downloads."""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+from urllib.parse import urlencode
+
+from flask import Blueprint, Response, g, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response as AnyResponse
+
+from api.auth import caller, read_model, require_scope, services
+from api.people import SignInRefused, SignInThrottled
+from api.web.session import (
+    CSRF_FIELD,
+    LOGIN_COOKIE,
+    SESSION_COOKIE,
+    login_csrf,
+    login_csrf_valid,
+    page_headers,
+    people,
+    set_cookie,
+)
+from api.web.words import LANGS, word
+from ledger.domain.errors import InvalidInput
+from ledger.domain.values import VIETNAM_TIME, today_in_vietnam
+from ledger.interchange.document import Column, Document, Row
+from ledger.interchange.report_files import csv_text, figure_text, write_xlsx
+from projections.progress import Report
+from projections.progress_document import Question, filed_report
+
+blp = Blueprint(
+    "web",
+    __name__,
+    template_folder="templates",
+    static_folder="static",
+    static_url_path="/static/web",
+)
+blp.after_request(page_headers)
+
+BY_CHOICES = ("holder", "program", "kind", "source")
+# The columns the page shows (the downloads carry all of them): the plan, disbursed and
+# rate in total, investment and recurrent side by side, extended capital apart.
+PAGE_COLUMNS = (
+    "plan_vnd", "disbursed_vnd", "rate_pct",
+    "plan_dtpt_vnd", "disbursed_dtpt_vnd", "rate_dtpt_pct",
+    "plan_sn_vnd", "disbursed_sn_vnd", "rate_sn_pct",
+    "plan_extended_vnd", "disbursed_extended_vnd", "rate_extended_pct",
+    "unspent_vnd", "below_average",
+)  # fmt: skip
+
+
+def lang() -> str:
+    asked = request.args.get("lang", "vi")
+    return asked if asked in LANGS else "vi"
+
+
+@blp.app_context_processor
+def page_words() -> dict[str, Any]:
+    current = lang() if request else "vi"
+
+    def t(key: str, **values: str) -> str:
+        return word(key, current, **values)
+
+    def here(**changes: Any) -> str:
+        return with_query(request.path, **changes)
+
+    return {
+        "t": t,
+        "lang": current,
+        "here": here,
+        "link": with_query,
+        "csrf_field": CSRF_FIELD,
+        "person": g.get("token"),
+        "session": g.get("web_session"),
+    }
+
+
+# -- signing in --------------------------------------------------------------------------------
+
+
+@blp.get("/login")
+def login_form() -> Response:
+    return _login_page()
+
+
+def _login_page(message: str | None = None, status: int = 200) -> Response:
+    csrf = login_csrf()
+    if message is None and request.args.get("ended"):
+        message = word("session_ended", lang())
+    if message is None and request.args.get("out"):
+        message = word("signed_out", lang())
+    response = Response(
+        render_template("login.html", csrf=csrf, message=message, next=_next_page()),
+        status=status,
+    )
+    set_cookie(response, LOGIN_COOKIE, csrf)
+    return response
+
+
+def _next_page() -> str:
+    """Where to go after signing in: a path of this site only (never another host)."""
+    asked = request.values.get("next", "/")
+    if not asked.startswith("/") or asked.startswith("//") or "\\" in asked:
+        return "/"
+    return asked
+
+
+@blp.post("/login")
+def login() -> AnyResponse:
+    if not login_csrf_valid():
+        return _login_page(
+            "the form was sent without its security token (CSRF); send it again from this page",
+            403,
+        )
+    name = request.form.get("name", "")
+    password = request.form.get("password", "")
+    address = request.remote_addr or ""
+    try:
+        _, secret = people(services()).sign_in(name, password, address)
+    except SignInThrottled as throttled:
+        response = _login_page(str(throttled), 429)
+        response.headers["Retry-After"] = str(throttled.retry_after)
+        return response
+    except SignInRefused as refused:
+        return _login_page(str(refused), 401)
+    signed_in = redirect(_next_page(), code=303)
+    set_cookie(signed_in, SESSION_COOKIE, secret)
+    signed_in.delete_cookie(LOGIN_COOKIE, path="/")
+    return signed_in
+
+
+@blp.post("/logout")
+def logout() -> AnyResponse:
+    session = g.get("web_session")
+    if session is not None:
+        people(services()).end(session.key)
+    response = redirect(url_for("web.login_form", out=1, lang=request.args.get("lang")), 303)
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+# -- progress ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ProgressAsked:
+    """The progress page's query, read from its URL."""
+
+    holder: str | None
+    as_of: date
+    known_at: datetime | None
+    by: str
+
+    @classmethod
+    def from_args(cls, args: Any) -> ProgressAsked:
+        holder = (args.get("holder") or "").strip().upper() or caller().scope
+        as_of = _day(args.get("as_of"), "as_of") or today_in_vietnam()
+        known_at = _moment(args.get("known_at"), "known_at")
+        by = args.get("by") or "holder"
+        if by not in BY_CHOICES:
+            raise InvalidInput(f"must be one of {', '.join(BY_CHOICES)}", field="by")
+        return cls(holder, as_of, known_at, by)
+
+    def question(self) -> Question:
+        return Question(
+            as_of=self.as_of, known_at=self.known_at, holder=self.holder, by=self.by, lang=lang()
+        )
+
+
+def _day(text: str | None, field: str) -> date | None:
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise InvalidInput(f"{text!r} is not a date; pick one (yyyy-mm-dd)", field=field) from None
+
+
+def _moment(text: str | None, field: str) -> datetime | None:
+    if not text:
+        return None
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise InvalidInput(
+            f"{text!r} is not a date and time; pick one (yyyy-mm-ddThh:mm)", field=field
+        ) from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=VIETNAM_TIME)
+
+
+def progress_report(asked: ProgressAsked) -> tuple[Report, Document]:
+    """The report the API's ``GET /reports/progress`` gives for the same query, within the
+    person's scope."""
+    if asked.holder is not None:
+        require_scope(asked.holder)
+    projections = services().current_projections(read_model())
+    return filed_report(projections, services().ledger, asked.question())
+
+
+@blp.get("/")
+def progress() -> Response:
+    asked = ProgressAsked.from_args(request.args)
+    report, document = progress_report(asked)
+    columns = [column for key in PAGE_COLUMNS for column in _column(document, key)]
+    return Response(
+        render_template(
+            "progress.html",
+            asked=asked,
+            document=document,
+            columns=columns,
+            rows=[_cells(document, row, columns) for row in document.rows],
+            bars=_bars(report, document),
+            average_pct=report.average_pct,
+            average_text=_pct_text(report.average_pct, document),
+            crumbs=_breadcrumb(asked.holder),
+            by_choices=BY_CHOICES,
+            known_at_text=asked.known_at.strftime("%Y-%m-%dT%H:%M") if asked.known_at else "",
+        )
+    )
+
+
+def _column(document: Document, key: str) -> list[Column]:
+    return [column for column in document.columns if column.key == key]
+
+
+@dataclass(frozen=True)
+class Cell:
+    text: str
+    numeric: bool
+
+
+@dataclass(frozen=True)
+class ShownRow:
+    row: Row
+    cells: list[Cell]
+    below_average: bool
+    link: str | None
+
+
+def _cells(document: Document, row: Row, columns: list[Column]) -> ShownRow:
+    below = bool(row.values.get("below_average"))
+    cells = []
+    for column in columns:
+        if column.key == "below_average":
+            text = "▼ " + word("below_average", document.lang) if below else ""
+        else:
+            text = figure_text(document, column, row.values.get(column.key))
+        cells.append(Cell(text, column.kind in ("vnd", "pct", "count")))
+    link = None
+    if row.kind != "total" and row.code and row.path and row.path[0] and _drills(row):
+        link = _page_with(holder=row.code)
+    return ShownRow(row, cells, below, link)
+
+
+def _drills(row: Row) -> bool:
+    """A holder row leads a level down (its own children)."""
+    return request.args.get("by", "holder") == "holder" and row.level == 1
+
+
+def with_query(path: str, **changes: Any) -> str:
+    """``path`` with this page's query, some of it changed (None drops a parameter): a
+    page's state lives in its URL, and links keep it."""
+    query = {**request.args.to_dict(), **changes}
+    kept = {key: value for key, value in query.items() if value not in (None, "")}
+    return path + ("?" + urlencode(kept) if kept else "")
+
+
+def _page_with(**changes: Any) -> str:
+    return with_query("/", **changes)
+
+
+@dataclass(frozen=True)
+class Bar:
+    label: str
+    rate_pct: float
+    text: str
+    below: bool
+    link: str | None
+    y: int
+    width: float
+
+
+CHART_WIDTH = 560  # the bars' room, in the SVG's units
+
+
+def _bars(report: Report, document: Document) -> list[Bar]:
+    """One bar per row of the first level: its rate of the plan."""
+    firsts = [row for row in document.rows if row.level == 1]
+    rates = [row.values.get("rate_pct") or 0.0 for row in firsts]
+    top = max([100.0, *rates])
+    bars = []
+    for index, (row, rate) in enumerate(zip(firsts, rates, strict=True)):
+        shown = _cells(document, row, [])
+        bars.append(
+            Bar(
+                label=row.label,
+                rate_pct=rate,
+                text=_pct_text(rate, document),
+                below=shown.below_average,
+                link=shown.link,
+                y=index * 28,
+                width=round(rate / top * CHART_WIDTH, 1),
+            )
+        )
+    return bars
+
+
+def chart_x(rate_pct: float | None, bars: list[Bar]) -> float:
+    top = max([100.0, *(bar.rate_pct for bar in bars)])
+    return round((rate_pct or 0.0) / top * CHART_WIDTH, 1)
+
+
+blp.add_app_template_global(chart_x, "chart_x")
+
+
+def _pct_text(value: float | None, document: Document) -> str:
+    rate = Column("rate", "", "", "pct")
+    return figure_text(document, rate, value) if value is not None else ""
+
+
+def _breadcrumb(holder: str | None) -> list[tuple[str, str | None]]:
+    """(label, link) from the top the person may see down to ``holder``."""
+    scope = caller().scope
+    ledger = services().ledger
+    crumbs: list[tuple[str, str | None]] = []
+    code = holder
+    while code is not None:
+        found = ledger.get_holder(code)
+        crumbs.append((f"{found.code} - {found.name}", _page_with(holder=found.code)))
+        if code == scope:
+            break
+        code = found.parent
+    if scope is None:
+        crumbs.append((word("whole_ledger", lang()), _page_with(holder=None)))
+    crumbs.reverse()
+    if crumbs:
+        crumbs[-1] = (crumbs[-1][0], None)
+    return crumbs
+
+
+# -- downloads -------------------------------------------------------------------------------
+
+
+@blp.get("/progress.xlsx")
+def progress_xlsx() -> Response:
+    _, document = progress_report(ProgressAsked.from_args(request.args))
+    out = io.BytesIO()
+    write_xlsx(document, out)
+    return _download(
+        out.getvalue(),
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        "xlsx",
+        document,
+    )
+
+
+@blp.get("/progress.csv")
+def progress_csv() -> Response:
+    _, document = progress_report(ProgressAsked.from_args(request.args))
+    return _download(csv_text(document).encode("utf-8"), "text/csv; charset=utf-8", "csv", document)
+
+
+def _download(body: bytes, mimetype: str, extension: str, document: Document) -> Response:
+    name = f"tien-do-giai-ngan-{document.as_of.isoformat()}.{extension}"
+    response = Response(body, mimetype=mimetype)
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response

@@ -1,0 +1,51 @@
+"""The pages' words in Vietnamese (the default) and English (``?lang=en``)."""
+
+from __future__ import annotations
+
+LANGS = ("vi", "en")
+
+WORDS: dict[str, dict[str, str]] = {
+    "app": {"vi": "Sổ cái ngân sách", "en": "Budget Ledger"},
+    "sign_in": {"vi": "Đăng nhập", "en": "Sign in"},
+    "sign_out": {"vi": "Đăng xuất", "en": "Sign out"},
+    "name": {"vi": "Tên đăng nhập", "en": "Name"},
+    "password": {"vi": "Mật khẩu", "en": "Password"},
+    "progress": {"vi": "Tiến độ giải ngân", "en": "Disbursement progress"},
+    "holder": {"vi": "Đơn vị", "en": "Holder"},
+    "as_of": {"vi": "Số liệu đến ngày", "en": "Figures as of"},
+    "known_at": {
+        "vi": "Theo sổ sách tại thời điểm (để trống: hiện nay)",
+        "en": "As the books stood at (empty: now)",
+    },
+    "by": {"vi": "Nhóm theo", "en": "Group by"},
+    "by_holder": {"vi": "Đơn vị", "en": "Holder"},
+    "by_program": {"vi": "Chương trình", "en": "Program"},
+    "by_kind": {"vi": "Loại vốn (ĐTPT/SN)", "en": "Kind (investment/recurrent)"},
+    "by_source": {"vi": "Nguồn vốn", "en": "Source"},
+    "show": {"vi": "Xem", "en": "Show"},
+    "download": {"vi": "Tải về", "en": "Download"},
+    "chart_title": {
+        "vi": "Tỷ lệ giải ngân so kế hoạch, theo đơn vị (đường: bình quân {average})",
+        "en": "Disbursement rate of the plan, by holder (line: average {average})",
+    },
+    "average": {"vi": "Bình quân", "en": "Average"},
+    "below_average": {"vi": "thấp hơn bình quân", "en": "below average"},
+    "whole_ledger": {"vi": "Toàn bộ sổ", "en": "Whole ledger"},
+    "signed_in_as": {"vi": "Đăng nhập: {name} ({role})", "en": "Signed in: {name} ({role})"},
+    "error": {"vi": "Không thực hiện được", "en": "Could not be done"},
+    "back": {"vi": "Quay lại", "en": "Back"},
+    "no_rows": {"vi": "Chưa có số liệu cho lựa chọn này.", "en": "No figures for this choice."},
+    "language": {"vi": "English", "en": "Tiếng Việt"},
+    "signed_out": {"vi": "Đã đăng xuất.", "en": "Signed out."},
+    "session_ended": {
+        "vi": "Phiên làm việc đã hết hạn; hãy đăng nhập lại.",
+        "en": "Your session ended; sign in again.",
+    },
+    "main_nav": {"vi": "Điều hướng chính", "en": "Main navigation"},
+    "breadcrumb": {"vi": "Vị trí", "en": "Breadcrumb"},
+}
+
+
+def word(key: str, lang: str, **values: str) -> str:
+    text = WORDS[key]["en" if lang == "en" else "vi"]
+    return text.format(**values) if values else text

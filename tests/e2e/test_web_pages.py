@@ -1,0 +1,233 @@
+"""The web pages through the Flask test client, on SQLite and PostgreSQL: signing in and out
+with a CSRF token on every form, the progress page at a date with its drill-down and its
+downloads, the same figures as the API, and a scoped person who sees only their subtree.
+(The browser tests in tests/e2e/web drive the same pages in Chromium.)"""
+
+from __future__ import annotations
+
+import io
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import openpyxl
+import pytest
+from flask.testing import FlaskClient
+
+from api import create_app
+from api.people import PeopleStore
+from api.services import Services, bootstrap
+from api.web.session import SESSION_COOKIE
+from ledger.domain.values import grouped_number
+from tests.e2e.cli_story import Cli
+from tests.e2e.test_api import LINE, Api, api, move, worked_example  # noqa: F401
+
+PASSWORD = "mật khẩu đủ dài"
+AS_OF = "2024-06-30"
+
+
+@dataclass
+class Site:
+    services: Services
+    tokens: dict[str, str]
+
+    def browser(self) -> FlaskClient:
+        app = create_app(services=self.services)
+        app.config["TESTING"] = True
+        return app.test_client()
+
+
+@pytest.fixture
+def site(database: str) -> Any:
+    Cli(database).run("demo")
+    services = bootstrap(database)
+    people = PeopleStore(services.store)
+    people.add("auditor", "viewer", None, PASSWORD)
+    people.add("lan", "clerk", "505", PASSWORD)
+    people.add("binh", "viewer", "504", PASSWORD)
+    tokens = {
+        "auditor-token": services.tokens().create("auditor-token", "viewer", None)[1],
+    }
+    yield Site(services, tokens)
+    services.close()
+
+
+def csrf_of(page: bytes) -> str:
+    found = re.search(rb'name="csrf_token" value="([^"]+)"', page)
+    assert found, page[:500]
+    return found.group(1).decode()
+
+
+def sign_in(client: FlaskClient, name: str, password: str = PASSWORD) -> Any:
+    form = client.get("/login")
+    return client.post(
+        "/login",
+        data={"name": name, "password": password, "csrf_token": csrf_of(form.data)},
+    )
+
+
+def signed_in(site: Site, name: str) -> FlaskClient:
+    client = site.browser()
+    answer = sign_in(client, name)
+    assert answer.status_code == 303, answer.data
+    return client
+
+
+def total_row(page: bytes) -> str:
+    found = re.search(r'<tr class="total[^"]*">(.*?)</tr>', page.decode(), re.S)
+    assert found, page.decode()[:2000]
+    return found.group(1)
+
+
+def test_a_page_without_a_session_goes_to_sign_in_and_back(site: Site) -> None:
+    client = site.browser()
+    answer = client.get(f"/?holder=49&as_of={AS_OF}")
+    assert answer.status_code == 303
+    assert answer.headers["Location"].startswith("/login?next=")
+    form = client.get(answer.headers["Location"])
+    assert form.status_code == 200 and b'lang="vi"' in form.data
+    back = client.post(
+        "/login",
+        data={
+            "name": "auditor",
+            "password": PASSWORD,
+            "csrf_token": csrf_of(form.data),
+            "next": f"/?holder=49&as_of={AS_OF}",
+        },
+    )
+    assert back.status_code == 303 and back.headers["Location"] == f"/?holder=49&as_of={AS_OF}"
+    cookie = back.headers["Set-Cookie"]
+    assert SESSION_COOKIE in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
+
+
+def test_sign_in_refuses_a_wrong_password_a_missing_csrf_and_another_site(site: Site) -> None:
+    client = site.browser()
+    assert sign_in(client, "auditor", "not the password").status_code == 401
+    assert b"wrong" in sign_in(client, "auditor", "not the password").data
+    no_csrf = client.post("/login", data={"name": "auditor", "password": PASSWORD})
+    assert no_csrf.status_code == 403
+    assert client.get("/").status_code == 303  # still not signed in
+    form = client.get("/login")
+    away = client.post(
+        "/login",
+        data={"name": "auditor", "password": PASSWORD, "csrf_token": csrf_of(form.data),
+              "next": "//elsewhere.example/"},  # fmt: skip
+    )
+    assert away.headers["Location"] == "/"
+
+
+def test_the_progress_page_gives_the_api_s_figures(site: Site) -> None:
+    client = signed_in(site, "auditor")
+    page = client.get(f"/?holder=49&as_of={AS_OF}")
+    assert page.status_code == 200
+    policy = page.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in policy and "unsafe-inline" not in policy
+    answer = site.browser().get(
+        "/reports/progress",
+        query_string={"holder": "49", "as_of": AS_OF},
+        headers={"Authorization": f"Bearer {site.tokens['auditor-token']}"},
+    )
+    total = next(row for row in answer.get_json()["rows"] if row["code"] is None or
+                 row.get("holder") == "TOTAL")  # fmt: skip
+    shown = total_row(page.data)
+    for key in ("plan_vnd", "disbursed_vnd"):
+        assert grouped_number(total[key] / 10**6, 0, "vi") in shown, (key, total[key], shown)
+    assert total["disbursed_vnd"] > 0
+    # A later date shows more disbursed than an earlier one.
+    earlier = client.get("/?holder=49&as_of=2024-03-31")
+    assert total_row(earlier.data) != shown
+
+
+def test_drill_down_two_levels_and_the_breadcrumb_goes_back(site: Site) -> None:
+    client = signed_in(site, "auditor")
+    top = client.get(f"/?as_of={AS_OF}").data.decode()
+    assert 'href="/?as_of=2024-06-30&amp;holder=49"' in top
+    province = client.get(f"/?as_of={AS_OF}&holder=49").data.decode()
+    assert "holder=505" in province
+    district = client.get(f"/?as_of={AS_OF}&holder=505").data.decode()
+    crumbs = re.search(r'<nav class="crumbs".*?</nav>', district, re.S)
+    assert crumbs and "holder=49" in crumbs.group(0)
+    assert 'aria-current="page">505' in crumbs.group(0)
+
+
+def test_a_scoped_person_sees_only_their_subtree(site: Site) -> None:
+    client = signed_in(site, "lan")  # clerk of 505
+    own = client.get(f"/?as_of={AS_OF}")
+    assert own.status_code == 200 and "505 - " in own.data.decode()
+    for path in (
+        f"/?holder=504&as_of={AS_OF}",
+        f"/?holder=49&as_of={AS_OF}",
+        f"/progress.xlsx?holder=504&as_of={AS_OF}",
+        "/progress.csv?holder=504",
+    ):
+        refused = client.get(path)
+        assert refused.status_code == 403, path
+        assert b"outside the scope" in refused.data and b"Traceback" not in refused.data
+    # The API answers the signed-in person by the same rules.
+    assert client.get("/reports/progress", query_string={"holder": "504"}).status_code == 403
+
+
+def test_the_downloads_are_the_report_on_screen(site: Site) -> None:
+    client = signed_in(site, "auditor")
+    xlsx = client.get(f"/progress.xlsx?holder=49&as_of={AS_OF}")
+    assert xlsx.status_code == 200 and "attachment" in xlsx.headers["Content-Disposition"]
+    book = openpyxl.load_workbook(io.BytesIO(xlsx.data))
+    texts = [str(cell) for row in book.active.iter_rows(values_only=True) for cell in row if cell]
+    assert any("Huyện Đông Giang" in text for text in texts)
+    csv = client.get(f"/progress.csv?holder=49&as_of={AS_OF}")
+    assert csv.status_code == 200 and "Huyện Đông Giang" in csv.data.decode("utf-8")
+
+
+def test_bad_input_on_a_page_is_one_line_not_a_traceback(site: Site) -> None:
+    client = signed_in(site, "auditor")
+    for query, said in (("as_of=30/06/2024", b"not a date"), ("by=colour", b"must be one of"),
+                        ("holder=NOWHERE", b"NOWHERE")):  # fmt: skip
+        answer = client.get(f"/?{query}")
+        assert answer.status_code == 422, (query, answer.status_code)
+        assert said in answer.data and b"Traceback" not in answer.data
+
+
+def test_sign_out_needs_its_csrf_token_and_ends_the_session(site: Site) -> None:
+    client = signed_in(site, "auditor")
+    page = client.get(f"/?as_of={AS_OF}")
+    assert client.post("/logout").status_code == 403
+    assert client.get("/").status_code == 200  # still signed in
+    out = client.post("/logout", data={"csrf_token": csrf_of(page.data)})
+    assert out.status_code == 303
+    assert client.get("/").status_code == 303
+
+
+def test_a_disabled_person_is_out_on_the_next_page(site: Site) -> None:
+    client = signed_in(site, "binh")
+    assert client.get(f"/?as_of={AS_OF}").status_code == 200
+    PeopleStore(site.services.store).disable("binh")
+    assert client.get(f"/?as_of={AS_OF}").status_code == 303
+
+
+def test_a_person_writes_through_the_api_as_a_token_would_with_csrf(
+    api: Api, services: Services  # noqa: F811
+) -> None:
+    worked_example(api)
+    PeopleStore(services.store).add("lan", "clerk", "505", PASSWORD)
+    client = api.client
+    assert sign_in(client, "lan").status_code == 303
+    csrf = csrf_of(client.get(f"/?as_of={AS_OF}").data)
+    body = {**LINE, "holder": "505", "amount_vnd": 1_000_000, "voucher": "KB web 1",
+            "effective_date": "2024-07-01", "movement_id": "web-person-1"}  # fmt: skip
+    head = services.ledger.head_position()
+    refused = client.post("/disbursements", json=body)
+    assert refused.status_code == 403 and "CSRF" in refused.get_json()["detail"]
+    assert services.ledger.head_position() == head
+    done = client.post("/disbursements", json=body, headers={"X-CSRF-Token": csrf})
+    assert done.status_code == 201, done.get_json()
+    assert services.ledger.get_movement("web-person-1").actor == "lan"
+    # The same refusals as a clerk token of 505: outside the scope, and a clerk's limits.
+    outside = {**body, "holder": "504", "movement_id": "web-person-2"}
+    by_person = client.post("/disbursements", json=outside, headers={"X-CSRF-Token": csrf})
+    by_token = api.post("/disbursements", "clerk-505", {**outside, "movement_id": "web-tok-2"})
+    assert by_person.status_code == by_token.status_code == 403
+    move_ = move("web-person-3", "2024-07-01", from_holder="505", to_holder="504",
+                 amount_vnd=1, decision="QĐ 1")  # fmt: skip
+    by_person = client.post("/reallocations", json=move_, headers={"X-CSRF-Token": csrf})
+    by_token = api.post("/reallocations", "clerk-505", {**move_, "movement_id": "web-tok-3"})
+    assert by_person.status_code == by_token.status_code == 403
