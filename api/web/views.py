@@ -250,14 +250,17 @@ def _cells(document: Document, row: Row, columns: list[Column]) -> ShownRow:
             text = figure_text(document, column, row.values.get(column.key))
         cells.append(Cell(text, column.kind in ("vnd", "pct", "count")))
     link = None
-    if row.kind != "total" and row.code and row.path and row.path[0] and _drills(row):
+    if row.kind != "total" and row.code and _drills(row):
         link = _page_with(holder=row.code)
     return ShownRow(row, cells, below, link)
 
 
 def _drills(row: Row) -> bool:
-    """A holder row leads a level down (its own children)."""
-    return request.args.get("by", "holder") == "holder" and row.level == 1
+    """A holder's row leads a level down to its own children (not the row of the holder
+    the page is about: its own lines, already on this page)."""
+    here = (request.args.get("holder") or "").strip().upper() or caller().scope
+    by_holder = request.args.get("by", "holder") == "holder"
+    return by_holder and row.level == 1 and row.code != here
 
 
 def with_query(path: str, **changes: Any) -> str:
