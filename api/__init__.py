@@ -68,6 +68,8 @@ def create_app(database: str | None = None, *, services: Services | None = None)
     app.before_request(services.store.keep)
     app.teardown_request(lambda _: services.store.release())
     app.before_request(authenticate)
+    # A browser asking for a movement's address gets its page (api/web/movement.py).
+    app.before_request(web.movement.movement_page)
     # Imported here, in each server worker after the fork, never by the command that starts
     # gunicorn: prometheus_client chooses its multiprocess mode when first imported.
     from api.metrics import Metrics

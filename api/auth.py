@@ -55,11 +55,12 @@ def authenticate() -> None:
         return
     if "Authorization" not in request.headers:
         # A person signed in to the pages: the same views, the same checks.
+        from api.web.errors import wants_page
         from api.web.session import person_from_cookie
 
         if person_from_cookie(services()):
             return
-        if request.blueprint == "web":
+        if wants_page():
             raise SignInNeeded()
     header = request.headers.get("Authorization", "")
     scheme, _, secret = header.partition(" ")

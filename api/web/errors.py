@@ -15,7 +15,9 @@ from api.web.session import page_headers
 
 def wants_page() -> bool:
     """Whether this request is a page's (its answer is HTML, not problem+json)."""
-    return request.blueprint == "web"
+    from api.web.movement import asks_for_page
+
+    return asks_for_page()
 
 
 def error_page(problem: AnyResponse) -> AnyResponse:

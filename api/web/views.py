@@ -25,7 +25,7 @@ from api.web.session import (
 )
 from api.web.words import LANGS, word
 from ledger.domain.errors import InvalidInput
-from ledger.domain.values import VIETNAM_TIME, today_in_vietnam
+from ledger.domain.values import VIETNAM_TIME, grouped_number, today_in_vietnam
 from ledger.interchange.document import Column, Document, Row
 from ledger.interchange.report_files import csv_text, figure_text, write_xlsx
 from projections.progress import Report
@@ -72,6 +72,7 @@ def page_words() -> dict[str, Any]:
         "lang": current,
         "here": here,
         "link": with_query,
+        "vnd": lambda amount: grouped_number(amount, 0, current),
         "csrf_field": CSRF_FIELD,
         "person": g.get("token"),
         "session": g.get("web_session"),

@@ -43,6 +43,28 @@ WORDS: dict[str, dict[str, str]] = {
     },
     "main_nav": {"vi": "Điều hướng chính", "en": "Main navigation"},
     "breadcrumb": {"vi": "Vị trí", "en": "Breadcrumb"},
+    "movement": {"vi": "Nghiệp vụ", "en": "Movement"},
+    "action": {"vi": "Loại nghiệp vụ", "en": "Kind of movement"},
+    "amount": {"vi": "Số tiền", "en": "Amount"},
+    "effective_date": {"vi": "Ngày hiệu lực", "en": "Effective date"},
+    "recorded_at": {"vi": "Thời điểm ghi sổ (UTC)", "en": "Recorded at (UTC)"},
+    "actor": {"vi": "Người ghi", "en": "Recorded by"},
+    "asked": {"vi": "Nội dung đề nghị", "en": "What was asked"},
+    "postings": {"vi": "Ghi vào các dòng vốn", "en": "Postings on each line"},
+    "line": {"vi": "Dòng vốn", "en": "Line"},
+    "available_after": {"vi": "Còn lại sau nghiệp vụ", "en": "Available after"},
+    "reversals": {"vi": "Thu hồi, điều chỉnh giảm", "en": "Reversals of it"},
+    "no_reversals": {"vi": "Không có.", "en": "None."},
+    "proof": {"vi": "Bằng chứng toàn vẹn", "en": "Proof"},
+    "position": {"vi": "Vị trí trong nhật ký", "en": "Position in the log"},
+    "chain_digest": {"vi": "Mã băm chuỗi tại vị trí này", "en": "Chain digest at it"},
+    "head": {"vi": "Đầu chuỗi hiện nay", "en": "Head of the chain now"},
+    "proof_note": {
+        "vi": "So đầu chuỗi với bản giữ bên ngoài hệ thống (budget-ledger digest); "
+        "budget-ledger verify --against VỊ_TRÍ:MÃ chứng minh nhật ký vẫn giữ nguyên đoạn đó.",
+        "en": "Compare the head with one kept outside the system (budget-ledger digest); "
+        "budget-ledger verify --against POSITION:DIGEST proves the log still holds that prefix.",
+    },
 }
 
 

@@ -37,6 +37,11 @@ class Log:
             f" ORDER BY {position}"
         )
         self.last_event = f"SELECT max({position}) FROM {tables.events}"
+        self.of_aggregate = (
+            f"SELECT {position}, originator_version FROM {tables.events}"
+            f" WHERE originator_id = ? ORDER BY {position}"
+        )
+        self.postgres = tables.postgres
         # On SQLite the caller's BEGIN IMMEDIATE takes the write lock.
         self.lock_statement = (
             f"LOCK TABLE {tables.events} IN EXCLUSIVE MODE" if tables.postgres else ""
@@ -84,6 +89,20 @@ class Log:
             if len(page) < PAGE_ROWS:
                 return
             after = int(page[-1][0])
+
+    def positions_of(self, aggregate_id: UUID) -> list[tuple[int, int]]:
+        """(log position, version) of each event of one aggregate, in log order."""
+        # The library stores a UUID as 32 hex digits in SQLite, as a uuid in PostgreSQL.
+        key: Any = aggregate_id if self.postgres else aggregate_id.hex
+        rows = self.store.execute(self.of_aggregate, (key,))
+        return [(int(position), int(version)) for position, version in rows]
+
+    def digest_at(self, position: int) -> bytes | None:
+        """The chain's digest up to and including ``position`` (None: not chained)."""
+        rows = self.store.execute(
+            f"SELECT digest FROM {self.chain_table} WHERE position = ?", (position,)
+        )
+        return bytes(rows[0][0]) if rows else None
 
     def exists(self) -> bool:
         return self.store.table_exists(self.chain_table)

@@ -231,3 +231,42 @@ def test_a_person_writes_through_the_api_as_a_token_would_with_csrf(
     by_person = client.post("/reallocations", json=move_, headers={"X-CSRF-Token": csrf})
     by_token = api.post("/reallocations", "clerk-505", {**move_, "movement_id": "web-tok-3"})
     assert by_person.status_code == by_token.status_code == 403
+
+
+HTML = {"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
+
+
+def test_a_movement_s_page_shows_its_proof_and_the_api_still_answers_json(
+    api: Api, services: Services  # noqa: F811
+) -> None:
+    worked_example(api)
+    people = PeopleStore(services.store)
+    people.add("auditor-person", "viewer", None, PASSWORD)
+    people.add("binh", "viewer", "504", PASSWORD)
+    client = api.client
+    # Without a session a browser is sent to sign in, and comes back.
+    away = client.get("/movements/w2", headers=HTML)
+    assert away.status_code == 303 and "next=%2Fmovements%2Fw2" in away.headers["Location"]
+    assert sign_in(client, "auditor-person").status_code == 303
+    page = client.get("/movements/w2", headers=HTML)
+    assert page.status_code == 200 and page.mimetype == "text/html"
+    text = page.data.decode()
+    log = services.log()
+    position = log.positions_of(services.ledger.get_movement("w2").id)[0][0]
+    digest = log.digest_at(position)
+    assert digest is not None
+    assert f'<dd id="position">{position}</dd>' in text
+    assert digest.hex() in text
+    head_position, head = log.head()
+    assert f"{head_position}:{head.hex()}" in text
+    assert "QĐ 1603/QĐ-TTg 11/12/2023" in text  # what was asked
+    # A client of the API (a token, or no Accept for HTML) gets the JSON receipt.
+    answer = api.get("/movements/w2", "auditor")
+    assert answer.status_code == 200 and answer.get_json()["movement_id"] == "w2"
+    # An unknown movement is a page saying so.
+    assert client.get("/movements/nope", headers=HTML).status_code == 404
+    # A person scoped to 504 cannot open a movement of 505 only.
+    scoped = create_app(services=services).test_client()
+    assert sign_in(scoped, "binh").status_code == 303
+    refused = scoped.get("/movements/w5", headers=HTML)  # a payment of 505
+    assert refused.status_code == 403 and b"scope" in refused.data
