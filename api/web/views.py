@@ -73,10 +73,18 @@ def page_words() -> dict[str, Any]:
         "here": here,
         "link": with_query,
         "vnd": lambda amount: grouped_number(amount, 0, current),
+        "line_url": line_url,
         "csrf_field": CSRF_FIELD,
         "person": g.get("token"),
         "session": g.get("web_session"),
     }
+
+
+def line_url(line: dict[str, Any]) -> str:
+    """The address of a line's page (a line's fields as the receipt and history give them)."""
+    fields = ("program", "kind", "source", "year", "holder")
+    path = "/lines/" + "/".join(str(line[name]) for name in fields)
+    return path + (f"?project={line['project']}" if line.get("project") else "")
 
 
 # -- signing in --------------------------------------------------------------------------------

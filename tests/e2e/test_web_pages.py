@@ -270,3 +270,40 @@ def test_a_movement_s_page_shows_its_proof_and_the_api_still_answers_json(
     assert sign_in(scoped, "binh").status_code == 303
     refused = scoped.get("/movements/w5", headers=HTML)  # a payment of 505
     assert refused.status_code == 403 and b"scope" in refused.data
+
+
+def test_a_line_s_page_and_search_lead_to_the_movements(
+    api: Api, services: Services  # noqa: F811
+) -> None:
+    worked_example(api)
+    people = PeopleStore(services.store)
+    people.add("auditor-person", "viewer", None, PASSWORD)
+    people.add("binh", "viewer", "504", PASSWORD)
+    client = api.client
+    assert sign_in(client, "auditor-person").status_code == 303
+    line = client.get("/lines/GNBV/DTPT/NSTW/2024/505")
+    assert line.status_code == 200
+    text = line.data.decode()
+    assert 'href="/movements/w5"' in text and "KB 1" in text
+    assert 'href="/movements/w3-505"' in text
+    by_voucher = client.get("/search", query_string={"q": "kb 1"}).data.decode()
+    assert 'href="/movements/w5"' in by_voucher and "w3-505" not in by_voucher
+    by_decision = client.get("/search", query_string={"q": "QĐ 95/QĐ-UBND"}).data.decode()
+    assert 'href="/movements/w3-504"' in by_decision and 'href="/movements/w5"' not in by_decision
+    by_id = client.get("/search", query_string={"q": "w5"}).data.decode()
+    assert 'href="/movements/w5"' in by_id and "w3-505" not in by_id
+    by_actor = client.get("/search", query_string={"actor": "clerk-505"}).data.decode()
+    assert 'href="/movements/w5"' in by_actor and "w3-505" not in by_actor
+    future = client.get("/search", query_string={"recorded_from": "2099-01-01T00:00"})
+    assert "/movements/" not in future.data.decode()
+    bad = client.get("/search", query_string={"recorded_from": "yesterday"})
+    assert bad.status_code == 422 and b"Traceback" not in bad.data
+    # A person scoped to 504 finds nothing of 505 and cannot open its line.
+    scoped = create_app(services=services).test_client()
+    assert sign_in(scoped, "binh").status_code == 303
+    assert scoped.get("/lines/GNBV/DTPT/NSTW/2024/505").status_code == 403
+    found = scoped.get("/search", query_string={"q": "QĐ 95/QĐ-UBND"}).data.decode()
+    assert "w3-504" in found and "w3-505" not in found
+    assert "/movements/w5" not in scoped.get("/search", query_string={"q": "w5"}).data.decode()
+    unknown = client.get("/lines/GNBV/DTPT/NSTW/2024/999")
+    assert unknown.status_code in (404, 422) and b"Traceback" not in unknown.data
