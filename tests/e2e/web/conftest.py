@@ -24,7 +24,7 @@ import pytest
 from tests.e2e.test_server import served
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, Page
+    from playwright.sync_api import Browser, ConsoleMessage, Page
 
 CHROMIUM = "/usr/bin/chromium"
 # Headless, and nothing that reaches out to the internet on its own.
@@ -100,6 +100,19 @@ def browser() -> Iterator[Browser]:
         launched.close()
 
 
+def collect_errors(page: Page) -> list[str]:
+    """The console errors and uncaught page errors ``page`` reports from now on, as lines."""
+    errors: list[str] = []
+
+    def on_console(message: ConsoleMessage) -> None:
+        if message.type == "error":
+            errors.append(f"console error: {message.text} ({message.location['url']})")
+
+    page.on("console", on_console)
+    page.on("pageerror", lambda error: errors.append(f"page error: {error}"))
+    return errors
+
+
 @pytest.fixture
 def page(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Page]:
     """A fresh context (vi-VN, 1366x900) and page; any console error or uncaught page error
@@ -109,16 +122,7 @@ def page(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Page]:
         pytest.fail("allow_console_errors needs a reason")
     context = browser.new_context(locale="vi-VN", viewport={"width": 1366, "height": 900})
     opened = context.new_page()
-    errors: list[str] = []
-    opened.on(
-        "console",
-        lambda message: (
-            errors.append(f"console {message.type}: {message.text} ({message.location})")
-            if message.type == "error"
-            else None
-        ),
-    )
-    opened.on("pageerror", lambda error: errors.append(f"page error: {error}"))
+    errors = collect_errors(opened)
     yield opened
     context.close()
     if errors and allowed is None:
