@@ -1,0 +1,1 @@
+"""The web pages as a browser shows them (playwright driving the system Chromium)."""
