@@ -69,7 +69,15 @@ def movement_page() -> Response | None:
 
 
 def _asked(found: Movement) -> list[tuple[str, Any]]:
-    return [(name, value) for name, value in found.request.items() if value not in (None, "")]
+    """The request's fields as recorded; a line written as its fields joined."""
+    shown = []
+    for name, value in found.request.items():
+        if value in (None, ""):
+            continue
+        if isinstance(value, dict):
+            value = " / ".join(str(part) for part in value.values() if part is not None)
+        shown.append((name, value))
+    return shown
 
 
 def _reversals(found: Movement) -> list[dict[str, Any]]:
