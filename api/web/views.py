@@ -74,6 +74,7 @@ def page_words() -> dict[str, Any]:
         "link": with_query,
         "vnd": lambda amount: grouped_number(amount, 0, current),
         "line_url": line_url,
+        "pct": lambda value: "" if value is None else grouped_number(value, 2, current) + "%",
         "csrf_field": CSRF_FIELD,
         "person": g.get("token"),
         "session": g.get("web_session"),

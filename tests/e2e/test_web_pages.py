@@ -307,3 +307,28 @@ def test_a_line_s_page_and_search_lead_to_the_movements(
     assert "/movements/w5" not in scoped.get("/search", query_string={"q": "w5"}).data.decode()
     unknown = client.get("/lines/GNBV/DTPT/NSTW/2024/999")
     assert unknown.status_code in (404, 422) and b"Traceback" not in unknown.data
+
+
+def test_the_curve_month_by_month_this_year_beside_last_year(site: Site) -> None:
+    client = signed_in(site, "auditor")
+    page = client.get("/over-time?holder=49&year=2025")
+    assert page.status_code == 200
+    text = page.data.decode()
+    assert text.count('<polyline points="') == 2
+    # The row of June 2024 (last year's column) holds the progress report's total at 30/6.
+    total = next(
+        row for row in site.browser().get(
+            "/reports/progress",
+            query_string={"holder": "49", "as_of": "2024-06-30"},
+            headers={"Authorization": f"Bearer {site.tokens['auditor-token']}"},
+        ).get_json()["rows"] if row["code"] is None
+    )
+    june = re.search(r'<th scope="row">6</th>(.*?)</tr>', text, re.S)
+    assert june and grouped_number(total["disbursed_vnd"], 0, "vi") in june.group(1)
+    by_program = client.get("/over-time?holder=49&year=2024&program=GNBV")
+    assert by_program.status_code == 200
+    for query in ("year=twenty", "holder=NOWHERE", "program=???"):
+        bad = client.get(f"/over-time?{query}")
+        assert bad.status_code == 422 and b"Traceback" not in bad.data, query
+    scoped = signed_in(site, "lan")
+    assert scoped.get("/over-time?holder=504&year=2024").status_code == 403

@@ -108,6 +108,14 @@ def test_an_auditor_reads_drills_down_proves_and_downloads(
              for c in row if c is not None]  # fmt: skip
     assert any("Huyện Đông Giang" in cell for cell in cells)
 
+    # The curve month by month, this year beside last year.
+    page.get_by_role("link", name="Giải ngân lũy kế theo tháng").click()
+    page.get_by_label("Đơn vị").fill("49")
+    page.get_by_label("Năm kế hoạch").fill("2025")
+    page.get_by_role("button", name="Xem").click()
+    expect(page.locator("polyline.curve")).to_have_count(2)
+    shot(page, "over-time")
+
     # A line, then one of its movements with its proof.
     page.goto(app.url + "/lines/GNBV/DTPT/NSTW/2024/505")
     shot(page, "line-505")
