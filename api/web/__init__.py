@@ -8,7 +8,7 @@ and scope. Each page keeps its whole state in its URL, so it can be bookmarked a
 
 from __future__ import annotations
 
-from api.web import errors, lines, movement, over_time
+from api.web import errors, lines, movement, over_time, writes
 from api.web.views import blp
 
-__all__ = ["blp", "errors", "lines", "movement", "over_time"]
+__all__ = ["blp", "errors", "lines", "movement", "over_time", "writes"]

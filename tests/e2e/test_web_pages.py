@@ -332,3 +332,80 @@ def test_the_curve_month_by_month_this_year_beside_last_year(site: Site) -> None
         assert bad.status_code == 422 and b"Traceback" not in bad.data, query
     scoped = signed_in(site, "lan")
     assert scoped.get("/over-time?holder=504&year=2024").status_code == 403
+
+
+REALLOCATION = {"program": "GNBV", "kind": "DTPT", "source": "NSTW", "year": "2024",
+                "from_holder": "505", "to_holder": "504", "amount_vnd": "10.000.000.000",
+                "decision": "QĐ 7/QĐ-UBND", "effective_date": "2024-02-01"}  # fmt: skip
+
+
+def test_a_reallocation_is_previewed_then_recorded_once(
+    api: Api, services: Services  # noqa: F811
+) -> None:
+    worked_example(api)
+    people = PeopleStore(services.store)
+    people.add("approver-person", "approver", "49", PASSWORD)
+    people.add("clerk-person", "clerk", "505", PASSWORD)
+    client = api.client
+    assert sign_in(client, "approver-person").status_code == 303
+    head = services.ledger.head_position()
+    preview = client.get("/reallocate", query_string={**REALLOCATION, "preview": "1"})
+    assert preview.status_code == 200, preview.data
+    text = preview.data.decode()
+    # Both lines, before and after, on the effective date and every later date they moved.
+    row = (
+        r"<tr><td>GNBV / DTPT / NSTW / 2024 / (50[45])</td>\s*<td>([\d-]+)</td>"
+        r'<td class="num">([\d.]+)</td><td class="num">([\d.]+)</td>'
+    )
+    rows = re.findall(row, text)
+    assert ("505", "2024-02-01", "150.000.000.000", "140.000.000.000") in rows
+    assert ("504", "2024-02-01", "100.000.000.000", "110.000.000.000") in rows
+    assert any(row[0] == "505" and row[1] == "2024-03-01" for row in rows)  # w5's payment
+    assert services.ledger.head_position() == head  # a preview records nothing
+    chosen = re.search(r'name="movement_id" value="([^"]+)"', text)
+    assert chosen
+    movement_id = chosen.group(1)
+    form = {**REALLOCATION, "movement_id": movement_id, "csrf_token": csrf_of(preview.data)}
+    assert client.post("/reallocate", data={**form, "csrf_token": "wrong"}).status_code == 403
+    assert services.ledger.head_position() == head
+    done = client.post("/reallocate", data=form)
+    assert done.status_code == 303 and done.headers["Location"] == f"/movements/{movement_id}"
+    assert services.ledger.get_movement(movement_id).actor == "approver-person"
+    again = client.post("/reallocate", data=form)  # a second click records nothing twice
+    assert again.status_code == 303
+    assert services.ledger.head_position() > head
+    after = services.ledger.head_position()
+    # An overdraw is refused in the preview, with the ledger's own words, nothing recorded.
+    too_much = {**REALLOCATION, "amount_vnd": "500.000.000.000", "preview": "1"}
+    refused = client.get("/reallocate", query_string=too_much)
+    assert refused.status_code == 409 and b"negative" in refused.data
+    assert services.ledger.head_position() == after
+    # A clerk may not reallocate, by the page or by the form posted.
+    clerk = create_app(services=services).test_client()
+    assert sign_in(clerk, "clerk-person").status_code == 303
+    assert clerk.get("/reallocate").status_code == 403
+    csrf = csrf_of(clerk.get("/disburse").data)
+    assert clerk.post("/reallocate", data={**form, "csrf_token": csrf}).status_code == 403
+
+
+def test_a_clerk_previews_and_records_a_disbursement(
+    api: Api, services: Services  # noqa: F811
+) -> None:
+    worked_example(api)
+    PeopleStore(services.store).add("clerk-person", "clerk", "505", PASSWORD)
+    client = api.client
+    assert sign_in(client, "clerk-person").status_code == 303
+    payment = {"program": "GNBV", "kind": "DTPT", "source": "NSTW", "year": "2024",
+               "holder": "505", "amount_vnd": "1000000", "voucher": "KB 77",
+               "effective_date": "2024-07-01"}  # fmt: skip
+    preview = client.get("/disburse", query_string={**payment, "preview": "1"})
+    assert preview.status_code == 200, preview.data
+    movement_id = re.search(rb'name="movement_id" value="([^"]+)"', preview.data)
+    assert movement_id
+    form = {**payment, "movement_id": movement_id.group(1).decode(),
+            "csrf_token": csrf_of(preview.data)}  # fmt: skip
+    assert client.post("/disburse", data=form).status_code == 303
+    outside = client.get("/disburse", query_string={**payment, "holder": "504", "preview": "1"})
+    assert outside.status_code == 403
+    bad = client.get("/disburse", query_string={**payment, "amount_vnd": "1,5", "preview": "1"})
+    assert bad.status_code == 422 and b"Traceback" not in bad.data
