@@ -42,6 +42,7 @@ def demo_with_people(database: str) -> None:
         people = PeopleStore(services.store)
         people.add("kiem-toan", "viewer", None, PASSWORD)
         people.add("ke-toan-505", "clerk", "505", PASSWORD)
+        people.add("so-tai-chinh", "approver", "49", PASSWORD)
         TOKENS[database] = services.tokens().create(f"api-{len(TOKENS)}", "viewer", None)[1]
     finally:
         services.close()
@@ -168,3 +169,27 @@ def test_a_form_without_its_csrf_token_is_refused(
     shot(page, "csrf-refused")
     page.goto(app.url + "/?as_of=2024-06-30")  # still signed in: nothing was done
     expect(page.locator("table.report")).to_be_visible()
+
+
+def test_an_approver_previews_then_records_a_reallocation(
+    served_app: Served, page: Page, shot: Shot
+) -> None:
+    app = served_app(demo_with_people)
+    sign_in(page, app, "so-tai-chinh", "/?holder=49&as_of=2024-06-30")
+    page.get_by_role("link", name="Điều chuyển vốn").click()
+    fields = {"Chương trình": "GNBV", "Loại vốn (DTPT/SN)": "DTPT",
+              "Nguồn vốn (NSTW/NSDP)": "NSTW", "Năm kế hoạch": "2024", "Từ đơn vị": "505",
+              "Đến đơn vị": "504", "Số tiền (đồng)": "1.000.000.000",
+              "Quyết định": "QĐ 12/QĐ-UBND", "Ngày hiệu lực": "2024-07-01"}  # fmt: skip
+    for label, value in fields.items():
+        page.get_by_label(label, exact=True).fill(value)
+    page.get_by_role("button", name="Xem trước").click()
+    expect(page).to_have_url(re.compile(r"preview=1"))
+    preview = page.locator("table.preview")
+    expect(preview).to_contain_text("GNBV / DTPT / NSTW / 2024 / 505")
+    expect(preview).to_contain_text("GNBV / DTPT / NSTW / 2024 / 504")
+    shot(page, "reallocate-preview")
+    page.get_by_role("button", name="Xác nhận ghi sổ").click()
+    expect(page).to_have_url(re.compile(r"/movements/web-"))
+    expect(page.locator("dl.facts")).to_contain_text("so-tai-chinh")
+    shot(page, "reallocate-recorded")
