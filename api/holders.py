@@ -12,6 +12,7 @@ from flask.views import MethodView
 
 from api import schemas
 from api.auth import caller, require_scope, require_unscoped, require_write, services
+from api.dry_run import DRY_RUN_DESCRIPTION, DRY_RUN_QUERY
 from api.extensions import Blueprint
 from api.movements import IDEMPOTENCY_HEADER, REFUSALS, save
 from ledger.domain.errors import UnknownHolder
@@ -147,7 +148,8 @@ class SuccessionsEndpoint(MethodView):
     @blp.alt_response(409, response="CONFLICT", description=REFUSALS[409])
     @blp.alt_response(422, response="UNPROCESSABLE_ENTITY", description=REFUSALS[422])
     @blp.alt_response(503, response="SERVICE_UNAVAILABLE", description=REFUSALS[503])
-    @blp.doc(parameters=[IDEMPOTENCY_HEADER])
+    @blp.alt_response(200, schema=schemas.DryRunReceiptSchema, description=DRY_RUN_DESCRIPTION)
+    @blp.doc(parameters=[IDEMPOTENCY_HEADER, DRY_RUN_QUERY])
     def post(self, succession: Succeed) -> Any:
         """A succession: the holders ``from_holders`` end at the start of
         ``effective_date`` and ``to_holder`` (one of them, an existing holder, or a new one

@@ -320,6 +320,27 @@ class ReceiptSchema(ma.Schema):
     lines = fields.List(fields.Nested(ReceiptLineSchema), required=True)
 
 
+class PreviewDateSchema(ma.Schema):
+    date = fields.Date(required=True)
+    before_vnd = fields.Integer(required=True, metadata={"description": "Available before."})
+    after_vnd = fields.Integer(required=True, metadata={"description": "Available after."})
+
+
+class PreviewLineSchema(ma.Schema):
+    """A line the movement touches: its available amount before and after at the end of the
+    effective date and of every later date with a posting on it."""
+
+    line = fields.Nested(LineSchema, required=True)
+    dates = fields.List(fields.Nested(PreviewDateSchema), required=True)
+
+
+class DryRunReceiptSchema(ReceiptSchema):
+    """A dry run's answer (``?dry_run=true``): the receipt the write would give."""
+
+    dry_run = fields.Boolean(required=True)
+    preview = fields.List(fields.Nested(PreviewLineSchema), required=True)
+
+
 # -- Holders -------------------------------------------------------------------------------
 
 
