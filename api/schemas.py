@@ -424,6 +424,18 @@ class HolderRenameSchema(Schema):
     decision = reference("The decision cited, number and date.")
 
 
+class DryRunHolderSchema(HolderSchema):
+    """A dry run's answer (``?dry_run=true``): the holder that would be registered."""
+
+    dry_run = fields.Boolean(required=True)
+
+
+class DryRunHolderLifeSchema(HolderLifeSchema):
+    """A dry run's answer (``?dry_run=true``): the life the holder would have."""
+
+    dry_run = fields.Boolean(required=True)
+
+
 # -- Programs ------------------------------------------------------------------------------
 
 
@@ -805,3 +817,10 @@ class ProblemTypeSchema(ma.Schema):
     title = fields.String(required=True)
     status = fields.Integer(required=True)
     description = fields.String(required=True)
+
+
+class DryRunProgramSchema(ProgramSchema):
+    """The program already so registered; or a dry run's answer (``?dry_run=true``): the
+    program as it would be registered, with ``dry_run`` true."""
+
+    dry_run = fields.Boolean(metadata={"description": "Only in a dry run's answer: true."})

@@ -446,13 +446,16 @@ class BudgetLedger(Application[UUID]):
             frontier.extend(above - seen)
         return False
 
-    def holder_life(self, code: str) -> dict[str, Any]:
+    def holder_life(self, code: str, *, planned: Holder | None = None) -> dict[str, Any]:
         """One holder's life as recorded: its registration, each move, rename and its end
-        (dated, with the decision), and its predecessors (the holders that ended into it)."""
-        holder = self.get_holder(check_code(code, field="holder"))
+        (dated, with the decision), and its predecessors (the holders that ended into it).
+        ``planned``: the holder as a dry run left it, its changes not saved: the life it
+        would have."""
+        holder = planned or self.get_holder(check_code(code, field="holder"))
         changes: list[dict[str, Any]] = []
         registered: dict[str, Any] = {}
-        for event in self.events.get(holder.id):
+        unsaved = list(planned.pending_events) if planned is not None else []
+        for event in [*self.events.get(holder.id), *unsaved]:
             at = getattr(event, "timestamp")  # noqa: B009
             if isinstance(event, Holder.Registered):
                 registered = {

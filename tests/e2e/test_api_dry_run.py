@@ -98,7 +98,62 @@ def test_a_dry_run_of_a_recorded_movement_is_a_replay_that_previews_nothing(web:
 
 def test_the_openapi_document_declares_dry_run_on_every_write(web: Api) -> None:
     document = web.ok(web.client.get("/openapi.json"))
-    for path in ("/disbursements", "/allocations", "/reversals", "/successions"):
+    writes = ("/disbursements", "/allocations", "/reversals", "/successions", "/holders")
+    for path in (*writes, "/holders/{code}/moves", "/holders/{code}/renames", "/programs"):
         post = document["paths"][path]["post"]
         assert "dry_run" in {p["name"] for p in post["parameters"]}, path
         assert "200" in post["responses"], path
+
+
+def test_a_dry_run_registration_move_and_rename_record_nothing(web: Api) -> None:
+    web.ledger.register_holder("48", "Thành phố Đà Nẵng", "province", "TW", actor="setup")
+    head = web.ledger.head_position()
+    commune = {"code": "20308", "name": "Xã A Ting", "level": "commune", "parent": "505"}
+    response = dry(web, "/holders", "approver-49", commune)
+    body = web.ok(response, 200)
+    assert response.headers["Dry-Run"] == "true"
+    assert (body["code"], body["parent"], body["actor"], body["dry_run"]) == (
+        "20308",
+        "505",
+        "approver-49",
+        True,
+    )
+    assert web.get("/holders/20308", "admin").status_code == 404
+    # Refused as the real registration is: outside the scope, by a clerk.
+    assert dry(web, "/holders", "clerk-505", commune).status_code == 403
+    elsewhere = {"code": "01", "name": "Hà Nội", "level": "province", "parent": "TW"}
+    assert dry(web, "/holders", "approver-49", elsewhere).status_code == 403
+    moved = {"parent": "49", "effective_date": "2024-07-01", "decision": "NQ 1"}
+    moved_to_48 = {**moved, "parent": "48"}
+    body = web.ok(dry(web, "/holders/505/moves", "admin", moved_to_48), 200)
+    assert body["dry_run"] is True
+    assert [(c["change"], c["parent"]) for c in body["changes"]] == [("moved", "48")]
+    renamed = {"name": "Huyện Mới", "effective_date": "2024-07-01", "decision": "NQ 2"}
+    body = web.ok(dry(web, "/holders/505/renames", "admin", renamed), 200)
+    assert [(c["change"], c["name"]) for c in body["changes"]] == [("renamed", "Huyện Mới")]
+    # A move below itself is refused as the real move is.
+    below = {**moved, "parent": "505"}
+    dried, real = (
+        dry(web, "/holders/49/moves", "admin", below),
+        web.post("/holders/49/moves", "admin", below),
+    )
+    assert dried.status_code == real.status_code == 422
+    assert dried.get_json() == real.get_json()
+    assert web.ok(web.get("/holders/505", "admin"))["changes"] == []
+    assert web.ledger.head_position() == head
+
+
+def test_a_dry_run_program_registration_records_nothing(web: Api) -> None:
+    head = web.ledger.head_position()
+    program = {"code": "MTQG2635", "name": "Chương trình mới", "from_year": 2026,
+               "to_year": 2030, "decision": "NQ 257/2025/QH15"}
+    response = dry(web, "/programs", "admin", program)
+    body = web.ok(response, 200)
+    assert response.headers["Dry-Run"] == "true"
+    assert (body["code"], body["from_year"], body["dry_run"]) == ("MTQG2635", 2026, True)
+    assert "MTQG2635" not in {p["code"] for p in web.ok(web.get("/programs", "admin"))}
+    assert dry(web, "/programs", "approver-49", program).status_code == 403
+    assert dry(web, "/programs", "clerk-505", program).status_code == 403
+    assert dry(web, "/programs", "admin", program, flag="yes").status_code == 422
+    assert web.ledger.head_position() == head
+    assert web.post("/programs", "admin", program).status_code == 201
