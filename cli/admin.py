@@ -10,9 +10,11 @@ from cli.common import (
     DATE,
     actor_option,
     database_option,
+    dry_run_option,
     emit,
     refusals,
     resolve_actor,
+    said_dry_run,
     to_json,
     with_ledger,
 )
@@ -94,22 +96,35 @@ def init(
 )
 @actor_option
 @click.option("--format", "output_format", type=click.Choice(["table", "json"]), default="table")
+@dry_run_option
 @with_ledger
 def close_year(
-    ledger: BudgetLedger, year: str, day_text: str, actor: str | None, output_format: str
+    ledger: BudgetLedger,
+    year: str,
+    day_text: str,
+    actor: str | None,
+    output_format: str,
+    dry_run: bool,
 ) -> None:
     """Lapse, on --date, what every line of plan year YEAR can no longer pay: all of a line
     past its deadline, and the part an extension did not carry of an extended one. All in one
     transaction; running it again lapses nothing twice."""
     with refusals(ledger.database):
         receipts = ledger.close_year(
-            check_year(year), parse_date(day_text, field="date"), actor=resolve_actor(actor)
+            check_year(year),
+            parse_date(day_text, field="date"),
+            actor=resolve_actor(actor),
+            dry_run=dry_run,
         )
     if output_format == "json":
         click.echo(to_json(receipts))
+        if dry_run:
+            said_dry_run(err=True)
         return
     if not receipts:
         click.echo(f"nothing to lapse for plan year {year} on {day_text}")
+        if dry_run:
+            said_dry_run()
         return
     rows = [
         {
@@ -128,6 +143,8 @@ def close_year(
     )
     total = sum(r["amount_vnd"] for r in receipts)
     click.echo(f"{len(receipts)} line(s) lapsed, {format_vnd(total)} in all")
+    if dry_run:
+        said_dry_run()
 
 
 COMMANDS = (init, close_year)
