@@ -700,7 +700,10 @@ class BudgetLedger(Application[UUID]):
             )
         self.record_built_in_programs()
         program = self._find(Program, program_id(program_code))
-        assert program is not None, program_code
+        if program is None:
+            # A dry run saved no built-in program (a ledger made before the registry):
+            # plan on the one the real write records first, its terms the built-in ones.
+            program = Program.register(terms, actor=BUILT_IN_ACTOR, recorded_at=self.now())
         recorded = program.set_ratio(
             plan_year, ratio_bp, decision=decision_text, actor=actor, at=self.now()
         )
