@@ -138,11 +138,12 @@ def close_year(
         rows,
         [("line", "line"), ("movement_id", "movement"), ("lapsed_vnd", "lapsed")],
         "table",
-        title=f"Lapsed on {day_text} (đồng)",
+        title=f"{'Would lapse' if dry_run else 'Lapsed'} on {day_text} (đồng)",
         formats=None,
     )
     total = sum(r["amount_vnd"] for r in receipts)
-    click.echo(f"{len(receipts)} line(s) lapsed, {format_vnd(total)} in all")
+    lapsed = "would lapse" if dry_run else "lapsed"
+    click.echo(f"{len(receipts)} line(s) {lapsed}, {format_vnd(total)} in all")
     if dry_run:
         said_dry_run()
 
