@@ -12,9 +12,11 @@ from flask.views import MethodView
 
 from api import schemas
 from api.auth import caller, require_scope, require_unscoped, require_write, services
+from api.dry_run import DRY_RUN_DESCRIPTION, DRY_RUN_QUERY, dry_answer, dry_run_requested
 from api.extensions import Blueprint
 from api.movements import IDEMPOTENCY_HEADER, REFUSALS, save
 from ledger.domain.errors import UnknownHolder
+from ledger.domain.holders import Holder
 from ledger.domain.movements import Succeed
 from ledger.domain.values import check_code, today_in_vietnam
 
@@ -35,9 +37,10 @@ def as_dict(holder: Any) -> dict[str, Any]:
     }
 
 
-def life(code: str) -> dict[str, Any]:
-    """``code`` with its life (``BudgetLedger.holder_life``), as ``HolderLifeSchema``."""
-    found = services().ledger.holder_life(code)
+def life(code: str, *, planned: Holder | None = None) -> dict[str, Any]:
+    """``code`` with its life (``BudgetLedger.holder_life``), as ``HolderLifeSchema``;
+    ``planned``: as a dry run left it."""
+    found = services().ledger.holder_life(code, planned=planned)
     registered = found.pop("registered")
     return {**found, "actor": registered["actor"], "registered_at": registered["recorded_at"]}
 
@@ -61,11 +64,14 @@ class HoldersEndpoint(MethodView):
 
     @blp.arguments(schemas.HolderRequestSchema())
     @blp.response(201, schemas.HolderSchema, description="Registered (or already so).")
+    @blp.alt_response(200, schema=schemas.DryRunHolderSchema, description=DRY_RUN_DESCRIPTION)
     @blp.alt_response(422, response="UNPROCESSABLE_ENTITY")
+    @blp.doc(parameters=[DRY_RUN_QUERY])
     def post(self, body: dict[str, Any]) -> Any:
         """Register a holder under its parent (from ``since``, or always); registering the
         same holder again changes nothing, a code is never given to a second holder."""
         require_write("holder")
+        dry_run = dry_run_requested()
         parent = body.get("parent")
         if parent:
             require_scope(check_code(parent, field="parent"))
@@ -78,7 +84,10 @@ class HoldersEndpoint(MethodView):
             parent,
             actor=caller().name,
             since=body.get("since"),
+            dry_run=dry_run,
         )
+        if dry_run:
+            return dry_answer(schemas.HolderSchema().dump(as_dict(holder)))
         return as_dict(holder), 201, {"Location": f"/holders/{holder.code}"}
 
 
@@ -101,21 +110,29 @@ class HolderEndpoint(MethodView):
 class HolderMovesEndpoint(MethodView):
     @blp.arguments(schemas.HolderMoveSchema())
     @blp.response(201, schemas.HolderLifeSchema, description="Moved; the holder's life.")
+    @blp.alt_response(
+        200, schema=schemas.DryRunHolderLifeSchema, description=DRY_RUN_DESCRIPTION
+    )
     @blp.alt_response(409, response="CONFLICT")
     @blp.alt_response(422, response="UNPROCESSABLE_ENTITY")
+    @blp.doc(parameters=[DRY_RUN_QUERY])
     def post(self, body: dict[str, Any], code: str) -> Any:
         """From ``effective_date`` the holder (and everything below it) sits under
         ``parent``. Both must lie in the token's scope."""
         require_write("holder")
         holder = check_code(code, field="code")
         require_scope(holder, check_code(body["parent"], field="parent"), on=body["effective_date"])
-        services().ledger.move_holder(
+        dry_run = dry_run_requested()
+        planned = services().ledger.move_holder(
             holder,
             body["parent"],
             body["effective_date"],
             decision=body["decision"],
             actor=caller().name,
+            dry_run=dry_run,
         )
+        if dry_run:
+            return dry_answer(schemas.HolderLifeSchema().dump(life(holder, planned=planned)))
         return life(holder), 201, {"Location": f"/holders/{holder}"}
 
 
@@ -123,20 +140,28 @@ class HolderMovesEndpoint(MethodView):
 class HolderRenamesEndpoint(MethodView):
     @blp.arguments(schemas.HolderRenameSchema())
     @blp.response(201, schemas.HolderLifeSchema, description="Renamed; the holder's life.")
+    @blp.alt_response(
+        200, schema=schemas.DryRunHolderLifeSchema, description=DRY_RUN_DESCRIPTION
+    )
     @blp.alt_response(409, response="CONFLICT")
     @blp.alt_response(422, response="UNPROCESSABLE_ENTITY")
+    @blp.doc(parameters=[DRY_RUN_QUERY])
     def post(self, body: dict[str, Any], code: str) -> Any:
         """From ``effective_date`` the holder is called ``name``."""
         require_write("holder")
         holder = check_code(code, field="code")
         require_scope(holder, on=body["effective_date"])
-        services().ledger.rename_holder(
+        dry_run = dry_run_requested()
+        planned = services().ledger.rename_holder(
             holder,
             body["name"],
             body["effective_date"],
             decision=body["decision"],
             actor=caller().name,
+            dry_run=dry_run,
         )
+        if dry_run:
+            return dry_answer(schemas.HolderLifeSchema().dump(life(holder, planned=planned)))
         return life(holder), 201, {"Location": f"/holders/{holder}"}
 
 
@@ -147,7 +172,8 @@ class SuccessionsEndpoint(MethodView):
     @blp.alt_response(409, response="CONFLICT", description=REFUSALS[409])
     @blp.alt_response(422, response="UNPROCESSABLE_ENTITY", description=REFUSALS[422])
     @blp.alt_response(503, response="SERVICE_UNAVAILABLE", description=REFUSALS[503])
-    @blp.doc(parameters=[IDEMPOTENCY_HEADER])
+    @blp.alt_response(200, schema=schemas.DryRunReceiptSchema, description=DRY_RUN_DESCRIPTION)
+    @blp.doc(parameters=[IDEMPOTENCY_HEADER, DRY_RUN_QUERY])
     def post(self, succession: Succeed) -> Any:
         """A succession: the holders ``from_holders`` end at the start of
         ``effective_date`` and ``to_holder`` (one of them, an existing holder, or a new one

@@ -18,6 +18,7 @@ from flask.views import MethodView
 
 from api import schemas
 from api.auth import caller, in_scope, require_any_in_scope, require_scope, services
+from api.dry_run import DRY_RUN_DESCRIPTION, DRY_RUN_QUERY, dry_answer, dry_run_requested
 from api.extensions import Blueprint
 from ledger.domain.errors import MovementIdConflict, UnknownMovement
 from ledger.domain.movements import KINDS, Movement, MovementRequest, Reverse
@@ -57,9 +58,12 @@ def record(movement: MovementRequest) -> Any:
 
 def save(movement: MovementRequest) -> Any:
     """Record a movement whose role and scope were checked: 201 with its receipt, or the
-    first answer again (with Idempotent-Replayed) when it was recorded before."""
+    first answer again (with Idempotent-Replayed) when it was recorded before. A dry run
+    (api/dry_run.py) records nothing and answers 200 with the receipt and the preview."""
+    dry_run = dry_run_requested()
+    ledger = services().ledger
     try:
-        receipt, replayed = services().ledger.record(movement, actor=caller().name)
+        receipt, replayed = ledger.record(movement, actor=caller().name, dry_run=dry_run)
     except MovementIdConflict:
         if caller().scope is not None and not _readable(movement.movement_id):
             # The refusal names who recorded the first movement, when, and what differs:
@@ -70,6 +74,11 @@ def save(movement: MovementRequest) -> Any:
                 field="movement_id",
             ) from None
         raise
+    if dry_run:
+        # A replay would change nothing: no line to preview.
+        preview = [] if replayed else ledger.preview(movement, actor=caller().name)
+        body = schemas.DryRunReceiptSchema().dump({**receipt, "dry_run": True, "preview": preview})
+        return dry_answer(body, **({"Idempotent-Replayed": "true"} if replayed else {}))
     headers = {"Location": f"/movements/{receipt['movement_id']}"}
     if replayed:
         headers["Idempotent-Replayed"] = "true"
@@ -89,7 +98,10 @@ def register(kind: type[MovementRequest]) -> None:
     post = blp.response(201, schemas.ReceiptSchema, description="Recorded (or replayed).")(post)
     for status, description in REFUSALS.items():
         post = blp.alt_response(status, response=_component(status), description=description)(post)
-    post = blp.doc(parameters=[IDEMPOTENCY_HEADER])(post)
+    post = blp.alt_response(
+        200, schema=schemas.DryRunReceiptSchema, description=DRY_RUN_DESCRIPTION
+    )(post)
+    post = blp.doc(parameters=[IDEMPOTENCY_HEADER, DRY_RUN_QUERY])(post)
     view = type(f"{kind.action.title()}View", (MethodView,), {"post": post})
     blp.route(kind.endpoint)(view)
 

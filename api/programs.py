@@ -9,6 +9,7 @@ from flask.views import MethodView
 
 from api import schemas
 from api.auth import caller, require_unscoped, require_write, services
+from api.dry_run import DRY_RUN_DESCRIPTION, DRY_RUN_QUERY, dry_answer, dry_run_requested
 from api.extensions import Blueprint
 
 blp = Blueprint("programs", __name__, description="The programs and their plan years.")
@@ -23,8 +24,13 @@ class ProgramsEndpoint(MethodView):
 
     @blp.arguments(schemas.ProgramRequestSchema())
     @blp.response(201, schemas.ProgramSchema, description="Registered now.")
-    @blp.alt_response(200, schema=schemas.ProgramSchema, description="Already so registered.")
+    @blp.alt_response(
+        200,
+        schema=schemas.DryRunProgramSchema,
+        description="Already so registered (dry_run false); or " + DRY_RUN_DESCRIPTION,
+    )
     @blp.alt_response(422, response="UNPROCESSABLE_ENTITY")
+    @blp.doc(parameters=[DRY_RUN_QUERY])
     def post(self, body: dict[str, Any]) -> Any:
         """Register a program for plan years from_year to to_year (none: open-ended);
         registering it again the same way records nothing, a code is never given to other
@@ -32,6 +38,7 @@ class ProgramsEndpoint(MethodView):
         scope."""
         require_write("program")
         require_unscoped("a program")
+        dry_run = dry_run_requested()
         program, recorded = services().ledger.register_program(
             body["code"],
             body["name"],
@@ -39,5 +46,8 @@ class ProgramsEndpoint(MethodView):
             body.get("to_year"),
             body["decision"],
             actor=caller().name,
+            dry_run=dry_run,
         )
+        if dry_run:
+            return dry_answer(schemas.ProgramSchema().dump(asdict(program)))
         return asdict(program), 201 if recorded else 200

@@ -320,6 +320,27 @@ class ReceiptSchema(ma.Schema):
     lines = fields.List(fields.Nested(ReceiptLineSchema), required=True)
 
 
+class PreviewDateSchema(ma.Schema):
+    date = fields.Date(required=True)
+    before_vnd = fields.Integer(required=True, metadata={"description": "Available before."})
+    after_vnd = fields.Integer(required=True, metadata={"description": "Available after."})
+
+
+class PreviewLineSchema(ma.Schema):
+    """A line the movement touches: its available amount before and after at the end of the
+    effective date and of every later date with a posting on it."""
+
+    line = fields.Nested(LineSchema, required=True)
+    dates = fields.List(fields.Nested(PreviewDateSchema), required=True)
+
+
+class DryRunReceiptSchema(ReceiptSchema):
+    """A dry run's answer (``?dry_run=true``): the receipt the write would give."""
+
+    dry_run = fields.Boolean(required=True)
+    preview = fields.List(fields.Nested(PreviewLineSchema), required=True)
+
+
 # -- Holders -------------------------------------------------------------------------------
 
 
@@ -401,6 +422,18 @@ class HolderRenameSchema(Schema):
     name = Text(required=True, validate=validate.Length(min=1, max=limits.NAME_LENGTH_MAX))
     effective_date = Day(required=True)
     decision = reference("The decision cited, number and date.")
+
+
+class DryRunHolderSchema(HolderSchema):
+    """A dry run's answer (``?dry_run=true``): the holder that would be registered."""
+
+    dry_run = fields.Boolean(required=True)
+
+
+class DryRunHolderLifeSchema(HolderLifeSchema):
+    """A dry run's answer (``?dry_run=true``): the life the holder would have."""
+
+    dry_run = fields.Boolean(required=True)
 
 
 # -- Programs ------------------------------------------------------------------------------
@@ -784,3 +817,10 @@ class ProblemTypeSchema(ma.Schema):
     title = fields.String(required=True)
     status = fields.Integer(required=True)
     description = fields.String(required=True)
+
+
+class DryRunProgramSchema(ProgramSchema):
+    """The program already so registered; or a dry run's answer (``?dry_run=true``): the
+    program as it would be registered, with ``dry_run`` true."""
+
+    dry_run = fields.Boolean(metadata={"description": "Only in a dry run's answer: true."})

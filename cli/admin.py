@@ -11,9 +11,11 @@ from cli.common import (
     DATE,
     actor_option,
     database_option,
+    dry_run_option,
     emit,
     refusals,
     resolve_actor,
+    said_dry_run,
     to_json,
     with_ledger,
 )
@@ -96,22 +98,35 @@ def init(
 )
 @actor_option
 @click.option("--format", "output_format", type=click.Choice(["table", "json"]), default="table")
+@dry_run_option
 @with_ledger
 def close_year(
-    ledger: BudgetLedger, year: str, day_text: str, actor: str | None, output_format: str
+    ledger: BudgetLedger,
+    year: str,
+    day_text: str,
+    actor: str | None,
+    output_format: str,
+    dry_run: bool,
 ) -> None:
     """Lapse, on --date, what every line of plan year YEAR can no longer pay: all of a line
     past its deadline, and the part an extension did not carry of an extended one. All in one
     transaction; running it again lapses nothing twice."""
     with refusals(ledger.database):
         receipts = ledger.close_year(
-            check_year(year), parse_date(day_text, field="date"), actor=resolve_actor(actor)
+            check_year(year),
+            parse_date(day_text, field="date"),
+            actor=resolve_actor(actor),
+            dry_run=dry_run,
         )
     if output_format == "json":
         click.echo(to_json(receipts))
+        if dry_run:
+            said_dry_run(err=True)
         return
     if not receipts:
         click.echo(f"nothing to lapse for plan year {year} on {day_text}")
+        if dry_run:
+            said_dry_run()
         return
     rows = [
         {
@@ -125,11 +140,14 @@ def close_year(
         rows,
         [("line", "line"), ("movement_id", "movement"), ("lapsed_vnd", "lapsed")],
         "table",
-        title=f"Lapsed on {day_text} (đồng)",
+        title=f"{'Would lapse' if dry_run else 'Lapsed'} on {day_text} (đồng)",
         formats=None,
     )
     total = sum(r["amount_vnd"] for r in receipts)
-    click.echo(f"{len(receipts)} line(s) lapsed, {format_vnd(total)} in all")
+    lapsed = "would lapse" if dry_run else "lapsed"
+    click.echo(f"{len(receipts)} line(s) {lapsed}, {format_vnd(total)} in all")
+    if dry_run:
+        said_dry_run()
 
 
 COMMANDS = (init, close_year)

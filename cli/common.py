@@ -296,6 +296,44 @@ def actor_option(func: F) -> F:
     )(func)
 
 
+DRY_RUN_DONE = "Dry run: nothing was recorded."
+
+
+def dry_run_option(func: F) -> F:
+    """--dry-run, on every write: see ``said_dry_run``."""
+    return click.option(
+        "--dry-run",
+        is_flag=True,
+        default=False,
+        help="Check it as usual and record nothing: print what would be recorded (for a "
+        "movement, also each line's available amount before and after).",
+    )(func)
+
+
+def said_dry_run(preview: Sequence[dict[str, Any]] = (), *, err: bool = False) -> None:
+    """The end of a dry run's output: a movement's preview (``BudgetLedger.preview``) as a
+    table, then the line saying nothing was recorded (to stderr, ``err``, after JSON)."""
+    rows = [
+        {
+            "line": "/".join(str(v) for v in shown["line"].values() if v is not None),
+            "date": day["date"],
+            "before_vnd": day["before_vnd"],
+            "after_vnd": day["after_vnd"],
+        }
+        for shown in preview
+        for day in shown["dates"]
+    ]
+    if rows and not err:
+        columns = [
+            ("line", "line"),
+            ("date", "date"),
+            ("before_vnd", "available before (đồng)"),
+            ("after_vnd", "available after (đồng)"),
+        ]
+        emit(rows, columns, "table", title="Preview", formats=None)
+    click.echo(DRY_RUN_DONE, err=err)
+
+
 def format_option(func: F) -> F:
     return click.option(
         "--format",

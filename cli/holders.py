@@ -19,13 +19,15 @@ from cli.common import (
     NOTE,
     TEXT,
     actor_option,
+    dry_run_option,
     emit,
     format_option,
     resolve_actor,
+    said_dry_run,
     to_json,
     with_ledger,
 )
-from cli.movements import WRITE_FORMATS, said_replayed, submit
+from cli.movements import WRITE_FORMATS, preview_of, said_replayed, submit
 from cli.tables import display_date
 from ledger.application import BudgetLedger
 from ledger.domain.movements import Succeed
@@ -65,6 +67,7 @@ def day_option(what: str) -> Callable[[F], F]:
     help="The day it exists from, dd/mm/yyyy or yyyy-mm-dd (default: it always existed).",
 )
 @actor_option
+@dry_run_option
 @with_ledger
 def add(
     ledger: BudgetLedger,
@@ -74,14 +77,17 @@ def add(
     parent: str | None,
     since: date | None,
     actor: str | None,
+    dry_run: bool,
 ) -> None:
     """Register holder CODE called NAME. Registering it again the same way does nothing."""
     holder = ledger.register_holder(
-        code, name, level, parent, actor=resolve_actor(actor), since=since
+        code, name, level, parent, actor=resolve_actor(actor), since=since, dry_run=dry_run
     )
     under = f" under {holder.parent}" if holder.parent else ""
     start = f" from {holder.since.isoformat()}" if holder.since else ""
     click.echo(f"holder {holder.code} {holder.name} ({holder.level}){under}{start}")
+    if dry_run:
+        said_dry_run()
 
 
 @holders.command("succeed")
@@ -115,6 +121,7 @@ def add(
     show_default=True,
     help="How to print the receipt.",
 )
+@dry_run_option
 @with_ledger
 def succeed(
     ledger: BudgetLedger,
@@ -129,6 +136,7 @@ def succeed(
     note: str | None,
     actor: str | None,
     output_format: str,
+    dry_run: bool,
 ) -> None:
     """The holders OLD end at the start of --date and --into succeeds to every line they
     hold, each whole to its line of the same key, with any running extension."""
@@ -146,12 +154,16 @@ def succeed(
     )
     if movement_id is None:
         request = dataclasses.replace(request, movement_id=succession_id(request))
-    receipt, replayed = submit(ledger, request, actor, generated=False)
+    receipt, replayed = submit(ledger, request, actor, generated=False, dry_run=dry_run)
+    preview = preview_of(ledger, request, actor, replayed=replayed) if dry_run else []
     ended = [code for code in request.from_holders if code != request.to_holder]
     passed = passed_lines(receipt, request.to_holder)
     if output_format == "json":
         summary = {"holders_ended": ended, "lines_passed": len(passed), "replayed": replayed}
-        click.echo(to_json({**receipt, **summary}))
+        extra = {"dry_run": True, "preview": preview} if dry_run else {}
+        click.echo(to_json({**receipt, **summary, **extra}))
+        if dry_run:
+            said_dry_run(err=True)
         return
     if replayed:
         said_replayed(receipt)
@@ -163,6 +175,8 @@ def succeed(
     if passed:
         columns = [("line", "line"), ("passed_on_vnd", "passed on (đồng)"), ("to", "to")]
         emit(passed, columns, "table", title="Passed on", formats=None)
+    if dry_run:
+        said_dry_run(preview)
 
 
 def succession_id(request: Succeed) -> str:
@@ -196,13 +210,24 @@ def passed_lines(receipt: dict[str, Any], successor: str) -> list[dict[str, Any]
 @day_option("The day it sits under --parent from")
 @decision_option
 @actor_option
+@dry_run_option
 @with_ledger
 def move(
-    ledger: BudgetLedger, code: str, parent: str, day: date, decision: str, actor: str | None
+    ledger: BudgetLedger,
+    code: str,
+    parent: str,
+    day: date,
+    decision: str,
+    actor: str | None,
+    dry_run: bool,
 ) -> None:
     """From --date holder CODE (and everything below it) sits under --parent."""
-    holder = ledger.move_holder(code, parent, day, decision=decision, actor=resolve_actor(actor))
+    holder = ledger.move_holder(
+        code, parent, day, decision=decision, actor=resolve_actor(actor), dry_run=dry_run
+    )
     click.echo(f"holder {holder.code} sits under {parent} from {day.isoformat()} ({decision})")
+    if dry_run:
+        said_dry_run()
 
 
 @holders.command("rename")
@@ -211,13 +236,24 @@ def move(
 @day_option("The day the name holds from")
 @decision_option
 @actor_option
+@dry_run_option
 @with_ledger
 def rename(
-    ledger: BudgetLedger, code: str, name: str, day: date, decision: str, actor: str | None
+    ledger: BudgetLedger,
+    code: str,
+    name: str,
+    day: date,
+    decision: str,
+    actor: str | None,
+    dry_run: bool,
 ) -> None:
     """From --date holder CODE is called --name."""
-    holder = ledger.rename_holder(code, name, day, decision=decision, actor=resolve_actor(actor))
+    holder = ledger.rename_holder(
+        code, name, day, decision=decision, actor=resolve_actor(actor), dry_run=dry_run
+    )
     click.echo(f"holder {holder.code} is named {name} from {day.isoformat()} ({decision})")
+    if dry_run:
+        said_dry_run()
 
 
 @holders.command("list")

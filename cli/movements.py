@@ -18,9 +18,11 @@ from cli.common import (
     Unavailable,
     Value,
     actor_option,
+    dry_run_option,
     emit,
     line_options,
     resolve_actor,
+    said_dry_run,
     to_json,
     with_ledger,
 )
@@ -35,7 +37,7 @@ WHOLE = Value("number", lambda text: parse_whole(text, field="", example="a whol
 
 
 def movement_options(func: Callable[..., Any]) -> Callable[..., Any]:
-    """--date --id --actor --note --format, common to every write."""
+    """--date --id --actor --note --format --dry-run, common to every write."""
     for option in reversed(
         [
             click.option(
@@ -64,6 +66,7 @@ def movement_options(func: Callable[..., Any]) -> Callable[..., Any]:
                 show_default=True,
                 help="How to print the receipt.",
             ),
+            dry_run_option,
         ]
     ):
         func = option(func)
@@ -79,6 +82,7 @@ def record(
     effective_date: date | None,
     actor: str | None,
     output_format: str,
+    dry_run: bool,
     **fields: Any,
 ) -> None:
     generated = movement_id is None
@@ -90,13 +94,17 @@ def record(
             "effective_date": effective_date if effective_date is not None else today_in_vietnam(),
         }
     )
-    receipt, replayed = submit(ledger, request, actor, generated=generated)
+    receipt, replayed = submit(ledger, request, actor, generated=generated, dry_run=dry_run)
+    preview = preview_of(ledger, request, actor, replayed=replayed) if dry_run else []
     if output_format == "json":
-        click.echo(to_json({**receipt, "replayed": replayed}))
+        extra = {"dry_run": True, "preview": preview} if dry_run else {}
+        click.echo(to_json({**receipt, "replayed": replayed, **extra}))
+        if dry_run:
+            said_dry_run(err=True)
         return
     if replayed:
         said_replayed(receipt)
-    elif generated:
+    elif generated and not dry_run:
         click.echo(f"movement id: {receipt['movement_id']} (keep it to reverse or to retry)")
     rows = [
         {
@@ -117,24 +125,39 @@ def record(
         ("amount_vnd", "amount (đồng)"),
         ("available_vnd", "available after (đồng)"),
     ]
-    title = "Already recorded" if replayed else "Recorded"
+    title = "Already recorded" if replayed else "Would be recorded" if dry_run else "Recorded"
     emit(rows, columns, "table", title=title, formats=None)
+    if dry_run:
+        said_dry_run(preview)
 
 
 def submit(
-    ledger: BudgetLedger, request: MovementRequest, actor: str | None, *, generated: bool
+    ledger: BudgetLedger,
+    request: MovementRequest,
+    actor: str | None,
+    *,
+    generated: bool,
+    dry_run: bool = False,
 ) -> tuple[dict[str, Any], bool]:
-    """Record ``request``: its receipt and whether it replayed one recorded before. A database
-    that does not answer is exit code 75, naming the id to retry with if it was ``generated``
-    (the user may not know it)."""
+    """Record ``request`` (check it only, ``dry_run``): its receipt and whether it replayed
+    one recorded before. A database that does not answer is exit code 75, naming the id to
+    retry with if it was ``generated`` (the user may not know it)."""
     try:
-        return ledger.record(request, actor=resolve_actor(actor))
+        return ledger.record(request, actor=resolve_actor(actor), dry_run=dry_run)
     except DATABASE_ERRORS as error:
         if not is_unavailable(error):
             raise
         raise Unavailable(
             error, request.movement_id if generated else None, database=ledger.database
         ) from None
+
+
+def preview_of(
+    ledger: BudgetLedger, request: MovementRequest, actor: str | None, *, replayed: bool
+) -> list[dict[str, Any]]:
+    """What a dry run's movement would do to its lines; nothing for a replay (it would
+    change nothing)."""
+    return [] if replayed else ledger.preview(request, actor=resolve_actor(actor))
 
 
 def said_replayed(receipt: dict[str, Any]) -> None:

@@ -4,7 +4,17 @@ from __future__ import annotations
 
 import click
 
-from cli.common import TEXT, YEAR, actor_option, emit, format_option, resolve_actor, with_ledger
+from cli.common import (
+    TEXT,
+    YEAR,
+    actor_option,
+    dry_run_option,
+    emit,
+    format_option,
+    resolve_actor,
+    said_dry_run,
+    with_ledger,
+)
 from ledger.application import BudgetLedger
 
 
@@ -24,6 +34,7 @@ def programs() -> None:
     "--decision", type=TEXT, required=True, help="The decision approving it, e.g. NQ 257/2025/QH15."
 )
 @actor_option
+@dry_run_option
 @with_ledger
 def add(
     ledger: BudgetLedger,
@@ -33,18 +44,21 @@ def add(
     to_year: int | None,
     decision: str,
     actor: str | None,
+    dry_run: bool,
 ) -> None:
     """Register program CODE called NAME, for the lines of plan years --from-year to
     --to-year. Registering it again the same way does nothing; a code is never given to
     other terms."""
     program, recorded = ledger.register_program(
-        code, name, from_year, to_year, decision, actor=resolve_actor(actor)
+        code, name, from_year, to_year, decision, actor=resolve_actor(actor), dry_run=dry_run
     )
     said = "" if recorded else " (already registered; nothing recorded)"
     click.echo(
         f"program {program.code} {program.name}: plan years {program.years} "
         f"({program.decision}){said}"
     )
+    if dry_run:
+        said_dry_run()
 
 
 @programs.command("list")
@@ -89,19 +103,28 @@ def list_programs(ledger: BudgetLedger, output_format: str) -> None:
     "--decision", type=TEXT, required=True, help="The decision that sets it, e.g. QĐ 1719/QĐ-TTg."
 )
 @actor_option
+@dry_run_option
 @with_ledger
 def ratio(
-    ledger: BudgetLedger, code: str, year: int, percent: str, decision: str, actor: str | None
+    ledger: BudgetLedger,
+    code: str,
+    year: int,
+    percent: str,
+    decision: str,
+    actor: str | None,
+    dry_run: bool,
 ) -> None:
     """Record the counterpart-fund ratio program CODE requires for plan year --year; the
     progress report then shows each row's NSĐP against what the ratio requires. The same
     ratio again records nothing; a new one for the same year replaces it from now on."""
     ratio_bp, recorded = ledger.set_counterpart_ratio(
-        code, year, percent, decision, actor=resolve_actor(actor)
+        code, year, percent, decision, actor=resolve_actor(actor), dry_run=dry_run
     )
     said = "" if recorded else " (already in force; nothing recorded)"
     shown = f"{ratio_bp / 100:.2f}".rstrip("0").rstrip(".").replace(".", ",")
     click.echo(f"program {code} {year}: NSĐP at least {shown}% of NSTW ({decision}){said}")
+    if dry_run:
+        said_dry_run()
 
 
 @programs.command("ratios")

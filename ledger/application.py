@@ -446,13 +446,16 @@ class BudgetLedger(Application[UUID]):
             frontier.extend(above - seen)
         return False
 
-    def holder_life(self, code: str) -> dict[str, Any]:
+    def holder_life(self, code: str, *, planned: Holder | None = None) -> dict[str, Any]:
         """One holder's life as recorded: its registration, each move, rename and its end
-        (dated, with the decision), and its predecessors (the holders that ended into it)."""
-        holder = self.get_holder(check_code(code, field="holder"))
+        (dated, with the decision), and its predecessors (the holders that ended into it).
+        ``planned``: the holder as a dry run left it, its changes not saved: the life it
+        would have."""
+        holder = planned or self.get_holder(check_code(code, field="holder"))
         changes: list[dict[str, Any]] = []
         registered: dict[str, Any] = {}
-        for event in self.events.get(holder.id):
+        unsaved = list(planned.pending_events) if planned is not None else []
+        for event in [*self.events.get(holder.id), *unsaved]:
             at = getattr(event, "timestamp")  # noqa: B009
             if isinstance(event, Holder.Registered):
                 registered = {
@@ -697,7 +700,10 @@ class BudgetLedger(Application[UUID]):
             )
         self.record_built_in_programs()
         program = self._find(Program, program_id(program_code))
-        assert program is not None, program_code
+        if program is None:
+            # A dry run saved no built-in program (a ledger made before the registry):
+            # plan on the one the real write records first, its terms the built-in ones.
+            program = Program.register(terms, actor=BUILT_IN_ACTOR, recorded_at=self.now())
         recorded = program.set_ratio(
             plan_year, ratio_bp, decision=decision_text, actor=actor, at=self.now()
         )

@@ -273,6 +273,10 @@ def test_the_readme_runs_in_order_as_written(
         ["disburse", "--program"],  # the refusal shown after the short tour
     ):
         assert wanted in [c[: len(wanted)] for c in commands], wanted
+    # "Trying a write first": the dry run prints its preview and records nothing.
+    tried = [output for words, output in shell.ran if "--dry-run" in words]
+    assert tried and all("Preview" in out for out in tried)
+    assert all(out.rstrip().endswith("Dry run: nothing was recorded.") for out in tried)
     # "What did the books say at the meeting": the demo's figures, not zeros.
     asked_then = [words for words, _ in shell.ran if "--known-at" in words]
     assert len(asked_then) >= 2

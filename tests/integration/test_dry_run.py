@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import date
 
 import pytest
 
 from ledger.application import BudgetLedger
 from ledger.domain.errors import InsufficientFunds
+from ledger.storage.config import persistence_environment
 from tests.story import DONG_GIANG, TAY_GIANG, TY, request, state, worked_example
 
 
@@ -112,3 +114,35 @@ def test_dry_run_program_writes_record_nothing(stored_ledger: BudgetLedger) -> N
     )
     assert (stored_ledger.head_position(), stored_ledger.list_programs()) == before
     assert stored_ledger.get_program("MTQG2635") is None
+
+
+
+@pytest.fixture
+def before_the_registry(database: str) -> Iterator[BudgetLedger]:
+    """A stored ledger made before the program registry: it never recorded its built-in
+    programs (``open_ledger(create=True)`` records them now)."""
+    env = {**persistence_environment(database), "CREATE_TABLE": "yes"}
+    ledger = BudgetLedger(env=env, database=database)
+    yield ledger
+    ledger.close()
+
+
+def test_a_dry_run_ratio_on_a_built_in_program_never_recorded(
+    before_the_registry: BudgetLedger,
+) -> None:
+    """A dry run of a ratio on a built-in program this ledger never recorded plans on the
+    program the real write would record first; it records nothing."""
+    ledger = before_the_registry
+    assert {p.registered_at for p in ledger.list_programs()} == {None}
+    head = ledger.head_position()
+    ratio, recorded = ledger.set_counterpart_ratio(
+        "GNBV", 2024, "10", "QĐ 1719/QĐ-TTg", actor="kt", dry_run=True
+    )
+    assert (ratio, recorded) == (1000, True)
+    assert ledger.head_position() == head
+    assert ledger.counterpart_ratios(2024) == {}
+    assert {p.registered_at for p in ledger.list_programs()} == {None}
+    # The real write afterwards records the built-in programs, then the ratio.
+    real = ledger.set_counterpart_ratio("GNBV", 2024, "10", "QĐ 1719/QĐ-TTg", actor="kt")
+    assert real == (1000, True)
+    assert ledger.counterpart_ratios(2024) == {"GNBV": 10.0}
