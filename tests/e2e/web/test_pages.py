@@ -42,7 +42,7 @@ def demo_with_people(database: str) -> None:
         people = PeopleStore(services.store)
         people.add("kiem-toan", "viewer", None, PASSWORD)
         people.add("ke-toan-505", "clerk", "505", PASSWORD)
-        people.add("so-tai-chinh", "approver", "49", PASSWORD)
+        people.add("so-tai-chinh", "approver", "48", PASSWORD)
         TOKENS[database] = services.tokens().create(f"api-{len(TOKENS)}", "viewer", None)[1]
     finally:
         services.close()
@@ -175,21 +175,22 @@ def test_an_approver_previews_then_records_a_reallocation(
     served_app: Served, page: Page, shot: Shot
 ) -> None:
     app = served_app(demo_with_people)
-    sign_in(page, app, "so-tai-chinh", "/?holder=49&as_of=2024-06-30")
+    # Đà Nẵng (48) moves some of the merged program's 2026 money on to a commune.
+    sign_in(page, app, "so-tai-chinh", "/?as_of=2026-11-30")
     page.get_by_role("link", name="Điều chuyển vốn").click()
-    fields = {"Chương trình": "GNBV", "Loại vốn (DTPT/SN)": "DTPT",
-              "Nguồn vốn (NSTW/NSDP)": "NSTW", "Năm kế hoạch": "2024", "Từ đơn vị": "505",
-              "Đến đơn vị": "504", "Số tiền (đồng)": "1.000.000.000",
-              "Quyết định": "QĐ 12/QĐ-UBND", "Ngày hiệu lực": "2024-07-01"}  # fmt: skip
+    fields = {"Chương trình": "MTQG2635", "Loại vốn (DTPT/SN)": "DTPT",
+              "Nguồn vốn (NSTW/NSDP)": "NSTW", "Năm kế hoạch": "2026", "Từ đơn vị": "48",
+              "Đến đơn vị": "20476", "Số tiền (đồng)": "1.000.000.000",
+              "Quyết định": "QĐ 12/QĐ-UBND", "Ngày hiệu lực": "2026-11-30"}  # fmt: skip
     for label, value in fields.items():
         page.get_by_label(label, exact=True).fill(value)
     page.get_by_role("button", name="Xem trước").click()
     expect(page).to_have_url(re.compile(r"preview=1"))
     preview = page.locator("table.preview")
-    expect(preview).to_contain_text("GNBV / DTPT / NSTW / 2024 / 505")
-    expect(preview).to_contain_text("GNBV / DTPT / NSTW / 2024 / 504")
+    expect(preview).to_contain_text("MTQG2635 / DTPT / NSTW / 2026 / 48")
+    expect(preview).to_contain_text("MTQG2635 / DTPT / NSTW / 2026 / 20476")
     shot(page, "reallocate-preview")
     page.get_by_role("button", name="Xác nhận ghi sổ").click()
     expect(page).to_have_url(re.compile(r"/movements/web-"))
-    expect(page.locator("dl.facts")).to_contain_text("so-tai-chinh")
+    expect(page.locator("dl.facts").first).to_contain_text("so-tai-chinh")
     shot(page, "reallocate-recorded")
