@@ -78,8 +78,17 @@ def test_an_auditor_reads_drills_down_proves_and_downloads(
     expect(page.locator("html")).to_have_attribute("lang", "vi")
     shot(page, "progress-whole-ledger")
 
-    # Down two levels: the province, then a district; the breadcrumb leads back.
-    page.locator("table.report").get_by_role("link", name="49 - Tỉnh Quảng Nam").click()
+    # A tablet's width: the table scrolls in its own region, the page does not.
+    page.set_viewport_size({"width": 820, "height": 1180})
+    shot(page, "progress-tablet")
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 820, width
+    page.set_viewport_size({"width": 1366, "height": 900})
+
+    # Down two levels (the first from the keyboard: focus the link, press Enter), then back
+    # up by the breadcrumb.
+    page.locator("table.report").get_by_role("link", name="49 - Tỉnh Quảng Nam").focus()
+    page.keyboard.press("Enter")
     expect(page).to_have_url(re.compile(r"holder=49"))
     # One bar per row: the province's own lines and its six districts.
     expect(page.locator("svg[role=img] rect.bar")).to_have_count(7)
