@@ -259,14 +259,12 @@ class PeopleStore:
             verified = row is not None
         except (VerificationError, InvalidHashError):
             verified = False
-        if not verified:
+        # A disabled person's right password is refused as a wrong one, and counted: the
+        # answer must not confirm a password that may be in use elsewhere.
+        if not verified or disabled_at is not None:
             for key in keys:
                 self._record_failure(key, now)
             raise SignInRefused("the name or the password is wrong; try again")
-        if disabled_at is not None:
-            raise SignInRefused(
-                "this person was disabled; ask an administrator ('budget-ledger users')"
-            )
         if _hasher.check_needs_rehash(password_hash):
             self.store.execute(
                 f"UPDATE {PEOPLE_TABLE} SET password_hash = ? WHERE name = ?",

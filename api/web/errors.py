@@ -34,7 +34,9 @@ def error_page(problem: AnyResponse) -> AnyResponse:
 
 
 def to_sign_in() -> AnyResponse:
-    query = {"next": request.full_path.rstrip("?")}
+    # Back to the page after signing in; a form posted with an ended session is not sent
+    # again (the sign-in would end on a GET of its address).
+    query = {"next": request.full_path.rstrip("?")} if request.method == "GET" else {}
     if g.get("session_ended"):
         query["ended"] = "1"
     if request.args.get("lang") == "en":

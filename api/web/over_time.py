@@ -32,14 +32,20 @@ class Month:
 
 def _year_series(holder: str | None, program: str | None, year: int) -> list[Month]:
     """The plan and the cumulative disbursement of ``year``'s plan at each month's end (up
-    to today in the current year, up to its last day for a holder that ended)."""
+    to today in the current year; from its first day to its last for a holder that began
+    or ended within the year)."""
     end = min(date(year, 12, 31), today_in_vietnam())
-    ended_on = services().ledger.get_holder(holder).ended_on if holder else None
-    if ended_on is not None:  # reorganised away: its curve stops the day before
-        end = min(end, ended_on - timedelta(days=1))
+    start = date(year, 1, 1)
+    if holder:
+        found = services().ledger.get_holder(holder)
+        if found.ended_on is not None:  # reorganised away: its curve stops the day before
+            end = min(end, found.ended_on - timedelta(days=1))
+        if found.since is not None:  # made by a reorganisation: its curve starts with it
+            start = max(start, found.since)
     projections = services().current_projections(read_model())
     months = []
-    for day in month_ends(date(year, 1, 1), end) if end.year == year else []:
+    days = month_ends(start, end) if start <= end and end.year == year else []
+    for day in days:
         question = Question(as_of=day, holder=holder, year=year, lang=lang(),
                             by="program" if program else "holder")  # fmt: skip
         _, document = filed_report(projections, services().ledger, question)

@@ -6,7 +6,7 @@ import io
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from flask import Blueprint, Response, g, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response as AnyResponse
@@ -25,7 +25,7 @@ from api.web.session import (
 )
 from api.web.words import LANGS, word
 from ledger.domain.errors import InvalidInput
-from ledger.domain.values import VIETNAM_TIME, grouped_number, today_in_vietnam
+from ledger.domain.values import grouped_number, parse_date, parse_moment, today_in_vietnam
 from ledger.interchange.document import Column, Document, Row
 from ledger.interchange.report_files import csv_text, figure_text, write_xlsx
 from projections.progress import Report
@@ -113,7 +113,17 @@ def _login_page(message: str | None = None, status: int = 200) -> Response:
 def _next_page() -> str:
     """Where to go after signing in: a path of this site only (never another host)."""
     asked = request.values.get("next", "/")
-    if not asked.startswith("/") or asked.startswith("//") or "\\" in asked:
+    # Browsers drop tabs and newlines from addresses ("/\t/evil" becomes "//evil"): any
+    # control character or space, a backslash, or a scheme or host, and it is home instead.
+    parts = urlsplit(asked)
+    if (
+        any(ord(character) < 0x21 for character in asked)
+        or "\\" in asked
+        or not asked.startswith("/")
+        or asked.startswith("//")
+        or parts.scheme
+        or parts.netloc
+    ):
         return "/"
     return asked
 
@@ -181,24 +191,13 @@ class ProgressAsked:
 
 
 def _day(text: str | None, field: str) -> date | None:
-    if not text:
-        return None
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise InvalidInput(f"{text!r} is not a date; pick one (yyyy-mm-dd)", field=field) from None
+    """A date picker's value (or dd/mm/yyyy typed), within the ledger's calendar."""
+    return parse_date(text, field=field) if text else None
 
 
 def _moment(text: str | None, field: str) -> datetime | None:
-    if not text:
-        return None
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        raise InvalidInput(
-            f"{text!r} is not a date and time; pick one (yyyy-mm-ddThh:mm)", field=field
-        ) from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=VIETNAM_TIME)
+    """A time picker's value; without an offset it is Vietnam time, as everywhere."""
+    return parse_moment(text, field=field) if text else None
 
 
 def progress_report(asked: ProgressAsked) -> tuple[Report, Document]:

@@ -20,7 +20,7 @@ from api import schemas
 from api.auth import caller, require_scope, require_write, services
 from api.errors import rule_problem
 from api.extensions import flatten
-from api.web.views import blp
+from api.web.views import blp, with_query
 from ledger.domain.errors import InvalidInput, LedgerError
 from ledger.domain.movements import KINDS, MovementRequest
 from ledger.domain.values import check_year, read_amount
@@ -65,7 +65,11 @@ def _form(action: str) -> AnyResponse:
     asked = _asked(action, request.args)
     if not request.args.get("preview"):
         return Response(_page(action, asked=asked))
-    movement_id = request.args.get("movement_id") or f"web-{secrets.token_hex(8)}"
+    movement_id = request.args.get("movement_id")
+    if not movement_id:
+        # The preview's address carries the id the confirmation records under: reloaded,
+        # sent to a colleague or confirmed again after Back, it records nothing twice.
+        return redirect(with_query(request.path, movement_id=f"web-{secrets.token_hex(8)}"), 303)
     try:
         movement = _request(action, asked, movement_id)
         preview = services().ledger.preview(movement, actor=caller().name)

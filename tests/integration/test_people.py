@@ -88,7 +88,7 @@ def test_a_disabled_person_is_signed_out_and_cannot_sign_in(people: PeopleStore)
     _, secret = people.sign_in("lan", PASSWORD, "10.0.0.1")
     people.disable("lan")
     assert people.session(secret) is None
-    with pytest.raises(SignInRefused, match="disabled"):
+    with pytest.raises(SignInRefused, match="wrong"):
         people.sign_in("lan", PASSWORD, "10.0.0.1")
 
 
