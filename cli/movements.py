@@ -82,7 +82,7 @@ def record(
     effective_date: date | None,
     actor: str | None,
     output_format: str,
-    dry_run: bool,
+    dry_run: bool = False,
     **fields: Any,
 ) -> None:
     generated = movement_id is None
