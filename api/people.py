@@ -29,7 +29,6 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 from api import tokens
 from api.tokens import FAILURES_TABLE, NAME_LENGTH_MAX, ROLES, Found, Token
-from api.tokens import TABLE as TOKENS_TABLE
 from ledger.domain.errors import InvalidInput
 from ledger.domain.values import check_code, check_text
 from ledger.storage.sql import ViewStore
@@ -165,7 +164,7 @@ class PeopleStore:
             raise InvalidInput(f"must be one of {', '.join(ROLES)}", field="role")
         scope = check_code(scope, field="scope") if scope else None
         password_hash = _hasher.hash(check_password(password))
-        if self._taken(text):
+        if tokens.name_taken(self.store, text):
             raise InvalidInput(
                 f"a person or token named {text!r} exists or existed; names are never reused "
                 "(the events recorded under it carry it), choose another",
@@ -178,13 +177,6 @@ class PeopleStore:
             (text, role, scope, password_hash, now, now),
         )
         return Person(text, role, scope, now, now)
-
-    def _taken(self, name: str) -> bool:
-        if self.store.one(f"SELECT 1 FROM {PEOPLE_TABLE} WHERE name = ?", (name,)):
-            return True
-        return self.store.table_exists(TOKENS_TABLE) and bool(
-            self.store.one(f"SELECT 1 FROM {TOKENS_TABLE} WHERE name = ?", (name,))
-        )
 
     def list(self) -> list[Person]:
         rows = self.store.execute(

@@ -178,6 +178,18 @@ def _has_column(store: ViewStore, table: str, column: str) -> bool:
     return bool(row and row[0])
 
 
+def name_taken(store: ViewStore, name: str) -> bool:
+    """Whether a token or a person (api/people.py) has or had this name: an event's actor
+    names one of them, never two."""
+    from api.people import PEOPLE_TABLE  # people build on tokens, not the reverse
+
+    if store.one(f"SELECT 1 FROM {TABLE} WHERE name = ?", (name,)) is not None:
+        return True
+    return store.table_exists(PEOPLE_TABLE) and bool(
+        store.one(f"SELECT 1 FROM {PEOPLE_TABLE} WHERE name = ?", (name,))
+    )
+
+
 class TokenStore:
     """The ``api_tokens`` and ``auth_failures`` tables over a ``ViewStore`` connection."""
 
@@ -207,7 +219,7 @@ class TokenStore:
                 field="expires",
             )
         expires_at = expiry(expires) if expires is not None else None
-        if self._taken(text):
+        if name_taken(self.store, text):
             raise InvalidInput(
                 f"a token or person named {text!r} exists or existed; names are never reused "
                 "(the events recorded under it carry it), choose another",
@@ -221,17 +233,6 @@ class TokenStore:
             (text, role, scope, digest(secret), created_at, expires_at),
         )
         return Token(text, role, scope, created_at, None, expires_at), secret
-
-    def _taken(self, name: str) -> bool:
-        """Whether a token or a person (api/people.py) has or had this name: an event's
-        actor names one of them, never two."""
-        from api.people import PEOPLE_TABLE  # people build on tokens, not the reverse
-
-        if self.store.one(f"SELECT 1 FROM {TABLE} WHERE name = ?", (name,)) is not None:
-            return True
-        return self.store.table_exists(PEOPLE_TABLE) and bool(
-            self.store.one(f"SELECT 1 FROM {PEOPLE_TABLE} WHERE name = ?", (name,))
-        )
 
     def list(self) -> list[Token]:
         rows = self.store.execute(
