@@ -11,10 +11,10 @@ from flask.views import MethodView
 from api import schemas
 from api.auth import caller, read_model, require_scope, require_unscoped, services
 from api.extensions import Blueprint
-from ledger.domain.audit import history
 from ledger.domain.errors import InvalidInput
 from ledger.domain.filters import line_filters, read_filters
 from ledger.domain.values import VIETNAM_TIME
+from projections.history import HistoryQuestion, history
 from projections.progress_document import Question, filed_report, filed_series, json_body
 from projections.queries import descendants, line_balances, subtree_balances
 from projections.runner import Projections
@@ -121,25 +121,19 @@ class HistoryEndpoint(MethodView):
         filters = line_filters(args)
         if "holder" in filters:
             require_scope(filters["holder"])
-        holders = None
-        if args["subtree"]:
-            if "holder" not in filters:
-                raise InvalidInput(
-                    "subtree takes the subtree of holder: give holder", field="holder"
-                )
-            holders = services().ledger.subtree(filters.pop("holder"))
-        entries = history(
-            services().ledger.journal(),
+        if args["subtree"] and "holder" not in filters:
+            raise InvalidInput("subtree takes the subtree of holder: give holder", field="holder")
+        projections = services().current_projections(read_model())
+        question = HistoryQuestion(
+            lines=filters,
+            subtree=args["subtree"],
+            within=scope_holders(projections),
             decision=args.get("decision"),
             actor=args.get("actor"),
             recorded_from=aware(args.get("recorded_from")),
             recorded_to=aware(args.get("recorded_to")),
-            holders=holders,
-            **filters,
         )
-        allowed = scope_holders()
-        if allowed is not None:
-            entries = [entry for entry in entries if entry["line"]["holder"] in allowed]
+        entries = history(projections, question)
         return {"entries": entries}
 
 

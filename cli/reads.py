@@ -13,9 +13,10 @@ from cli.projections import read_models
 from cli.tables import TableColumn, display_date, display_time
 from ledger.application import BudgetLedger
 from ledger.domain.audit import check as check_ledger
-from ledger.domain.audit import history as ledger_history
 from ledger.domain.filters import line_filters, read_filters
 from ledger.domain.values import LINE_FIELDS, parse_moment
+from projections.history import HistoryQuestion
+from projections.history import history as read_history
 from projections.queries import line_balances, subtree_balances
 
 # The balance's figures; a narrow terminal leaves out the optional ones first.
@@ -161,9 +162,9 @@ def balance(
     help="Only those recorded at or before it.",
 )
 @format_option
-@with_ledger
+@with_services
 def history(
-    ledger: BudgetLedger,
+    services: Services,
     subtree: bool,
     decision: str | None,
     actor: str | None,
@@ -177,20 +178,18 @@ def history(
     recorded each, when, under which decision, and the line's available amount before and
     after."""
     chosen = line_filters(filters)
-    holders = None
-    if subtree:
-        if "holder" not in chosen:
-            raise click.UsageError("--subtree takes the subtree of --holder: give --holder")
-        holders = ledger.subtree(chosen.pop("holder"))
-    entries = ledger_history(
-        ledger.journal(),
+    if subtree and "holder" not in chosen:
+        raise click.UsageError("--subtree takes the subtree of --holder: give --holder")
+    question = HistoryQuestion(
+        lines=chosen,
+        subtree=subtree,
         decision=decision,
         actor=actor,
         recorded_from=parse_moment(recorded_from, field="recorded_from") if recorded_from else None,
         recorded_to=parse_moment(recorded_to, field="recorded_to") if recorded_to else None,
-        holders=holders,
-        **chosen,
     )
+    with read_models(services) as projections:
+        entries = read_history(projections, question)
     if output_format != "json":
         for entry in entries:
             entry["line"] = "/".join(str(v) for v in entry["line"].values() if v is not None)

@@ -53,7 +53,9 @@ HOLDER_CHANGES = {
     "budget_ledger:Holder.Renamed": "renamed",
     "budget_ledger:Holder.Ended": "ended",
 }
-TOPICS = frozenset([*EFFECTS, *EXTENSIONS, OPENED, *HOLDER_CHANGES])
+# A movement as recorded (who, under which reference, what it asked): the audit trail's rows.
+RECORDED = "budget_ledger:Movement.Recorded"
+TOPICS = frozenset([*EFFECTS, *EXTENSIONS, OPENED, *HOLDER_CHANGES, RECORDED])
 
 
 class Posting(NamedTuple):
@@ -97,7 +99,15 @@ class HolderChange(NamedTuple):
     recorded_at: str  # clock text
 
 
-Event = Posting | Opened | HolderChange
+class Recorded(NamedTuple):
+    """A recorded movement: the state of its ``Movement.Recorded`` event as the domain has
+    it (the request and lines are plain JSON already; ``timestamp`` a datetime)."""
+
+    position: int
+    movement: dict[str, Any]
+
+
+Event = Posting | Opened | HolderChange | Recorded
 
 
 def clock_text(moment: datetime) -> str:
@@ -124,6 +134,9 @@ def _day(stored: dict[str, str]) -> int:
 def decode(position: int, originator_id: Any, topic: str, state: bytes) -> Event:
     """One stored event of a topic in TOPICS, as the read model needs it."""
     data = json.loads(state.decode())  # a str skips json's guess at the bytes' encoding
+    if topic == RECORDED:
+        data["timestamp"] = datetime.fromisoformat(data["timestamp"]["_data_"])
+        return Recorded(position, data)
     if topic == OPENED:
         return Opened(
             position,

@@ -11,9 +11,9 @@ from flask import Response, render_template, request
 from api.auth import read_model, require_scope, services
 from api.reads import aware, scope_holders
 from api.web.views import blp
-from ledger.domain.audit import history
 from ledger.domain.errors import InvalidInput, UnknownMovement
 from ledger.domain.values import LineKey, parse_moment
+from projections.history import HistoryQuestion, history, history_page
 
 # At most this many rows on the search page: a search that finds more says so and asks for
 # a narrower one (the audit feed and the CLI's history give everything).
@@ -38,7 +38,8 @@ def line_page(program: str, kind: str, source: str, year: int, holder: str) -> R
             " has been opened; check the address or search for it",
             field="line",
         )
-    entries = history(services().ledger.journal(), **key.as_dict())
+    projections = services().current_projections(read_model())
+    entries = history(projections, HistoryQuestion(line=key))
     return Response(
         render_template("line.html", key=key, figures=line.figures(), entries=entries)
     )
@@ -52,9 +53,6 @@ def search() -> Response:
     searched = any(asked.values())
     if searched:
         entries = _found(asked)
-    allowed = scope_holders(services().current_projections(read_model()))
-    if allowed is not None:
-        entries = [entry for entry in entries if entry["line"]["holder"] in allowed]
     more = len(entries) > SEARCH_ROWS_MAX
     return Response(
         render_template(
@@ -69,22 +67,30 @@ def search() -> Response:
 
 
 def _found(asked: dict[str, str]) -> list[dict[str, Any]]:
-    """The postings matching the search: ``q`` is a movement id, or a decision or voucher
-    (exactly, ignoring case); the actor and the recorded-time range narrow it."""
+    """The first postings matching the search (one more than the page shows, to tell that
+    there are more), within the person's scope: ``q`` is a movement id, or a decision or
+    voucher (exactly, ignoring case); the actor and the recorded-time range narrow it."""
     recorded = {
         name: aware(parse_moment(asked[name], field=name)) if asked[name] else None
         for name in ("recorded_from", "recorded_to")
     }
-    ledger = services().ledger
-    narrowing: dict[str, Any] = {"actor": asked["actor"] or None, **recorded}
+    projections = services().current_projections(read_model())
+    narrowing: dict[str, Any] = {
+        "actor": asked["actor"] or None,
+        "within": scope_holders(projections),
+        **recorded,
+    }
     query = asked["q"]
     if query:
         try:
-            movement = ledger.get_movement(query)
+            movement = services().ledger.get_movement(query)
         except (UnknownMovement, InvalidInput):
             movement = None
         if movement is not None:
-            by_id = history(ledger.journal(), **narrowing)
-            return [entry for entry in by_id if entry["movement_id"] == movement.movement_id]
-        return history(ledger.journal(), decision=query, **narrowing)
-    return history(ledger.journal(), **narrowing)
+            narrowing["movement_id"] = movement.movement_id
+        else:
+            narrowing["decision"] = query
+    page = history_page(
+        projections, HistoryQuestion(**narrowing), after=None, limit=SEARCH_ROWS_MAX + 1
+    )
+    return page.entries

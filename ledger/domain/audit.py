@@ -47,18 +47,20 @@ def history(
     line that ended and each that received, and what a movement recorded late changed in
     what passed on, dated the day the holder ended) matching the filters, oldest effective
     date first, within a day credits before debits (``order``), ties in the order recorded,
-    with what it changed (``changes``) and the line's available amount before and after.
+    then by holder, then in the movement's order of postings, with what it changed
+    (``changes``) and the line's available amount before and after.
 
     ``holders`` keeps lines of those holders (a subtree); ``recorded_from``/``recorded_to``
     keep movements recorded in that closed range; ``actor`` and ``decision`` match exactly
     (ignoring case). The running available amount counts every movement of the line, matched
     or not, so "before" and "after" are the line's true figures."""
     movements: dict[str, dict[str, Any]] = {}
-    by_line: dict[LineKey, list[Posting]] = defaultdict(list)
+    # Each line's postings, with each one's place among its movement's postings.
+    by_line: dict[LineKey, list[tuple[int, Posting]]] = defaultdict(list)
     for position, movement in journal:
         movements[movement["movement_id"]] = movement
-        for posting in postings(position, movement):
-            by_line[posting.line].append(posting)
+        for seq, posting in enumerate(postings(position, movement)):
+            by_line[posting.line].append((seq, posting))
     entries = []
     for key, line_postings in by_line.items():
         if not _line_matches(key, line_filters):
@@ -66,9 +68,12 @@ def history(
         if holders is not None and key.holder not in holders:
             continue
         available_vnd = 0
-        for posting in sorted(
+        for seq, posting in sorted(
             line_postings,
-            key=lambda p: order(p.effective_date, p.available_change_vnd, p.position),
+            key=lambda p: (
+                *order(p[1].effective_date, p[1].available_change_vnd, p[1].position),
+                p[0],
+            ),
         ):
             available_vnd += posting.available_change_vnd
             movement = movements[posting.movement_id]
@@ -81,17 +86,18 @@ def history(
                 continue
             if recorded_to is not None and recorded_at > recorded_to:
                 continue
-            entries.append(_entry(movement, posting, available_vnd))
+            entries.append((seq, _entry(movement, posting, available_vnd)))
     # Restricted to one line this is the order its figures were run in, so each line's rows
     # read as its running balance however the lines interleave. A movement that credits one
     # line and debits another (a reallocation) may show its two rows apart within the day.
     entries.sort(
-        key=lambda e: (
-            *order(e["effective_date"], e["available_change_vnd"], e["position"]),
-            e["line"]["holder"],
+        key=lambda pair: (
+            *order(pair[1]["effective_date"], pair[1]["available_change_vnd"], pair[1]["position"]),
+            pair[1]["line"]["holder"],
+            pair[0],
         )
     )
-    return entries
+    return [entry for _, entry in entries]
 
 
 def _line_matches(key: LineKey, filters: dict[str, Any]) -> bool:

@@ -12,7 +12,7 @@ from projections.events import FIGURES
 NAME = "balances"
 # The shape of the tables. A generation stores the layout it was built with; one built with
 # another is rebuilt from the log when the projections are opened (see docs/projections.md).
-LAYOUT = 6
+LAYOUT = 7
 BLOCK_DAYS = 32
 # Cumulative figures are kept per era, not per block, so that a back-dated posting rewrites
 # the later eras of its nodes rather than every later block: at 1,000,000 events of
@@ -34,6 +34,9 @@ TABLES = (
     "subtrees",
     "splits",
     "layout",
+    "movements",
+    "entries",
+    "citations",
 )
 
 
@@ -90,6 +93,18 @@ def create_statements(generation: int) -> tuple[list[str], list[str]]:
         f"{create} {t['splits']} (line_node INTEGER NOT NULL, node INTEGER NOT NULL, "
         "since BIGINT NOT NULL, copied INTEGER NOT NULL)",
         f"{create} {t['layout']} (layout INTEGER NOT NULL)",
+        # The audit trail (journal.JournalRows): each recorded movement, each of its
+        # postings with the keys a history question looks it up by, and each reference it
+        # cites (decision, voucher, ...) as compared (journal.matching).
+        f"{create} {t['movements']} (position BIGINT NOT NULL, movement_id TEXT NOT NULL, "
+        "action TEXT NOT NULL, actor TEXT NOT NULL, actor_key TEXT NOT NULL, "
+        "recorded_at TEXT NOT NULL, request TEXT NOT NULL)",
+        f"{create} {t['entries']} (position BIGINT NOT NULL, seq INTEGER NOT NULL, "
+        "line TEXT NOT NULL, program TEXT NOT NULL, kind TEXT NOT NULL, source TEXT NOT NULL, "
+        "year INTEGER NOT NULL, holder TEXT NOT NULL, project TEXT, day INTEGER NOT NULL, "
+        "debit INTEGER NOT NULL, action TEXT NOT NULL, amount_vnd BIGINT NOT NULL, "
+        "available_change_vnd BIGINT NOT NULL, changes TEXT NOT NULL)",
+        f"{create} {t['citations']} (reference_key TEXT NOT NULL, position BIGINT NOT NULL)",
     ]
     unique = {
         "days": "node, block, day, position",
@@ -104,14 +119,31 @@ def create_statements(generation: int) -> tuple[list[str], list[str]]:
         "clock": "position",
         "subtrees": "holder, program, kind, source, year",
         "splits": "node",
+        "movements": "position",
+        # An entry's place in the trail (audit.order, then the holder), unique with ``seq``:
+        # the order answers are given in and the key a page continues from.
+        "entries": "day, debit, position, holder, seq",
+        "citations": "reference_key, position",
     }
-    plain = {"clock": "recorded_at, position", "lines": "holder", "holders": "position"}
+    plain = {
+        ("clock", "by"): "recorded_at, position",
+        ("lines", "by"): "holder",
+        ("holders", "by"): "position",
+        ("movements", "by_actor"): "actor_key, position",
+        ("movements", "by_time"): "recorded_at, position",
+        ("movements", "by_id"): "movement_id",
+        # A line's running available amount: its postings in order, with their changes
+        # (read from the index alone).
+        ("entries", "by_line"): "line, day, debit, position, seq, available_change_vnd",
+        ("entries", "by_holder"): "holder, day, debit, position, seq",
+        ("entries", "by_position"): "position, seq",
+    }
     index_statements = [
         f"CREATE UNIQUE INDEX IF NOT EXISTS {t[name]}_key ON {t[name]} ({columns})"
         for name, columns in unique.items()
     ] + [
-        f"CREATE INDEX IF NOT EXISTS {t[name]}_by ON {t[name]} ({columns})"
-        for name, columns in plain.items()
+        f"CREATE INDEX IF NOT EXISTS {t[name]}_{suffix} ON {t[name]} ({columns})"
+        for (name, suffix), columns in plain.items()
     ]
     return table_statements, index_statements
 

@@ -15,8 +15,23 @@ from ledger.domain.holders import ancestors
 from ledger.domain.values import holder_id
 from ledger.storage.sql import Insert, ViewStore
 from projections.balances.fold import Fold, NodeState, Rows, SubtreeKey, values_of
+from projections.balances.journal import (
+    CITATION_COLUMNS,
+    ENTRY_COLUMNS,
+    MOVEMENT_COLUMNS,
+    JournalRows,
+)
 from projections.balances.schema import BLOCK_DAYS, BalancesSchema, chunks, tables
-from projections.events import EXTENSIONS, FIGURES, Event, HolderChange, Opened, Posting
+from projections.events import (
+    EXTENSIONS,
+    FIGURES,
+    Event,
+    HolderChange,
+    Opened,
+    Posting,
+    Recorded,
+    clock_text,
+)
 
 
 @dataclass(frozen=True)
@@ -101,8 +116,9 @@ class BalancesWriter:
         if not events:
             return
         self._directory(events)
-        postings = [event for event in events if type(event) is Posting]
-        clocked = [event for event in events if not isinstance(event, Opened)]
+        self._journal([event for event in events if isinstance(event, Recorded)])
+        postings = [event for event in events if isinstance(event, Posting)]
+        clocked = [event for event in events if isinstance(event, (Posting, HolderChange))]
         # Every line's nodes first: a subtree that a second line enters now gets a node of
         # its own, before this batch writes anything. A split forgets the nodes of the line
         # whose node the subtree shared: they are found again (with no split) below.
@@ -140,6 +156,15 @@ class BalancesWriter:
         ]
         for table, columns, batch, plain in inserts:
             self.store.insert_many(table, columns, batch, plain=plain)
+
+    def _journal(self, recorded: list[Recorded]) -> None:
+        """The audit trail's rows of the batch's recorded movements."""
+        rows = JournalRows()
+        for event in recorded:
+            rows.add(event, clock_text(event.movement["timestamp"]))
+        self.store.insert_many(self.t["movements"], MOVEMENT_COLUMNS, rows.movements)
+        self.store.insert_many(self.t["entries"], ENTRY_COLUMNS, rows.entries)
+        self.store.insert_many(self.t["citations"], CITATION_COLUMNS, rows.citations)
 
     def _directory(self, events: list[Event]) -> None:
         """Record the holders' changes and the lines opened in this batch."""

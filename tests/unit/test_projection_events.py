@@ -14,6 +14,7 @@ from projections.events import (
     HolderChange,
     Opened,
     Posting,
+    Recorded,
     clock_text,
     clock_text_of,
     decode,
@@ -56,6 +57,7 @@ def test_decoded_events_say_what_the_mapper_says(memory_ledger: BudgetLedger) ->
         "budget_ledger:BudgetLine.Opened",
         "budget_ledger:BudgetLine.Disbursed",
         "budget_ledger:BudgetLine.Extended",
+        "budget_ledger:Movement.Recorded",
     }
     for n in notifications:
         event = memory_ledger.mapper.to_domain_event(n)
@@ -76,6 +78,13 @@ def test_decoded_events_say_what_the_mapper_says(memory_ledger: BudgetLedger) ->
                 getattr(event, name)
                 for name in ("program", "kind", "source", "year", "holder", "project")
             )
+        elif isinstance(got, Recorded):
+            # The movement's state as the domain has it (the audit trail's rows).
+            assert got.movement == {
+                name: value
+                for name, value in event.__dict__.items()
+                if name not in ("originator_id", "originator_version")
+            }
         else:
             assert isinstance(got, Posting)
             assert got.line_id == str(event.originator_id)
