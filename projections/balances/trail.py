@@ -54,15 +54,10 @@ class TrailReader:
         if after is not None:
             where.append(f"({', '.join('e.' + c for c in ORDER)}) > (?, ?, ?, ?, ?)")
             parameters.extend(after)
-        joined = ""
-        if any(
-            (question.movement_id, question.actor, question.recorded_from, question.recorded_to)
-        ):
-            joined = f" JOIN {self.t['movements']} m ON m.position = e.position"
         columns = ", ".join(f"e.{name.strip()}" for name in ENTRY.split(","))
         order = ", ".join(f"e.{name}" for name in ORDER)
         return self.store.execute(
-            f"SELECT {columns} FROM {self.t['entries']} e{joined}"
+            f"SELECT {columns} FROM {self.t['entries']} e"
             f" WHERE {' AND '.join(where) or '1 = 1'} ORDER BY {order} LIMIT ?",
             (*parameters, limit),
         )
@@ -81,9 +76,23 @@ class TrailReader:
         for holders in question.holders:
             where.append(self._one_of("e.holder"))
             parameters.append(self._set(holders))
+        chosen, more = self._movements(question)
+        if chosen:
+            where.append(
+                f"e.position IN (SELECT m.position FROM {self.t['movements']} m"
+                f" WHERE {' AND '.join(chosen)})"
+            )
+            parameters.extend(more)
+        return where, parameters
+
+    def _movements(self, question: TrailQuestion) -> tuple[list[str], list[Any]]:
+        """The conditions on the movement (not the posting): the movements they choose are
+        found first, by their own indexes, and their postings by position."""
+        where: list[str] = []
+        parameters: list[Any] = []
         if question.reference is not None:
             where.append(
-                f"e.position IN (SELECT position FROM {self.t['citations']}"
+                f"m.position IN (SELECT position FROM {self.t['citations']}"
                 " WHERE reference_key = ?)"
             )
             parameters.append(matching(question.reference))
