@@ -11,14 +11,16 @@ from flask import abort
 from flask.views import MethodView
 
 from api import schemas
-from api.auth import caller, require_scope, require_unscoped, require_write, services
+from api.auth import caller, read_model, require_scope, require_unscoped, require_write, services
 from api.dry_run import DRY_RUN_DESCRIPTION, DRY_RUN_QUERY, dry_answer, dry_run_requested
 from api.extensions import Blueprint
 from api.movements import IDEMPOTENCY_HEADER, REFUSALS, save
+from api.reads import scope_holders
 from ledger.domain.errors import UnknownHolder
 from ledger.domain.holders import Holder
 from ledger.domain.movements import Succeed
 from ledger.domain.values import check_code, today_in_vietnam
+from projections.queries import holders_on
 
 blp = Blueprint("holders", __name__, description="The tree of holders and its life.")
 
@@ -54,13 +56,13 @@ class HoldersEndpoint(MethodView):
         by code: each with its name and the holder above it then, through successions (a
         holder whose parent ended sits under the parent's successor). ``all``: also the
         holders ended by then, with ``ended_on`` and ``successor``."""
-        ledger = services().ledger
-        rows = ledger.holders_on(query.get("as_of") or today_in_vietnam(), ended=query["all"])
-        scope = caller().scope
-        if scope is None:
+        projections = services().current_projections(read_model())
+        day = query.get("as_of") or today_in_vietnam()
+        rows = holders_on(projections, day, ended=query["all"])
+        allowed = scope_holders(projections)
+        if allowed is None:
             return rows
-        every = ledger.holders()
-        return [row for row in rows if ledger.within(row["code"], scope, every)]
+        return [row for row in rows if row["code"] in allowed]
 
     @blp.arguments(schemas.HolderRequestSchema())
     @blp.response(201, schemas.HolderSchema, description="Registered (or already so).")

@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 
 import click
 
+from api.services import Services
 from cli.common import (
     DATE,
     NOTE,
@@ -26,12 +27,15 @@ from cli.common import (
     said_dry_run,
     to_json,
     with_ledger,
+    with_services,
 )
 from cli.movements import WRITE_FORMATS, preview_of, said_replayed, submit
+from cli.projections import read_models
 from cli.tables import display_date
 from ledger.application import BudgetLedger
 from ledger.domain.movements import Succeed
 from ledger.domain.values import LEVELS, format_vnd, today_in_vietnam
+from projections.queries import holders_on
 
 F = TypeVar("F", bound=Callable[..., Any])
 SUCCESSION_ID_PREFIX = "succession-"
@@ -266,13 +270,14 @@ def rename(
 )
 @click.option("--all", "show_all", is_flag=True, help="Also the holders ended by then.")
 @format_option
-@with_ledger
+@with_services
 def list_holders(
-    ledger: BudgetLedger, as_of: date | None, show_all: bool, output_format: str
+    services: Services, as_of: date | None, show_all: bool, output_format: str
 ) -> None:
     """The holders as they stood on a day, by code, each with its parent and name then."""
     day = as_of or today_in_vietnam()
-    rows = ledger.holders_on(day, ended=show_all)
+    with read_models(services) as projections:
+        rows = holders_on(projections, day, ended=show_all)
     columns = [
         ("code", "code"),
         ("name", "name"),

@@ -87,7 +87,7 @@ class HolderChange(NamedTuple):
     """One event of a holder's life: ``registered`` (``day``: its ``since``, 0 when it always
     existed; ``parent`` and ``name``), ``moved`` (``parent`` from ``day``), ``renamed``
     (``name`` from ``day``) or ``ended`` (at the start of ``day``; ``parent`` is the
-    successor)."""
+    successor). A registration also gives the holder's level and who registered it."""
 
     position: int
     holder_id: str  # the aggregate's id (32 hex digits): only a registration names the code
@@ -97,6 +97,8 @@ class HolderChange(NamedTuple):
     parent: str | None
     name: str | None
     recorded_at: str  # clock text
+    level: str | None = None
+    actor: str | None = None
 
 
 class Recorded(NamedTuple):
@@ -173,7 +175,16 @@ def _holder_change(position: int, holder: str, change: str, data: dict[str, Any]
         since = data.get("since")
         day = _day(since) if since else 0
         return HolderChange(
-            position, holder, data["code"], change, day, data["parent"], data["name"], recorded_at
+            position,
+            holder,
+            data["code"],
+            change,
+            day,
+            data["parent"],
+            data["name"],
+            recorded_at,
+            data["level"],
+            data["actor"],
         )
     # The other changes name their holder by its aggregate's id only (the writer knows the
     # code from the registration).

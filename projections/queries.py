@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from ledger.domain.errors import InvalidInput
@@ -205,3 +205,44 @@ def descendants(projections: Projections, holder: str) -> set[str]:
     reads."""
     key, holders = _lives(projections, None)
     return projections.trees.remember((*key, "ever", holder), lambda: ever_within(holders, holder))
+
+
+def holders_on(projections: Projections, day: date, *, ended: bool = False) -> list[dict[str, Any]]:
+    """The holders as they stood on ``day``, by code, from the read model's holders (what
+    ``BudgetLedger.holders_on`` answers from the log): each with its name then and the
+    holder above it then (through successions, see ``up_edges``); ``ended``: also those
+    ended by then, under the parent they last had, with their end and successor."""
+    key, holders = _lives(projections, None)
+    edges = projections.trees.remember((*key, day), lambda: up_edges(holders, day))
+    registered = projections.trees.remember(
+        (*key, "registrations"),
+        lambda: {
+            str(code): (level, actor, datetime.fromisoformat(str(at)))
+            for code, level, actor, at in projections.reader().registrations(key[1])
+        },
+    )
+    rows = []
+    for code in sorted(holders):
+        life = holders[code]
+        gone = life.ended_by(day)
+        if code not in edges or (gone and not ended):
+            continue
+        parent = edges[code]
+        if gone:
+            assert life.ended_on is not None
+            parent = life.parent_on(life.ended_on - timedelta(days=1))
+        level, actor, registered_at = registered[code]
+        rows.append(
+            {
+                "code": code,
+                "name": life.name_on(day),
+                "level": level,
+                "parent": parent,
+                "since": date.fromordinal(life.since) if life.since else None,
+                "ended_on": life.ended_on if gone else None,
+                "successor": life.successor if gone else None,
+                "registered_at": registered_at,
+                "actor": actor,
+            }
+        )
+    return rows

@@ -125,6 +125,15 @@ class BalancesReader:
             (position if position is not None else LOG_POSITION_MAX,),
         )
 
+    def registrations(self, position: int | None) -> list[tuple[Any, ...]]:
+        """(code, level, actor, recorded_at) of every holder registered at or before
+        ``position`` (everything when None)."""
+        return self.store.execute(
+            f"SELECT code, level, actor, recorded_at FROM {self.t['holders']}"
+            " WHERE change = 'registered' AND position <= ?",
+            (position if position is not None else LOG_POSITION_MAX,),
+        )
+
     def extended_lines(self, year: int) -> list[tuple[Any, ...]]:
         """(node, program, kind, source, holder, project) of every line of a plan year
         before ``year`` that has an extension, whenever recorded and effective."""

@@ -83,8 +83,10 @@ def create_statements(generation: int) -> tuple[list[str], list[str]]:
         # One row per event of a holder's life (events.HolderChange): registered (the
         # parent it was registered under: the subtrees' static tree), moved, renamed, ended
         # (``parent``: the successor); ``day`` is an ordinal, 0 for "from the start".
+        # A registration also keeps the level, who registered it and when (clock text).
         f"{create} {t['holders']} (code TEXT NOT NULL, position BIGINT NOT NULL, "
-        "change TEXT NOT NULL, day INTEGER NOT NULL, parent TEXT, name TEXT)",
+        "change TEXT NOT NULL, day INTEGER NOT NULL, parent TEXT, name TEXT, level TEXT, "
+        "actor TEXT, recorded_at TEXT)",
         f"{create} {t['clock']} (position BIGINT NOT NULL, recorded_at TEXT NOT NULL)",
         f"{create} {t['subtrees']} (node INTEGER NOT NULL, holder TEXT NOT NULL, "
         "program TEXT NOT NULL, kind TEXT NOT NULL, source TEXT NOT NULL, year INTEGER NOT NULL)",

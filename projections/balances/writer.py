@@ -174,8 +174,19 @@ class BalancesWriter:
         for event in events:
             if type(event) is HolderChange:
                 code = event.code or self.codes[event.holder_id]
+                registered = event.change == "registered"
                 holder_rows.append(
-                    (code, event.position, event.change, event.day, event.parent, event.name)
+                    (
+                        code,
+                        event.position,
+                        event.change,
+                        event.day,
+                        event.parent,
+                        event.name,
+                        event.level,
+                        event.actor,
+                        event.recorded_at if registered else None,
+                    )
                 )
                 if event.change == "registered":
                     parents[code] = event.parent
@@ -200,7 +211,19 @@ class BalancesWriter:
                     )
                 )
         self.store.insert_many(
-            self.t["holders"], ("code", "position", "change", "day", "parent", "name"), holder_rows
+            self.t["holders"],
+            (
+                "code",
+                "position",
+                "change",
+                "day",
+                "parent",
+                "name",
+                "level",
+                "actor",
+                "recorded_at",
+            ),
+            holder_rows,
         )
         self.store.insert_many(
             self.t["lines"],

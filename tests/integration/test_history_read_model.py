@@ -5,14 +5,13 @@ the whole journal, in the same order, a page at a time or whole, on SQLite and P
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from click.testing import CliRunner
 
-from api.services import Services, bootstrap
+from api.services import Services
 from cli import main
 from ledger.domain.audit import history as journal_history
 from ledger.domain.errors import UnknownHolder
@@ -21,16 +20,6 @@ from projections.history import HistoryQuestion, history, history_page
 DECISION = (
     "NQ 202/2025/QH15; NQ 1670/NQ-UBTVQH15 (Lai Châu) và NQ của UBTVQH về xã, phường TP Đà Nẵng"
 )
-
-
-@pytest.fixture
-def demo(database: str) -> Iterator[Services]:
-    result = CliRunner().invoke(main, ["demo", "--database", database, "--quiet"])
-    assert result.exit_code == 0, result.output
-    made = bootstrap(database)
-    made.projections().catch_up()
-    yield made
-    made.close()
 
 
 QUESTIONS: list[dict[str, Any]] = [
