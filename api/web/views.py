@@ -13,6 +13,7 @@ from werkzeug.wrappers import Response as AnyResponse
 
 from api.auth import caller, read_model, require_scope, services
 from api.people import SignInRefused, SignInThrottled
+from api.web.downloads import attachment
 from api.web.session import (
     CSRF_FIELD,
     LOGIN_COOKIE,
@@ -356,27 +357,14 @@ def _breadcrumb(holder: str | None) -> list[tuple[str, str | None]]:
 # -- downloads -------------------------------------------------------------------------------
 
 
-@blp.get("/progress.xlsx")
-def progress_xlsx() -> Response:
+@blp.get("/progress.<any(xlsx, csv):extension>")
+def progress_download(extension: str) -> Response:
+    """The report on screen as ``report progress --format xlsx|csv`` files it."""
     _, document = progress_report(ProgressAsked.from_args(request.args))
-    out = io.BytesIO()
-    write_xlsx(document, out)
-    return _download(
-        out.getvalue(),
-        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        "xlsx",
-        document,
-    )
-
-
-@blp.get("/progress.csv")
-def progress_csv() -> Response:
-    _, document = progress_report(ProgressAsked.from_args(request.args))
-    return _download(csv_text(document).encode("utf-8"), "text/csv; charset=utf-8", "csv", document)
-
-
-def _download(body: bytes, mimetype: str, extension: str, document: Document) -> Response:
-    name = f"tien-do-giai-ngan-{document.as_of.isoformat()}.{extension}"
-    response = Response(body, mimetype=mimetype)
-    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
-    return response
+    if extension == "csv":
+        body = csv_text(document).encode("utf-8")
+    else:
+        out = io.BytesIO()
+        write_xlsx(document, out)
+        body = out.getvalue()
+    return attachment(body, extension, f"tien-do-giai-ngan-{document.as_of.isoformat()}")
