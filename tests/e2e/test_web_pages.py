@@ -16,7 +16,7 @@ import pytest
 from flask.testing import FlaskClient
 
 from api import create_app
-from api.people import PeopleStore
+from api.people import ADDRESS_FAILURES_MAX, PeopleStore
 from api.services import Services, bootstrap
 from api.web.session import SESSION_COOKIE
 from ledger.domain.values import grouped_number
@@ -32,8 +32,8 @@ class Site:
     services: Services
     tokens: dict[str, str]
 
-    def browser(self) -> FlaskClient:
-        app = create_app(services=self.services)
+    def browser(self, **settings: Any) -> FlaskClient:
+        app = create_app(services=self.services, **settings)
         app.config["TESTING"] = True
         return app.test_client()
 
@@ -124,6 +124,50 @@ def test_sign_in_refuses_a_wrong_password_a_missing_csrf_and_another_site(site: 
                   "next": elsewhere},  # fmt: skip
         )
         assert answer.headers["Location"] == "/", elsewhere
+
+
+def sign_in_from(client: FlaskClient, name: str, password: str, **headers: str) -> Any:
+    form = client.get("/login", headers=headers)
+    return client.post(
+        "/login",
+        data={"name": name, "password": password, "csrf_token": csrf_of(form.data)},
+        headers=headers,
+    )
+
+
+@pytest.mark.parametrize("hops", [0, 1])
+def test_behind_a_proxy_the_throttle_counts_the_client_s_address(site: Site, hops: int) -> None:
+    """Twenty failures from one client through a proxy: with the proxy trusted (one hop)
+    that client is throttled and another is not; trusting none, X-Forwarded-For is the
+    client's say and every request is the proxy's address, so both are throttled."""
+    client = site.browser(proxy_hops=hops)
+    guesser = {"X-Forwarded-For": "203.0.113.7"}
+    colleague = {"X-Forwarded-For": "198.51.100.9"}
+    for number in range(ADDRESS_FAILURES_MAX):
+        wrong = sign_in_from(client, f"nobody-{number}", "not the password", **guesser)
+        assert wrong.status_code == 401, number
+    assert sign_in_from(client, "auditor", PASSWORD, **guesser).status_code == 429
+    answer = sign_in_from(site.browser(proxy_hops=hops), "auditor", PASSWORD, **colleague)
+    assert answer.status_code == (303 if hops else 429)
+
+
+@pytest.mark.parametrize(
+    ("settings", "forwarded", "secure"),
+    [
+        ({"proxy_hops": 1}, "https", True),
+        ({"proxy_hops": 1}, "http", False),
+        ({"proxy_hops": 0}, "https", False),
+        ({"proxy_hops": 0, "secure_cookies": True}, "http", True),
+    ],
+)
+def test_the_cookie_is_secure_behind_tls_only_as_told(
+    site: Site, settings: dict[str, Any], forwarded: str, secure: bool
+) -> None:
+    client = site.browser(**settings)
+    answer = sign_in_from(client, "auditor", PASSWORD, **{"X-Forwarded-Proto": forwarded})
+    assert answer.status_code == 303
+    cookie = next(c for c in answer.headers.getlist("Set-Cookie") if SESSION_COOKIE in c)
+    assert ("; Secure" in cookie) == secure, cookie
 
 
 def test_the_progress_page_gives_the_api_s_figures(site: Site) -> None:
