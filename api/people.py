@@ -31,7 +31,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from api import tokens
-from api.tokens import FAILURES_TABLE, NAME_LENGTH_MAX, ROLES, Found, Token
+from api.tokens import FAILURES_TABLE, NAME_LENGTH_MAX, ROLES, SIGN_IN_KEYS, Found, Token
 from ledger.domain.errors import InvalidInput
 from ledger.domain.values import check_code, check_text
 from ledger.storage.sql import ViewStore
@@ -235,8 +235,8 @@ class PeopleStore:
         now = time.time()
         name = name.strip()
         keys = {
-            f"sign-in name {name.casefold()}": NAME_FAILURES_MAX,
-            f"sign-in address {address}": ADDRESS_FAILURES_MAX,
+            f"{SIGN_IN_KEYS}name {name.casefold()}": NAME_FAILURES_MAX,
+            f"{SIGN_IN_KEYS}address {address}": ADDRESS_FAILURES_MAX,
         }
         # Counted before the password is verified, in one statement each: guesses arriving
         # at once in several workers cannot all pass a check made before any is counted.
@@ -324,6 +324,11 @@ class PeopleStore:
         that has ended starts again with this attempt): one upsert, atomic on SQLite and
         PostgreSQL alike, so attempts made at once each see the others."""
         ended = now - SIGN_IN_WINDOW_S
+        # Ended windows are dropped as attempts come, so the table holds recent keys only.
+        self.store.execute(
+            f"DELETE FROM {FAILURES_TABLE} WHERE window_start <= ? AND address LIKE ?",
+            (ended, SIGN_IN_KEYS + "%"),
+        )
         row = self.store.one(
             f"INSERT INTO {FAILURES_TABLE} (address, window_start, failures) VALUES (?, ?, 1)"
             " ON CONFLICT (address) DO UPDATE SET"

@@ -13,6 +13,7 @@ import pytest
 from argon2 import PasswordHasher
 
 from api import people as people_module
+from api import tokens
 from api.people import PeopleStore, SignInRefused, SignInThrottled
 from api.services import Services
 from ledger.domain.errors import InvalidInput
@@ -158,6 +159,22 @@ def test_a_right_password_and_a_throttled_guess_do_not_count_as_failures(
             people.sign_in("minh", "guess", "10.0.0.2")
     # Five failures from 10.0.0.2, not twenty-five: another name from it still signs in.
     people.sign_in("lan", PASSWORD, "10.0.0.2")
+
+
+def test_a_bad_token_does_not_end_a_sign_in_window(
+    people: PeopleStore, services: Services
+) -> None:
+    """Bearer-token failures share the table but have a shorter window; dropping their
+    ended windows must leave the sign-in windows (15 minutes) alone, or a guesser could
+    reset a name's count by sending a bad token five minutes in."""
+    people.add("lan", "clerk", None, PASSWORD)
+    for _ in range(people_module.NAME_FAILURES_MAX):
+        with pytest.raises(SignInRefused):
+            people.sign_in("lan", "guess", "10.0.0.1")
+    later = time.time() + tokens.FAILURE_WINDOW_S + 60  # within the sign-in window
+    services.tokens().record_failure("10.0.0.1", later, tokens.FAILURE_WINDOW_S)
+    with pytest.raises(SignInThrottled):
+        people.sign_in("lan", "guess", "10.0.0.2")
 
 
 def test_a_disabled_person_is_signed_out_and_cannot_sign_in(people: PeopleStore) -> None:
