@@ -45,7 +45,10 @@ def create_app(
     app.config.update(
         API_TITLE=TITLE,
         API_VERSION="1",
-        OPENAPI_VERSION="3.1.0",
+        # 3.0.3, not 3.1: the Swagger UI served at /docs (swagger-ui-bundle 1.1.0, the newest
+        # on PyPI, ships Swagger UI 4) renders no 3.1 document. apispec writes a field that
+        # may be null as ``nullable: true`` in 3.0.
+        OPENAPI_VERSION="3.0.3",
         OPENAPI_URL_PREFIX="/",
         OPENAPI_JSON_PATH="openapi.json",
         OPENAPI_SWAGGER_UI_PATH="docs",
