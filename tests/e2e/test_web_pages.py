@@ -221,6 +221,33 @@ def test_a_scoped_person_sees_only_their_subtree(site: Site) -> None:
     assert client.get("/reports/progress", query_string={"holder": "504"}).status_code == 403
 
 
+def test_a_person_whose_holder_ended_lands_on_its_last_day(site: Site) -> None:
+    """lan is a clerk of 505, merged into 48 on 1/7/2025: without a date the landing page is
+    505 on 30/6/2025, its last day, and says so; the figures are the API's for that day."""
+    client = signed_in(site, "lan")
+    page = client.get("/")
+    assert page.status_code == 200, page.data[:2000]
+    text = page.data.decode()
+    assert 'name="as_of" type="date" value="2025-06-30"' in text
+    assert "Đơn vị 505 đã kết thúc từ ngày 01/07/2025 (chuyển cho 48)" in text
+    answer = site.browser().get(
+        "/reports/progress",
+        query_string={"holder": "505", "as_of": "2025-06-30"},
+        headers={"Authorization": f"Bearer {site.tokens['auditor-token']}"},
+    )
+    total = next(row for row in answer.get_json()["rows"] if row["code"] is None)
+    assert grouped_number(total["disbursed_vnd"] / 10**6, 0, "vi") in total_row(page.data)
+    english = client.get("/?lang=en").data.decode()
+    assert "Holder 505 ended on 01/07/2025" in english
+    # Its download without a date is the same day's report; a date asked is kept as asked.
+    xlsx = client.get("/progress.xlsx")
+    assert xlsx.status_code == 200 and "2025-06-30" in xlsx.headers["Content-Disposition"]
+    asked = client.get(f"/?as_of={AS_OF}").data.decode()
+    assert 'value="2024-06-30"' in asked and "đã kết thúc" not in asked
+    # A holder that has not ended lands on today, as before, with no such word.
+    assert "đã kết thúc" not in signed_in(site, "auditor").get("/").data.decode()
+
+
 def test_the_downloads_are_the_report_on_screen(site: Site) -> None:
     client = signed_in(site, "auditor")
     xlsx = client.get(f"/progress.xlsx?holder=49&as_of={AS_OF}")
