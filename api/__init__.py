@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.wrappers import Response
 
 from api import holders, logs, meta, movements, programs, reads, web
@@ -26,12 +27,28 @@ TITLE = "Budget Ledger"
 BLUEPRINTS = (movements.blp, holders.blp, programs.blp, reads.blp, meta.blp)
 
 
-def create_app(database: str | None = None, *, services: Services | None = None) -> Flask:
+def create_app(
+    database: str | None = None,
+    *,
+    services: Services | None = None,
+    proxy_hops: int = 0,
+    secure_cookies: bool = False,
+) -> Flask:
+    """The application. ``proxy_hops``: how many reverse proxies in front of the server to
+    believe about the client's address and scheme (their X-Forwarded-For and
+    X-Forwarded-Proto; 0 believes none, as a client can send any header).
+    ``secure_cookies``: send the pages' cookies with Secure whatever the scheme (TLS ends
+    at a proxy that does not say so)."""
     app = Flask("budget_ledger")
+    if proxy_hops:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxy_hops, x_proto=proxy_hops)  # type: ignore[method-assign]
     app.config.update(
         API_TITLE=TITLE,
         API_VERSION="1",
-        OPENAPI_VERSION="3.1.0",
+        # 3.0.3, not 3.1: the Swagger UI served at /docs (swagger-ui-bundle 1.1.0, the newest
+        # on PyPI, ships Swagger UI 4) renders no 3.1 document. apispec writes a field that
+        # may be null as ``nullable: true`` in 3.0.
+        OPENAPI_VERSION="3.0.3",
         OPENAPI_URL_PREFIX="/",
         OPENAPI_JSON_PATH="openapi.json",
         OPENAPI_SWAGGER_UI_PATH="docs",
@@ -40,6 +57,7 @@ def create_app(database: str | None = None, *, services: Services | None = None)
         OPENAPI_SWAGGER_UI_CONFIG={"validatorUrl": None},
         # A signed-in page unused this long needs signing in again (api/people.py).
         WEB_IDLE_TIMEOUT_S=IDLE_TIMEOUT_S,
+        WEB_SECURE_COOKIES=secure_cookies,
         API_SPEC_OPTIONS={
             "info": {
                 "description": "An event-sourced ledger for public investment and "

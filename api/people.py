@@ -12,7 +12,9 @@ used. A session idle longer than the idle timeout, or older than its lifetime, e
 all of a person's sessions when the person is disabled or the password changes.
 
 Failed sign-ins are counted per name and per address in ``auth_failures`` (the API's table,
-under keys of their own), so a guesser is slowed down whichever it varies.
+under keys of their own), so a guesser is slowed down whichever it varies. An attempt is
+counted before its password is verified and takes its count back unless the password was
+wrong, so guesses sent at once to several workers get no more verifications than the limit.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -28,7 +31,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from api import tokens
-from api.tokens import FAILURES_TABLE, NAME_LENGTH_MAX, ROLES, Found, Token
+from api.tokens import FAILURES_TABLE, NAME_LENGTH_MAX, ROLES, SIGN_IN_KEYS, Found, Token
 from ledger.domain.errors import InvalidInput
 from ledger.domain.values import check_code, check_text
 from ledger.storage.sql import ViewStore
@@ -147,8 +150,9 @@ def _now_iso() -> str:
 class PeopleStore:
     """The ``people`` and ``web_sessions`` tables over a ``ViewStore`` connection."""
 
-    def __init__(self, store: ViewStore) -> None:
+    def __init__(self, store: ViewStore, *, hasher: PasswordHasher = _hasher) -> None:
         self.store = store
+        self.hasher = hasher
         # Failed sign-ins are counted in the tokens' failures table.
         if not (tables_ready(store) and tokens.tables_ready(store)):
             with store.schema_change():
@@ -163,7 +167,7 @@ class PeopleStore:
         if role not in ROLES:
             raise InvalidInput(f"must be one of {', '.join(ROLES)}", field="role")
         scope = check_code(scope, field="scope") if scope else None
-        password_hash = _hasher.hash(check_password(password))
+        password_hash = self.hasher.hash(check_password(password))
         if tokens.name_taken(self.store, text):
             raise InvalidInput(
                 f"a person or token named {text!r} exists or existed; names are never reused "
@@ -199,7 +203,7 @@ class PeopleStore:
         """A new password; every session of the person ends (signed in elsewhere with the
         old one)."""
         self.get(name)
-        password_hash = _hasher.hash(check_password(password))
+        password_hash = self.hasher.hash(check_password(password))
         with self.store.transaction():
             self.store.execute(
                 f"UPDATE {PEOPLE_TABLE} SET password_hash = ?, password_changed_at = ?"
@@ -231,36 +235,42 @@ class PeopleStore:
         now = time.time()
         name = name.strip()
         keys = {
-            f"sign-in name {name.casefold()}": NAME_FAILURES_MAX,
-            f"sign-in address {address}": ADDRESS_FAILURES_MAX,
+            f"{SIGN_IN_KEYS}name {name.casefold()}": NAME_FAILURES_MAX,
+            f"{SIGN_IN_KEYS}address {address}": ADDRESS_FAILURES_MAX,
         }
-        for key, failures_max in keys.items():
-            wait = self._failures(key).retry_after(now, failures_max, SIGN_IN_WINDOW_S)
-            if wait is not None:
-                raise SignInThrottled(
-                    "too many failed sign-ins for this name or from this address; try again "
-                    f"in {wait} seconds",
-                    wait,
-                )
+        # Counted before the password is verified, in one statement each: guesses arriving
+        # at once in several workers cannot all pass a check made before any is counted.
+        counted = {key: self._count_attempt(key, now) for key in keys}
+        waits = [
+            counted[key].retry_after(now, failures_max + 1, SIGN_IN_WINDOW_S)
+            for key, failures_max in keys.items()
+        ]
+        wait = max((wait for wait in waits if wait is not None), default=None)
+        if wait is not None:
+            self._take_back(keys)  # a refused attempt is not a failure
+            raise SignInThrottled(
+                "too many failed sign-ins for this name or from this address; try again "
+                f"in {wait} seconds",
+                wait,
+            )
         row = self.store.one(
             f"SELECT password_hash, disabled_at FROM {PEOPLE_TABLE} WHERE name = ?", (name,)
         )
         password_hash, disabled_at = row if row is not None else (_UNKNOWN, None)
         try:
-            _hasher.verify(password_hash, password)
+            self.hasher.verify(password_hash, password)
             verified = row is not None
         except (VerificationError, InvalidHashError):
             verified = False
-        # A disabled person's right password is refused as a wrong one, and counted: the
-        # answer must not confirm a password that may be in use elsewhere.
+        # A disabled person's right password is refused as a wrong one, and stays counted:
+        # the answer must not confirm a password that may be in use elsewhere.
         if not verified or disabled_at is not None:
-            for key in keys:
-                self._record_failure(key, now)
             raise SignInRefused("the name or the password is wrong; try again")
-        if _hasher.check_needs_rehash(password_hash):
+        self._take_back(keys)  # a right password is not a failure
+        if self.hasher.check_needs_rehash(password_hash):
             self.store.execute(
                 f"UPDATE {PEOPLE_TABLE} SET password_hash = ? WHERE name = ?",
-                (_hasher.hash(password), name),
+                (self.hasher.hash(password), name),
             )
         secret = secrets.token_urlsafe(32)
         csrf = secrets.token_urlsafe(32)
@@ -309,20 +319,35 @@ class PeopleStore:
 
     # -- failures -----------------------------------------------------------------------------
 
-    def _failures(self, key: str) -> Found:
+    def _count_attempt(self, key: str, now: float) -> Found:
+        """Count a sign-in attempt under ``key`` and say the count in its window (a window
+        that has ended starts again with this attempt): one upsert, atomic on SQLite and
+        PostgreSQL alike, so attempts made at once each see the others."""
+        ended = now - SIGN_IN_WINDOW_S
+        # Ended windows are dropped as attempts come, so the table holds recent keys only.
+        self.store.execute(
+            f"DELETE FROM {FAILURES_TABLE} WHERE window_start <= ? AND address LIKE ?",
+            (ended, SIGN_IN_KEYS + "%"),
+        )
         row = self.store.one(
-            f"SELECT failures, window_start FROM {FAILURES_TABLE} WHERE address = ?", (key,)
-        )
-        failures, window_start = row if row is not None else (0, 0.0)
-        return Found(None, failures, window_start)
-
-    def _record_failure(self, key: str, now: float) -> None:
-        self.store.execute(
-            f"DELETE FROM {FAILURES_TABLE} WHERE address = ? AND window_start <= ?",
-            (key, now - SIGN_IN_WINDOW_S),
-        )
-        self.store.execute(
             f"INSERT INTO {FAILURES_TABLE} (address, window_start, failures) VALUES (?, ?, 1)"
-            f" ON CONFLICT (address) DO UPDATE SET failures = {FAILURES_TABLE}.failures + 1",
-            (key, now),
+            " ON CONFLICT (address) DO UPDATE SET"
+            f" failures = CASE WHEN {FAILURES_TABLE}.window_start <= ? THEN 1"
+            f" ELSE {FAILURES_TABLE}.failures + 1 END,"
+            f" window_start = CASE WHEN {FAILURES_TABLE}.window_start <= ?"
+            f" THEN excluded.window_start ELSE {FAILURES_TABLE}.window_start END"
+            " RETURNING failures, window_start",
+            (key, now, ended, ended),
         )
+        assert row is not None
+        return Found(None, row[0], row[1])
+
+    def _take_back(self, keys: Iterable[str]) -> None:
+        """An attempt that was not a failure (the right password, or refused unverified)
+        takes its count back: only wrong passwords add up."""
+        for key in keys:
+            self.store.execute(
+                f"UPDATE {FAILURES_TABLE} SET failures = failures - 1"
+                " WHERE address = ? AND failures > 0",
+                (key,),
+            )

@@ -125,6 +125,8 @@ def serve(
     workers: int,
     threads: int,
     log_format: str = "text",
+    proxy_hops: int = 0,
+    secure_cookies: bool = False,
 ) -> None:
     # Fail before forking if the database holds no ledger, with the ledger's own message.
     open_ledger(database).close()
@@ -132,7 +134,7 @@ def serve(
     def load() -> Any:
         from api import create_app  # in each worker, after the fork
 
-        return create_app(database)
+        return create_app(database, proxy_hops=proxy_hops, secure_cookies=secure_cookies)
 
     serve_app(
         load,

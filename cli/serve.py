@@ -52,6 +52,25 @@ def listening() -> Iterator[None]:
     show_default=True,
     help="text: gunicorn's lines; json: one JSON object per line (access and application logs).",
 )
+@click.option(
+    "--proxy-hops",
+    type=WholeRange(0, 10),
+    default=0,
+    show_default=True,
+    envvar="BUDGET_LEDGER_PROXY_HOPS",
+    show_envvar=True,
+    help="How many reverse proxies stand in front of the server: their X-Forwarded-For and "
+    "X-Forwarded-Proto are believed (the sign-in throttle sees the client's address, "
+    "cookies are Secure behind TLS). 0 believes no X-Forwarded-* header.",
+)
+@click.option(
+    "--secure-cookies",
+    is_flag=True,
+    default=False,
+    envvar="BUDGET_LEDGER_SECURE_COOKIES",
+    show_envvar=True,
+    help="Send the pages' cookies with Secure always (TLS in front of the server).",
+)
 @database_option
 def serve(
     host: str,
@@ -59,6 +78,8 @@ def serve(
     workers: int | None,
     threads: int,
     log_format: str,
+    proxy_hops: int,
+    secure_cookies: bool,
     database: str | None,
 ) -> None:
     """Serve the HTTP API under gunicorn (see /docs and /openapi.json) until interrupted.
@@ -71,4 +92,6 @@ def serve(
             workers=workers or os.cpu_count() or 1,
             threads=threads,
             log_format=log_format,
+            proxy_hops=proxy_hops,
+            secure_cookies=secure_cookies,
         )

@@ -1,6 +1,8 @@
 """The page of a line (its figures and its whole history, each row leading to the movement)
 and the search page (by decision, voucher, movement id, actor or recorded-time range). Both
-read the audit trail the API's ``GET /history`` reads, within the person's scope."""
+read the audit trail the API's ``GET /history`` reads, within the person's scope, and both
+download what they show (``…/HOLDER.xlsx``, ``/search.csv``, with the page's query) as
+``budget-ledger export --what movements`` writes it."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ from flask import Response, render_template, request
 
 from api.auth import read_model, require_scope, services
 from api.reads import aware, scope_holders
+from api.web.downloads import movements_file
 from api.web.views import blp
 from ledger.domain.errors import InvalidInput, UnknownMovement
 from ledger.domain.values import LineKey, parse_moment
@@ -20,8 +23,29 @@ from projections.history import HistoryQuestion, history, history_page
 SEARCH_ROWS_MAX = 500
 
 
-@blp.get("/lines/<program>/<kind>/<source>/<int:year>/<holder>")
+LINE_PATH = "/lines/<program>/<kind>/<source>/<int:year>/<holder>"
+
+
+@blp.get(LINE_PATH)
 def line_page(program: str, kind: str, source: str, year: int, holder: str) -> Response:
+    key, figures, entries = _line(program, kind, source, year, holder)
+    return Response(render_template("line.html", key=key, figures=figures, entries=entries))
+
+
+@blp.get(LINE_PATH + ".<any(xlsx, csv):extension>")
+def line_download(
+    program: str, kind: str, source: str, year: int, holder: str, extension: str
+) -> Response:
+    key, _, entries = _line(program, kind, source, year, holder)
+    parts = [key.program, key.kind, key.source, str(key.year), key.holder, key.project]
+    name = "lich-su-" + "-".join(part for part in parts if part)
+    return movements_file(entries, extension, name)
+
+
+def _line(
+    program: str, kind: str, source: str, year: int, holder: str
+) -> tuple[LineKey, dict[str, Any], list[dict[str, Any]]]:
+    """A line the person may see: its key, its figures now and its whole history."""
     key = LineKey.parse(
         program=program,
         kind=kind,
@@ -39,31 +63,39 @@ def line_page(program: str, kind: str, source: str, year: int, holder: str) -> R
             field="line",
         )
     projections = services().current_projections(read_model())
-    entries = history(projections, HistoryQuestion(line=key))
-    return Response(
-        render_template("line.html", key=key, figures=line.figures(), entries=entries)
-    )
+    return key, line.figures(), history(projections, HistoryQuestion(line=key))
 
 
 @blp.get("/search")
 def search() -> Response:
-    asked = {name: (request.args.get(name) or "").strip() for name in
-             ("q", "actor", "recorded_from", "recorded_to")}  # fmt: skip
-    entries: list[dict[str, Any]] = []
-    searched = any(asked.values())
-    if searched:
-        entries = _found(asked)
-    more = len(entries) > SEARCH_ROWS_MAX
+    asked, entries = _searched()
     return Response(
         render_template(
             "search.html",
             asked=asked,
-            searched=searched,
+            searched=any(asked.values()),
             entries=entries[:SEARCH_ROWS_MAX],
-            more=more,
+            more=len(entries) > SEARCH_ROWS_MAX,
             rows_max=SEARCH_ROWS_MAX,
         )
     )
+
+
+@blp.get("/search.<any(xlsx, csv):extension>")
+def search_download(extension: str) -> Response:
+    """The rows the search page shows (at most ``SEARCH_ROWS_MAX``, as on the page)."""
+    _, entries = _searched()
+    return movements_file(entries[:SEARCH_ROWS_MAX], extension, "tra-cuu")
+
+
+def _searched() -> tuple[dict[str, str], list[dict[str, Any]]]:
+    """The search's query from the URL and the first postings it finds within the
+    person's scope, one more than a page shows (none before anything is asked)."""
+    asked = {name: (request.args.get(name) or "").strip() for name in
+             ("q", "actor", "recorded_from", "recorded_to")}  # fmt: skip
+    if not any(asked.values()):
+        return asked, []
+    return asked, _found(asked)
 
 
 def _found(asked: dict[str, str]) -> list[dict[str, Any]]:

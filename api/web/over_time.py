@@ -1,17 +1,20 @@
 """The page the steering committee watches: cumulative disbursement month by month against
 the plan for a holder (or one program of it), this year beside last year. Each month's
 figures are the progress report at that month's end, read through ``filed_report`` as the
-progress page and the API read it."""
+progress page and the API read it. ``/over-time.xlsx`` and ``.csv`` download its table."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
 
 from flask import Response, render_template, request
 
 from api.auth import caller, read_model, require_scope, services
+from api.web.downloads import table_file
 from api.web.views import blp, lang
+from api.web.words import word
 from ledger.domain.values import check_program, check_year, today_in_vietnam
 from projections.progress import month_ends
 from projections.progress_document import Question, filed_report
@@ -69,8 +72,18 @@ def _points(months: list[Month], top: float) -> str:
     return " ".join(points)
 
 
-@blp.get("/over-time")
-def over_time() -> Response:
+@dataclass(frozen=True)
+class Curve:
+    """The over-time page's query, read from its URL, and the two years' months."""
+
+    holder: str | None
+    program: str | None
+    year: int
+    this_year: list[Month]
+    last_year: list[Month]
+
+
+def _curve() -> Curve:
     holder = (request.args.get("holder") or "").strip().upper() or caller().scope
     if holder is not None:
         require_scope(holder)
@@ -78,15 +91,26 @@ def over_time() -> Response:
     if program is not None:
         program = check_program(program)
     year = check_year(request.args.get("year") or str(today_in_vietnam().year))
-    this_year = _year_series(holder, program, year)
-    last_year = _year_series(holder, program, year - 1)
+    return Curve(
+        holder,
+        program,
+        year,
+        _year_series(holder, program, year),
+        _year_series(holder, program, year - 1),
+    )
+
+
+@blp.get("/over-time")
+def over_time() -> Response:
+    curve = _curve()
+    year, this_year, last_year = curve.year, curve.this_year, curve.last_year
     rates = [m.rate_pct or 0 for m in this_year + last_year]
     top = max([100.0, *rates])
     return Response(
         render_template(
             "over_time.html",
-            holder=holder,
-            program=program,
+            holder=curve.holder,
+            program=curve.program,
             year=year,
             series=[(year, this_year, "this"), (year - 1, last_year, "last")],
             points={year: _points(this_year, top), year - 1: _points(last_year, top)},
@@ -95,3 +119,31 @@ def over_time() -> Response:
             gridlines=[(pct, CHART_H - pct / top * CHART_H) for pct in range(0, int(top) + 1, 25)],
         )
     )
+
+
+@blp.get("/over-time.<any(xlsx, csv):extension>")
+def over_time_download(extension: str) -> Response:
+    """The page's table: a row per month, the plan, the disbursement to date and its rate
+    of each year (blank where a year has no figure for the month, as on the page)."""
+    curve = _curve()
+    current = lang()
+    columns = [("month", word("month", current))]
+    for which, year in (("this", curve.year), ("last", curve.year - 1)):
+        columns += [
+            (f"{which}_plan_vnd", f"{word('plan', current)} {year} (đồng)"),
+            (f"{which}_disbursed_vnd", f"{word('disbursed_to_date', current)} {year} (đồng)"),
+            (f"{which}_rate_pct", f"% {year}"),
+        ]
+    rows: list[dict[str, Any]] = [{"month": month} for month in range(1, 13)]
+    for which, months in (("this", curve.this_year), ("last", curve.last_year)):
+        for month in months:
+            rows[month.month - 1].update(
+                {
+                    f"{which}_plan_vnd": month.plan_vnd,
+                    f"{which}_disbursed_vnd": month.disbursed_vnd,
+                    f"{which}_rate_pct": month.rate_pct,
+                }
+            )
+    parts = ["giai-ngan-theo-thang", curve.holder, curve.program, str(curve.year)]
+    name = "-".join(part for part in parts if part)
+    return table_file(rows, columns, word("over_time", current), extension, name)

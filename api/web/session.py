@@ -83,10 +83,10 @@ def login_csrf_valid() -> bool:
 
 def set_cookie(response: AnyResponse, name: str, value: str) -> None:
     """HttpOnly, SameSite=Lax (a link from an e-mail still opens the page signed in; a form
-    posted from elsewhere carries no cookie), Secure when served over TLS."""
-    response.set_cookie(
-        name, value, httponly=True, samesite="Lax", secure=request.is_secure, path="/"
-    )
+    posted from elsewhere carries no cookie), Secure when served over TLS (as a trusted
+    proxy's X-Forwarded-Proto tells, see ``create_app``) or when the server is told to."""
+    secure = request.is_secure or bool(current_app.config["WEB_SECURE_COOKIES"])
+    response.set_cookie(name, value, httponly=True, samesite="Lax", secure=secure, path="/")
 
 
 def page_headers(response: AnyResponse) -> AnyResponse:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
@@ -13,6 +13,7 @@ from werkzeug.wrappers import Response as AnyResponse
 
 from api.auth import caller, read_model, require_scope, services
 from api.people import SignInRefused, SignInThrottled
+from api.web.downloads import attachment
 from api.web.session import (
     CSRF_FIELD,
     LOGIN_COOKIE,
@@ -173,16 +174,28 @@ class ProgressAsked:
     as_of: date
     known_at: datetime | None
     by: str
+    # The holder's end, when no date was asked and the holder had ended by today: the page
+    # is then at its last day (a person scoped to a district merged away lands on its
+    # figures, not on a refusal), and says so.
+    ended_on: date | None = None
 
     @classmethod
     def from_args(cls, args: Any) -> ProgressAsked:
         holder = (args.get("holder") or "").strip().upper() or caller().scope
-        as_of = _day(args.get("as_of"), "as_of") or today_in_vietnam()
+        if holder is not None:
+            require_scope(holder)  # before anything is read of it
+        as_of = _day(args.get("as_of"), "as_of")
         known_at = _moment(args.get("known_at"), "known_at")
         by = args.get("by") or "holder"
         if by not in BY_CHOICES:
             raise InvalidInput(f"must be one of {', '.join(BY_CHOICES)}", field="by")
-        return cls(holder, as_of, known_at, by)
+        if as_of is not None:
+            return cls(holder, as_of, known_at, by)
+        today = today_in_vietnam()
+        ended_on = services().ledger.get_holder(holder).ended_on if holder else None
+        if ended_on is not None and ended_on <= today:
+            return cls(holder, ended_on - timedelta(days=1), known_at, by, ended_on)
+        return cls(holder, today, known_at, by)
 
     def question(self) -> Question:
         return Question(
@@ -227,7 +240,23 @@ def progress() -> Response:
             crumbs=_breadcrumb(asked.holder),
             by_choices=BY_CHOICES,
             known_at_text=asked.known_at.strftime("%Y-%m-%dT%H:%M") if asked.known_at else "",
+            ended_note=_ended_note(asked),
         )
+    )
+
+
+def _ended_note(asked: ProgressAsked) -> str | None:
+    """What the page says when it landed on an ended holder's last day."""
+    if asked.ended_on is None or asked.holder is None:
+        return None
+    successor = services().ledger.get_holder(asked.holder).successor or ""
+    return word(
+        "ended_landing",
+        lang(),
+        holder=asked.holder,
+        ended=asked.ended_on.strftime("%d/%m/%Y"),
+        successor=successor,
+        last=asked.as_of.strftime("%d/%m/%Y"),
     )
 
 
@@ -356,27 +385,14 @@ def _breadcrumb(holder: str | None) -> list[tuple[str, str | None]]:
 # -- downloads -------------------------------------------------------------------------------
 
 
-@blp.get("/progress.xlsx")
-def progress_xlsx() -> Response:
+@blp.get("/progress.<any(xlsx, csv):extension>")
+def progress_download(extension: str) -> Response:
+    """The report on screen as ``report progress --format xlsx|csv`` files it."""
     _, document = progress_report(ProgressAsked.from_args(request.args))
-    out = io.BytesIO()
-    write_xlsx(document, out)
-    return _download(
-        out.getvalue(),
-        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        "xlsx",
-        document,
-    )
-
-
-@blp.get("/progress.csv")
-def progress_csv() -> Response:
-    _, document = progress_report(ProgressAsked.from_args(request.args))
-    return _download(csv_text(document).encode("utf-8"), "text/csv; charset=utf-8", "csv", document)
-
-
-def _download(body: bytes, mimetype: str, extension: str, document: Document) -> Response:
-    name = f"tien-do-giai-ngan-{document.as_of.isoformat()}.{extension}"
-    response = Response(body, mimetype=mimetype)
-    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
-    return response
+    if extension == "csv":
+        body = csv_text(document).encode("utf-8")
+    else:
+        out = io.BytesIO()
+        write_xlsx(document, out)
+        body = out.getvalue()
+    return attachment(body, extension, f"tien-do-giai-ngan-{document.as_of.isoformat()}")

@@ -30,6 +30,12 @@ WORDS: dict[str, dict[str, str]] = {
     },
     "average": {"vi": "Bình quân", "en": "Average"},
     "below_average": {"vi": "thấp hơn bình quân", "en": "below average"},
+    "ended_landing": {
+        "vi": "Đơn vị {holder} đã kết thúc từ ngày {ended} (chuyển cho {successor}): số liệu "
+        "đến ngày cuối cùng của đơn vị, {last}. Chọn ngày khác để xem ngày khác.",
+        "en": "Holder {holder} ended on {ended} (passed to {successor}): the figures are "
+        "as of its last day, {last}. Choose another date to see another.",
+    },
     "whole_ledger": {"vi": "Toàn bộ sổ", "en": "Whole ledger"},
     "signed_in_as": {"vi": "Đăng nhập: {name} ({role})", "en": "Signed in: {name} ({role})"},
     "error": {"vi": "Không thực hiện được", "en": "Could not be done"},

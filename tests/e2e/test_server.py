@@ -270,6 +270,26 @@ def connection_owners(port: int, pids: list[int]) -> dict[int, int]:
     return owners
 
 
+def test_serve_behind_a_proxy_believes_its_forwarded_headers(
+    database: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """BUDGET_LEDGER_PROXY_HOPS=1 reaches every worker: the proxy's X-Forwarded-For is the
+    address logged (and throttled), its X-Forwarded-Proto makes the cookies Secure."""
+    CliRunner().invoke(main, ["init", "--database", database])
+    log = tmp_path / "server.log"
+    forwarded = {"X-Forwarded-For": "203.0.113.7", "X-Forwarded-Proto": "https"}
+    monkeypatch.setenv("BUDGET_LEDGER_PROXY_HOPS", "1")
+    with served(database, log, workers=1) as (base, _):
+        request = urllib.request.Request(f"{base}/login", headers=forwarded)
+        with urllib.request.urlopen(request, timeout=10) as response:
+            cookie = response.headers["Set-Cookie"]
+    monkeypatch.delenv("BUDGET_LEDGER_PROXY_HOPS")
+    assert "; Secure" in cookie, cookie
+    assert re.search(r'^203\.0\.113\.7 - - .*"GET /login HTTP/1\.1" 200', log.read_text(), re.M)
+    refused = CliRunner().invoke(main, ["serve", "--proxy-hops", "-1", "--database", database])
+    assert refused.exit_code == 2 and "--proxy-hops" in refused.output
+
+
 def test_serve_refuses_a_port_in_use(database: str) -> None:
     CliRunner().invoke(main, ["init", "--database", database])
     with socket.socket() as taken:

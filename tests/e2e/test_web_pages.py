@@ -5,6 +5,7 @@ downloads, the same figures as the API, and a scoped person who sees only their 
 
 from __future__ import annotations
 
+import csv
 import io
 import re
 from dataclasses import dataclass
@@ -15,7 +16,7 @@ import pytest
 from flask.testing import FlaskClient
 
 from api import create_app
-from api.people import PeopleStore
+from api.people import ADDRESS_FAILURES_MAX, PeopleStore
 from api.services import Services, bootstrap
 from api.web.session import SESSION_COOKIE
 from ledger.domain.values import grouped_number
@@ -31,8 +32,8 @@ class Site:
     services: Services
     tokens: dict[str, str]
 
-    def browser(self) -> FlaskClient:
-        app = create_app(services=self.services)
+    def browser(self, **settings: Any) -> FlaskClient:
+        app = create_app(services=self.services, **settings)
         app.config["TESTING"] = True
         return app.test_client()
 
@@ -125,6 +126,50 @@ def test_sign_in_refuses_a_wrong_password_a_missing_csrf_and_another_site(site: 
         assert answer.headers["Location"] == "/", elsewhere
 
 
+def sign_in_from(client: FlaskClient, name: str, password: str, **headers: str) -> Any:
+    form = client.get("/login", headers=headers)
+    return client.post(
+        "/login",
+        data={"name": name, "password": password, "csrf_token": csrf_of(form.data)},
+        headers=headers,
+    )
+
+
+@pytest.mark.parametrize("hops", [0, 1])
+def test_behind_a_proxy_the_throttle_counts_the_client_s_address(site: Site, hops: int) -> None:
+    """Twenty failures from one client through a proxy: with the proxy trusted (one hop)
+    that client is throttled and another is not; trusting none, X-Forwarded-For is the
+    client's say and every request is the proxy's address, so both are throttled."""
+    client = site.browser(proxy_hops=hops)
+    guesser = {"X-Forwarded-For": "203.0.113.7"}
+    colleague = {"X-Forwarded-For": "198.51.100.9"}
+    for number in range(ADDRESS_FAILURES_MAX):
+        wrong = sign_in_from(client, f"nobody-{number}", "not the password", **guesser)
+        assert wrong.status_code == 401, number
+    assert sign_in_from(client, "auditor", PASSWORD, **guesser).status_code == 429
+    answer = sign_in_from(site.browser(proxy_hops=hops), "auditor", PASSWORD, **colleague)
+    assert answer.status_code == (303 if hops else 429)
+
+
+@pytest.mark.parametrize(
+    ("settings", "forwarded", "secure"),
+    [
+        ({"proxy_hops": 1}, "https", True),
+        ({"proxy_hops": 1}, "http", False),
+        ({"proxy_hops": 0}, "https", False),
+        ({"proxy_hops": 0, "secure_cookies": True}, "http", True),
+    ],
+)
+def test_the_cookie_is_secure_behind_tls_only_as_told(
+    site: Site, settings: dict[str, Any], forwarded: str, secure: bool
+) -> None:
+    client = site.browser(**settings)
+    answer = sign_in_from(client, "auditor", PASSWORD, **{"X-Forwarded-Proto": forwarded})
+    assert answer.status_code == 303
+    cookie = next(c for c in answer.headers.getlist("Set-Cookie") if SESSION_COOKIE in c)
+    assert ("; Secure" in cookie) == secure, cookie
+
+
 def test_the_progress_page_gives_the_api_s_figures(site: Site) -> None:
     client = signed_in(site, "auditor")
     page = client.get(f"/?holder=49&as_of={AS_OF}")
@@ -174,6 +219,33 @@ def test_a_scoped_person_sees_only_their_subtree(site: Site) -> None:
         assert b"outside the scope" in refused.data and b"Traceback" not in refused.data
     # The API answers the signed-in person by the same rules.
     assert client.get("/reports/progress", query_string={"holder": "504"}).status_code == 403
+
+
+def test_a_person_whose_holder_ended_lands_on_its_last_day(site: Site) -> None:
+    """lan is a clerk of 505, merged into 48 on 1/7/2025: without a date the landing page is
+    505 on 30/6/2025, its last day, and says so; the figures are the API's for that day."""
+    client = signed_in(site, "lan")
+    page = client.get("/")
+    assert page.status_code == 200, page.data[:2000]
+    text = page.data.decode()
+    assert 'name="as_of" type="date" value="2025-06-30"' in text
+    assert "Đơn vị 505 đã kết thúc từ ngày 01/07/2025 (chuyển cho 48)" in text
+    answer = site.browser().get(
+        "/reports/progress",
+        query_string={"holder": "505", "as_of": "2025-06-30"},
+        headers={"Authorization": f"Bearer {site.tokens['auditor-token']}"},
+    )
+    total = next(row for row in answer.get_json()["rows"] if row["code"] is None)
+    assert grouped_number(total["disbursed_vnd"] / 10**6, 0, "vi") in total_row(page.data)
+    english = client.get("/?lang=en").data.decode()
+    assert "Holder 505 ended on 01/07/2025" in english
+    # Its download without a date is the same day's report; a date asked is kept as asked.
+    xlsx = client.get("/progress.xlsx")
+    assert xlsx.status_code == 200 and "2025-06-30" in xlsx.headers["Content-Disposition"]
+    asked = client.get(f"/?as_of={AS_OF}").data.decode()
+    assert 'value="2024-06-30"' in asked and "đã kết thúc" not in asked
+    # A holder that has not ended lands on today, as before, with no such word.
+    assert "đã kết thúc" not in signed_in(site, "auditor").get("/").data.decode()
 
 
 def test_the_downloads_are_the_report_on_screen(site: Site) -> None:
@@ -316,6 +388,102 @@ def test_a_line_s_page_and_search_lead_to_the_movements(
     assert "/movements/w5" not in scoped.get("/search", query_string={"q": "w5"}).data.decode()
     unknown = client.get("/lines/GNBV/DTPT/NSTW/2024/999")
     assert unknown.status_code in (404, 422) and b"Traceback" not in unknown.data
+
+
+def sheet_rows(data: bytes) -> list[dict[str, Any]]:
+    """A downloaded plain table's rows, by header; it must hold values, never a formula."""
+    book = openpyxl.load_workbook(io.BytesIO(data))
+    cells = list(book.active.iter_rows(values_only=True))
+    assert not [cell for row in cells for cell in row if str(cell or "").startswith("=")]
+    header = cells[0]
+    return [dict(zip(header, row, strict=True)) for row in cells[1:]]
+
+
+def csv_rows(data: bytes) -> list[dict[str, str]]:
+    text = data.decode("utf-8")
+    assert text.startswith("\ufeff")  # Excel reads it as UTF-8
+    return list(csv.DictReader(io.StringIO(text.removeprefix("\ufeff"))))
+
+
+def history_ids(through: Api, who: str, **query: str) -> list[tuple[str, str, int]]:
+    answer = through.client.get("/history", query_string=query, headers=through.headers(who))
+    assert answer.status_code == 200, answer.get_json()
+    return [(entry["movement_id"], entry["line"]["holder"], entry["available_after_vnd"])
+            for entry in answer.get_json()["entries"]]  # fmt: skip
+
+
+def test_a_line_s_and_a_search_s_downloads_are_the_rows_on_screen(
+    api: Api, services: Services  # noqa: F811
+) -> None:
+    worked_example(api)
+    people = PeopleStore(services.store)
+    people.add("auditor-person", "viewer", None, PASSWORD)
+    people.add("binh", "viewer", "504", PASSWORD)
+    client = api.client
+    assert sign_in(client, "auditor-person").status_code == 303
+    line = "/lines/GNBV/DTPT/NSTW/2024/505"
+    page = client.get(line).data.decode()
+    assert f'href="{line}.xlsx"' in page and f'href="{line}.csv"' in page
+    wanted = history_ids(api, "auditor", program="GNBV", kind="DTPT", source="NSTW",
+                         year="2024", holder="505")  # fmt: skip
+    assert wanted
+    xlsx = client.get(line + ".xlsx")
+    assert xlsx.status_code == 200 and "attachment" in xlsx.headers["Content-Disposition"]
+    rows = sheet_rows(xlsx.data)
+    assert [(row["Mã bút toán"], row["Đơn vị"], row["Số dư khả dụng sau (đồng)"])
+            for row in rows] == wanted  # fmt: skip
+    assert rows[0]["Tên đơn vị"] == "Huyện Đông Giang"
+    in_csv = csv_rows(client.get(line + ".csv").data)
+    assert [(row["Mã bút toán"], row["Đơn vị"], int(row["Số dư khả dụng sau (đồng)"]))
+            for row in in_csv] == wanted  # fmt: skip
+    # The search's download: the rows the page lists, with the page's query.
+    query = "q=QĐ+95/QĐ-UBND"
+    searched = client.get(f"/search?{query}").data.decode()
+    assert 'href="/search.xlsx?q=' in searched
+    on_page = re.findall(r'href="/movements/([^"]+)"', searched)
+    downloaded = sheet_rows(client.get(f"/search.xlsx?{query}").data)
+    by_decision = [row["Mã bút toán"] for row in downloaded]
+    assert by_decision == on_page and by_decision
+    assert [m for m, _, _ in history_ids(api, "auditor", decision="QĐ 95/QĐ-UBND")] == on_page
+    found = csv_rows(client.get(f"/search.csv?{query}").data)
+    assert [row["Mã bút toán"] for row in found] == on_page
+    # A person scoped to 504 downloads nothing of 505, by search or by a line's address.
+    scoped = create_app(services=services).test_client()
+    assert sign_in(scoped, "binh").status_code == 303
+    theirs = sheet_rows(scoped.get(f"/search.xlsx?{query}").data)
+    assert theirs and {row["Đơn vị"] for row in theirs} == {"504"}
+    assert {row["Đơn vị"] for row in csv_rows(scoped.get(f"/search.csv?{query}").data)} == {"504"}
+    everything = sheet_rows(scoped.get("/search.xlsx?recorded_from=2000-01-01T00:00").data)
+    assert everything and {row["Đơn vị"] for row in everything} == {"504"}
+    for path in (line + ".xlsx", line + ".csv"):
+        refused = scoped.get(path)
+        assert refused.status_code == 403 and b"scope" in refused.data, path
+
+
+def test_the_curve_s_download_is_its_table(site: Site) -> None:
+    client = signed_in(site, "auditor")
+    page = client.get("/over-time?holder=49&year=2025").data.decode()
+    assert 'href="/over-time.xlsx?holder=49&amp;year=2025"' in page
+    rows = sheet_rows(client.get("/over-time.xlsx?holder=49&year=2025").data)
+    assert [row["Tháng"] for row in rows] == list(range(1, 13))
+    total = next(
+        row for row in site.browser().get(
+            "/reports/progress",
+            query_string={"holder": "49", "as_of": "2024-06-30"},
+            headers={"Authorization": f"Bearer {site.tokens['auditor-token']}"},
+        ).get_json()["rows"] if row["code"] is None
+    )
+    june = rows[5]
+    assert june["Kế hoạch 2024 (đồng)"] == total["plan_vnd"]
+    assert june["Lũy kế giải ngân 2024 (đồng)"] == total["disbursed_vnd"]
+    assert june["% 2024"] == pytest.approx(total["disbursed_vnd"] / total["plan_vnd"])
+    in_csv = csv_rows(client.get("/over-time.csv?holder=49&year=2025").data)
+    assert int(in_csv[5]["Lũy kế giải ngân 2024 (đồng)"]) == total["disbursed_vnd"]
+    # lan is a clerk of 505: their own curve downloads, a neighbour's is refused.
+    scoped = signed_in(site, "lan")
+    assert scoped.get("/over-time.csv?year=2025").status_code == 200
+    for path in ("/over-time.xlsx?holder=504&year=2025", "/over-time.csv?holder=49"):
+        assert scoped.get(path).status_code == 403, path
 
 
 def test_the_curve_month_by_month_this_year_beside_last_year(site: Site) -> None:

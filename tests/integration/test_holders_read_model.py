@@ -11,7 +11,13 @@ import pytest
 from api.services import Services
 from projections.queries import holders_on
 
-DAYS = [date(2022, 1, 1), date(2024, 6, 30), date(2025, 6, 30), date(2025, 7, 1), date(2026, 11, 30)]
+DAYS = [
+    date(2022, 1, 1),
+    date(2024, 6, 30),
+    date(2025, 6, 30),
+    date(2025, 7, 1),
+    date(2026, 11, 30),
+]
 
 
 @pytest.mark.parametrize("ended", [False, True])

@@ -142,6 +142,10 @@ def test_an_auditor_reads_drills_down_proves_and_downloads(
     page.get_by_role("button", name="Tra cứu").last.click()
     expect(page.locator(f"a[href='/movements/{movement_id}']").first).to_be_visible()
     shot(page, "search")
+    with page.expect_download() as found:
+        page.get_by_role("link", name="csv").click()
+    text = Path(found.value.path()).read_text(encoding="utf-8-sig")
+    assert movement_id in text and text.startswith("Ngày hiệu lực,")
 
     # Sign out: back to the sign-in page, and the pages are closed again.
     page.get_by_role("button", name="Đăng xuất").click()
