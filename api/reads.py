@@ -16,22 +16,12 @@ from ledger.domain.filters import line_filters, read_filters
 from ledger.domain.values import VIETNAM_TIME
 from projections.history import HistoryQuestion, history
 from projections.progress_document import Question, filed_report, filed_series, json_body
-from projections.queries import descendants, line_balances, subtree_balances
+from projections.queries import descendants, line_balances, line_order, subtree_balances
 from projections.runner import Projections
 
 blp = Blueprint("reads", __name__, description="Balances, reports, the audit trail and feed.")
 # GET /balances, by the line's identity (a subtree's rows have no project).
-BY_LINE = paging.Ordering(
-    lambda row: (
-        row["program"],
-        row["kind"],
-        row["source"],
-        row["year"],
-        row["holder"],
-        row["project"] or "",
-    ),
-    (str, str, str, int, str, str),
-)
+BY_LINE = paging.Ordering(line_order, (str, str, str, int, str, str))
 
 
 def aware(value: datetime | None) -> datetime | None:
@@ -77,12 +67,19 @@ class BalancesEndpoint(MethodView):
             rows = subtree_balances(
                 projections, filters["holder"], filters, day, known_at, restated=asked.restated
             )
+            found = paging.page(rows, BY_LINE, args)
         else:
-            rows = line_balances(projections, filters, day, known_at)
-            allowed = scope_holders(projections)
-            if allowed is not None:
-                rows = [row for row in rows if row["holder"] in allowed]
-        found = paging.page(rows, BY_LINE, args)
+            # A page of lines, chosen before their figures are worked out (keyset).
+            rows = line_balances(
+                projections,
+                filters,
+                day,
+                known_at,
+                holders=scope_holders(projections),
+                after=paging.after(BY_LINE, args),
+                first=args["limit"] + 1,
+            )
+            found = paging.cut(rows, BY_LINE, args["limit"])
         body = {"as_of": day, "known_at": known_at, "balances": found.rows, "next": found.next}
         return body, 200, found.headers
 
