@@ -88,6 +88,7 @@ def create_app(
     app.before_request(authenticate)
     # A browser asking for a movement's address gets its page (api/web/movement.py).
     app.before_request(web.movement.movement_page)
+    app.before_request(api.refuse_unknown_query)
     # Imported here, in each server worker after the fork, never by the command that starts
     # gunicorn: prometheus_client chooses its multiprocess mode when first imported.
     from api.metrics import Metrics

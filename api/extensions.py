@@ -6,6 +6,7 @@ from __future__ import annotations
 import http
 import json as stdlib_json
 import logging
+import re
 from typing import Any
 
 import flask_smorest
@@ -176,8 +177,49 @@ def flatten(messages: Any, prefix: str = "") -> dict[str, list[str]]:
     return flat
 
 
+# A Flask rule's variable (<string:code>) as OpenAPI writes it ({code}).
+RULE_VARIABLE = re.compile(r"<(?:[^<>:]+:)?([^<>]+)>")
+
+
 class LedgerApi(Api):  # type: ignore[misc]
     ERROR_SCHEMA = ProblemSchema
+    _query_names: dict[tuple[str, str], set[str]] | None = None
+
+    def refuse_unknown_query(self) -> None:
+        """A query parameter that the request's operation does not take, as the OpenAPI
+        document describes it, is refused (422 naming it), never ignored: a misspelt filter
+        (``holdr``) would answer more than was asked, a misspelt ``dry_run`` would record.
+        Every operation of the API, whether it takes query parameters or none; the pages
+        and the documentation are not operations of the API."""
+        rule = request.url_rule
+        if rule is None or not request.args:
+            return
+        method = "get" if request.method == "HEAD" else request.method.lower()
+        taken = self.query_names().get((RULE_VARIABLE.sub(r"{\1}", rule.rule), method))
+        if taken is None:
+            return
+        unknown = [name for name in request.args if name not in taken]
+        if unknown:
+            takes = f"it takes {', '.join(sorted(taken))}" if taken else "it takes none"
+            said = f"is not a query parameter of {request.method} {rule.rule}; {takes}"
+            abort(422, messages={"query": {name: [said] for name in unknown}})
+
+    def query_names(self) -> dict[tuple[str, str], set[str]]:
+        """The query parameters of each operation (path, method) of the OpenAPI document,
+        read from it once: the schemas it is made of are the one list of them."""
+        if self._query_names is None:
+            found: dict[tuple[str, str], set[str]] = {}
+            for path, item in self.spec.to_dict()["paths"].items():
+                shared = item.get("parameters", [])
+                for method, operation in item.items():
+                    if method == "parameters":
+                        continue
+                    parameters = [*shared, *operation.get("parameters", [])]
+                    found[(path, method)] = {
+                        parameter["name"] for parameter in parameters if parameter["in"] == "query"
+                    }
+            self._query_names = found
+        return self._query_names
 
     def handle_http_exception(self, error: HTTPException) -> Response:
         status = error.code or 500

@@ -10,7 +10,7 @@ from typing import Any
 from flask import abort
 from flask.views import MethodView
 
-from api import schemas
+from api import paging, schemas
 from api.auth import caller, read_model, require_scope, require_unscoped, require_write, services
 from api.dry_run import DRY_RUN_DESCRIPTION, DRY_RUN_QUERY, dry_answer, dry_run_requested
 from api.extensions import Blueprint
@@ -23,6 +23,8 @@ from ledger.domain.values import check_code, today_in_vietnam
 from projections.queries import holders_on
 
 blp = Blueprint("holders", __name__, description="The tree of holders and its life.")
+# GET /holders, by code.
+BY_CODE = paging.Ordering(lambda row: (row["code"],), (str,))
 
 
 def as_dict(holder: Any) -> dict[str, Any]:
@@ -50,19 +52,20 @@ def life(code: str, *, planned: Holder | None = None) -> dict[str, Any]:
 @blp.route("/holders")
 class HoldersEndpoint(MethodView):
     @blp.arguments(schemas.HoldersQuerySchema(), location="query")
-    @blp.response(200, schemas.HolderSchema(many=True))
+    @blp.response(200, schemas.HoldersSchema)
     def get(self, query: dict[str, Any]) -> Any:
         """The holders within the token's scope as they stood on ``as_of`` (default today),
-        by code: each with its name and the holder above it then, through successions (a
-        holder whose parent ended sits under the parent's successor). ``all``: also the
-        holders ended by then, with ``ended_on`` and ``successor``."""
+        by code, a page at a time: each with its name and the holder above it then, through
+        successions (a holder whose parent ended sits under the parent's successor).
+        ``all``: also the holders ended by then, with ``ended_on`` and ``successor``."""
         projections = services().current_projections(read_model())
         day = query.get("as_of") or today_in_vietnam()
         rows = holders_on(projections, day, ended=query["all"])
         allowed = scope_holders(projections)
-        if allowed is None:
-            return rows
-        return [row for row in rows if row["code"] in allowed]
+        if allowed is not None:
+            rows = [row for row in rows if row["code"] in allowed]
+        found = paging.page(rows, BY_CODE, query)
+        return {"holders": found.rows, "next": found.next}, 200, found.headers
 
     @blp.arguments(schemas.HolderRequestSchema())
     @blp.response(201, schemas.HolderSchema, description="Registered (or already so).")
@@ -112,9 +115,7 @@ class HolderEndpoint(MethodView):
 class HolderMovesEndpoint(MethodView):
     @blp.arguments(schemas.HolderMoveSchema())
     @blp.response(201, schemas.HolderLifeSchema, description="Moved; the holder's life.")
-    @blp.alt_response(
-        200, schema=schemas.DryRunHolderLifeSchema, description=DRY_RUN_DESCRIPTION
-    )
+    @blp.alt_response(200, schema=schemas.DryRunHolderLifeSchema, description=DRY_RUN_DESCRIPTION)
     @blp.alt_response(409, response="CONFLICT")
     @blp.alt_response(422, response="UNPROCESSABLE_ENTITY")
     @blp.doc(parameters=[DRY_RUN_QUERY])
@@ -142,9 +143,7 @@ class HolderMovesEndpoint(MethodView):
 class HolderRenamesEndpoint(MethodView):
     @blp.arguments(schemas.HolderRenameSchema())
     @blp.response(201, schemas.HolderLifeSchema, description="Renamed; the holder's life.")
-    @blp.alt_response(
-        200, schema=schemas.DryRunHolderLifeSchema, description=DRY_RUN_DESCRIPTION
-    )
+    @blp.alt_response(200, schema=schemas.DryRunHolderLifeSchema, description=DRY_RUN_DESCRIPTION)
     @blp.alt_response(409, response="CONFLICT")
     @blp.alt_response(422, response="UNPROCESSABLE_ENTITY")
     @blp.doc(parameters=[DRY_RUN_QUERY])

@@ -7,20 +7,25 @@ from typing import Any
 
 from flask.views import MethodView
 
-from api import schemas
+from api import paging, schemas
 from api.auth import caller, require_unscoped, require_write, services
 from api.dry_run import DRY_RUN_DESCRIPTION, DRY_RUN_QUERY, dry_answer, dry_run_requested
 from api.extensions import Blueprint
 
 blp = Blueprint("programs", __name__, description="The programs and their plan years.")
+BY_CODE = paging.Ordering(lambda row: (row["code"],), (str,))
 
 
 @blp.route("/programs")
 class ProgramsEndpoint(MethodView):
-    @blp.response(200, schemas.ProgramSchema(many=True))
-    def get(self) -> Any:
-        """Every program, by code, with the plan years its lines may have."""
-        return [asdict(program) for program in services().ledger.list_programs()]
+    @blp.arguments(schemas.PageQuerySchema(), location="query")
+    @blp.response(200, schemas.ProgramsSchema)
+    def get(self, query: dict[str, Any]) -> Any:
+        """Every program, by code, a page at a time, with the plan years its lines may
+        have."""
+        rows = [asdict(program) for program in services().ledger.list_programs()]
+        found = paging.page(rows, BY_CODE, query)
+        return {"programs": found.rows, "next": found.next}, 200, found.headers
 
     @blp.arguments(schemas.ProgramRequestSchema())
     @blp.response(201, schemas.ProgramSchema, description="Registered now.")

@@ -8,7 +8,7 @@ from typing import Any
 
 from flask.views import MethodView
 
-from api import schemas
+from api import paging, schemas
 from api.auth import caller, read_model, require_scope, require_unscoped, services
 from api.extensions import Blueprint
 from ledger.domain.errors import InvalidInput
@@ -16,10 +16,12 @@ from ledger.domain.filters import line_filters, read_filters
 from ledger.domain.values import VIETNAM_TIME
 from projections.history import HistoryQuestion, history
 from projections.progress_document import Question, filed_report, filed_series, json_body
-from projections.queries import descendants, line_balances, subtree_balances
+from projections.queries import descendants, line_balances, line_order, subtree_balances
 from projections.runner import Projections
 
 blp = Blueprint("reads", __name__, description="Balances, reports, the audit trail and feed.")
+# GET /balances, by the line's identity (a subtree's rows have no project).
+BY_LINE = paging.Ordering(line_order, (str, str, str, int, str, str))
 
 
 def aware(value: datetime | None) -> datetime | None:
@@ -45,7 +47,7 @@ class BalancesEndpoint(MethodView):
     @blp.response(200, schemas.BalancesSchema)
     def get(self, args: dict[str, Any]) -> Any:
         """Every derived figure of the chosen lines (or of a holder's subtree rolled up) at
-        a date, as the books stood at a time."""
+        a date, as the books stood at a time; by line, a page at a time."""
         asked = read_filters(args)
         filters, day, known_at = asked.lines, asked.as_of, asked.known_at
         if asked.restated and not asked.subtree:
@@ -65,12 +67,21 @@ class BalancesEndpoint(MethodView):
             rows = subtree_balances(
                 projections, filters["holder"], filters, day, known_at, restated=asked.restated
             )
+            found = paging.page(rows, BY_LINE, args)
         else:
-            rows = line_balances(projections, filters, day, known_at)
-            allowed = scope_holders(projections)
-            if allowed is not None:
-                rows = [row for row in rows if row["holder"] in allowed]
-        return {"as_of": day, "known_at": known_at, "balances": rows}
+            # A page of lines, chosen before their figures are worked out (keyset).
+            rows = line_balances(
+                projections,
+                filters,
+                day,
+                known_at,
+                holders=scope_holders(projections),
+                after=paging.after(BY_LINE, args),
+                first=args["limit"] + 1,
+            )
+            found = paging.cut(rows, BY_LINE, args["limit"])
+        body = {"as_of": day, "known_at": known_at, "balances": found.rows, "next": found.next}
+        return body, 200, found.headers
 
 
 @blp.route("/reports/progress")
@@ -143,7 +154,8 @@ class EventsEndpoint(MethodView):
     @blp.response(200, schemas.EventsSchema)
     def get(self, args: dict[str, Any]) -> Any:
         """The audit feed: every stored event after a log position, in log order, for
-        systems that follow the ledger. Needs a token without a scope."""
+        systems that follow the ledger; ``next`` (null once at the head) asks for the page
+        after. Needs a token without a scope."""
         require_unscoped("the audit feed")
         head, found = services().ledger.audit_feed(args["after"], args["limit"])
         events = [
@@ -155,7 +167,12 @@ class EventsEndpoint(MethodView):
             for event in found
         ]
         next_after = events[-1]["position"] if events else args["after"]
-        return {"events": events, "next_after": next_after, "head": head}
+        # The log's position is the feed's cursor: public, as clients already keep it.
+        page = paging.Page(
+            events, paging.link(after=str(next_after)) if next_after < head else None
+        )
+        body = {"events": events, "next_after": next_after, "head": head, "next": page.next}
+        return body, 200, page.headers
 
 
 def _jsonable(value: Any) -> Any:

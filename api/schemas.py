@@ -125,6 +125,49 @@ class Schema(ma.Schema):
         unknown = ma.RAISE
 
 
+def page_limit() -> fields.Integer:
+    """How many rows a page holds at most (api/paging.py): every list's, the feed's too."""
+    return Whole(
+        load_default=limits.PAGE_LIMIT_DEFAULT,
+        validate=validate.Range(
+            min=1,
+            max=limits.PAGE_LIMIT_MAX,
+            error="must be from {min} to {max}: a page holds at most {max} rows; follow "
+            "next for the rest",
+        ),
+        metadata={
+            "description": f"At most this many rows (default {limits.PAGE_LIMIT_DEFAULT}, "
+            f"at most {limits.PAGE_LIMIT_MAX})."
+        },
+    )
+
+
+class PageQuerySchema(Schema):
+    """What every paginated list takes (api/paging.py)."""
+
+    limit = page_limit()
+    cursor = Text(
+        validate=validate.Length(min=1, max=limits.CURSOR_LENGTH_MAX),
+        metadata={
+            "description": "Where the page begins: copied from the previous page's next "
+            "(opaque; never made by hand). Without it, the first page."
+        },
+    )
+
+
+class PageSchema(ma.Schema):
+    """What every paginated list answers beside its rows (api/paging.py)."""
+
+    next = fields.String(
+        required=True,
+        allow_none=True,
+        metadata={
+            "description": "The next page's address (the same query with a new cursor; also "
+            'in the header Link: <...>; rel="next"); null on the last page.'
+        },
+    )
+
+
 def code_field(description: str, **kwargs: Any) -> fields.String:
     return Text(validate=CODE, metadata={"description": description}, **kwargs)
 
@@ -377,12 +420,16 @@ class HolderSchema(ma.Schema):
     )
 
 
-class HoldersQuerySchema(Schema):
+class HoldersQuerySchema(PageQuerySchema):
     as_of = Day(metadata={"description": "The tree as it stood on this day (default: today)."})
     all = fields.Boolean(
         load_default=False,
         metadata={"description": "Also the holders ended by then, with their successor."},
     )
+
+
+class HoldersSchema(PageSchema):
+    holders = fields.List(fields.Nested(HolderSchema), required=True)
 
 
 class HolderChangeSchema(ma.Schema):
@@ -474,6 +521,10 @@ class ProgramSchema(ma.Schema):
     registered_at = fields.DateTime(required=True, allow_none=True)
 
 
+class ProgramsSchema(PageSchema):
+    programs = fields.List(fields.Nested(ProgramSchema), required=True)
+
+
 # -- Queries -------------------------------------------------------------------------------
 
 
@@ -513,7 +564,7 @@ class RestatedSchema(Schema):
     )
 
 
-class BalanceQuerySchema(LineFilterSchema, TimeQuestionSchema, RestatedSchema):
+class BalanceQuerySchema(LineFilterSchema, TimeQuestionSchema, RestatedSchema, PageQuerySchema):
     subtree = fields.Boolean(
         load_default=False,
         metadata={
@@ -548,7 +599,7 @@ class BalanceSchema(ma.Schema):
     deadline = fields.Date(required=True, allow_none=True)
 
 
-class BalancesSchema(ma.Schema):
+class BalancesSchema(PageSchema):
     as_of = fields.Date(required=True)
     known_at = fields.DateTime(required=True, allow_none=True)
     balances = fields.List(fields.Nested(BalanceSchema), required=True)
@@ -750,10 +801,7 @@ class EventsQuerySchema(Schema):
         validate=validate.Range(min=0, max=limits.LOG_POSITION_MAX),
         metadata={"description": "Answer events after this log position."},
     )
-    limit = Whole(
-        load_default=limits.EVENTS_PAGE_DEFAULT,
-        validate=validate.Range(min=1, max=limits.EVENTS_PAGE_MAX),
-    )
+    limit = page_limit()
 
 
 class EventSchema(ma.Schema):
@@ -765,10 +813,14 @@ class EventSchema(ma.Schema):
     data = fields.Dict(required=True)
 
 
-class EventsSchema(ma.Schema):
+class EventsSchema(PageSchema):
     events = fields.List(fields.Nested(EventSchema), required=True)
     next_after = fields.Integer(
-        required=True, metadata={"description": "Pass it as 'after' for the next page."}
+        required=True,
+        metadata={
+            "description": "Pass it as 'after' for the next page (next does), and keep "
+            "asking from it to follow the ledger once next is null."
+        },
     )
     head = fields.Integer(required=True, metadata={"description": "The log's head position."})
 

@@ -62,7 +62,8 @@ def create_floor_app() -> Flask:
             for kind in ("DTPT", "SN")
         ]
         as_of = args.get("as_of") or today_in_vietnam()
-        return jsonify(answer.dump({"as_of": as_of, "known_at": None, "balances": rows}))
+        body = {"as_of": as_of, "known_at": None, "balances": rows, "next": None}
+        return jsonify(answer.dump(body))
 
     return app
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -29,15 +29,42 @@ def _figures(values: tuple[int, ...]) -> dict[str, int]:
     }
 
 
+def line_order(row: Mapping[str, Any]) -> tuple[Any, ...]:
+    """The order of a page of lines (``line_balances``' ``after``, api/paging.py): by their
+    identity, a line without a project before those with one."""
+    return (
+        row["program"],
+        row["kind"],
+        row["source"],
+        row["year"],
+        row["holder"],
+        row["project"] or "",
+    )
+
+
 def line_balances(
-    projections: Projections, filters: dict[str, Any], as_of: date, known_at: datetime | None
+    projections: Projections,
+    filters: dict[str, Any],
+    as_of: date,
+    known_at: datetime | None,
+    *,
+    holders: Collection[str] | None = None,
+    after: tuple[Any, ...] | None = None,
+    first: int | None = None,
 ) -> list[dict[str, Any]]:
     """One row per line matching ``filters``, with every derived figure at ``as_of`` counting
-    only what was recorded at or before ``known_at`` (everything when None)."""
+    only what was recorded at or before ``known_at`` (everything when None). ``holders``:
+    only their lines. ``after``, ``first``: a page, in ``line_order``: the first ``first``
+    lines whose key comes after ``after``; only their figures are worked out."""
     reader = projections.reader()
     position = reader.position_at(known_at)
     rows = []
     lines = reader.lines(filters)
+    if holders is not None:
+        lines = [line for line in lines if line[5] in holders]
+    if after is not None or first is not None:
+        keyed = sorted((line_order(LineKey(*line[1:]).as_dict()), line) for line in lines)
+        lines = [line for key, line in keyed if after is None or key > after][:first]
     values, extensions = reader.figures_many([node for node, *_ in lines], as_of, position)
     for node, *identity in lines:
         key = LineKey(*identity)

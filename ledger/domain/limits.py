@@ -77,13 +77,16 @@ HOLDER_DEPTH_MAX = 16
 # successions, one per new unit: the most old communes merged into one is about a dozen).
 SUCCESSION_HOLDERS_MAX = 1000
 
-# The audit feed (GET /events) answers at most this many events per page.
 # The payments an import keeps in hand after planning them, so that a later row of the same
 # file may reverse them (the ledger's own export holds a payment and its reversal): the
 # newest this many; a reversal of an older payment of the file is refused, as one of a
 # payment never recorded. A payment's Movement is a few kB: tens of MB at most.
 IMPORT_PAYMENTS_HELD_MAX = 10_000
 
-EVENTS_PAGE_MAX = 1000
-EVENTS_PAGE_DEFAULT = 100
-assert EVENTS_PAGE_DEFAULT <= EVENTS_PAGE_MAX
+# Every list the API answers (api/paging.py), the audit feed (GET /events) too: this many
+# rows a page unless the request asks for fewer or more, never more than the maximum.
+PAGE_LIMIT_MAX = 1000
+PAGE_LIMIT_DEFAULT = 100
+assert PAGE_LIMIT_DEFAULT <= PAGE_LIMIT_MAX
+# A page's cursor is the last row's sort key, a few codes: never longer than this.
+CURSOR_LENGTH_MAX = 1000

@@ -37,6 +37,8 @@ def answered(name: str) -> Any:
 # ledger without successions the new figures are 0, a holder registered before dates were
 # kept has none, and each history row says what it did to its line.
 ADDED = {"passed_on_vnd": 0, "received_vnd": 0, "since": None}
+# What issue 17 added to the lists' bodies: the next page's address, none after one page.
+ADDED["next"] = None
 ADDED_SHAPES: dict[str, Any] = {"changes": dict, "movement_action": str}
 # What issue 15 added to the progress report's rows (the old keys answer as before).
 ADDED_SHAPES.update(

@@ -197,7 +197,7 @@ def test_the_api_registers_programs_for_approvers_and_lists_them_to_anyone(
 
     listed = call("GET", "/programs", "viewer-505")
     assert listed.status_code == 200
-    assert [p["code"] for p in listed.get_json()] == ["DTTS", "GNBV", MERGED, "NTM"]
+    assert [p["code"] for p in listed.get_json()["programs"]] == ["DTTS", "GNBV", MERGED, "NTM"]
 
     assert adjust(MERGED).status_code == 201
     ntm = adjust("NTM")
