@@ -14,7 +14,7 @@ from api.extensions import Blueprint
 from ledger.domain.errors import InvalidInput
 from ledger.domain.filters import line_filters, read_filters
 from ledger.domain.values import VIETNAM_TIME
-from projections.history import HistoryQuestion, history
+from projections.history import HistoryQuestion, history_page
 from projections.progress_document import Question, filed_report, filed_series, json_body
 from projections.queries import descendants, line_balances, line_order, subtree_balances
 from projections.runner import Projections
@@ -122,6 +122,11 @@ class ProgressEndpoint(MethodView):
         return json_body(*filed_report(projections, ledger, question))
 
 
+# The trail's order (projections.history): effective day, debit, position, holder, and the
+# posting's place in its movement; unique per entry.
+HISTORY_ORDER = paging.Ordering(key=lambda key: key, types=(int, int, int, str, int))
+
+
 @blp.route("/history")
 class HistoryEndpoint(MethodView):
     @blp.arguments(schemas.HistoryQuerySchema(), location="query")
@@ -144,8 +149,12 @@ class HistoryEndpoint(MethodView):
             recorded_from=aware(args.get("recorded_from")),
             recorded_to=aware(args.get("recorded_to")),
         )
-        entries = history(projections, question)
-        return {"entries": entries}
+        found = history_page(
+            projections, question, after=paging.after(HISTORY_ORDER, args), limit=args["limit"]
+        )
+        following = paging.link(cursor=paging.encode(found.next)) if found.next else None
+        page = paging.Page(found.entries, following)
+        return {"entries": page.rows, "next": page.next}, 200, page.headers
 
 
 @blp.route("/events")

@@ -728,7 +728,7 @@ class ProgressSchema(ma.Schema):
     rows = fields.List(fields.Nested(ProgressRowSchema), required=True)
 
 
-class HistoryQuerySchema(LineFilterSchema):
+class HistoryQuerySchema(LineFilterSchema, PageQuerySchema):
     decision = Text(
         validate=REFERENCE, metadata={"description": "Only movements citing this reference."}
     )
@@ -791,7 +791,7 @@ class HistoryEntrySchema(ma.Schema):
     available_after_vnd = fields.Integer(required=True)
 
 
-class HistorySchema(ma.Schema):
+class HistorySchema(PageSchema):
     entries = fields.List(fields.Nested(HistoryEntrySchema), required=True)
 
 

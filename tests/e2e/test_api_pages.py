@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import json
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
@@ -67,6 +68,8 @@ LISTS = [
     ("/programs", "programs", {}),
     ("/balances", "balances", {"as_of": "2024-12-31"}),
     ("/balances", "balances", {"holder": "49", "subtree": "true"}),
+    ("/history", "entries", {}),
+    ("/history", "entries", {"holder": "49", "subtree": "true", "decision": "qđ 7/qđ-ubnd"}),
 ]
 
 
@@ -83,7 +86,8 @@ def test_every_list_walked_a_page_at_a_time_is_the_whole_list(
         assert [row for page in pages for row in page] == whole[rows]
     # The query asked is kept in the next page's address.
     first = books.ok(books.get(path, "auditor", limit=1, **query))
-    assert all(f"{name}={value}" in first["next"] for name, value in query.items())
+    kept = parse_qs(urlsplit(first["next"]).query)
+    assert all(kept[name] == [value] for name, value in query.items())
 
 
 def test_a_page_is_a_hundred_rows_unless_asked_and_at_most_a_thousand(books: Api) -> None:
@@ -136,6 +140,29 @@ def test_a_scoped_token_sees_only_its_subtree_on_every_page(
     codes = {row["code"] if path == "/holders" else row["holder"] for row in found}
     assert codes == {"505", *COMMUNES["505"]}
     assert len(found) == len(books.ok(books.get(path, "viewer-505", as_of="2024-12-31"))[rows])
+
+
+def test_a_scoped_token_sees_only_its_subtree_on_every_page_of_history(books: Api) -> None:
+    pages = walk(books, "/history", "viewer-505", "entries", limit=1)
+    found = [row for page in pages for row in page]
+    assert {row["line"]["holder"] for row in found} == {"505", *COMMUNES["505"]}
+    assert found == books.ok(books.get("/history", "viewer-505"))["entries"]
+
+
+def test_a_payment_recorded_between_two_pages_of_history_comes_on_a_later_one(
+    books: Api,
+) -> None:
+    earlier = move("pay-1", "2024-06-10", holder="20308", amount_vnd=1000, voucher="KB 1")
+    books.ok(books.post("/disbursements", "admin", earlier), 201)
+    first = books.ok(books.get("/history", "auditor", holder="20308", limit=1))
+    assert first["next"] is not None
+    payment = move("pay-20308", "2024-07-01", holder="20308", amount_vnd=1000, voucher="KB 2")
+    books.ok(books.post("/disbursements", "admin", payment), 201)
+    rest = follow(books, books.client.get(first["next"], headers=books.headers("auditor")),
+                  "auditor", "entries")  # fmt: skip
+    seen = first["entries"] + [row for page in rest for row in page]
+    assert seen == books.ok(books.get("/history", "auditor", holder="20308"))["entries"]
+    assert seen[-1]["movement_id"] == "pay-20308"
 
 
 def cursor(value: Any) -> str:
