@@ -78,10 +78,15 @@ class TrailReader:
             parameters.append(self._set(holders))
         chosen, more = self._movements(question)
         if chosen:
-            where.append(
-                f"e.position IN (SELECT m.position FROM {self.t['movements']} m"
-                f" WHERE {' AND '.join(chosen)})"
+            # On PostgreSQL the positions as one array: an index probe per movement chosen,
+            # where its planner joined a scan of every posting of the lines otherwise.
+            found = (
+                f"SELECT m.position FROM {self.t['movements']} m WHERE {' AND '.join(chosen)}"
             )
+            if self.store.postgres:
+                where.append(f"e.position = ANY(ARRAY({found}))")
+            else:
+                where.append(f"e.position IN ({found})")
             parameters.extend(more)
         return where, parameters
 
@@ -132,19 +137,33 @@ class TrailReader:
         last_day = max(int(row[9]) for row in rows)
         positions = {position for position, _ in wanted}
         found: dict[tuple[int, int], int] = {}
+        running = (
+            "sum(available_change_vnd) OVER (ORDER BY day, debit, position, seq"
+            " ROWS UNBOUNDED PRECEDING)"
+        )
         for chunk in chunks(lines):
-            marks = ", ".join("?" for _ in chunk)
-            for position, seq, running in self.store.execute(
-                "SELECT w.position, w.seq, w.running FROM (SELECT position, seq, day,"
-                " sum(available_change_vnd) OVER (PARTITION BY line ORDER BY day, debit,"
-                " position, seq ROWS UNBOUNDED PRECEDING) AS running"
-                f" FROM {self.t['entries']} WHERE line IN ({marks}) AND day <= ?) w"
-                f" WHERE {self._one_of('w.position')}",
-                (*chunk, last_day, self._set(positions)),
-            ):
+            if self.store.postgres:
+                # Each line's own index range (its planner scanned the table for a list).
+                statement = (
+                    f"SELECT w.position, w.seq, w.running FROM unnest(?::text[]) AS l(line)"
+                    f" CROSS JOIN LATERAL (SELECT position, seq, {running} AS running"
+                    f" FROM {self.t['entries']} e WHERE e.line = l.line AND e.day <= ?) w"
+                    " WHERE w.position = ANY(?)"
+                )
+                parameters: tuple[Any, ...] = (chunk, last_day, sorted(positions))
+            else:
+                marks = ", ".join("?" for _ in chunk)
+                statement = (
+                    "SELECT w.position, w.seq, w.running FROM (SELECT position, seq,"
+                    f" {running.replace('OVER (', 'OVER (PARTITION BY line ')} AS running"
+                    f" FROM {self.t['entries']} WHERE line IN ({marks}) AND day <= ?) w"
+                    " WHERE w.position IN (SELECT value FROM json_each(?))"
+                )
+                parameters = (*chunk, last_day, json.dumps(sorted(positions)))
+            for position, seq, total in self.store.execute(statement, parameters):
                 key = (int(position), int(seq))
                 if key in wanted:
-                    found[key] = int(running)
+                    found[key] = int(total)
         return found
 
     def movements(self, positions: Collection[int]) -> dict[int, tuple[Any, ...]]:
