@@ -9,7 +9,16 @@ from pathlib import Path
 import click
 
 from cli.bars import progress_bar, quiet_option
-from cli.common import DATE, TEXT, FileToRead, actor_option, resolve_actor, with_ledger
+from cli.common import (
+    DATE,
+    TEXT,
+    FileToRead,
+    actor_option,
+    dry_run_option,
+    resolve_actor,
+    said_dry_run,
+    with_ledger,
+)
 from ledger.application import BudgetLedger
 from ledger.interchange.reorganise import reorganise
 from ledger.interchange.successors import COLUMNS, SHIPPED
@@ -30,6 +39,7 @@ from ledger.interchange.successors import COLUMNS, SHIPPED
 @click.option("--date", "day", required=True, type=DATE, help="The day the new units begin.")
 @click.option("--decision", required=True, type=TEXT, help="The decision cited, number and date.")
 @actor_option
+@dry_run_option
 @quiet_option
 @with_ledger
 def reorganise_command(
@@ -39,6 +49,7 @@ def reorganise_command(
     day: date,
     decision: str,
     actor: str | None,
+    dry_run: bool,
     quiet: bool,
 ) -> None:
     """Record the reorganisation in FILE, a CSV list of successors (one row per old commune;
@@ -54,7 +65,13 @@ def reorganise_command(
         f"reorganising from {path.name}", None, unit="successions", quiet=quiet
     ) as bar:
         done = reorganise(
-            ledger, path, day=day, decision=decision, actor=resolve_actor(actor), progress=bar.reach
+            ledger,
+            path,
+            day=day,
+            decision=decision,
+            actor=resolve_actor(actor),
+            progress=bar.reach,
+            dry_run=dry_run,
         )
     if done.bad:
         for bad in done.bad:
@@ -69,12 +86,15 @@ def reorganise_command(
             "nothing new was recorded"
         )
         return
+    recorded = "would be recorded" if dry_run else "recorded"
     click.echo(
-        f"{done.rows} row(s): {done.recorded} succession(s) recorded "
+        f"{done.rows} row(s): {done.recorded} succession(s) {recorded} "
         f"({done.lines_passed} line(s) passed on, {done.registered} holder(s) registered, "
         f"{done.changed} moved or renamed; {done.events} events), {done.already} already "
         "recorded before"
     )
+    if dry_run:
+        said_dry_run()
 
 
 assert reorganise_command.help is not None

@@ -73,6 +73,10 @@ class _Refused(Exception):
     """A refusal ends the writing: the transaction rolls back."""
 
 
+class _DryRun(Exception):
+    """A dry run, written and checked whole, ends: the transaction rolls back."""
+
+
 def reorganise(
     ledger: BudgetLedger,
     source: Source,
@@ -81,10 +85,13 @@ def reorganise(
     decision: str,
     actor: str,
     progress: Progress | None = None,
+    dry_run: bool = False,
 ) -> Outcome:
     """Record the reorganisation the list ``source`` describes (a CSV file, or rows as
     mappings of column to cell) as effective from ``day`` under ``decision``: whole, in one
-    transaction, or nothing (``Outcome.bad`` then says why, row by row)."""
+    transaction, or nothing (``Outcome.bad`` then says why, row by row). ``dry_run``: all of
+    it is done and checked in the transaction, which is then rolled back: the outcome says
+    what would have been recorded."""
     actor = check_actor(actor)
     text = check_text(
         decision, field="decision", length_max=limits.REFERENCE_LENGTH_MAX, required=True
@@ -106,6 +113,10 @@ def reorganise(
             many = _record(ledger, found, steps, day, text, actor, outcome, cursor, progress)
             if outcome.bad:
                 raise _Refused
+            if dry_run:
+                raise _DryRun  # rolls back what it wrote, on the writer's connection
+    except _DryRun:
+        return outcome
     except _Refused:
         outcome.events = 0
         outcome.bad.sort(key=lambda b: b.row)

@@ -68,3 +68,16 @@ def test_a_list_is_a_file_or_the_shipped_one_and_has_the_lists_columns(
     result = cli.run(*REORGANISE, str(wrong), expect=FAILS)
     assert result.exit_code == 1 and "the header lacks old_province_code" in result.output
     assert ", ".join(COLUMNS) in result.output
+
+
+def test_a_dry_run_says_what_the_list_would_do_and_records_nothing(cli: Cli) -> None:
+    head = cli.out("digest")
+    before = cli.balance()
+    tried = cli.out(*REORGANISE, "--shipped", "--dry-run")
+    assert "succession(s) would be recorded" in tried and "holder(s) registered" in tried
+    assert "Dry run: nothing was recorded." in tried
+    assert cli.out("digest") == head
+    assert cli.balance() == before
+    # The same list then records what the dry run said it would.
+    done = cli.out(*REORGANISE, "--shipped")
+    assert done.strip() == tried.splitlines()[0].replace("would be recorded", "recorded")
