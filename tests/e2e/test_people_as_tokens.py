@@ -37,6 +37,8 @@ WRITES: list[tuple[str, dict[str, Any]]] = [
     ("/holders", {"code": "599", "name": "Xã mới", "level": "commune", "parent": "505"}),
     ("/holders/505/renames", {"name": "Huyện Đông Giang mới", "effective_date": "2024-05-01",
                               "decision": "QĐ 9"}),  # fmt: skip
+    ("/holders/504/moves", {"parent": "48", "effective_date": "2024-05-01",
+                            "decision": "QĐ 10"}),  # fmt: skip
     ("/programs", {"code": "NEWP", "name": "Chương trình mới", "from_year": 2026,
                    "to_year": 2030, "decision": "QĐ 7"}),  # fmt: skip
 ]
@@ -77,6 +79,9 @@ def test_a_person_and_a_token_of_the_same_role_and_scope_are_answered_alike(
     api: Api, services: Services  # noqa: F811
 ) -> None:
     worked_example(api)
+    # A second province, for a district to move to.
+    province = {"code": "48", "name": "Thành phố Đà Nẵng", "level": "province", "parent": "TW"}
+    api.ok(api.post("/holders", "admin", province), 201)
     people = PeopleStore(services.store)
     for name, (role, scope) in ROLES.items():
         people.add(f"person-{name}", role, scope, PASSWORD)
