@@ -154,6 +154,50 @@ def test_an_auditor_reads_drills_down_proves_and_downloads(
     expect(page).to_have_url(re.compile(r"/login"))
 
 
+PAGES = [
+    "/?as_of=2024-06-30&holder=49",
+    "/over-time?holder=49&year=2025",
+    "/lines/GNBV/DTPT/NSTW/2024/505",
+    "/search?q=demo-lc-0169",
+    "/movements/demo-lc-0169",
+]
+
+
+def reached_by_tab(page: Page, presses: int = 40) -> set[str]:
+    """The ids of the controls focus reaches by pressing Tab from the top of the page."""
+    page.locator("body").focus()
+    reached = set()
+    for _ in range(presses):
+        page.keyboard.press("Tab")
+        reached.add(page.evaluate("document.activeElement.id || document.activeElement.name"))
+    return reached
+
+
+def test_every_page_fits_a_tablet_and_its_controls_work_from_the_keyboard(
+    served_app: Served, page: Page, shot: Shot
+) -> None:
+    app = served_app(demo_with_people)
+    sign_in(page, app, "kiem-toan", PAGES[0])
+    page.set_viewport_size({"width": 820, "height": 1180})
+    for path in PAGES:
+        page.goto(app.url + path)
+        expect(page.locator("html")).to_have_attribute("lang", "vi")
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 820, (path, width)
+        shot(page, "tablet-" + (path.strip("/").split("?")[0].replace("/", "-") or "progress"))
+    # Every control of the search form is reached from the keyboard, and Enter searches.
+    page.goto(app.url + "/search")
+    assert {"q", "actor", "recorded_from", "recorded_to"} <= reached_by_tab(page)
+    page.get_by_label("Số quyết định, chứng từ hoặc mã nghiệp vụ").focus()
+    page.keyboard.type("demo-lc-0169")
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(re.compile(r"q=demo-lc-0169"))
+    expect(page.locator("a[href='/movements/demo-lc-0169']").first).to_be_visible()
+    # The curve's form likewise.
+    page.goto(app.url + "/over-time")
+    assert {"holder", "program", "year"} <= reached_by_tab(page)
+
+
 @pytest.mark.allow_console_errors(REFUSED_PAGES)
 def test_a_scoped_clerk_cannot_see_a_neighbouring_district(
     served_app: Served, page: Page, shot: Shot
