@@ -32,7 +32,7 @@ from ledger.domain.values import (
 from ledger.interchange.export import csv_cell
 from ledger.interchange.report_files import write_table_xlsx
 from ledger.storage.availability import (
-    DATABASE_ERRORS,
+    database_errors,
     is_unavailable,
     unavailable_reason,
     unreachable_reason,
@@ -362,7 +362,7 @@ def refusals(database: str | None = None) -> Iterator[None]:
         yield
     except LedgerError as error:
         raise Refused(error) from None
-    except DATABASE_ERRORS as error:
+    except database_errors() as error:
         if not is_unavailable(error):
             raise
         raise Unavailable(error, database=database) from None
