@@ -230,19 +230,6 @@ class Unavailable(click.ClickException):
         )
 
 
-def asks_json(args: Sequence[str]) -> bool:
-    """Whether a command line asks for ``--format json``, read from its words: an error may be
-    found before the option is parsed (a bad --as-of written before it)."""
-    for index, word in enumerate(args):
-        if word == "--":
-            return False
-        if word == "--format=json" or (
-            word == "--format" and args[index + 1 : index + 2] == ["json"]
-        ):
-            return True
-    return False
-
-
 def error_document(error: click.ClickException) -> dict[str, Any]:
     """An error as JSON, with the keys of the API's problem bodies (api/errors.py): ``type``,
     ``title``, ``detail`` (the line the text would print), ``rule``, ``errors`` ``{field:
