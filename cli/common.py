@@ -30,7 +30,6 @@ from ledger.domain.values import (
     read_amount,
 )
 from ledger.interchange.export import csv_cell
-from ledger.interchange.report_files import write_table_xlsx
 from ledger.storage.availability import (
     database_errors,
     is_unavailable,
@@ -40,8 +39,22 @@ from ledger.storage.availability import (
 from ledger.storage.config import DATABASE_ENVVAR, default_database
 
 F = TypeVar("F", bound=Callable[..., Any])
-# The plain tables' workbook (ledger/interchange/report_files.py), by the name commands import.
-write_xlsx = write_table_xlsx
+
+
+def write_xlsx(
+    path: str,
+    rows: Sequence[dict[str, Any]],
+    columns: Sequence[tuple[str, str]],
+    title: str,
+    *,
+    advance: Callable[[int], None] | None = None,
+) -> None:
+    """The plain tables' workbook (``write_table_xlsx``), its module imported when a workbook
+    is written: a command printing a table need not load it."""
+    from ledger.interchange.report_files import write_table_xlsx
+
+    write_table_xlsx(path, rows, columns, title, advance=advance)
+
 
 FORMATS = click.Choice(["table", "json", "csv"])
 # A flag's mark in a table, by column key (others: "x").

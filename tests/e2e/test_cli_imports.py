@@ -36,6 +36,8 @@ NOT_FOR_A_READ = (
     "psycopg_pool",
     "eventsourcing.postgres",
     "openpyxl",
+    "ledger.interchange.report_files",  # the workbooks and the PDF
+    "rich.progress",  # a bar shows only on a terminal
     "argon2",
     "gunicorn",
     "api.app",
