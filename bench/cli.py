@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -73,13 +74,18 @@ def subtree(database: str, holder: str) -> list[str]:
     return found
 
 
-def timed(command: list[str]) -> float:
+def timed(command: list[str]) -> tuple[float, float]:
+    """The run's wall time and CPU time (user and system: steadier than the wall time on a
+    machine shared with other work)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     subprocess.run(
         command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=environment(),
         check=True,
     )  # fmt: skip
-    return time.perf_counter() - start
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
 def main() -> None:
@@ -110,7 +116,7 @@ def main() -> None:
                  LINE_ACCOUNT.format(holders=HISTORY_HOLDER, figures="available")],
             ),
         }  # fmt: skip
-        times: dict[tuple[str, str], list[float]] = {}
+        times: dict[tuple[str, str], list[tuple[float, float]]] = {}
         for name, (ours, theirs) in pairs.items():
             # One untimed run of each first: the files in the page cache, as for a user.
             timed(ours)
@@ -120,14 +126,16 @@ def main() -> None:
                 times.setdefault((name, "budget-ledger"), []).append(timed(ours))
                 if hledger:
                     times.setdefault((name, "hledger"), []).append(timed(theirs))
-    print(f"\nmedian wall time of {runs} runs each, alternating (new process per run):")
-    for name in pairs:
-        mine = statistics.median(times[(name, "budget-ledger")])
-        line = f"  {name:8} budget-ledger {mine * 1000:7.1f} ms"
-        if hledger:
-            other = statistics.median(times[(name, "hledger")])
-            line += f"   hledger {other * 1000:7.1f} ms   ratio {mine / other:4.1f}x"
-        print(line)
+    print(f"\nmedians of {runs} runs each, alternating, a new process per run (ms):")
+    for index, what in enumerate(("wall time", "CPU time")):
+        print(f" {what}")
+        for name in pairs:
+            mine = statistics.median(run[index] for run in times[(name, "budget-ledger")])
+            line = f"  {name:8} budget-ledger {mine * 1000:7.1f}"
+            if hledger:
+                other = statistics.median(run[index] for run in times[(name, "hledger")])
+                line += f"   hledger {other * 1000:7.1f}   ratio {mine / other:4.1f}x"
+            print(line)
     print("\ntargets: balance at most 2x hledger's; --help under 150 ms")
     if not hledger:
         print("hledger is not installed (apt-get install hledger): no comparison was made")
