@@ -15,7 +15,7 @@ from api import schemas
 from api.auth import services
 from api.errors import all_problems, problem_type
 from api.extensions import Blueprint, unavailable
-from ledger.storage.availability import DATABASE_ERRORS, is_unavailable, unavailable_reason
+from ledger.storage.availability import database_errors, is_unavailable, unavailable_reason
 
 blp = Blueprint("meta", __name__, description="Health and the meaning of each problem type.")
 
@@ -84,7 +84,7 @@ def readiness() -> Any:
     for name, probe in probes.items():
         try:
             head = max(head, probe())
-        except DATABASE_ERRORS as error:
+        except database_errors() as error:
             if not is_unavailable(error):
                 raise
             log.warning("%s does not answer: %s", STORES[name], unavailable_reason(error))

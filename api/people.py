@@ -19,6 +19,7 @@ wrong, so guesses sent at once to several workers get no more verifications than
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import secrets
 import time
@@ -64,9 +65,15 @@ ADDRESS_FAILURES_MAX = 20
 SIGN_IN_WINDOW_S = 15 * 60
 
 _hasher = PasswordHasher()
-# Verified against when the name is unknown, so that an unknown name takes as long to refuse
-# as a wrong password (the time does not tell which names exist).
-_UNKNOWN = _hasher.hash(secrets.token_urlsafe(16))
+
+
+@functools.cache
+def unknown_hash() -> str:
+    """Verified against when the name is unknown, so that an unknown name takes as long to
+    refuse as a wrong password (the time does not tell which names exist). Hashed once, when
+    the API's application is made (``create_app``), not on import: hashing takes a quarter
+    of a second, and every command of the command line imports this module."""
+    return _hasher.hash(secrets.token_urlsafe(16))
 
 
 @dataclass(frozen=True)
@@ -256,7 +263,7 @@ class PeopleStore:
         row = self.store.one(
             f"SELECT password_hash, disabled_at FROM {PEOPLE_TABLE} WHERE name = ?", (name,)
         )
-        password_hash, disabled_at = row if row is not None else (_UNKNOWN, None)
+        password_hash, disabled_at = row if row is not None else (unknown_hash(), None)
         try:
             self.hasher.verify(password_hash, password)
             verified = row is not None
@@ -287,9 +294,7 @@ class PeopleStore:
         )
         return Session(self.get(name), csrf, key), secret
 
-    def session(
-        self, secret: str, *, idle_timeout_s: float = IDLE_TIMEOUT_S
-    ) -> Session | None:
+    def session(self, secret: str, *, idle_timeout_s: float = IDLE_TIMEOUT_S) -> Session | None:
         """The live session with this secret (None: unknown, ended, or its person disabled).
         Using it keeps it alive."""
         now = time.time()

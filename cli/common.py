@@ -30,9 +30,8 @@ from ledger.domain.values import (
     read_amount,
 )
 from ledger.interchange.export import csv_cell
-from ledger.interchange.report_files import write_table_xlsx
 from ledger.storage.availability import (
-    DATABASE_ERRORS,
+    database_errors,
     is_unavailable,
     unavailable_reason,
     unreachable_reason,
@@ -40,8 +39,22 @@ from ledger.storage.availability import (
 from ledger.storage.config import DATABASE_ENVVAR, default_database
 
 F = TypeVar("F", bound=Callable[..., Any])
-# The plain tables' workbook (ledger/interchange/report_files.py), by the name commands import.
-write_xlsx = write_table_xlsx
+
+
+def write_xlsx(
+    path: str,
+    rows: Sequence[dict[str, Any]],
+    columns: Sequence[tuple[str, str]],
+    title: str,
+    *,
+    advance: Callable[[int], None] | None = None,
+) -> None:
+    """The plain tables' workbook (``write_table_xlsx``), its module imported when a workbook
+    is written: a command printing a table need not load it."""
+    from ledger.interchange.report_files import write_table_xlsx
+
+    write_table_xlsx(path, rows, columns, title, advance=advance)
+
 
 FORMATS = click.Choice(["table", "json", "csv"])
 # A flag's mark in a table, by column key (others: "x").
@@ -230,19 +243,6 @@ class Unavailable(click.ClickException):
         )
 
 
-def asks_json(args: Sequence[str]) -> bool:
-    """Whether a command line asks for ``--format json``, read from its words: an error may be
-    found before the option is parsed (a bad --as-of written before it)."""
-    for index, word in enumerate(args):
-        if word == "--":
-            return False
-        if word == "--format=json" or (
-            word == "--format" and args[index + 1 : index + 2] == ["json"]
-        ):
-            return True
-    return False
-
-
 def error_document(error: click.ClickException) -> dict[str, Any]:
     """An error as JSON, with the keys of the API's problem bodies (api/errors.py): ``type``,
     ``title``, ``detail`` (the line the text would print), ``rule``, ``errors`` ``{field:
@@ -362,7 +362,7 @@ def refusals(database: str | None = None) -> Iterator[None]:
         yield
     except LedgerError as error:
         raise Refused(error) from None
-    except DATABASE_ERRORS as error:
+    except database_errors() as error:
         if not is_unavailable(error):
             raise
         raise Unavailable(error, database=database) from None

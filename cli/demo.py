@@ -91,3 +91,6 @@ def demo(session: Session, database: str | None, quiet: bool) -> None:
             "balance --holder 48 --subtree --program MTQG2635 --year 2026",
         ):
             click.echo(f"  budget-ledger {example} --database {database}")
+
+
+COMMANDS = (demo,)

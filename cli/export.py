@@ -304,3 +304,6 @@ def _write_datapackage(
 
 def export_json(value: dict[str, Any]) -> str:
     return json.dumps(value, ensure_ascii=False, indent=2) + "\n"
+
+
+COMMANDS = (export_command,)

@@ -31,6 +31,7 @@ from cli.common import (
 )
 from cli.movements import WRITE_FORMATS, preview_of, said_replayed, submit
 from cli.projections import read_models
+from cli.reorganise import reorganise_command
 from cli.tables import display_date
 from ledger.application import BudgetLedger
 from ledger.domain.movements import Succeed
@@ -357,3 +358,7 @@ def life_rows(life: dict[str, Any]) -> list[dict[str, Any]]:
         for before in life["predecessors"]
     ]
     return sorted(rows, key=lambda row: str(row["effective_date"]).replace("always", ""))
+
+
+holders.add_command(reorganise_command)
+COMMANDS = (holders,)

@@ -29,7 +29,7 @@ from cli.common import (
 from ledger.application import BudgetLedger
 from ledger.domain.movements import KINDS, MovementRequest
 from ledger.domain.values import parse_whole, today_in_vietnam
-from ledger.storage.availability import DATABASE_ERRORS, is_unavailable
+from ledger.storage.availability import database_errors, is_unavailable
 
 WRITE_FORMATS = click.Choice(["table", "json"])
 # A whole number a kind takes besides its amount (see MovementRequest.plain_fields).
@@ -144,7 +144,7 @@ def submit(
     retry with if it was ``generated`` (the user may not know it)."""
     try:
         return ledger.record(request, actor=resolve_actor(actor), dry_run=dry_run)
-    except DATABASE_ERRORS as error:
+    except database_errors() as error:
         if not is_unavailable(error):
             raise
         raise Unavailable(

@@ -139,3 +139,6 @@ def ratios(ledger: BudgetLedger, year: int, output_format: str) -> None:
     ]
     columns = [("program", "program"), ("year", "plan year"), ("ratio_pct", "NSĐP / NSTW")]
     emit(rows, columns, output_format, title=f"Counterpart-fund ratios, {year}")
+
+
+COMMANDS = (programs,)

@@ -110,3 +110,6 @@ def rebuild(services: Services, name: str | None, quiet: bool) -> None:
     except RebuildRefused as refused:
         raise click.ClickException(f"refused: {refused}") from None
     click.echo(f"balances rebuilt as generation {generation}, at log position {head} or later")
+
+
+COMMANDS = (projections_group,)

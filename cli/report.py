@@ -325,3 +325,6 @@ def _series(
     else:
         write_text_file(output, CSV_BOM + export.csv_text(rows, columns))
     click.echo(f"wrote {output}")
+
+
+COMMANDS = (report,)

@@ -95,3 +95,6 @@ def serve(
             proxy_hops=proxy_hops,
             secure_cookies=secure_cookies,
         )
+
+
+COMMANDS = (serve,)

@@ -79,3 +79,6 @@ def revoke(services: Services, name: str) -> None:
     """Revoke token NAME: it is refused from the next request on."""
     token = services.tokens().revoke(name)
     click.echo(f"token {token.name!r} revoked at {token.revoked_at}")
+
+
+COMMANDS = (tokens,)

@@ -117,3 +117,6 @@ def disable(services: Services, name: str) -> None:
     stays on the events they recorded."""
     person = people_of(services).disable(name)
     click.echo(f"person {person.name!r} disabled at {person.disabled_at}; their sessions ended")
+
+
+COMMANDS = (users,)

@@ -19,8 +19,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-import psycopg
-
 from ledger.storage.config import is_postgres
 from ledger.storage.settings import CONNECT_TIMEOUT_S
 from ledger.storage.sql import ViewStore
@@ -50,6 +48,8 @@ def rebuild_lock(database: str) -> Iterator[bool]:
     if is_postgres(database):
         # Not from a pool: the lock lives as long as this session. Bounded like every
         # connection attempt, so an unreachable server is an outage, not a hang.
+        import psycopg
+
         connection = psycopg.connect(database, autocommit=True, connect_timeout=CONNECT_TIMEOUT_S)
         try:
             row = connection.execute(

@@ -15,10 +15,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-import psycopg
-
 from ledger.application import BudgetLedger
-from ledger.storage.availability import DATABASE_ERRORS, is_unavailable
+from ledger.storage.availability import database_errors, is_unavailable
 from ledger.storage.log import log_tables
 from ledger.storage.sql import ViewStore
 from projections.balances.reader import BalancesReader
@@ -34,6 +32,8 @@ BATCH_EVENTS_MAX = 2000
 REBUILD_BATCH_EVENTS_MAX = 20_000
 READ_TOPICS = sorted(TOPICS)
 STATE = "projection_state"
+# PostgreSQL's SQLSTATE for a statement the role may not run (psycopg's InsufficientPrivilege).
+INSUFFICIENT_PRIVILEGE = "42501"
 
 Progress = Callable[[int, int], None]
 
@@ -131,8 +131,10 @@ class Projections:
                 kept = "left by an interrupted rebuild: not removed (owned by another role)"
                 try:
                     removed = self._remove_leftovers()
-                except psycopg.errors.InsufficientPrivilege:
-                    pass  # a hardened application role; the tables' owner's status removes them
+                except Exception as error:
+                    # A hardened application role; the tables' owner's status removes them.
+                    if getattr(error, "sqlstate", None) != INSUFFICIENT_PRIVILEGE:
+                        raise
             generations = self.store.execute(
                 f"SELECT name, generation, position, active FROM {STATE} ORDER BY name, generation"
             )
@@ -382,7 +384,7 @@ class Projections:
                             outage(None)
                         failed = False
                         wait(wait_s_max)
-            except DATABASE_ERRORS as error:
+            except database_errors() as error:
                 if not is_unavailable(error):
                     raise
                 if not failed and outage is not None:

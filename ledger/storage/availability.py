@@ -10,23 +10,43 @@ are settings (ledger/storage/settings.py).
 from __future__ import annotations
 
 import sqlite3
+import sys
+from typing import TYPE_CHECKING
 
-import psycopg
 from eventsourcing import persistence
 
 from ledger.storage.config import is_postgres, persistence_environment
 from ledger.storage.settings import CONNECTION_WAIT_S
 
-# Errors that may say the database does not answer; ``is_unavailable`` tells which do.
-# (psycopg_pool's PoolTimeout, "no connection within the wait", is a psycopg.OperationalError;
-# the library raises its own errors from psycopg's and sqlite3's.)
-DATABASE_ERRORS: tuple[type[Exception], ...] = (
-    psycopg.OperationalError,
-    psycopg.InterfaceError,
+if TYPE_CHECKING:
+    import psycopg
+
+# Errors that may say the database does not answer, whatever the store.
+STORE_ERRORS: tuple[type[Exception], ...] = (
     persistence.OperationalError,
     persistence.InterfaceError,
     sqlite3.OperationalError,
 )
+
+
+def _psycopg_errors() -> tuple[type[Exception], ...]:
+    """psycopg's errors that may say the database does not answer, once psycopg is loaded:
+    only the PostgreSQL store loads it (a command on a SQLite file does not), and none of
+    its errors can be raised before."""
+    psycopg = sys.modules.get("psycopg")
+    if psycopg is None:
+        return ()
+    return (psycopg.OperationalError, psycopg.InterfaceError)
+
+
+def database_errors() -> tuple[type[Exception], ...]:
+    """Errors that may say the database does not answer (``except database_errors():``);
+    ``is_unavailable`` tells which do. (psycopg_pool's PoolTimeout, "no connection within
+    the wait", is a psycopg.OperationalError; the library raises its own errors from
+    psycopg's and sqlite3's.)"""
+    return (*_psycopg_errors(), *STORE_ERRORS)
+
+
 # SQLite's own word for a write lock another process held past the wait.
 SQLITE_BUSY = ("database is locked", "database is busy")
 
@@ -41,7 +61,7 @@ def is_unavailable(error: BaseException) -> bool:
         if error.__cause__ is None:
             return False
         error = error.__cause__
-    if isinstance(error, (psycopg.OperationalError, psycopg.InterfaceError)):
+    if isinstance(error, _psycopg_errors()):
         return True
     if isinstance(error, sqlite3.OperationalError):
         return str(error).startswith(SQLITE_BUSY)
@@ -64,6 +84,8 @@ def unreachable_reason(database: str, error: BaseException) -> str:
         return unavailable_reason(error)
     env = persistence_environment(database)
     where = f"{env['POSTGRES_HOST']}:{env['POSTGRES_PORT']}"
+    import psycopg
+
     try:
         connection = psycopg.connect(
             host=env["POSTGRES_HOST"],

@@ -8,9 +8,7 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.postgres import PostgresAggregateRecorder
-
-from ledger.storage.log import events_table
+from ledger.storage.log import events_table, postgres_recorder
 
 COLUMNS = "originator_id, originator_version, topic, state"
 
@@ -19,7 +17,7 @@ def latest_events(recorder: Any, aggregate_ids: list[UUID]) -> list[Any]:
     """The latest stored event of each aggregate (given the snapshot store's recorder: the
     latest snapshot of each)."""
     table = events_table(recorder)
-    if isinstance(recorder, PostgresAggregateRecorder):
+    if postgres_recorder(recorder):
         return _fetch(
             recorder,
             f"SELECT DISTINCT ON (originator_id) {COLUMNS}"
@@ -42,7 +40,7 @@ def events_after(recorder: Any, versions: list[tuple[UUID, int]]) -> list[Any]:
     columns = ", ".join(f"e.{name}" for name in COLUMNS.split(", "))
     join = "ON e.originator_id = w.id AND e.originator_version > w.after"
     order = "ORDER BY e.originator_id, e.originator_version"
-    if isinstance(recorder, PostgresAggregateRecorder):
+    if postgres_recorder(recorder):
         return _fetch(
             recorder,
             f"SELECT {columns} FROM {table} e"
@@ -63,7 +61,7 @@ def first_events(recorder: Any, aggregate_ids: list[UUID]) -> list[Any]:
     if not aggregate_ids:
         return []
     table = events_table(recorder)
-    if isinstance(recorder, PostgresAggregateRecorder):
+    if postgres_recorder(recorder):
         where, parameters = "originator_id = ANY(%s)", (aggregate_ids,)
     else:
         where = f"originator_id IN ({_marks(aggregate_ids)})"

@@ -3,10 +3,9 @@ SQL of their own (the chain, verify, import's id lookup, the read models' freshn
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 from typing import Any
-
-from eventsourcing.postgres import PostgresAggregateRecorder, PostgresApplicationRecorder
 
 from ledger.storage.chain import CHAIN_TABLE
 
@@ -19,8 +18,16 @@ class LogTables:
     postgres: bool
 
 
+def postgres_recorder(recorder: Any, kind: str = "PostgresAggregateRecorder") -> bool:
+    """Whether ``recorder`` is one of the library's PostgreSQL recorders (``kind``, a class of
+    eventsourcing.postgres). Never before that module is loaded, which the PostgreSQL store
+    does: a command on a SQLite file loads neither it nor psycopg."""
+    postgres = sys.modules.get("eventsourcing.postgres")
+    return postgres is not None and isinstance(recorder, getattr(postgres, kind))
+
+
 def log_tables(recorder: Any) -> LogTables:
-    if isinstance(recorder, PostgresApplicationRecorder):
+    if postgres_recorder(recorder, "PostgresApplicationRecorder"):
         schema = recorder.datastore.schema
         chain = f"{schema}.{CHAIN_TABLE}"
         return LogTables(events_table(recorder), "notification_id", chain, True)
@@ -30,6 +37,6 @@ def log_tables(recorder: Any) -> LogTables:
 def events_table(recorder: Any) -> str:
     """Any recorder's table (the log's, or the snapshots'), schema-qualified on PostgreSQL."""
     table: str = recorder.events_table_name
-    if isinstance(recorder, PostgresAggregateRecorder):
+    if postgres_recorder(recorder):
         return f"{recorder.datastore.schema}.{table}"
     return table

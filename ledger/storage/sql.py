@@ -11,11 +11,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from pathlib import Path
-from typing import Any
-
-import psycopg
-from psycopg.pq import ExecStatus
-from psycopg_pool import ConnectionPool, PoolTimeout
+from typing import TYPE_CHECKING, Any
 
 from ledger.storage.config import is_postgres
 from ledger.storage.settings import (
@@ -28,12 +24,15 @@ from ledger.storage.settings import (
     RETRY_AFTER_S,
 )
 
+if TYPE_CHECKING:
+    import psycopg
+    from psycopg_pool import ConnectionPool
+
 # One insert_many call: table, columns, rows, plain.
 Insert = tuple[str, Sequence[str], Sequence[tuple[Any, ...]], bool]
 # Plain rows are sent in pieces of this many, so the server parses one while the next is
 # being built.
 COPY_ROWS_MAX = 20_000
-TUPLES_OK = ExecStatus.TUPLES_OK
 # The advisory lock every creation of the read models' or tokens' tables takes (any number
 # of the ledger's: "bl" and the year of the lock's making).
 SCHEMA_LOCK = 0x626C_2026
@@ -60,7 +59,8 @@ class ViewStore:
     its first statement until ``release()`` after ``keep()`` (a request of the API), and
     gives it back. While the database is down, taking one fails after CONNECTION_WAIT_S with
     psycopg_pool's PoolTimeout (see ledger/storage/availability.py). On SQLite each thread has its
-    own plain connection to the file."""
+    own plain connection to the file. psycopg is imported for PostgreSQL only: a command on
+    a SQLite file does not load it."""
 
     def __init__(self, database: str, *, connections_max: int = READ_MODEL_CONNECTIONS_MAX) -> None:
         self.database = database
@@ -70,7 +70,12 @@ class ViewStore:
         self._sqlite: list[sqlite3.Connection] = []
         self.pool: ConnectionPool[psycopg.Connection[Any]] | None = None
         self._down_until = 0.0  # see known_down
+        self._tuples_ok: object = None
         if self.postgres:
+            from psycopg.pq import ExecStatus
+            from psycopg_pool import ConnectionPool
+
+            self._tuples_ok = ExecStatus.TUPLES_OK
             self.pool = ConnectionPool(
                 database,
                 kwargs={"autocommit": True, "connect_timeout": CONNECT_TIMEOUT_S},
@@ -121,6 +126,8 @@ class ViewStore:
 
     def _take(self) -> Any:
         assert self.pool is not None
+        from psycopg_pool import PoolTimeout
+
         try:
             connection = self.pool.getconn(timeout=DOWN_WAIT_S if self.known_down() else None)
         except PoolTimeout:
@@ -175,6 +182,8 @@ class ViewStore:
                 yield wait
             finally:
                 if not connection.broken:
+                    import psycopg
+
                     with suppress(psycopg.Error):
                         connection.execute("UNLISTEN *")
 
@@ -190,7 +199,7 @@ class ViewStore:
                 # builds a Column object per column to say the same (a tenth of a read's work in
                 # the driver). Its rows are tuples already.
                 result = cursor.pgresult
-                if result is None or result.status != TUPLES_OK:
+                if result is None or result.status != self._tuples_ok:
                     return []
                 rows: list[tuple[Any, ...]] = cursor.fetchall()
                 return rows

@@ -10,19 +10,20 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from cli import main
-from cli.common import asks_json
+from cli import asks_json, main
 from tests.e2e.cli_story import LINE, TY, Cli, funded, quang_nam
 
 
 def commands_with_json(group: click.Group, words: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
     """Every command line (as words) whose --format takes json."""
     found = []
-    for name, command in group.commands.items():
+    ctx = click.Context(group)
+    for name in group.list_commands(ctx):
+        command = group.get_command(ctx, name)
         if isinstance(command, click.Group):
             found += commands_with_json(command, (*words, name))
             continue
-        for param in command.params:
+        for param in command.params if command is not None else ():
             choices = getattr(param.type, "choices", ())
             if "--format" in getattr(param, "opts", ()) and "json" in choices:
                 found.append((*words, name))
