@@ -24,9 +24,15 @@ from api.web.session import (
     people,
     set_cookie,
 )
-from api.web.words import LANGS, word
+from api.web.words import ACTIONS, FIGURES, LANGS, named, word
 from ledger.domain.errors import InvalidInput
-from ledger.domain.values import grouped_number, parse_date, parse_moment, today_in_vietnam
+from ledger.domain.values import (
+    VIETNAM_TIME,
+    grouped_number,
+    parse_date,
+    parse_moment,
+    today_in_vietnam,
+)
 from ledger.interchange.document import Column, Document, Row
 from ledger.interchange.report_files import csv_text, figure_text, write_xlsx
 from projections.progress import Report
@@ -74,12 +80,28 @@ def page_words() -> dict[str, Any]:
         "here": here,
         "link": with_query,
         "vnd": lambda amount: grouped_number(amount, 0, current),
+        "day": lambda value: shown_day(value, current),
+        "moment": lambda value: shown_moment(value, current),
+        "figure": lambda name: named(FIGURES, name, current),
+        "action": lambda code: named(ACTIONS, code, current),
         "line_url": line_url,
         "pct": lambda value: "" if value is None else grouped_number(value, 2, current) + "%",
         "csrf_field": CSRF_FIELD,
         "person": g.get("token"),
         "session": g.get("web_session"),
     }
+
+
+def shown_day(value: date | str, lang: str) -> str:
+    """A date as the office writes it: 17/09/2024 (2024-09-17 in English)."""
+    day = date.fromisoformat(value) if isinstance(value, str) else value
+    return day.isoformat() if lang == "en" else day.strftime("%d/%m/%Y")
+
+
+def shown_moment(value: datetime, lang: str) -> str:
+    """A recorded time in Vietnam time, to the second."""
+    local = value.astimezone(VIETNAM_TIME)
+    return local.strftime("%Y-%m-%d %H:%M:%S" if lang == "en" else "%d/%m/%Y %H:%M:%S")
 
 
 def line_url(line: dict[str, Any]) -> str:

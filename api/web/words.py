@@ -53,7 +53,7 @@ WORDS: dict[str, dict[str, str]] = {
     "action": {"vi": "Loại nghiệp vụ", "en": "Kind of movement"},
     "amount": {"vi": "Số tiền", "en": "Amount"},
     "effective_date": {"vi": "Ngày hiệu lực", "en": "Effective date"},
-    "recorded_at": {"vi": "Thời điểm ghi sổ (UTC)", "en": "Recorded at (UTC)"},
+    "recorded_at": {"vi": "Thời điểm ghi sổ (giờ Việt Nam)", "en": "Recorded at (Vietnam time)"},
     "actor": {"vi": "Người ghi", "en": "Recorded by"},
     "asked": {"vi": "Nội dung đề nghị", "en": "What was asked"},
     "postings": {"vi": "Ghi vào các dòng vốn", "en": "Postings on each line"},
@@ -123,6 +123,37 @@ WORDS: dict[str, dict[str, str]] = {
         "budget-ledger verify --against POSITION:DIGEST proves the log still holds that prefix.",
     },
 }
+
+
+# A line's figures (the export's words, without its unit: the page writes "đ" beside each).
+FIGURES: dict[str, dict[str, str]] = {
+    "assigned_vnd": {"vi": "Được giao", "en": "Assigned"},
+    "received_vnd": {"vi": "Trong đó nhận kế thừa từ đơn vị cũ", "en": "Of which received"},
+    "allocated_on_vnd": {"vi": "Đã giao tiếp cho đơn vị dưới", "en": "Allocated on"},
+    "disbursed_vnd": {"vi": "Đã giải ngân", "en": "Disbursed"},
+    "lapsed_vnd": {"vi": "Đã hủy dự toán", "en": "Lapsed"},
+    "passed_on_vnd": {"vi": "Đã chuyển cho đơn vị kế thừa", "en": "Passed on"},
+    "available_vnd": {"vi": "Số dư khả dụng", "en": "Available"},
+    "extended_vnd": {"vi": "Được kéo dài", "en": "Extended"},
+    "deadline": {"vi": "Hạn giải ngân", "en": "Deadline"},
+}
+# Each kind of movement as a finance office names it (its code stays in the exports).
+ACTIONS: dict[str, dict[str, str]] = {
+    "adjust": {"vi": "Điều chỉnh dự toán", "en": "Adjustment"},
+    "allocate": {"vi": "Phân bổ", "en": "Allocation"},
+    "reallocate": {"vi": "Điều chuyển", "en": "Reallocation"},
+    "disburse": {"vi": "Giải ngân", "en": "Disbursement"},
+    "reverse": {"vi": "Thu hồi giải ngân", "en": "Reversal"},
+    "extend": {"vi": "Kéo dài", "en": "Extension"},
+    "lapse": {"vi": "Hủy dự toán", "en": "Lapse"},
+    "succeed": {"vi": "Kế thừa khi sắp xếp đơn vị", "en": "Succession"},
+}
+
+
+def named(words: dict[str, dict[str, str]], key: str, lang: str) -> str:
+    """``key``'s word in ``words`` (a figure, a kind of movement), or ``key`` itself."""
+    found = words.get(key)
+    return found["en" if lang == "en" else "vi"] if found else key
 
 
 def word(key: str, lang: str, **values: str) -> str:
