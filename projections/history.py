@@ -18,7 +18,7 @@ from typing import Any
 from ledger.domain.errors import UnknownHolder
 from ledger.domain.holders import subtree_of
 from ledger.domain.movements import REFERENCE_FIELDS
-from ledger.domain.values import LineKey, today_in_vietnam
+from ledger.domain.values import LineKey, available_vnd, today_in_vietnam
 from projections.balances.journal import line_text
 from projections.balances.trail import Key, TrailQuestion, TrailReader
 from projections.events import clock_text
@@ -61,13 +61,35 @@ def history_page(
     more = len(rows) > limit
     rows = rows[:limit]
     movements = reader.movements({int(row[0]) for row in rows})
-    after_each = reader.available_after(rows)
+    first_day = min((int(row[9]) for row in rows), default=0)
+    after_each = reader.available_after(rows, _opening(projections, rows, first_day), first_day)
     entries = [_entry(row, movements[int(row[0])], after_each) for row in rows]
     last = rows[-1] if rows else None
     following = None
     if more and last is not None:
         following = (int(last[9]), int(last[10]), int(last[0]), str(last[7]), int(last[1]))
     return HistoryPage(entries, following)
+
+
+def _opening(
+    projections: Projections, rows: list[tuple[Any, ...]], first_day: int
+) -> dict[str, int]:
+    """Each of the rows' lines' available amount at the end of the day before ``first_day``,
+    from the balances of the same generation (an index lookup per line, however long the
+    line's history), by ``line_text``."""
+    if not rows:
+        return {}
+    reader = projections.reader()
+    wanted = {str(row[2]) for row in rows}
+    nodes: dict[int, str] = {}
+    holders = sorted({str(row[7]) for row in rows})
+    for holder, node, program, kind, source, year, project in reader.lines_of(holders, {}):
+        text = line_text(LineKey(program, kind, source, int(year), holder, project))
+        if text in wanted:
+            nodes[int(node)] = text
+    before = date.fromordinal(first_day - 1)
+    values = reader.values_many(sorted(nodes), before, None)
+    return {nodes[node]: available_vnd(*figures[:5]) for node, figures in values.items()}
 
 
 def history(projections: Projections, question: HistoryQuestion) -> list[dict[str, Any]]:

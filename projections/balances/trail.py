@@ -125,11 +125,15 @@ class TrailReader:
     def _set(self, values: Collection[Any]) -> Any:
         return sorted(values) if self.store.postgres else json.dumps(sorted(values))
 
-    def available_after(self, rows: Sequence[tuple[Any, ...]]) -> dict[tuple[int, int], int]:
-        """Each entry's line's available amount after it (by (position, seq)): the sum of
-        the changes of the line's postings up to it in the trail's order, every posting of
-        the line counted, matched or not. One statement per chunk of lines, reading each
-        line's postings from its index up to the page's last day."""
+    def available_after(
+        self, rows: Sequence[tuple[Any, ...]], opening: Mapping[str, int], first_day: int
+    ) -> dict[tuple[int, int], int]:
+        """Each entry's line's available amount after it (by (position, seq)): the line's
+        amount at the end of the day before ``first_day`` (``opening``, by line; the page's
+        first day or earlier), plus the changes of the line's postings from that day up to
+        the entry in the trail's order, every posting of the line counted, matched or not.
+        One statement per chunk of lines, reading each line's postings of those days from
+        its index."""
         if not rows:
             return {}
         wanted = {(int(row[0]), int(row[1])) for row in rows}
@@ -145,25 +149,25 @@ class TrailReader:
             if self.store.postgres:
                 # Each line's own index range (its planner scanned the table for a list).
                 statement = (
-                    f"SELECT w.position, w.seq, w.running FROM unnest(?::text[]) AS l(line)"
-                    f" CROSS JOIN LATERAL (SELECT position, seq, {running} AS running"
-                    f" FROM {self.t['entries']} e WHERE e.line = l.line AND e.day <= ?) w"
-                    " WHERE w.position = ANY(?)"
+                    "SELECT w.line, w.position, w.seq, w.running FROM unnest(?::text[]) AS"
+                    f" l(line) CROSS JOIN LATERAL (SELECT e.line, position, seq, {running} AS"
+                    f" running FROM {self.t['entries']} e WHERE e.line = l.line"
+                    " AND e.day >= ? AND e.day <= ?) w WHERE w.position = ANY(?)"
                 )
-                parameters: tuple[Any, ...] = (chunk, last_day, sorted(positions))
+                parameters: tuple[Any, ...] = (chunk, first_day, last_day, sorted(positions))
             else:
                 marks = ", ".join("?" for _ in chunk)
                 statement = (
-                    "SELECT w.position, w.seq, w.running FROM (SELECT position, seq,"
-                    f" {running.replace('OVER (', 'OVER (PARTITION BY line ')} AS running"
-                    f" FROM {self.t['entries']} WHERE line IN ({marks}) AND day <= ?) w"
-                    " WHERE w.position IN (SELECT value FROM json_each(?))"
+                    "SELECT w.line, w.position, w.seq, w.running FROM (SELECT line, position,"
+                    f" seq, {running.replace('OVER (', 'OVER (PARTITION BY line ')} AS running"
+                    f" FROM {self.t['entries']} WHERE line IN ({marks}) AND day >= ?"
+                    " AND day <= ?) w WHERE w.position IN (SELECT value FROM json_each(?))"
                 )
-                parameters = (*chunk, last_day, json.dumps(sorted(positions)))
-            for position, seq, total in self.store.execute(statement, parameters):
+                parameters = (*chunk, first_day, last_day, json.dumps(sorted(positions)))
+            for line, position, seq, total in self.store.execute(statement, parameters):
                 key = (int(position), int(seq))
                 if key in wanted:
-                    found[key] = int(total)
+                    found[key] = opening.get(str(line), 0) + int(total)
         return found
 
     def movements(self, positions: Collection[int]) -> dict[int, tuple[Any, ...]]:

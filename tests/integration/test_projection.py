@@ -18,12 +18,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ledger.application import HOLDER_TOPICS, BudgetLedger, open_ledger
+from ledger.domain.audit import history as journal_history
 from ledger.domain.errors import HolderEnded, LedgerError
 from ledger.domain.holders import Holder, subtree_of, up_edges
 from ledger.domain.journal import FIGURES, postings
 from ledger.domain.movements import MovementRequest, Succeed
 from ledger.domain.values import LineKey
 from projections.balances.schema import tables
+from projections.history import HistoryQuestion, history_page
 from projections.queries import line_balances, subtree_balances
 from projections.runner import Projections
 from tests.conftest import POSTGRES_ENVVAR
@@ -250,6 +252,23 @@ def check_against_brute_force(
                     )
 
 
+def check_history(
+    projections: Projections, journal: list[tuple[int, dict[str, Any]]], limit: int
+) -> None:
+    """The audit trail's read model, a page of ``limit`` at a time (each page's opening
+    amounts from the balances), against the journal read whole."""
+    expected = journal_history(journal)
+    paged: list[dict[str, Any]] = []
+    after = None
+    while True:
+        page = history_page(projections, HistoryQuestion(), after=after, limit=limit)
+        paged += page.entries
+        if page.next is None:
+            break
+        after = page.next
+    assert paged == expected
+
+
 @pytest.mark.parametrize("store", ["sqlite", "postgres"])
 @settings(
     max_examples=25,
@@ -279,8 +298,10 @@ def test_read_model_equals_brute_force_at_any_date_and_time(
         projections.catch_up(batch_events_max=batch)
         journal = list(ledger.journal())
         check_against_brute_force(projections, journal, queries, holder_lives(ledger))
+        check_history(projections, journal, batch)
         projections.rebuild(batch_events_max=batch)
         check_against_brute_force(projections, journal, queries, holder_lives(ledger))
+        check_history(projections, journal, batch)
     finally:
         if projections is not None:
             projections.close()
