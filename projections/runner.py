@@ -89,6 +89,8 @@ class Projections:
         # The active generation as a caller last read it (``use``), so that its queries do
         # not each read it again; None: read it when asked.
         self.generation_in_use: int | None = None
+        # The log position it was current at, as that caller read it (None: not known).
+        self.position_in_use: int | None = None
 
     def close(self) -> None:
         if self._own_store:
@@ -222,6 +224,7 @@ class Projections:
         no more state until the next ``use``; ``None``: read it on each ``reader()``.
         A reader calls it once per request, with the state read for that request."""
         self.generation_in_use = state.generation if state is not None else None
+        self.position_in_use = state.position if state is not None and state.current else None
 
     def _head_statement(self) -> str:
         """The log's head position, as the library's recorder computes it."""

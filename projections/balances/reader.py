@@ -22,6 +22,8 @@ GROUP_FIELDS = ("program", "kind", "source", "year")
 # An extension row (node, position, until_day, amount_vnd) in the columns of a figures row
 # (node, *FIGURES): zeros in the columns it lacks.
 PADDING = ", ".join(["0"] * (len(FIGURES) - 3))
+# How many answers of ``lines`` are kept at one position (a directory of a few lines each).
+LINES_KEPT_MAX = 10_000
 
 
 def _keep_latest(
@@ -39,19 +41,38 @@ class BalancesReader:
         self.store = store
         self.generation = generation
         self.t = tables(generation)
+        # ``lines`` answers as of one log position (see there).
+        self._lines_at: int | None = None
+        self._lines: dict[tuple[Any, ...], list[tuple[Any, ...]]] = {}
 
     # -- Directories -----------------------------------------------------------------------
 
-    def lines(self, filters: Mapping[str, Any]) -> list[tuple[Any, ...]]:
+    def lines(self, filters: Mapping[str, Any], *, at: int | None = None) -> list[tuple[Any, ...]]:
         """(node, program, kind, source, year, holder, project) of every line whose identity
         fields equal those given in ``filters`` (a None or missing field matches any), in
-        identity order."""
+        identity order.
+
+        ``at``: the log position the caller found this generation current at, this request.
+        The answer is then kept and given again while callers find it at that position:
+        lines only come with events, so a write anywhere moves the position and the next
+        read asks afresh. (It may hold lines recorded after ``at``, as an answer read then
+        would.) A balance read then costs one statement less (docs/decisions.md, 31)."""
         names = [name for name in LINE_FIELDS if filters.get(name) is not None]
+        values = [filters[name] for name in names]
+        key = (*names, *values)
+        if at is not None:
+            if at != self._lines_at:
+                self._lines_at, self._lines = at, {}
+            found = self._lines.get(key)
+            if found is not None:
+                return found
         where = f" WHERE {' AND '.join(f'{name} = ?' for name in names)}" if names else ""
-        return self.store.execute(
-            f"SELECT node, {COLUMNS} FROM {self.t['lines']}{where} ORDER BY {COLUMNS}",
-            [filters[name] for name in names],
+        found = self.store.execute(
+            f"SELECT node, {COLUMNS} FROM {self.t['lines']}{where} ORDER BY {COLUMNS}", values
         )
+        if at is not None and at == self._lines_at and len(self._lines) < LINES_KEPT_MAX:
+            self._lines[key] = found
+        return found
 
     def subtree_nodes(
         self, holders: Sequence[str], filters: Mapping[str, Any]
