@@ -19,7 +19,7 @@ from ledger.application import BudgetLedger
 from ledger.storage.availability import database_errors, is_unavailable
 from ledger.storage.log import log_tables
 from ledger.storage.sql import ViewStore
-from projections.balances.reader import BalancesReader
+from projections.balances.reader import BalancesReader, KeptLines
 from projections.balances.schema import LAYOUT, NAME, BalancesSchema
 from projections.balances.writer import BalancesWriter
 from projections.events import TOPICS, check_mapper, decode
@@ -60,7 +60,12 @@ class Projections:
     """The balances read model of one ledger database: its state, catch-up and rebuild."""
 
     def __init__(
-        self, ledger: BudgetLedger, database: str, *, store: ViewStore | None = None
+        self,
+        ledger: BudgetLedger,
+        database: str,
+        *,
+        store: ViewStore | None = None,
+        kept_lines: KeptLines | None = None,
     ) -> None:
         """The read models of ``database``, through ``store`` if given (a process shares one
         store between its threads; it stays open after ``close()``), else a store of their
@@ -83,6 +88,8 @@ class Projections:
                 if self._needs_start():
                     self._start_over()
         self._readers: dict[int, BalancesReader] = {}
+        # The lines' answers kept at a log position: the process's, when it gives them.
+        self.kept_lines = kept_lines if kept_lines is not None else KeptLines()
         # Holders' lives and trees the reads of this process walked (see Trees).
         self.trees = Trees()
         self._writers: dict[int, BalancesWriter] = {}
@@ -109,7 +116,7 @@ class Projections:
         """The queries of a generation (the one in use, else the active one)."""
         generation = generation or self.generation_in_use or self.active_generation()
         if generation not in self._readers:
-            self._readers[generation] = BalancesReader(self.store, generation)
+            self._readers[generation] = BalancesReader(self.store, generation, self.kept_lines)
         return self._readers[generation]
 
     def writer(self, generation: int | None = None) -> BalancesWriter:
