@@ -56,8 +56,13 @@ class BalancesEndpoint(MethodView):
                 "subtree=true",
                 field="restated",
             )
-        if "holder" in filters:
+        # A scoped token's holder is checked before anything is read. For a token without a
+        # scope the check only says whether the holder exists, which the lines found say
+        # already: the ledger is asked (a round trip to the log) only when none are found.
+        holder_unchecked = "holder" in filters
+        if holder_unchecked and (asked.subtree or caller().scope is not None):
             require_scope(filters["holder"])
+            holder_unchecked = False
         projections = services().current_projections(read_model())
         if asked.subtree:
             if "holder" not in filters:
@@ -80,6 +85,8 @@ class BalancesEndpoint(MethodView):
                 first=args["limit"] + 1,
             )
             found = paging.cut(rows, BY_LINE, args["limit"])
+            if holder_unchecked and not rows:
+                require_scope(filters["holder"])  # an unknown holder is refused as such
         body = {"as_of": day, "known_at": known_at, "balances": found.rows, "next": found.next}
         return body, 200, found.headers
 

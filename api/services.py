@@ -20,6 +20,7 @@ from api.tokens import Found, TokenStore
 from ledger.application import BudgetLedger, Clock, open_ledger, utc_now
 from ledger.storage.integrity import Log
 from ledger.storage.sql import ViewStore
+from projections.balances.reader import KeptLines
 from projections.runner import Projections, ReadModelState
 
 
@@ -56,6 +57,8 @@ class Services:
         self._store_lock = threading.Lock()
         self._local = threading.local()
         self._opening = threading.Lock()
+        # What the threads' read models keep between requests, shared (see KeptLines).
+        self._kept_lines = KeptLines()
 
     @property
     def ledger(self) -> BudgetLedger:
@@ -78,7 +81,9 @@ class Services:
     def projections(self) -> Projections:
         projections: Projections | None = getattr(self._local, "projections", None)
         if projections is None:
-            projections = Projections(self.ledger, self.database, store=self.store)
+            projections = Projections(
+                self.ledger, self.database, store=self.store, kept_lines=self._kept_lines
+            )
             self._local.projections = projections
         return projections
 

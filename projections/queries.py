@@ -59,7 +59,7 @@ def line_balances(
     reader = projections.reader()
     position = reader.position_at(known_at)
     rows = []
-    lines = reader.lines(filters)
+    lines = reader.lines(filters, at=projections.position_in_use)
     if holders is not None:
         lines = [line for line in lines if line[5] in holders]
     if after is not None or first is not None:

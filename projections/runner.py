@@ -19,7 +19,7 @@ from ledger.application import BudgetLedger
 from ledger.storage.availability import database_errors, is_unavailable
 from ledger.storage.log import log_tables
 from ledger.storage.sql import ViewStore
-from projections.balances.reader import BalancesReader
+from projections.balances.reader import BalancesReader, KeptLines
 from projections.balances.schema import LAYOUT, NAME, BalancesSchema
 from projections.balances.writer import BalancesWriter
 from projections.events import TOPICS, check_mapper, decode
@@ -60,7 +60,12 @@ class Projections:
     """The balances read model of one ledger database: its state, catch-up and rebuild."""
 
     def __init__(
-        self, ledger: BudgetLedger, database: str, *, store: ViewStore | None = None
+        self,
+        ledger: BudgetLedger,
+        database: str,
+        *,
+        store: ViewStore | None = None,
+        kept_lines: KeptLines | None = None,
     ) -> None:
         """The read models of ``database``, through ``store`` if given (a process shares one
         store between its threads; it stays open after ``close()``), else a store of their
@@ -83,12 +88,16 @@ class Projections:
                 if self._needs_start():
                     self._start_over()
         self._readers: dict[int, BalancesReader] = {}
+        # The lines' answers kept at a log position: the process's, when it gives them.
+        self.kept_lines = kept_lines if kept_lines is not None else KeptLines()
         # Holders' lives and trees the reads of this process walked (see Trees).
         self.trees = Trees()
         self._writers: dict[int, BalancesWriter] = {}
         # The active generation as a caller last read it (``use``), so that its queries do
         # not each read it again; None: read it when asked.
         self.generation_in_use: int | None = None
+        # The log position it was current at, as that caller read it (None: not known).
+        self.position_in_use: int | None = None
 
     def close(self) -> None:
         if self._own_store:
@@ -107,7 +116,7 @@ class Projections:
         """The queries of a generation (the one in use, else the active one)."""
         generation = generation or self.generation_in_use or self.active_generation()
         if generation not in self._readers:
-            self._readers[generation] = BalancesReader(self.store, generation)
+            self._readers[generation] = BalancesReader(self.store, generation, self.kept_lines)
         return self._readers[generation]
 
     def writer(self, generation: int | None = None) -> BalancesWriter:
@@ -222,6 +231,7 @@ class Projections:
         no more state until the next ``use``; ``None``: read it on each ``reader()``.
         A reader calls it once per request, with the state read for that request."""
         self.generation_in_use = state.generation if state is not None else None
+        self.position_in_use = state.position if state is not None and state.current else None
 
     def _head_statement(self) -> str:
         """The log's head position, as the library's recorder computes it."""

@@ -22,6 +22,9 @@ GROUP_FIELDS = ("program", "kind", "source", "year")
 # An extension row (node, position, until_day, amount_vnd) in the columns of a figures row
 # (node, *FIGURES): zeros in the columns it lacks.
 PADDING = ", ".join(["0"] * (len(FIGURES) - 3))
+# How many answers of ``lines`` are kept at one position (a directory of a few lines each).
+LINES_KEPT_MAX = 10_000
+Rows = list[tuple[Any, ...]]
 
 
 def _keep_latest(
@@ -32,26 +35,65 @@ def _keep_latest(
         found[node] = (int(version), date.fromordinal(int(until_day)), int(amount))
 
 
+class KeptLines:
+    """Answers of ``BalancesReader.lines`` at one log position of one generation, shared by
+    the threads of a process (each has its own ``Projections``). Each step is one attribute
+    read or write, whole under the GIL: two threads at different positions only cost each
+    other a statement, never an answer of the wrong position."""
+
+    def __init__(self) -> None:
+        self._kept: tuple[tuple[int, int] | None, dict[tuple[Any, ...], Rows]] = (None, {})
+
+    def get(self, at: tuple[int, int], key: tuple[Any, ...]) -> Rows | None:
+        kept_at, found = self._kept
+        return found.get(key) if kept_at == at else None
+
+    def keep(self, at: tuple[int, int], key: tuple[Any, ...], rows: Rows) -> None:
+        kept_at, found = self._kept
+        if kept_at != at:
+            found = {}
+            self._kept = (at, found)
+        if len(found) < LINES_KEPT_MAX:
+            found[key] = rows
+
+
 class BalancesReader:
     """Answers from one generation of the balances tables."""
 
-    def __init__(self, store: ViewStore, generation: int) -> None:
+    def __init__(self, store: ViewStore, generation: int, kept: KeptLines | None = None) -> None:
         self.store = store
         self.generation = generation
         self.t = tables(generation)
+        # ``lines`` answers as of one log position (see there).
+        self._kept = kept if kept is not None else KeptLines()
 
     # -- Directories -----------------------------------------------------------------------
 
-    def lines(self, filters: Mapping[str, Any]) -> list[tuple[Any, ...]]:
+    def lines(self, filters: Mapping[str, Any], *, at: int | None = None) -> Rows:
         """(node, program, kind, source, year, holder, project) of every line whose identity
         fields equal those given in ``filters`` (a None or missing field matches any), in
-        identity order."""
+        identity order.
+
+        ``at``: the log position the caller found this generation current at, this request.
+        The answer is then kept and given again while callers find it at that position:
+        lines only come with events, so a write anywhere moves the position and the next
+        read asks afresh. (It may hold lines recorded after ``at``, as an answer read then
+        would.) A balance read then costs one statement less (docs/decisions.md, 31)."""
         names = [name for name in LINE_FIELDS if filters.get(name) is not None]
+        values = [filters[name] for name in names]
+        key = (*names, *values)
+        kept_at = (self.generation, at) if at is not None else None
+        if kept_at is not None:
+            found = self._kept.get(kept_at, key)
+            if found is not None:
+                return found
         where = f" WHERE {' AND '.join(f'{name} = ?' for name in names)}" if names else ""
-        return self.store.execute(
-            f"SELECT node, {COLUMNS} FROM {self.t['lines']}{where} ORDER BY {COLUMNS}",
-            [filters[name] for name in names],
+        found = self.store.execute(
+            f"SELECT node, {COLUMNS} FROM {self.t['lines']}{where} ORDER BY {COLUMNS}", values
         )
+        if kept_at is not None:
+            self._kept.keep(kept_at, key, found)
+        return found
 
     def subtree_nodes(
         self, holders: Sequence[str], filters: Mapping[str, Any]

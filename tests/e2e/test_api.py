@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 import pytest
@@ -12,9 +13,11 @@ from click.testing import CliRunner
 from flask.testing import FlaskClient
 
 from api import create_app
-from api.services import Services
+from api.services import Services, bootstrap
 from cli import main
 from ledger.application import BudgetLedger
+from ledger.domain.movements import movement
+from ledger.domain.values import LineKey
 
 TY = 10**9
 LINE = {"program": "GNBV", "kind": "DTPT", "source": "NSTW", "year": 2024}
@@ -315,6 +318,45 @@ def test_missing_bad_and_revoked_tokens_are_refused(api: Api, database: str) -> 
     result = CliRunner().invoke(main, ["tokens", "revoke", "clerk-505", "--database", database])
     assert result.exit_code == 0, result.output
     assert api.get("/balances", "clerk-505").status_code == 401
+
+
+def test_a_read_sees_what_another_process_wrote_since_the_previous_read(
+    api: Api, database: str
+) -> None:
+    """This process keeps a holder's lines while the log stands still; a write by another
+    process (its own services and connections) moves the log, and the very next read shows
+    it: a line opened there, and new figures on a line read before."""
+    worked_example(api)
+    day = "2024-07-01"
+    first = api.ok(api.get("/balances", "auditor", holder="505", as_of=day))["balances"]
+    assert api.ok(api.get("/balances", "auditor", holder="505", as_of=day))["balances"] == first
+    other = bootstrap(database)
+    try:
+        for action, line, amount in (
+            ("adjust", LineKey("GNBV", "SN", "NSDP", 2024, "505"), 7 * TY),
+            ("disburse", LineKey("GNBV", "DTPT", "NSTW", 2024, "505"), TY),
+        ):
+            request = movement(
+                action,
+                movement_id=f"other-{action}",
+                effective_date=date(2024, 7, 1),
+                line=line,
+                amount_vnd=amount,
+                decision="QĐ 7" if action == "adjust" else None,
+                voucher="UNC 7" if action == "disburse" else None,
+            )
+            other.ledger.record(request, actor="admin")
+        # Its read models caught up too (as a follower does), so that this process finds
+        # them current, at a later position.
+        other.current_projections()
+    finally:
+        other.close()
+    after = api.ok(api.get("/balances", "auditor", holder="505", as_of=day))["balances"]
+    by_line = {(row["program"], row["kind"], row["source"]): row for row in after}
+    assert by_line[("GNBV", "SN", "NSDP")]["assigned_vnd"] == 7 * TY
+    before = {(row["program"], row["kind"], row["source"]): row for row in first}
+    paid = before[("GNBV", "DTPT", "NSTW")]["disbursed_vnd"] + TY
+    assert by_line[("GNBV", "DTPT", "NSTW")]["disbursed_vnd"] == paid
 
 
 def test_a_replay_answers_what_the_first_answered(api: Api) -> None:
