@@ -392,16 +392,18 @@ class Importer:
                     # The lock first: every line is then read as it stands, and nobody
                     # changes it before this transaction ends.
                     recorder.lock_in(cursor)
-                    for chunk in chunks:
-                        events = self._chunk(chunk, batch, seen, outcome)
-                        if outcome.bad:
-                            raise _Refused
-                        if events:
-                            recorder.insert_in(cursor, self.ledger.to_stored_events(events))
-                            outcome.written += len(events)
-                            changed.update(
-                                e.originator_id for e in events if e.originator_id in working
-                            )
+                    # Each chunk's events are sent while the next chunk is planned.
+                    with recorder.appending(cursor) as append:
+                        for chunk in chunks:
+                            events = self._chunk(chunk, batch, seen, outcome)
+                            if outcome.bad:
+                                raise _Refused
+                            if events:
+                                append(self.ledger.to_stored_events(events))
+                                outcome.written += len(events)
+                                changed.update(
+                                    e.originator_id for e in events if e.originator_id in working
+                                )
             except _Refused:
                 pass
             for chunk in chunks:
