@@ -462,7 +462,12 @@ class Importer:
     ) -> list[Any]:
         """Check and plan a chunk's rows against the working lines; their events, in order."""
         recorded = self.ledger.recorded_movements(
-            [movement_aggregate_id(item.movement_id) for _, item in given]
+            [
+                item.aggregate_id
+                if isinstance(item, MovementRequest)
+                else movement_aggregate_id(item.movement_id)
+                for _, item in given
+            ]
         )
         chunk = self._rebuilt(given, recorded, seen, outcome)
         batch.load([line_id for _, request in chunk for line_id in request.line_ids()])
