@@ -320,9 +320,9 @@ class SeenRows:
 
     What a chunk adds is written once per chunk (``flush``), many rows a statement: a write
     a row cost more than the rest of what the import remembers. Until then the chunk's own
-    counts are held here, in ``counted``. A content is looked for in the database only if
-    its bit in ``maybe_counted`` is set (2 MB, whatever the file's length): nearly every
-    row's content is new, and needs no query."""
+    counts are held here, in ``counted``. A content or a movement id is looked for in the
+    database only if its bit (``Bits``) is set: nearly every row's are new, and need no
+    query."""
 
     def __init__(self) -> None:
         self.database = sqlite3.connect("")  # "": a temporary database, deleted on close
@@ -334,24 +334,19 @@ class SeenRows:
             " WITHOUT ROWID"
         )
         self.counted: dict[str, int] = {}
-        # A bit a content counted (by its hash; another content may share it, and then
-        # only costs a query): clear, the content was never counted.
-        self.maybe_counted = bytearray(SEEN_BITS // 8)
+        self.contents_seen = Bits()
+        self.movements_seen = Bits()
 
     def count(self, digest: str) -> int:
         """The rows with this content so far, the one given now included."""
         rows = self.counted.get(digest)
         if rows is None:
-            bit = hash(digest) & (SEEN_BITS - 1)
-            byte, mask = bit >> 3, 1 << (bit & 7)
             rows = 0
-            if self.maybe_counted[byte] & mask:
+            if self.contents_seen.maybe(digest):
                 row = self.database.execute(
                     "SELECT rows FROM contents WHERE digest = ?", (digest,)
                 ).fetchone()
                 rows = int(row[0]) if row else 0
-            else:
-                self.maybe_counted[byte] |= mask
         self.counted[digest] = rows = rows + 1
         return rows
 
@@ -372,7 +367,7 @@ class SeenRows:
     def first_fingerprints(self, given: list[tuple[str, str]]) -> list[str | None]:
         """``first_fingerprint`` for each of these (movement id, fingerprint) in turn, a
         chunk's, in one query and one write."""
-        ids = list({movement_id for movement_id, _ in given})
+        ids = [i for i in {movement_id for movement_id, _ in given} if self.movements_seen.maybe(i)]
         first: dict[str, str] = {}
         for at in range(0, len(ids), SQLITE_PARAMETERS_MAX):
             some = ids[at : at + SQLITE_PARAMETERS_MAX]
@@ -399,7 +394,25 @@ class SeenRows:
         self.database.close()
 
 
-SEEN_BITS = 1 << 24  # SeenRows.maybe_counted: 2 MB, a query for 1 row in 17 after a million
+class Bits:
+    """Which keys may have been given before: a bit a key, by its hash (2 MB, whatever the
+    file's length). A clear bit means never given; a set bit, given, or another key with the
+    same bit was (1 in 17 after a million keys), and then only costs a query."""
+
+    def __init__(self) -> None:
+        self.bits = bytearray(SEEN_BITS // 8)
+
+    def maybe(self, key: str) -> bool:
+        """Whether ``key`` may have been given before; from now on, it has."""
+        bit = hash(key) & (SEEN_BITS - 1)
+        byte, mask = bit >> 3, 1 << (bit & 7)
+        if self.bits[byte] & mask:
+            return True
+        self.bits[byte] |= mask
+        return False
+
+
+SEEN_BITS = 1 << 24
 SQLITE_PARAMETERS_MAX = 999  # what any SQLite takes in one statement (32,766 since 3.32)
 
 

@@ -1,7 +1,7 @@
 """What an import remembers of the rows before the current one (``SeenRows``, in a private
-temporary SQLite database, written once a chunk, with a bitmap that spares the query for a
-content never seen): the counts and first fingerprints are those of a plain tally, whether
-contents share a bit of the bitmap or not, across chunks."""
+temporary SQLite database, written once a chunk, with bitmaps that spare the query for a
+content or a movement id never seen): the counts and first fingerprints are those of a plain
+tally, whether keys share a bit of the bitmaps or not, across chunks."""
 
 from __future__ import annotations
 
