@@ -145,6 +145,11 @@ def storage_floor(url: str, after: int, rows: int) -> float:
     return rows / elapsed
 
 
+def _children_cpu_s() -> float:
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return used.ru_utime + used.ru_stime
+
+
 def catch_up_rate(url: str) -> tuple[int, float]:
     """(events, seconds) for the read models to catch up with the import's events: what the
     first read after an import waits for (``budget-ledger import`` itself does not; the
@@ -194,9 +199,11 @@ def main() -> None:
         ledger = open_ledger(url)
         before = ledger.head_position()
         ledger.close()
+        cpu_before = _children_cpu_s()
         started = time.perf_counter()
         subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
         import_s = time.perf_counter() - started
+        import_cpu_s = _children_cpu_s() - cpu_before
         peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
         caught_up = catch_up_rate(url) if args.catch_up else None
         copy_per_s = copy_rate(url, path)
@@ -208,6 +215,10 @@ def main() -> None:
     print(
         f"import (checked and recorded, one transaction): {import_per_s:,.0f} rows/s "
         f"({import_s:.1f} s; {events:,} events in the log)"
+    )
+    print(
+        f"importer CPU (user + system, its own process): {import_cpu_s:.1f} s, "
+        f"{import_cpu_s / args.rows * 1e6:.0f} us a row (less swayed by other load than the rate)"
     )
     print(f"COPY into a plain table:                       {copy_per_s:,.0f} rows/s")
     print(f"ratio import / COPY: {import_per_s / copy_per_s:.3f} (target >= 0.25)")
