@@ -68,7 +68,7 @@ from ledger.domain.values import (
     program_id,
     today_in_vietnam,
 )
-from ledger.storage import batch_reads
+from ledger.storage import batch_reads, encoding
 from ledger.storage.availability import is_unavailable
 from ledger.storage.config import describe, is_postgres, persistence_environment
 
@@ -86,6 +86,15 @@ HOLDER_TOPICS = [
 LINE_TOPICS = sorted(
     value.TOPIC
     for value in vars(BudgetLine).values()
+    if isinstance(value, type) and hasattr(value, "TOPIC") and hasattr(value, "mutate")
+)
+
+# The event classes of lines and movements, whose fields are plain data: a batch's events of
+# these classes are encoded by ledger/storage/encoding.py, byte for byte as the library would.
+PLAIN_EVENTS = frozenset(
+    value
+    for owner in (BudgetLine, Movement)
+    for value in vars(owner).values()
     if isinstance(value, type) and hasattr(value, "TOPIC") and hasattr(value, "mutate")
 )
 
@@ -896,7 +905,7 @@ class BudgetLedger(Application[UUID]):
         return movements
 
     def to_stored_events(self, events: list[Any]) -> list[StoredEvent]:
-        return [self.mapper.to_stored_event(event) for event in events]
+        return encoding.to_stored_events(self.mapper, events, PLAIN_EVENTS)
 
     def snapshot(self, lines: list[BudgetLine]) -> None:
         """Snapshot these lines as they stand in hand (after a batch recorded them)."""

@@ -386,8 +386,13 @@ def _required_fields(cls: type[MovementRequest]) -> tuple[str, ...]:
     return names
 
 
+# json.dumps with these arguments, made once: json.dumps builds an encoder on every call
+# given any argument (an import fingerprints every row). The same encoder, the same bytes.
+_CANONICAL_JSON = json.JSONEncoder(sort_keys=True, ensure_ascii=False)
+
+
 def fingerprint(canonical: dict[str, Any]) -> str:
-    encoded = json.dumps(canonical, sort_keys=True, ensure_ascii=False)
+    encoded = _CANONICAL_JSON.encode(canonical)
     return hashlib.sha256(encoded.encode("utf-8")).hexdigest()
 
 

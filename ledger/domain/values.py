@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import uuid
 from collections.abc import Mapping
@@ -401,7 +402,7 @@ class LineKey:
 
     @property
     def line_id(self) -> uuid.UUID:
-        return uuid.uuid5(NAMESPACE, f"line:{self.label}")
+        return _line_id(self)
 
     @property
     def order(self) -> tuple[str, str, str, int, str, str]:
@@ -456,6 +457,15 @@ def available_vnd(
     return assigned_vnd - allocated_on_vnd - disbursed_vnd - lapsed_vnd - passed_on_vnd
 
 
+# A line's and a holder's ids are asked for on every movement (an import's rows: several a
+# row); a uuid5 is a SHA-1 and a UUID object, so the ids of the lines and holders in use are
+# kept (a few hundred bytes each; a ledger has thousands of lines, not millions).
+@functools.lru_cache(maxsize=1 << 16)
+def _line_id(key: LineKey) -> uuid.UUID:
+    return uuid.uuid5(NAMESPACE, f"line:{key.label}")
+
+
+@functools.lru_cache(maxsize=1 << 16)
 def holder_id(code: str) -> uuid.UUID:
     return uuid.uuid5(NAMESPACE, f"holder:{code}")
 

@@ -49,6 +49,7 @@ from ledger.domain.movements import (
 )
 from ledger.domain.values import (
     LineKey,
+    holder_id,
     movement_aggregate_id,
     parse_amount,
     parse_date,
@@ -298,12 +299,14 @@ def _signed(action: str) -> bool:
     return kind is not None and kind.signed_amount
 
 
+# json.dumps(sort_keys=True, default=str, ensure_ascii=False), made once (json.dumps builds
+# an encoder on every call given arguments): the same bytes, so the same derived ids.
+_CONTENT_JSON = json.JSONEncoder(sort_keys=True, default=str, ensure_ascii=False)
+
+
 def _derived_id(fields: dict[str, Any], occurrence: Callable[[str], int]) -> str:
-    content = json.dumps(
-        {k: (v.as_dict() if isinstance(v, LineKey) else v) for k, v in fields.items()},
-        sort_keys=True,
-        default=str,
-        ensure_ascii=False,
+    content = _CONTENT_JSON.encode(
+        {k: (v.as_dict() if isinstance(v, LineKey) else v) for k, v in fields.items()}
     )
     digest = hashlib.sha256(content.encode("utf-8")).hexdigest()[:24]
     return f"import-{digest}-{occurrence(digest)}"
@@ -313,7 +316,13 @@ class SeenRows:
     """What an import remembers of every row before the current one, kept in a private
     temporary SQLite database (on disk once it outgrows SQLite's page cache of a few MB), so
     that memory does not grow with the file: how many rows with the same content came before
-    (for derived ids), and the fingerprint first given under each movement id."""
+    (for derived ids), and the fingerprint first given under each movement id.
+
+    What a chunk adds is written once per chunk (``flush``), many rows a statement: a write
+    a row cost more than the rest of what the import remembers. Until then the chunk's own
+    counts are held here, in ``counted``. A content or a movement id is looked for in the
+    database only if its bit (``Bits``) is set: nearly every row's are new, and need no
+    query."""
 
     def __init__(self) -> None:
         self.database = sqlite3.connect("")  # "": a temporary database, deleted on close
@@ -321,31 +330,90 @@ class SeenRows:
             "CREATE TABLE contents (digest TEXT PRIMARY KEY, rows INTEGER NOT NULL) WITHOUT ROWID"
         )
         self.database.execute(
-            "CREATE TABLE movements (movement_id TEXT PRIMARY KEY, fingerprint TEXT NOT NULL,"
-            " rows INTEGER NOT NULL) WITHOUT ROWID"
+            "CREATE TABLE movements (movement_id TEXT PRIMARY KEY, fingerprint TEXT NOT NULL)"
+            " WITHOUT ROWID"
         )
+        self.counted: dict[str, int] = {}
+        self.contents_seen = Bits()
+        self.movements_seen = Bits()
 
     def count(self, digest: str) -> int:
         """The rows with this content so far, the one given now included."""
-        row = self.database.execute(
-            "INSERT INTO contents VALUES (?, 1) ON CONFLICT (digest) DO UPDATE"
-            " SET rows = rows + 1 RETURNING rows",
-            (digest,),
-        ).fetchone()
-        return int(row[0])
+        rows = self.counted.get(digest)
+        if rows is None:
+            rows = 0
+            if self.contents_seen.maybe(digest):
+                row = self.database.execute(
+                    "SELECT rows FROM contents WHERE digest = ?", (digest,)
+                ).fetchone()
+                rows = int(row[0]) if row else 0
+        self.counted[digest] = rows = rows + 1
+        return rows
+
+    def flush(self) -> None:
+        """Write the counts ``count`` holds (once a chunk)."""
+        self.database.executemany(
+            "INSERT INTO contents VALUES (?, ?) ON CONFLICT (digest) DO UPDATE"
+            " SET rows = excluded.rows",
+            self.counted.items(),
+        )
+        self.counted.clear()
 
     def first_fingerprint(self, movement_id: str, fingerprint: str) -> str | None:
         """The fingerprint an earlier row gave this movement id (None if none did); the
         first one given is kept."""
-        first, rows = self.database.execute(
-            "INSERT INTO movements VALUES (?, ?, 1) ON CONFLICT (movement_id) DO UPDATE"
-            " SET rows = rows + 1 RETURNING fingerprint, rows",
-            (movement_id, fingerprint),
-        ).fetchone()
-        return None if rows == 1 else str(first)
+        return self.first_fingerprints([(movement_id, fingerprint)])[0]
+
+    def first_fingerprints(self, given: list[tuple[str, str]]) -> list[str | None]:
+        """``first_fingerprint`` for each of these (movement id, fingerprint) in turn, a
+        chunk's, in one query and one write."""
+        ids = [i for i in {movement_id for movement_id, _ in given} if self.movements_seen.maybe(i)]
+        first: dict[str, str] = {}
+        for at in range(0, len(ids), SQLITE_PARAMETERS_MAX):
+            some = ids[at : at + SQLITE_PARAMETERS_MAX]
+            first.update(
+                self.database.execute(
+                    "SELECT movement_id, fingerprint FROM movements WHERE movement_id IN ("
+                    + ",".join("?" * len(some))
+                    + ")",
+                    some,
+                ).fetchall()
+            )
+        found: list[str | None] = []
+        new: list[tuple[str, str]] = []
+        for movement_id, fingerprint in given:
+            earlier = first.get(movement_id)
+            found.append(earlier)
+            if earlier is None:
+                first[movement_id] = fingerprint
+                new.append((movement_id, fingerprint))
+        self.database.executemany("INSERT INTO movements VALUES (?, ?)", new)
+        return found
 
     def close(self) -> None:
         self.database.close()
+
+
+class Bits:
+    """Which keys may have been given before: a bit a key, by its hash (2 MB, whatever the
+    file's length). A clear bit means never given; a set bit, given, or another key with the
+    same bit was (1 in 17 after a million keys), and then only costs a query."""
+
+    def __init__(self) -> None:
+        self.bits = bytearray(SEEN_BITS // 8)
+
+    def maybe(self, key: str) -> bool:
+        """Whether ``key`` may have been given before; from now on, it has."""
+        bit = hash(key) & (SEEN_BITS - 1)
+        byte, mask = bit >> 3, 1 << (bit & 7)
+        if self.bits[byte] & mask:
+            return True
+        self.bits[byte] |= mask
+        return False
+
+
+SEEN_BITS = 1 << 24
+SQLITE_PARAMETERS_MAX = 999  # what any SQLite takes in one statement (32,766 since 3.32)
 
 
 # A row of the file: a movement read from the import's columns, or one the ledger's export
@@ -392,16 +460,18 @@ class Importer:
                     # The lock first: every line is then read as it stands, and nobody
                     # changes it before this transaction ends.
                     recorder.lock_in(cursor)
-                    for chunk in chunks:
-                        events = self._chunk(chunk, batch, seen, outcome)
-                        if outcome.bad:
-                            raise _Refused
-                        if events:
-                            recorder.insert_in(cursor, self.ledger.to_stored_events(events))
-                            outcome.written += len(events)
-                            changed.update(
-                                e.originator_id for e in events if e.originator_id in working
-                            )
+                    # Each chunk's events are sent while the next chunk is planned.
+                    with recorder.appending(cursor) as append:
+                        for chunk in chunks:
+                            events = self._chunk(chunk, batch, seen, outcome)
+                            if outcome.bad:
+                                raise _Refused
+                            if events:
+                                append(self.ledger.to_stored_events(events))
+                                outcome.written += len(events)
+                                changed.update(
+                                    e.originator_id for e in events if e.originator_id in working
+                                )
             except _Refused:
                 pass
             for chunk in chunks:
@@ -443,10 +513,12 @@ class Importer:
             if len(outcome.bad) >= ERRORS_MAX:
                 break
             if len(chunk) >= CHUNK_ROWS:
+                seen.flush()
                 yield chunk
                 chunk = []
                 if progress is not None:
                     progress(outcome.rows)
+        seen.flush()
         yield chunk
         if progress is not None:
             progress(outcome.rows)
@@ -460,14 +532,30 @@ class Importer:
     ) -> list[Any]:
         """Check and plan a chunk's rows against the working lines; their events, in order."""
         recorded = self.ledger.recorded_movements(
-            [movement_aggregate_id(item.movement_id) for _, item in given]
+            [
+                item.aggregate_id
+                if isinstance(item, MovementRequest)
+                else movement_aggregate_id(item.movement_id)
+                for _, item in given
+            ]
         )
         chunk = self._rebuilt(given, recorded, seen, outcome)
-        batch.load([line_id for _, request in chunk for line_id in request.line_ids()])
+        # The lines the rows name and their holders (each row checks its holders are alive),
+        # those not held yet, in two queries, not one read each.
+        batch.load(
+            [
+                aggregate_id
+                for _, request in chunk
+                for key in request.named_lines()
+                for aggregate_id in (key.line_id, holder_id(key.holder))
+            ]
+        )
         events: list[Any] = []
-        for number, request in chunk:
+        firsts = seen.first_fingerprints(
+            [(request.movement_id, request.fingerprint()) for _, request in chunk]
+        )
+        for (number, request), earlier in zip(chunk, firsts, strict=True):
             fingerprint = request.fingerprint()
-            earlier = seen.first_fingerprint(request.movement_id, fingerprint)
             prior = recorded.get(request.aggregate_id)
             if earlier is not None and earlier != fingerprint:
                 outcome.bad.append(

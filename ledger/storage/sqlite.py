@@ -7,7 +7,8 @@ chain's last digest and writing the new ones.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 from uuid import UUID
 
@@ -58,3 +59,10 @@ class LedgerSQLiteRecorder(SQLiteApplicationRecorder):
     def insert_in(self, cursor: SQLiteCursor, stored_events: Sequence[StoredEvent]) -> None:
         """Append inside the caller's transaction (an import: many batches, one commit)."""
         self._insert_events(cursor, stored_events)
+
+    @contextlib.contextmanager
+    def appending(self, cursor: SQLiteCursor) -> Iterator[Callable[[Sequence[StoredEvent]], None]]:
+        """``append(stored_events)`` inside the caller's transaction: here each batch is
+        appended at once (the chain is computed in Python, so a writer thread would only
+        wait for the interpreter; see postgres.py's)."""
+        yield lambda stored_events: self.insert_in(cursor, stored_events)
