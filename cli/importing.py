@@ -7,7 +7,15 @@ from pathlib import Path
 import click
 
 from cli.bars import progress_bar, quiet_option
-from cli.common import TEXT, FileToRead, actor_option, resolve_actor, with_ledger
+from cli.common import (
+    TEXT,
+    FileToRead,
+    actor_option,
+    dry_run_option,
+    resolve_actor,
+    said_dry_run,
+    with_ledger,
+)
 from ledger.application import BudgetLedger
 from ledger.interchange.importer import Importer
 from ledger.interchange.row_count import count_rows
@@ -22,10 +30,16 @@ from ledger.interchange.row_count import count_rows
     help="The sheet of an .xlsx file to read (default: the first).",
 )
 @actor_option
+@dry_run_option
 @quiet_option
 @with_ledger
 def import_file(
-    ledger: BudgetLedger, file: Path, sheet: str | None, actor: str | None, quiet: bool
+    ledger: BudgetLedger,
+    file: Path,
+    sheet: str | None,
+    actor: str | None,
+    dry_run: bool,
+    quiet: bool,
 ) -> None:
     """Record the movements in FILE (.csv or .xlsx; columns in README.md, or the ledger's
     own export of movements): every row is checked and all bad rows are reported with their
@@ -36,7 +50,7 @@ def import_file(
     # Rows done of the rows the file holds, counted first (ledger/interchange/row_count.py).
     total = count_rows(file, sheet=sheet)
     with progress_bar(f"importing {file.name}", total, unit="rows", quiet=quiet) as bar:
-        done = importer.run(file, bar.reach, sheet=sheet)
+        done = importer.run(file, bar.reach, sheet=sheet, dry_run=dry_run)
     if done.bad:
         for bad in done.bad:
             click.echo(str(bad), err=True)
@@ -48,9 +62,11 @@ def import_file(
         click.echo(f"{done.rows} row(s), all already recorded; nothing new was recorded")
         return
     click.echo(
-        f"{done.rows} row(s): {done.recorded} recorded ({done.events} events), "
-        f"{done.already} already recorded before"
+        f"{done.rows} row(s): {done.recorded} {'would be recorded' if dry_run else 'recorded'}"
+        f" ({done.events} events), {done.already} already recorded before"
     )
+    if dry_run:
+        said_dry_run()
 
 
 COMMANDS = (import_file,)

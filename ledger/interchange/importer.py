@@ -430,17 +430,28 @@ class _Refused(Exception):
     """A bad row ends the writing: the transaction rolls back, the checking goes on."""
 
 
+class _DryRun(Exception):
+    """A dry run, written and checked whole, ends: the transaction rolls back."""
+
+
 class Importer:
     def __init__(self, ledger: BudgetLedger, actor: str) -> None:
         self.ledger = ledger
         self.actor = check_actor(actor)
 
     def run(
-        self, path: Path, progress: Progress | None = None, *, sheet: str | None = None
+        self,
+        path: Path,
+        progress: Progress | None = None,
+        *,
+        sheet: str | None = None,
+        dry_run: bool = False,
     ) -> Outcome:
         """Check every row and record the file whole, in one pass and one transaction; or,
         at the first bad row, roll back whatever was written and go on checking only, so
-        that every bad row is reported and nothing is recorded."""
+        that every bad row is reported and nothing is recorded. ``dry_run``: the whole file
+        is written and checked so, then rolled back; the outcome says what would have been
+        recorded."""
         outcome = Outcome()
         changed: set[UUID] = set()  # the lines (and reversed payments) the rows changed
         recorder: Any = self.ledger.recorder
@@ -472,6 +483,10 @@ class Importer:
                                 changed.update(
                                     e.originator_id for e in events if e.originator_id in working
                                 )
+                    if dry_run:
+                        raise _DryRun  # rolls back, on the writer's own connection
+            except _DryRun:
+                changed.clear()  # nothing to snapshot: nothing was kept
             except _Refused:
                 pass
             for chunk in chunks:

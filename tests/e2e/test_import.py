@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import re
 from pathlib import Path
 from typing import Any
 
@@ -272,3 +273,21 @@ def test_memory_grows_with_the_lines_touched_not_with_the_rows(
         assert outcome.recorded == rows and not outcome.bad
     # 1,200 more rows kept in memory would take well over 400 KB (about 350 bytes a row).
     assert peaks[1] - peaks[0] < 150_000, peaks
+
+
+def test_a_dry_run_checks_the_whole_file_and_records_nothing(cli: Cli, tmp_path: Path) -> None:
+    before, shown = head(cli.database), balance(cli, "505")
+    tried = cli.run("import", str(SAMPLE), "--dry-run")
+    assert "5 would be recorded" in tried.output and "Dry run: nothing was recorded." in (
+        tried.output
+    )
+    assert head(cli.database) == before and balance(cli, "505") == shown
+    # A bad file is refused the same way, row by row.
+    bad = write_csv(tmp_path / "bad.csv", [row(amount_vnd="10"), row(amount_vnd="-5")])
+    refused = cli.run("import", str(bad), "--dry-run", expect=1)
+    assert "row 3" in refused.output and "nothing was recorded" in refused.output
+    # Then the real import records what the dry run said.
+    done = cli.run("import", str(SAMPLE))
+    assert "5 recorded" in done.output
+    events = re.compile(r"\((\d+) events\)")
+    assert events.findall(done.output) == events.findall(tried.output) != []
