@@ -86,3 +86,30 @@ def test_the_pool_hands_out_a_live_connection_unasked_and_finds_a_killed_one(
                 break
         with pytest.raises(psycopg.OperationalError):
             check_connection(live)
+
+
+def test_an_aggregate_is_read_from_its_latest_snapshot_and_the_events_after_in_one_query(
+    postgres_url: str,
+) -> None:
+    ledger = open_ledger(postgres_url, create=True)
+    try:
+        recorder = ledger.recorder
+        assert isinstance(recorder, LedgerApplicationRecorder) and ledger.snapshots is not None
+        snapshots = ledger.snapshots.recorder
+        wanted, other = uuid.uuid4(), uuid.uuid4()
+        recorder.insert_events([StoredEvent(wanted, v, f"t:{v}", bytes([v])) for v in range(1, 6)])
+        recorder.insert_events([StoredEvent(other, 1, "t:other", b"x")])
+
+        def read(aggregate_id: uuid.UUID) -> list[tuple[int, str]]:
+            found = recorder.select_from_snapshot(aggregate_id, snapshots)
+            assert all(e.originator_id == aggregate_id for e in found)
+            return [(e.originator_version, e.topic) for e in found]
+
+        assert read(wanted) == [(v, f"t:{v}") for v in range(1, 6)]  # no snapshot yet
+        snapshots.insert_events([StoredEvent(wanted, 2, "snap:2", b"s2")])
+        snapshots.insert_events([StoredEvent(wanted, 4, "snap:4", b"s4")])
+        assert read(wanted) == [(4, "snap:4"), (5, "t:5")]
+        assert read(other) == [(1, "t:other")]
+        assert read(uuid.uuid4()) == []
+    finally:
+        ledger.close()
