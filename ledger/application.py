@@ -71,6 +71,7 @@ from ledger.domain.values import (
 from ledger.storage import batch_reads, encoding
 from ledger.storage.availability import is_unavailable
 from ledger.storage.config import describe, is_postgres, persistence_environment
+from ledger.storage.repository import LedgerRepository
 
 # A log position a long read has got to (a progress bar's callback; see cli/bars.py).
 Reached = Callable[[int], None]
@@ -303,6 +304,19 @@ class BudgetLedger(Application[UUID]):
         [notification] = self.recorder.select_notifications(start=head, limit=1)
         at: datetime = getattr(self.mapper.to_domain_event(notification), "timestamp")  # noqa: B009
         return at
+
+    def construct_repository(self) -> LedgerRepository:
+        """The library's repository, as the library configures it, reading in fewer round
+        trips and less Python (ledger/storage/repository.py)."""
+        library = super().construct_repository()
+        return LedgerRepository(
+            event_store=library.event_store,
+            snapshot_store=library.snapshot_store,
+            cache_maxsize=getattr(library.cache, "maxsize", 0) if library.cache else None,
+            fastforward=library.fastforward,
+            fastforward_skipping=library.fastforward_skipping,
+            deepcopy_from_cache=library.deepcopy_from_cache,
+        )
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)

@@ -51,6 +51,7 @@ from ledger.storage.settings import (
     IMPORT_IDLE_S,
     RECONNECT_S,
 )
+from ledger.storage.sql import check_idle_connection
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -179,6 +180,7 @@ class LedgerApplicationRecorder(PostgresApplicationRecorder):
         ).format(schema=schema, function=function)
         # select_events's statements, as bytes, by (gt, lte, desc, limit) given or not.
         self.sql_select_bytes: dict[tuple[bool, bool, bool, bool], bytes] = {}
+        self.sql_from_snapshot_bytes: bytes | None = None
 
     @retried
     def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int]:
@@ -248,6 +250,30 @@ class LedgerApplicationRecorder(PostgresApplicationRecorder):
         found: int | None = unretried(PostgresApplicationRecorder.max_notification_id)(self)
         return found
 
+    @retried
+    def select_from_snapshot(self, originator_id: Any, snapshots: Any) -> list[StoredEvent]:
+        """An aggregate's latest snapshot (from ``snapshots``, the snapshot store's recorder),
+        if any, then its events after it, in version order: what the library reads in two
+        queries (see ledger/storage/repository.py), in one, from one state of the store."""
+        with (
+            self.datastore.get_connection() as connection,
+            connection.cursor(row_factory=tuple_row) as cursor,
+        ):
+            cursor.execute(
+                self._from_snapshot_statement(connection, snapshots),
+                (originator_id, originator_id),
+                prepare=True,
+            )
+            return [
+                StoredEvent(
+                    originator_id=originator_id,
+                    originator_version=row[1],
+                    topic=row[2],
+                    state=bytes(row[3]),
+                )
+                for row in cursor.fetchall()
+            ]
+
     def lock_in(self, cursor: Any) -> None:
         """Take the log's write lock for the rest of the caller's transaction (an import),
         through the insert function, which appends nothing when given nothing.
@@ -314,6 +340,27 @@ class LedgerApplicationRecorder(PostgresApplicationRecorder):
             statement = self.sql_select_bytes[shape] = composed.as_bytes(connection)
         return statement
 
+    def _from_snapshot_statement(self, connection: Any, snapshots: Any) -> bytes:
+        if self.sql_from_snapshot_bytes is None:
+            self.sql_from_snapshot_bytes = (
+                SQL(
+                    "WITH s AS (SELECT originator_version, topic, state FROM {schema}.{snapshots} "
+                    "  WHERE originator_id = %s ORDER BY originator_version DESC LIMIT 1) "
+                    "SELECT 0, originator_version, topic, state FROM s UNION ALL "
+                    "SELECT 1, originator_version, topic, state FROM {schema}.{table} "
+                    "  WHERE originator_id = %s "
+                    "  AND originator_version > coalesce((SELECT originator_version FROM s), 0) "
+                    "ORDER BY 1, 2"
+                )
+                .format(
+                    schema=Identifier(self.datastore.schema),
+                    snapshots=Identifier(snapshots.events_table_name),
+                    table=Identifier(self.events_table_name),
+                )
+                .as_bytes(connection)
+            )
+        return self.sql_from_snapshot_bytes
+
     def _insert_statement(self, connection: Any) -> bytes:
         if self.sql_insert_locked_bytes is None:
             self.sql_insert_locked_bytes = self.sql_insert_locked.as_bytes(connection)
@@ -351,10 +398,11 @@ class LedgerSnapshotRecorder(PostgresAggregateRecorder):
 class LedgerPostgresFactory(PostgresFactory):
     """The library's factory, its connection pool made to outlive the database's restarts:
     a connection is checked before it is handed out (POSTGRES_PRE_PING, set in
-    ledger/storage/config.py) and replaced if a restart killed it; a lost connection is sought again
-    for RECONNECT_S, then whenever a caller asks (see ledger/storage/settings.py); one attempt to
-    connect gives up after CONNECT_TIMEOUT_S. Snapshots go through a recorder with the same
-    retry as the log's."""
+    ledger/storage/config.py; the check is the read models' ``check_idle_connection``, which
+    asks the server only when it has said something) and replaced if a restart killed it; a
+    lost connection is sought again for RECONNECT_S, then whenever a caller asks (see
+    ledger/storage/settings.py); one attempt to connect gives up after CONNECT_TIMEOUT_S.
+    Snapshots go through a recorder with the same retry as the log's."""
 
     aggregate_recorder_class = LedgerSnapshotRecorder
 
@@ -362,6 +410,10 @@ class LedgerPostgresFactory(PostgresFactory):
         super().__init__(env)
         pool = self.datastore.pool
         pool.reconnect_timeout = RECONNECT_S
+        assert pool._check is not None, "POSTGRES_PRE_PING is set"  # noqa: SLF001
+        # The library's pre-ping sent a statement on every checkout: three of a cached
+        # disbursement's six round trips (docs/decisions.md §32).
+        pool._check = check_idle_connection  # noqa: SLF001 (the pool takes it only when made)
         assert isinstance(pool.kwargs, dict)
         pool.kwargs["connect_timeout"] = CONNECT_TIMEOUT_S
 

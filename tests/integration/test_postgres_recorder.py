@@ -4,13 +4,17 @@ an id, a topic or a state holds, what is read back is what was written."""
 from __future__ import annotations
 
 import itertools
+import select
 import uuid
 
+import psycopg
+import pytest
 from eventsourcing.persistence import StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder
 
 from ledger.application import open_ledger
 from ledger.storage.postgres import LedgerApplicationRecorder
+from ledger.storage.sql import check_idle_connection
 
 
 def test_events_come_back_exactly_as_written(postgres_url: str) -> None:
@@ -63,5 +67,51 @@ def test_an_aggregates_events_read_as_the_librarys_query_reads_them(postgres_url
             assert ours == theirs, (gt, lte, desc, limit)
         assert [e.originator_version for e in recorder.select_events(wanted, gt=2, lte=4)] == [3, 4]
         assert recorder.select_events(uuid.uuid4()) == []
+    finally:
+        ledger.close()
+
+
+def test_the_pool_hands_out_a_live_connection_unasked_and_finds_a_killed_one(
+    postgres_url: str,
+) -> None:
+    """The pools' check (``check_idle_connection``; the log's pool uses it too) passes an idle
+    live connection without asking the server, and raises for one the server ended, which the
+    pool then replaces."""
+    with psycopg.connect(postgres_url, autocommit=True) as live:
+        pid = live.info.backend_pid
+        check_idle_connection(live)
+        assert live.info.backend_pid == pid and not live.closed
+        with psycopg.connect(postgres_url, autocommit=True) as admin:
+            admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+        for _ in range(100):  # the server's goodbye reaches the socket
+            if select.select([live.fileno()], [], [], 0.05)[0]:
+                break
+        with pytest.raises(psycopg.OperationalError):
+            check_idle_connection(live)
+
+
+def test_an_aggregate_is_read_from_its_latest_snapshot_and_the_events_after_in_one_query(
+    postgres_url: str,
+) -> None:
+    ledger = open_ledger(postgres_url, create=True)
+    try:
+        recorder = ledger.recorder
+        assert isinstance(recorder, LedgerApplicationRecorder) and ledger.snapshots is not None
+        snapshots = ledger.snapshots.recorder
+        wanted, other = uuid.uuid4(), uuid.uuid4()
+        recorder.insert_events([StoredEvent(wanted, v, f"t:{v}", bytes([v])) for v in range(1, 6)])
+        recorder.insert_events([StoredEvent(other, 1, "t:other", b"x")])
+
+        def read(aggregate_id: uuid.UUID) -> list[tuple[int, str]]:
+            found = recorder.select_from_snapshot(aggregate_id, snapshots)
+            assert all(e.originator_id == aggregate_id for e in found)
+            return [(e.originator_version, e.topic) for e in found]
+
+        assert read(wanted) == [(v, f"t:{v}") for v in range(1, 6)]  # no snapshot yet
+        snapshots.insert_events([StoredEvent(wanted, 2, "snap:2", b"s2")])
+        snapshots.insert_events([StoredEvent(wanted, 4, "snap:4", b"s4")])
+        assert read(wanted) == [(4, "snap:4"), (5, "t:5")]
+        assert read(other) == [(1, "t:other")]
+        assert read(uuid.uuid4()) == []
     finally:
         ledger.close()
