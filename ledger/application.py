@@ -572,7 +572,8 @@ class BudgetLedger(Application[UUID]):
         """The holders as they stood on ``day``, by code: each with its name then and the
         holder above it then (through successions, see ``up_edges``); ``ended``: also those
         ended by then, under the parent they last had, with their end and successor.
-        ``units list`` and ``GET /holders`` answer these rows."""
+        Read from the log; ``holders list`` and ``GET /holders`` answer the same rows from
+        the read model (``projections.queries.holders_on``), which a test holds to these."""
         found = self.holders()
         edges = up_edges(found, day)
         rows = []
