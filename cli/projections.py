@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -66,6 +67,16 @@ def follow(services: Services, wait_s_max: float) -> None:
     says so once and keeps trying; it goes on by itself when the database is back."""
     projections = services.projections()
     stop = threading.Event()
+
+    def stopping(signum: int, _: object) -> None:
+        click.echo(f"{signal.Signals(signum).name}: stopping", err=True)
+        stop.set()
+
+    # A service manager stops it with SIGTERM, a terminal with Ctrl-C: both end the wait in
+    # hand and leave no batch half applied. Set here, not inherited: a shell starts a
+    # background job with SIGINT ignored, and the follower would never stop on it.
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, stopping)
     click.echo("following the event log; Ctrl-C to stop", err=True)
 
     def outage(error: BaseException | None) -> None:
@@ -78,10 +89,7 @@ def follow(services: Services, wait_s_max: float) -> None:
                 err=True,
             )
 
-    try:
-        projections.follow(stop, wait_s_max=wait_s_max, outage=outage)
-    except KeyboardInterrupt:
-        stop.set()
+    projections.follow(stop, wait_s_max=wait_s_max, outage=outage)
 
 
 @projections_group.command("rebuild")
