@@ -5,6 +5,7 @@ position it reached commit in one transaction of that database."""
 
 from __future__ import annotations
 
+import select
 import sqlite3
 import threading
 import time
@@ -36,6 +37,25 @@ COPY_ROWS_MAX = 20_000
 # The advisory lock every creation of the read models' or tokens' tables takes (any number
 # of the ledger's: "bl" and the year of the lock's making).
 SCHEMA_LOCK = 0x626C_2026
+
+
+def check_idle_connection(connection: psycopg.Connection[Any]) -> None:
+    """psycopg_pool's check of a connection before it is handed out, without its round trip
+    while the connection is sound. An idle connection has nothing to read: a server that
+    ended it (a restart, a crash, an administrator's terminate) sent its last words or
+    closed the socket, and either makes the socket readable. Only then, or when the
+    connection is not idle, is it checked as psycopg_pool does (a statement, which fails on
+    a dead connection, and the pool replaces it). The round trip on every request was a
+    sixth of a balance read's statements (docs/decisions.md, section 31)."""
+    from psycopg.pq import TransactionStatus
+    from psycopg_pool import ConnectionPool
+
+    if connection.broken or connection.closed:
+        ConnectionPool.check_connection(connection)
+        return
+    readable, _, _ = select.select([connection.fileno()], [], [], 0)
+    if readable or connection.info.transaction_status != TransactionStatus.IDLE:
+        ConnectionPool.check_connection(connection)
 
 
 def _copy_text(rows: Sequence[tuple[Any, ...]], width: int) -> str:
@@ -84,7 +104,7 @@ class ViewStore:
                 # Opened now, connecting in the background: a process starts whether or not
                 # the database answers yet.
                 open=True,
-                check=ConnectionPool.check_connection,
+                check=check_idle_connection,
                 timeout=CONNECTION_WAIT_S,
                 reconnect_timeout=RECONNECT_S,
                 name="read models",
