@@ -4,13 +4,16 @@ an id, a topic or a state holds, what is read back is what was written."""
 from __future__ import annotations
 
 import itertools
+import select
 import uuid
 
+import psycopg
+import pytest
 from eventsourcing.persistence import StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder
 
 from ledger.application import open_ledger
-from ledger.storage.postgres import LedgerApplicationRecorder
+from ledger.storage.postgres import LedgerApplicationRecorder, check_connection
 
 
 def test_events_come_back_exactly_as_written(postgres_url: str) -> None:
@@ -65,6 +68,24 @@ def test_an_aggregates_events_read_as_the_librarys_query_reads_them(postgres_url
         assert recorder.select_events(uuid.uuid4()) == []
     finally:
         ledger.close()
+
+
+def test_the_pool_hands_out_a_live_connection_unasked_and_finds_a_killed_one(
+    postgres_url: str,
+) -> None:
+    """The pool's check (``check_connection``) passes an idle live connection without asking
+    the server, and raises for one the server ended, which the pool then replaces."""
+    with psycopg.connect(postgres_url, autocommit=True) as live:
+        pid = live.info.backend_pid
+        check_connection(live)
+        assert live.info.backend_pid == pid and not live.closed
+        with psycopg.connect(postgres_url, autocommit=True) as admin:
+            admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+        for _ in range(100):  # the server's goodbye reaches the socket
+            if select.select([live.fileno()], [], [], 0.05)[0]:
+                break
+        with pytest.raises(psycopg.OperationalError):
+            check_connection(live)
 
 
 def test_an_aggregate_is_read_from_its_latest_snapshot_and_the_events_after_in_one_query(
