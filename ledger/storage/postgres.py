@@ -21,7 +21,6 @@ from __future__ import annotations
 import contextlib
 import functools
 import inspect
-import select
 import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, wait
@@ -40,10 +39,9 @@ from eventsourcing.postgres import (
     PostgresFactory,
 )
 from eventsourcing.utils import Environment, EnvType
-from psycopg import Connection
 from psycopg.rows import tuple_row
 from psycopg.sql import SQL, Composed, Identifier
-from psycopg_pool import ConnectionPool, PoolTimeout
+from psycopg_pool import PoolTimeout
 
 from ledger.storage.chain import CHAIN_TABLE
 from ledger.storage.settings import (
@@ -53,6 +51,7 @@ from ledger.storage.settings import (
     IMPORT_IDLE_S,
     RECONNECT_S,
 )
+from ledger.storage.sql import check_idle_connection
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -396,30 +395,14 @@ class LedgerSnapshotRecorder(PostgresAggregateRecorder):
         return found
 
 
-def check_connection(connection: Connection[Any]) -> None:
-    """The pool's check of a connection before it hands it out, without a round trip when the
-    server has said nothing: an idle connection receives nothing unless the server ended it
-    (a restart, a shutdown, an idle timeout: it writes why and closes the socket) or, rarely,
-    sends a notice. So the socket is polled, which costs no round trip; only a connection
-    with something to read is checked with the library's empty statement, which raises if
-    it is dead (the pool then replaces it). The empty statement on every checkout was a
-    third to a half of a command's round trips (docs/decisions.md §32)."""
-    if connection.closed or connection.broken:
-        raise OperationalError("the connection is closed")
-    poll = select.poll()
-    poll.register(connection.fileno(), select.POLLIN | select.POLLERR | select.POLLHUP)
-    if poll.poll(0):
-        ConnectionPool.check_connection(connection)
-
-
 class LedgerPostgresFactory(PostgresFactory):
     """The library's factory, its connection pool made to outlive the database's restarts:
     a connection is checked before it is handed out (POSTGRES_PRE_PING, set in
-    ledger/storage/config.py; the check is ``check_connection``, which asks the server only
-    when it has said something) and replaced if a restart killed it; a lost connection is
-    sought again for RECONNECT_S, then whenever a caller asks (see ledger/storage/settings.py);
-    one attempt to connect gives up after CONNECT_TIMEOUT_S. Snapshots go through a recorder
-    with the same retry as the log's."""
+    ledger/storage/config.py; the check is the read models' ``check_idle_connection``, which
+    asks the server only when it has said something) and replaced if a restart killed it; a
+    lost connection is sought again for RECONNECT_S, then whenever a caller asks (see
+    ledger/storage/settings.py); one attempt to connect gives up after CONNECT_TIMEOUT_S.
+    Snapshots go through a recorder with the same retry as the log's."""
 
     aggregate_recorder_class = LedgerSnapshotRecorder
 
@@ -428,7 +411,9 @@ class LedgerPostgresFactory(PostgresFactory):
         pool = self.datastore.pool
         pool.reconnect_timeout = RECONNECT_S
         assert pool._check is not None, "POSTGRES_PRE_PING is set"  # noqa: SLF001
-        pool._check = check_connection  # noqa: SLF001 (the pool takes it only when made)
+        # The library's pre-ping sent a statement on every checkout: three of a cached
+        # disbursement's six round trips (docs/decisions.md §32).
+        pool._check = check_idle_connection  # noqa: SLF001 (the pool takes it only when made)
         assert isinstance(pool.kwargs, dict)
         pool.kwargs["connect_timeout"] = CONNECT_TIMEOUT_S
 

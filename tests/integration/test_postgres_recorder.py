@@ -13,7 +13,8 @@ from eventsourcing.persistence import StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder
 
 from ledger.application import open_ledger
-from ledger.storage.postgres import LedgerApplicationRecorder, check_connection
+from ledger.storage.postgres import LedgerApplicationRecorder
+from ledger.storage.sql import check_idle_connection
 
 
 def test_events_come_back_exactly_as_written(postgres_url: str) -> None:
@@ -73,11 +74,12 @@ def test_an_aggregates_events_read_as_the_librarys_query_reads_them(postgres_url
 def test_the_pool_hands_out_a_live_connection_unasked_and_finds_a_killed_one(
     postgres_url: str,
 ) -> None:
-    """The pool's check (``check_connection``) passes an idle live connection without asking
-    the server, and raises for one the server ended, which the pool then replaces."""
+    """The pools' check (``check_idle_connection``; the log's pool uses it too) passes an idle
+    live connection without asking the server, and raises for one the server ended, which the
+    pool then replaces."""
     with psycopg.connect(postgres_url, autocommit=True) as live:
         pid = live.info.backend_pid
-        check_connection(live)
+        check_idle_connection(live)
         assert live.info.backend_pid == pid and not live.closed
         with psycopg.connect(postgres_url, autocommit=True) as admin:
             admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
@@ -85,7 +87,7 @@ def test_the_pool_hands_out_a_live_connection_unasked_and_finds_a_killed_one(
             if select.select([live.fileno()], [], [], 0.05)[0]:
                 break
         with pytest.raises(psycopg.OperationalError):
-            check_connection(live)
+            check_idle_connection(live)
 
 
 def test_an_aggregate_is_read_from_its_latest_snapshot_and_the_events_after_in_one_query(
