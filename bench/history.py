@@ -32,7 +32,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.asof import generate, tree  # noqa: E402
+from bench.asof import generate, timed, tree  # noqa: E402
 from bench.pg import bench_database  # noqa: E402
 from ledger.application import BudgetLedger, open_ledger  # noqa: E402
 from ledger.domain.audit import history as journal_history  # noqa: E402
@@ -46,15 +46,6 @@ PAGE = 100
 def percentile(samples: list[float], share: float) -> float:
     ordered = sorted(samples)
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
-
-
-def timed(action: Callable[[], Any], count: int) -> list[float]:
-    samples = []
-    for _ in range(count):
-        started = time.perf_counter()
-        action()
-        samples.append(time.perf_counter() - started)
-    return samples
 
 
 def line_question(ledger: BudgetLedger, rng: random.Random) -> Callable[[], HistoryQuestion]:

@@ -152,18 +152,18 @@ class TrailReader:
                     "SELECT w.line, w.position, w.seq, w.running FROM unnest(?::text[]) AS"
                     f" l(line) CROSS JOIN LATERAL (SELECT e.line, position, seq, {running} AS"
                     f" running FROM {self.t['entries']} e WHERE e.line = l.line"
-                    " AND e.day >= ? AND e.day <= ?) w WHERE w.position = ANY(?)"
+                    f" AND e.day >= ? AND e.day <= ?) w WHERE {self._one_of('w.position')}"
                 )
-                parameters: tuple[Any, ...] = (chunk, first_day, last_day, sorted(positions))
+                parameters: tuple[Any, ...] = (chunk, first_day, last_day, self._set(positions))
             else:
                 marks = ", ".join("?" for _ in chunk)
                 statement = (
                     "SELECT w.line, w.position, w.seq, w.running FROM (SELECT line, position,"
                     f" seq, {running.replace('OVER (', 'OVER (PARTITION BY line ')} AS running"
                     f" FROM {self.t['entries']} WHERE line IN ({marks}) AND day >= ?"
-                    " AND day <= ?) w WHERE w.position IN (SELECT value FROM json_each(?))"
+                    f" AND day <= ?) w WHERE {self._one_of('w.position')}"
                 )
-                parameters = (*chunk, first_day, last_day, json.dumps(sorted(positions)))
+                parameters = (*chunk, first_day, last_day, self._set(positions))
             for line, position, seq, total in self.store.execute(statement, parameters):
                 key = (int(position), int(seq))
                 if key in wanted:
