@@ -29,6 +29,4 @@ def create_app(
     """The application (``api.app.create_app``, which says what the options do)."""
     from api.app import create_app as create
 
-    return create(
-        database, services=services, proxy_hops=proxy_hops, secure_cookies=secure_cookies
-    )
+    return create(database, services=services, proxy_hops=proxy_hops, secure_cookies=secure_cookies)

@@ -155,8 +155,28 @@ class PageQuerySchema(Schema):
     )
 
 
+def _answered_position() -> int | None:
+    from api.routing import answered_position
+
+    return answered_position()
+
+
+def position_field() -> fields.Integer:
+    """The log position the answer reflects, as in its Ledger-Position header."""
+    return fields.Integer(
+        dump_default=_answered_position,
+        allow_none=True,
+        metadata={
+            "description": "The log position the answer reflects: every event up to it at "
+            "least (the Ledger-Position header says the same; api/routing.py)."
+        },
+    )
+
+
 class PageSchema(ma.Schema):
     """What every paginated list answers beside its rows (api/paging.py)."""
+
+    position = position_field()
 
     next = fields.String(
         required=True,
@@ -713,6 +733,7 @@ class ProgressColumnSchema(ma.Schema):
 
 
 class ProgressSchema(ma.Schema):
+    position = position_field()
     as_of = fields.Date(allow_none=True)
     known_at = fields.DateTime(required=True, allow_none=True)
     by = fields.String(required=True)
