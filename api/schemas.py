@@ -850,6 +850,24 @@ class LiveSchema(ma.Schema):
     status = fields.String(required=True, metadata={"description": "Always ok."})
 
 
+class ReplicaSchema(ma.Schema):
+    replica = fields.Integer(
+        required=True, metadata={"description": "Its number, in the order given."}
+    )
+    status = fields.String(
+        required=True,
+        metadata={
+            "description": "ok (serves reads), lagging (behind by more than --max-lag), down."
+        },
+    )
+    lag_s = fields.Float(
+        required=True,
+        allow_none=True,
+        metadata={"description": "Seconds behind the primary at most; null when down."},
+    )
+    reason = fields.String(metadata={"description": "Why it is down, as found."})
+
+
 class HealthSchema(ma.Schema):
     status = fields.String(required=True)
     head = fields.Integer(required=True, metadata={"description": "The log's head position."})
@@ -858,6 +876,14 @@ class HealthSchema(ma.Schema):
         values=fields.String(),
         required=True,
         metadata={"description": "Each store (event_log, read_models) and whether it answers."},
+    )
+    replicas = fields.List(
+        fields.Nested(ReplicaSchema),
+        metadata={
+            "description": "With --read-database: each replica as this server finds it. "
+            "A replica down or lagging does not make the server unready: the primary "
+            "serves its reads."
+        },
     )
 
 

@@ -22,9 +22,8 @@ from api.tokens import Found, TokenStore
 from ledger.application import BudgetLedger, Clock, open_ledger, utc_now
 from ledger.domain.errors import InvalidInput
 from ledger.storage.availability import database_errors, is_unavailable
-from ledger.storage.config import is_postgres
 from ledger.storage.integrity import Log
-from ledger.storage.replicas import Replica, Replicas
+from ledger.storage.replicas import Replica, Replicas, check_read_databases
 from ledger.storage.settings import (
     CONNECTION_WAIT_S,
     MAX_LAG_S,
@@ -63,26 +62,6 @@ def bootstrap(
         return Services(database=database, read_databases=read_databases, max_lag_s=max_lag_s)
     ledger = open_ledger(database, create=create, check=check, clock=clock)
     return Services(ledger, read_databases=read_databases, max_lag_s=max_lag_s)
-
-
-def check_read_databases(database: str, read_databases: Sequence[str], max_lag_s: float) -> None:
-    """Read databases are PostgreSQL replicas of a PostgreSQL primary: InvalidInput if not."""
-    if not read_databases:
-        return
-    if not is_postgres(database):
-        raise InvalidInput(
-            "read databases are streaming replicas of a PostgreSQL primary; the ledger here "
-            "is a SQLite file: drop --read-database or give --database postgresql://...",
-            field="read_database",
-        )
-    for url in read_databases:
-        if not is_postgres(url):
-            raise InvalidInput(
-                f"{url!r} is not a postgresql:// URL; a read database is a PostgreSQL replica",
-                field="read_database",
-            )
-    if not max_lag_s > 0:
-        raise InvalidInput(f"max lag {max_lag_s:g} s must be more than 0 seconds", field="max_lag")
 
 
 class Services:

@@ -19,9 +19,9 @@ from projections.runner import Projections
 
 @contextmanager
 def read_models(services: Services) -> Iterator[Projections]:
-    """The ledger's read models, brought up to date with its log before they answer."""
-    projections = services.projections()
-    projections.catch_up()
+    """The ledger's read models, brought up to date with its log before they answer (a
+    replica's answer at their own position: see ``Services.answering``)."""
+    projections, _ = services.answering()
     yield projections
 
 

@@ -32,8 +32,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
+from ledger.domain.errors import InvalidInput
 from ledger.storage.availability import database_errors, unavailable_reason
-from ledger.storage.config import describe
+from ledger.storage.config import describe, is_postgres
 from ledger.storage.settings import REPLICA_CHECK_S
 from ledger.storage.sql import ViewStore
 
@@ -97,6 +98,27 @@ def measure(primary: ViewStore, replica: ViewStore, clock: Clock = time.monotoni
     if since_commit_s is None:
         return Health(asked_at, None, "has replayed no transaction yet")
     return Health(asked_at, asked_at - max(0.0, float(since_commit_s)))
+
+
+def check_read_databases(database: str, read_databases: Sequence[str], max_lag_s: float) -> None:
+    """Read databases are PostgreSQL replicas of a PostgreSQL primary: InvalidInput if not."""
+    if not read_databases:
+        return
+    if not is_postgres(database):
+        raise InvalidInput(
+            "read databases are streaming replicas of a PostgreSQL primary, and the ledger "
+            "here is a SQLite file; give --database the primary's postgresql:// URL, or drop "
+            "--read-database",
+            field="read_database",
+        )
+    for url in read_databases:
+        if not is_postgres(url):
+            raise InvalidInput(
+                f"{url!r} is not a postgresql:// URL; a read database is a PostgreSQL replica",
+                field="read_database",
+            )
+    if not max_lag_s > 0:
+        raise InvalidInput(f"max lag {max_lag_s:g} s must be more than 0 seconds", field="max_lag")
 
 
 S = TypeVar("S")
