@@ -93,6 +93,7 @@ class Services:
         self._entry: Replica[Services] | None = None
         self._store: ViewStore | None = None
         self._store_lock = threading.Lock()
+        self._replicas_lock = threading.Lock()
         self._local = threading.local()
         self._opening = threading.Lock()
         # What the threads' read models keep between requests, shared (see KeptLines).
@@ -121,7 +122,8 @@ class Services:
     def replicas(self) -> Replicas[Services] | None:
         """The primary's replicas (None: it has none), made on first use."""
         if self._replicas is None and self._read_databases:
-            with self._store_lock:
+            primary_store = self.store
+            with self._replicas_lock:
                 if self._replicas is None:
                     sides = [
                         Services(database=url, replica=number)
@@ -130,7 +132,7 @@ class Services:
                     entries = [Replica(side.replica or 0, side.store, side) for side in sides]
                     for side, entry in zip(sides, entries, strict=True):
                         side._entry = entry
-                    self._replicas = Replicas(self.store, entries, max_lag_s=self.max_lag_s)
+                    self._replicas = Replicas(primary_store, entries, max_lag_s=self.max_lag_s)
         return self._replicas
 
     def reading(self, min_position: int | None = None) -> Services:
