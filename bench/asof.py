@@ -71,9 +71,14 @@ def tree() -> list[tuple[str, str, str, str | None]]:
     return holders
 
 
-def plan(rng: random.Random) -> Iterator[tuple[datetime, MovementRequest]]:
-    """(recorded_at, request) for every movement, unordered."""
-    holders = tree()
+def plan(
+    rng: random.Random,
+    holders: list[tuple[str, str, str, str | None]] | None = None,
+    root: str = "TW",
+) -> Iterator[tuple[datetime, MovementRequest]]:
+    """(recorded_at, request) for every movement, unordered: plans enter at ``root`` and are
+    allocated down ``holders`` (default: the whole tree, from the centre)."""
+    holders = tree() if holders is None else holders
     children: dict[str, list[str]] = {}
     for code, _, _, parent in holders:
         if parent:
@@ -102,10 +107,10 @@ def plan(rng: random.Random) -> Iterator[tuple[datetime, MovementRequest]]:
         for kind in KINDS:
             for source in SOURCES:
                 for year in YEARS:
-                    top = LineKey(program, kind, source, year, "TW")
+                    top = LineKey(program, kind, source, year, root)
                     start = date(year, 1, 2)
                     yield request("adjust", start, top, amount_vnd=10**14)
-                    stack = [("TW", 10**14, start)]
+                    stack = [(root, 10**14, start)]
                     while stack:
                         holder, amount, day = stack.pop()
                         kids = children.get(holder, [])

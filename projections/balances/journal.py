@@ -54,6 +54,7 @@ ENTRY_COLUMNS = (
     "amount_vnd",
     "available_change_vnd",
     "changes",
+    "recorded_at",
 )
 CITATION_COLUMNS = ("reference_key", "position")
 
@@ -103,5 +104,6 @@ class JournalRows:
                     posting.amount_vnd,
                     change,
                     json.dumps(posting.changes, sort_keys=True),
+                    recorded_at,
                 )
             )

@@ -12,7 +12,7 @@ from projections.events import FIGURES
 NAME = "balances"
 # The shape of the tables. A generation stores the layout it was built with; one built with
 # another is rebuilt from the log when the projections are opened (see docs/projections.md).
-LAYOUT = 7
+LAYOUT = 8
 BLOCK_DAYS = 32
 # Cumulative figures are kept per era, not per block, so that a back-dated posting rewrites
 # the later eras of its nodes rather than every later block: at 1,000,000 events of
@@ -105,7 +105,7 @@ def create_statements(generation: int) -> tuple[list[str], list[str]]:
         "line TEXT NOT NULL, program TEXT NOT NULL, kind TEXT NOT NULL, source TEXT NOT NULL, "
         "year INTEGER NOT NULL, holder TEXT NOT NULL, project TEXT, day INTEGER NOT NULL, "
         "debit INTEGER NOT NULL, action TEXT NOT NULL, amount_vnd BIGINT NOT NULL, "
-        "available_change_vnd BIGINT NOT NULL, changes TEXT NOT NULL)",
+        "available_change_vnd BIGINT NOT NULL, changes TEXT NOT NULL, recorded_at TEXT NOT NULL)",
         f"{create} {t['citations']} (reference_key TEXT NOT NULL, position BIGINT NOT NULL)",
     ]
     unique = {
@@ -139,6 +139,9 @@ def create_statements(generation: int) -> tuple[list[str], list[str]]:
         ("entries", "by_line"): "line, day, debit, position, seq, available_change_vnd",
         ("entries", "by_holder"): "holder, day, debit, position, seq",
         ("entries", "by_position"): "position, seq",
+        # A subtree's postings recorded in a time range (its movement's recording time,
+        # copied): a range per holder, however many movements others recorded then.
+        ("entries", "by_holder_time"): "holder, recorded_at",
     }
     index_statements = [
         f"CREATE UNIQUE INDEX IF NOT EXISTS {t[name]}_key ON {t[name]} ({columns})"

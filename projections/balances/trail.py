@@ -76,13 +76,19 @@ class TrailReader:
         for holders in question.holders:
             where.append(self._one_of("e.holder"))
             parameters.append(self._set(holders))
-        chosen, more = self._movements(question)
+        # Holders given, the recording times are the entries' own (an index range per
+        # holder); otherwise the movements recorded then are chosen first, by their time.
+        by_entry = bool(question.holders)
+        if by_entry:
+            for compared, value in ((">=", question.recorded_from), ("<=", question.recorded_to)):
+                if value is not None:
+                    where.append(f"e.recorded_at {compared} ?")
+                    parameters.append(value)
+        chosen, more = self._movements(question, times=not by_entry)
         if chosen:
             # On PostgreSQL the positions as one array: an index probe per movement chosen,
             # where its planner joined a scan of every posting of the lines otherwise.
-            found = (
-                f"SELECT m.position FROM {self.t['movements']} m WHERE {' AND '.join(chosen)}"
-            )
+            found = f"SELECT m.position FROM {self.t['movements']} m WHERE {' AND '.join(chosen)}"
             if self.store.postgres:
                 where.append(f"e.position = ANY(ARRAY({found}))")
             else:
@@ -90,9 +96,10 @@ class TrailReader:
             parameters.extend(more)
         return where, parameters
 
-    def _movements(self, question: TrailQuestion) -> tuple[list[str], list[Any]]:
-        """The conditions on the movement (not the posting): the movements they choose are
-        found first, by their own indexes, and their postings by position."""
+    def _movements(self, question: TrailQuestion, times: bool) -> tuple[list[str], list[Any]]:
+        """The conditions on the movement (not the posting), its recording ``times`` too if
+        asked: the movements they choose are found first, by their own indexes, and their
+        postings by position."""
         where: list[str] = []
         parameters: list[Any] = []
         if question.reference is not None:
@@ -107,10 +114,10 @@ class TrailReader:
         if question.actor is not None:
             where.append("m.actor_key = ?")
             parameters.append(matching(question.actor))
-        if question.recorded_from is not None:
+        if times and question.recorded_from is not None:
             where.append("m.recorded_at >= ?")
             parameters.append(question.recorded_from)
-        if question.recorded_to is not None:
+        if times and question.recorded_to is not None:
             where.append("m.recorded_at <= ?")
             parameters.append(question.recorded_to)
         return where, parameters

@@ -36,6 +36,14 @@ QUESTIONS: list[dict[str, Any]] = [
         "recorded_to": datetime(2024, 6, 30, 23, 59, tzinfo=UTC),
     },
     {"lines": {"holder": "12"}, "subtree": True, "within": {"12", "108", "505"}},
+    # Holders and recording times: the times are then the entries' own copy.
+    {
+        "lines": {"holder": "12"},
+        "subtree": True,
+        "recorded_from": datetime(2024, 6, 1, tzinfo=UTC),
+        "recorded_to": datetime(2024, 9, 30, 23, 59, tzinfo=UTC),
+    },
+    {"within": {"108", "505"}, "recorded_to": datetime(2024, 6, 30, 23, 59, tzinfo=UTC)},
 ]
 
 
