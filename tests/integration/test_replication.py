@@ -47,3 +47,33 @@ def test_waiting_for_a_paused_replica_times_out_saying_how_far_it_got(
         finally:
             replica.execute("SELECT pg_wal_replay_resume()")
     wait_for_replay(replicated.primary_url, replicated.replica_url)
+
+
+# What docs/deployment.md ("What to watch") tells an operator to ask, on the primary and on
+# a replica.
+REPLICAS_QUERY = (
+    "SELECT application_name, client_addr, state, sent_lsn, replay_lsn, replay_lag "
+    "FROM pg_stat_replication"
+)
+SLOTS_QUERY = (
+    "SELECT slot_name, active, "
+    "pg_size_pretty(pg_wal_lsn_diff(pg_current_wal_lsn(), restart_lsn)) AS retained "
+    "FROM pg_replication_slots"
+)
+REPLAY_QUERY = (
+    "SELECT pg_is_in_recovery(), pg_last_wal_replay_lsn(), "
+    "now() - pg_last_xact_replay_timestamp() AS since_last_replayed"
+)
+
+
+def test_the_monitoring_queries_show_the_replica_streaming_and_replaying(
+    replicated: Replicated,
+) -> None:
+    with psycopg.connect(replicated.primary_url, autocommit=True) as primary:
+        replicas = primary.execute(REPLICAS_QUERY).fetchall()
+        slots = primary.execute(SLOTS_QUERY).fetchall()
+    assert "streaming" in [row[2] for row in replicas], replicas
+    assert True in [row[1] for row in slots], slots
+    with psycopg.connect(replicated.replica_url, autocommit=True) as replica:
+        row = replica.execute(REPLAY_QUERY).fetchone()
+    assert row is not None and row[0] is True and row[1] is not None, row
