@@ -7,6 +7,8 @@ that; the ``replicated`` fixture (tests/conftest.py) gives a fresh ledger on bot
 
 from __future__ import annotations
 
+import os
+import shutil
 import subprocess
 import time
 from pathlib import Path
@@ -26,6 +28,36 @@ class Replicated(NamedTuple):
     primary_url: str
     replica_url: str
     replica_dir: Path
+
+
+def pg_throwaway(*args: str) -> str:
+    """``scripts/pg-throwaway ARGS``, which must succeed: what it printed."""
+    done = subprocess.run([str(SCRIPT), *args], capture_output=True, text=True, check=False)
+    assert done.returncode == 0, (args, done.stderr)
+    return done.stdout.strip()
+
+
+def as_server_user(*command: str) -> list[str]:
+    """``command`` run as the server's user: the 'postgres' user when root, as
+    scripts/pg-throwaway runs the server (it refuses to run as root)."""
+    return ["runuser", "-u", "postgres", "--", *command] if os.geteuid() == 0 else list(command)
+
+
+def server_program(name: str, *args: str) -> list[str]:
+    """One of the machine's PostgreSQL programs (``pg_config --bindir``), as the server's
+    user."""
+    config = shutil.which("pg_config")
+    assert config is not None, "no pg_config"
+    bindir = subprocess.run([config, "--bindir"], capture_output=True, text=True, check=True)
+    return as_server_user(os.path.join(bindir.stdout.strip(), name), *args)
+
+
+def owned_directory(path: Path) -> Path:
+    """``path``, made, and owned by the server's user (see ``server_program``)."""
+    path.mkdir(parents=True, exist_ok=True)
+    if os.geteuid() == 0:
+        shutil.chown(path, "postgres")
+    return path
 
 
 def on_database(url: str, name: str) -> str:

@@ -19,16 +19,10 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.cli_story import TY, Cli, funded, quang_nam
-from tests.replication import SCRIPT, wait_for_replay
+from tests.replication import SCRIPT, pg_throwaway, wait_for_replay
 
 # "OK: 12 events, head position 12, digest 3f5a..." (cli/integrity.py)
 VERIFIED = re.compile(r"^OK: \d+ events, head position (\d+), digest ([0-9a-f]{64})$", re.M)
-
-
-def pg_throwaway(*args: str) -> str:
-    done = subprocess.run([str(SCRIPT), *args], capture_output=True, text=True, check=False)
-    assert done.returncode == 0, (args, done.stderr)
-    return done.stdout.strip()
 
 
 @pytest.fixture
