@@ -61,6 +61,8 @@ def test_a_promoted_replica_holds_the_primarys_log_to_its_head_and_takes_new_mov
     assert kept == f"{head[0]}:{head[1]}"
 
     wait_for_replay(primary_url, replica_url)
+    # An auditor can prove the log on a replica, which only reads.
+    assert verified(Cli(replica_url), "--against", kept) == head
     pg_throwaway("halt", str(primary_dir))
     pg_throwaway("promote", str(replica_dir))
 
