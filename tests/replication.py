@@ -11,6 +11,8 @@ import os
 import shutil
 import subprocess
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import NamedTuple
 
@@ -101,6 +103,29 @@ def wait_for_replay(primary_url: str, replica_url: str, timeout: float = REPLAY_
                 f"not the primary's {target}{failure}"
             )
         time.sleep(POLL_S)
+
+
+@contextmanager
+def replay_paused(replica_url: str) -> Iterator[None]:
+    """The replica keeps answering but replays nothing more until the block ends
+    (``pg_wal_replay_pause()``): what it serves stays at the position it had."""
+    with psycopg.connect(replica_url, autocommit=True) as connection:
+        connection.execute("SELECT pg_wal_replay_pause()")
+        try:
+            yield
+        finally:
+            connection.execute("SELECT pg_wal_replay_resume()")
+
+
+@contextmanager
+def replica_halted(replica_dir: Path) -> Iterator[None]:
+    """The replica's server stopped (``scripts/pg-throwaway halt``) until the block ends, then
+    started again (``resume``); it catches up from its replication slot."""
+    pg_throwaway("halt", str(replica_dir))
+    try:
+        yield
+    finally:
+        pg_throwaway("resume", str(replica_dir))
 
 
 def restore_replica(replica_admin_url: str, replica_dir: Path) -> None:

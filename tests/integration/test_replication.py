@@ -9,7 +9,7 @@ import psycopg
 import pytest
 
 from ledger.application import open_ledger
-from tests.replication import Replicated, wait_for_replay
+from tests.replication import Replicated, replay_paused, replica_halted, wait_for_replay
 from tests.story import LINE, TY, record, register_tree
 
 
@@ -24,29 +24,51 @@ def test_what_the_primary_records_is_read_on_the_replica_once_replayed(
     finally:
         primary.close()
     wait_for_replay(replicated.primary_url, replicated.replica_url)
-    replica = open_ledger(replicated.replica_url)
-    try:
-        assert replica.head_position() == head
-    finally:
-        replica.close()
+    assert replica_head(replicated.replica_url) == head
 
 
 def test_waiting_for_a_paused_replica_times_out_saying_how_far_it_got(
     replicated: Replicated,
 ) -> None:
-    with psycopg.connect(replicated.replica_url, autocommit=True) as replica:
-        replica.execute("SELECT pg_wal_replay_pause()")
-        try:
-            primary = open_ledger(replicated.primary_url)
-            try:
-                register_tree(primary)
-            finally:
-                primary.close()
-            with pytest.raises(TimeoutError, match="replayed up to .* not the primary's"):
-                wait_for_replay(replicated.primary_url, replicated.replica_url, timeout=1)
-        finally:
-            replica.execute("SELECT pg_wal_replay_resume()")
+    with replay_paused(replicated.replica_url):
+        head_before = replica_head(replicated.replica_url)
+        register_tree_on(replicated.primary_url)
+        with pytest.raises(TimeoutError, match="replayed up to .* not the primary's"):
+            wait_for_replay(replicated.primary_url, replicated.replica_url, timeout=1)
+        assert replica_head(replicated.replica_url) == head_before
     wait_for_replay(replicated.primary_url, replicated.replica_url)
+    assert replica_head(replicated.replica_url) > head_before
+
+
+def test_a_halted_replica_refuses_connections_then_catches_up_once_resumed(
+    replicated: Replicated,
+) -> None:
+    with replica_halted(replicated.replica_dir):
+        with pytest.raises(psycopg.OperationalError):
+            psycopg.connect(replicated.replica_url, connect_timeout=5).close()
+        register_tree_on(replicated.primary_url)
+    wait_for_replay(replicated.primary_url, replicated.replica_url)
+    primary = open_ledger(replicated.primary_url)
+    try:
+        assert replica_head(replicated.replica_url) == primary.head_position()
+    finally:
+        primary.close()
+
+
+def register_tree_on(url: str) -> None:
+    ledger = open_ledger(url)
+    try:
+        register_tree(ledger)
+    finally:
+        ledger.close()
+
+
+def replica_head(url: str) -> int:
+    ledger = open_ledger(url)
+    try:
+        return ledger.head_position()
+    finally:
+        ledger.close()
 
 
 # What docs/deployment.md ("What to watch") tells an operator to ask, on the primary and on
