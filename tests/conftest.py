@@ -5,17 +5,22 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import psycopg
 import pytest
 
 from ledger.application import BudgetLedger
+from tests.replication import Replicated, on_database, restore_replica, wait_for_replay
 
 if TYPE_CHECKING:
     from api.services import Services
 
 POSTGRES_ENVVAR = "BUDGET_LEDGER_TEST_POSTGRES"
+# A streaming replica of that server, and its directory (scripts/test starts both).
+REPLICA_ENVVAR = "BUDGET_LEDGER_TEST_REPLICA"
+REPLICA_DIR_ENVVAR = "BUDGET_LEDGER_TEST_REPLICA_DIR"
 
 
 def _admin_url() -> str:
@@ -37,6 +42,30 @@ def postgres_url() -> Iterator[str]:
     yield admin_url.rsplit("/", 1)[0] + "/" + name
     with psycopg.connect(admin_url, autocommit=True) as connection:
         connection.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def replicated(postgres_url: str) -> Iterator[Replicated]:
+    """A fresh ledger on the PostgreSQL primary (made as 'budget-ledger init' makes one) and
+    the same database on its streaming replica, which has replayed it when the test begins."""
+    replica_admin_url = os.environ.get(REPLICA_ENVVAR)
+    replica_dir = os.environ.get(REPLICA_DIR_ENVVAR)
+    if not replica_admin_url or not replica_dir:
+        wanted = f"{REPLICA_ENVVAR} and {REPLICA_DIR_ENVVAR}"
+        if os.environ.get("CI"):
+            pytest.fail(f"{wanted} are not set: CI must test a streaming replica for real")
+        pytest.skip(f"no PostgreSQL replica: set {wanted} (scripts/test starts one)")
+    # Imported here: the unit layer, which never asks for it, need not load the CLI.
+    from click.testing import CliRunner
+
+    from cli import main
+
+    made = CliRunner().invoke(main, ["init", "--database", postgres_url])
+    assert made.exit_code == 0, made.output
+    replica_url = on_database(replica_admin_url, postgres_url.rsplit("/", 1)[1])
+    wait_for_replay(postgres_url, replica_url)
+    yield Replicated(postgres_url, replica_url, Path(replica_dir))
+    restore_replica(replica_admin_url, Path(replica_dir))
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
