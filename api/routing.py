@@ -16,6 +16,7 @@ Without read databases every request is the primary's, as before; the headers ar
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from flask import current_app, g, request
@@ -27,6 +28,7 @@ from ledger.domain.errors import InvalidInput
 from ledger.storage.availability import database_errors, is_unavailable
 from projections.runner import NotReady, Projections, ReadModelState
 
+log = logging.getLogger("budget_ledger.api")
 READS = ("GET", "HEAD")
 # Served by the primary whatever the method: they speak of this server and its database.
 PRIMARY_PATHS = ("/health", "/metrics", "/openapi.json", "/docs", "/problems/")
@@ -170,11 +172,27 @@ def answered_position() -> int | None:
     return None
 
 
+def catch_up_after_write() -> None:
+    """With replicas serving the reads, nothing else may bring the primary's read models up
+    to a write (``projections follow`` does, if it runs): the write brings them, before it
+    answers, so that a read asking for its position finds it on a replica once replayed.
+    The write is recorded whatever happens here; a failure is logged, and the next catch-up
+    (any process's) applies it."""
+    try:
+        primary().projections().catch_up()
+    except database_errors() as error:
+        if not is_unavailable(error):
+            raise
+        log.warning("the read models did not catch up after a write: %s", error)
+
+
 def state_position(response: Response) -> Response:
     """``after_request``: Ledger-Position and Ledger-Served-By on every answer that has
     them."""
     if "side" not in g:
         return response
+    if written_position() is not None and primary().replicas is not None:
+        catch_up_after_write()
     position = answered_position()
     if position is not None:
         response.headers[POSITION_HEADER] = str(position)

@@ -1,0 +1,210 @@
+"""Reads served by a PostgreSQL streaming replica, exactly as current as the caller asks
+(issue 18): through the API's routing (api/routing.py) over a real primary and a real
+replica (scripts/test starts both; the ``replicated`` fixture gives a fresh ledger on them).
+
+Each test drives the server as a client would (Flask's test client over ``create_app`` with
+``read_databases``) and reads which database answered from Ledger-Served-By."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from api import create_app
+from api.services import Services, bootstrap
+from api.tokens import FAILURES_TABLE
+from ledger.storage.settings import MIN_POSITION_WAIT_S, REPLICA_CHECK_S
+from tests.e2e.test_api import ROLES, TY, Api, move, worked_example
+from tests.replication import Replicated, replay_paused, replica_halted, wait_for_replay
+
+# Small, so that a lagging replica is seen lagging within the test's patience.
+MAX_LAG_S = 2.0
+
+
+@pytest.fixture
+def routed(replicated: Replicated) -> Iterator[tuple[Api, Services, Replicated]]:
+    """The worked example on the primary, replayed by the replica, and a server reading
+    from the replica."""
+    services = bootstrap(
+        replicated.primary_url, read_databases=[replicated.replica_url], max_lag_s=MAX_LAG_S
+    )
+    ledger = services.ledger
+    for code, name, level, parent in (
+        ("TW", "Trung ương", "central", None),
+        ("49", "Tỉnh Quảng Nam", "province", "TW"),
+        ("505", "Huyện Đông Giang", "district", "49"),
+        ("504", "Huyện Tây Giang", "district", "49"),
+    ):
+        ledger.register_holder(code, name, level, parent, actor="setup")
+    tokens = services.tokens()
+    secrets = {name: tokens.create(name, role, scope)[1] for name, (role, scope) in ROLES.items()}
+    app = create_app(services=services)
+    app.config["TESTING"] = True
+    api = Api(app.test_client(), ledger, secrets)
+    worked_example(api)
+    wait_for_replay(replicated.primary_url, replicated.replica_url)
+    yield api, services, replicated
+    services.close()
+
+
+def read(api: Api, path: str, who: str = "auditor", **headers: str) -> Any:
+    return api.client.get(path, headers=api.headers(who, **headers))
+
+
+def served_by(response: Any) -> str:
+    return str(response.headers["Ledger-Served-By"])
+
+
+def position(response: Any) -> int:
+    return int(response.headers["Ledger-Position"])
+
+
+def eventually(check: Any, timeout: float = 15.0) -> Any:
+    """``check()`` once it gives something true, polling; fails after ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while True:
+        found = check()
+        if found:
+            return found
+        assert time.monotonic() < deadline, "not within the time allowed"
+        time.sleep(0.1)
+
+
+def test_a_read_without_a_position_is_served_by_the_replica_stating_its_position(
+    routed: tuple[Api, Services, Replicated],
+) -> None:
+    api, services, _ = routed
+    response = eventually(lambda: (r := read(api, "/balances")).status_code == 200
+                          and served_by(r) == "replica 1" and r)  # fmt: skip
+    head = services.ledger.head_position()
+    assert position(response) == head == response.get_json()["position"]
+    on_primary = services.answering()[0]
+    assert on_primary.state().position == head  # the write path caught the primary up
+    ready = api.ok(api.client.get("/health/ready"))
+    assert ready["replicas"] == [{"replica": 1, "status": "ok", "lag_s": ready["replicas"][0]["lag_s"]}]
+
+
+def test_read_your_write_with_min_position_across_primary_and_replica(
+    routed: tuple[Api, Services, Replicated],
+) -> None:
+    api, _, _ = routed
+    for n in range(5):
+        payment = move(f"ryw-{n}", "2024-07-01", holder="505", amount_vnd=TY, voucher=f"UNC {n}")
+        written = api.post("/disbursements", "admin", payment)
+        api.ok(written, 201)
+        assert served_by(written) == "primary"
+        asked = written.headers["Ledger-Position"]
+        response = read(api, "/history?holder=505", **{"Min-Position": asked})
+        body = api.ok(response)
+        assert position(response) >= int(asked)
+        assert f"ryw-{n}" in [entry["movement_id"] for entry in body["entries"]]
+
+
+def test_replay_paused_reads_needing_newer_go_to_the_primary_and_nothing_stale_is_returned(
+    routed: tuple[Api, Services, Replicated],
+) -> None:
+    api, services, replicated = routed
+    eventually(lambda: served_by(read(api, "/balances")) == "replica 1")
+    before = position(read(api, "/balances"))
+    with replay_paused(replicated.replica_url):
+        payment = move("paused-1", "2024-07-02", holder="505", amount_vnd=TY, voucher="UNC P")
+        asked = position(api.post("/disbursements", "admin", payment))
+        assert asked > before
+        # Asked for the new position: the replica cannot reach it, the primary answers.
+        started = time.monotonic()
+        response = read(api, "/history?holder=505", **{"Min-Position": str(asked)})
+        waited = time.monotonic() - started
+        body = api.ok(response)
+        assert served_by(response) == "primary"
+        assert position(response) >= asked
+        assert "paused-1" in [entry["movement_id"] for entry in body["entries"]]
+        assert waited >= MIN_POSITION_WAIT_S * 0.9  # it did wait for the replica first
+        # Without a position, the replica answers while within the lag bound, and says
+        # the older position it answers at; then it is skipped: the primary answers.
+        seen: set[str] = set()
+        deadline = time.monotonic() + MAX_LAG_S + 3 * REPLICA_CHECK_S + 2
+        while time.monotonic() < deadline:
+            response = read(api, "/balances")
+            api.ok(response)
+            seen.add(served_by(response))
+            if served_by(response) == "replica 1":
+                assert position(response) < asked
+            else:
+                assert position(response) >= asked
+            time.sleep(0.1)
+        assert served_by(response) == "primary", seen
+        lagging = api.ok(api.client.get("/health/ready"))["replicas"][0]
+        assert lagging["status"] == "lagging" and lagging["lag_s"] > MAX_LAG_S
+    # Replay resumed: the replica catches up and serves again, at the new position.
+    back = eventually(lambda: served_by(r := read(api, "/balances")) == "replica 1" and r)
+    assert position(back) >= asked
+    assert services.ledger.head_position() >= asked
+
+
+def test_a_stopped_replica_leaves_reads_to_the_primary_until_it_returns(
+    routed: tuple[Api, Services, Replicated],
+) -> None:
+    api, _, replicated = routed
+    eventually(lambda: served_by(read(api, "/balances")) == "replica 1")
+    with replica_halted(replicated.replica_dir):
+        for _ in range(20):
+            response = read(api, "/balances")
+            api.ok(response)  # never a 503: the primary serves
+            assert served_by(response) == "primary"
+        down = api.ok(api.client.get("/health/ready"))
+        assert down["status"] == "ok"
+        assert down["replicas"][0]["status"] == "down"
+        assert "does not answer" in down["replicas"][0]["reason"]
+    eventually(lambda: served_by(read(api, "/balances")) == "replica 1", timeout=30)
+
+
+def test_a_token_revoked_on_the_primary_is_refused_through_the_replica_within_the_bound(
+    routed: tuple[Api, Services, Replicated],
+) -> None:
+    api, services, replicated = routed
+    eventually(lambda: served_by(read(api, "/balances")) == "replica 1")
+    # Replay paused: the replica cannot learn of the revocation, so a refusal after the
+    # bound can only come from the replica being skipped.
+    with replay_paused(replicated.replica_url):
+        services.tokens().revoke("auditor")
+        revoked_at = time.monotonic()
+        while True:
+            response = read(api, "/balances")
+            elapsed = time.monotonic() - revoked_at
+            if response.status_code == 401:
+                break
+            # Still accepted: only by the replica, and only within the bound.
+            assert served_by(response) == "replica 1"
+            assert elapsed <= MAX_LAG_S + REPLICA_CHECK_S
+            time.sleep(0.05)
+        after_bound = time.monotonic() + MAX_LAG_S + REPLICA_CHECK_S - elapsed
+        time.sleep(max(0.0, after_bound - time.monotonic()))
+        assert read(api, "/balances").status_code == 401
+    # Once the replica has replayed the revocation it serves reads again, and refuses the
+    # token itself (another token waits for it: each refusal is counted, and too many from
+    # one address are throttled).
+    wait_for_replay(replicated.primary_url, replicated.replica_url)
+    eventually(lambda: served_by(read(api, "/balances", "admin")) == "replica 1")
+    refused = read(api, "/balances")
+    assert (refused.status_code, served_by(refused)) == (401, "replica 1")
+    assert "unknown or was revoked" in refused.get_json()["detail"]
+
+
+def test_a_replica_never_writes_and_writes_never_go_to_it(
+    routed: tuple[Api, Services, Replicated],
+) -> None:
+    api, services, _ = routed
+    eventually(lambda: served_by(read(api, "/balances")) == "replica 1")
+    # A wrong token through the replica is counted on the primary (a replica refuses writes).
+    for _ in range(3):
+        response = api.client.get("/balances", headers={"Authorization": "Bearer not-a-token"})
+        assert response.status_code == 401
+    count = services.store.one(f"SELECT sum(failures) FROM {FAILURES_TABLE}")
+    assert count is not None and count[0] >= 3
+    payment = move("w-after", "2024-07-03", holder="505", amount_vnd=TY, voucher="UNC W")
+    written = api.post("/disbursements", "admin", payment)
+    api.ok(written, 201)
+    assert served_by(written) == "primary"
