@@ -29,7 +29,7 @@ from api.errors import (
 from api.schemas import NUMBER_DIGITS_MAX, LongNumber, ProblemSchema
 from ledger.domain.errors import InvalidInput, LedgerError
 from ledger.domain.values import check_characters
-from ledger.storage.availability import is_unavailable, unavailable_reason
+from ledger.storage.availability import STANDBY, is_read_only, is_unavailable, unavailable_reason
 from ledger.storage.settings import RETRY_AFTER_S
 
 log = logging.getLogger("budget_ledger.api")
@@ -337,6 +337,9 @@ class LedgerApi(Api):  # type: ignore[misc]
         return unavailable()
 
     def handle_unexpected(self, error: BaseException) -> Response:
+        if is_read_only(error):  # the primary named is a standby: wait for the failover
+            log.warning("a write reached a standby: %s", unavailable_reason(error))
+            return unavailable(STANDBY)
         log.exception("unexpected error", exc_info=error)
         found = API_PROBLEMS["internal"]
         return problem(500, "internal", found.title, found.description)

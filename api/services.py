@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from api.tokens import Found, TokenStore
 from ledger.application import BudgetLedger, Clock, open_ledger, utc_now
 from ledger.domain.errors import InvalidInput
-from ledger.storage.availability import database_errors, is_unavailable
+from ledger.storage.availability import database_errors, is_read_only, is_unavailable
 from ledger.storage.integrity import Log
 from ledger.storage.replicas import Replica, Replicas, check_read_databases
 from ledger.storage.settings import (
@@ -206,9 +206,18 @@ class Services:
             state = projections.state()
         if state.current or self.read_only:
             projections.use(state)
-        else:
-            projections.use(None)
+            return projections, state
+        projections.use(None)
+        try:
             projections.catch_up()
+        except Exception as error:
+            if not is_read_only(error):
+                raise
+            # The database named as the primary is a standby (an auditor reading a replica
+            # directly): its read models answer at their own position, as a replica's do.
+            self.read_only = projections.read_only = True
+            self.label = "standby"
+            projections.use(state)
         return projections, state
 
     def position(self, state: ReadModelState) -> int:

@@ -31,7 +31,9 @@ from ledger.domain.values import (
 )
 from ledger.interchange.export import csv_cell
 from ledger.storage.availability import (
+    STANDBY,
     database_errors,
+    is_read_only,
     is_unavailable,
     unavailable_reason,
     unreachable_reason,
@@ -367,6 +369,10 @@ def refusals(database: str | None = None) -> Iterator[None]:
         if not is_unavailable(error):
             raise
         raise Unavailable(error, database=database) from None
+    except Exception as error:
+        if not is_read_only(error):
+            raise
+        raise click.ClickException(f"{STANDBY}. Nothing was recorded") from None
 
 
 def with_services(func: F) -> F:
@@ -441,7 +447,14 @@ def with_reading_services(func: F) -> F:
             chosen = primary.reading(min_position)
             if read_databases:
                 _say_where_read(primary, chosen, min_position)
-            return func(services=chosen, **kwargs)
+            done = func(services=chosen, **kwargs)
+            if chosen.read_only and not read_databases:  # --database named a standby
+                position = chosen.projections().position_in_use
+                click.echo(
+                    f"Read from a standby (a streaming replica), at log position {position}.",
+                    err=True,
+                )
+            return done
 
     wrapped = functools.wraps(func)(pass_session(wrapper))
     return database_option(read_options(wrapped))  # type: ignore[return-value]

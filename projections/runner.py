@@ -149,7 +149,12 @@ class Projections:
         with rebuild_lock(self.store.database) as free:
             removed: list[Leftover] = []
             kept = "being rebuilt"
-            if free:
+            if free and (self.read_only or self.store.in_recovery()):
+                kept = (
+                    "left by an interrupted rebuild: not removed (a standby; the primary's "
+                    "status removes them)"
+                )
+            elif free:
                 kept = "left by an interrupted rebuild: not removed (owned by another role)"
                 try:
                     removed = self._remove_leftovers()

@@ -68,9 +68,11 @@ def on_database(url: str, name: str) -> str:
 
 
 def current_lsn(primary_url: str) -> str:
-    """Where the primary's WAL ends now."""
+    """Where the primary's WAL ends now: its insert position, which holds every commit made
+    so far (pg_current_wal_lsn, the write position, may not yet hold one made with
+    synchronous_commit off, as the test server's are)."""
     with psycopg.connect(primary_url, autocommit=True) as connection:
-        row = connection.execute("SELECT pg_current_wal_lsn()::text").fetchone()
+        row = connection.execute("SELECT pg_current_wal_insert_lsn()::text").fetchone()
     assert row is not None
     return str(row[0])
 

@@ -47,6 +47,27 @@ def database_errors() -> tuple[type[Exception], ...]:
     return (*_psycopg_errors(), *STORE_ERRORS)
 
 
+# PostgreSQL's SQLSTATE for a write sent to a standby (read_only_sql_transaction).
+READ_ONLY_SQL_TRANSACTION = "25006"
+STANDBY = (
+    "the database is a standby (a streaming replica) and takes no write; write to the "
+    "primary (--database), or, after a failover, once the new primary is named"
+)
+
+
+def is_read_only(error: BaseException) -> bool:
+    """Whether ``error``, or an error it was raised from, is PostgreSQL refusing a write on a
+    standby: a write sent to a replica (or to a primary demoted by a failover)."""
+    seen: BaseException | None = error
+    for _ in range(5):
+        if seen is None:
+            return False
+        if getattr(seen, "sqlstate", None) == READ_ONLY_SQL_TRANSACTION:
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
 # SQLite's own word for a write lock another process held past the wait.
 SQLITE_BUSY = ("database is locked", "database is busy")
 

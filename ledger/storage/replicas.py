@@ -38,7 +38,9 @@ from ledger.storage.config import describe, is_postgres
 from ledger.storage.settings import REPLICA_CHECK_S
 from ledger.storage.sql import ViewStore
 
-PRIMARY_WAL = "SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')"
+# The insert position: it holds every commit made so far, even one not yet written out
+# (synchronous_commit off), where pg_current_wal_lsn(), the write position, may not.
+PRIMARY_WAL = "SELECT pg_wal_lsn_diff(pg_current_wal_insert_lsn(), '0/0')"
 REPLICA_WAL = (
     "SELECT pg_is_in_recovery(), pg_wal_lsn_diff(pg_last_wal_replay_lsn(), '0/0'),"
     " pg_wal_lsn_diff(pg_last_wal_receive_lsn(), '0/0'),"

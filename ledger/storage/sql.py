@@ -300,6 +300,13 @@ class ViewStore:
                 self.execute("SELECT pg_advisory_xact_lock(?)", (SCHEMA_LOCK,))
             yield
 
+    def in_recovery(self) -> bool:
+        """Whether the database is a standby (a streaming replica), which takes no write."""
+        if not self.postgres:
+            return False
+        row = self.one("SELECT pg_is_in_recovery()")
+        return bool(row and row[0])
+
     def table_exists(self, table: str) -> bool:
         if self.postgres:
             row = self.one("SELECT to_regclass(?) IS NOT NULL", (table,))
