@@ -8,7 +8,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from ledger.domain.errors import InvalidInput
-from ledger.domain.holders import up_edges
+from ledger.domain.tree import up_edges
 from ledger.domain.values import LineKey, available_vnd
 from projections.balances.fold import ZERO, Values, add
 from projections.balances.reader import BalancesReader
