@@ -15,22 +15,37 @@ thread gets its own, made on first use.
 from __future__ import annotations
 
 import threading
+from typing import TYPE_CHECKING
 
 from api.tokens import Found, TokenStore
-from ledger.application import BudgetLedger, Clock, open_ledger, utc_now
-from ledger.storage.integrity import Log
+from ledger.storage.config import is_postgres
+from ledger.storage.presence import check_holds_ledger, check_sqlite_path
 from ledger.storage.sql import ViewStore
 from projections.balances.reader import KeptLines
 from projections.runner import Projections, ReadModelState
 
+if TYPE_CHECKING:
+    from ledger.application import BudgetLedger, Clock
+    from ledger.storage.integrity import Log
+
 
 def bootstrap(
-    database: str, *, create: bool = False, check: bool = True, clock: Clock = utc_now
+    database: str, *, create: bool = False, check: bool = True, clock: Clock | None = None
 ) -> Services:
     """The services of the ledger at ``database`` (a SQLite path or a postgresql:// URL).
     ``create``, ``check`` and ``clock`` are ``open_ledger``'s: only ``budget-ledger init`` and
     the demo create; a server worker does not check, so that it starts while the database is
-    down; only the demo gives a clock."""
+    down; only the demo gives a clock (None: the real one).
+
+    Otherwise the ledger (the library's application, the domain's classes) is opened when
+    first used: a read the read models answer never opens it (decisions §28). ``check``
+    asks first, with the read models' connection, that the database holds a ledger
+    (``check_holds_ledger``: NoLedger, or the error of a database that does not answer)."""
+    if create or clock is not None:
+        from ledger.application import open_ledger, utc_now
+
+        ledger = open_ledger(database, create=create, check=check, clock=clock or utc_now)
+        return Services(ledger)
     if not check:
         # A server worker: it starts whether or not the database answers (the server
         # checked, once, that it holds a ledger), so that a worker restarted while the
@@ -38,9 +53,16 @@ def bootstrap(
         # stops the whole server. Even open_ledger(check=False) connects (the library's
         # recorder registers its types on a connection), so the ledger is opened by the
         # first request that needs it.
-        assert not create
         return Services(database=database)
-    return Services(open_ledger(database, create=create, check=check, clock=clock))
+    if not is_postgres(database):
+        check_sqlite_path(database, create=False)
+    services = Services(database=database)
+    try:
+        check_holds_ledger(services.store)
+    except BaseException:
+        services.close()
+        raise
+    return services
 
 
 class Services:
@@ -66,6 +88,8 @@ class Services:
         if self._ledger is None:
             with self._opening:
                 if self._ledger is None:
+                    from ledger.application import open_ledger
+
                     self._ledger = open_ledger(self.database, check=False)
         return self._ledger
 
@@ -82,7 +106,7 @@ class Services:
         projections: Projections | None = getattr(self._local, "projections", None)
         if projections is None:
             projections = Projections(
-                self.ledger, self.database, store=self.store, kept_lines=self._kept_lines
+                lambda: self.ledger, self.database, store=self.store, kept_lines=self._kept_lines
             )
             self._local.projections = projections
         return projections
@@ -126,6 +150,8 @@ class Services:
 
     def log(self) -> Log:
         """The hash-chained event log, to verify or to take its digest."""
+        from ledger.storage.integrity import Log
+
         return Log(self.store, self.ledger.recorder)
 
     def close(self) -> None:

@@ -19,10 +19,9 @@ from projections.runner import Projections
 
 @contextmanager
 def read_models(services: Services) -> Iterator[Projections]:
-    """The ledger's read models, brought up to date with its log before they answer."""
-    projections = services.projections()
-    projections.catch_up()
-    yield projections
+    """The ledger's read models, brought up to date with its log before they answer (as the
+    API's reads: read where they stand in one statement, catch up only when behind)."""
+    yield services.current_projections()
 
 
 @click.group("projections")

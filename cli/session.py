@@ -9,11 +9,15 @@ command's database is opened."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
 from api.services import Services, bootstrap
-from ledger.application import Clock, utc_now
 from ledger.storage.config import default_database
+
+if TYPE_CHECKING:
+    from ledger.application import Clock
 
 
 class Session:
@@ -21,12 +25,12 @@ class Session:
         self._services: Services | None = None
 
     def open(
-        self, database: str | None, *, create: bool = False, clock: Clock = utc_now
+        self, database: str | None, *, create: bool = False, clock: Clock | None = None
     ) -> Services:
         """The services of ``database`` (default: the default ledger), made on first use.
         ``create``: make the ledger's tables (``init`` and ``demo``); every other command
         refuses a database that holds no ledger. ``clock``: the demo's (see
-        ``BudgetLedger.now``)."""
+        ``BudgetLedger.now``; None: the real one)."""
         database = database or default_database()
         if self._services is None:
             self._services = bootstrap(database, create=create, clock=clock)
