@@ -18,8 +18,7 @@ import threading
 from typing import TYPE_CHECKING
 
 from api.tokens import Found, TokenStore
-from ledger.storage.config import is_postgres
-from ledger.storage.presence import check_holds_ledger, check_sqlite_path
+from ledger.storage.presence import check_holds_ledger
 from ledger.storage.sql import ViewStore
 from projections.balances.reader import KeptLines
 from projections.runner import Projections, ReadModelState
@@ -39,7 +38,7 @@ def bootstrap(
 
     Otherwise the ledger (the library's application, the domain's classes) is opened when
     first used: a read the read models answer never opens it (decisions §28). ``check``
-    asks first, with the read models' connection, that the database holds a ledger
+    asks first, in one statement, that the database holds a ledger
     (``check_holds_ledger``: NoLedger, or the error of a database that does not answer)."""
     if create or clock is not None:
         from ledger.application import open_ledger, utc_now
@@ -54,15 +53,8 @@ def bootstrap(
         # recorder registers its types on a connection), so the ledger is opened by the
         # first request that needs it.
         return Services(database=database)
-    if not is_postgres(database):
-        check_sqlite_path(database, create=False)
-    services = Services(database=database)
-    try:
-        check_holds_ledger(services.store)
-    except BaseException:
-        services.close()
-        raise
-    return services
+    check_holds_ledger(database)
+    return Services(database=database)
 
 
 class Services:

@@ -1,42 +1,50 @@
 """Whether a database holds a ledger, asked before anything is opened in it: a path that
 names nothing, a directory or a file that is not SQLite, and a database without the ledger's
 log, are refused with a NoLedger saying so. ``open_ledger`` asks it through the library's
-recorder; a command that the read models answer asks it with the read models' own
-connection (``check_holds_ledger``), without loading the library's application or the
+recorder; every other command asks it with one statement of its own
+(``check_holds_ledger``), without loading the library's application or the
 domain's classes (decisions §28)."""
 
 from __future__ import annotations
 
 import os
 import sqlite3
+from contextlib import closing
 from pathlib import Path
 
 from ledger.domain.errors import NoLedger
-from ledger.storage.availability import is_unavailable
-from ledger.storage.config import describe
+from ledger.storage.config import describe, is_postgres
 from ledger.storage.log import log_tables_of
-from ledger.storage.sql import ViewStore
-
-# PostgreSQL's SQLSTATE for a table that is not there (psycopg's UndefinedTable).
-UNDEFINED_TABLE = "42P01"
+from ledger.storage.settings import CONNECT_TIMEOUT_S, LOCK_WAIT_S
 
 
-def check_holds_ledger(store: ViewStore) -> None:
-    """Read the log's head through ``store``: NoLedger when its database holds no ledger
-    (no log table; on SQLite, a file that is not a database), the error itself when the
-    database does not answer (see ledger.storage.availability). Give it a SQLite path that
-    ``check_sqlite_path`` accepted: SQLite makes a file that is not there."""
-    tables = log_tables_of(store.database)
+def check_holds_ledger(database: str) -> None:
+    """Read the log's head on a connection of its own, closed after: NoLedger when
+    ``database`` holds no ledger (no log table; on SQLite, a file that is not a database),
+    the error itself when the database does not answer (see ledger.storage.availability),
+    at once rather than after a pool's wait. A SQLite path passes ``check_sqlite_path``
+    first (SQLite would make a file that is not there)."""
+    tables = log_tables_of(database)
+    statement = f"SELECT max({tables.position}) FROM {tables.events}"
+    if not is_postgres(database):
+        check_sqlite_path(database, create=False)
+        try:
+            with closing(sqlite3.connect(Path(database).expanduser(), timeout=LOCK_WAIT_S)) as db:
+                db.execute(statement)
+        except sqlite3.DatabaseError as error:
+            if isinstance(error, sqlite3.OperationalError) and str(error).startswith(
+                "no such table"
+            ):
+                raise _no_ledger(database, error) from None
+            raise not_sqlite(database, error) from None
+        return
+    import psycopg
+
     try:
-        store.one(f"SELECT max({tables.position}) FROM {tables.events}")
-    except sqlite3.DatabaseError as error:
-        if isinstance(error, sqlite3.OperationalError) and str(error).startswith("no such table"):
-            raise _no_ledger(store.database, error) from None
-        raise not_sqlite(store.database, error) from None
-    except Exception as error:
-        if getattr(error, "sqlstate", None) != UNDEFINED_TABLE or is_unavailable(error):
-            raise
-        raise _no_ledger(store.database, error) from None
+        with psycopg.connect(database, autocommit=True, connect_timeout=CONNECT_TIMEOUT_S) as db:
+            db.execute(statement)
+    except psycopg.errors.UndefinedTable as error:
+        raise _no_ledger(database, error) from None
 
 
 def _no_ledger(database: str, error: Exception) -> NoLedger:
