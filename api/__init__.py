@@ -11,24 +11,15 @@ jinja2, which load with the application (``api.app``) when ``create_app`` is cal
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from flask import Flask
 
-    from api.services import Services
 
-
-def create_app(
-    database: str | None = None,
-    *,
-    services: Services | None = None,
-    proxy_hops: int = 0,
-    secure_cookies: bool = False,
-) -> Flask:
-    """The application (``api.app.create_app``, which says what the options do)."""
+def create_app(database: str | None = None, **options: Any) -> Flask:
+    """The application (``api.app.create_app``, which names the options and says what they
+    do)."""
     from api.app import create_app as create
 
-    return create(
-        database, services=services, proxy_hops=proxy_hops, secure_cookies=secure_cookies
-    )
+    return create(database, **options)

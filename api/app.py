@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.wrappers import Response
 
-from api import holders, logs, meta, movements, programs, reads, web
+from api import holders, logs, meta, movements, programs, reads, routing, web
 from api.auth import Forbidden, SignInNeeded, TooManyAttempts, Unauthenticated, authenticate
 from api.extensions import LedgerApi, LedgerJSONProvider
 from api.people import IDLE_TIMEOUT_S, unknown_hash
@@ -17,6 +17,7 @@ from api.services import Services, bootstrap
 from ledger.domain.errors import LedgerError
 from ledger.storage.availability import database_errors
 from ledger.storage.config import default_database
+from ledger.storage.settings import MAX_LAG_S
 
 TITLE = "Budget Ledger"
 BLUEPRINTS = (movements.blp, holders.blp, programs.blp, reads.blp, meta.blp)
@@ -28,12 +29,15 @@ def create_app(
     services: Services | None = None,
     proxy_hops: int = 0,
     secure_cookies: bool = False,
+    read_databases: Sequence[str] = (),
+    max_lag_s: float = MAX_LAG_S,
 ) -> Flask:
     """The application. ``proxy_hops``: how many reverse proxies in front of the server to
     believe about the client's address and scheme (their X-Forwarded-For and
     X-Forwarded-Proto; 0 believes none, as a client can send any header).
     ``secure_cookies``: send the pages' cookies with Secure whatever the scheme (TLS ends
-    at a proxy that does not say so)."""
+    at a proxy that does not say so). ``read_databases``: streaming replicas that serve
+    reads while behind by ``max_lag_s`` at most (api/routing.py)."""
     app = Flask("budget_ledger")
     if proxy_hops:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxy_hops, x_proto=proxy_hops)  # type: ignore[method-assign]
@@ -68,18 +72,26 @@ def create_app(
         # A server worker starts whether or not the database answers (the server checked,
         # once, that it holds a ledger): a worker restarted while the database is down
         # serves 503s until it is back, rather than stopping the server.
-        services = bootstrap(database or default_database(), check=False)
+        services = bootstrap(
+            database or default_database(),
+            check=False,
+            read_databases=read_databases,
+            max_lag_s=max_lag_s,
+        )
     app.extensions["budget_ledger"] = services
     api = LedgerApi(app)
     for blueprint in BLUEPRINTS:
         api.register_blueprint(blueprint)
+    api.document_positions()
     app.add_url_rule("/docs/assets/<path:filename>", "docs_asset", meta.docs_asset)
     # The pages: a plain Flask blueprint, not part of the API's OpenAPI document.
     app.register_blueprint(web.blp)
-    # A request takes one connection for the read models (if it needs one) and keeps it to
-    # its end: taken and checked once, not for every statement.
-    app.before_request(services.store.keep)
-    app.teardown_request(lambda _: services.store.release())
+    # A request goes to the primary or, a read, to a replica (api/routing.py), and takes one
+    # connection there for the read models (if it needs one), kept to its end: taken and
+    # checked once, not for every statement.
+    app.before_request(routing.route)
+    app.teardown_request(routing.release)
+    app.after_request(routing.state_position)
     app.before_request(authenticate)
     # A browser asking for a movement's address gets its page (api/web/movement.py).
     app.before_request(web.movement.movement_page)

@@ -9,9 +9,10 @@ from datetime import UTC, date, datetime
 
 from flask import current_app, g, request
 
+from api import routing
 from api.services import Services
 from api.tokens import FAILURE_WINDOW_S, FAILURES_MAX, Token
-from projections.runner import ReadModelState
+from projections.runner import Projections, ReadModelState
 
 # Paths anyone may read: health checks, the API's own description, the problem types and
 # the server's metrics (docs/api.md, "Metrics and logs").
@@ -43,8 +44,9 @@ class Forbidden(Exception):
 
 
 def services() -> Services:
-    found: Services = current_app.extensions["budget_ledger"]
-    return found
+    """The services answering this request: a replica's for a read routed to one, else the
+    primary's (api/routing.py)."""
+    return routing.side()
 
 
 def authenticate() -> None:
@@ -58,7 +60,8 @@ def authenticate() -> None:
         from api.web.errors import wants_page
         from api.web.session import person_from_cookie
 
-        if person_from_cookie(services()):
+        # Sessions are the primary's: using one writes (it stays alive), signing out too.
+        if person_from_cookie(routing.primary()):
             return
         if wants_page():
             raise SignInNeeded()
@@ -71,7 +74,7 @@ def authenticate() -> None:
         )
     # The peer's address. Behind a reverse proxy it is the proxy's (docs/api.md).
     address = request.remote_addr or ""
-    found, state = services().authenticate(secret.strip(), address)
+    found, state = routing.authenticate_on_side(secret.strip(), address)
     now = time.time()
     failures_max: int = current_app.config.get("AUTH_FAILURES_MAX", FAILURES_MAX)
     window_s: float = current_app.config.get("AUTH_FAILURE_WINDOW_S", FAILURE_WINDOW_S)
@@ -92,7 +95,8 @@ def authenticate() -> None:
             "ask an admin for a new one"
         )
     if refusal is not None:
-        services().tokens().record_failure(address, now, window_s)
+        # Counted on the primary, whichever database looked the token up.
+        routing.primary().tokens().record_failure(address, now, window_s)
         raise Unauthenticated(refusal)
     g.token = token
     g.read_model = state
@@ -102,6 +106,12 @@ def read_model() -> ReadModelState | None:
     """Where the read models stood when this request arrived (read with its token)."""
     state: ReadModelState | None = g.get("read_model")
     return state
+
+
+def read_models() -> Projections:
+    """The read models that answer this request, current as of its arrival (on the primary)
+    or at their replica's position; the position goes in the answer's Ledger-Position."""
+    return routing.read_models(read_model())
 
 
 def caller() -> Token:

@@ -185,6 +185,42 @@ class LedgerApi(Api):  # type: ignore[misc]
     ERROR_SCHEMA = ProblemSchema
     _query_names: dict[tuple[str, str], set[str]] | None = None
 
+    def document_positions(self) -> None:
+        """Every read of the ledger (a GET that needs a token) takes ``min_position`` and
+        ``Min-Position``, and every answer may carry ``Ledger-Position`` (api/routing.py):
+        written into each operation of the OpenAPI document, which ``refuse_unknown_query``
+        then reads as it reads every other parameter."""
+        from api.routing import MIN_POSITION_HEADER, MIN_POSITION_PARAMETER, POSITION_HEADER
+
+        said = (
+            "The answer reflects at least every event up to this log position (a value "
+            f"of {POSITION_HEADER} a write answered with): a replica serves it once it has "
+            "got there, else the primary. A position past the log's head is refused (422)."
+        )
+        schema = {"type": "integer", "minimum": 0}
+        parameters = [
+            {"in": "query", "name": MIN_POSITION_PARAMETER, "required": False,
+             "schema": schema, "description": said},
+            {"in": "header", "name": MIN_POSITION_HEADER, "required": False,
+             "schema": schema, "description": f"The same as {MIN_POSITION_PARAMETER}."},
+        ]  # fmt: skip
+        header = {
+            POSITION_HEADER: {
+                "description": "The log position the answer reflects (a read: at least "
+                "every event up to it; a write: its last event).",
+                "schema": {"type": "integer"},
+            }
+        }
+        for item in self.spec._paths.values():  # noqa: SLF001 (apispec keeps them there)
+            for method, operation in item.items():
+                if method == "parameters" or operation.get("security") == []:
+                    continue
+                if method == "get":
+                    operation.setdefault("parameters", []).extend(parameters)
+                for status, response in operation.get("responses", {}).items():
+                    if str(status).startswith("2") and isinstance(response, dict):
+                        response.setdefault("headers", {}).update(header)
+
     def refuse_unknown_query(self) -> None:
         """A query parameter that the request's operation does not take, as the OpenAPI
         document describes it, is refused (422 naming it), never ignored: a misspelt filter

@@ -11,7 +11,14 @@ from flask import abort
 from flask.views import MethodView
 
 from api import paging, schemas
-from api.auth import caller, read_model, require_scope, require_unscoped, require_write, services
+from api.auth import (
+    caller,
+    read_models,
+    require_scope,
+    require_unscoped,
+    require_write,
+    services,
+)
 from api.dry_run import DRY_RUN_DESCRIPTION, DRY_RUN_QUERY, dry_answer, dry_run_requested
 from api.extensions import Blueprint
 from api.movements import IDEMPOTENCY_HEADER, REFUSALS, save
@@ -58,7 +65,7 @@ class HoldersEndpoint(MethodView):
         by code, a page at a time: each with its name and the holder above it then, through
         successions (a holder whose parent ended sits under the parent's successor).
         ``all``: also the holders ended by then, with ``ended_on`` and ``successor``."""
-        projections = services().current_projections(read_model())
+        projections = read_models()
         day = query.get("as_of") or today_in_vietnam()
         rows = holders_on(projections, day, ended=query["all"])
         allowed = scope_holders(projections)

@@ -91,7 +91,9 @@ def readiness() -> Any:
             down.append(name)
     stores = {name: "down" if name in down else "ok" for name in STORES}
     if not down:
-        return {"status": "ok", "head": head, "stores": stores}
+        replicas = services().replicas
+        more = {"replicas": replicas.status()} if replicas is not None else {}
+        return {"status": "ok", "head": head, "stores": stores, **more}
     up = [label for name, label in STORES.items() if name not in down]
     detail = " and ".join(STORES[name] for name in down)
     detail += " do not answer" if len(down) > 1 else " does not answer"

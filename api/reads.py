@@ -9,7 +9,7 @@ from typing import Any
 from flask.views import MethodView
 
 from api import paging, schemas
-from api.auth import caller, read_model, require_scope, require_unscoped, services
+from api.auth import caller, read_models, require_scope, require_unscoped, services
 from api.extensions import Blueprint
 from ledger.domain.errors import InvalidInput
 from ledger.domain.filters import line_filters, read_filters
@@ -38,7 +38,7 @@ def scope_holders(projections: Projections | None = None) -> set[str] | None:
     scope = caller().scope
     if scope is None:
         return None
-    return descendants(projections or services().current_projections(read_model()), scope)
+    return descendants(projections or read_models(), scope)
 
 
 @blp.route("/balances")
@@ -63,7 +63,7 @@ class BalancesEndpoint(MethodView):
         if holder_unchecked and (asked.subtree or caller().scope is not None):
             require_scope(filters["holder"])
             holder_unchecked = False
-        projections = services().current_projections(read_model())
+        projections = read_models()
         if asked.subtree:
             if "holder" not in filters:
                 raise InvalidInput(
@@ -104,7 +104,7 @@ class ProgressEndpoint(MethodView):
         if holder is not None:
             require_scope(holder)
         ledger = services().ledger
-        projections = services().current_projections(read_model())
+        projections = read_models()
         question = Question(
             as_of=asked.as_of,
             known_at=asked.known_at,
@@ -146,7 +146,7 @@ class HistoryEndpoint(MethodView):
             require_scope(filters["holder"])
         if args["subtree"] and "holder" not in filters:
             raise InvalidInput("subtree takes the subtree of holder: give holder", field="holder")
-        projections = services().current_projections(read_model())
+        projections = read_models()
         question = HistoryQuestion(
             lines=filters,
             subtree=args["subtree"],

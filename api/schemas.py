@@ -155,8 +155,28 @@ class PageQuerySchema(Schema):
     )
 
 
+def _answered_position() -> int | None:
+    from api.routing import answered_position
+
+    return answered_position()
+
+
+def position_field() -> fields.Integer:
+    """The log position the answer reflects, as in its Ledger-Position header."""
+    return fields.Integer(
+        dump_default=_answered_position,
+        allow_none=True,
+        metadata={
+            "description": "The log position the answer reflects: every event up to it at "
+            "least (the Ledger-Position header says the same; api/routing.py)."
+        },
+    )
+
+
 class PageSchema(ma.Schema):
     """What every paginated list answers beside its rows (api/paging.py)."""
+
+    position = position_field()
 
     next = fields.String(
         required=True,
@@ -713,6 +733,7 @@ class ProgressColumnSchema(ma.Schema):
 
 
 class ProgressSchema(ma.Schema):
+    position = position_field()
     as_of = fields.Date(allow_none=True)
     known_at = fields.DateTime(required=True, allow_none=True)
     by = fields.String(required=True)
@@ -829,6 +850,24 @@ class LiveSchema(ma.Schema):
     status = fields.String(required=True, metadata={"description": "Always ok."})
 
 
+class ReplicaSchema(ma.Schema):
+    replica = fields.Integer(
+        required=True, metadata={"description": "Its number, in the order given."}
+    )
+    status = fields.String(
+        required=True,
+        metadata={
+            "description": "ok (serves reads), lagging (behind by more than --max-lag), down."
+        },
+    )
+    lag_s = fields.Float(
+        required=True,
+        allow_none=True,
+        metadata={"description": "Seconds behind the primary at most; null when down."},
+    )
+    reason = fields.String(metadata={"description": "Why it is down, as found."})
+
+
 class HealthSchema(ma.Schema):
     status = fields.String(required=True)
     head = fields.Integer(required=True, metadata={"description": "The log's head position."})
@@ -837,6 +876,14 @@ class HealthSchema(ma.Schema):
         values=fields.String(),
         required=True,
         metadata={"description": "Each store (event_log, read_models) and whether it answers."},
+    )
+    replicas = fields.List(
+        fields.Nested(ReplicaSchema),
+        metadata={
+            "description": "With --read-database: each replica as this server finds it. "
+            "A replica down or lagging does not make the server unready: the primary "
+            "serves its reads."
+        },
     )
 
 

@@ -13,7 +13,7 @@ import os
 import shutil
 import socket
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from gunicorn import glogging
@@ -23,6 +23,8 @@ from gunicorn.config import AccessLogFormat
 from api.logs import JsonLog, route_logs
 from api.worker import ProblemWorker
 from ledger.application import open_ledger
+from ledger.storage.replicas import check_read_databases
+from ledger.storage.settings import MAX_LAG_S
 
 LOG_FORMATS = ("text", "json")
 # prometheus_client's multiprocess mode: each worker writes its counters under this
@@ -127,14 +129,24 @@ def serve(
     log_format: str = "text",
     proxy_hops: int = 0,
     secure_cookies: bool = False,
+    read_databases: Sequence[str] = (),
+    max_lag_s: float = MAX_LAG_S,
 ) -> None:
-    # Fail before forking if the database holds no ledger, with the ledger's own message.
+    # Fail before forking if the database holds no ledger, with the ledger's own message,
+    # or if the read databases cannot be replicas of it.
+    check_read_databases(database, read_databases, max_lag_s)
     open_ledger(database).close()
 
     def load() -> Any:
         from api import create_app  # in each worker, after the fork
 
-        return create_app(database, proxy_hops=proxy_hops, secure_cookies=secure_cookies)
+        return create_app(
+            database,
+            proxy_hops=proxy_hops,
+            secure_cookies=secure_cookies,
+            read_databases=read_databases,
+            max_lag_s=max_lag_s,
+        )
 
     serve_app(
         load,

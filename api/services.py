@@ -15,13 +15,25 @@ thread gets its own, made on first use.
 from __future__ import annotations
 
 import threading
+import time
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from api.tokens import Found, TokenStore
+from ledger.domain.errors import InvalidInput
+from ledger.storage.availability import database_errors, is_unavailable
 from ledger.storage.presence import check_holds_ledger
+from ledger.storage.replicas import Replica, Replicas, check_read_databases
+from ledger.storage.settings import (
+    CONNECTION_WAIT_S,
+    MAX_LAG_S,
+    MIN_POSITION_POLL_S,
+    MIN_POSITION_WAIT_S,
+    REPLICA_CONNECTION_WAIT_S,
+)
 from ledger.storage.sql import ViewStore
 from projections.balances.reader import KeptLines
-from projections.runner import Projections, ReadModelState
+from projections.runner import NotReady, Projections, ReadModelState
 
 if TYPE_CHECKING:
     from ledger.application import BudgetLedger, Clock
@@ -29,22 +41,31 @@ if TYPE_CHECKING:
 
 
 def bootstrap(
-    database: str, *, create: bool = False, check: bool = True, clock: Clock | None = None
+    database: str,
+    *,
+    create: bool = False,
+    check: bool = True,
+    clock: Clock | None = None,
+    read_databases: Sequence[str] = (),
+    max_lag_s: float = MAX_LAG_S,
 ) -> Services:
     """The services of the ledger at ``database`` (a SQLite path or a postgresql:// URL).
     ``create``, ``check`` and ``clock`` are ``open_ledger``'s: only ``budget-ledger init`` and
     the demo create; a server worker does not check, so that it starts while the database is
-    down; only the demo gives a clock (None: the real one).
+    down; only the demo gives a clock (None: the real one). ``read_databases``: streaming
+    replicas of a PostgreSQL ``database`` that serve reads while no further behind than
+    ``max_lag_s`` (``reading``).
 
     Otherwise the ledger (the library's application, the domain's classes) is opened when
     first used: a read the read models answer never opens it (decisions §28). ``check``
     asks first, in one statement, that the database holds a ledger
     (``check_holds_ledger``: NoLedger, or the error of a database that does not answer)."""
+    check_read_databases(database, read_databases, max_lag_s)
     if create or clock is not None:
         from ledger.application import open_ledger, utc_now
 
         ledger = open_ledger(database, create=create, check=check, clock=clock or utc_now)
-        return Services(ledger)
+        return Services(ledger, read_databases=read_databases, max_lag_s=max_lag_s)
     if not check:
         # A server worker: it starts whether or not the database answers (the server
         # checked, once, that it holds a ledger), so that a worker restarted while the
@@ -52,21 +73,38 @@ def bootstrap(
         # stops the whole server. Even open_ledger(check=False) connects (the library's
         # recorder registers its types on a connection), so the ledger is opened by the
         # first request that needs it.
-        return Services(database=database)
+        return Services(database=database, read_databases=read_databases, max_lag_s=max_lag_s)
     check_holds_ledger(database)
-    return Services(database=database)
+    return Services(database=database, read_databases=read_databases, max_lag_s=max_lag_s)
 
 
 class Services:
-    def __init__(self, ledger: BudgetLedger | None = None, *, database: str | None = None) -> None:
+    def __init__(
+        self,
+        ledger: BudgetLedger | None = None,
+        *,
+        database: str | None = None,
+        read_databases: Sequence[str] = (),
+        max_lag_s: float = MAX_LAG_S,
+        replica: int | None = None,
+    ) -> None:
         """Over an open ``ledger``, or the ledger at ``database``, opened on first use (a
-        server worker's: see ``bootstrap``)."""
+        server worker's: see ``bootstrap``). ``read_databases``: its replicas (``reading``).
+        ``replica``: these are the services of replica number ``replica`` (read only)."""
         self._ledger = ledger
         if ledger is not None:
             assert ledger.database is not None, "a ledger in memory has no read models"
             database = ledger.database
         assert database is not None
         self.database: str = database
+        self.replica = replica
+        self.read_only = replica is not None
+        self.label = "primary" if replica is None else f"replica {replica}"
+        self._read_databases = list(read_databases)
+        self.max_lag_s = max_lag_s
+        self._replicas: Replicas[Services] | None = None
+        # A replica's entry in its primary's Replicas (its health), set by the primary.
+        self._entry: Replica[Services] | None = None
         self._store: ViewStore | None = None
         self._store_lock = threading.Lock()
         self._local = threading.local()
@@ -91,14 +129,79 @@ class Services:
         if self._store is None:
             with self._store_lock:
                 if self._store is None:
-                    self._store = ViewStore(self.database)
+                    wait_s = REPLICA_CONNECTION_WAIT_S if self.read_only else CONNECTION_WAIT_S
+                    self._store = ViewStore(self.database, wait_s=wait_s)
         return self._store
+
+    @property
+    def replicas(self) -> Replicas[Services] | None:
+        """The primary's replicas (None: it has none), made on first use."""
+        if self._replicas is None and self._read_databases:
+            with self._store_lock:
+                if self._replicas is None:
+                    sides = [
+                        Services(database=url, replica=number)
+                        for number, url in enumerate(self._read_databases, start=1)
+                    ]
+                    entries = [Replica(side.replica or 0, side.store, side) for side in sides]
+                    for side, entry in zip(sides, entries, strict=True):
+                        side._entry = entry
+                    self._replicas = Replicas(self.store, entries, max_lag_s=self.max_lag_s)
+        return self._replicas
+
+    def reading(self, min_position: int | None = None) -> Services:
+        """The services that serve a read: a replica behind the primary by ``max_lag_s`` at
+        most and, if ``min_position`` is given, at that log position or past it (waiting up
+        to MIN_POSITION_WAIT_S for one to get there); else these, the primary's. A position
+        past the log's head is refused (InvalidInput): no write answered with it."""
+        replicas = self.replicas
+        if replicas is not None:
+            deadline = time.monotonic() + MIN_POSITION_WAIT_S
+            for replica in replicas.eligible():
+                try:
+                    if min_position is None or replica.side.reaches(min_position, deadline):
+                        return replica.side
+                except NotReady as error:
+                    replica.failed(error)
+                except database_errors() as error:
+                    if not is_unavailable(error):
+                        raise
+                    replica.failed(error)
+        if min_position is not None:
+            head = self.ledger.head_position()
+            if min_position > head:
+                raise InvalidInput(
+                    f"position {min_position} is past the log's head ({head}): no write "
+                    "answered with it; give a position a write answered with (Ledger-Position)",
+                    field="min_position",
+                )
+        return self
+
+    def reaches(self, position: int, deadline: float) -> bool:
+        """Whether these (a replica's) read models reach ``position`` by ``deadline``."""
+        projections = self.projections()
+        while True:
+            if projections.state().position >= position:
+                return True
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(MIN_POSITION_POLL_S)
+
+    def replica_failed(self, error: BaseException) -> None:
+        """These replica's services found their database not answering mid-request: it
+        serves no read until a check finds it back."""
+        assert self._entry is not None, "only a replica's services fail over"
+        self._entry.failed(error)
 
     def projections(self) -> Projections:
         projections: Projections | None = getattr(self._local, "projections", None)
         if projections is None:
             projections = Projections(
-                lambda: self.ledger, self.database, store=self.store, kept_lines=self._kept_lines
+                lambda: self.ledger,
+                self.database,
+                store=self.store,
+                kept_lines=self._kept_lines,
+                read_only=self.read_only,
             )
             self._local.projections = projections
         return projections
@@ -107,15 +210,26 @@ class Services:
         """The read models, brought up to the log's head first (reads see every write that
         was answered before they were asked). ``state``: where they stood when this request
         arrived (``authenticate`` reads it), else it is read now."""
+        return self.answering(state)[0]
+
+    def answering(self, state: ReadModelState | None = None) -> tuple[Projections, ReadModelState]:
+        """``current_projections``, and the state it found (``position`` tells from it the
+        log position the answers reflect)."""
         projections = self.projections()
         if state is None:
             state = projections.state()
-        if state.current:
+        if state.current or self.read_only:
             projections.use(state)
         else:
             projections.use(None)
             projections.catch_up()
-        return projections
+        return projections, state
+
+    def position(self, state: ReadModelState) -> int:
+        """The log position a read's answer reflects (at least), given the state the read
+        found: a replica's read models answer at their own position (they never catch up);
+        the primary's are brought to the head it found before they answer."""
+        return state.position if self.read_only else state.head
 
     def authenticate(self, secret: str, address: str) -> tuple[Found, ReadModelState]:
         """The live token with this secret (None: unknown or revoked), the failed
@@ -147,6 +261,9 @@ class Services:
         return Log(self.store, self.ledger.recorder)
 
     def close(self) -> None:
+        if self._replicas is not None:
+            for replica in self._replicas.replicas:
+                replica.side.close()
         if self._store is not None:
             self._store.close()
         if self._ledger is not None:

@@ -36,6 +36,7 @@ from ledger.storage.availability import (
     unreachable_reason,
 )
 from ledger.storage.config import DATABASE_ENVVAR, default_database
+from ledger.storage.settings import MAX_LAG_S
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -377,6 +378,89 @@ def with_services(func: F) -> F:
             return func(services=session.open(database), **kwargs)
 
     return database_option(functools.wraps(func)(pass_session(wrapper)))  # type: ignore[return-value]
+
+
+READ_DATABASES_ENVVAR = "BUDGET_LEDGER_READ_DATABASES"
+
+
+def read_options(func: F) -> F:
+    """--read-database (repeatable), --max-lag and --min-position: where a read may be
+    served from (api/routing.py says how the server uses the same)."""
+    func = click.option(
+        "--min-position",
+        type=WholeRange(0, 2**63 - 1),
+        default=None,
+        help="Answer as of this log position at least (one a write answered with): a "
+        "replica that has not reached it is waited for briefly, else the primary answers.",
+    )(func)
+    func = max_lag_option(func)
+    return read_database_option(func)
+
+
+def read_database_option(func: F) -> F:
+    return click.option(
+        "--read-database",
+        "read_databases",
+        multiple=True,
+        envvar=READ_DATABASES_ENVVAR,
+        show_envvar=True,
+        help="A streaming replica of the --database primary (postgresql:// URL) to read from; "
+        "repeat for several (the variable: separated by spaces). Writes go to the primary.",
+    )(func)
+
+
+def max_lag_option(func: F) -> F:
+    return click.option(
+        "--max-lag",
+        "max_lag_s",
+        type=click.FloatRange(min=0, min_open=True, max=3600),
+        default=MAX_LAG_S,
+        show_default=True,
+        help="Seconds a replica may be behind the primary and still serve reads.",
+    )(func)
+
+
+def with_reading_services(func: F) -> F:
+    """``with_services`` for a command that only reads: given ``--read-database``, the
+    services of a replica that may serve it (``Services.reading``), else the primary's.
+    Which one answered, at which log position, is said on stderr (the output itself is the
+    same)."""
+
+    def wrapper(
+        session: Session,
+        /,
+        database: str | None,
+        read_databases: tuple[str, ...],
+        max_lag_s: float,
+        min_position: int | None,
+        **kwargs: Any,
+    ) -> Any:
+        with refusals(database or default_database()):
+            primary = session.open(database, read_databases=read_databases, max_lag_s=max_lag_s)
+            chosen = primary.reading(min_position)
+            if read_databases:
+                _say_where_read(primary, chosen, min_position)
+            return func(services=chosen, **kwargs)
+
+    wrapped = functools.wraps(func)(pass_session(wrapper))
+    return database_option(read_options(wrapped))  # type: ignore[return-value]
+
+
+def _say_where_read(primary: Services, chosen: Services, min_position: int | None) -> None:
+    if chosen.read_only:
+        position = chosen.projections().state().position
+        click.echo(f"Read from {chosen.label}, at log position {position}.", err=True)
+        return
+    assert primary.replicas is not None
+    why = "; ".join(
+        f"replica {row['replica']}: {row['status']}"
+        + (f" ({row['reason']})" if row.get("reason") else "")
+        + (f", {row['lag_s']} s behind" if row["status"] == "lagging" else "")
+        for row in primary.replicas.status()
+    )
+    if min_position is not None:
+        why += f"; none had reached position {min_position} in time"
+    click.echo(f"Read from the primary ({why}).", err=True)
 
 
 def with_ledger(func: F) -> F:

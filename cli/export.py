@@ -21,7 +21,7 @@ from cli.common import (
     TEXT,
     TIME,
     CannotWrite,
-    with_services,
+    with_reading_services,
     write_text_file,
     write_xlsx,
 )
@@ -90,7 +90,7 @@ TABLES = ("movements", "balances", "progress")
     "commas (e.g. program,holder).",
 )
 @quiet_option
-@with_services
+@with_reading_services
 def export_command(
     services: Services,
     output_format: str,

@@ -27,7 +27,7 @@ from cli.common import (
     said_dry_run,
     to_json,
     with_ledger,
-    with_services,
+    with_reading_services,
 )
 from cli.movements import WRITE_FORMATS, preview_of, said_replayed, submit
 from cli.projections import read_models
@@ -271,7 +271,7 @@ def rename(
 )
 @click.option("--all", "show_all", is_flag=True, help="Also the holders ended by then.")
 @format_option
-@with_services
+@with_reading_services
 def list_holders(
     services: Services, as_of: date | None, show_all: bool, output_format: str
 ) -> None:

@@ -19,9 +19,10 @@ from projections.runner import Projections
 
 @contextmanager
 def read_models(services: Services) -> Iterator[Projections]:
-    """The ledger's read models, brought up to date with its log before they answer (as the
-    API's reads: read where they stand in one statement, catch up only when behind)."""
-    yield services.current_projections()
+    """The ledger's read models, brought up to date with its log before they answer (a
+    replica's answer at their own position: see ``Services.answering``)."""
+    projections, _ = services.answering()
+    yield projections
 
 
 @click.group("projections")

@@ -8,7 +8,16 @@ import click
 
 from api.services import Services
 from cli.bars import Bar, progress_bar, quiet_option
-from cli.common import DATE, TEXT, TIME, YEAR, emit, format_option, with_ledger, with_services
+from cli.common import (
+    DATE,
+    TEXT,
+    TIME,
+    YEAR,
+    emit,
+    format_option,
+    with_ledger,
+    with_reading_services,
+)
 from cli.projections import read_models
 from cli.tables import TableColumn, display_date, display_time
 from ledger.domain.filters import line_filters, read_filters
@@ -96,7 +105,7 @@ def filter_options(func: Any) -> Any:
 )
 @restated_option
 @format_option
-@with_services
+@with_reading_services
 def balance(
     services: Services,
     as_of: str | None,
@@ -164,7 +173,7 @@ def balance(
     help="Only those recorded at or before it.",
 )
 @format_option
-@with_services
+@with_reading_services
 def history(
     services: Services,
     subtree: bool,

@@ -19,7 +19,7 @@ from cli.common import (
     CannotWrite,
     emit,
     to_json,
-    with_services,
+    with_reading_services,
     write_text_file,
 )
 from cli.projections import read_models
@@ -179,7 +179,7 @@ def progress_options(func: Any) -> Any:
     help="The file to write csv, json, xlsx or pdf to (needed for xlsx and pdf; csv and json "
     "go to standard output without it).",
 )
-@with_services
+@with_reading_services
 def progress_command(
     services: Services,
     as_of: str | None,

@@ -10,7 +10,14 @@ import click
 
 from api.server import LOG_FORMATS, CannotListen
 from api.server import serve as run_server
-from cli.common import PORT, WholeRange, database_option, refusals
+from cli.common import (
+    PORT,
+    WholeRange,
+    database_option,
+    max_lag_option,
+    read_database_option,
+    refusals,
+)
 from ledger.storage.config import default_database
 from ledger.storage.settings import THREADS_PER_WORKER
 
@@ -71,6 +78,8 @@ def listening() -> Iterator[None]:
     show_envvar=True,
     help="Send the pages' cookies with Secure always (TLS in front of the server).",
 )
+@read_database_option
+@max_lag_option
 @database_option
 def serve(
     host: str,
@@ -80,10 +89,14 @@ def serve(
     log_format: str,
     proxy_hops: int,
     secure_cookies: bool,
+    read_databases: tuple[str, ...],
+    max_lag_s: float,
     database: str | None,
 ) -> None:
     """Serve the HTTP API under gunicorn (see /docs and /openapi.json) until interrupted.
-    Prints "listening on URL" on stderr once ready; /metrics is for Prometheus."""
+    Prints "listening on URL" on stderr once ready; /metrics is for Prometheus. With
+    --read-database, reads are served by those replicas while they are behind the primary
+    by --max-lag seconds at most; every answer says its log position (Ledger-Position)."""
     with refusals(), listening():
         run_server(
             database or default_database(),
@@ -94,6 +107,8 @@ def serve(
             log_format=log_format,
             proxy_hops=proxy_hops,
             secure_cookies=secure_cookies,
+            read_databases=read_databases,
+            max_lag_s=max_lag_s,
         )
 
 

@@ -9,12 +9,14 @@ command's database is opened."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import click
 
 from api.services import Services, bootstrap
 from ledger.storage.config import default_database
+from ledger.storage.settings import MAX_LAG_S
 
 if TYPE_CHECKING:
     from ledger.application import Clock
@@ -25,15 +27,28 @@ class Session:
         self._services: Services | None = None
 
     def open(
-        self, database: str | None, *, create: bool = False, clock: Clock | None = None
+        self,
+        database: str | None,
+        *,
+        create: bool = False,
+        clock: Clock | None = None,
+        read_databases: Sequence[str] = (),
+        max_lag_s: float = MAX_LAG_S,
     ) -> Services:
         """The services of ``database`` (default: the default ledger), made on first use.
         ``create``: make the ledger's tables (``init`` and ``demo``); every other command
         refuses a database that holds no ledger. ``clock``: the demo's (see
-        ``BudgetLedger.now``; None: the real one)."""
+        ``BudgetLedger.now``; None: the real one). ``read_databases``, ``max_lag_s``: its
+        replicas, for a read (``Services.reading``)."""
         database = database or default_database()
         if self._services is None:
-            self._services = bootstrap(database, create=create, clock=clock)
+            self._services = bootstrap(
+                database,
+                create=create,
+                clock=clock,
+                read_databases=read_databases,
+                max_lag_s=max_lag_s,
+            )
             # Closed when the command ends, whatever it raised.
             click.get_current_context().call_on_close(self.close)
         assert self._services.database == database, "one command line, one database"

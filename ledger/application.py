@@ -183,6 +183,21 @@ def open_ledger(
     return ledger
 
 
+# The log position of the last event this context saved (None: none since ``forget_written``):
+# what a write answers with (Ledger-Position), so that a read can ask for it.
+_WRITTEN: contextvars.ContextVar[int | None] = contextvars.ContextVar("written", default=None)
+
+
+def written_position() -> int | None:
+    """The log position of the last event saved in this context since ``forget_written``."""
+    return _WRITTEN.get()
+
+
+def forget_written() -> None:
+    """Start over: a server thread calls it as each request begins."""
+    _WRITTEN.set(None)
+
+
 # Set while a write runs as a dry run: every check runs, ``save`` records nothing.
 _DRY_RUN: contextvars.ContextVar[bool] = contextvars.ContextVar("dry_run", default=False)
 
@@ -732,7 +747,10 @@ class BudgetLedger(Application[UUID]):
     def save(self, *objs: Any, **kwargs: Any) -> Any:
         if _DRY_RUN.get():
             return []
-        return super().save(*objs, **kwargs)
+        recordings = super().save(*objs, **kwargs)
+        if recordings:
+            _WRITTEN.set(max(r.notification.id for r in recordings))
+        return recordings
 
     def preview(self, request: MovementRequest, *, actor: str) -> list[dict[str, Any]]:
         """What a movement would do to each line it touches, recording nothing: for each line,

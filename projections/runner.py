@@ -40,6 +40,10 @@ INSUFFICIENT_PRIVILEGE = "42501"
 Progress = Callable[[int, int], None]
 
 
+class NotReady(Exception):
+    """A replica's read models cannot answer yet (the primary has not made them)."""
+
+
 @dataclass(frozen=True)
 class ReadModelState:
     """Where the active read model stood against the log's head, read in one statement."""
@@ -68,6 +72,7 @@ class Projections:
         *,
         store: ViewStore | None = None,
         kept_lines: KeptLines | None = None,
+        read_only: bool = False,
     ) -> None:
         """The read models of ``database``, through ``store`` if given (a process shares one
         store between its threads; it stays open after ``close()``), else a store of their
@@ -77,13 +82,21 @@ class Projections:
 
         ``ledger``: the ledger, or how to open it when first needed (``Services``): a read
         of read models that are up to date needs none of it, and so does not load the
-        library's application nor the domain's classes (decisions §28)."""
+        library's application nor the domain's classes (decisions §28). ``read_only``: a
+        replica's, which never writes (NotReady if the primary has not made the read
+        models of this layout yet)."""
         if not callable(ledger):
             check_mapper(ledger.mapper)
         self._ledger = ledger
         self._own_store = store is None
         self.store = store if store is not None else ViewStore(database)
+        self.read_only = read_only
         if self._needs_start():
+            if read_only:
+                raise NotReady(
+                    "its read models are not of this version's layout yet: the primary makes "
+                    "them (run 'budget-ledger projections follow' on it)"
+                )
             with self.store.schema_change():
                 self.store.execute(
                     f"CREATE TABLE IF NOT EXISTS {STATE} (name TEXT NOT NULL,"
@@ -248,9 +261,12 @@ class Projections:
     def use(self, state: ReadModelState | None) -> None:
         """Serve the next reads from the generation that ``state`` found active, reading
         no more state until the next ``use``; ``None``: read it on each ``reader()``.
-        A reader calls it once per request, with the state read for that request."""
+        A reader calls it once per request, with the state read for that request. A
+        replica's read models answer at their position, current or not (they never catch
+        up: the primary's do, and replication brings them)."""
         self.generation_in_use = state.generation if state is not None else None
-        self.position_in_use = state.position if state is not None and state.current else None
+        served = state is not None and (state.current or self.read_only)
+        self.position_in_use = state.position if state is not None and served else None
 
     def _head_statement(self) -> str:
         """The log's head position, as the library's recorder computes it."""
@@ -312,6 +328,7 @@ class Projections:
         small tuples after a long catch-up, and the collector scanned them again and again:
         a 1,000,000-event rebuild ran at 9,800 events/s with it and 17,800 without. The fold
         makes no reference cycles; what the libraries make is collected once it resumes."""
+        assert not self.read_only, "a replica's read models are brought by replication"
         writer = self.writer(generation)
         limit = batch_events_max or BATCH_EVENTS_MAX
         read = 0

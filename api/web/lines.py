@@ -10,7 +10,7 @@ from typing import Any
 
 from flask import Response, render_template, request
 
-from api.auth import read_model, require_scope, services
+from api.auth import read_models, require_scope, services
 from api.reads import aware, scope_holders
 from api.web.downloads import movements_file
 from api.web.views import blp
@@ -62,7 +62,7 @@ def _line(
             " has been opened; check the address or search for it",
             field="line",
         )
-    projections = services().current_projections(read_model())
+    projections = read_models()
     return key, line.figures(), history(projections, HistoryQuestion(line=key))
 
 
@@ -106,7 +106,7 @@ def _found(asked: dict[str, str]) -> list[dict[str, Any]]:
         name: aware(parse_moment(asked[name], field=name)) if asked[name] else None
         for name in ("recorded_from", "recorded_to")
     }
-    projections = services().current_projections(read_model())
+    projections = read_models()
     narrowing: dict[str, Any] = {
         "actor": asked["actor"] or None,
         "within": scope_holders(projections),

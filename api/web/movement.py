@@ -84,8 +84,11 @@ def _reversals(found: Movement) -> list[dict[str, Any]]:
     """The reversals that took back part of this disbursement, from its own events."""
     events = services().ledger.events.get(found.id)
     return [
-        {"reversal_id": event.reversal_id, "amount_vnd": event.amount_vnd,
-         "recorded_at": event.timestamp}  # fmt: skip
+        {
+            "reversal_id": event.reversal_id,
+            "amount_vnd": event.amount_vnd,
+            "recorded_at": event.timestamp,
+        }  # fmt: skip
         for event in events
         if isinstance(event, Movement.Reversed)
     ]

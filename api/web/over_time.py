@@ -11,7 +11,7 @@ from typing import Any
 
 from flask import Response, render_template, request
 
-from api.auth import caller, read_model, require_scope, services
+from api.auth import caller, read_models, require_scope, services
 from api.web.downloads import table_file
 from api.web.views import blp, lang
 from api.web.words import word
@@ -45,7 +45,7 @@ def _year_series(holder: str | None, program: str | None, year: int) -> list[Mon
             end = min(end, found.ended_on - timedelta(days=1))
         if found.since is not None:  # made by a reorganisation: its curve starts with it
             start = max(start, found.since)
-    projections = services().current_projections(read_model())
+    projections = read_models()
     months = []
     days = month_ends(start, end) if start <= end and end.year == year else []
     for day in days:

@@ -11,7 +11,7 @@ from urllib.parse import urlencode, urlsplit
 from flask import Blueprint, Response, g, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response as AnyResponse
 
-from api.auth import caller, read_model, require_scope, services
+from api.auth import caller, read_models, require_scope, services
 from api.people import SignInRefused, SignInThrottled
 from api.web.downloads import attachment
 from api.web.session import (
@@ -240,7 +240,7 @@ def progress_report(asked: ProgressAsked) -> tuple[Report, Document]:
     person's scope."""
     if asked.holder is not None:
         require_scope(asked.holder)
-    projections = services().current_projections(read_model())
+    projections = read_models()
     return filed_report(projections, services().ledger, asked.question())
 
 

@@ -57,3 +57,22 @@ READ_MODEL_CONNECTIONS_MAX = THREADS_PER_WORKER + 1
 
 # Every server thread can hold a ledger connection at once.
 assert THREADS_PER_WORKER <= LEDGER_POOL_SIZE + LEDGER_POOL_OVERFLOW
+
+# -- Replicas (ledger/storage/replicas.py) -----------------------------------------------------
+
+# A replica further behind the primary than this (seconds, at most: see replicas.py) serves no
+# read: the primary does, until the replica catches up (``serve --max-lag``).
+MAX_LAG_S = 5.0
+# How often a process asks each replica how far behind it is (and one that was down whether
+# it is back): the bound a replica's lag is known to is the lag found plus this.
+REPLICA_CHECK_S = 1.0
+# How long a read that asks for a position (Min-Position) waits for a replica to reach it
+# before the primary answers it instead.
+MIN_POSITION_WAIT_S = 1.0
+# How often that read asks the replica again meanwhile.
+MIN_POSITION_POLL_S = 0.02
+# How long a request waits for a replica's connection before the primary answers it: a
+# replica that does not give one this soon is taken as down.
+REPLICA_CONNECTION_WAIT_S = 1.0
+
+assert REPLICA_CHECK_S < MAX_LAG_S, "a replica is checked more often than it may lag"

@@ -82,7 +82,15 @@ class ViewStore:
     own plain connection to the file. psycopg is imported for PostgreSQL only: a command on
     a SQLite file does not load it."""
 
-    def __init__(self, database: str, *, connections_max: int = READ_MODEL_CONNECTIONS_MAX) -> None:
+    def __init__(
+        self,
+        database: str,
+        *,
+        connections_max: int = READ_MODEL_CONNECTIONS_MAX,
+        wait_s: float = CONNECTION_WAIT_S,
+    ) -> None:
+        """``wait_s``: how long a caller waits for a connection (a replica's store waits less
+        than the primary's: the primary answers instead, see replicas.py)."""
         self.database = database
         self.postgres = is_postgres(database)
         self._local = threading.local()
@@ -105,7 +113,7 @@ class ViewStore:
                 # the database answers yet.
                 open=True,
                 check=check_idle_connection,
-                timeout=CONNECTION_WAIT_S,
+                timeout=wait_s,
                 reconnect_timeout=RECONNECT_S,
                 name="read models",
             )

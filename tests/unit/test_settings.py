@@ -22,5 +22,13 @@ def test_every_server_thread_can_hold_a_connection_of_each_pool() -> None:
     # One read-model connection per thread, and one to LISTEN.
     assert settings.READ_MODEL_CONNECTIONS_MAX == settings.THREADS_PER_WORKER + 1
     assert ViewStore.__init__.__kwdefaults__ == {
-        "connections_max": settings.READ_MODEL_CONNECTIONS_MAX
+        "connections_max": settings.READ_MODEL_CONNECTIONS_MAX,
+        "wait_s": settings.CONNECTION_WAIT_S,
     }
+
+
+def test_a_replica_is_given_up_on_sooner_than_the_primary() -> None:
+    # A read waits less for a replica than for the primary, which answers it instead.
+    assert settings.REPLICA_CONNECTION_WAIT_S < settings.CONNECTION_WAIT_S
+    assert settings.MIN_POSITION_POLL_S < settings.MIN_POSITION_WAIT_S
+    assert settings.REPLICA_CHECK_S < settings.MAX_LAG_S

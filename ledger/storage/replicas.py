@@ -1,0 +1,208 @@
+"""Reads from PostgreSQL streaming replicas: how far behind the primary each replica is, and
+which may serve a read (docs/decisions.md §33, docs/deployment.md).
+
+Replication itself is PostgreSQL's (``pg_basebackup -R``, Patroni or a managed service); the
+ledger only reads from a replica and never writes to it. What it must know is how stale a
+replica may be, as a bound it can trust, not an estimate:
+
+- Every REPLICA_CHECK_S a process asks the primary how far its WAL goes (``p``), then the
+  replica how far it has replayed (``r``). If ``r >= p`` the replica held, when asked,
+  everything committed on the primary before the question: it was caught up at that moment.
+- Otherwise the replica is missing commits made after the last one it replayed, so it is at
+  most ``now - pg_last_xact_replay_timestamp()`` behind (the primary's commit time, read
+  against the replica's clock: the servers' clocks are kept by NTP).
+- With the primary unreachable nothing new can be committed: a replica that has replayed
+  all it received is caught up.
+
+A replica is then at most ``now - caught_up_at`` behind at any later moment (a process that
+has not asked for a while knows less, and the bound grows). A read goes to a replica only
+while that bound is within ``max_lag_s``; so a token revoked on the primary is refused by a
+replica as soon as it has replayed the revocation, and never later than ``max_lag_s``.
+A replica that does not answer, or is not a standby (promoted, or a primary named by
+mistake), serves nothing until a later check finds it sound.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+from ledger.domain.errors import InvalidInput
+from ledger.storage.availability import database_errors, unavailable_reason
+from ledger.storage.config import describe, is_postgres
+from ledger.storage.settings import REPLICA_CHECK_S
+from ledger.storage.sql import ViewStore
+
+PRIMARY_WAL = "SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')"
+REPLICA_WAL = (
+    "SELECT pg_is_in_recovery(), pg_wal_lsn_diff(pg_last_wal_replay_lsn(), '0/0'),"
+    " pg_wal_lsn_diff(pg_last_wal_receive_lsn(), '0/0'),"
+    " EXTRACT(EPOCH FROM clock_timestamp() - pg_last_xact_replay_timestamp())"
+)
+
+Clock = Callable[[], float]
+
+
+@dataclass(frozen=True)
+class Health:
+    """What the last check of a replica found. ``caught_up_at``: the latest moment (on the
+    process's monotonic clock) the replica is known to have held everything the primary had
+    committed; None when it is down (``reason`` says why)."""
+
+    checked_at: float
+    caught_up_at: float | None
+    reason: str = ""
+
+    @property
+    def up(self) -> bool:
+        return self.caught_up_at is not None
+
+    def lag_s(self, now: float) -> float:
+        """How far behind the primary the replica may be at ``now``, at most (inf: down)."""
+        if self.caught_up_at is None:
+            return math.inf
+        return max(0.0, now - self.caught_up_at)
+
+
+NEVER_CHECKED = Health(checked_at=-math.inf, caught_up_at=None, reason="not checked yet")
+
+
+def measure(primary: ViewStore, replica: ViewStore, clock: Clock = time.monotonic) -> Health:
+    """Ask the primary, then the replica (see the module's docstring)."""
+    asked_at = clock()
+    try:
+        row = primary.one(PRIMARY_WAL)
+        primary_wal: float | None = float(row[0]) if row else None
+    except database_errors():
+        primary_wal = None
+    try:
+        found = replica.one(REPLICA_WAL)
+    except database_errors() as error:
+        return Health(asked_at, None, f"does not answer: {unavailable_reason(error)}")
+    assert found is not None
+    standby, replayed, received, since_commit_s = found
+    if not standby:
+        return Health(asked_at, None, "is not a standby (promoted, or not a replica)")
+    if replayed is None:
+        return Health(asked_at, None, "has replayed nothing yet")
+    replayed = float(replayed)
+    if primary_wal is not None and replayed >= primary_wal:
+        return Health(asked_at, asked_at)
+    if primary_wal is None and received is not None and replayed >= float(received):
+        return Health(asked_at, asked_at)
+    if since_commit_s is None:
+        return Health(asked_at, None, "has replayed no transaction yet")
+    return Health(asked_at, asked_at - max(0.0, float(since_commit_s)))
+
+
+def check_read_databases(database: str, read_databases: Sequence[str], max_lag_s: float) -> None:
+    """Read databases are PostgreSQL replicas of a PostgreSQL primary: InvalidInput if not."""
+    if not read_databases:
+        return
+    if not is_postgres(database):
+        raise InvalidInput(
+            "read databases are streaming replicas of a PostgreSQL primary, and the ledger "
+            "here is a SQLite file; give --database the primary's postgresql:// URL, or drop "
+            "--read-database",
+            field="read_database",
+        )
+    for url in read_databases:
+        if not is_postgres(url):
+            raise InvalidInput(
+                f"{url!r} is not a postgresql:// URL; a read database is a PostgreSQL replica",
+                field="read_database",
+            )
+    if not max_lag_s > 0:
+        raise InvalidInput(f"max lag {max_lag_s:g} s must be more than 0 seconds", field="max_lag")
+
+
+S = TypeVar("S")
+
+
+class Replica(Generic[S]):
+    """One read database: its store, what serves reads from it (``side``), its health."""
+
+    def __init__(self, number: int, store: ViewStore, side: S) -> None:
+        self.number = number
+        self.store = store
+        self.side = side
+        self.health = NEVER_CHECKED
+        self._checking = threading.Lock()
+
+    @property
+    def label(self) -> str:
+        return f"replica {self.number}"
+
+    def describe(self) -> str:
+        return f"{self.label} ({describe(self.store.database)})"
+
+    def failed(self, error: BaseException, clock: Clock = time.monotonic) -> None:
+        """A read found it not answering: it serves nothing until a check finds it back."""
+        self.health = Health(clock(), None, f"does not answer: {unavailable_reason(error)}")
+
+
+class Replicas(Generic[S]):
+    """A primary's read databases and which of them may serve a read now."""
+
+    def __init__(
+        self,
+        primary: ViewStore,
+        replicas: Sequence[Replica[S]],
+        *,
+        max_lag_s: float,
+        clock: Clock = time.monotonic,
+    ) -> None:
+        self.primary = primary
+        self.replicas = list(replicas)
+        self.max_lag_s = max_lag_s
+        self._clock = clock
+        self._turn = itertools.count()
+
+    def check_due(self) -> None:
+        """Check each replica whose last check is older than REPLICA_CHECK_S, unless another
+        thread is checking it (the caller then goes on with what is known)."""
+        now = self._clock()
+        for replica in self.replicas:
+            if now - replica.health.checked_at < REPLICA_CHECK_S:
+                continue
+            if not replica._checking.acquire(blocking=False):  # noqa: SLF001
+                continue
+            try:
+                replica.health = measure(self.primary, replica.store, self._clock)
+            finally:
+                replica._checking.release()  # noqa: SLF001
+
+    def eligible(self) -> list[Replica[S]]:
+        """The replicas that may serve a read now (up, and behind by ``max_lag_s`` at
+        most), starting with a different one each time (reads spread over them)."""
+        self.check_due()
+        now = self._clock()
+        found = [r for r in self.replicas if r.health.lag_s(now) <= self.max_lag_s]
+        if len(found) > 1:
+            turn = next(self._turn) % len(found)
+            found = found[turn:] + found[:turn]
+        return found
+
+    def status(self) -> list[dict[str, object]]:
+        """Each replica as an operator reads it (GET /health/ready, ``projections status``)."""
+        self.check_due()
+        now = self._clock()
+        rows: list[dict[str, object]] = []
+        for replica in self.replicas:
+            lag = replica.health.lag_s(now)
+            if not replica.health.up:
+                state, lag_s = "down", None
+            elif lag > self.max_lag_s:
+                state, lag_s = "lagging", round(lag, 3)
+            else:
+                state, lag_s = "ok", round(lag, 3)
+            row: dict[str, object] = {"replica": replica.number, "status": state, "lag_s": lag_s}
+            if replica.health.reason:
+                row["reason"] = replica.health.reason
+            rows.append(row)
+        return rows
