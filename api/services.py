@@ -17,12 +17,12 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from api.tokens import Found, TokenStore
-from ledger.application import BudgetLedger, Clock, open_ledger, utc_now
 from ledger.domain.errors import InvalidInput
 from ledger.storage.availability import database_errors, is_read_only, is_unavailable
-from ledger.storage.integrity import Log
+from ledger.storage.presence import check_holds_ledger
 from ledger.storage.replicas import Replica, Replicas, check_read_databases
 from ledger.storage.settings import (
     CONNECTION_WAIT_S,
@@ -35,22 +35,37 @@ from ledger.storage.sql import ViewStore
 from projections.balances.reader import KeptLines
 from projections.runner import NotReady, Projections, ReadModelState
 
+if TYPE_CHECKING:
+    from ledger.application import BudgetLedger, Clock
+    from ledger.storage.integrity import Log
+
 
 def bootstrap(
     database: str,
     *,
     create: bool = False,
     check: bool = True,
-    clock: Clock = utc_now,
+    clock: Clock | None = None,
     read_databases: Sequence[str] = (),
     max_lag_s: float = MAX_LAG_S,
 ) -> Services:
     """The services of the ledger at ``database`` (a SQLite path or a postgresql:// URL).
     ``create``, ``check`` and ``clock`` are ``open_ledger``'s: only ``budget-ledger init`` and
     the demo create; a server worker does not check, so that it starts while the database is
-    down; only the demo gives a clock. ``read_databases``: streaming replicas of a PostgreSQL
-    ``database`` that serve reads while no further behind than ``max_lag_s`` (``reading``)."""
+    down; only the demo gives a clock (None: the real one). ``read_databases``: streaming
+    replicas of a PostgreSQL ``database`` that serve reads while no further behind than
+    ``max_lag_s`` (``reading``).
+
+    Otherwise the ledger (the library's application, the domain's classes) is opened when
+    first used: a read the read models answer never opens it (decisions §28). ``check``
+    asks first, in one statement, that the database holds a ledger
+    (``check_holds_ledger``: NoLedger, or the error of a database that does not answer)."""
     check_read_databases(database, read_databases, max_lag_s)
+    if create or clock is not None:
+        from ledger.application import open_ledger, utc_now
+
+        ledger = open_ledger(database, create=create, check=check, clock=clock or utc_now)
+        return Services(ledger, read_databases=read_databases, max_lag_s=max_lag_s)
     if not check:
         # A server worker: it starts whether or not the database answers (the server
         # checked, once, that it holds a ledger), so that a worker restarted while the
@@ -58,10 +73,9 @@ def bootstrap(
         # stops the whole server. Even open_ledger(check=False) connects (the library's
         # recorder registers its types on a connection), so the ledger is opened by the
         # first request that needs it.
-        assert not create
         return Services(database=database, read_databases=read_databases, max_lag_s=max_lag_s)
-    ledger = open_ledger(database, create=create, check=check, clock=clock)
-    return Services(ledger, read_databases=read_databases, max_lag_s=max_lag_s)
+    check_holds_ledger(database)
+    return Services(database=database, read_databases=read_databases, max_lag_s=max_lag_s)
 
 
 class Services:
@@ -105,6 +119,8 @@ class Services:
         if self._ledger is None:
             with self._opening:
                 if self._ledger is None:
+                    from ledger.application import open_ledger
+
                     self._ledger = open_ledger(self.database, check=False)
         return self._ledger
 
@@ -183,7 +199,7 @@ class Services:
         projections: Projections | None = getattr(self._local, "projections", None)
         if projections is None:
             projections = Projections(
-                self.ledger,
+                lambda: self.ledger,
                 self.database,
                 store=self.store,
                 kept_lines=self._kept_lines,
@@ -251,6 +267,8 @@ class Services:
 
     def log(self) -> Log:
         """The hash-chained event log, to verify or to take its digest."""
+        from ledger.storage.integrity import Log
+
         return Log(self.store, self.ledger.recorder)
 
     def close(self) -> None:

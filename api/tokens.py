@@ -13,6 +13,7 @@ every server process sees the same count; only a failure writes there.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import math
 import secrets
@@ -22,8 +23,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from ledger.domain.errors import InvalidInput
-from ledger.domain.movements import KINDS, RECORDED_KINDS
-from ledger.domain.movements import ROLES as ROLES
+from ledger.domain.values import ROLES as ROLES
 from ledger.domain.values import VIETNAM_TIME, check_code, check_text, today_in_vietnam
 from ledger.storage.sql import ViewStore
 
@@ -57,10 +57,14 @@ HOLDER_ROLE = "approver"
 PROGRAM_ROLE = "approver"
 
 
-def _writes(role: str) -> frozenset[str]:
+@functools.cache
+def writes(role: str) -> frozenset[str]:
     """What ``role`` may write: the movements (successions included) whose kind names it or
     a lower role, holders (register, move, rename) from HOLDER_ROLE up and programs from
-    PROGRAM_ROLE up."""
+    PROGRAM_ROLE up. Every role reads (within its scope). The movements' kinds are imported
+    when a write is checked: a read does not load the domain's classes (decisions §28)."""
+    from ledger.domain.movements import RECORDED_KINDS
+
     rank = ROLES.index(role)
     writes = {action for action, kind in RECORDED_KINDS.items() if ROLES.index(kind.role) <= rank}
     if ROLES.index(HOLDER_ROLE) <= rank:
@@ -70,8 +74,6 @@ def _writes(role: str) -> frozenset[str]:
     return frozenset(writes)
 
 
-# What each role may write; every role reads (within its scope).
-WRITES: dict[str, frozenset[str]] = {role: _writes(role) for role in ROLES}
 # Money of these sources comes from the central budget. Adjusting such a line brings money
 # into the ledger (or takes it out) on the central government's decision: only a token over
 # the whole ledger may record it. A scoped approver adjusts local sources of its subtree.
@@ -91,7 +93,9 @@ class Token:
     def refusal(self, action: str, source: str | None = None) -> str | None:
         """Why this token may not record ``action`` on a line of ``source`` (None: it may).
         The holders' scope is checked apart, once the request names them."""
-        if action not in WRITES[self.role]:
+        from ledger.domain.movements import KINDS
+
+        if action not in writes(self.role):
             return f"a {self.role} token may not {action}" + (
                 "; it only reads" if self.role == "viewer" else ""
             )

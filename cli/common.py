@@ -29,7 +29,6 @@ from ledger.domain.values import (
     parse_whole,
     read_amount,
 )
-from ledger.interchange.export import csv_cell
 from ledger.storage.availability import (
     STANDBY,
     database_errors,
@@ -556,6 +555,10 @@ def emit(
         click.echo(to_json(list(rows)))
         return
     if output_format == "csv":
+        # The exports' module (it loads the domain's classes) when a CSV is written: a
+        # table or JSON does not need it (decisions §28).
+        from ledger.interchange.export import csv_cell
+
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")
         writer.writerow([name for name, _ in columns])

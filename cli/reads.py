@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -20,13 +20,15 @@ from cli.common import (
 )
 from cli.projections import read_models
 from cli.tables import TableColumn, display_date, display_time
-from ledger.application import BudgetLedger
-from ledger.domain.audit import check as check_ledger
 from ledger.domain.filters import line_filters, read_filters
 from ledger.domain.values import LINE_FIELDS, parse_moment
-from projections.history import HistoryQuestion
-from projections.history import history as read_history
-from projections.queries import line_balances, subtree_balances
+from projections.queries import line_balances, require_holder, subtree_balances
+
+if TYPE_CHECKING:
+    from ledger.application import BudgetLedger
+
+# The history's and the rules' check's modules (the audit trail's reader, the domain's
+# movements) are imported by their commands: a balance does not load them (decisions §28).
 
 # The balance's figures; a narrow terminal leaves out the optional ones first.
 BALANCE_FIGURES = [
@@ -125,7 +127,7 @@ def balance(
         if asked.subtree:
             if "holder" not in chosen:
                 raise click.UsageError("--subtree rolls up a holder's subtree: give --holder")
-            services.ledger.get_holder(chosen["holder"])
+            require_holder(projections, chosen["holder"])
             rows = subtree_balances(
                 projections, chosen["holder"], chosen, day, moment, restated=asked.restated
             )
@@ -186,6 +188,9 @@ def history(
     oldest effective date first (within a day a line's credits before its debits), with who
     recorded each, when, under which decision, and the line's available amount before and
     after."""
+    from projections.history import HistoryQuestion
+    from projections.history import history as read_history
+
     chosen = line_filters(filters)
     if subtree and "holder" not in chosen:
         raise click.UsageError("--subtree takes the subtree of --holder: give --holder")
@@ -212,6 +217,8 @@ def check_rules(ledger: BudgetLedger, *, failed: str, bar: Bar, head: int) -> No
     """Recompute the lines from the stored events and check the ledger's rules; print each
     problem and exit 1 (``failed`` is the message, ``{count}`` the number) if any. The log
     is read twice (the lines, then the movements): ``bar`` goes on by ``head`` for each."""
+    from ledger.domain.audit import check as check_ledger
+
     start = bar.done
     lines = ledger.replay_lines(lambda position: bar.reach(start + position))
     journal = ledger.journal(lambda position: bar.reach(start + head + position))

@@ -10,13 +10,16 @@ command's database is opened."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import click
 
 from api.services import Services, bootstrap
-from ledger.application import Clock, utc_now
 from ledger.storage.config import default_database
 from ledger.storage.settings import MAX_LAG_S
+
+if TYPE_CHECKING:
+    from ledger.application import Clock
 
 
 class Session:
@@ -28,15 +31,15 @@ class Session:
         database: str | None,
         *,
         create: bool = False,
-        clock: Clock = utc_now,
+        clock: Clock | None = None,
         read_databases: Sequence[str] = (),
         max_lag_s: float = MAX_LAG_S,
     ) -> Services:
         """The services of ``database`` (default: the default ledger), made on first use.
         ``create``: make the ledger's tables (``init`` and ``demo``); every other command
         refuses a database that holds no ledger. ``clock``: the demo's (see
-        ``BudgetLedger.now``). ``read_databases``, ``max_lag_s``: its replicas, for a read
-        (``Services.reading``)."""
+        ``BudgetLedger.now``; None: the real one). ``read_databases``, ``max_lag_s``: its
+        replicas, for a read (``Services.reading``)."""
         database = database or default_database()
         if self._services is None:
             self._services = bootstrap(

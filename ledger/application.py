@@ -7,14 +7,12 @@ import collections
 import contextlib
 import contextvars
 import hashlib
-import os
 import random
 import sqlite3
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 from typing import Any, TypeVar
 from uuid import UUID
 
@@ -71,6 +69,8 @@ from ledger.domain.values import (
 from ledger.storage import batch_reads, encoding
 from ledger.storage.availability import is_unavailable
 from ledger.storage.config import describe, is_postgres, persistence_environment
+from ledger.storage.log import LEDGER_NAME
+from ledger.storage.presence import check_sqlite_path, not_sqlite
 from ledger.storage.repository import LedgerRepository
 
 # A log position a long read has got to (a progress bar's callback; see cli/bars.py).
@@ -149,20 +149,20 @@ def open_ledger(
     touching the database (a server worker, which must start while the database is down).
     ``clock``: see ``BudgetLedger.now``; only the demo gives one."""
     if not is_postgres(database):
-        _check_sqlite_path(database, create=create)
+        check_sqlite_path(database, create=create)
     env = persistence_environment(database)
     env["CREATE_TABLE"] = "yes" if create else "no"
     try:
         ledger = BudgetLedger(env=env, database=database, clock=clock)
     except sqlite3.DatabaseError as error:
-        raise _not_sqlite(database, error) from None
+        raise not_sqlite(database, error) from None
     if create:
         # A new ledger starts with its registry: the built-in programs, recorded.
         try:
             ledger.record_built_in_programs()
         except sqlite3.DatabaseError as error:
             ledger.close()
-            raise _not_sqlite(database, error) from None
+            raise not_sqlite(database, error) from None
         return ledger
     if not check:
         return ledger
@@ -170,7 +170,7 @@ def open_ledger(
         ledger.head_position()
     except sqlite3.DatabaseError as error:
         ledger.close()
-        raise _not_sqlite(database, error) from None
+        raise not_sqlite(database, error) from None
     except PersistenceError as error:
         ledger.close()
         if is_unavailable(error):
@@ -181,46 +181,6 @@ def open_ledger(
             database=database,
         ) from None
     return ledger
-
-
-def _check_sqlite_path(database: str, *, create: bool) -> None:
-    """A SQLite path the ledger can open, or NoLedger saying what is wrong with it: nothing
-    there (only ``init`` makes one), a directory, a file this user may not read or write.
-    Only a missing file gets the command line's hint to create one (the ``database`` value)."""
-    path = Path(database).expanduser()
-    if path.is_dir():
-        raise NoLedger(
-            f"{describe(database)} is a directory; give the ledger's file (e.g. "
-            f"{path / 'ledger.sqlite3'})",
-            field="database",
-        )
-    if not path.exists():
-        if not create:
-            raise NoLedger(
-                f"there is no ledger at {describe(database)}", field="database", database=database
-            )
-        return
-    wanted = os.R_OK if not create else os.R_OK | os.W_OK
-    if not os.access(path, wanted):
-        raise NoLedger(
-            f"cannot open {describe(database)}: permission denied; run as a user who may "
-            "read and write it, or check the path",
-            field="database",
-        )
-
-
-def _not_sqlite(database: str, error: sqlite3.DatabaseError) -> Exception:
-    """SQLite's own 'file is not a database' (a typo naming a spreadsheet, say): refused with
-    the file untouched, not as a traceback, and without the hint to create a ledger there
-    (it would overwrite nothing, but it is never what was meant). Its OperationalError (a
-    lock held past the wait) is another matter, passed on as it is."""
-    if isinstance(error, sqlite3.OperationalError):
-        return error
-    return NoLedger(
-        f"{describe(database)} is not a ledger: it is not a SQLite database ({error}); give "
-        "the ledger's .sqlite3 file or a postgresql:// URL",
-        field="database",
-    )
 
 
 # The log position of the last event this context saved (None: none since ``forget_written``):
@@ -265,7 +225,7 @@ def check_actor(actor: str) -> str:
 
 class BudgetLedger(Application[UUID]):
     # Pinned: it names the PostgreSQL tables (ledger_events) and the environment prefix.
-    name = "Ledger"
+    name = LEDGER_NAME
     is_snapshotting_enabled = True
     env = {
         # Aggregates a process has read stay in memory, and each read brings its copy up to

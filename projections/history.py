@@ -16,8 +16,8 @@ from datetime import date, datetime
 from typing import Any
 
 from ledger.domain.errors import UnknownHolder
-from ledger.domain.holders import subtree_of
 from ledger.domain.movements import REFERENCE_FIELDS
+from ledger.domain.tree import subtree_of
 from ledger.domain.values import LineKey, available_vnd, today_in_vietnam
 from projections.balances.journal import line_text
 from projections.balances.trail import Key, TrailQuestion, TrailReader

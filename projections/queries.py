@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from ledger.domain.errors import InvalidInput
-from ledger.domain.holders import up_edges
+from ledger.domain.errors import InvalidInput, UnknownHolder
+from ledger.domain.tree import up_edges
 from ledger.domain.values import LineKey, available_vnd
 from projections.balances.fold import ZERO, Values, add
 from projections.balances.reader import BalancesReader
@@ -115,6 +115,14 @@ def _lives(
     head = reader.holder_changes_head(position)
     key = (reader.generation, head)
     return key, projections.trees.lives_at(key, lambda: reader.holder_changes(head))
+
+
+def require_holder(projections: Projections, holder: str) -> None:
+    """UnknownHolder unless ``holder`` is registered in the log the read models have read
+    (at any date: one registered from a later day is known)."""
+    _, holders = _lives(projections, None)
+    if holder not in holders:
+        raise UnknownHolder(f"no holder has code {holder}", field="holder", code=holder)
 
 
 def require_begun(tree: Tree, holder: str) -> None:

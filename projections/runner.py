@@ -13,18 +13,20 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ledger.application import BudgetLedger
 from ledger.storage.availability import database_errors, is_unavailable
-from ledger.storage.log import log_tables
+from ledger.storage.log import log_tables, log_tables_of
 from ledger.storage.sql import ViewStore
 from projections.balances.reader import BalancesReader, KeptLines
 from projections.balances.schema import LAYOUT, NAME, BalancesSchema
-from projections.balances.writer import BalancesWriter
 from projections.events import TOPICS, check_mapper, decode
 from projections.generations import Leftover, RebuildRefused, generation_tables, rebuild_lock
 from projections.tree import Trees
+
+if TYPE_CHECKING:
+    from ledger.application import BudgetLedger
+    from projections.balances.writer import BalancesWriter
 
 BATCH_EVENTS_MAX = 2000
 # A rebuild fills tables nobody reads yet, so it takes bigger bites: fewer statements and
@@ -65,7 +67,7 @@ class Projections:
 
     def __init__(
         self,
-        ledger: BudgetLedger,
+        ledger: BudgetLedger | Callable[[], BudgetLedger],
         database: str,
         *,
         store: ViewStore | None = None,
@@ -77,10 +79,15 @@ class Projections:
         own. ``budget-ledger init`` makes the tables through here; a reader finds them made
         and creates nothing, but on a database made before init did so, or by an older
         layout, the first reader makes what is missing, one process at a time.
-        ``read_only``: a replica's, which never writes (NotReady if the primary has not made
-        the read models of this layout yet)."""
-        check_mapper(ledger.mapper)
-        self.ledger = ledger
+
+        ``ledger``: the ledger, or how to open it when first needed (``Services``): a read
+        of read models that are up to date needs none of it, and so does not load the
+        library's application nor the domain's classes (decisions §28). ``read_only``: a
+        replica's, which never writes (NotReady if the primary has not made the read
+        models of this layout yet)."""
+        if not callable(ledger):
+            check_mapper(ledger.mapper)
+        self._ledger = ledger
         self._own_store = store is None
         self.store = store if store is not None else ViewStore(database)
         self.read_only = read_only
@@ -112,6 +119,14 @@ class Projections:
         # The log position it was current at, as that caller read it (None: not known).
         self.position_in_use: int | None = None
 
+    @property
+    def ledger(self) -> BudgetLedger:
+        """The ledger whose log the read models follow, opened on first use if given so."""
+        if callable(self._ledger):
+            self._ledger = self._ledger()
+            check_mapper(self._ledger.mapper)
+        return self._ledger
+
     def close(self) -> None:
         if self._own_store:
             self.store.close()
@@ -137,6 +152,10 @@ class Projections:
         it holds in memory between catch-ups."""
         generation = generation or self.generation_in_use or self.active_generation()
         if generation not in self._writers:
+            # Imported by the first catch-up: it folds the movements' postings with the
+            # domain's classes, which a read of up-to-date read models does not load.
+            from projections.balances.writer import BalancesWriter
+
             self._writers[generation] = BalancesWriter(self.store, generation)
         return self._writers[generation]
 
@@ -256,7 +275,7 @@ class Projections:
 
     def _head_statement(self) -> str:
         """The log's head position, as the library's recorder computes it."""
-        tables = log_tables(self.ledger.recorder)
+        tables = log_tables_of(self.store.database)
         return f"SELECT max({tables.position}) FROM {tables.events}"
 
     def _needs_start(self) -> bool:

@@ -18,7 +18,7 @@ from collections.abc import Callable, Container, Iterable, Mapping
 from datetime import date
 from typing import Any, TypeVar
 
-from ledger.domain.holders import ancestors, subtree_of
+from ledger.domain.tree import ancestors, subtree_of
 from ledger.domain.values import today_in_vietnam
 
 T = TypeVar("T")

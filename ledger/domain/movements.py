@@ -44,6 +44,7 @@ from ledger.domain.errors import (
 )
 from ledger.domain.holders import Holder
 from ledger.domain.lines import BudgetLine, carry_extension, extended_part
+from ledger.domain.values import ROLES as ROLES
 from ledger.domain.values import (
     LineKey,
     check_amount,
@@ -87,8 +88,6 @@ MISSING = {
 SHAPE_FIELDS = ("line", "reverses", "counterpart", "amount_vnd", "until")
 # hledger's counter-account of an adjustment (ledger/interchange/hledger.py names the others).
 APPROPRIATION = "appropriation"
-# The API's roles, lowest first; a kind names the lowest that may record it.
-ROLES = ("viewer", "clerk", "approver", "admin")
 
 
 @dataclass(frozen=True)

@@ -32,6 +32,8 @@ SOURCES = {
 # Levels from the top of the tree down; an agency (investor, department) may sit under any
 # holder, every other level sits under a holder of a higher level.
 LEVELS = ("central", "province", "district", "commune", "agency")
+# The API's roles, lowest first; a movement's kind names the lowest that may record it.
+ROLES = ("viewer", "clerk", "approver", "admin")
 
 # Vietnam keeps one offset all year; "today" for a finance office is the date in Hà Nội.
 VIETNAM_TIME = timezone(timedelta(hours=7), "ICT")

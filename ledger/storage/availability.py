@@ -13,20 +13,21 @@ import sqlite3
 import sys
 from typing import TYPE_CHECKING
 
-from eventsourcing import persistence
-
 from ledger.storage.config import is_postgres, persistence_environment
 from ledger.storage.settings import CONNECTION_WAIT_S
 
 if TYPE_CHECKING:
     import psycopg
 
-# Errors that may say the database does not answer, whatever the store.
-STORE_ERRORS: tuple[type[Exception], ...] = (
-    persistence.OperationalError,
-    persistence.InterfaceError,
-    sqlite3.OperationalError,
-)
+
+def _library_errors() -> tuple[type[Exception], ...]:
+    """The library's errors that may say the database does not answer, once its
+    persistence module is loaded: a read that the read models answer does not load it
+    (decisions §28), and none of its errors can be raised before."""
+    persistence = sys.modules.get("eventsourcing.persistence")
+    if persistence is None:
+        return ()
+    return (persistence.OperationalError, persistence.InterfaceError)
 
 
 def _psycopg_errors() -> tuple[type[Exception], ...]:
@@ -44,7 +45,7 @@ def database_errors() -> tuple[type[Exception], ...]:
     ``is_unavailable`` tells which do. (psycopg_pool's PoolTimeout, "no connection within
     the wait", is a psycopg.OperationalError; the library raises its own errors from
     psycopg's and sqlite3's.)"""
-    return (*_psycopg_errors(), *STORE_ERRORS)
+    return (*_psycopg_errors(), *_library_errors(), sqlite3.OperationalError)
 
 
 # PostgreSQL's SQLSTATE for a write sent to a standby (read_only_sql_transaction).
@@ -78,7 +79,7 @@ def is_unavailable(error: BaseException) -> bool:
     server is shutting down): sent again later, the same request may succeed, and a write
     that failed so may or may not have been committed before the connection was lost. Not
     a missing table or a malformed statement (SQLite calls those operational errors too)."""
-    if isinstance(error, (persistence.OperationalError, persistence.InterfaceError)):
+    if isinstance(error, _library_errors()):
         if error.__cause__ is None:
             return False
         error = error.__cause__

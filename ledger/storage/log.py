@@ -8,6 +8,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from ledger.storage.chain import CHAIN_TABLE
+from ledger.storage.config import is_postgres
+
+# The ledger application's name (``BudgetLedger.name``): the library names PostgreSQL's
+# tables after it.
+LEDGER_NAME = "Ledger"
 
 
 @dataclass(frozen=True)
@@ -32,6 +37,17 @@ def log_tables(recorder: Any) -> LogTables:
         chain = f"{schema}.{CHAIN_TABLE}"
         return LogTables(events_table(recorder), "notification_id", chain, True)
     return LogTables(events_table(recorder), "rowid", CHAIN_TABLE, False)
+
+
+def log_tables_of(database: str) -> LogTables:
+    """``log_tables`` of the ledger at ``database`` without its recorder, named as the
+    library names them for the ledger's settings (ledger/storage/config.py: the library's
+    default schema; the application's name, ``Ledger``, in PostgreSQL's table).
+    tests/integration/test_presence.py checks it against the recorder's on both stores."""
+    if is_postgres(database):
+        return LogTables(f"public.{LEDGER_NAME.lower()}_events", "notification_id",
+                         f"public.{CHAIN_TABLE}", True)  # fmt: skip
+    return LogTables("stored_events", "rowid", CHAIN_TABLE, False)
 
 
 def events_table(recorder: Any) -> str:

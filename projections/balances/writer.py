@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from ledger.domain.holders import ancestors
+from ledger.domain.tree import ancestors
 from ledger.domain.values import holder_id
 from ledger.storage.sql import Insert, ViewStore
 from projections.balances.fold import Fold, NodeState, Rows, SubtreeKey, values_of

@@ -4,11 +4,16 @@ beside it in its database, for the API, the CLI and the tests alike."""
 from __future__ import annotations
 
 import os
+import sqlite3
 
 import pytest
 
 from api.services import Services, bootstrap
+from ledger.application import BudgetLedger
 from ledger.domain.errors import NoLedger
+from ledger.storage.config import is_postgres
+from ledger.storage.log import log_tables, log_tables_of
+from ledger.storage.sql import ViewStore
 from tests.story import worked_example
 
 
@@ -30,3 +35,25 @@ def test_the_read_models_tokens_and_log_share_the_services_one_store(services: S
     assert services.tokens().store is store
     assert services.current_projections().state().position == services.ledger.head_position()
     assert services.store is store, "made once, on first use"
+
+
+def test_the_log_tables_named_without_the_recorder_are_the_recorders(
+    stored_ledger: BudgetLedger, database: str
+) -> None:
+    # The read models' freshness check and bootstrap's check name the log's table without
+    # opening the library's application (decisions §28).
+    assert log_tables_of(database) == log_tables(stored_ledger.recorder)
+
+
+def test_bootstrap_refuses_a_database_without_the_ledgers_log_and_makes_nothing_in_it(
+    database: str,
+) -> None:
+    if not is_postgres(database):
+        sqlite3.connect(database).close()  # an empty SQLite file
+    with pytest.raises(NoLedger, match="holds no ledger"):
+        bootstrap(database)
+    store = ViewStore(database)
+    try:
+        assert not store.table_exists("projection_state")
+    finally:
+        store.close()

@@ -8,8 +8,12 @@ from datetime import UTC, date, datetime, timedelta, timezone
 from eventsourcing.utils import resolve_topic
 
 from ledger.application import BudgetLedger
+from ledger.domain.lines import BudgetLine
 from ledger.domain.movements import Succeed
 from projections.events import (
+    EFFECTS,
+    EXTENSIONS,
+    FIGURES,
     TOPICS,
     HolderChange,
     Opened,
@@ -105,6 +109,20 @@ def test_no_event_the_read_model_decodes_has_an_upcast() -> None:
     handled = {"budget_ledger:Holder.Registered": 2}
     for topic in TOPICS:
         assert getattr(resolve_topic(topic), "class_version", 1) == handled.get(topic, 1), topic
+
+
+def test_the_effects_table_is_the_line_postings_effects() -> None:
+    # projections/events.py writes the postings out so that a read does not load the domain.
+    postings = {posting.TOPIC: posting for posting in BudgetLine.postings()}
+    assert set(EFFECTS) | EXTENSIONS == set(postings)
+    assert EXTENSIONS == {
+        BudgetLine.Extended.TOPIC,
+        BudgetLine.ExtensionGiven.TOPIC,
+        BudgetLine.ExtensionTaken.TOPIC,
+    }
+    for topic, effect in EFFECTS.items():
+        assert set(postings[topic].effect) <= set(FIGURES), topic
+        assert effect == tuple(postings[topic].effect.get(name, 0) for name in FIGURES), topic
 
 
 def test_clock_text_of_a_stored_time_is_its_clock_text() -> None:
