@@ -56,6 +56,8 @@ ADDED_SHAPES.update(
         (int, float, bool, str, list, type(None)),
     )
 )  # fmt: skip
+# What issue 18 added to every body with metadata: the log position the answer reflects.
+ADDED_SHAPES["position"] = int
 
 
 def differences(now: Any, before: Any, where: str = "") -> list[str]:
