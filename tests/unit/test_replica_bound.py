@@ -1,0 +1,65 @@
+"""Which replica may serve a read (ledger/storage/replicas.py): only one known to be behind
+the primary by ``max_lag_s`` at most, the bound growing with the time since it was checked."""
+
+from __future__ import annotations
+
+import math
+
+from ledger.storage.replicas import Health, Replica, Replicas
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def replicas(clock: Clock, *healths: Health) -> Replicas[str]:
+    found = []
+    for number, health in enumerate(healths, start=1):
+        replica: Replica[str] = Replica(number, store=None, side=f"replica {number}")  # type: ignore[arg-type]
+        replica.health = health
+        found.append(replica)
+    return Replicas(None, found, max_lag_s=5.0, clock=clock)  # type: ignore[arg-type]
+
+
+def test_the_bound_grows_from_the_moment_a_replica_was_last_known_caught_up() -> None:
+    health = Health(checked_at=100.0, caught_up_at=98.0)
+    assert health.lag_s(100.0) == 2.0
+    assert health.lag_s(104.5) == 6.5
+    assert Health(100.0, None, "does not answer").lag_s(100.0) == math.inf
+
+
+def test_only_replicas_within_the_bound_serve_and_turns_spread_the_reads() -> None:
+    clock = Clock()
+    found = replicas(
+        clock,
+        Health(100.0, 99.0),  # 1 s behind
+        Health(100.0, 90.0),  # 10 s behind: lagging
+        Health(100.0, None, "does not answer"),
+        Health(100.0, 100.0),
+    )
+    served = [[r.side for r in found.eligible()] for _ in range(2)]
+    assert {tuple(sorted(s)) for s in served} == {("replica 1", "replica 4")}
+    assert served[0][0] != served[1][0]
+    status = {row["replica"]: row["status"] for row in found.status()}
+    assert status == {1: "ok", 2: "lagging", 3: "down", 4: "ok"}
+
+
+def test_a_replica_not_checked_again_falls_out_once_its_bound_passes_the_limit() -> None:
+    clock = Clock()
+    found = replicas(clock, Health(100.0, 100.0))
+    found.replicas[0]._checking.acquire()  # noqa: SLF001 (another thread is checking it)
+    assert [r.side for r in found.eligible()] == ["replica 1"]
+    clock.now = 105.5
+    assert found.eligible() == []
+
+
+def test_a_read_that_found_a_replica_down_takes_it_out_at_once() -> None:
+    clock = Clock()
+    found = replicas(clock, Health(100.0, 100.0))
+    found.replicas[0].failed(ConnectionError("connection refused"), clock)
+    assert found.eligible() == []
+    assert found.status()[0]["reason"] == "does not answer: connection refused"
