@@ -14,11 +14,13 @@ from typing import Any
 import pytest
 
 from api import create_app
+from api.people import PeopleStore
 from api.services import Services, bootstrap
 from api.tokens import FAILURES_TABLE
 from ledger.storage.settings import MIN_POSITION_WAIT_S, REPLICA_CHECK_S
 from tests.e2e.cli_story import FAILS, Cli, funded, quang_nam
 from tests.e2e.test_api import ROLES, TY, Api, move, worked_example
+from tests.e2e.test_web_pages import PASSWORD, sign_in
 from tests.replication import Replicated, replay_paused, replica_halted, wait_for_replay
 
 # Small, so that a lagging replica is seen lagging within the test's patience.
@@ -243,3 +245,20 @@ def test_the_cli_reads_a_replica_and_says_where_and_at_which_position(
     assert "is a standby (a streaming replica) and takes no write" in refused.stderr
     assert "Traceback" not in refused.output
     assert len(refused.stderr.strip().splitlines()) == 1
+
+
+def test_a_person_s_pages_are_read_from_the_replica_and_a_disabled_person_is_refused_at_once(
+    routed: tuple[Api, Services, Replicated],
+) -> None:
+    api, services, _ = routed
+    people = PeopleStore(services.store)
+    people.add("lan", "viewer", None, PASSWORD)
+    browser = api.client
+    assert sign_in(browser, "lan").status_code == 303  # a write: the primary's
+    page = eventually(lambda: (r := browser.get("/?holder=49")).status_code == 200
+                      and served_by(r) == "replica 1" and r)  # fmt: skip
+    assert "Quảng Nam" in page.data.decode()
+    # Sessions are the primary's: disabling the person ends them on the next page, whether
+    # or not the replica has replayed it.
+    people.disable("lan")
+    assert browser.get("/?holder=49").status_code in (302, 303)
