@@ -13,7 +13,7 @@ from __future__ import annotations
 import http
 from typing import Any
 
-from flask import abort
+from flask import abort, g
 from flask.views import MethodView
 
 from api import schemas
@@ -82,6 +82,9 @@ def save(movement: MovementRequest) -> Any:
     headers = {"Location": f"/movements/{receipt['movement_id']}"}
     if replayed:
         headers["Idempotent-Replayed"] = "true"
+        # Nothing written now: the answer's position is the log's head, which holds the
+        # first recording (a read asking for it finds the movement).
+        g.position = ledger.head_position()
     return receipt, 201, headers
 
 

@@ -28,6 +28,16 @@ def test_a_write_answers_with_the_position_of_its_last_event(books: Api) -> None
     assert response.headers["Ledger-Served-By"] == "primary"
 
 
+def test_a_write_sent_again_answers_with_a_position_that_holds_it(books: Api) -> None:
+    payment = move("pay-again", "2024-07-01", holder="505", amount_vnd=TY, voucher="UNC 9")
+    first = books.post("/disbursements", "admin", payment)
+    books.ok(first, 201)
+    again = books.post("/disbursements", "admin", payment)
+    books.ok(again, 201)
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert int(again.headers["Ledger-Position"]) >= int(first.headers["Ledger-Position"])
+
+
 def test_a_read_states_the_position_it_reflects_in_its_header_and_body(books: Api) -> None:
     response = books.get("/balances", "auditor")
     body = books.ok(response)
