@@ -8,7 +8,10 @@ waits until the replica has replayed it. Then, with bench/api.py's clients:
      from ``serve --read-database REPLICA`` (b), alternately, ROUNDS times each: requests per
      second, p50/p99, which database served them (Ledger-Served-By) and the ratio b/a (target
      >= 0.9 when the replica serves everything: on a 2-core machine that runs primary,
-     replica, server and clients together, the point is that routing costs little);
+     replica, server and clients together, the point is that routing costs little); and
+     disbursements (POST /disbursements) from each, the primary's write rate with and
+     without replicas (with them each write brings the primary's read models up to itself
+     before it answers, api/routing.py);
   2. with (b): a writer posts disbursements at --rate a second (then as fast as --clients
      connections go); after each write a reader asks GET /balances with ``Min-Position: <the
      write's Ledger-Position>``: the delay from the write's answer to an answer at that
@@ -133,7 +136,7 @@ def read_round(
     result = asyncio.run(drive(port, request, args.clients, args.seconds, processes, served))
     cpu_ms = result["cpu_ms"]  # type: ignore[var-annotated]
     print(
-        f"{label:<26} {result['requests']:>9} {result['per_s']:>8.0f} "
+        f"{label:<36} {result['requests']:>9} {result['per_s']:>8.0f} "
         f"{result['p50_ms']:>8.2f} {result['p99_ms']:>8.2f}  "
         f"{' + '.join(f'{ms:.2f}' for ms in cpu_ms[:-1])}, {cpu_ms[-1]:.2f}  "
         f"{result['statuses']}  served: {served_text(served)}",
@@ -242,14 +245,13 @@ async def write_load(
     warm_until, stop_at = started + WARM_UP_S, started + WARM_UP_S + seconds
 
     def one() -> asyncio.Task[None]:
-        number = next(WRITES)
         counted = time.perf_counter() >= warm_until
         return asyncio.ensure_future(
             write_then_read(
                 port,
                 connections,
-                write(number),
-                read(number),
+                write(0),
+                read(0),
                 delays if counted else ignored,
                 served if counted else ignored_served,
                 failures,
@@ -309,6 +311,14 @@ def lag_round(
     )
 
 
+def serve(command: list[str], args: argparse.Namespace) -> tuple[subprocess.Popen[bytes], int]:
+    """``command`` (``serve_command``'s, any port) started on a free port."""
+    port = free_port()
+    command = [*command]
+    command[command.index("--port") + 1] = str(port)
+    return start_server(command, port, args.workers, "/health"), port
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=10.0)
@@ -344,41 +354,48 @@ def main() -> None:
                 flush=True,
             )
             requests = scenarios(token, districts, communes)
+            # bench/api.py numbers a scenario's writes from 1 each time it drives it; here
+            # the numbers run on over the whole run, so each movement id is new.
+            disbursement = requests["disbursements"]
+            requests["disbursements"] = lambda _: disbursement(next(WRITES))
             pids = [postmaster_pid(primary_admin) or 0, postmaster_pid(replica_admin) or 0]
             alone = serve_command(url, 0, args.workers, args.threads)
             routed = [*alone, "--read-database", replica_url, "--max-lag", str(MAX_LAG_S)]
             print(
-                f"{'balance reads':<26} {'requests':>9} {'req/s':>8} {'p50 ms':>8} "
+                f"{'server, scenario':<36} {'requests':>9} {'req/s':>8} {'p50 ms':>8} "
                 f"{'p99 ms':>8}  CPU ms/request (server + primary + replica, client)"
             )
-            figures: dict[str, list[dict[str, float]]] = {"a": [], "b": []}
+            figures: dict[tuple[str, str], list[dict[str, float]]] = {}
             for _ in range(args.rounds):
-                for key, command, label in (
-                    ("a", alone, "(a) primary alone"),
-                    ("b", routed, "(b) --read-database"),
+                for command, label in (
+                    (alone, "(a) primary alone"),
+                    (routed, "(b) --read-database"),
                 ):
-                    port = free_port()
-                    command = [*command]
-                    command[command.index("--port") + 1] = str(port)
-                    server = start_server(command, port, args.workers, "/health")
+                    server, port = serve(command, args)
                     try:
-                        figures[key].append(
-                            read_round(
-                                label, port, requests["balance reads"], args, [server.pid, *pids]
+                        for scenario in ("balance reads", "disbursements"):
+                            figures.setdefault((label[:3], scenario), []).append(
+                                read_round(
+                                    f"{label}, {scenario}",
+                                    port,
+                                    requests[scenario],
+                                    args,
+                                    [server.pid, *pids],
+                                )
                             )
-                        )
                     finally:
                         stop(server)
-            for n, (a, b) in enumerate(zip(figures["a"], figures["b"], strict=True), start=1):
-                print(
-                    f"round {n}: (b)/(a) {b['per_s'] / a['per_s']:.2f}x the throughput "
-                    f"(target >= 0.9), p99 {b['p99_ms'] / a['p99_ms']:.2f}x",
-                    flush=True,
-                )
-            port = free_port()
-            command = [*routed]
-            command[command.index("--port") + 1] = str(port)
-            server = start_server(command, port, args.workers, "/health")
+            for scenario in ("balance reads", "disbursements"):
+                for n, (a, b) in enumerate(
+                    zip(figures["(a)", scenario], figures["(b)", scenario], strict=True), start=1
+                ):
+                    print(
+                        f"{scenario}, round {n}: (b)/(a) {b['per_s'] / a['per_s']:.2f}x the "
+                        f"throughput, p99 {b['p99_ms'] / a['p99_ms']:.2f}x"
+                        + (" (target >= 0.9x)" if scenario == "balance reads" else ""),
+                        flush=True,
+                    )
+            server, port = serve(routed, args)
             try:
                 print(
                     "lag under writes, served by (b); each write's read asks Min-Position "
