@@ -387,7 +387,12 @@ def main() -> None:
                         stop(server)
             for scenario in ("balance reads", "disbursements"):
                 for n, (a, b) in enumerate(
-                    zip(figures["(a)", scenario], figures["(b)", scenario], strict=True), start=1
+                    zip(
+                        figures.get(("(a)", scenario), []),
+                        figures.get(("(b)", scenario), []),
+                        strict=True,
+                    ),
+                    start=1,
                 ):
                     print(
                         f"{scenario}, round {n}: (b)/(a) {b['per_s'] / a['per_s']:.2f}x the "
