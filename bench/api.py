@@ -55,6 +55,7 @@ TY = 10**9
 PROGRAMS = ("NTM", "GNBV")
 KINDS = ("DTPT", "SN")
 WARM_UP_S = 2.0
+SERVED_BY = "Ledger-Served-By"  # api/routing.py: "primary" or "replica N"
 
 Request = Callable[[int], bytes]
 
@@ -157,7 +158,9 @@ def stop(server: subprocess.Popen[bytes]) -> None:
     server.wait(timeout=30)
 
 
-async def read_response(reader: asyncio.StreamReader) -> int:
+async def read_reply(reader: asyncio.StreamReader) -> tuple[int, bytes]:
+    """One response: its status and its head (status line and headers); the body is read
+    and dropped."""
     head = await reader.readuntil(b"\r\n\r\n")
     status = int(head[9:12])
     length = 0
@@ -165,7 +168,20 @@ async def read_response(reader: asyncio.StreamReader) -> int:
         if line[:15].lower() == b"content-length:":
             length = int(line[15:])
     await reader.readexactly(length)
-    return status
+    return status, head
+
+
+async def read_response(reader: asyncio.StreamReader) -> int:
+    return (await read_reply(reader))[0]
+
+
+def header(head: bytes, name: str) -> str | None:
+    """A response header's value from ``read_reply``'s head (None: absent)."""
+    wanted = name.lower().encode() + b":"
+    for line in head.split(b"\r\n")[1:]:
+        if line[: len(wanted)].lower() == wanted:
+            return line[len(wanted) :].strip().decode()
+    return None
 
 
 async def connection(
@@ -176,6 +192,7 @@ async def connection(
     warm_until: float,
     latencies: list[float],
     statuses: Counter[int],
+    served: Counter[str] | None = None,
 ) -> None:
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     try:
@@ -185,18 +202,27 @@ async def connection(
                 return
             counter[0] += 1
             writer.write(request(counter[0]))
-            status = await read_response(reader)
+            status, head = await read_reply(reader)
             finished = time.perf_counter()
             if started >= warm_until:
                 latencies.append(finished - started)
                 statuses[status] += 1
+                if served is not None:
+                    served[header(head, SERVED_BY) or "?"] += 1
     finally:
         writer.close()
 
 
 async def drive(
-    port: int, request: Request, clients: int, seconds: float, processes: list[int]
+    port: int,
+    request: Request,
+    clients: int,
+    seconds: float,
+    processes: list[int],
+    served: Counter[str] | None = None,
 ) -> dict[str, float]:
+    """CLIENTS connections sending ``request`` for WARM_UP_S then ``seconds``; ``served``, if
+    given, counts the answers measured by their Ledger-Served-By header."""
     cpu_s_before = [*(tree_cpu_s(pid) for pid in processes), time.process_time()]
     now = time.perf_counter()
     warm_until, stop_at = now + WARM_UP_S, now + WARM_UP_S + seconds
@@ -205,7 +231,7 @@ async def drive(
     counter = [0]
     await asyncio.gather(
         *(
-            connection(port, request, counter, stop_at, warm_until, latencies, statuses)
+            connection(port, request, counter, stop_at, warm_until, latencies, statuses, served)
             for _ in range(clients)
         )
     )
