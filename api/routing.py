@@ -172,27 +172,15 @@ def answered_position() -> int | None:
     return None
 
 
-def catch_up_after_write() -> None:
-    """With replicas serving the reads, nothing else may bring the primary's read models up
-    to a write (``projections follow`` does, if it runs): the write brings them, before it
-    answers, so that a read asking for its position finds it on a replica once replayed.
-    The write is recorded whatever happens here; a failure is logged, and the next catch-up
-    (any process's) applies it."""
-    try:
-        primary().projections().catch_up()
-    except database_errors() as error:
-        if not is_unavailable(error):
-            raise
-        log.warning("the read models did not catch up after a write: %s", error)
-
-
 def state_position(response: Response) -> Response:
     """``after_request``: Ledger-Position and Ledger-Served-By on every answer that has
     them."""
     if "side" not in g:
         return response
     if written_position() is not None and primary().replicas is not None:
-        catch_up_after_write()
+        # Nothing else may bring the primary's read models to this write (the replicas get
+        # them from there): they catch up soon after, in the background (request_catch_up).
+        primary().request_catch_up()
     position = answered_position()
     if position is not None:
         response.headers[POSITION_HEADER] = str(position)

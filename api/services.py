@@ -14,6 +14,7 @@ thread gets its own, made on first use.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Sequence
@@ -25,7 +26,9 @@ from ledger.storage.availability import database_errors, is_read_only, is_unavai
 from ledger.storage.presence import check_holds_ledger
 from ledger.storage.replicas import Replica, Replicas, check_read_databases
 from ledger.storage.settings import (
+    CATCH_UP_RETRY_S,
     CONNECTION_WAIT_S,
+    LOCK_WAIT_S,
     MAX_LAG_S,
     MIN_POSITION_POLL_S,
     MIN_POSITION_WAIT_S,
@@ -38,6 +41,9 @@ from projections.runner import NotReady, Projections, ReadModelState
 if TYPE_CHECKING:
     from ledger.application import BudgetLedger, Clock
     from ledger.storage.integrity import Log
+
+
+log = logging.getLogger("budget_ledger.api")
 
 
 def bootstrap(
@@ -103,6 +109,9 @@ class Services:
         self._read_databases = list(read_databases)
         self.max_lag_s = max_lag_s
         self._replicas: Replicas[Services] | None = None
+        self._catcher: threading.Thread | None = None
+        self._catch_up_wanted = threading.Event()
+        self._closing = False
         # A replica's entry in its primary's Replicas (its health), set by the primary.
         self._entry: Replica[Services] | None = None
         self._store: ViewStore | None = None
@@ -150,6 +159,33 @@ class Services:
                         side._entry = entry
                     self._replicas = Replicas(primary_store, entries, max_lag_s=self.max_lag_s)
         return self._replicas
+
+    def request_catch_up(self) -> None:
+        """After a write, with replicas serving the reads: bring the read models up to it
+        soon, from one thread of this process that catches up for every write made
+        meanwhile (a catch-up in each writing thread made them contend for the read models'
+        state row: writes fell to a fifth, bench/replicas.py). The write answers at once;
+        a read asking for its position waits for a replica to get there, else the primary
+        answers it, catching up itself."""
+        with self._replicas_lock:
+            if self._catcher is None or not self._catcher.is_alive():
+                self._catcher = threading.Thread(
+                    target=self._catch_up_loop, name="read models catch-up", daemon=True
+                )
+                self._catcher.start()
+        self._catch_up_wanted.set()
+
+    def _catch_up_loop(self) -> None:
+        while True:
+            self._catch_up_wanted.wait()
+            if self._closing:
+                return
+            self._catch_up_wanted.clear()
+            try:
+                self.projections().catch_up()
+            except Exception as error:  # the next write asks again; the thread lives on
+                log.warning("the read models did not catch up after a write: %s", error)
+                time.sleep(CATCH_UP_RETRY_S)
 
     def reading(self, min_position: int | None = None) -> Services:
         """The services that serve a read: a replica behind the primary by ``max_lag_s`` at
@@ -272,6 +308,10 @@ class Services:
         return Log(self.store, self.ledger.recorder)
 
     def close(self) -> None:
+        self._closing = True
+        self._catch_up_wanted.set()
+        if self._catcher is not None:
+            self._catcher.join(timeout=LOCK_WAIT_S)
         if self._replicas is not None:
             for replica in self._replicas.replicas:
                 replica.side.close()

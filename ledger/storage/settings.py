@@ -60,6 +60,8 @@ assert THREADS_PER_WORKER <= LEDGER_POOL_SIZE + LEDGER_POOL_OVERFLOW
 
 # -- Replicas (ledger/storage/replicas.py) -----------------------------------------------------
 
+# How long the server's catch-up thread waits after a failed catch-up before the next.
+CATCH_UP_RETRY_S = 1.0
 # A replica further behind the primary than this (seconds, at most: see replicas.py) serves no
 # read: the primary does, until the replica catches up (``serve --max-lag``).
 MAX_LAG_S = 5.0
