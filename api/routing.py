@@ -16,7 +16,6 @@ Without read databases every request is the primary's, as before; the headers ar
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from flask import current_app, g, request
@@ -28,7 +27,6 @@ from ledger.domain.errors import InvalidInput
 from ledger.storage.availability import database_errors, is_unavailable
 from projections.runner import NotReady, Projections, ReadModelState
 
-log = logging.getLogger("budget_ledger.api")
 READS = ("GET", "HEAD")
 # Served by the primary whatever the method: they speak of this server and its database.
 PRIMARY_PATHS = ("/health", "/metrics", "/openapi.json", "/docs", "/problems/")
@@ -57,6 +55,8 @@ def route() -> None:
     forget_written()
     g.min_position = asked_position()
     chosen = primary()
+    if chosen.replicas is not None:
+        chosen.keep_following()
     if request.method in READS and not request.path.startswith(PRIMARY_PATHS):
         chosen = chosen.reading(g.min_position)
     _use(chosen)
@@ -177,10 +177,6 @@ def state_position(response: Response) -> Response:
     them."""
     if "side" not in g:
         return response
-    if written_position() is not None and primary().replicas is not None:
-        # Nothing else may bring the primary's read models to this write (the replicas get
-        # them from there): they catch up soon after, in the background (request_catch_up).
-        primary().request_catch_up()
     position = answered_position()
     if position is not None:
         response.headers[POSITION_HEADER] = str(position)

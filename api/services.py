@@ -26,8 +26,8 @@ from ledger.storage.availability import database_errors, is_read_only, is_unavai
 from ledger.storage.presence import check_holds_ledger
 from ledger.storage.replicas import Replica, Replicas, check_read_databases
 from ledger.storage.settings import (
-    CATCH_UP_RETRY_S,
     CONNECTION_WAIT_S,
+    FOLLOW_RETRY_S,
     LOCK_WAIT_S,
     MAX_LAG_S,
     MIN_POSITION_POLL_S,
@@ -36,6 +36,7 @@ from ledger.storage.settings import (
 )
 from ledger.storage.sql import ViewStore
 from projections.balances.reader import KeptLines
+from projections.generations import follow_lock
 from projections.runner import NotReady, Projections, ReadModelState
 
 if TYPE_CHECKING:
@@ -84,6 +85,13 @@ def bootstrap(
     return Services(database=database, read_databases=read_databases, max_lag_s=max_lag_s)
 
 
+def _follow_outage(error: BaseException | None) -> None:
+    if error is None:
+        log.info("the read models' follower reaches the database again")
+    else:
+        log.warning("the read models' follower cannot reach the database: %s", error)
+
+
 class Services:
     def __init__(
         self,
@@ -109,9 +117,8 @@ class Services:
         self._read_databases = list(read_databases)
         self.max_lag_s = max_lag_s
         self._replicas: Replicas[Services] | None = None
-        self._catcher: threading.Thread | None = None
-        self._catch_up_wanted = threading.Event()
-        self._closing = False
+        self._follower: threading.Thread | None = None
+        self._stop_following = threading.Event()
         # A replica's entry in its primary's Replicas (its health), set by the primary.
         self._entry: Replica[Services] | None = None
         self._store: ViewStore | None = None
@@ -160,32 +167,28 @@ class Services:
                     self._replicas = Replicas(primary_store, entries, max_lag_s=self.max_lag_s)
         return self._replicas
 
-    def request_catch_up(self) -> None:
-        """After a write, with replicas serving the reads: bring the read models up to it
-        soon, from one thread of this process that catches up for every write made
-        meanwhile (a catch-up in each writing thread made them contend for the read models'
-        state row: writes fell to a fifth, bench/replicas.py). The write answers at once;
-        a read asking for its position waits for a replica to get there, else the primary
-        answers it, catching up itself."""
+    def keep_following(self) -> None:
+        """With replicas serving the reads, nothing else may bring the primary's read models
+        to the server's writes: a thread of this process follows the log (``follow``: woken
+        by each write's NOTIFY, it catches up for every write made meanwhile), and across
+        the server's processes one follows at a time (the follow lock), the others standing
+        by. A catch-up inside each write made the writing threads and processes contend
+        for the read models' state row, each reloading what another had moved: writes fell
+        to a fifth (bench/replicas.py). A read asking for a write's position waits for a
+        replica to get there, else the primary answers it, catching up itself."""
+        if self._follower is not None:
+            return
         with self._replicas_lock:
-            if self._catcher is None or not self._catcher.is_alive():
-                self._catcher = threading.Thread(
-                    target=self._catch_up_loop, name="read models catch-up", daemon=True
+            if self._follower is None:
+                self._follower = threading.Thread(
+                    target=self._follow, name="read models follower", daemon=True
                 )
-                self._catcher.start()
-        self._catch_up_wanted.set()
+                self._follower.start()
 
-    def _catch_up_loop(self) -> None:
-        while True:
-            self._catch_up_wanted.wait()
-            if self._closing:
-                return
-            self._catch_up_wanted.clear()
-            try:
-                self.projections().catch_up()
-            except Exception as error:  # the next write asks again; the thread lives on
-                log.warning("the read models did not catch up after a write: %s", error)
-                time.sleep(CATCH_UP_RETRY_S)
+    def _follow(self) -> None:
+        with follow_lock(self.database, self._stop_following, FOLLOW_RETRY_S) as leading:
+            if leading:
+                self.projections().follow(self._stop_following, outage=_follow_outage)
 
     def reading(self, min_position: int | None = None) -> Services:
         """The services that serve a read: a replica behind the primary by ``max_lag_s`` at
@@ -308,10 +311,9 @@ class Services:
         return Log(self.store, self.ledger.recorder)
 
     def close(self) -> None:
-        self._closing = True
-        self._catch_up_wanted.set()
-        if self._catcher is not None:
-            self._catcher.join(timeout=LOCK_WAIT_S)
+        self._stop_following.set()
+        if self._follower is not None:
+            self._follower.join(timeout=LOCK_WAIT_S)
         if self._replicas is not None:
             for replica in self._replicas.replicas:
                 replica.side.close()

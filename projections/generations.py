@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import fcntl
 import re
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -25,6 +26,9 @@ from ledger.storage.sql import ViewStore
 
 # pg_try_advisory_lock's two keys: any constant pair; the first spells "bldg" in ASCII.
 REBUILD_LOCK_KEYS = (0x626C6467, 1)
+# The lock of the one server process that keeps the read models current for the others
+# (api/services.py ``keep_following``).
+FOLLOW_LOCK_KEYS = (0x626C6467, 2)
 
 
 class RebuildRefused(Exception):
@@ -86,3 +90,36 @@ def generation_tables(store: ViewStore, name: str) -> dict[int, list[str]]:
         if match:
             found.setdefault(int(match[1]), []).append(str(table))
     return {generation: sorted(tables) for generation, tables in found.items()}
+
+
+@contextmanager
+def follow_lock(database: str, stop: threading.Event, wait_s: float) -> Iterator[bool]:
+    """Wait until this caller holds the follow lock of ``database`` (PostgreSQL; trying
+    again every ``wait_s`` seconds, also while the database does not answer), then yield
+    True until the block ends; False if ``stop`` was set first. On SQLite, True at once."""
+    if not is_postgres(database):
+        yield True
+        return
+    import psycopg
+
+    while not stop.is_set():
+        try:
+            connection = psycopg.connect(
+                database, autocommit=True, connect_timeout=CONNECT_TIMEOUT_S
+            )
+        except psycopg.OperationalError:
+            stop.wait(wait_s)
+            continue
+        try:
+            row = connection.execute(
+                "SELECT pg_try_advisory_lock(%s, %s)", FOLLOW_LOCK_KEYS
+            ).fetchone()
+            if row and row[0]:
+                yield True
+                return
+        except psycopg.OperationalError:
+            pass
+        finally:
+            connection.close()  # ends the session, and with it the lock
+        stop.wait(wait_s)
+    yield False

@@ -51,17 +51,19 @@ LEDGER_POOL_OVERFLOW = 4
 # threads on 2 cores (docs/api.md, "Cost of a request"): 4 workers cost more CPU per request;
 # 4 threads did not differ from 8 by more than the noise.
 THREADS_PER_WORKER = 8
-# A process's connections for the read models and tokens at most: one per server thread and
-# one to LISTEN.
-READ_MODEL_CONNECTIONS_MAX = THREADS_PER_WORKER + 1
+# A process's connections for the read models and tokens at most: one per server thread, and
+# two for the follower that keeps them current when replicas serve the reads (one to LISTEN,
+# one to catch up; api/services.py ``keep_following``).
+READ_MODEL_CONNECTIONS_MAX = THREADS_PER_WORKER + 2
 
 # Every server thread can hold a ledger connection at once.
 assert THREADS_PER_WORKER <= LEDGER_POOL_SIZE + LEDGER_POOL_OVERFLOW
 
 # -- Replicas (ledger/storage/replicas.py) -----------------------------------------------------
 
-# How long the server's catch-up thread waits after a failed catch-up before the next.
-CATCH_UP_RETRY_S = 1.0
+# How often a server process standing by asks again for the follow lock (api/services.py
+# ``keep_following``): the longest the read models go unfollowed after its holder dies.
+FOLLOW_RETRY_S = 1.0
 # A replica further behind the primary than this (seconds, at most: see replicas.py) serves no
 # read: the primary does, until the replica catches up (``serve --max-lag``).
 MAX_LAG_S = 5.0

@@ -18,6 +18,7 @@ from api.people import PeopleStore
 from api.services import Services, bootstrap
 from api.tokens import FAILURES_TABLE
 from ledger.storage.settings import MIN_POSITION_WAIT_S, REPLICA_CHECK_S
+from projections.generations import FOLLOW_LOCK_KEYS
 from tests.e2e.cli_story import FAILS, Cli, funded, quang_nam
 from tests.e2e.test_api import ROLES, TY, Api, move, worked_example
 from tests.e2e.test_web_pages import PASSWORD, sign_in
@@ -262,3 +263,29 @@ def test_a_person_s_pages_are_read_from_the_replica_and_a_disabled_person_is_ref
     # or not the replica has replayed it.
     people.disable("lan")
     assert browser.get("/?holder=49").status_code in (302, 303)
+
+
+def test_one_server_process_follows_the_log_for_all_of_them(replicated: Replicated) -> None:
+    """With replicas, a server's writes bring the primary's read models up through one
+    follower among its processes (the follow lock): the others stand by."""
+    processes = [
+        bootstrap(replicated.primary_url, read_databases=[replicated.replica_url])
+        for _ in range(3)
+    ]
+    try:
+        for services in processes:
+            services.keep_following()
+        ledger = processes[1].ledger
+        ledger.register_holder("TW", "Trung ương", "central", None, actor="setup")
+        head = ledger.head_position()
+        eventually(lambda: processes[2].projections().state().position == head)
+        holders = processes[0].store.one(
+            "SELECT count(*) FROM pg_locks l JOIN pg_database d ON d.oid = l.database"
+            " WHERE l.locktype = 'advisory' AND l.classid = %s AND l.objid = %s"
+            " AND l.granted AND d.datname = current_database()",
+            FOLLOW_LOCK_KEYS,
+        )
+        assert holders == (1,)
+    finally:
+        for services in processes:
+            services.close()

@@ -19,8 +19,8 @@ def test_the_ledger_pool_and_lock_waits_come_from_the_settings() -> None:
 def test_every_server_thread_can_hold_a_connection_of_each_pool() -> None:
     ledger_connections = settings.LEDGER_POOL_SIZE + settings.LEDGER_POOL_OVERFLOW
     assert settings.THREADS_PER_WORKER <= ledger_connections
-    # One read-model connection per thread, and one to LISTEN.
-    assert settings.READ_MODEL_CONNECTIONS_MAX == settings.THREADS_PER_WORKER + 1
+    # One read-model connection per thread, and two for the follower (LISTEN, catch up).
+    assert settings.READ_MODEL_CONNECTIONS_MAX == settings.THREADS_PER_WORKER + 2
     assert ViewStore.__init__.__kwdefaults__ == {
         "connections_max": settings.READ_MODEL_CONNECTIONS_MAX,
         "wait_s": settings.CONNECTION_WAIT_S,
