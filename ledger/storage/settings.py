@@ -74,7 +74,7 @@ REPLICA_CHECK_S = 1.0
 # before the primary answers it instead.
 MIN_POSITION_WAIT_S = 1.0
 # How often that read asks the replica again meanwhile.
-MIN_POSITION_POLL_S = 0.02
+MIN_POSITION_POLL_S = 0.005
 # How long a request waits for a replica's connection before the primary answers it: a
 # replica that does not give one this soon is taken as down.
 REPLICA_CONNECTION_WAIT_S = 1.0
