@@ -36,7 +36,6 @@ from ledger.storage.settings import (
 )
 from ledger.storage.sql import ViewStore
 from projections.balances.reader import KeptLines
-from projections.generations import follow_lock
 from projections.runner import NotReady, Projections, ReadModelState
 
 if TYPE_CHECKING:
@@ -186,9 +185,9 @@ class Services:
                 self._follower.start()
 
     def _follow(self) -> None:
-        with follow_lock(self.database, self._stop_following, FOLLOW_RETRY_S) as leading:
-            if leading:
-                self.projections().follow(self._stop_following, outage=_follow_outage)
+        self.projections().follow(
+            self._stop_following, wait_s_max=FOLLOW_RETRY_S, outage=_follow_outage
+        )
 
     def reading(self, min_position: int | None = None) -> Services:
         """The services that serve a read: a replica behind the primary by ``max_lag_s`` at

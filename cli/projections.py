@@ -89,7 +89,14 @@ def follow(services: Services, wait_s_max: float) -> None:
                 err=True,
             )
 
-    projections.follow(stop, wait_s_max=wait_s_max, outage=outage)
+    def standing_by() -> None:
+        click.echo(
+            "another process follows the event log (a server reading from replicas, or "
+            "another 'projections follow'); standing by to take over",
+            err=True,
+        )
+
+    projections.follow(stop, wait_s_max=wait_s_max, outage=outage, standing_by=standing_by)
 
 
 @projections_group.command("rebuild")

@@ -15,7 +15,7 @@ from __future__ import annotations
 import fcntl
 import re
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -93,23 +93,39 @@ def generation_tables(store: ViewStore, name: str) -> dict[int, list[str]]:
 
 
 @contextmanager
-def follow_lock(database: str, stop: threading.Event, wait_s: float) -> Iterator[bool]:
-    """Wait until this caller holds the follow lock of ``database`` (PostgreSQL; trying
-    again every ``wait_s`` seconds, also while the database does not answer), then yield
-    True until the block ends; False if ``stop`` was set first. On SQLite, True at once."""
+def follow_lock(
+    database: str,
+    stop: threading.Event,
+    wait_s: float,
+    *,
+    outage: Callable[[BaseException | None], None] | None = None,
+    standing_by: Callable[[], None] | None = None,
+) -> Iterator[bool]:
+    """Wait until this caller holds the follow lock of ``database`` (PostgreSQL), then yield
+    True until the block ends; False if ``stop`` was set first. It tries again every
+    ``wait_s`` seconds: while another process holds it (``standing_by`` is told once) and
+    while the database does not answer (``outage`` is told the error once, and None when
+    it answers again). On SQLite, True at once: one machine, one follower."""
     if not is_postgres(database):
         yield True
         return
     import psycopg
 
+    failed = told = False
     while not stop.is_set():
         try:
             connection = psycopg.connect(
                 database, autocommit=True, connect_timeout=CONNECT_TIMEOUT_S
             )
-        except psycopg.OperationalError:
+        except psycopg.OperationalError as error:
+            if not failed and outage is not None:
+                outage(error)
+            failed = True
             stop.wait(wait_s)
             continue
+        if failed and outage is not None:
+            outage(None)
+        failed = False
         try:
             row = connection.execute(
                 "SELECT pg_try_advisory_lock(%s, %s)", FOLLOW_LOCK_KEYS
@@ -121,5 +137,8 @@ def follow_lock(database: str, stop: threading.Event, wait_s: float) -> Iterator
             pass
         finally:
             connection.close()  # ends the session, and with it the lock
+        if not told and standing_by is not None:
+            standing_by()
+        told = True
         stop.wait(wait_s)
     yield False

@@ -21,7 +21,13 @@ from ledger.storage.sql import ViewStore
 from projections.balances.reader import BalancesReader, KeptLines
 from projections.balances.schema import LAYOUT, NAME, BalancesSchema
 from projections.events import TOPICS, check_mapper, decode
-from projections.generations import Leftover, RebuildRefused, generation_tables, rebuild_lock
+from projections.generations import (
+    Leftover,
+    RebuildRefused,
+    follow_lock,
+    generation_tables,
+    rebuild_lock,
+)
 from projections.tree import Trees
 
 if TYPE_CHECKING:
@@ -416,15 +422,34 @@ class Projections:
         *,
         wait_s_max: float = 1.0,
         outage: Callable[[BaseException | None], None] | None = None,
+        standing_by: Callable[[], None] | None = None,
     ) -> None:
         """Keep the read models up to date until ``stop`` is set: on PostgreSQL woken by the
         NOTIFY every write sends (and at least every ``wait_s_max`` seconds, in case one is
         lost); on SQLite, which has no notifications, polling every ``wait_s_max`` seconds.
 
+        One follower at a time, whichever process (a server's, ``projections follow``): on
+        PostgreSQL it first takes the follow lock, standing by while another holds it
+        (``standing_by`` is told), and takes over within ``wait_s_max`` once that one stops.
+        Two followers would be correct (the state row's lock) but each would reload what
+        the other moved.
+
         While the database does not answer it keeps trying (each try waits for a connection
         as long as the pool does, then ``wait_s_max`` more), listening again on a new
         connection once it answers; ``outage`` is told the error when the database stops
         answering and None when it answers again."""
+        with follow_lock(
+            self.store.database, stop, wait_s_max, outage=outage, standing_by=standing_by
+        ) as leading:
+            if leading:
+                self._follow(stop, wait_s_max, outage)
+
+    def _follow(
+        self,
+        stop: threading.Event,
+        wait_s_max: float,
+        outage: Callable[[BaseException | None], None] | None,
+    ) -> None:
         failed = False
         while not stop.is_set():
             try:

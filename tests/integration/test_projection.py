@@ -427,6 +427,61 @@ def test_follow_keeps_the_read_model_up_to_date_as_movements_arrive(
         projections.close()
 
 
+def test_one_follower_at_a_time_the_other_stands_by_and_takes_over(postgres_url: str) -> None:
+    """Two followers of one PostgreSQL ledger (two servers, or a server and 'projections
+    follow'): one follows, the other is told it stands by, and follows once the first
+    stops."""
+    import threading
+
+    from api.services import bootstrap
+
+    services = bootstrap(postgres_url, create=True)
+    ledger = services.ledger
+    record_history(ledger, [])
+    stops = [threading.Event(), threading.Event()]
+    standing: list[int] = []
+
+    def run(index: int) -> None:
+        follower_ledger = open_ledger(postgres_url)
+        follower = Projections(follower_ledger, postgres_url)
+        try:
+            follower.follow(
+                stops[index], wait_s_max=0.2, standing_by=lambda: standing.append(index)
+            )
+        finally:
+            follower.close()
+            follower_ledger.close()
+
+    threads = [threading.Thread(target=run, args=(index,)) for index in (0, 1)]
+    threads[0].start()
+    deadline = time.monotonic() + 10
+    while services.projections().state().position < ledger.head_position():
+        assert time.monotonic() < deadline, "the first follower did not catch up"
+        time.sleep(0.05)
+    threads[1].start()
+    try:
+        while not standing:
+            assert time.monotonic() < deadline, "the second follower was not told it stands by"
+            time.sleep(0.05)
+        assert standing == [1]
+        stops[0].set()
+        threads[0].join(timeout=10)
+        ledger.record(
+            to_request(998, ("disburse", date(2024, 5, 6), "504", None, 555), []), actor="t"
+        )
+        head = ledger.head_position()
+        deadline = time.monotonic() + 10
+        while services.projections().state().position < head:
+            assert time.monotonic() < deadline, "the second follower did not take over"
+            time.sleep(0.05)
+    finally:
+        for stop in stops:
+            stop.set()
+        for thread in threads:
+            thread.join(timeout=10)
+        services.close()
+
+
 def test_a_generation_of_another_layout_is_rebuilt_when_opened(
     stored_ledger: BudgetLedger, database: str
 ) -> None:
