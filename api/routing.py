@@ -95,6 +95,8 @@ def asked_position(args: Any = None, headers: Any = None) -> int | None:
     or the min_position parameter (one of them, or both the same); None if neither."""
     args = request.args if args is None else args
     headers = request.headers if headers is None else headers
+    if MIN_POSITION_HEADER not in headers and MIN_POSITION_PARAMETER not in args:
+        return None  # most reads: nothing to read
     given = {
         name: value
         for name, value in (
