@@ -61,6 +61,12 @@ class Api:
 
 @pytest.fixture
 def api(services: Services) -> Api:
+    return api_over(services)
+
+
+def api_over(services: Services) -> Api:
+    """The worked example's holders and a token of each role (``ROLES``) in ``services``,
+    and a test client of the API over them."""
     ledger = services.ledger
     for code, name, level, parent in (
         ("TW", "Trung ương", "central", None),

@@ -13,14 +13,13 @@ from typing import Any
 
 import pytest
 
-from api import create_app
 from api.people import PeopleStore
 from api.services import Services, bootstrap
 from api.tokens import FAILURES_TABLE
 from ledger.storage.settings import MIN_POSITION_WAIT_S, REPLICA_CHECK_S
 from projections.generations import FOLLOW_LOCK_KEYS
 from tests.e2e.cli_story import FAILS, Cli, funded, quang_nam
-from tests.e2e.test_api import ROLES, TY, Api, move, worked_example
+from tests.e2e.test_api import TY, Api, api_over, move, worked_example
 from tests.e2e.test_web_pages import PASSWORD, sign_in
 from tests.replication import Replicated, replay_paused, replica_halted, wait_for_replay
 
@@ -35,19 +34,7 @@ def routed(replicated: Replicated) -> Iterator[tuple[Api, Services, Replicated]]
     services = bootstrap(
         replicated.primary_url, read_databases=[replicated.replica_url], max_lag_s=MAX_LAG_S
     )
-    ledger = services.ledger
-    for code, name, level, parent in (
-        ("TW", "Trung ương", "central", None),
-        ("49", "Tỉnh Quảng Nam", "province", "TW"),
-        ("505", "Huyện Đông Giang", "district", "49"),
-        ("504", "Huyện Tây Giang", "district", "49"),
-    ):
-        ledger.register_holder(code, name, level, parent, actor="setup")
-    tokens = services.tokens()
-    secrets = {name: tokens.create(name, role, scope)[1] for name, (role, scope) in ROLES.items()}
-    app = create_app(services=services)
-    app.config["TESTING"] = True
-    api = Api(app.test_client(), ledger, secrets)
+    api = api_over(services)
     worked_example(api)
     wait_for_replay(replicated.primary_url, replicated.replica_url)
     yield api, services, replicated
