@@ -83,6 +83,19 @@ def build_ledger(database: str) -> tuple[list[str], list[str]]:
     return districts, communes
 
 
+def set_up(url: str) -> tuple[list[str], list[str], str]:
+    """``build_ledger``, its read models caught up, and an admin token: the districts, the
+    communes and the token's secret."""
+    districts, communes = build_ledger(url)
+    ledger = open_ledger(url)
+    Projections(ledger, url).catch_up()
+    store = ViewStore(url)
+    _, token = TokenStore(store).create("bench", "admin", None)
+    store.close()
+    ledger.close()
+    return districts, communes, token
+
+
 def fund(
     ledger: BudgetLedger, program: str, kind: str, districts: list[str], communes: list[str]
 ) -> None:
@@ -304,13 +317,7 @@ def main() -> None:
     args = parser.parse_args()
     with bench_database(args.postgres) as (url, _):
         started = time.perf_counter()
-        districts, communes = build_ledger(url)
-        ledger = open_ledger(url)
-        Projections(ledger, url).catch_up()
-        store = ViewStore(url)
-        _, token = TokenStore(store).create("bench", "admin", None)
-        store.close()
-        ledger.close()
+        districts, communes, token = set_up(url)
         print(
             f"set up {len(communes)} communes' funded lines in "
             f"{time.perf_counter() - started:.1f} s",

@@ -48,25 +48,21 @@ import psycopg
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from api.tokens import TokenStore  # noqa: E402
 from bench.api import (  # noqa: E402
     SERVED_BY,
     WARM_UP_S,
     Request,
-    build_ledger,
     drive,
     header,
     read_reply,
     scenarios,
     serve_command,
+    set_up,
     start_server,
     stop,
 )
 from bench.cpu import free_port, postmaster_pid  # noqa: E402
 from bench.pg import THROWAWAY, bench_database  # noqa: E402
-from ledger.application import open_ledger  # noqa: E402
-from ledger.storage.sql import ViewStore  # noqa: E402
-from projections.runner import Projections  # noqa: E402
 
 POSITION = "Ledger-Position"
 MAX_LAG_S = 5.0  # serve's default --max-lag, said aloud
@@ -333,13 +329,7 @@ def main() -> None:
         with bench_database(primary_admin) as (url, _):
             replica_url = same_database(url, replica_admin)
             started = time.perf_counter()
-            districts, communes = build_ledger(url)
-            ledger = open_ledger(url)
-            Projections(ledger, url).catch_up()
-            store = ViewStore(url)
-            _, token = TokenStore(store).create("bench", "admin", None)
-            store.close()
-            ledger.close()
+            districts, communes, token = set_up(url)
             set_up_s = time.perf_counter() - started
             replay_s = wait_for_replay(url, replica_url)
             print(
