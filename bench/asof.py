@@ -140,30 +140,48 @@ def generate(
     ledger: BudgetLedger, events_target: int, rng: random.Random, state: dict[str, Any]
 ) -> int:
     """Record movements until the log holds ``events_target`` events; returns the count."""
-    lines: dict[LineKey, BudgetLine] = state.setdefault("lines", {})
     if "queue" not in state:
         for code, name, level, parent in tree():
             ledger.register_holder(code, name, level, parent, actor="bench")
         state["queue"] = iter(sorted(plan(random.Random(0)), key=lambda pair: pair[0]))
         state["seed"] = 0
+
+    def next_pass() -> Iterator[tuple[datetime, MovementRequest]]:
+        # Another pass of the whole plan, a year of movements later.
+        state["seed"] += 1
+        shift = state["seed"]
+        generated = sorted(plan(random.Random(shift)), key=lambda pair: pair[0])
+        return iter(
+            [
+                (at, dataclasses.replace(request, movement_id=f"{request.movement_id}-{shift}"))
+                for at, request in generated
+            ]
+        )
+
+    return record_until(ledger, events_target, state, next_pass)
+
+
+def record_until(
+    ledger: BudgetLedger,
+    events_target: int,
+    state: dict[str, Any],
+    next_pass: Callable[[], Iterator[tuple[datetime, MovementRequest]]],
+) -> int:
+    """Record ``state["queue"]``'s movements, in batches, until the log holds
+    ``events_target`` events; when the queue runs out, what is pending is saved and
+    ``next_pass()`` gives the next. Returns the log's head."""
+    lines: dict[LineKey, BudgetLine] = state.setdefault("lines", {})
     pending: list[Any] = []
     events = ledger.head_position()
     while events < events_target:
         try:
             recorded_at, request = next(state["queue"])
-        except StopIteration:  # another pass of the whole plan, a year of movements later
-            state["seed"] += 1
-            shift = state["seed"]
-            generated = sorted(plan(random.Random(shift)), key=lambda pair: pair[0])
-            state["queue"] = iter(
-                [
-                    (
-                        at,
-                        dataclasses.replace(request, movement_id=f"{request.movement_id}-{shift}"),
-                    )
-                    for at, request in generated
-                ]
-            )
+        except StopIteration:
+            if pending:
+                ledger.save(*pending)
+                pending = []
+            state["queue"] = next_pass()
+            events = ledger.head_position()
             continue
         applied = apply(lines, request, recorded_at)
         if applied is None:

@@ -45,19 +45,17 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.asof import apply, generate, plan, timed, tree  # noqa: E402
+from bench.asof import generate, plan, record_until, timed, tree  # noqa: E402
 from bench.pg import bench_database  # noqa: E402
 from ledger.application import BudgetLedger, open_ledger  # noqa: E402
 from ledger.domain.audit import history as journal_history  # noqa: E402
-from ledger.domain.lines import BudgetLine  # noqa: E402
-from ledger.domain.values import LineKey  # noqa: E402
+from ledger.domain.movements import MovementRequest  # noqa: E402
 from projections.history import HistoryQuestion, history, history_page  # noqa: E402
 from projections.runner import Projections  # noqa: E402
 
 QUERIES = 100
 PAGE = 100
 DISTRICTS, COMMUNES = 2, 24  # a province's shape when the log grows by provinces
-SAVE_BATCH = 400
 Holder = tuple[str, str, str, str | None]
 
 
@@ -79,46 +77,27 @@ def grow_by_provinces(
     """Record movements, a province's whole plan after another, until the log holds
     ``events_target`` events; ``state["complete"]`` lists the provinces whose plan is all
     recorded. Returns the count."""
-    lines: dict[LineKey, BudgetLine] = state.setdefault("lines", {})
     if "complete" not in state:
         ledger.register_holder("TW", "Trung ương", "central", None, actor="bench")
         state.update(complete=[], provinces=[], queue=iter(()))
-    pending: list[Any] = []
-    events = ledger.head_position()
-    while events < events_target:
-        try:
-            recorded_at, request = next(state["queue"])
-        except StopIteration:
-            if pending:
-                ledger.save(*pending)
-                pending = []
-            if state["provinces"]:
-                state["complete"].append(state["provinces"][-1])
-            holders = province_tree(len(state["provinces"]))
-            for code, name, level, parent in holders:
-                ledger.register_holder(code, name, level, parent, actor="bench")
-            province = holders[0][0]
-            state["provinces"].append(province)
-            generated = plan(random.Random(rng.random()), holders, root=province)
-            state["queue"] = iter(
-                [
-                    (at, dataclasses.replace(r, movement_id=f"{province}-{r.movement_id}"))
-                    for at, r in sorted(generated, key=lambda pair: pair[0])
-                ]
-            )
-            events = ledger.head_position()
-            continue
-        applied = apply(lines, request, recorded_at)
-        if applied is None:
-            continue
-        pending.extend(applied[0])
-        events += applied[1]
-        if len(pending) >= SAVE_BATCH:
-            ledger.save(*pending)
-            pending = []
-    if pending:
-        ledger.save(*pending)
-    return ledger.head_position()
+
+    def next_province() -> Iterator[tuple[datetime, MovementRequest]]:
+        if state["provinces"]:
+            state["complete"].append(state["provinces"][-1])
+        holders = province_tree(len(state["provinces"]))
+        for code, name, level, parent in holders:
+            ledger.register_holder(code, name, level, parent, actor="bench")
+        province = holders[0][0]
+        state["provinces"].append(province)
+        generated = plan(random.Random(rng.random()), holders, root=province)
+        return iter(
+            [
+                (at, dataclasses.replace(r, movement_id=f"{province}-{r.movement_id}"))
+                for at, r in sorted(generated, key=lambda pair: pair[0])
+            ]
+        )
+
+    return record_until(ledger, events_target, state, next_province)
 
 
 def asked(args: argparse.Namespace, state: dict[str, Any]) -> list[str]:
