@@ -16,17 +16,18 @@ Without read databases every request is the primary's, as before; the headers ar
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from flask import current_app, g, request
 from werkzeug.wrappers import Response
 
-from api.services import Services
+from api.services import Services, replica_failures, replica_unreachable
 from ledger.application import forget_written, written_position
 from ledger.domain.errors import InvalidInput
-from ledger.storage.availability import database_errors, is_unavailable
-from projections.runner import NotReady, Projections, ReadModelState
+from projections.runner import Projections, ReadModelState
 
+T = TypeVar("T")
 READS = ("GET", "HEAD")
 # Served by the primary whatever the method: they speak of this server and its database.
 PRIMARY_PATHS = ("/health", "/metrics", "/openapi.json", "/docs", "/problems/")
@@ -77,12 +78,9 @@ def _use(chosen: Services) -> None:
 def fall_back(error: BaseException) -> bool:
     """The request's replica failed before the read used it (``error``): mark it down and
     serve the read elsewhere. False (the caller raises) when the primary is serving or
-    ``error`` does not say the database is unreachable."""
+    ``error`` does not say the replica cannot serve."""
     current = side()
-    unreachable = isinstance(error, NotReady) or (
-        isinstance(error, database_errors()) and is_unavailable(error)
-    )
-    if not current.read_only or not unreachable:
+    if not current.read_only or not replica_unreachable(error):
         return False
     current.replica_failed(error)
     current.store.release()
@@ -90,11 +88,21 @@ def fall_back(error: BaseException) -> bool:
     return True
 
 
-def asked_position(args: Any = None, headers: Any = None) -> int | None:
+def on_side(ask: Callable[[Services], T]) -> T:
+    """``ask(services)`` of the request's database; if a replica fails there, again of the
+    database ``fall_back`` hands the read to."""
+    while True:
+        try:
+            return ask(side())
+        except replica_failures() as error:
+            if not fall_back(error):
+                raise
+
+
+def asked_position() -> int | None:
     """The position the request asks its answer to reflect at least: the Min-Position header
     or the min_position parameter (one of them, or both the same); None if neither."""
-    args = request.args if args is None else args
-    headers = request.headers if headers is None else headers
+    args, headers = request.args, request.headers
     if MIN_POSITION_HEADER not in headers and MIN_POSITION_PARAMETER not in args:
         return None  # most reads: nothing to read
     given = {
@@ -127,36 +135,24 @@ def read_position(text: str) -> int:
     return int(text)
 
 
-def failures() -> tuple[type[BaseException], ...]:
-    """What a replica may raise that hands a read on (``fall_back`` tells)."""
-    return (NotReady, *database_errors())
-
-
 def authenticate_on_side(secret: str, address: str) -> tuple[Any, ReadModelState]:
     """The token and the read models' state, from the request's database (see
-    ``Services.authenticate``); a replica that fails here hands the read on."""
-    while True:
-        try:
-            return side().authenticate(secret, address)
-        except failures() as error:
-            if not fall_back(error):
-                raise
+    ``Services.authenticate``)."""
+    return on_side(lambda chosen: chosen.authenticate(secret, address))
 
 
 def read_models(state: ReadModelState | None) -> Projections:
     """The read models that answer this request (``Services.current_projections``), and the
-    position the answer reflects, for ``Ledger-Position``."""
-    while True:
-        chosen = side()
-        try:
-            projections, found = chosen.answering(state)
-        except failures() as error:
-            if not fall_back(error):
-                raise
-            state = None  # read again where the request goes now
-            continue
-        g.position = chosen.position(found)
-        return projections
+    position the answer reflects, for ``Ledger-Position``. ``state``: what the request found
+    where it was first sent (read again if a replica failed and it went elsewhere)."""
+    first = side()
+
+    def ask(chosen: Services) -> tuple[Services, Projections, ReadModelState]:
+        return (chosen, *chosen.answering(state if chosen is first else None))
+
+    chosen, projections, found = on_side(ask)
+    g.position = chosen.position(found)
+    return projections
 
 
 def answered_position() -> int | None:

@@ -84,6 +84,18 @@ def bootstrap(
     return Services(database=database, read_databases=read_databases, max_lag_s=max_lag_s)
 
 
+def replica_failures() -> tuple[type[BaseException], ...]:
+    """What a replica may raise that hands a read on to another database
+    (``replica_unreachable`` tells which do)."""
+    return (NotReady, *database_errors())
+
+
+def replica_unreachable(error: BaseException) -> bool:
+    """Whether a replica that raised ``error`` cannot serve the read: its read models are not
+    ready, or it does not answer (not a malformed statement, which is raised)."""
+    return isinstance(error, NotReady) or is_unavailable(error)
+
+
 def _follow_outage(error: BaseException | None) -> None:
     if error is None:
         log.info("the read models' follower reaches the database again")
@@ -201,10 +213,8 @@ class Services:
                 try:
                     if min_position is None or replica.side.reaches(min_position, deadline):
                         return replica.side
-                except NotReady as error:
-                    replica.failed(error)
-                except database_errors() as error:
-                    if not is_unavailable(error):
+                except replica_failures() as error:
+                    if not replica_unreachable(error):
                         raise
                     replica.failed(error)
         if min_position is not None:
