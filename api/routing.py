@@ -56,8 +56,6 @@ def route() -> None:
     forget_written()
     g.min_position = asked_position()
     chosen = primary()
-    if chosen.replicas is not None:
-        chosen.keep_following()
     if request.method in READS and not request.path.startswith(PRIMARY_PATHS):
         chosen = chosen.reading(g.min_position)
     _use(chosen)
