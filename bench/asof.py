@@ -58,22 +58,30 @@ QUERIES = 200
 SAVE_BATCH = 400
 
 
-def tree() -> list[tuple[str, str, str, str | None]]:
-    holders: list[tuple[str, str, str, str | None]] = [("TW", "Trung ương", "central", None)]
+Holder = tuple[str, str, str, str | None]  # code, name, level, parent
+
+
+def province_tree(province: str, districts: int, communes: int) -> list[Holder]:
+    """Province ``province`` (under TW), its ``districts`` and each one's ``communes``."""
+    holders: list[Holder] = [(province, f"Tỉnh {province}", "province", "TW")]
+    for d in range(districts):
+        district = f"{province}{d:02d}"
+        holders.append((district, f"Huyện {district}", "district", province))
+        for c in range(communes):
+            holders.append((f"{district}{c:02d}", f"Xã {district}{c:02d}", "commune", district))
+    return holders
+
+
+def tree() -> list[Holder]:
+    holders: list[Holder] = [("TW", "Trung ương", "central", None)]
     for p in range(PROVINCES):
-        province = f"{10 + p}"
-        holders.append((province, f"Tỉnh {province}", "province", "TW"))
-        for d in range(DISTRICTS):
-            district = f"{province}{d:02d}"
-            holders.append((district, f"Huyện {district}", "district", province))
-            for c in range(COMMUNES):
-                holders.append((f"{district}{c:02d}", f"Xã {district}{c:02d}", "commune", district))
+        holders += province_tree(f"{10 + p}", DISTRICTS, COMMUNES)
     return holders
 
 
 def plan(
     rng: random.Random,
-    holders: list[tuple[str, str, str, str | None]] | None = None,
+    holders: list[Holder] | None = None,
     root: str = "TW",
 ) -> Iterator[tuple[datetime, MovementRequest]]:
     """(recorded_at, request) for every movement, unordered: plans enter at ``root`` and are

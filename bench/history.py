@@ -45,7 +45,14 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.asof import generate, plan, record_until, timed, tree  # noqa: E402
+from bench.asof import (  # noqa: E402
+    generate,
+    plan,
+    province_tree,
+    record_until,
+    timed,
+    tree,
+)
 from bench.pg import bench_database  # noqa: E402
 from ledger.application import BudgetLedger, open_ledger  # noqa: E402
 from ledger.domain.audit import history as journal_history  # noqa: E402
@@ -56,19 +63,6 @@ from projections.runner import Projections  # noqa: E402
 QUERIES = 100
 PAGE = 100
 DISTRICTS, COMMUNES = 2, 24  # a province's shape when the log grows by provinces
-Holder = tuple[str, str, str, str | None]
-
-
-def province_tree(number: int) -> list[Holder]:
-    """The ``number``th province (code 100 + number) and its districts and communes."""
-    province = f"{100 + number}"
-    holders: list[Holder] = [(province, f"Tỉnh {province}", "province", "TW")]
-    for d in range(DISTRICTS):
-        district = f"{province}{d:02d}"
-        holders.append((district, f"Huyện {district}", "district", province))
-        for c in range(COMMUNES):
-            holders.append((f"{district}{c:02d}", f"Xã {district}{c:02d}", "commune", district))
-    return holders
 
 
 def grow_by_provinces(
@@ -84,7 +78,7 @@ def grow_by_provinces(
     def next_province() -> Iterator[tuple[datetime, MovementRequest]]:
         if state["provinces"]:
             state["complete"].append(state["provinces"][-1])
-        holders = province_tree(len(state["provinces"]))
+        holders = province_tree(f"{100 + len(state['provinces'])}", DISTRICTS, COMMUNES)
         for code, name, level, parent in holders:
             ledger.register_holder(code, name, level, parent, actor="bench")
         province = holders[0][0]
