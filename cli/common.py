@@ -30,7 +30,9 @@ from ledger.domain.values import (
     read_amount,
 )
 from ledger.storage.availability import (
+    DOES_NOT_ANSWER,
     STANDBY,
+    connection_problem,
     database_errors,
     is_read_only,
     is_unavailable,
@@ -38,7 +40,7 @@ from ledger.storage.availability import (
     unreachable_reason,
 )
 from ledger.storage.config import DATABASE_ENVVAR, default_database
-from ledger.storage.settings import MAX_LAG_S
+from ledger.storage.settings import MAX_LAG_S, MIN_POSITION_WAIT_S
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -460,20 +462,30 @@ def with_reading_services(func: F) -> F:
 
 
 def _say_where_read(primary: Services, chosen: Services, min_position: int | None) -> None:
+    """One line on stderr: which database answered, and why not a replica if none did."""
     if chosen.read_only:
         position = chosen.projections().state().position
         click.echo(f"Read from {chosen.label}, at log position {position}.", err=True)
         return
-    assert primary.replicas is not None
-    why = "; ".join(
-        f"replica {row['replica']}: {row['status']}"
-        + (f" ({row['reason']})" if row.get("reason") else "")
-        + (f", {row['lag_s']} s behind" if row["status"] == "lagging" else "")
-        for row in primary.replicas.status()
-    )
-    if min_position is not None:
-        why += f"; none had reached position {min_position} in time"
-    click.echo(f"Read from the primary ({why}).", err=True)
+    replicas = primary.replicas
+    assert replicas is not None
+    why = []
+    for replica, row in zip(replicas.replicas, replicas.status(), strict=True):
+        reason = str(row.get("reason", ""))
+        if row["status"] == "down" and reason.startswith(DOES_NOT_ANSWER):
+            # The pool only says it got no connection in time: one direct attempt says why.
+            problem = connection_problem(replica.store.database)
+            reason = f"{DOES_NOT_ANSWER}: {problem}" if problem else reason
+        elif row["status"] == "lagging":
+            reason = (
+                f"is {row['lag_s']} s behind the primary, more than --max-lag "
+                f"{replicas.max_lag_s:g} s"
+            )
+        elif row["status"] == "ok":
+            reason = f"had not reached position {min_position} within {MIN_POSITION_WAIT_S:g} s"
+        why.append(f"{replica.describe()} {reason}")
+    said = f"Read from the primary: {'; '.join(why)}"
+    click.echo(said if said.endswith("?") else f"{said}.", err=True)
 
 
 def with_ledger(func: F) -> F:

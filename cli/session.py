@@ -9,6 +9,7 @@ command's database is opened."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -42,6 +43,10 @@ class Session:
         replicas, for a read (``Services.reading``)."""
         database = database or default_database()
         if self._services is None:
+            # The connection pools' own warnings (an attempt to connect failed, again) are
+            # for a server's log; a command says what happened in a line of its own, and
+            # without a handler Python would print each record on stderr.
+            logging.getLogger("psycopg.pool").addHandler(logging.NullHandler())
             self._services = bootstrap(
                 database,
                 create=create,

@@ -48,6 +48,9 @@ def database_errors() -> tuple[type[Exception], ...]:
     return (*_psycopg_errors(), *_library_errors(), sqlite3.OperationalError)
 
 
+# How a replica that cannot be reached is described (ledger/storage/replicas.py), before why.
+DOES_NOT_ANSWER = "does not answer"
+
 # PostgreSQL's SQLSTATE for a write sent to a standby (read_only_sql_transaction).
 READ_ONLY_SQL_TRANSACTION = "25006"
 STANDBY = (
@@ -106,6 +109,16 @@ def unreachable_reason(database: str, error: BaseException) -> str:
         return unavailable_reason(error)
     env = persistence_environment(database)
     where = f"{env['POSTGRES_HOST']}:{env['POSTGRES_PORT']}"
+    why = connection_problem(database)
+    if why is None:
+        return f"PostgreSQL at {where}: {unavailable_reason(error)}"
+    return f"cannot reach PostgreSQL at {where}: {why}"
+
+
+def connection_problem(database: str) -> str | None:
+    """Why a connection to the PostgreSQL ``database`` fails, from one direct attempt (e.g.
+    "connection refused; is the server running?"), or None if it succeeds now."""
+    env = persistence_environment(database)
     import psycopg
 
     try:
@@ -118,9 +131,9 @@ def unreachable_reason(database: str, error: BaseException) -> str:
             connect_timeout=CONNECTION_WAIT_S,
         )
     except psycopg.Error as refused:
-        return f"cannot reach PostgreSQL at {where}: {_why(refused)}"
+        return _why(refused)
     connection.close()
-    return f"PostgreSQL at {where}: {unavailable_reason(error)}"
+    return None
 
 
 def _why(error: psycopg.Error) -> str:

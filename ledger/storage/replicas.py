@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 from ledger.domain.errors import InvalidInput
-from ledger.storage.availability import database_errors, unavailable_reason
+from ledger.storage.availability import DOES_NOT_ANSWER, database_errors, unavailable_reason
 from ledger.storage.config import describe, is_postgres
 from ledger.storage.settings import REPLICA_CHECK_S
 from ledger.storage.sql import ViewStore
@@ -85,7 +85,7 @@ def measure(primary: ViewStore, replica: ViewStore, clock: Clock = time.monotoni
     try:
         found = replica.one(REPLICA_WAL)
     except database_errors() as error:
-        return Health(asked_at, None, f"does not answer: {unavailable_reason(error)}")
+        return Health(asked_at, None, f"{DOES_NOT_ANSWER}: {unavailable_reason(error)}")
     assert found is not None
     standby, replayed, received, since_commit_s = found
     if not standby:
@@ -145,7 +145,7 @@ class Replica(Generic[S]):
 
     def failed(self, error: BaseException, clock: Clock = time.monotonic) -> None:
         """A read found it not answering: it serves nothing until a check finds it back."""
-        self.health = Health(clock(), None, f"does not answer: {unavailable_reason(error)}")
+        self.health = Health(clock(), None, f"{DOES_NOT_ANSWER}: {unavailable_reason(error)}")
 
 
 class Replicas(Generic[S]):

@@ -7,8 +7,12 @@ Each test drives the server as a client would (Flask's test client over ``create
 
 from __future__ import annotations
 
+import socket
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -247,6 +251,35 @@ def test_the_cli_reads_a_replica_and_says_where_and_at_which_position(
     assert "is a standby (a streaming replica) and takes no write" in refused.stderr
     assert "Traceback" not in refused.output
     assert len(refused.stderr.strip().splitlines()) == 1
+
+
+def test_the_cli_reads_the_primary_when_a_replica_does_not_answer_and_says_why_in_one_line(
+    replicated: Replicated,
+) -> None:
+    primary = funded(quang_nam(Cli(replicated.primary_url)))
+    asked = ["balance", "--holder", "505", "--format", "json"]
+    on_primary = primary.run(*asked)
+    nobody = socket.socket()  # bound, never listening: a connection to it is refused
+    nobody.bind(("127.0.0.1", 0))
+    with nobody:
+        port = nobody.getsockname()[1]
+        down = f"postgresql://postgres@127.0.0.1:{port}/postgres"
+        # A process of its own, as an auditor runs it: what its loggers print is seen.
+        routed = subprocess.run(
+            [str(Path(sys.executable).parent / "budget-ledger"), *asked]
+            + ["--database", replicated.primary_url, "--read-database", down],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+    assert routed.returncode == 0, routed.stderr
+    assert routed.stdout == on_primary.stdout
+    # Not the connection pool's own warnings: the command's one line, naming the replica
+    # and why it cannot be reached.
+    assert routed.stderr == (
+        f"Read from the primary: replica 1 (postgresql://postgres@127.0.0.1:{port}/postgres) "
+        "does not answer: connection refused; is the server running?\n"
+    )
 
 
 def test_a_person_s_pages_are_read_from_the_replica_and_a_disabled_person_is_refused_at_once(
