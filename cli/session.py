@@ -43,10 +43,12 @@ class Session:
         replicas, for a read (``Services.reading``)."""
         database = database or default_database()
         if self._services is None:
-            # The connection pools' own warnings (an attempt to connect failed, again) are
-            # for a server's log; a command says what happened in a line of its own, and
-            # without a handler Python would print each record on stderr.
-            logging.getLogger("psycopg.pool").addHandler(logging.NullHandler())
+            # What the services and their connection pools log (an attempt to connect
+            # failed, again; a replica went down) is for a server's log: a command says what
+            # happened in a line of its own, and without a handler Python would print each
+            # record on stderr.
+            for name in ("psycopg.pool", "budget_ledger"):
+                logging.getLogger(name).addHandler(logging.NullHandler())
             self._services = bootstrap(
                 database,
                 create=create,

@@ -25,6 +25,7 @@ mistake), serves nothing until a later check finds it sound.
 from __future__ import annotations
 
 import itertools
+import logging
 import math
 import threading
 import time
@@ -48,6 +49,7 @@ REPLICA_WAL = (
 )
 
 Clock = Callable[[], float]
+log = logging.getLogger("budget_ledger.replicas")
 
 
 @dataclass(frozen=True)
@@ -135,6 +137,7 @@ class Replica(Generic[S]):
         self.side = side
         self.health = NEVER_CHECKED
         self._checking = threading.Lock()
+        self._noted = ""  # the state last logged (``note``)
 
     @property
     def label(self) -> str:
@@ -146,6 +149,31 @@ class Replica(Generic[S]):
     def failed(self, error: BaseException, clock: Clock = time.monotonic) -> None:
         """A read found it not answering: it serves nothing until a check finds it back."""
         self.health = Health(clock(), None, f"{DOES_NOT_ANSWER}: {unavailable_reason(error)}")
+        self.note("down", None)
+
+    def note(self, state: str, lag_s: float | None, max_lag_s: float = 0.0) -> None:
+        """Log the replica's ``state`` (ok, lagging, down) when it is not the last one
+        logged: an operator reads when a replica stopped serving reads, why, and when it
+        served them again, once a change, not once a request."""
+        if state == self._noted:
+            return
+        self._noted = state
+        if state == "down":
+            log.warning(
+                "%s %s; the primary serves its reads until it is back",
+                self.describe(),
+                self.health.reason,
+            )
+        elif state == "lagging":
+            log.warning(
+                "%s is %s s behind the primary, more than --max-lag %g s; the primary serves "
+                "its reads until it catches up",
+                self.describe(),
+                lag_s,
+                max_lag_s,
+            )
+        else:
+            log.info("%s serves reads (%s s behind the primary)", self.describe(), lag_s)
 
 
 class Replicas(Generic[S]):
@@ -176,6 +204,7 @@ class Replicas(Generic[S]):
                 continue
             try:
                 replica.health = measure(self.primary, replica.store, self._clock)
+                replica.note(*self.state(replica, self._clock()), self.max_lag_s)
             finally:
                 replica._checking.release()  # noqa: SLF001
 
@@ -190,19 +219,20 @@ class Replicas(Generic[S]):
             found = found[turn:] + found[:turn]
         return found
 
+    def state(self, replica: Replica[S], now: float) -> tuple[str, float | None]:
+        """"ok", "lagging" (behind by more than ``max_lag_s``) or "down", and the lag."""
+        if not replica.health.up:
+            return "down", None
+        lag_s = replica.health.lag_s(now)
+        return ("lagging" if lag_s > self.max_lag_s else "ok"), round(lag_s, 3)
+
     def status(self) -> list[dict[str, object]]:
         """Each replica as an operator reads it (GET /health/ready, ``projections status``)."""
         self.check_due()
         now = self._clock()
         rows: list[dict[str, object]] = []
         for replica in self.replicas:
-            lag = replica.health.lag_s(now)
-            if not replica.health.up:
-                state, lag_s = "down", None
-            elif lag > self.max_lag_s:
-                state, lag_s = "lagging", round(lag, 3)
-            else:
-                state, lag_s = "ok", round(lag, 3)
+            state, lag_s = self.state(replica, now)
             row: dict[str, object] = {"replica": replica.number, "status": state, "lag_s": lag_s}
             if replica.health.reason:
                 row["reason"] = replica.health.reason

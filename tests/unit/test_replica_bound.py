@@ -3,7 +3,11 @@ the primary by ``max_lag_s`` at most, the bound growing with the time since it w
 
 from __future__ import annotations
 
+import logging
 import math
+from types import SimpleNamespace
+
+import pytest
 
 from ledger.storage.replicas import Health, Replica, Replicas
 
@@ -19,7 +23,8 @@ class Clock:
 def replicas(clock: Clock, *healths: Health) -> Replicas[str]:
     found = []
     for number, health in enumerate(healths, start=1):
-        replica: Replica[str] = Replica(number, store=None, side=f"replica {number}")  # type: ignore[arg-type]
+        store = SimpleNamespace(database=f"postgresql://auditor@replica-{number}.b/ledger")
+        replica: Replica[str] = Replica(number, store=store, side=f"replica {number}")  # type: ignore[arg-type]
         replica.health = health
         found.append(replica)
     return Replicas(None, found, max_lag_s=5.0, clock=clock)  # type: ignore[arg-type]
@@ -63,3 +68,36 @@ def test_a_read_that_found_a_replica_down_takes_it_out_at_once() -> None:
     found.replicas[0].failed(ConnectionError("connection refused"), clock)
     assert found.eligible() == []
     assert found.status()[0]["reason"] == "does not answer: connection refused"
+
+
+def test_each_change_of_a_replica_s_state_is_logged_once(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    clock = Clock()
+    found = replicas(clock, Health(100.0, 100.0))
+    replica = found.replicas[0]
+    caplog.set_level(logging.INFO, logger="budget_ledger.replicas")
+    for _ in range(3):  # each read that finds it down says so; the log, once
+        replica.failed(ConnectionError("connection refused"), clock)
+    replica.health = Health(100.0, 91.0)
+    replica.note(*found.state(replica, clock.now), found.max_lag_s)
+    replica.note(*found.state(replica, clock.now), found.max_lag_s)
+    replica.health = Health(100.0, 100.0)
+    replica.note(*found.state(replica, clock.now), found.max_lag_s)
+    assert [(r.levelname, r.getMessage()) for r in caplog.records] == [
+        (
+            "WARNING",
+            "replica 1 (postgresql://auditor@replica-1.b:5432/ledger) does not answer: "
+            "connection refused; the primary serves its reads until it is back",
+        ),
+        (
+            "WARNING",
+            "replica 1 (postgresql://auditor@replica-1.b:5432/ledger) is 9.0 s behind the "
+            "primary, more than --max-lag 5 s; the primary serves its reads until it catches up",
+        ),
+        (
+            "INFO",
+            "replica 1 (postgresql://auditor@replica-1.b:5432/ledger) serves reads (0.0 s "
+            "behind the primary)",
+        ),
+    ]
