@@ -41,11 +41,16 @@ from ledger.storage.sql import ViewStore
 
 # The insert position: it holds every commit made so far, even one not yet written out
 # (synchronous_commit off), where pg_current_wal_lsn(), the write position, may not.
-PRIMARY_WAL = "SELECT pg_wal_lsn_diff(pg_current_wal_insert_lsn(), '0/0')"
+# With the cluster's system identifier: a streaming replica's is its primary's (a promotion
+# keeps it), so a database of another cluster, whose WAL positions mean nothing here, is
+# never taken for a replica.
+SYSTEM = "(SELECT system_identifier FROM pg_control_system())"
+PRIMARY_WAL = f"SELECT pg_wal_lsn_diff(pg_current_wal_insert_lsn(), '0/0'), {SYSTEM}"
 REPLICA_WAL = (
     "SELECT pg_is_in_recovery(), pg_wal_lsn_diff(pg_last_wal_replay_lsn(), '0/0'),"
     " pg_wal_lsn_diff(pg_last_wal_receive_lsn(), '0/0'),"
-    " EXTRACT(EPOCH FROM clock_timestamp() - pg_last_xact_replay_timestamp())"
+    " EXTRACT(EPOCH FROM clock_timestamp() - pg_last_xact_replay_timestamp()),"
+    f" {SYSTEM}"
 )
 
 Clock = Callable[[], float]
@@ -79,17 +84,27 @@ NEVER_CHECKED = Health(checked_at=-math.inf, caught_up_at=None, reason="not chec
 def measure(primary: ViewStore, replica: ViewStore, clock: Clock = time.monotonic) -> Health:
     """Ask the primary, then the replica (see the module's docstring)."""
     asked_at = clock()
+    primary_wal: float | None = None
+    primary_system = None
     try:
         row = primary.one(PRIMARY_WAL)
-        primary_wal: float | None = float(row[0]) if row else None
+        if row is not None:
+            primary_wal, primary_system = float(row[0]), row[1]
     except database_errors():
-        primary_wal = None
+        pass
     try:
         found = replica.one(REPLICA_WAL)
     except database_errors() as error:
         return Health(asked_at, None, f"{DOES_NOT_ANSWER}: {unavailable_reason(error)}")
     assert found is not None
-    standby, replayed, received, since_commit_s = found
+    standby, replayed, received, since_commit_s, system = found
+    if primary_system is not None and system != primary_system:
+        return Health(
+            asked_at,
+            None,
+            f"is not a replica of this primary: its cluster's system identifier is {system}, "
+            f"the primary's {primary_system}",
+        )
     if not standby:
         return Health(asked_at, None, "is not a standby (promoted, or not a replica)")
     if replayed is None:

@@ -3,13 +3,23 @@
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 from datetime import date
 
 import psycopg
 import pytest
 
 from ledger.application import open_ledger
-from tests.replication import Replicated, replay_paused, replica_halted, wait_for_replay
+from ledger.storage.replicas import measure
+from ledger.storage.sql import ViewStore
+from tests.replication import (
+    Replicated,
+    pg_throwaway,
+    replay_paused,
+    replica_halted,
+    wait_for_replay,
+)
 from tests.story import LINE, TY, record, register_tree
 
 
@@ -99,3 +109,26 @@ def test_the_monitoring_queries_show_the_replica_streaming_and_replaying(
     with psycopg.connect(replicated.replica_url, autocommit=True) as replica:
         row = replica.execute(REPLAY_QUERY).fetchone()
     assert row is not None and row[0] is True and row[1] is not None, row
+
+
+def test_a_database_of_another_cluster_is_never_taken_for_a_replica(
+    replicated: Replicated,
+) -> None:
+    """A --read-database naming another cluster (a staging server's, a replica of another
+    primary) compares WAL positions that mean nothing here: it is refused by the clusters'
+    system identifiers, whatever its positions say."""
+    folder = tempfile.mkdtemp(prefix="budget-ledger-other-pg.")  # the server's user enters it
+    other_url = pg_throwaway("start", folder, "", "fsync=off").splitlines()[-1]
+    primary, own, other = (
+        ViewStore(url) for url in (replicated.primary_url, replicated.replica_url, other_url)
+    )
+    try:
+        assert measure(primary, own).up
+        found = measure(primary, other)
+        assert not found.up
+        assert found.reason.startswith("is not a replica of this primary: its cluster's system")
+    finally:
+        for store in (primary, own, other):
+            store.close()
+        pg_throwaway("stop", folder)
+        shutil.rmtree(folder, ignore_errors=True)
