@@ -27,6 +27,7 @@ from ledger.storage.presence import check_holds_ledger
 from ledger.storage.replicas import Replica, Replicas, check_read_databases
 from ledger.storage.settings import (
     CONNECTION_WAIT_S,
+    FOLLOW_FAULT_WAIT_S_MAX,
     FOLLOW_RETRY_S,
     LOCK_WAIT_S,
     MAX_LAG_S,
@@ -197,9 +198,32 @@ class Services:
                 self._follower.start()
 
     def _follow(self) -> None:
-        self.projections().follow(
-            self._stop_following, wait_s_max=FOLLOW_RETRY_S, outage=_follow_outage
-        )
+        """``Projections.follow`` until the services close, started again whatever stops it
+        (it rides out an outage itself, but not one met before it starts, as when the
+        database and the server restart together, nor a fault): nothing else keeps the
+        read models, and with them the replicas, current. An outage is tried again every
+        FOLLOW_RETRY_S; a fault is logged with its traceback, the waits doubling up to
+        FOLLOW_FAULT_WAIT_S_MAX."""
+        fault_wait_s = FOLLOW_RETRY_S
+        said_down = False
+        while not self._stop_following.is_set():
+            try:
+                self.projections().follow(
+                    self._stop_following, wait_s_max=FOLLOW_RETRY_S, outage=_follow_outage
+                )
+                continue  # it returns once the services close
+            except Exception as error:
+                if isinstance(error, database_errors()) and is_unavailable(error):
+                    if not said_down:
+                        _follow_outage(error)
+                    said_down, wait_s = True, FOLLOW_RETRY_S
+                else:
+                    log.exception("the read models' follower failed; it starts again")
+                    wait_s, fault_wait_s = fault_wait_s, min(
+                        FOLLOW_FAULT_WAIT_S_MAX, 2 * fault_wait_s
+                    )
+            self._local.__dict__.pop("projections", None)  # made afresh on the next try
+            self._stop_following.wait(wait_s)
 
     def reading(self, min_position: int | None = None) -> Services:
         """The services that serve a read: a replica behind the primary by ``max_lag_s`` at

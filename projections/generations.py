@@ -130,13 +130,16 @@ def follow_lock(
             row = connection.execute(
                 "SELECT pg_try_advisory_lock(%s, %s)", FOLLOW_LOCK_KEYS
             ).fetchone()
-            if row and row[0]:
-                yield True
-                return
+            held = bool(row and row[0])
         except psycopg.OperationalError:
-            pass
-        finally:
-            connection.close()  # ends the session, and with it the lock
+            held = False
+        if held:
+            try:
+                yield True  # what the block raises goes to the caller
+            finally:
+                connection.close()  # ends the session, and with it the lock
+            return
+        connection.close()
         if not told and standing_by is not None:
             standing_by()
         told = True

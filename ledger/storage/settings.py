@@ -64,6 +64,9 @@ assert THREADS_PER_WORKER <= LEDGER_POOL_SIZE + LEDGER_POOL_OVERFLOW
 # How often a server process standing by asks again for the follow lock (api/services.py
 # ``keep_following``): the longest the read models go unfollowed after its holder dies.
 FOLLOW_RETRY_S = 1.0
+# How long a server's follower waits at most before starting again after a fault (not an
+# outage): the waits double from FOLLOW_RETRY_S, so a lasting fault logs a few times an hour.
+FOLLOW_FAULT_WAIT_S_MAX = 60.0
 # A replica further behind the primary than this (seconds, at most: see replicas.py) serves no
 # read: the primary does, until the replica catches up (``serve --max-lag``).
 MAX_LAG_S = 5.0

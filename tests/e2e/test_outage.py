@@ -40,6 +40,7 @@ from cli.movements import record as cli_record
 from ledger.application import BudgetLedger, open_ledger
 from ledger.domain.movements import Adjust
 from ledger.domain.values import LineKey
+from ledger.storage.settings import CONNECTION_WAIT_S
 from tests.e2e.test_server import call, served
 
 SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "pg-throwaway"
@@ -441,3 +442,40 @@ def check_outage(url: str, control: Callable[..., None], tmp_path: Path, stack: 
     assert len(recorded) == len(set(recorded))
     assert set(recorded) == acknowledged | retried | {"lost-answer", "last"}
     assert len(acknowledged) > 0 and len(unanswered) > 0
+
+
+def test_a_server_s_follower_started_while_the_database_is_down_follows_once_it_is_back(
+    cluster: tuple[str, Callable[..., None]],
+) -> None:
+    """A server with replicas keeps its read models current by a follower thread of its
+    own (Services.keep_following): a worker that boots while the database is down (both
+    restarted together) must still follow once the database answers, not leave the read
+    models, and so every replica, frozen."""
+    from api.services import Services
+
+    url, control = cluster
+    runner = CliRunner()
+    assert runner.invoke(main, ["init", "--database", url]).exit_code == 0
+    control("halt", "fast")
+    services = Services(database=url)
+    try:
+        services.keep_following()
+        time.sleep(CONNECTION_WAIT_S + 1)  # its first steps find the database down
+        control("resume")
+        written = runner.invoke(
+            main, ["units", "add", "TW", "Trung ương", "--level", "central", "--database", url]
+        )
+        assert written.exit_code == 0, written.output
+        deadline = time.monotonic() + DEADLINE_S
+        while True:
+            state = json.loads(
+                runner.invoke(
+                    main, ["projections", "status", "--format", "json", "--database", url]
+                ).output
+            )[0]
+            if state["position"] >= state["head"] > 0:
+                break
+            assert time.monotonic() < deadline, ("the follower did not follow", state)
+            time.sleep(0.2)
+    finally:
+        services.close()
