@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 
 from api.tokens import Found, TokenStore
 from ledger.domain.errors import InvalidInput
-from ledger.storage.availability import database_errors, is_read_only, is_unavailable
+from ledger.storage.availability import database_errors, is_unavailable
 from ledger.storage.presence import check_holds_ledger
 from ledger.storage.replicas import Replica, Replicas, check_read_databases
 from ledger.storage.settings import (
@@ -296,17 +296,18 @@ class Services:
             projections.use(state)
             return projections, state
         projections.use(None)
-        try:
-            projections.catch_up()
-        except Exception as error:
-            if not is_read_only(error):
-                raise
-            # The database named as the primary is a standby (an auditor reading a replica
-            # directly): its read models answer at their own position, as a replica's do.
-            self.read_only = projections.read_only = True
-            self.label = "standby"
-            projections.use(state)
+        projections.catch_up()  # on a standby PostgreSQL refuses it: 503 in the API
         return projections, state
+
+    def read_as_standby(self) -> None:
+        """Read these services' database as the standby it turned out to be (a command given
+        a replica's URL as --database, an auditor's): its read models answer at their own
+        position, never catching up. A command's alone: under a server a primary found to be
+        a standby is a failover under way, and a read that needs a catch-up answers 503
+        until the new primary is named."""
+        self.read_only = True
+        self.label = "standby"
+        self._local.__dict__.pop("projections", None)  # made again, read only
 
     def position(self, state: ReadModelState) -> int:
         """The log position a read's answer reflects (at least), given the state the read

@@ -446,27 +446,46 @@ def with_reading_services(func: F) -> F:
         with refusals(database or default_database()):
             primary = session.open(database, read_databases=read_databases, max_lag_s=max_lag_s)
             chosen = primary.reading(min_position)
-            if read_databases:
-                _say_where_read(primary, chosen, min_position)
-            done = func(services=chosen, **kwargs)
-            if chosen.read_only and not read_databases:  # --database named a standby
+            try:
+                done = func(services=chosen, **kwargs)
+            except Exception as error:
+                if chosen is not primary and replica_failed(error):
+                    # The replica failed under the command (it stopped, or its read models
+                    # cannot answer): the primary answers, as under a server (api/routing.py).
+                    chosen.replica_failed(error)
+                    chosen = primary
+                elif not read_databases and is_read_only(error):
+                    # --database named a standby (an auditor's replica): PostgreSQL refused
+                    # the read models' catch-up, so they answer at their own position.
+                    primary.read_as_standby()
+                else:
+                    raise
+                done = func(services=chosen, **kwargs)
+            if chosen.read_only:
+                where = STANDBY_READ if chosen.label == "standby" else chosen.label
                 position = chosen.projections().position_in_use
-                click.echo(
-                    f"Read from a standby (a streaming replica), at log position {position}.",
-                    err=True,
-                )
+                click.echo(f"Read from {where}, at log position {position}.", err=True)
+            elif read_databases:
+                _say_why_the_primary(primary, min_position)
             return done
 
     wrapped = functools.wraps(func)(pass_session(wrapper))
     return database_option(read_options(wrapped))  # type: ignore[return-value]
 
 
-def _say_where_read(primary: Services, chosen: Services, min_position: int | None) -> None:
-    """One line on stderr: which database answered, and why not a replica if none did."""
-    if chosen.read_only:
-        position = chosen.projections().state().position
-        click.echo(f"Read from {chosen.label}, at log position {position}.", err=True)
-        return
+def replica_failed(error: BaseException) -> bool:
+    """Whether a replica that raised ``error`` cannot serve the read (see Services)."""
+    from api.services import replica_failures, replica_unreachable
+
+    return isinstance(error, replica_failures()) and replica_unreachable(error)
+
+
+# How the line on stderr names a standby given as --database.
+STANDBY_READ = "a standby (a streaming replica)"
+
+
+def _say_why_the_primary(primary: Services, min_position: int | None) -> None:
+    """One line on stderr: why no replica answered."""
     replicas = primary.replicas
     assert replicas is not None
     why = []

@@ -162,8 +162,13 @@ class Replica(Generic[S]):
         return f"{self.label} ({describe(self.store.database)})"
 
     def failed(self, error: BaseException, clock: Clock = time.monotonic) -> None:
-        """A read found it not answering: it serves nothing until a check finds it back."""
-        self.health = Health(clock(), None, f"{DOES_NOT_ANSWER}: {unavailable_reason(error)}")
+        """A read found it not answering, or its read models not ready (``error`` is not a
+        database's): it serves nothing until a check finds it back."""
+        if isinstance(error, database_errors()):
+            reason = f"{DOES_NOT_ANSWER}: {unavailable_reason(error)}"
+        else:
+            reason = f"is not ready: {error}"
+        self.health = Health(clock(), None, reason)
         self.note("down", None)
 
     def note(self, state: str, lag_s: float | None, max_lag_s: float = 0.0) -> None:

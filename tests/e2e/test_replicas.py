@@ -15,13 +15,16 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import psycopg
 import pytest
 
+from api.app import create_app
 from api.people import PeopleStore
 from api.services import Services, bootstrap
 from api.tokens import FAILURES_TABLE
 from ledger.storage.settings import MIN_POSITION_WAIT_S, REPLICA_CHECK_S
 from projections.generations import FOLLOW_LOCK_KEYS
+from projections.runner import STATE
 from tests.e2e.cli_story import FAILS, Cli, funded, quang_nam
 from tests.e2e.test_api import TY, Api, api_over, move, worked_example
 from tests.e2e.test_web_pages import PASSWORD, sign_in
@@ -280,6 +283,46 @@ def test_the_cli_reads_the_primary_when_a_replica_does_not_answer_and_says_why_i
         f"Read from the primary: replica 1 (postgresql://postgres@127.0.0.1:{port}/postgres) "
         "does not answer: connection refused; is the server running?\n"
     )
+
+
+def test_the_cli_reads_the_primary_when_a_replica_s_read_models_cannot_answer(
+    replicated: Replicated,
+) -> None:
+    primary = funded(quang_nam(Cli(replicated.primary_url)))
+    asked = ["balance", "--holder", "505", "--format", "json"]
+    on_primary = primary.run(*asked)
+    # The read models' state gone on the primary and on its replica: the replica, which
+    # never writes, cannot make them; the primary can.
+    with psycopg.connect(replicated.primary_url, autocommit=True) as db:
+        db.execute(f"DROP TABLE {STATE}")
+    wait_for_replay(replicated.primary_url, replicated.replica_url)
+    routed = primary.run(*asked, "--read-database", replicated.replica_url)
+    assert routed.stdout == on_primary.stdout
+    assert routed.stderr.startswith("Read from the primary: replica 1 (")
+    assert "is not ready: its read models are not of this version's layout" in routed.stderr
+    assert len(routed.stderr.splitlines()) == 1
+
+
+def test_a_server_whose_primary_is_a_standby_answers_503_until_it_is_a_primary_again(
+    replicated: Replicated,
+) -> None:
+    """A failover demotes or replaces the primary under a running server: reads that would
+    bring its read models up to date get 503 saying why, each time (the server does not
+    settle into reading a standby for good, nor answer 500)."""
+    primary = funded(quang_nam(Cli(replicated.primary_url)))
+    token = primary.out("tokens", "create", "--name", "kt", "--role", "viewer").split()[-1]
+    primary.out("balance", "--holder", "505")
+    primary.disburse("505", TY, voucher="UNC S", date="2024-03-05")  # not caught up
+    wait_for_replay(replicated.primary_url, replicated.replica_url)
+    services = bootstrap(replicated.replica_url)
+    try:
+        client = create_app(services=services).test_client()
+        for _ in range(2):
+            refused = client.get("/balances", headers={"Authorization": f"Bearer {token}"})
+            assert refused.status_code == 503, refused.get_json()
+            assert "is a standby (a streaming replica)" in refused.get_json()["detail"]
+    finally:
+        services.close()
 
 
 def test_a_person_s_pages_are_read_from_the_replica_and_a_disabled_person_is_refused_at_once(

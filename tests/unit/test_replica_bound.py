@@ -7,6 +7,7 @@ import logging
 import math
 from types import SimpleNamespace
 
+import psycopg
 import pytest
 
 from ledger.storage.replicas import Health, Replica, Replicas
@@ -65,7 +66,7 @@ def test_a_replica_not_checked_again_falls_out_once_its_bound_passes_the_limit()
 def test_a_read_that_found_a_replica_down_takes_it_out_at_once() -> None:
     clock = Clock()
     found = replicas(clock, Health(100.0, 100.0))
-    found.replicas[0].failed(ConnectionError("connection refused"), clock)
+    found.replicas[0].failed(psycopg.OperationalError("connection refused"), clock)
     assert found.eligible() == []
     assert found.status()[0]["reason"] == "does not answer: connection refused"
 
@@ -78,7 +79,7 @@ def test_each_change_of_a_replica_s_state_is_logged_once(
     replica = found.replicas[0]
     caplog.set_level(logging.INFO, logger="budget_ledger.replicas")
     for _ in range(3):  # each read that finds it down says so; the log, once
-        replica.failed(ConnectionError("connection refused"), clock)
+        replica.failed(psycopg.OperationalError("connection refused"), clock)
     replica.health = Health(100.0, 91.0)
     replica.note(*found.state(replica, clock.now), found.max_lag_s)
     replica.note(*found.state(replica, clock.now), found.max_lag_s)
@@ -101,3 +102,11 @@ def test_each_change_of_a_replica_s_state_is_logged_once(
             "behind the primary)",
         ),
     ]
+
+
+def test_a_replica_whose_read_models_cannot_answer_is_not_ready() -> None:
+    clock = Clock()
+    found = replicas(clock, Health(100.0, 100.0))
+    found.replicas[0].failed(LookupError("its read models are not made yet"), clock)
+    assert found.eligible() == []
+    assert found.status()[0]["reason"] == "is not ready: its read models are not made yet"
