@@ -229,37 +229,52 @@ class Services:
         """The services that serve a read: a replica behind the primary by ``max_lag_s`` at
         most and, if ``min_position`` is given, at that log position or past it (waiting up
         to MIN_POSITION_WAIT_S for one to get there); else these, the primary's. A position
-        past the log's head is refused (InvalidInput): no write answered with it."""
+        past the log's head is refused (InvalidInput), before any wait: no write answered
+        with it."""
         replicas = self.replicas
+        checked = min_position is None
         if replicas is not None:
             deadline = time.monotonic() + MIN_POSITION_WAIT_S
             for replica in replicas.eligible():
                 try:
-                    if min_position is None or replica.side.reaches(min_position, deadline):
+                    if min_position is None or replica.side.reached(min_position):
+                        return replica.side
+                    if not checked:
+                        self._check_position(min_position)
+                        checked = True
+                    if replica.side.reaches(min_position, deadline):
                         return replica.side
                 except replica_failures() as error:
                     if not replica_unreachable(error):
                         raise
                     replica.failed(error)
-        if min_position is not None:
-            head = self.ledger.head_position()
-            if min_position > head:
-                raise InvalidInput(
-                    f"position {min_position} is past the log's head ({head}): no write "
-                    "answered with it; give a position a write answered with (Ledger-Position)",
-                    field="min_position",
-                )
+        if not checked:
+            assert min_position is not None
+            self._check_position(min_position)
         return self
+
+    def _check_position(self, position: int) -> None:
+        """InvalidInput if ``position`` is past the log's head (one statement on the read
+        models' connection: the log's library is not opened for it)."""
+        head = self.projections().state().head
+        if position > head:
+            raise InvalidInput(
+                f"position {position} is past the log's head ({head}): no write "
+                "answered with it; give a position a write answered with (Ledger-Position)",
+                field="min_position",
+            )
+
+    def reached(self, position: int) -> bool:
+        """Whether these (a replica's) read models are at ``position`` or past it now."""
+        return self.projections().state().position >= position
 
     def reaches(self, position: int, deadline: float) -> bool:
         """Whether these (a replica's) read models reach ``position`` by ``deadline``."""
-        projections = self.projections()
-        while True:
-            if projections.state().position >= position:
-                return True
+        while not self.reached(position):
             if time.monotonic() >= deadline:
                 return False
             time.sleep(MIN_POSITION_POLL_S)
+        return True
 
     def replica_failed(self, error: BaseException) -> None:
         """These replica's services found their database not answering mid-request: it

@@ -116,6 +116,19 @@ def test_read_your_write_with_min_position_across_primary_and_replica(
         assert f"ryw-{n}" in [entry["movement_id"] for entry in body["entries"]]
 
 
+def test_a_position_past_the_head_is_refused_with_replicas_too(
+    routed: tuple[Api, Services, Replicated],
+) -> None:
+    api, services, replicated = routed
+    head = services.ledger.head_position()
+    with replay_paused(replicated.replica_url):  # no replica could ever reach it
+        response = read(api, "/balances", **{"Min-Position": str(head + 1000)})
+    assert response.status_code == 422, response.get_json()
+    assert f"position {head + 1000} is past the log's head ({head})" in response.get_json()[
+        "detail"
+    ]
+
+
 def test_replay_paused_reads_needing_newer_go_to_the_primary_and_nothing_stale_is_returned(
     routed: tuple[Api, Services, Replicated],
 ) -> None:
