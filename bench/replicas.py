@@ -63,12 +63,12 @@ from bench.api import (  # noqa: E402
 )
 from bench.cpu import free_port, postmaster_pid  # noqa: E402
 from bench.pg import THROWAWAY, bench_database  # noqa: E402
+from ledger.storage.replicas import PRIMARY_WAL  # noqa: E402 (the insert position: see there)
 
 POSITION = "Ledger-Position"
 MAX_LAG_S = 5.0  # serve's default --max-lag, said aloud
 SAMPLE_EVERY_S = 0.1
 HEALTH_EVERY_S = 0.5
-PRIMARY_WAL = "SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')"
 REPLICA_WAL = (
     "SELECT pg_wal_lsn_diff(pg_last_wal_replay_lsn(), '0/0'),"
     " EXTRACT(EPOCH FROM now() - pg_last_xact_replay_timestamp())"
