@@ -79,7 +79,7 @@ def create_app(
             max_lag_s=max_lag_s,
         )
     app.extensions["budget_ledger"] = services
-    if services.replicas is not None:
+    if services.has_replicas:
         # Nothing else brings the primary's read models to this server's writes: one of
         # its processes follows the log (Services.keep_following; each worker, after the fork).
         services.keep_following()

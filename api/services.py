@@ -163,6 +163,11 @@ class Services:
         return self._store
 
     @property
+    def has_replicas(self) -> bool:
+        """Whether the primary was given replicas (without making their pools)."""
+        return bool(self._read_databases)
+
+    @property
     def replicas(self) -> Replicas[Services] | None:
         """The primary's replicas (None: it has none), made on first use."""
         if self._replicas is None and self._read_databases:
