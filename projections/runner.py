@@ -259,8 +259,9 @@ class Projections:
     def state_statement(self) -> str:
         """One row, without a lock: the active generation, its position and the log's
         head (other statements may be joined to it, so that a reader pays one round trip)."""
+        head = log_tables_of(self.store.database).head_statement
         return (
-            f"SELECT generation, position, ({self._head_statement()}) FROM {STATE}"
+            f"SELECT generation, position, ({head}) FROM {STATE}"
             f" WHERE name = '{NAME}' AND active = 1"
         )
 
@@ -278,11 +279,6 @@ class Projections:
         self.generation_in_use = state.generation if state is not None else None
         served = state is not None and (state.current or self.read_only)
         self.position_in_use = state.position if state is not None and served else None
-
-    def _head_statement(self) -> str:
-        """The log's head position, as the library's recorder computes it."""
-        tables = log_tables_of(self.store.database)
-        return f"SELECT max({tables.position}) FROM {tables.events}"
 
     def _needs_start(self) -> bool:
         """True when there is no state table or no active generation, or the active one was

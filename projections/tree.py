@@ -28,7 +28,7 @@ ChangeRow = tuple[str, str, int, str | None, str | None]
 
 
 class HolderLife:
-    """A holder's life as the read model holds it: what ``ledger.domain.holders.Life`` asks
+    """A holder's life as the read model holds it: what ``ledger.domain.tree.Life`` asks
     (so ``up_edges`` places it on any day), with its parent at registration (``parent``:
     the static tree) and its names."""
 

@@ -9,7 +9,6 @@ from eventsourcing.domain import Aggregate
 
 from ledger.domain import limits
 from ledger.domain.errors import HolderEnded, InvalidInput, NotRelated
-from ledger.domain.tree import Life as Life
 from ledger.domain.tree import ancestors as ancestors
 from ledger.domain.tree import subtree_of as subtree_of
 from ledger.domain.tree import up_edges as up_edges

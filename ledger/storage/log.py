@@ -22,6 +22,11 @@ class LogTables:
     chain: str  # the hash chain's table (ledger/storage/chain.py)
     postgres: bool
 
+    @property
+    def head_statement(self) -> str:
+        """The log's head position, as the library's recorder computes it."""
+        return f"SELECT max({self.position}) FROM {self.events}"
+
 
 def postgres_recorder(recorder: Any, kind: str = "PostgresAggregateRecorder") -> bool:
     """Whether ``recorder`` is one of the library's PostgreSQL recorders (``kind``, a class of
@@ -43,7 +48,7 @@ def log_tables_of(database: str) -> LogTables:
     """``log_tables`` of the ledger at ``database`` without its recorder, named as the
     library names them for the ledger's settings (ledger/storage/config.py: the library's
     default schema; the application's name, ``Ledger``, in PostgreSQL's table).
-    tests/integration/test_presence.py checks it against the recorder's on both stores."""
+    tests/integration/test_services.py checks it against the recorder's on both stores."""
     if is_postgres(database):
         return LogTables(f"public.{LEDGER_NAME.lower()}_events", "notification_id",
                          f"public.{CHAIN_TABLE}", True)  # fmt: skip

@@ -24,8 +24,7 @@ def check_holds_ledger(database: str) -> None:
     the error itself when the database does not answer (see ledger.storage.availability),
     at once rather than after a pool's wait. A SQLite path passes ``check_sqlite_path``
     first (SQLite would make a file that is not there)."""
-    tables = log_tables_of(database)
-    statement = f"SELECT max({tables.position}) FROM {tables.events}"
+    statement = log_tables_of(database).head_statement
     if not is_postgres(database):
         check_sqlite_path(database, create=False)
         try:
