@@ -82,7 +82,9 @@ def create_app(
     if services.has_replicas:
         # Nothing else brings the primary's read models to this server's writes: one of
         # its processes follows the log (Services.keep_following; each worker, after the fork).
+        # Each checks its replicas' lag on a thread of its own, not in the reads.
         services.keep_following()
+        services.keep_checking_replicas()
     api = LedgerApi(app)
     for blueprint in BLUEPRINTS:
         api.register_blueprint(blueprint)

@@ -202,6 +202,13 @@ class Services:
                 )
                 self._follower.start()
 
+    def keep_checking_replicas(self) -> None:
+        """A server's: its replicas are checked on a thread of their own
+        (``Replicas.keep_checking``), not by the reads."""
+        replicas = self.replicas
+        if replicas is not None:
+            replicas.keep_checking(self._stop_following)
+
     def _follow(self) -> None:
         """``Projections.follow`` until the services close, started again whatever stops it
         (it rides out an outage itself, but not one met before it starts, as when the
@@ -369,6 +376,7 @@ class Services:
         if self._follower is not None:
             self._follower.join(timeout=LOCK_WAIT_S)
         if self._replicas is not None:
+            self._replicas.stop_checking(timeout=LOCK_WAIT_S)
             for replica in self._replicas.replicas:
                 replica.side.close()
         if self._store is not None:

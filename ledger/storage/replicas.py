@@ -24,6 +24,7 @@ mistake), serves nothing until a later check finds it sound.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import logging
 import math
@@ -82,7 +83,15 @@ NEVER_CHECKED = Health(checked_at=-math.inf, caught_up_at=None, reason="not chec
 
 
 def measure(primary: ViewStore, replica: ViewStore, clock: Clock = time.monotonic) -> Health:
-    """Ask the primary, then the replica (see the module's docstring)."""
+    """Ask the primary, then the replica (see the module's docstring). The health is dated
+    when the answers are in (a replica that does not answer takes a connection's wait, and
+    is then not asked again at once); the moment it was caught up, when the primary was
+    asked."""
+    health = _measure(primary, replica, clock)
+    return dataclasses.replace(health, checked_at=clock())
+
+
+def _measure(primary: ViewStore, replica: ViewStore, clock: Clock) -> Health:
     asked_at = clock()
     primary_wal: float | None = None
     primary_system = None
@@ -212,10 +221,45 @@ class Replicas(Generic[S]):
         self.max_lag_s = max_lag_s
         self._clock = clock
         self._turn = itertools.count()
+        self._checker: threading.Thread | None = None
+
+    def keep_checking(self, stop: threading.Event) -> None:
+        """Check every replica each REPLICA_CHECK_S on a thread of its own until ``stop``
+        is set (a server's): reads then never wait for a check, which for a replica that
+        does not answer takes a connection's wait. Without it (a command) each read checks
+        what is due itself. If the thread stalled, the replicas' bounds would grow past
+        ``max_lag_s`` and the primary would serve: never a read staler than allowed."""
+        if self._checker is not None:
+            return
+        self._checker = threading.Thread(
+            target=self._keep_checking, args=(stop,), name="replica checks", daemon=True
+        )
+        self._checker.start()
+
+    def stop_checking(self, timeout: float) -> None:
+        """Wait for the checks' thread to end (its ``stop`` is set), at most ``timeout``."""
+        if self._checker is not None:
+            self._checker.join(timeout)
+
+    def _keep_checking(self, stop: threading.Event) -> None:
+        while not stop.is_set():
+            for replica in self.replicas:
+                try:
+                    self._check(replica)
+                except Exception:  # a fault: logged, and the replica checked again
+                    log.exception("checking %s failed", replica.describe())
+            stop.wait(REPLICA_CHECK_S)
+
+    def _check(self, replica: Replica[S]) -> None:
+        replica.health = measure(self.primary, replica.store, self._clock)
+        replica.note(*self.state(replica, self._clock()), self.max_lag_s)
 
     def check_due(self) -> None:
         """Check each replica whose last check is older than REPLICA_CHECK_S, unless another
-        thread is checking it (the caller then goes on with what is known)."""
+        thread is checking it (the caller then goes on with what is known); nothing when
+        a thread keeps checking them (``keep_checking``)."""
+        if self._checker is not None:
+            return
         now = self._clock()
         for replica in self.replicas:
             if now - replica.health.checked_at < REPLICA_CHECK_S:
@@ -223,8 +267,7 @@ class Replicas(Generic[S]):
             if not replica._checking.acquire(blocking=False):  # noqa: SLF001
                 continue
             try:
-                replica.health = measure(self.primary, replica.store, self._clock)
-                replica.note(*self.state(replica, self._clock()), self.max_lag_s)
+                self._check(replica)
             finally:
                 replica._checking.release()  # noqa: SLF001
 

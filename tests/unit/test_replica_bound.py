@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import math
+import threading
 from types import SimpleNamespace
 
 import psycopg
@@ -110,3 +111,16 @@ def test_a_replica_whose_read_models_cannot_answer_is_not_ready() -> None:
     found.replicas[0].failed(LookupError("its read models are not made yet"), clock)
     assert found.eligible() == []
     assert found.status()[0]["reason"] == "is not ready: its read models are not made yet"
+
+
+def test_with_a_thread_checking_the_replicas_a_read_never_checks_one_itself() -> None:
+    clock = Clock()
+    found = replicas(clock, Health(100.0, 100.0))
+    stopped = threading.Event()
+    stopped.set()  # the thread ends at once: no check is made by anyone
+    found.keep_checking(stopped)
+    found.stop_checking(timeout=5)
+    clock.now = 103.0  # a check is due; a read would ask the replica (whose store is none)
+    assert [r.side for r in found.eligible()] == ["replica 1"]  # 3 s behind, within 5
+    clock.now = 105.5
+    assert found.eligible() == []  # the bound grew past max_lag_s: the primary serves
