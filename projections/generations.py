@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from ledger.storage.config import is_postgres
 from ledger.storage.settings import CONNECT_TIMEOUT_S
@@ -56,10 +57,7 @@ def rebuild_lock(database: str) -> Iterator[bool]:
 
         connection = psycopg.connect(database, autocommit=True, connect_timeout=CONNECT_TIMEOUT_S)
         try:
-            row = connection.execute(
-                "SELECT pg_try_advisory_lock(%s, %s)", REBUILD_LOCK_KEYS
-            ).fetchone()
-            yield bool(row and row[0])
+            yield try_lock(connection, REBUILD_LOCK_KEYS)
         finally:
             connection.close()  # ends the session, and with it the lock
         return
@@ -103,45 +101,49 @@ def follow_lock(
 ) -> Iterator[bool]:
     """Wait until this caller holds the follow lock of ``database`` (PostgreSQL), then yield
     True until the block ends; False if ``stop`` was set first. It tries again every
-    ``wait_s`` seconds: while another process holds it (``standing_by`` is told once) and
-    while the database does not answer (``outage`` is told the error once, and None when
-    it answers again). On SQLite, True at once: one machine, one follower."""
+    ``wait_s`` seconds on the same session: while another process holds it (``standing_by``
+    is told once) and while the database does not answer (``outage`` is told the error
+    once, and None when it answers again; the session is then made again). On SQLite, True
+    at once: one machine, one follower."""
     if not is_postgres(database):
         yield True
         return
     import psycopg
 
-    failed = told = False
-    while not stop.is_set():
-        try:
-            connection = psycopg.connect(
-                database, autocommit=True, connect_timeout=CONNECT_TIMEOUT_S
-            )
-        except psycopg.OperationalError as error:
-            if not failed and outage is not None:
-                outage(error)
-            failed = True
-            stop.wait(wait_s)
-            continue
-        if failed and outage is not None:
-            outage(None)
-        failed = False
-        try:
-            row = connection.execute(
-                "SELECT pg_try_advisory_lock(%s, %s)", FOLLOW_LOCK_KEYS
-            ).fetchone()
-            held = bool(row and row[0])
-        except psycopg.OperationalError:
-            held = False
-        if held:
+    connection: psycopg.Connection[Any] | None = None
+    failed = told = held = False
+    try:
+        while not stop.is_set():
             try:
-                yield True  # what the block raises goes to the caller
-            finally:
-                connection.close()  # ends the session, and with it the lock
-            return
-        connection.close()
-        if not told and standing_by is not None:
-            standing_by()
-        told = True
-        stop.wait(wait_s)
-    yield False
+                if connection is None or connection.closed:
+                    connection = psycopg.connect(
+                        database, autocommit=True, connect_timeout=CONNECT_TIMEOUT_S
+                    )
+                held = try_lock(connection, FOLLOW_LOCK_KEYS)
+            except psycopg.OperationalError as error:
+                if not failed and outage is not None:
+                    outage(error)
+                failed = True
+                if connection is not None:
+                    connection.close()
+                stop.wait(wait_s)
+                continue
+            if failed and outage is not None:
+                outage(None)
+            failed = False
+            if held:
+                break
+            if not told and standing_by is not None:
+                standing_by()
+            told = True
+            stop.wait(wait_s)
+        yield held  # what the block raises goes to the caller
+    finally:
+        if connection is not None:
+            connection.close()  # ends the session, and with it the lock
+
+
+def try_lock(connection: Any, keys: tuple[int, int]) -> bool:
+    """Take the session advisory lock ``keys`` on ``connection`` if it is free."""
+    row = connection.execute("SELECT pg_try_advisory_lock(%s, %s)", keys).fetchone()
+    return bool(row and row[0])

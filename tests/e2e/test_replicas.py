@@ -22,7 +22,7 @@ from api.app import create_app
 from api.people import PeopleStore
 from api.services import Services, bootstrap
 from api.tokens import FAILURES_TABLE
-from ledger.storage.settings import MIN_POSITION_WAIT_S, REPLICA_CHECK_S
+from ledger.storage.settings import FOLLOW_RETRY_S, MIN_POSITION_WAIT_S, REPLICA_CHECK_S
 from projections.generations import FOLLOW_LOCK_KEYS
 from projections.runner import STATE
 from tests.e2e.cli_story import FAILS, Cli, funded, quang_nam
@@ -376,6 +376,19 @@ def test_one_server_process_follows_the_log_for_all_of_them(replicated: Replicat
             FOLLOW_LOCK_KEYS,
         )
         assert holders == (1,)
+
+        # Those standing by try again every second on the session they have: the same
+        # three backends, not a new connection a try.
+        def trying() -> set[int]:
+            rows = processes[0].store.execute(
+                "SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
+                " AND query LIKE 'SELECT pg_try_advisory_lock%%'"
+            )
+            return {int(pid) for (pid,) in rows}
+
+        before = trying()
+        time.sleep(2.5 * FOLLOW_RETRY_S)
+        assert len(before) == 3 and trying() == before
     finally:
         for services in processes:
             services.close()
