@@ -219,16 +219,16 @@ class Services:
         fault_wait_s = FOLLOW_RETRY_S
         said_down = False
         while not self._stop_following.is_set():
+            wait_s = FOLLOW_RETRY_S
             try:
                 self.projections().follow(
                     self._stop_following, wait_s_max=FOLLOW_RETRY_S, outage=_follow_outage
                 )
-                continue  # it returns once the services close
             except Exception as error:
                 if isinstance(error, database_errors()) and is_unavailable(error):
                     if not said_down:
                         _follow_outage(error)
-                    said_down, wait_s = True, FOLLOW_RETRY_S
+                    said_down = True
                 else:
                     log.exception("the read models' follower failed; it starts again")
                     wait_s, fault_wait_s = fault_wait_s, min(
