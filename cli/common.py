@@ -500,8 +500,10 @@ def _say_why_the_primary(primary: Services, min_position: int | None) -> None:
                 f"is {row['lag_s']} s behind the primary, more than --max-lag "
                 f"{replicas.max_lag_s:g} s"
             )
-        elif row["status"] == "ok":
+        elif row["status"] == "ok" and min_position is not None:
             reason = f"had not reached position {min_position} within {MIN_POSITION_WAIT_S:g} s"
+        elif row["status"] == "ok":  # it came back between the read and this line
+            reason = "could not serve the read when it began, and serves reads again now"
         why.append(f"{replica.describe()} {reason}")
     said = f"Read from the primary: {'; '.join(why)}"
     click.echo(said if said.endswith("?") else f"{said}.", err=True)
