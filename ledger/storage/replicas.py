@@ -221,33 +221,40 @@ class Replicas(Generic[S]):
         self.max_lag_s = max_lag_s
         self._clock = clock
         self._turn = itertools.count()
-        self._checker: threading.Thread | None = None
+        self._checkers: list[threading.Thread] = []  # see keep_checking
 
     def keep_checking(self, stop: threading.Event) -> None:
-        """Check every replica each REPLICA_CHECK_S on a thread of its own until ``stop``
-        is set (a server's): reads then never wait for a check, which for a replica that
-        does not answer takes a connection's wait. Without it (a command) each read checks
-        what is due itself. If the thread stalled, the replicas' bounds would grow past
-        ``max_lag_s`` and the primary would serve: never a read staler than allowed."""
-        if self._checker is not None:
+        """Check each replica every REPLICA_CHECK_S on a thread of its own until ``stop`` is
+        set (a server's): reads then never wait for a check, which for a replica that does
+        not answer takes a connection's wait (nor does one replica's check wait for
+        another's). Without it (a command) each read checks what is due itself. If a thread
+        stalled, its replica's bound would grow past ``max_lag_s`` and the primary would
+        serve: never a read staler than allowed."""
+        if self._checkers:
             return
-        self._checker = threading.Thread(
-            target=self._keep_checking, args=(stop,), name="replica checks", daemon=True
-        )
-        self._checker.start()
+        self._checkers = [
+            threading.Thread(
+                target=self._keep_checking,
+                args=(replica, stop),
+                name=f"{replica.label} checks",
+                daemon=True,
+            )
+            for replica in self.replicas
+        ]
+        for checker in self._checkers:
+            checker.start()
 
     def stop_checking(self, timeout: float) -> None:
-        """Wait for the checks' thread to end (its ``stop`` is set), at most ``timeout``."""
-        if self._checker is not None:
-            self._checker.join(timeout)
+        """Wait for the checks' threads to end (their ``stop`` is set), ``timeout`` each."""
+        for checker in self._checkers:
+            checker.join(timeout)
 
-    def _keep_checking(self, stop: threading.Event) -> None:
+    def _keep_checking(self, replica: Replica[S], stop: threading.Event) -> None:
         while not stop.is_set():
-            for replica in self.replicas:
-                try:
-                    self._check(replica)
-                except Exception:  # a fault: logged, and the replica checked again
-                    log.exception("checking %s failed", replica.describe())
+            try:
+                self._check(replica)
+            except Exception:  # a fault: logged, and the replica checked again
+                log.exception("checking %s failed", replica.describe())
             stop.wait(REPLICA_CHECK_S)
 
     def _check(self, replica: Replica[S]) -> None:
@@ -258,7 +265,7 @@ class Replicas(Generic[S]):
         """Check each replica whose last check is older than REPLICA_CHECK_S, unless another
         thread is checking it (the caller then goes on with what is known); nothing when
         a thread keeps checking them (``keep_checking``)."""
-        if self._checker is not None:
+        if self._checkers:
             return
         now = self._clock()
         for replica in self.replicas:
