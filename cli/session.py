@@ -48,7 +48,9 @@ class Session:
             # happened in a line of its own, and without a handler Python would print each
             # record on stderr.
             for name in ("psycopg.pool", "budget_ledger"):
-                logging.getLogger(name).addHandler(logging.NullHandler())
+                logger = logging.getLogger(name)
+                if not any(isinstance(h, logging.NullHandler) for h in logger.handlers):
+                    logger.addHandler(logging.NullHandler())  # once, however many commands
             self._services = bootstrap(
                 database,
                 create=create,
