@@ -449,7 +449,9 @@ def with_reading_services(func: F) -> F:
             try:
                 done = func(services=chosen, **kwargs)
             except Exception as error:
-                if chosen is not primary and replica_failed(error):
+                from api.services import replica_unreachable  # loaded by session.open
+
+                if chosen is not primary and replica_unreachable(error):
                     # The replica failed under the command (it stopped, or its read models
                     # cannot answer): the primary answers, as under a server (api/routing.py).
                     chosen.replica_failed(error)
@@ -471,13 +473,6 @@ def with_reading_services(func: F) -> F:
 
     wrapped = functools.wraps(func)(pass_session(wrapper))
     return database_option(read_options(wrapped))  # type: ignore[return-value]
-
-
-def replica_failed(error: BaseException) -> bool:
-    """Whether a replica that raised ``error`` cannot serve the read (see Services)."""
-    from api.services import replica_failures, replica_unreachable
-
-    return isinstance(error, replica_failures()) and replica_unreachable(error)
 
 
 # How the line on stderr names a standby given as --database.
